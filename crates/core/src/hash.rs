@@ -39,7 +39,10 @@ impl Hash {
                 found_chars: text.len(),
             });
         }
-        if !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(HashParseError::NotLowerHex);
         }
         let mut out = [0u8; HASH_BYTES];

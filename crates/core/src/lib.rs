@@ -1,4 +1,8 @@
 //! placeholder overview, written last
+pub mod canonical;
+pub mod entry;
 pub mod hash;
 pub mod merkle;
+pub mod money;
 pub mod note;
+pub mod state;

@@ -1,0 +1,275 @@
+//! The auditor's replay: every leaf decoded, chained, signature-checked and
+//! applied; every balance recomputed; the root compared with the signed
+//! checkpoint, and with a checkpoint saved earlier.
+//!
+//! [`Audit`] is fed leaves in order by a driver (a local data directory or a
+//! server), so the same checks run whichever way the bytes arrive. It holds
+//! O(log n) tree state plus the in-memory history that reversals and replay
+//! checks need.
+
+use anyhow::Result;
+use feeledger_core::hash::{leaf_hash, Hash};
+use feeledger_core::merkle::{self, Frontier};
+use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
+use feeledger_core::state::Replayer;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The first thing found wrong.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// The entry at fault, if the failure is about one entry.
+    pub seq: Option<u64>,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn at(seq: u64, message: impl Into<String>) -> Failure {
+        Failure {
+            seq: Some(seq),
+            message: message.into(),
+        }
+    }
+    pub fn general(message: impl Into<String>) -> Failure {
+        Failure {
+            seq: None,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointReport {
+    pub size: u64,
+    pub root: String,
+    /// Names of the cosigners whose cosignatures verified.
+    pub cosigned_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub origin: Option<String>,
+    pub entries: u64,
+    pub root: String,
+    pub balances_fen: BTreeMap<String, u64>,
+    pub checkpoint: Option<CheckpointReport>,
+    /// Size of the earlier checkpoint this log was shown consistent with.
+    pub consistent_with_saved_size: Option<u64>,
+    pub failure: Option<Failure>,
+}
+
+pub struct Audit {
+    replayer: Option<Replayer>,
+    frontier: Frontier,
+    /// Roots to remember at given sizes (a saved checkpoint's size).
+    remember_sizes: Vec<u64>,
+    remembered_roots: BTreeMap<u64, Hash>,
+    trusted_log_key: Option<VerifierKey>,
+}
+
+impl Audit {
+    pub fn new(trusted_log_key: Option<VerifierKey>, remember_sizes: Vec<u64>) -> Audit {
+        Audit {
+            replayer: None,
+            frontier: Frontier::new(),
+            remember_sizes,
+            remembered_roots: BTreeMap::new(),
+            trusted_log_key,
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    pub fn replayer(&self) -> Option<&Replayer> {
+        self.replayer.as_ref()
+    }
+
+    /// Checks one leaf. `stored_leaf_hash` is the store's own record of it,
+    /// when the driver has one: a mismatch names this entry even when the
+    /// damage would otherwise show only at the next entry's chain link.
+    pub fn push(
+        &mut self,
+        seq: u64,
+        bytes: &[u8],
+        stored_leaf_hash: Option<Hash>,
+    ) -> Result<(), Failure> {
+        if seq != self.frontier.size() {
+            return Err(Failure::at(
+                self.frontier.size(),
+                format!(
+                    "entry {} is missing (found {seq} next)",
+                    self.frontier.size()
+                ),
+            ));
+        }
+        let hash = leaf_hash(bytes);
+        if let Some(stored) = stored_leaf_hash {
+            if stored != hash {
+                return Err(Failure::at(seq, format!("leaf bytes hash to {hash}, the tree records {stored}: the leaf was altered")));
+            }
+        }
+        match &mut self.replayer {
+            None => {
+                let replayer =
+                    Replayer::start(bytes).map_err(|e| Failure::at(seq, e.to_string()))?;
+                if let Some(trusted) = &self.trusted_log_key {
+                    if replayer.state.log_key() != trusted {
+                        return Err(Failure::at(
+                            0,
+                            format!(
+                                "the genesis log key {} is not the trusted log key {trusted}",
+                                replayer.state.log_key()
+                            ),
+                        ));
+                    }
+                }
+                self.replayer = Some(replayer);
+            }
+            Some(replayer) => {
+                replayer
+                    .apply(bytes)
+                    .map_err(|e| Failure::at(seq, e.to_string()))?;
+            }
+        }
+        self.frontier.append(hash);
+        if self.remember_sizes.contains(&self.frontier.size()) {
+            self.remembered_roots
+                .insert(self.frontier.size(), self.frontier.root());
+        }
+        Ok(())
+    }
+
+    /// Checks the latest signed checkpoint against the recomputed tree,
+    /// with the ledger's log key, and reports which cosigners verified.
+    pub fn check_checkpoint(
+        &self,
+        checkpoint_bytes: &[u8],
+        cosigners: &[VerifierKey],
+    ) -> Result<CheckpointReport, Failure> {
+        let replayer = self
+            .replayer
+            .as_ref()
+            .ok_or_else(|| Failure::general("the log is empty"))?;
+        let (checkpoint, _, cosigned) =
+            open_checkpoint(checkpoint_bytes, replayer.state.log_key(), cosigners).map_err(
+                |e| {
+                    Failure::general(format!(
+                        "the checkpoint does not verify with the log key: {e}"
+                    ))
+                },
+            )?;
+        if checkpoint.size != self.size() || checkpoint.root != self.root() {
+            return Err(Failure::general(format!(
+                "the signed checkpoint says size {} root {}, the entries give size {} root {}",
+                checkpoint.size,
+                checkpoint.root,
+                self.size(),
+                self.root()
+            )));
+        }
+        Ok(CheckpointReport {
+            size: checkpoint.size,
+            root: checkpoint.root.to_hex(),
+            cosigned_by: cosigned.into_iter().map(|c| c.name).collect(),
+        })
+    }
+
+    /// Checks that the log extends an earlier signed checkpoint: its root at
+    /// that size must be the one the log key signed then.
+    pub fn check_saved(&self, saved: &Checkpoint) -> Result<(), Failure> {
+        if saved.size > self.size() {
+            return Err(Failure::general(format!(
+                "the saved checkpoint has size {}, the log only {}: the log was truncated",
+                saved.size,
+                self.size()
+            )));
+        }
+        let root = if saved.size == 0 {
+            merkle::empty_root()
+        } else {
+            *self
+                .remembered_roots
+                .get(&saved.size)
+                .ok_or_else(|| Failure::general("internal: saved size not remembered"))?
+        };
+        if root != saved.root {
+            return Err(Failure::general(format!(
+                "the log at size {} has root {root}, the saved checkpoint signed {}: the log was rewritten (fork)",
+                saved.size, saved.root
+            )));
+        }
+        Ok(())
+    }
+
+    /// The report, failed or not.
+    pub fn report(
+        &self,
+        checkpoint: Option<CheckpointReport>,
+        saved: Option<u64>,
+        failure: Option<Failure>,
+    ) -> Report {
+        Report {
+            ok: failure.is_none(),
+            origin: self.replayer.as_ref().map(|r| r.state.origin().to_string()),
+            entries: self.size(),
+            root: self.root().to_hex(),
+            balances_fen: self
+                .replayer
+                .as_ref()
+                .map(|r| r.state.balances().clone())
+                .unwrap_or_default(),
+            checkpoint,
+            consistent_with_saved_size: saved,
+            failure,
+        }
+    }
+}
+
+pub fn print_report(report: &Report, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("report serializes")
+        );
+        return;
+    }
+    match &report.failure {
+        None => println!("OK: the ledger verifies"),
+        Some(f) => match f.seq {
+            Some(seq) => println!("FAILED at entry {seq}: {}", f.message),
+            None => println!("FAILED: {}", f.message),
+        },
+    }
+    if let Some(origin) = &report.origin {
+        println!("ledger:      {origin}");
+    }
+    println!("entries:     {} checked", report.entries);
+    println!("root:        {}", report.root);
+    if let Some(c) = &report.checkpoint {
+        println!(
+            "checkpoint:  size {} signed by the log key; cosigned by: {}",
+            c.size,
+            if c.cosigned_by.is_empty() {
+                "nobody yet".to_string()
+            } else {
+                c.cosigned_by.join(", ")
+            }
+        );
+    }
+    if let Some(size) = report.consistent_with_saved_size {
+        println!("consistent:  extends the saved checkpoint of size {size}");
+    }
+    for (fund, fen) in &report.balances_fen {
+        println!(
+            "balance:     {fund:<16} {:>16} CNY",
+            feeledger_core::money::format_fen(*fen)
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! `feeledger cosign-checkpoint`: a committee member (or witness) attests
+//! that the log they see extends the one they saw before.
+//!
+//! The state file remembers the last checkpoint this key cosigned. A new
+//! checkpoint is cosigned only if a consistency proof shows it extends that
+//! one; otherwise the command refuses loudly, because the operator has shown
+//! two different histories (a fork).
+
+use crate::datadir::DataDir;
+use crate::keyfile::KeyFile;
+use anyhow::{bail, Context, Result};
+use feeledger_core::hash::Hash;
+use feeledger_core::merkle::verify_consistency;
+use feeledger_core::note::{cosign, open_checkpoint, Checkpoint};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What a cosigner remembers between runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CosignerState {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+pub fn read_state(path: &Path) -> Result<Option<CosignerState>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+            format!("cosigner state {} is damaged", path.display())
+        })?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Writes the state atomically: a crash leaves the old or the new file.
+pub fn write_state(path: &Path, state: &CosignerState) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Checks `checkpoint` against what this cosigner saw before, given a
+/// consistency proof from the old size to the new one.
+pub fn check_extends(
+    previous: Option<&CosignerState>,
+    checkpoint: &Checkpoint,
+    proof: &[Hash],
+) -> Result<()> {
+    let Some(previous) = previous else {
+        return Ok(());
+    };
+    if previous.origin != checkpoint.origin {
+        bail!(
+            "REFUSED: this state file is for {:?}, the checkpoint is for {:?}",
+            previous.origin,
+            checkpoint.origin
+        );
+    }
+    if checkpoint.size < previous.size {
+        bail!(
+            "REFUSED: the log shrank from {} to {} entries since this key last cosigned; the operator rewrote history",
+            previous.size,
+            checkpoint.size
+        );
+    }
+    verify_consistency(previous.size, checkpoint.size, proof, &previous.root, &checkpoint.root).map_err(|e| {
+        anyhow::anyhow!(
+            "REFUSED: the checkpoint of size {} is NOT consistent with the one of size {} this key cosigned ({e}); the log forked",
+            checkpoint.size,
+            previous.size
+        )
+    })?;
+    Ok(())
+}
+
+pub fn cosign_local(data: &DataDir, key: &KeyFile, state_path: &Path) -> Result<()> {
+    let store = data.open()?;
+    let state = store.state();
+    if state.role_of(key.name()).is_none() {
+        bail!(
+            "key {:?} holds no role in this ledger; only role members cosign here",
+            key.name()
+        );
+    }
+    let bytes = store.latest_checkpoint()?;
+    let (checkpoint, note, _) = open_checkpoint(&bytes, state.log_key(), &[])?;
+    let previous = read_state(state_path)?;
+    let proof = match &previous {
+        Some(p) if p.size <= checkpoint.size => store.consistency_proof(p.size, checkpoint.size)?,
+        _ => vec![],
+    };
+    check_extends(previous.as_ref(), &checkpoint, &proof)?;
+    let now_s = crate::datadir::now_ms() / 1000;
+    let signature = cosign(&note.text, now_s, &key.cosigner()?)?;
+    store.add_cosignature(checkpoint.size, signature)?;
+    write_state(
+        state_path,
+        &CosignerState {
+            origin: checkpoint.origin.clone(),
+            size: checkpoint.size,
+            root: checkpoint.root,
+        },
+    )?;
+    println!(
+        "cosigned checkpoint of size {} (root {}) as {}",
+        checkpoint.size,
+        checkpoint.root,
+        key.name()
+    );
+    Ok(())
+}

@@ -1,0 +1,340 @@
+//! Read-only commands: show, list, balances, proposals, verify, receipts.
+
+use crate::audit::{print_report, Audit, Failure};
+use crate::datadir::DataDir;
+use crate::describe;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use feeledger_core::entry::{Kind, Leaf, Month};
+use feeledger_core::merkle::{NodeId, NodeReader};
+use feeledger_core::money::format_fen;
+use feeledger_core::note::{open_checkpoint, Note, Receipt, VerifierKey};
+use feeledger_store::{EntryFilter, Order, Store};
+use std::path::Path;
+
+/// Entries between progress-bar updates.
+const PROGRESS_STEP: u64 = 1_000;
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    #[arg(long)]
+    fund: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    /// Payer (or payee) unit or business.
+    #[arg(long)]
+    payer: Option<String>,
+    /// YYYY-MM
+    #[arg(long)]
+    month: Option<String>,
+    /// genesis, income, expenditure, transfer, reversal, governance
+    #[arg(long)]
+    kind: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn build(&self) -> Result<EntryFilter> {
+        Ok(EntryFilter {
+            fund: self.fund.clone(),
+            category: self.category.clone(),
+            party: self.payer.clone(),
+            month: self
+                .month
+                .as_deref()
+                .map(|m| Month::parse(m).with_context(|| format!("--month {m:?} is not YYYY-MM")))
+                .transpose()?,
+            kind: self
+                .kind
+                .as_deref()
+                .map(|k| Kind::parse(k).with_context(|| format!("--kind {k:?} is not a kind")))
+                .transpose()?,
+        })
+    }
+}
+
+/// UTC date and time of a millisecond timestamp.
+pub fn format_time_ms(time_ms: u64) -> String {
+    let secs = time_ms / 1000;
+    let date = crate::init::date_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn leaf_at(store: &Store, seq: u64) -> Result<(Vec<u8>, Leaf)> {
+    let Some(bytes) = store.leaf_bytes(seq)? else {
+        bail!("there is no entry {seq} (the ledger has {})", store.size());
+    };
+    let leaf = Leaf::decode(&bytes).map_err(|e| anyhow::anyhow!("entry {seq} is damaged: {e}"))?;
+    Ok((bytes, leaf))
+}
+
+pub fn show(store: &Store, seq: u64, json: bool) -> Result<()> {
+    let (bytes, leaf) = leaf_at(store, seq)?;
+    let state = store.state();
+    let reversed_by = store.reversed_by(seq)?;
+    if json {
+        let value = serde_json::json!({
+            "seq": seq,
+            "leaf": leaf.to_value(),
+            "leaf_hash": feeledger_core::hash::leaf_hash(&bytes).to_hex(),
+            "reversed_by": reversed_by,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!("entry:    {seq}");
+    println!("recorded: {}", format_time_ms(leaf.time_ms));
+    print!("{}", describe::details(&leaf.body));
+    println!("signed:   {}", describe::signers(&leaf, &state));
+    println!("leaf:     {}", feeledger_core::hash::leaf_hash(&bytes));
+    if let Some(by) = reversed_by {
+        println!("REVERSED by entry {by}");
+    }
+    Ok(())
+}
+
+pub fn list(store: &Store, filter: &EntryFilter, limit: usize, json: bool) -> Result<()> {
+    let page = store.list(filter, Order::Descending, None, limit)?;
+    let mut rows = Vec::new();
+    for (seq, bytes) in &page.entries {
+        let leaf =
+            Leaf::decode(bytes).map_err(|e| anyhow::anyhow!("entry {seq} is damaged: {e}"))?;
+        if json {
+            rows.push(serde_json::json!({"seq": seq, "leaf": leaf.to_value()}));
+        } else {
+            println!(
+                "{seq:>7}  {}  {}",
+                leaf.body.date,
+                describe::summary(&leaf.body)
+            );
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
+    Ok(())
+}
+
+pub fn balances(store: &Store, json: bool) -> Result<()> {
+    let state = store.state();
+    if json {
+        println!("{}", serde_json::to_string_pretty(state.balances())?);
+        return Ok(());
+    }
+    for fund in &state.genesis().funds {
+        let fen = state.balances().get(&fund.id).copied().unwrap_or(0);
+        println!("{:<16} {:>16} CNY  {}", fund.id, format_fen(fen), fund.name);
+    }
+    Ok(())
+}
+
+pub fn proposals(store: &Store, json: bool) -> Result<()> {
+    let pending = store.proposals(feeledger_store::LIST_LIMIT_MAX)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&pending)?);
+        return Ok(());
+    }
+    if pending.is_empty() {
+        println!("no pending proposals");
+    }
+    for p in pending {
+        let body = p.decoded_body()?;
+        let signed: Vec<&str> = p.signatures.iter().map(|s| s.key.as_str()).collect();
+        println!(
+            "{}  {}  signed by {}",
+            p.id,
+            describe::summary(&body),
+            signed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs the audit of a data directory and prints the report. Returns
+/// whether it passed.
+pub fn verify_local(
+    data: &Path,
+    trusted_log_key: Option<&str>,
+    saved: Option<&Path>,
+    save_to: Option<&Path>,
+    json: bool,
+) -> Result<bool> {
+    let trusted = trusted_log_key
+        .map(|k| VerifierKey::parse(k).map_err(|e| anyhow::anyhow!("--log-key: {e}")))
+        .transpose()?;
+    let saved_checkpoint = match saved {
+        Some(path) => {
+            Some(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)
+        }
+        None => None,
+    };
+    let saved_size = match &saved_checkpoint {
+        Some(bytes) => Some(
+            feeledger_core::note::Checkpoint::parse(
+                &Note::parse(bytes)
+                    .map_err(|e| anyhow::anyhow!("saved checkpoint: {e}"))?
+                    .text,
+            )
+            .map_err(|e| anyhow::anyhow!("saved checkpoint: {e}"))?
+            .size,
+        ),
+        None => None,
+    };
+    let mut audit = Audit::new(trusted, saved_size.into_iter().collect());
+    let store = match DataDir::new(data).open() {
+        Ok(store) => store,
+        Err(e) => {
+            print_report(
+                &audit.report(None, None, Some(Failure::general(e.to_string()))),
+                json,
+            );
+            return Ok(false);
+        }
+    };
+    let result = run_local_audit(&store, &mut audit, saved_checkpoint.as_deref());
+    let ok = result.is_ok();
+    let (checkpoint, failure) = match result {
+        Ok(c) => (Some(c), None),
+        Err(f) => (None, Some(f)),
+    };
+    if let (true, Some(path), Some(_)) = (ok, save_to, &checkpoint) {
+        let bytes = store.latest_checkpoint()?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let consistent = if ok { saved_size } else { None };
+    print_report(&audit.report(checkpoint, consistent, failure), json);
+    Ok(ok)
+}
+
+fn run_local_audit(
+    store: &Store,
+    audit: &mut Audit,
+    saved_checkpoint: Option<&[u8]>,
+) -> Result<crate::audit::CheckpointReport, Failure> {
+    let size = store.size();
+    let progress = indicatif::ProgressBar::new(size);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries ({per_sec}, {eta})")
+            .expect("template parses"),
+    );
+    let io = |e: feeledger_store::StoreError| Failure::general(format!("reading the store: {e}"));
+    for item in store.iter_leaves(0) {
+        let (seq, bytes) = item.map_err(io)?;
+        if seq >= size {
+            return Err(Failure::at(seq, "an entry beyond the recorded head"));
+        }
+        let stored = store
+            .read_nodes(&[NodeId {
+                level: 0,
+                index: seq,
+            }])
+            .map_err(io)?[0];
+        audit.push(seq, &bytes, Some(stored))?;
+        if seq % PROGRESS_STEP == 0 {
+            progress.set_position(seq);
+        }
+    }
+    progress.finish_and_clear();
+    if audit.size() != size {
+        return Err(Failure::at(
+            audit.size(),
+            format!(
+                "entry {} is missing; the head says {size} entries",
+                audit.size()
+            ),
+        ));
+    }
+    let replayer = audit
+        .replayer()
+        .ok_or_else(|| Failure::general("the ledger is empty"))?;
+    let stored_state = store.state();
+    if replayer.state.balances() != stored_state.balances() {
+        return Err(Failure::general(format!(
+            "stored balances {:?} differ from the recomputed {:?}",
+            stored_state.balances(),
+            replayer.state.balances()
+        )));
+    }
+    if replayer.state.head() != stored_state.head() {
+        return Err(Failure::general(
+            "the stored head differs from the recomputed one",
+        ));
+    }
+    for month in store.months().map_err(io)? {
+        let stored = store.month_totals(month).map_err(io)?;
+        let recomputed = replayer.totals.month(month);
+        if stored != recomputed {
+            return Err(Failure::general(format!(
+                "stored totals of {month} differ from the recomputed ones"
+            )));
+        }
+    }
+    let checkpoint = store.latest_checkpoint().map_err(io)?;
+    let report = audit.check_checkpoint(&checkpoint, &replayer.state.cosigner_keys())?;
+    if let Some(saved) = saved_checkpoint {
+        let (saved, _, _) = open_checkpoint(saved, replayer.state.log_key(), &[]).map_err(|e| {
+            Failure::general(format!(
+                "the saved checkpoint does not verify with this ledger's log key: {e}"
+            ))
+        })?;
+        audit.check_saved(&saved)?;
+    }
+    Ok(report)
+}
+
+/// The tlog-proof receipt of entry `seq` against the latest checkpoint.
+pub fn receipt(store: &Store, seq: u64) -> Result<String> {
+    let (bytes, _) = leaf_at(store, seq)?;
+    let checkpoint = Note::parse(&store.latest_checkpoint()?)?;
+    let size = feeledger_core::note::Checkpoint::parse(&checkpoint.text)?.size;
+    let proof = store.inclusion_proof(seq, size)?;
+    Ok(Receipt {
+        leaf: bytes,
+        index: seq,
+        proof,
+        checkpoint,
+    }
+    .to_text())
+}
+
+pub fn verify_receipt(file: &Path, log_key: &str, cosigners: &[String]) -> Result<()> {
+    let log_key = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
+    let cosigners = cosigners
+        .iter()
+        .map(|c| VerifierKey::parse(c).map_err(|e| anyhow::anyhow!("--cosigner {c}: {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let receipt = Receipt::parse(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a receipt: {e}", file.display()))?;
+    let verified = receipt
+        .verify(&log_key, &cosigners)
+        .map_err(|e| anyhow::anyhow!("the receipt does NOT verify: {e}"))?;
+    let leaf = Leaf::decode(&receipt.leaf)
+        .map_err(|e| anyhow::anyhow!("the receipt's leaf is not a feeledger entry: {e}"))?;
+    if leaf.seq != receipt.index {
+        bail!(
+            "the receipt's leaf says seq {}, its index is {}",
+            leaf.seq,
+            receipt.index
+        );
+    }
+    println!(
+        "OK: entry {} is in {} at tree size {}",
+        receipt.index, verified.checkpoint.origin, verified.checkpoint.size
+    );
+    println!("entry: {}", describe::summary(&leaf.body));
+    let names: Vec<String> = verified
+        .cosignatures
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    if !names.is_empty() {
+        println!("cosigned by: {}", names.join(", "));
+    }
+    Ok(())
+}

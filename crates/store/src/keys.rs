@@ -1,0 +1,97 @@
+//! Key layout; see the table in the crate docs.
+
+use crate::StoreError;
+use feeledger_core::entry::Month;
+use feeledger_core::hash::Hash;
+use feeledger_core::merkle::NodeId;
+
+pub const STATE: &[u8] = b"S";
+pub const LATEST_CHECKPOINT: &[u8] = b"K";
+
+pub const IDX_FUND: u8 = b'f';
+pub const IDX_CATEGORY: u8 = b'c';
+pub const IDX_PARTY: u8 = b'p';
+pub const IDX_MONTH: u8 = b'm';
+pub const IDX_KIND: u8 = b'k';
+
+fn prefixed(prefix: u8, rest: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + rest.len());
+    key.push(prefix);
+    key.extend_from_slice(rest);
+    key
+}
+
+pub fn leaf(seq: u64) -> Vec<u8> {
+    prefixed(b'L', &seq.to_be_bytes())
+}
+
+pub fn node(id: NodeId) -> Vec<u8> {
+    let mut key = vec![b'N', id.level];
+    key.extend_from_slice(&id.index.to_be_bytes());
+    key
+}
+
+pub fn body(id: &Hash) -> Vec<u8> {
+    prefixed(b'B', &id.0)
+}
+
+pub fn reversal(target_seq: u64) -> Vec<u8> {
+    prefixed(b'R', &target_seq.to_be_bytes())
+}
+
+pub fn proposal(id: &Hash) -> Vec<u8> {
+    prefixed(b'P', &id.0)
+}
+
+pub const PROPOSAL_PREFIX: &[u8] = b"P";
+
+pub fn checkpoint(size: u64) -> Vec<u8> {
+    prefixed(b'C', &size.to_be_bytes())
+}
+
+/// Index values never contain 0x00 (control characters are refused), so the
+/// separator keeps one value's keys from running into another's.
+pub fn index_prefix(tag: u8, value: &str) -> Vec<u8> {
+    let mut key = vec![b'X', tag];
+    key.extend_from_slice(value.as_bytes());
+    key.push(0);
+    key
+}
+
+pub fn index(tag: u8, value: &str, seq: u64) -> Vec<u8> {
+    let mut key = index_prefix(tag, value);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+pub fn totals(month: Month, fund: &str, category: &str) -> Vec<u8> {
+    let mut key = totals_month_prefix(month);
+    key.extend_from_slice(fund.as_bytes());
+    key.push(0);
+    key.extend_from_slice(category.as_bytes());
+    key
+}
+
+pub fn totals_month_prefix(month: Month) -> Vec<u8> {
+    let mut key = vec![b'T'];
+    key.extend_from_slice(month.to_string().as_bytes());
+    key.push(0);
+    key
+}
+
+pub const TOTALS_PREFIX: &[u8] = b"T";
+
+pub fn decode_u64(bytes: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::damaged("a stored number is not 8 bytes"))
+}
+
+/// The trailing seq of an index key.
+pub fn seq_suffix(key: &[u8]) -> Result<u64, StoreError> {
+    key.len()
+        .checked_sub(8)
+        .map(|at| &key[at..])
+        .ok_or_else(|| StoreError::damaged("an index key is too short"))
+        .and_then(decode_u64)
+}

@@ -1,0 +1,610 @@
+//! The durable store of one feeledger ledger, on sled.
+//!
+//! One data directory holds one ledger. Everything lives in one sled tree,
+//! under one-byte key prefixes, so that an append — the leaf, the Merkle
+//! nodes it completes, the state snapshot, the indexes, the totals and the
+//! new signed checkpoint — is one atomic sled batch, flushed to disk before
+//! [`Store::append_batch`] returns. Nothing is acknowledged before that flush.
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `L` | seq (u64 BE) | leaf bytes (JCS) |
+//! | `N` | level (u8), index (u64 BE) | hash of that perfect subtree |
+//! | `S` | — | [`StateSnapshot`] JSON (roles, rules, balances, head) |
+//! | `B` | body id (32) | seq (u64 BE): replay protection |
+//! | `R` | target seq (u64 BE) | seq of its reversal |
+//! | `X` | index tag, value, 0x00, seq (u64 BE) | empty: fund/category/party/month/kind indexes |
+//! | `T` | month, 0x00, fund, 0x00, category | totals JSON `[income_fen, spending_fen]` |
+//! | `P` | proposal id (32) | pending [`Proposal`] JSON |
+//! | `C` | size (u64 BE) | signed checkpoint note (with cosignatures) |
+//! | `K` | — | size of the latest checkpoint (u64 BE) |
+//!
+//! Writes are serialized by one mutex: a single writer. Callers that have
+//! many entries at once (imports, the server's write queue) pass them to
+//! [`Store::append_batch`] and share one flush: group commit.
+//!
+//! **Invariant:** after every committed batch, the snapshot's `size` and
+//! `head`, the `N` nodes, and the latest checkpoint all describe the same
+//! tree. [`Store::open`] checks this and refuses a store where they differ.
+
+mod error;
+mod keys;
+mod proposals;
+mod read;
+
+pub use error::StoreError;
+pub use proposals::{Proposal, ProposalOutcome};
+pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX};
+pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
+
+use feeledger_core::entry::{Body, Content, EntrySignature, Leaf};
+use feeledger_core::hash::{leaf_hash, Hash};
+use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader};
+use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
+use feeledger_core::state::{Applied, LedgerState, Lookups, StateSnapshot};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// Most entries one [`Store::append_batch`] call takes.
+pub const BATCH_ENTRIES_MAX: usize = 4_096;
+
+/// sled's page cache. Bounded so that serving a large ledger stays within a
+/// small, predictable memory budget.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An entry to append: a body and the signatures on it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub body: Body,
+    pub signatures: Vec<EntrySignature>,
+}
+
+/// A durably committed entry.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub seq: u64,
+    pub leaf_hash: Hash,
+    /// The tree size after the batch it was committed in.
+    pub size: u64,
+}
+
+struct Writer {
+    state: LedgerState,
+    frontier: Frontier,
+}
+
+/// One ledger's data directory.
+pub struct Store {
+    db: sled::Db,
+    writer: Mutex<Writer>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_BYTES)
+        .open()
+        .map_err(|e| StoreError::from_sled_open(dir, e))
+}
+
+impl Store {
+    /// Creates a new ledger in an empty directory from its signed genesis
+    /// leaf, and signs the first checkpoint.
+    ///
+    /// # Errors
+    /// If the directory already holds a ledger, or the genesis is invalid.
+    pub fn create(
+        dir: &Path,
+        genesis_leaf: &[u8],
+        log_signer: &NoteSigner,
+    ) -> Result<Store, StoreError> {
+        let db = open_db(dir)?;
+        if db.get(keys::STATE)?.is_some() {
+            return Err(StoreError::AlreadyInitialized {
+                dir: dir.display().to_string(),
+            });
+        }
+        let (state, applied) = LedgerState::from_genesis(genesis_leaf)?;
+        check_log_signer(&state, log_signer)?;
+        let leaf = Leaf::decode(genesis_leaf).expect("from_genesis decoded it");
+        let mut frontier = Frontier::new();
+        let mut batch = sled::Batch::default();
+        write_entry(
+            &mut batch,
+            &leaf,
+            genesis_leaf,
+            &applied,
+            &mut frontier,
+            &mut HashMap::new(),
+            &db,
+        )?;
+        write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
+        db.apply_batch(batch)?;
+        db.flush()?;
+        Ok(Store {
+            db,
+            writer: Mutex::new(Writer { state, frontier }),
+        })
+    }
+
+    /// Opens an existing ledger and checks its head: the last leaf's hash,
+    /// its chain link, the root, and the latest checkpoint's signature.
+    ///
+    /// # Errors
+    /// [`StoreError::NotInitialized`], or [`StoreError::Damaged`] naming
+    /// what does not agree.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        if !dir.join("conf").exists() && !dir.join("db").exists() {
+            return Err(StoreError::NotInitialized {
+                dir: dir.display().to_string(),
+            });
+        }
+        let db = open_db(dir)?;
+        let Some(snapshot) = db.get(keys::STATE)? else {
+            return Err(StoreError::NotInitialized {
+                dir: dir.display().to_string(),
+            });
+        };
+        let snapshot: StateSnapshot = serde_json::from_slice(&snapshot)
+            .map_err(|e| StoreError::damaged(format!("state snapshot does not parse: {e}")))?;
+        let state = LedgerState::from_snapshot(snapshot)
+            .map_err(|e| StoreError::damaged(format!("state snapshot is invalid: {e}")))?;
+        let store = Store {
+            db,
+            writer: Mutex::new(Writer {
+                state,
+                frontier: Frontier::new(),
+            }),
+        };
+        let frontier = store.check_head()?;
+        store.lock().frontier = frontier;
+        Ok(store)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // A panic while holding the lock leaves the in-memory state as it was
+        // before the batch (batches work on a copy), so the guard is usable.
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Checks that the head, the nodes and the latest checkpoint agree, and
+    /// returns the frontier.
+    fn check_head(&self) -> Result<Frontier, StoreError> {
+        let w = self.lock();
+        let size = w.state.size();
+        if size == 0 {
+            return Err(StoreError::damaged("the ledger has no genesis entry"));
+        }
+        let last = self.leaf_bytes(size - 1)?.ok_or_else(|| {
+            StoreError::damaged(format!("leaf {} (the head) is missing", size - 1))
+        })?;
+        let last_hash = leaf_hash(&last);
+        if last_hash != w.state.head() {
+            return Err(StoreError::damaged(format!(
+                "leaf {} hashes to {last_hash}, the recorded head is {}",
+                size - 1,
+                w.state.head()
+            )));
+        }
+        let last_leaf = Leaf::decode(&last)
+            .map_err(|e| StoreError::damaged(format!("leaf {} does not decode: {e}", size - 1)))?;
+        if last_leaf.seq != size - 1 {
+            return Err(StoreError::damaged(format!(
+                "leaf {} claims seq {}",
+                size - 1,
+                last_leaf.seq
+            )));
+        }
+        if size >= 2 {
+            let before = self
+                .leaf_bytes(size - 2)?
+                .ok_or_else(|| StoreError::damaged(format!("leaf {} is missing", size - 2)))?;
+            if leaf_hash(&before) != last_leaf.prev {
+                return Err(StoreError::damaged(format!(
+                    "leaf {} does not link to leaf {} (hash chain broken)",
+                    size - 1,
+                    size - 2
+                )));
+            }
+        }
+        let node = self.read_nodes(&[NodeId {
+            level: 0,
+            index: size - 1,
+        }])?;
+        if node[0] != last_hash {
+            return Err(StoreError::damaged(format!(
+                "Merkle leaf node {} does not match leaf {}",
+                size - 1,
+                size - 1
+            )));
+        }
+        let peak_ids = merkle::peak_ids(size);
+        let peaks = self.read_nodes(&peak_ids)?;
+        let frontier = Frontier::from_peaks(size, peaks)
+            .map_err(|e| StoreError::damaged(format!("Merkle peaks: {e}")))?;
+        let (checkpoint, _) = self.latest_checkpoint_parsed(&w.state)?;
+        if checkpoint.size != size || checkpoint.root != frontier.root() {
+            return Err(StoreError::damaged(format!(
+                "the latest checkpoint (size {}, root {}) does not match the tree (size {size}, root {})",
+                checkpoint.size,
+                checkpoint.root,
+                frontier.root()
+            )));
+        }
+        Ok(frontier)
+    }
+
+    /// Appends entries in one atomic batch and one flush (group commit).
+    /// Each submission gets its own result: a refused one does not stop the
+    /// others. The batch is durable when this returns.
+    ///
+    /// # Errors
+    /// An I/O error fails the whole batch, and the ledger stays as it was.
+    pub fn append_batch(
+        &self,
+        submissions: Vec<Submission>,
+        now_ms: u64,
+        log_signer: &NoteSigner,
+    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
+        assert!(
+            submissions.len() <= BATCH_ENTRIES_MAX,
+            "batch of {} entries",
+            submissions.len()
+        );
+        let mut w = self.lock();
+        let items = submissions.into_iter().map(|s| (s, None)).collect();
+        self.commit_locked(&mut w, items, now_ms, log_signer)
+    }
+
+    /// Stages each submission on a copy of the state, then writes and
+    /// flushes the batch; the in-memory state moves only after the flush.
+    fn commit_locked(
+        &self,
+        w: &mut Writer,
+        items: Vec<(Submission, Option<Hash>)>,
+        now_ms: u64,
+        log_signer: &NoteSigner,
+    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
+        check_log_signer(&w.state, log_signer)?;
+        let mut state = w.state.clone();
+        let mut frontier = w.frontier.clone();
+        let mut batch = sled::Batch::default();
+        let mut overlay = HashMap::new();
+        let mut results = Vec::with_capacity(items.len());
+        for (submission, drop_proposal) in items {
+            results.push(self.stage(
+                &mut state,
+                &mut frontier,
+                &mut batch,
+                &mut overlay,
+                submission,
+                now_ms,
+                drop_proposal,
+            ));
+        }
+        if frontier.size() == w.frontier.size() {
+            return Ok(results);
+        }
+        write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        let size = frontier.size();
+        for committed in results.iter_mut().flatten() {
+            committed.size = size;
+        }
+        w.state = state;
+        w.frontier = frontier;
+        Ok(results)
+    }
+
+    /// Validates one submission against the working state and stages its
+    /// writes. `drop_proposal` removes a pending proposal in the same batch.
+    #[allow(clippy::too_many_arguments)]
+    fn stage(
+        &self,
+        state: &mut LedgerState,
+        frontier: &mut Frontier,
+        batch: &mut sled::Batch,
+        overlay: &mut Overlay,
+        submission: Submission,
+        now_ms: u64,
+        drop_proposal: Option<Hash>,
+    ) -> Result<Committed, StoreError> {
+        let leaf = state.next_leaf(submission.body, submission.signatures, now_ms);
+        let leaf_bytes = leaf.to_canonical_bytes();
+        if leaf_bytes.len() > feeledger_core::canonical::LEAF_BYTES_MAX {
+            return Err(StoreError::LeafTooLarge {
+                bytes: leaf_bytes.len(),
+            });
+        }
+        let lookups = self.lookups_with(&leaf.body, overlay)?;
+        let applied = state.apply_leaf(&leaf, &leaf_bytes, &lookups)?;
+        write_entry(
+            batch,
+            &leaf,
+            &leaf_bytes,
+            &applied,
+            frontier,
+            overlay,
+            &self.db,
+        )?;
+        if let Some(id) = drop_proposal {
+            batch.remove(keys::proposal(&id));
+        }
+        Ok(Committed {
+            seq: applied.seq,
+            leaf_hash: applied.leaf_hash,
+            size: frontier.size(),
+        })
+    }
+
+    /// Looks up what `apply` needs, seeing writes staged in this batch.
+    fn lookups_with(&self, body: &Body, overlay: &Overlay) -> Result<Lookups, StoreError> {
+        let needs = feeledger_core::state::body_needs(body);
+        let body_seen_at = match overlay.get(&keys::body(&needs.body_id)) {
+            Some(v) => Some(keys::decode_u64(v)?),
+            None => self
+                .db
+                .get(keys::body(&needs.body_id))?
+                .map(|v| keys::decode_u64(&v))
+                .transpose()?,
+        };
+        let target = match needs.target_seq {
+            None => None,
+            Some(seq) => {
+                let leaf = match overlay.get(&keys::leaf(seq)) {
+                    Some(bytes) => Some(bytes.clone()),
+                    None => self.db.get(keys::leaf(seq))?.map(|v| v.to_vec()),
+                };
+                match leaf {
+                    None => None,
+                    Some(bytes) => {
+                        let leaf = Leaf::decode(&bytes).map_err(|e| {
+                            StoreError::damaged(format!("leaf {seq} does not decode: {e}"))
+                        })?;
+                        let reversed_by = match overlay.get(&keys::reversal(seq)) {
+                            Some(v) => Some(keys::decode_u64(v)?),
+                            None => self
+                                .db
+                                .get(keys::reversal(seq))?
+                                .map(|v| keys::decode_u64(&v))
+                                .transpose()?,
+                        };
+                        Some((leaf, reversed_by))
+                    }
+                }
+            }
+        };
+        Ok(Lookups {
+            body_seen_at,
+            target,
+        })
+    }
+
+    /// Lookups for a body against the committed ledger.
+    pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
+        self.lookups_with(body, &HashMap::new())
+    }
+
+    /// A copy of the current state (roles, rules, balances, head).
+    pub fn state(&self) -> LedgerState {
+        self.lock().state.clone()
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.lock().state.size()
+    }
+
+    /// Root of the current tree.
+    pub fn root(&self) -> Hash {
+        self.lock().frontier.root()
+    }
+
+    /// Adds or replaces a cosignature on the checkpoint of `size`. The
+    /// caller has verified it. Durable on return.
+    ///
+    /// # Errors
+    /// If there is no checkpoint of that size.
+    pub fn add_cosignature(
+        &self,
+        size: u64,
+        signature: feeledger_core::note::NoteSignature,
+    ) -> Result<Vec<u8>, StoreError> {
+        let _w = self.lock();
+        let bytes = self
+            .db
+            .get(keys::checkpoint(size))?
+            .ok_or(StoreError::NoCheckpoint { size })?;
+        let mut note = Note::parse(&bytes)
+            .map_err(|e| StoreError::damaged(format!("checkpoint {size}: {e}")))?;
+        note.signatures
+            .retain(|s| !(s.name == signature.name && s.key_id == signature.key_id));
+        note.signatures.push(signature);
+        let out = note.to_bytes();
+        self.db.insert(keys::checkpoint(size), out.clone())?;
+        self.db.flush()?;
+        Ok(out)
+    }
+
+    /// Removes the data directory's lock by dropping the store, after a flush.
+    ///
+    /// # Errors
+    /// If the flush fails.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
+/// Writes staged in the current batch, keyed like the database, so that
+/// later submissions in the same batch see earlier ones.
+type Overlay = HashMap<Vec<u8>, Vec<u8>>;
+
+fn check_log_signer(state: &LedgerState, log_signer: &NoteSigner) -> Result<(), StoreError> {
+    if log_signer.verifier_key() != *state.log_key() {
+        return Err(StoreError::WrongLogKey);
+    }
+    Ok(())
+}
+
+fn write_entry(
+    batch: &mut sled::Batch,
+    leaf: &Leaf,
+    leaf_bytes: &[u8],
+    applied: &Applied,
+    frontier: &mut Frontier,
+    overlay: &mut Overlay,
+    db: &sled::Db,
+) -> Result<(), StoreError> {
+    fn put(key: Vec<u8>, value: Vec<u8>, batch: &mut sled::Batch, overlay: &mut Overlay) {
+        overlay.insert(key.clone(), value.clone());
+        batch.insert(key, value);
+    }
+    put(keys::leaf(applied.seq), leaf_bytes.to_vec(), batch, overlay);
+    for (id, hash) in frontier.append(applied.leaf_hash) {
+        batch.insert(keys::node(id), hash.0.to_vec());
+    }
+    debug_assert_eq!(frontier.size(), applied.seq + 1);
+    put(
+        keys::body(&applied.body_id),
+        applied.seq.to_be_bytes().to_vec(),
+        batch,
+        overlay,
+    );
+    if let Some(target) = applied.reverses {
+        put(
+            keys::reversal(target),
+            applied.seq.to_be_bytes().to_vec(),
+            batch,
+            overlay,
+        );
+    }
+    for (tag, value) in index_values(leaf) {
+        batch.insert(keys::index(tag, &value, applied.seq), Vec::new());
+    }
+    for posting in &applied.postings {
+        let key = keys::totals(posting.month, &posting.fund, &posting.category);
+        let current = match overlay.get(&key) {
+            Some(v) => Some(v.clone()),
+            None => db.get(&key)?.map(|v| v.to_vec()),
+        };
+        let (income, spending): (i64, i64) = match current {
+            Some(v) => serde_json::from_slice(&v)
+                .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
+            None => (0, 0),
+        };
+        let next = (
+            income
+                .checked_add(posting.income_fen)
+                .expect("totals stay within balances"),
+            spending
+                .checked_add(posting.spending_fen)
+                .expect("totals stay within balances"),
+        );
+        put(
+            key,
+            serde_json::to_vec(&next).expect("tuple serializes"),
+            batch,
+            overlay,
+        );
+    }
+    Ok(())
+}
+
+/// The values each entry is indexed under: (tag, value).
+fn index_values(leaf: &Leaf) -> Vec<(u8, String)> {
+    let mut out = vec![
+        (keys::IDX_KIND, leaf.body.kind().as_str().to_string()),
+        (keys::IDX_MONTH, leaf.body.date.month().to_string()),
+    ];
+    match &leaf.body.content {
+        Content::Income(i) => {
+            out.push((keys::IDX_FUND, i.fund.clone()));
+            out.push((keys::IDX_CATEGORY, i.category.as_str().to_string()));
+            out.push((keys::IDX_PARTY, i.payer.clone()));
+        }
+        Content::Expenditure(e) => {
+            out.push((keys::IDX_FUND, e.fund.clone()));
+            out.push((keys::IDX_CATEGORY, e.category.as_str().to_string()));
+            out.push((keys::IDX_PARTY, e.payee.clone()));
+        }
+        Content::Transfer(t) => {
+            out.push((keys::IDX_FUND, t.from_fund.clone()));
+            out.push((keys::IDX_FUND, t.to_fund.clone()));
+            out.push((
+                keys::IDX_CATEGORY,
+                feeledger_core::state::TRANSFER_CATEGORY.to_string(),
+            ));
+        }
+        _ => {}
+    }
+    out
+}
+
+fn write_state_and_checkpoint(
+    batch: &mut sled::Batch,
+    state: &LedgerState,
+    frontier: &Frontier,
+    log_signer: &NoteSigner,
+) -> Result<(), StoreError> {
+    assert_eq!(
+        state.size(),
+        frontier.size(),
+        "state and tree advance together"
+    );
+    batch.insert(
+        keys::STATE,
+        serde_json::to_vec(state.snapshot()).expect("snapshot serializes"),
+    );
+    let checkpoint = Checkpoint {
+        origin: state.origin().to_string(),
+        size: frontier.size(),
+        root: frontier.root(),
+        extensions: vec![],
+    };
+    let note =
+        sign_checkpoint(&checkpoint, log_signer).map_err(|e| StoreError::Signing(e.to_string()))?;
+    batch.insert(keys::checkpoint(frontier.size()), note.to_bytes());
+    batch.insert(
+        keys::LATEST_CHECKPOINT,
+        frontier.size().to_be_bytes().to_vec(),
+    );
+    Ok(())
+}
+
+impl NodeReader for Store {
+    type Error = StoreError;
+
+    fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        ids.iter()
+            .map(|id| {
+                let bytes = self.db.get(keys::node(*id))?.ok_or_else(|| {
+                    StoreError::damaged(format!(
+                        "Merkle node level {} index {} is missing",
+                        id.level, id.index
+                    ))
+                })?;
+                Hash::from_slice(&bytes).ok_or_else(|| {
+                    StoreError::damaged(format!(
+                        "Merkle node level {} index {} is not 32 bytes",
+                        id.level, id.index
+                    ))
+                })
+            })
+            .collect()
+    }
+}

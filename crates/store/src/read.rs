@@ -1,0 +1,282 @@
+//! Reads: leaves, filtered listings, proofs, checkpoints, totals.
+
+use crate::{keys, Store, StoreError};
+use feeledger_core::entry::{Content, Kind, Leaf, Month};
+use feeledger_core::hash::Hash;
+use feeledger_core::merkle;
+use feeledger_core::note::{open_checkpoint, Checkpoint, Note};
+use feeledger_core::state::{CategoryTotals, LedgerState};
+use std::collections::BTreeMap;
+
+/// Most entries one listing returns.
+pub const LIST_LIMIT_MAX: usize = 500;
+
+/// Most keys one listing examines before it returns what it has, so that a
+/// filter that matches little cannot turn one request into a full scan.
+pub const LIST_SCAN_MAX: usize = 20_000;
+
+/// Filters for [`Store::list`]; all given ones must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryFilter {
+    pub fund: Option<String>,
+    pub category: Option<String>,
+    /// Payer of an income or payee of an expenditure.
+    pub party: Option<String>,
+    pub month: Option<Month>,
+    pub kind: Option<Kind>,
+}
+
+impl EntryFilter {
+    pub fn matches(&self, leaf: &Leaf) -> bool {
+        let (funds, category, party): (Vec<&str>, Option<&str>, Option<&str>) = match &leaf
+            .body
+            .content
+        {
+            Content::Income(i) => (vec![&i.fund], Some(i.category.as_str()), Some(&i.payer)),
+            Content::Expenditure(e) => (vec![&e.fund], Some(e.category.as_str()), Some(&e.payee)),
+            Content::Transfer(t) => (
+                vec![&t.from_fund, &t.to_fund],
+                Some(feeledger_core::state::TRANSFER_CATEGORY),
+                None,
+            ),
+            _ => (vec![], None, None),
+        };
+        self.fund.as_deref().is_none_or(|f| funds.contains(&f))
+            && self.category.as_deref().is_none_or(|c| category == Some(c))
+            && self.party.as_deref().is_none_or(|p| party == Some(p))
+            && self.month.is_none_or(|m| leaf.body.date.month() == m)
+            && self.kind.is_none_or(|k| leaf.body.kind() == k)
+    }
+
+    /// The index to walk: the most selective filter given.
+    fn index(&self) -> Option<(u8, String)> {
+        if let Some(p) = &self.party {
+            return Some((keys::IDX_PARTY, p.clone()));
+        }
+        if let Some(c) = &self.category {
+            return Some((keys::IDX_CATEGORY, c.clone()));
+        }
+        if let Some(m) = &self.month {
+            return Some((keys::IDX_MONTH, m.to_string()));
+        }
+        if let Some(f) = &self.fund {
+            return Some((keys::IDX_FUND, f.clone()));
+        }
+        self.kind.map(|k| (keys::IDX_KIND, k.as_str().to_string()))
+    }
+}
+
+/// Listing order by seq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+/// A page of a listing. `next` is the seq to continue from, if there may be more.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub entries: Vec<(u64, Vec<u8>)>,
+    pub next: Option<u64>,
+}
+
+impl Store {
+    /// The leaf bytes of entry `seq`.
+    pub fn leaf_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db().get(keys::leaf(seq))?.map(|v| v.to_vec()))
+    }
+
+    /// Leaves `from..` in order, for streaming audits. Stops at the first I/O error.
+    pub fn iter_leaves(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.db()
+            .range(keys::leaf(from)..keys::leaf(u64::MAX))
+            .map(|item| {
+                let (key, value) = item?;
+                Ok((keys::seq_suffix(&key)?, value.to_vec()))
+            })
+    }
+
+    /// Entries matching `filter`, starting at seq `from` (inclusive; in
+    /// descending order, at or below it), at most `limit` (capped at
+    /// [`LIST_LIMIT_MAX`]).
+    pub fn list(
+        &self,
+        filter: &EntryFilter,
+        order: Order,
+        from: Option<u64>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let limit = limit.clamp(1, LIST_LIMIT_MAX);
+        let size = self.size();
+        let (lo, hi) = match order {
+            Order::Ascending => (from.unwrap_or(0), size),
+            Order::Descending => (0, from.map_or(size, |f| f.saturating_add(1).min(size))),
+        };
+        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match filter.index() {
+            Some((tag, value)) => {
+                let range = keys::index(tag, &value, lo)..keys::index(tag, &value, hi);
+                let iter = self
+                    .db()
+                    .range(range)
+                    .map(|item| keys::seq_suffix(&item?.0));
+                match order {
+                    Order::Ascending => Box::new(iter),
+                    Order::Descending => Box::new(
+                        self.db()
+                            .range(keys::index(tag, &value, lo)..keys::index(tag, &value, hi))
+                            .rev()
+                            .map(|item| keys::seq_suffix(&item?.0)),
+                    ),
+                }
+            }
+            None => match order {
+                Order::Ascending => Box::new((lo..hi).map(Ok)),
+                Order::Descending => Box::new((lo..hi).rev().map(Ok)),
+            },
+        };
+        let mut entries = Vec::new();
+        let mut next = None;
+        for (scanned, seq) in seqs.enumerate() {
+            let seq = seq?;
+            if entries.len() == limit || scanned == LIST_SCAN_MAX {
+                next = Some(seq);
+                break;
+            }
+            let bytes = self
+                .leaf_bytes(seq)?
+                .ok_or_else(|| StoreError::damaged(format!("leaf {seq} is missing")))?;
+            let leaf = Leaf::decode(&bytes)
+                .map_err(|e| StoreError::damaged(format!("leaf {seq}: {e}")))?;
+            if filter.matches(&leaf) {
+                entries.push((seq, bytes));
+            }
+        }
+        Ok(Page { entries, next })
+    }
+
+    /// The seq of the reversal of `seq`, if it was reversed.
+    pub fn reversed_by(&self, seq: u64) -> Result<Option<u64>, StoreError> {
+        self.db()
+            .get(keys::reversal(seq))?
+            .map(|v| keys::decode_u64(&v))
+            .transpose()
+    }
+
+    /// The seq of the entry with this body id, if any.
+    pub fn seq_of_body(&self, body_id: &Hash) -> Result<Option<u64>, StoreError> {
+        self.db()
+            .get(keys::body(body_id))?
+            .map(|v| keys::decode_u64(&v))
+            .transpose()
+    }
+
+    /// Inclusion proof of leaf `index` in the tree of `size` (≤ current size).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.check_size(size)?;
+        merkle::inclusion_proof(index, size, self).map_err(|e| StoreError::Proof(e.to_string()))
+    }
+
+    /// Consistency proof between two sizes (≤ current size).
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.check_size(new_size)?;
+        merkle::consistency_proof(old_size, new_size, self)
+            .map_err(|e| StoreError::Proof(e.to_string()))
+    }
+
+    /// Root of the tree of `size` (≤ current size).
+    pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
+        self.check_size(size)?;
+        merkle::tree_root(size, self).map_err(|e| StoreError::Proof(e.to_string()))
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), StoreError> {
+        let current = self.size();
+        if size > current {
+            return Err(StoreError::Proof(format!(
+                "tree size {size} is beyond the log's {current}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The signed checkpoint note of `size`, with its cosignatures.
+    pub fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
+    }
+
+    /// The latest signed checkpoint note.
+    pub fn latest_checkpoint(&self) -> Result<Vec<u8>, StoreError> {
+        let size = self
+            .db()
+            .get(keys::LATEST_CHECKPOINT)?
+            .ok_or_else(|| StoreError::damaged("no latest checkpoint recorded"))?;
+        let size = keys::decode_u64(&size)?;
+        self.checkpoint(size)?.ok_or_else(|| {
+            StoreError::damaged(format!("the latest checkpoint (size {size}) is missing"))
+        })
+    }
+
+    /// The latest checkpoint, verified with the log key.
+    pub(crate) fn latest_checkpoint_parsed(
+        &self,
+        state: &LedgerState,
+    ) -> Result<(Checkpoint, Note), StoreError> {
+        let bytes = self.latest_checkpoint()?;
+        let (checkpoint, note, _) = open_checkpoint(&bytes, state.log_key(), &[]).map_err(|e| {
+            StoreError::damaged(format!("the latest checkpoint does not verify: {e}"))
+        })?;
+        Ok((checkpoint, note))
+    }
+
+    /// Sizes that have a checkpoint, ascending from `from`, at most `limit`.
+    pub fn checkpoint_sizes(&self, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.db()
+            .range(keys::checkpoint(from)..keys::checkpoint(u64::MAX))
+            .take(limit.min(LIST_LIMIT_MAX))
+            .map(|item| keys::seq_suffix(&item?.0))
+            .collect()
+    }
+
+    /// Income and spending of one month by (fund, category), net of reversals.
+    pub fn month_totals(&self, month: Month) -> Result<CategoryTotals, StoreError> {
+        let prefix = keys::totals_month_prefix(month);
+        let mut out = BTreeMap::new();
+        for item in self.db().scan_prefix(&prefix) {
+            let (key, value) = item?;
+            let rest = &key[prefix.len()..];
+            let mut parts = rest.split(|b| *b == 0);
+            let (Some(fund), Some(category)) = (parts.next(), parts.next()) else {
+                return Err(StoreError::damaged("a totals key is malformed"));
+            };
+            let totals: (i64, i64) = serde_json::from_slice(&value)
+                .map_err(|e| StoreError::damaged(format!("totals: {e}")))?;
+            out.insert(
+                (
+                    String::from_utf8_lossy(fund).into_owned(),
+                    String::from_utf8_lossy(category).into_owned(),
+                ),
+                totals,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every month that has totals, ascending.
+    pub fn months(&self) -> Result<Vec<Month>, StoreError> {
+        let mut months: Vec<Month> = Vec::new();
+        for item in self.db().scan_prefix(keys::TOTALS_PREFIX) {
+            let (key, _) = item?;
+            let text = std::str::from_utf8(key.get(1..8).unwrap_or_default()).unwrap_or_default();
+            let month = Month::parse(text)
+                .ok_or_else(|| StoreError::damaged("a totals key has a bad month"))?;
+            if months.last() != Some(&month) {
+                months.push(month);
+            }
+        }
+        Ok(months)
+    }
+}
