@@ -112,3 +112,81 @@ pub fn cosign_local(data: &DataDir, key: &KeyFile, state_path: &Path) -> Result<
     );
     Ok(())
 }
+
+/// Cosigns a server's latest checkpoint and submits the cosignature through
+/// `POST /add-checkpoint`. The log key is learned on first use and pinned in
+/// the state file.
+pub fn cosign_remote(
+    remote: &crate::remote::Remote,
+    key: &KeyFile,
+    state_path: &Path,
+) -> Result<()> {
+    let info = remote.get_json("/api/v1/ledger")?;
+    let log_key_text = info["log_key"]
+        .as_str()
+        .context("the server did not say its log key")?;
+    let pinned_path = state_path.with_extension("logkey");
+    let log_key_text = match std::fs::read_to_string(&pinned_path) {
+        Ok(pinned) => {
+            if pinned.trim() != log_key_text {
+                bail!(
+                    "REFUSED: the server's log key changed from {} to {log_key_text}",
+                    pinned.trim()
+                );
+            }
+            pinned.trim().to_string()
+        }
+        Err(_) => {
+            std::fs::write(&pinned_path, log_key_text)?;
+            log_key_text.to_string()
+        }
+    };
+    let log_key = feeledger_core::note::VerifierKey::parse(&log_key_text)?;
+    let bytes = remote.get_bytes("/checkpoint")?;
+    let (checkpoint, note, _) = open_checkpoint(&bytes, &log_key, &[])?;
+    let previous = read_state(state_path)?;
+    let old_size = previous.as_ref().map_or(0, |p| p.size);
+    let proof = match &previous {
+        Some(p) if p.size <= checkpoint.size && p.size > 0 => {
+            remote.consistency(p.size, checkpoint.size)?
+        }
+        _ => vec![],
+    };
+    check_extends(previous.as_ref(), &checkpoint, &proof)?;
+    let now_s = crate::datadir::now_ms() / 1000;
+    let signature = cosign(&note.text, now_s, &key.cosigner()?)?;
+    let mut cosigned = note.clone();
+    cosigned.signatures.push(signature);
+    let mut body = format!("old {old_size}\n");
+    for hash in &proof {
+        body.push_str(&base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            hash.0,
+        ));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(std::str::from_utf8(&cosigned.to_bytes())?);
+    let (status, text) = remote.add_checkpoint(body)?;
+    if status != 200 {
+        bail!(
+            "the server refused the cosignature ({status}): {}",
+            text.trim()
+        );
+    }
+    write_state(
+        state_path,
+        &CosignerState {
+            origin: checkpoint.origin.clone(),
+            size: checkpoint.size,
+            root: checkpoint.root,
+        },
+    )?;
+    println!(
+        "cosigned checkpoint of size {} (root {}) as {}",
+        checkpoint.size,
+        checkpoint.root,
+        key.name()
+    );
+    Ok(())
+}

@@ -338,3 +338,86 @@ pub fn verify_receipt(file: &Path, log_key: &str, cosigners: &[String]) -> Resul
     }
     Ok(())
 }
+
+/// Audits a ledger over HTTP, trusting only `log_key`: fetches the latest
+/// checkpoint, then every entry up to its size, and replays them.
+pub fn verify_remote(
+    remote: &crate::remote::Remote,
+    log_key: &str,
+    saved: Option<&Path>,
+    save_to: Option<&Path>,
+    json: bool,
+) -> Result<bool> {
+    let trusted = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
+    let saved_bytes = saved
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    let saved_checkpoint = saved_bytes
+        .as_deref()
+        .map(|b| open_checkpoint(b, &trusted, &[]).map(|(c, _, _)| c))
+        .transpose()
+        .map_err(|e| {
+            anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}")
+        })?;
+    let mut audit = Audit::new(
+        Some(trusted.clone()),
+        saved_checkpoint.iter().map(|c| c.size).collect(),
+    );
+    let checkpoint_bytes = remote.get_bytes("/checkpoint")?;
+    let result = (|| -> Result<crate::audit::CheckpointReport, Failure> {
+        let (checkpoint, _, _) =
+            open_checkpoint(&checkpoint_bytes, &trusted, &[]).map_err(|e| {
+                Failure::general(format!(
+                    "the server's checkpoint does not verify with the log key: {e}"
+                ))
+            })?;
+        let progress = indicatif::ProgressBar::new(checkpoint.size);
+        let mut next = 0;
+        while next < checkpoint.size {
+            let page = remote
+                .leaves(next, checkpoint.size)
+                .map_err(|e| Failure::general(e.to_string()))?;
+            if page.is_empty() {
+                return Err(Failure::at(next, "the server did not return this entry"));
+            }
+            for (seq, bytes) in page {
+                audit.push(seq, &bytes, None)?;
+                next = seq + 1;
+            }
+            progress.set_position(next);
+        }
+        progress.finish_and_clear();
+        let mut cosigners = audit
+            .replayer()
+            .map(|r| r.state.cosigner_keys())
+            .unwrap_or_default();
+        if let Ok(info) = remote.get_json("/api/v1/ledger") {
+            for w in info["witness_keys"].as_array().into_iter().flatten() {
+                if let Some(k) = w.as_str().and_then(|t| VerifierKey::parse(t).ok()) {
+                    cosigners.push(k);
+                }
+            }
+        }
+        let report = audit.check_checkpoint(&checkpoint_bytes, &cosigners)?;
+        if let Some(saved) = &saved_checkpoint {
+            audit.check_saved(saved)?;
+        }
+        Ok(report)
+    })();
+    let ok = result.is_ok();
+    let (checkpoint, failure) = match result {
+        Ok(c) => (Some(c), None),
+        Err(f) => (None, Some(f)),
+    };
+    if let (true, Some(path)) = (ok, save_to) {
+        std::fs::write(path, &checkpoint_bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let consistent = if ok {
+        saved_checkpoint.map(|c| c.size)
+    } else {
+        None
+    };
+    print_report(&audit.report(checkpoint, consistent, failure), json);
+    Ok(ok)
+}

@@ -14,6 +14,8 @@ mod init;
 mod inspect;
 mod keyfile;
 mod propose;
+mod remote;
+mod serve;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -30,6 +32,18 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the ledger is: a local data directory or a server.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Target {
+    /// A local data directory.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A feeledger server, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,8 +69,8 @@ enum Command {
     },
     /// Record an income, expenditure, transfer, reversal or governance change, signed with your key(s).
     Propose {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        target: Target,
         /// Private key file(s) to sign with.
         #[arg(long = "key", required = true)]
         keys: Vec<PathBuf>,
@@ -68,8 +82,8 @@ enum Command {
     },
     /// Show a pending proposal in plain words, then co-sign it.
     Sign {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        target: Target,
         #[arg(long = "key", required = true)]
         keys: Vec<PathBuf>,
         /// The proposal id (64 hex digits).
@@ -87,8 +101,8 @@ enum Command {
     },
     /// Cosign the latest checkpoint, after checking it is consistent with the last one this key cosigned.
     CosignCheckpoint {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        target: Target,
         #[arg(long)]
         key: PathBuf,
         /// Remembers the last checkpoint this key cosigned (created on first use).
@@ -123,9 +137,9 @@ enum Command {
     },
     /// Audit a ledger: every leaf, the chain, every signature and rule, every balance, the signed root.
     Verify {
-        #[arg(long)]
-        data: PathBuf,
-        /// The log's verifier key, as posted on the notice board (name+hex8+base64).
+        #[command(flatten)]
+        target: Target,
+        /// The log's verifier key, as posted on the notice board (name+hex8+base64). Required with --url.
         #[arg(long)]
         log_key: Option<String>,
         /// A checkpoint saved earlier: the log must extend it.
@@ -160,6 +174,21 @@ enum Command {
         /// Where to create it (default: ./demo-data). An existing demo there is reused.
         #[arg(long, default_value = "demo-data")]
         data: PathBuf,
+    },
+    /// Serve one ledger over HTTP (API, C2SP tiles, checkpoints, witness endpoint).
+    Serve {
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on; loopback unless you say otherwise.
+        #[arg(long, default_value = serve::LISTEN_DEFAULT)]
+        listen: String,
+    },
+    /// Register an independent witness's cosigner key (type 0x04), whose cosignatures the ledger collects.
+    AddWitness {
+        #[arg(long)]
+        data: PathBuf,
+        /// The witness's verifier key: name+hex8+base64 with type 0x04.
+        key: String,
     },
     /// Check a receipt offline against the trusted log key.
     VerifyReceipt {
@@ -212,31 +241,46 @@ fn run(cli: Cli) -> Result<()> {
             println!("log key (post it on the notice board): {}", state.log_key());
         }
         Command::Propose {
-            data,
+            target,
             keys,
             date,
             kind,
         } => {
             let keys = read_keys(&keys)?;
-            let outcome =
-                propose::propose_local(&DataDir::new(&data), &keys, date.as_deref(), &kind)?;
-            propose::report(&outcome);
+            match target.resolve()? {
+                Place::Local(data) => {
+                    let outcome = propose::propose_local(&data, &keys, date.as_deref(), &kind)?;
+                    propose::report(&outcome);
+                }
+                Place::Remote(remote) => {
+                    propose::propose_remote(&remote, &keys, date.as_deref(), &kind)?
+                }
+            }
         }
         Command::Sign {
-            data,
+            target,
             keys,
             id,
             yes,
         } => {
             let keys = read_keys(&keys)?;
-            let outcome = propose::sign_local(&DataDir::new(&data), &keys, &id, yes)?;
-            propose::report(&outcome);
+            match target.resolve()? {
+                Place::Local(data) => {
+                    let outcome = propose::sign_local(&data, &keys, &id, yes)?;
+                    propose::report(&outcome);
+                }
+                Place::Remote(remote) => propose::sign_remote(&remote, &keys, &id, yes)?,
+            }
         }
         Command::Proposals { data, json } => {
             inspect::proposals(&DataDir::new(&data).open()?, json)?
         }
-        Command::CosignCheckpoint { data, key, state } => {
-            cosign::cosign_local(&DataDir::new(&data), &KeyFile::read(&key)?, &state)?
+        Command::CosignCheckpoint { target, key, state } => {
+            let key = KeyFile::read(&key)?;
+            match target.resolve()? {
+                Place::Local(data) => cosign::cosign_local(&data, &key, &state)?,
+                Place::Remote(remote) => cosign::cosign_remote(&remote, &key, &state)?,
+            }
         }
         Command::Show { data, seq, json } => {
             inspect::show(&DataDir::new(&data).open()?, seq, json)?
@@ -249,19 +293,23 @@ fn run(cli: Cli) -> Result<()> {
         } => inspect::list(&DataDir::new(&data).open()?, &filter.build()?, limit, json)?,
         Command::Balances { data, json } => inspect::balances(&DataDir::new(&data).open()?, json)?,
         Command::Verify {
-            data,
+            target,
             log_key,
             checkpoint,
             save_checkpoint,
             json,
         } => {
-            let ok = inspect::verify_local(
-                &data,
-                log_key.as_deref(),
-                checkpoint.as_deref(),
-                save_checkpoint.as_deref(),
-                json,
-            )?;
+            let (saved, save_to) = (checkpoint.as_deref(), save_checkpoint.as_deref());
+            let ok = match target.resolve()? {
+                Place::Local(data) => {
+                    inspect::verify_local(&data.root, log_key.as_deref(), saved, save_to, json)?
+                }
+                Place::Remote(remote) => {
+                    let log_key = log_key
+                        .context("--url needs --log-key: the server itself is not trusted")?;
+                    inspect::verify_remote(&remote, &log_key, saved, save_to, json)?
+                }
+            };
             if !ok {
                 std::process::exit(1);
             }
@@ -278,6 +326,13 @@ fn run(cli: Cli) -> Result<()> {
             export::run(&store, format, out.as_deref())?
         }
         Command::Demo { data } => demo::run(&data)?,
+        Command::Serve { data, listen } => serve::run(&DataDir::new(&data), &listen)?,
+        Command::AddWitness { data, key } => {
+            let key = feeledger_core::note::VerifierKey::parse(&key)
+                .map_err(|e| anyhow::anyhow!("witness key: {e}"))?;
+            DataDir::new(&data).open()?.add_witness(&key)?;
+            println!("registered witness {}", key.name());
+        }
         Command::VerifyReceipt {
             file,
             log_key,
@@ -285,4 +340,19 @@ fn run(cli: Cli) -> Result<()> {
         } => inspect::verify_receipt(&file, &log_key, &cosigners)?,
     }
     Ok(())
+}
+
+enum Place {
+    Local(DataDir),
+    Remote(remote::Remote),
+}
+
+impl Target {
+    fn resolve(self) -> Result<Place> {
+        match (self.data, self.url) {
+            (Some(data), None) => Ok(Place::Local(DataDir::new(&data))),
+            (None, Some(url)) => Ok(Place::Remote(remote::Remote::new(&url)?)),
+            _ => anyhow::bail!("give exactly one of --data and --url"),
+        }
+    }
 }

@@ -340,3 +340,79 @@ pub fn confirm(question: &str) -> Result<bool> {
     std::io::BufRead::read_line(&mut std::io::stdin().lock().take(64), &mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
+
+/// Prints a server's answer to a proposal or co-signature.
+fn report_remote(answer: &serde_json::Value) {
+    let id = answer["id"].as_str().unwrap_or("?");
+    let progress: Vec<String> = answer["progress"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}: {} of {}",
+                        p["role"].as_str().unwrap_or("?"),
+                        p["have"],
+                        p["need"]
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match answer["status"].as_str() {
+        Some("committed") => {
+            println!(
+                "committed as entry {} (proposal {id}; {})",
+                answer["seq"],
+                progress.join("; ")
+            );
+            println!(
+                "leaf hash {}; tree size {}",
+                answer["leaf_hash"].as_str().unwrap_or("?"),
+                answer["size"]
+            );
+        }
+        _ => {
+            println!("pending proposal {id}");
+            println!("signatures so far: {}", progress.join("; "));
+        }
+    }
+}
+
+pub fn propose_remote(
+    remote: &crate::remote::Remote,
+    keys: &[KeyFile],
+    date: Option<&str>,
+    kind: &ProposeKind,
+) -> Result<()> {
+    let bytes = body_bytes(&remote.origin()?, date, kind)?;
+    let body = Body::decode(&bytes).map_err(|e| anyhow::anyhow!("the body is refused: {e}"))?;
+    let answer = remote.propose(&bytes, &sign_body(&body, keys))?;
+    report_remote(&answer);
+    Ok(())
+}
+
+pub fn sign_remote(
+    remote: &crate::remote::Remote,
+    keys: &[KeyFile],
+    id: &str,
+    yes: bool,
+) -> Result<()> {
+    let id_hash = Hash::from_hex(id)
+        .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
+    let text = remote.proposal_body(id)?;
+    // The body is checked here, not trusted: its id must be the one asked for.
+    let body = Body::decode(text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("the server's proposal is malformed: {e}"))?;
+    if body.id() != id_hash {
+        bail!("the server returned a different body than proposal {id}");
+    }
+    eprintln!("{}", describe::details(&body));
+    if !yes && !confirm("co-sign this proposal?")? {
+        bail!("not signed");
+    }
+    let answer = remote.add_signatures(id, &sign_body(&body, keys))?;
+    report_remote(&answer);
+    Ok(())
+}

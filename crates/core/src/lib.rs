@@ -6,3 +6,4 @@ pub mod merkle;
 pub mod money;
 pub mod note;
 pub mod state;
+pub mod tiles;

@@ -45,6 +45,16 @@ pub fn proposal(id: &Hash) -> Vec<u8> {
 
 pub const PROPOSAL_PREFIX: &[u8] = b"P";
 
+pub fn cosigned(cosigner: &str) -> Vec<u8> {
+    prefixed(b'W', cosigner.as_bytes())
+}
+
+pub fn witness(name: &str) -> Vec<u8> {
+    prefixed(b'V', name.as_bytes())
+}
+
+pub const WITNESS_PREFIX: &[u8] = b"V";
+
 pub fn checkpoint(size: u64) -> Vec<u8> {
     prefixed(b'C', &size.to_be_bytes())
 }

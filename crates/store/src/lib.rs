@@ -18,6 +18,8 @@
 //! | `P` | proposal id (32) | pending [`Proposal`] JSON |
 //! | `C` | size (u64 BE) | signed checkpoint note (with cosignatures) |
 //! | `K` | — | size of the latest checkpoint (u64 BE) |
+//! | `W` | cosigner name | size of the last checkpoint it cosigned (u64 BE) |
+//! | `V` | witness name | the witness's cosigner verifier key (text) |
 //!
 //! Writes are serialized by one mutex: a single writer. Callers that have
 //! many entries at once (imports, the server's write queue) pass them to
@@ -410,8 +412,9 @@ impl Store {
         self.lock().frontier.root()
     }
 
-    /// Adds or replaces a cosignature on the checkpoint of `size`. The
-    /// caller has verified it. Durable on return.
+    /// Adds or replaces a cosignature on the checkpoint of `size`, and
+    /// records `size` as the last one this cosigner signed. The caller has
+    /// verified the cosignature and its consistency. Durable on return.
     ///
     /// # Errors
     /// If there is no checkpoint of that size.
@@ -429,11 +432,59 @@ impl Store {
             .map_err(|e| StoreError::damaged(format!("checkpoint {size}: {e}")))?;
         note.signatures
             .retain(|s| !(s.name == signature.name && s.key_id == signature.key_id));
+        let cosigner = signature.name.clone();
         note.signatures.push(signature);
         let out = note.to_bytes();
-        self.db.insert(keys::checkpoint(size), out.clone())?;
+        let mut batch = sled::Batch::default();
+        batch.insert(keys::checkpoint(size), out.clone());
+        batch.insert(keys::cosigned(&cosigner), size.to_be_bytes().to_vec());
+        self.db.apply_batch(batch)?;
         self.db.flush()?;
         Ok(out)
+    }
+
+    /// The size of the last checkpoint this cosigner cosigned here.
+    pub fn cosigned_size(&self, cosigner: &str) -> Result<Option<u64>, StoreError> {
+        self.db
+            .get(keys::cosigned(cosigner))?
+            .map(|v| keys::decode_u64(&v))
+            .transpose()
+    }
+
+    /// Registers an independent witness's cosigner key (type 0x04), whose
+    /// cosignatures the ledger then collects. Durable on return.
+    pub fn add_witness(&self, key: &feeledger_core::note::VerifierKey) -> Result<(), StoreError> {
+        if key.alg() != feeledger_core::note::KeyAlg::CosignatureV1 {
+            return Err(StoreError::Proof(
+                "a witness key must be a cosignature/v1 (type 0x04) key".into(),
+            ));
+        }
+        self.db
+            .insert(keys::witness(key.name()), key.to_string().as_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The registered witnesses' keys.
+    pub fn witnesses(&self) -> Result<Vec<feeledger_core::note::VerifierKey>, StoreError> {
+        self.db
+            .scan_prefix(keys::WITNESS_PREFIX)
+            .map(|item| {
+                let (_, value) = item?;
+                let text = String::from_utf8_lossy(&value).into_owned();
+                feeledger_core::note::VerifierKey::parse(&text)
+                    .map_err(|e| StoreError::damaged(format!("witness key {text:?}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Flushes everything to disk.
+    ///
+    /// # Errors
+    /// If the flush fails.
+    pub fn db_flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Removes the data directory's lock by dropping the store, after a flush.

@@ -1,0 +1,166 @@
+//! A feeledger server as seen from the command line. Nothing it returns is
+//! trusted: entries are re-verified, checkpoints checked against a trusted
+//! log key, and proofs verified locally.
+
+use anyhow::{bail, Context, Result};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use feeledger_core::entry::EntrySignature;
+use feeledger_core::hash::Hash;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Entries fetched per page during a remote audit (the server's maximum).
+pub const PAGE_ENTRIES: u64 = 500;
+
+/// Longest a single request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Remote {
+    base: String,
+    client: reqwest::blocking::Client,
+}
+
+impl Remote {
+    pub fn new(url: &str) -> Result<Remote> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()?;
+        Ok(Remote {
+            base: url.trim_end_matches('/').to_string(),
+            client,
+        })
+    }
+
+    fn check(&self, response: reqwest::blocking::Response) -> Result<reqwest::blocking::Response> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let text = response.text().unwrap_or_default();
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| {
+                let e = v.get("error")?;
+                Some(format!(
+                    "{} ({})",
+                    e.get("message")?.as_str()?,
+                    e.get("code")?.as_str()?
+                ))
+            })
+            .unwrap_or(text);
+        bail!("the server refused ({status}): {}", message.trim())
+    }
+
+    pub fn get_json(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        Ok(self.check(response)?.json()?)
+    }
+
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        Ok(self.check(response)?.bytes()?.to_vec())
+    }
+
+    fn post_json(&self, path: &str, body: &Value) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .client
+            .post(&url)
+            .json(body)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        Ok(self.check(response)?.json()?)
+    }
+
+    pub fn origin(&self) -> Result<String> {
+        let info = self.get_json("/api/v1/ledger")?;
+        info["origin"]
+            .as_str()
+            .map(str::to_string)
+            .context("the server's /api/v1/ledger has no origin")
+    }
+
+    pub fn propose(&self, body_jcs: &[u8], signatures: &[EntrySignature]) -> Result<Value> {
+        let body = std::str::from_utf8(body_jcs).context("body is not UTF-8")?;
+        self.post_json(
+            "/api/v1/proposals",
+            &json!({"body": body, "signatures": signatures}),
+        )
+    }
+
+    /// A pending proposal's canonical body text.
+    pub fn proposal_body(&self, id: &str) -> Result<String> {
+        let p = self.get_json(&format!("/api/v1/proposals/{id}"))?;
+        p["body_jcs"]
+            .as_str()
+            .map(str::to_string)
+            .context("the server's proposal has no body_jcs")
+    }
+
+    pub fn add_signatures(&self, id: &str, signatures: &[EntrySignature]) -> Result<Value> {
+        self.post_json(
+            &format!("/api/v1/proposals/{id}/signatures"),
+            &json!({"signatures": signatures}),
+        )
+    }
+
+    pub fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
+        let v = self.get_json(&format!("/api/v1/consistency?from={from}&to={to}"))?;
+        hashes(&v["proof"])
+    }
+
+    /// Leaves `[from, to)`, at most one page.
+    pub fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        let limit = (to - from).min(PAGE_ENTRIES);
+        let v = self.get_json(&format!("/api/v1/entries?from={from}&limit={limit}"))?;
+        let entries = v["entries"].as_array().context("no entries in the page")?;
+        entries
+            .iter()
+            .map(|e| {
+                let seq = e["seq"].as_u64().context("entry without seq")?;
+                let leaf = BASE64.decode(
+                    e["leaf_base64"]
+                        .as_str()
+                        .context("entry without leaf_base64")?,
+                )?;
+                Ok((seq, leaf))
+            })
+            .filter(|r: &Result<(u64, Vec<u8>)>| r.as_ref().map_or(true, |(seq, _)| *seq < to))
+            .collect()
+    }
+
+    /// `POST /add-checkpoint`; returns the status code and body text.
+    pub fn add_checkpoint(&self, body: String) -> Result<(u16, String)> {
+        let url = format!("{}/add-checkpoint", self.base);
+        let response = self
+            .client
+            .post(&url)
+            .body(body)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().unwrap_or_default()))
+    }
+}
+
+fn hashes(v: &Value) -> Result<Vec<Hash>> {
+    v.as_array()
+        .context("proof is not a list")?
+        .iter()
+        .map(|h| {
+            let bytes = BASE64.decode(h.as_str().context("proof hash is not a string")?)?;
+            Hash::from_slice(&bytes).context("proof hash is not 32 bytes")
+        })
+        .collect()
+}

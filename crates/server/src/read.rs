@@ -1,0 +1,522 @@
+//! Public reads. Everything a verifier needs comes with the bytes it must hash.
+
+use crate::{ApiError, ApiResult, Ledger};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use feeledger_core::entry::{Kind, Leaf, Month};
+use feeledger_core::hash::{leaf_hash, Hash};
+use feeledger_core::merkle::{self, TILE_WIDTH_MAX};
+use feeledger_core::note::{Checkpoint, Note, Receipt};
+use feeledger_core::tiles::{parse_tile_path, TileKind};
+use feeledger_store::{EntryFilter, Order, Store, LIST_LIMIT_MAX};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Default page size of listings.
+pub const PAGE_DEFAULT: usize = 50;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+fn text(body: impl Into<String>, cache: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        body.into(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+pub async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+pub async fn checkpoint(State(ledger): State<Ledger>) -> ApiResult<Response> {
+    let bytes = ledger
+        .blocking(|inner| Ok(inner.store.latest_checkpoint()?))
+        .await?;
+    let text_body =
+        String::from_utf8(bytes).map_err(|_| ApiError::bad_request("checkpoint is not UTF-8"))?;
+    Ok(text(text_body, "no-cache"))
+}
+
+/// C2SP tlog-tiles. A malformed path or a tile beyond the tree is a 404;
+/// the path never reaches the filesystem.
+pub async fn tile(State(ledger): State<Ledger>, Path(path): Path<String>) -> ApiResult<Response> {
+    let Some(tile) = parse_tile_path(&path) else {
+        return Err(ApiError::not_found(format!("not a tile path: {path:?}")));
+    };
+    let bytes = ledger
+        .blocking(move |inner| {
+            let store = &inner.store;
+            let size = store.size();
+            let width = tile.width();
+            let (tree_level, count_at_level) = match tile.kind {
+                TileKind::Hashes { level } => (
+                    level * merkle::TILE_HEIGHT,
+                    size >> (level * merkle::TILE_HEIGHT),
+                ),
+                TileKind::Entries => (0, size),
+            };
+            let first = tile
+                .index
+                .checked_mul(TILE_WIDTH_MAX)
+                .ok_or_else(|| ApiError::not_found("beyond the tree"))?;
+            let end = first
+                .checked_add(width)
+                .ok_or_else(|| ApiError::not_found("beyond the tree"))?;
+            if end > count_at_level {
+                return Err(ApiError::not_found("tile is beyond the tree"));
+            }
+            match tile.kind {
+                TileKind::Hashes { level } => {
+                    let ids = merkle::tile_node_ids(level, tile.index, width);
+                    debug_assert!(ids.iter().all(|id| id.level == tree_level));
+                    let hashes = feeledger_core::merkle::NodeReader::read_nodes(store, &ids)?;
+                    Ok(hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
+                }
+                TileKind::Entries => {
+                    let mut out = Vec::new();
+                    for seq in first..end {
+                        let leaf = store
+                            .leaf_bytes(seq)?
+                            .ok_or_else(|| ApiError::not_found("entry missing"))?;
+                        let len =
+                            u16::try_from(leaf.len()).expect("leaves are at most 65535 bytes");
+                        out.extend_from_slice(&len.to_be_bytes());
+                        out.extend_from_slice(&leaf);
+                    }
+                    Ok(out)
+                }
+            }
+        })
+        .await?;
+    let cache = if tile.partial_width.is_none() {
+        IMMUTABLE
+    } else {
+        "public, max-age=3600"
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// An entry as the API shows it: decoded, with the exact leaf bytes and hash.
+pub fn entry_view(store: &Store, seq: u64, bytes: &[u8]) -> ApiResult<Value> {
+    let leaf = Leaf::decode(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "damaged",
+            format!("entry {seq}: {e}"),
+        )
+    })?;
+    let state = store.state();
+    let signers: Vec<Value> = leaf
+        .signatures
+        .iter()
+        .map(|s| json!({"key": s.key, "role": state.role_of(&s.key).map(|r| r.as_str())}))
+        .collect();
+    Ok(json!({
+        "seq": seq,
+        "kind": leaf.body.kind().as_str(),
+        "leaf": leaf.to_value(),
+        "leaf_base64": BASE64.encode(bytes),
+        "leaf_hash": leaf_hash(bytes).to_hex(),
+        "body_id": leaf.body.id().to_hex(),
+        "signers": signers,
+        "reversed_by": store.reversed_by(seq)?,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    from: Option<u64>,
+    limit: Option<usize>,
+    order: Option<String>,
+    fund: Option<String>,
+    category: Option<String>,
+    payer: Option<String>,
+    month: Option<String>,
+    kind: Option<String>,
+}
+
+fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
+fn list_page(store: &Store, q: ListQuery, party: Option<String>) -> ApiResult<Value> {
+    let limit = q.limit.unwrap_or(PAGE_DEFAULT);
+    if limit == 0 || limit > LIST_LIMIT_MAX {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {LIST_LIMIT_MAX}"
+        )));
+    }
+    let order = match q.order.as_deref() {
+        None | Some("asc") => Order::Ascending,
+        Some("desc") => Order::Descending,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "order must be asc or desc, not {other:?}"
+            )))
+        }
+    };
+    let filter = EntryFilter {
+        fund: q.fund,
+        category: q.category,
+        party: party.or(q.payer),
+        month: q
+            .month
+            .map(|m| {
+                Month::parse(&m)
+                    .ok_or_else(|| ApiError::bad_request(format!("month {m:?} is not YYYY-MM")))
+            })
+            .transpose()?,
+        kind: q
+            .kind
+            .map(|k| {
+                Kind::parse(&k).ok_or_else(|| ApiError::bad_request(format!("unknown kind {k:?}")))
+            })
+            .transpose()?,
+    };
+    let page = store.list(&filter, order, q.from, limit)?;
+    let entries = page
+        .entries
+        .iter()
+        .map(|(seq, bytes)| entry_view(store, *seq, bytes))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(json!({"entries": entries, "next": page.next, "size": store.size()}))
+}
+
+pub async fn entries(
+    State(ledger): State<Ledger>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| list_page(&inner.store, q, None))
+            .await?,
+    ))
+}
+
+pub async fn payer_entries(
+    State(ledger): State<Ledger>,
+    Path(unit): Path<String>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| list_page(&inner.store, q, Some(unit)))
+            .await?,
+    ))
+}
+
+fn seq_param(seq: &str) -> ApiResult<u64> {
+    seq.parse()
+        .map_err(|_| ApiError::bad_request(format!("{seq:?} is not an entry number")))
+}
+
+fn leaf_or_404(store: &Store, seq: u64) -> ApiResult<Vec<u8>> {
+    store.leaf_bytes(seq)?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "there is no entry {seq} (the ledger has {})",
+            store.size()
+        ))
+    })
+}
+
+pub async fn entry(
+    State(ledger): State<Ledger>,
+    Path(seq): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let seq = seq_param(&seq)?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| {
+                let bytes = leaf_or_404(&inner.store, seq)?;
+                entry_view(&inner.store, seq, &bytes)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeQuery {
+    size: Option<u64>,
+}
+
+fn hashes_base64(proof: &[Hash]) -> Vec<String> {
+    proof.iter().map(|h| BASE64.encode(h.0)).collect()
+}
+
+pub async fn inclusion_proof(
+    State(ledger): State<Ledger>,
+    Path(seq): Path<String>,
+    q: Result<Query<SizeQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let seq = seq_param(&seq)?;
+    let q = query(q)?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| {
+                let store = &inner.store;
+                let size = q.size.unwrap_or_else(|| store.size());
+                if size > store.size() {
+                    return Err(ApiError::not_found(format!(
+                        "the log has no tree of size {size} yet"
+                    )));
+                }
+                if seq >= size {
+                    return Err(ApiError::bad_request(format!(
+                        "entry {seq} is not in a tree of size {size}"
+                    )));
+                }
+                let bytes = leaf_or_404(store, seq)?;
+                let proof = store.inclusion_proof(seq, size)?;
+                Ok(json!({
+                    "index": seq,
+                    "size": size,
+                    "leaf_hash": leaf_hash(&bytes).to_hex(),
+                    "root": store.root_at(size)?.to_hex(),
+                    "proof": hashes_base64(&proof),
+                }))
+            })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+pub async fn consistency(
+    State(ledger): State<Ledger>,
+    q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| {
+                let store = &inner.store;
+                let to = q.to.unwrap_or_else(|| store.size());
+                if to > store.size() {
+                    return Err(ApiError::not_found(format!(
+                        "the log has no tree of size {to} yet"
+                    )));
+                }
+                if q.from == 0 || q.from > to {
+                    return Err(ApiError::bad_request(format!(
+                        "need 0 < from <= to, got from={} to={to}",
+                        q.from
+                    )));
+                }
+                let proof = store.consistency_proof(q.from, to)?;
+                Ok(json!({"from": q.from, "to": to, "proof": hashes_base64(&proof)}))
+            })
+            .await?,
+    ))
+}
+
+/// The receipt of `seq` against the latest checkpoint.
+pub fn receipt_text(store: &Store, seq: u64) -> ApiResult<String> {
+    let bytes = leaf_or_404(store, seq)?;
+    let note = Note::parse(&store.latest_checkpoint()?)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "damaged", e.to_string()))?;
+    let size = Checkpoint::parse(&note.text)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "damaged", e.to_string()))?
+        .size;
+    let proof = store.inclusion_proof(seq, size)?;
+    Ok(Receipt {
+        leaf: bytes,
+        index: seq,
+        proof,
+        checkpoint: note,
+    }
+    .to_text())
+}
+
+pub async fn receipt(State(ledger): State<Ledger>, Path(seq): Path<String>) -> ApiResult<Response> {
+    let seq = seq_param(&seq)?;
+    let body = ledger
+        .blocking(move |inner| receipt_text(&inner.store, seq))
+        .await?;
+    Ok(text(body, "no-cache"))
+}
+
+pub async fn ledger_info(State(ledger): State<Ledger>) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        ledger
+            .blocking(|inner| {
+                let store = &inner.store;
+                let state = store.state();
+                let genesis = leaf_or_404(store, 0)?;
+                let witnesses: Vec<String> =
+                    store.witnesses()?.iter().map(|w| w.to_string()).collect();
+                let cosigners: Vec<String> = state
+                    .cosigner_keys()
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect();
+                Ok(json!({
+                    "origin": state.origin(),
+                    "name": state.genesis().name,
+                    "currency": state.genesis().currency,
+                    "minor_unit": state.genesis().minor_unit,
+                    "funds": state.genesis().funds,
+                    "roles": state.roles(),
+                    "rules": state.rules(),
+                    "log_key": state.log_key().to_string(),
+                    "cosigner_keys": cosigners,
+                    "witness_keys": witnesses,
+                    "size": state.size(),
+                    "genesis_leaf_base64": BASE64.encode(&genesis),
+                }))
+            })
+            .await?,
+    ))
+}
+
+pub async fn balances(State(ledger): State<Ledger>) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        ledger
+            .blocking(|inner| {
+                let state = inner.store.state();
+                Ok(json!({"size": state.size(), "balances_fen": state.balances()}))
+            })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    month: Option<String>,
+}
+
+pub async fn summary(
+    State(ledger): State<Ledger>,
+    q: Result<Query<SummaryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    let month = q
+        .month
+        .map(|m| {
+            Month::parse(&m)
+                .ok_or_else(|| ApiError::bad_request(format!("month {m:?} is not YYYY-MM")))
+        })
+        .transpose()?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| {
+                let store = &inner.store;
+                let months = match month {
+                    Some(m) => vec![m],
+                    None => store.months()?,
+                };
+                let mut out = Vec::new();
+                for m in months {
+                    let rows: Vec<Value> = store
+                        .month_totals(m)?
+                        .into_iter()
+                        .map(|((fund, category), (income, spending))| {
+                            json!({"fund": fund, "category": category, "income_fen": income, "spending_fen": spending})
+                        })
+                        .collect();
+                    out.push(json!({"month": m.to_string(), "totals": rows}));
+                }
+                Ok(json!({"months": out}))
+            })
+            .await?,
+    ))
+}
+
+/// A pending proposal with how far its signatures go, evaluated now.
+fn proposal_view(store: &Store, p: &feeledger_store::Proposal) -> ApiResult<Value> {
+    let body = p.decoded_body()?;
+    let state = store.state();
+    let status = match state.check_proposal(&body, &p.signatures, &store.lookups(&body)?) {
+        Ok(approval) => {
+            json!({"progress": approval.progress.iter().map(|(role, (have, need))| json!({"role": role, "have": have, "need": need})).collect::<Vec<_>>()})
+        }
+        Err(e) => json!({"blocked": {"code": e.code(), "message": e.to_string()}}),
+    };
+    Ok(json!({
+        "id": p.id.to_hex(),
+        "body": body.to_value(),
+        "body_jcs": p.body,
+        "signatures": p.signatures,
+        "created_ms": p.created_ms,
+        "status": status,
+    }))
+}
+
+pub async fn proposals(State(ledger): State<Ledger>) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        ledger
+            .blocking(|inner| {
+                let list = inner.store.proposals(LIST_LIMIT_MAX)?;
+                let views = list
+                    .iter()
+                    .map(|p| proposal_view(&inner.store, p))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                Ok(json!({"proposals": views}))
+            })
+            .await?,
+    ))
+}
+
+pub fn proposal_id(id: &str) -> ApiResult<Hash> {
+    Hash::from_hex(id).map_err(|e| ApiError::bad_request(format!("proposal id: {e}")))
+}
+
+pub async fn proposal(
+    State(ledger): State<Ledger>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = proposal_id(&id)?;
+    Ok(Json(
+        ledger
+            .blocking(move |inner| {
+                let p = inner
+                    .store
+                    .proposal(&id)?
+                    .ok_or_else(|| ApiError::not_found(format!("no pending proposal {id}")))?;
+                proposal_view(&inner.store, &p)
+            })
+            .await?,
+    ))
+}

@@ -1,0 +1,125 @@
+//! Writes: proposals and co-signatures. Signatures are the only credentials.
+
+use crate::read::{proposal_id, receipt_text};
+use crate::{ApiError, ApiResult, Ledger};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use feeledger_core::entry::EntrySignature;
+use feeledger_store::ProposalOutcome;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// `POST /api/v1/proposals`: the body's canonical JSON as a string (so the
+/// exact signed bytes travel unchanged), and one or more signatures.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeRequest {
+    pub body: String,
+    pub signatures: Vec<EntrySignature>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignaturesRequest {
+    pub signatures: Vec<EntrySignature>,
+}
+
+/// Reads a JSON request body, mapping every failure (including an
+/// oversized body, 413) to a JSON error.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<T> {
+    let bytes = body.map_err(|e| {
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "malformed"
+        };
+        ApiError::new(status, code, e.body_text())
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn outcome_view(
+    store: &feeledger_store::Store,
+    outcome: &ProposalOutcome,
+) -> ApiResult<(StatusCode, Value)> {
+    let progress = |approval: &feeledger_core::state::Approval| -> Vec<Value> {
+        approval
+            .progress
+            .iter()
+            .map(|(role, (have, need))| json!({"role": role, "have": have, "need": need}))
+            .collect()
+    };
+    Ok(match outcome {
+        ProposalOutcome::Pending { id, approval } => (
+            StatusCode::ACCEPTED,
+            json!({"status": "pending", "id": id.to_hex(), "progress": progress(approval)}),
+        ),
+        ProposalOutcome::Committed {
+            id,
+            approval,
+            committed,
+        } => (
+            StatusCode::CREATED,
+            json!({
+                "status": "committed",
+                "id": id.to_hex(),
+                "progress": progress(approval),
+                "seq": committed.seq,
+                "leaf_hash": committed.leaf_hash.to_hex(),
+                "size": committed.size,
+                "receipt": receipt_text(store, committed.seq)?,
+            }),
+        ),
+    })
+}
+
+pub async fn propose(
+    State(ledger): State<Ledger>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request: ProposeRequest = json_body(body)?;
+    let (status, view) = ledger
+        .blocking(move |inner| {
+            let outcome = inner.store.propose(
+                request.body.as_bytes(),
+                request.signatures,
+                now_ms(),
+                &inner.log_signer,
+            )?;
+            outcome_view(&inner.store, &outcome)
+        })
+        .await?;
+    Ok((status, Json(view)))
+}
+
+pub async fn add_signatures(
+    State(ledger): State<Ledger>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = proposal_id(&id)?;
+    let request: SignaturesRequest = json_body(body)?;
+    let (status, view) = ledger
+        .blocking(move |inner| {
+            let outcome =
+                inner
+                    .store
+                    .add_signatures(&id, request.signatures, now_ms(), &inner.log_signer)?;
+            outcome_view(&inner.store, &outcome)
+        })
+        .await?;
+    Ok((status, Json(view)))
+}
