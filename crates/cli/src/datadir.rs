@@ -27,7 +27,7 @@ impl DataDir {
 
     /// Opens the store, checking its head.
     pub fn open(&self) -> Result<Store> {
-        Store::open(&self.store_path()).map_err(|e| anyhow::anyhow!("{}: {e}", self.root.display()))
+        Store::open(&self.store_path()).with_context(|| self.root.display().to_string())
     }
 
     /// The log key, needed to sign a new checkpoint after an append.

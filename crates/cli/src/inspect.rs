@@ -188,13 +188,14 @@ pub fn verify_local(
     let mut audit = Audit::new(trusted, saved_size.into_iter().collect());
     let store = match DataDir::new(data).open() {
         Ok(store) => store,
-        Err(e) => {
-            print_report(
-                &audit.report(None, None, Some(Failure::general(e.to_string()))),
-                json,
-            );
+        // A damaged store is an audit finding; a store in use or missing is
+        // a reason the audit could not run.
+        Err(e) if is_damage(&e) => {
+            let failure = Failure::general(format!("{e:#}"));
+            print_report(&audit.report(None, None, Some(failure)), json);
             return Ok(false);
         }
+        Err(e) => return Err(e),
     };
     let result = run_local_audit(&store, &mut audit, saved_checkpoint.as_deref());
     let ok = result.is_ok();
@@ -420,4 +421,9 @@ pub fn verify_remote(
     };
     print_report(&audit.report(checkpoint, consistent, failure), json);
     Ok(ok)
+}
+
+fn is_damage(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<feeledger_store::StoreError>()
+        .is_some_and(|s| matches!(s, feeledger_store::StoreError::Damaged { .. }))
 }

@@ -31,7 +31,6 @@ impl KeyFile {
         Ok(KeyFile { signer })
     }
 
-    #[allow(dead_code)] // used by the demo, which is being written
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<KeyFile> {
         let signer = NoteSigner::new(name, KeyAlg::Ed25519, SigningKey::from_bytes(&seed))?;
         Ok(KeyFile { signer })

@@ -169,11 +169,17 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Make a realistic sample community ledger (about 300 units, a year of activity) and show how to inspect it.
+    /// Make a realistic sample community ledger (about 300 units, a year of activity) and serve it.
     Demo {
         /// Where to create it (default: ./demo-data). An existing demo there is reused.
         #[arg(long, default_value = "demo-data")]
         data: PathBuf,
+        /// Address to serve it on (web page and API).
+        #[arg(long, default_value = serve::LISTEN_DEFAULT)]
+        listen: String,
+        /// Create it and print how to inspect it, but do not serve it.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Serve one ledger over HTTP (API, C2SP tiles, checkpoints, witness endpoint).
     Serve {
@@ -202,6 +208,14 @@ enum Command {
 }
 
 fn main() {
+    // Die quietly when stdout is closed (`feeledger list | head`), as Unix
+    // tools do, instead of panicking on the write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any
+    // thread starts has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
@@ -325,7 +339,11 @@ fn run(cli: Cli) -> Result<()> {
             let store = DataDir::new(&data).open()?;
             export::run(&store, format, out.as_deref())?
         }
-        Command::Demo { data } => demo::run(&data)?,
+        Command::Demo {
+            data,
+            listen,
+            no_serve,
+        } => demo::run(&data, (!no_serve).then_some(listen.as_str()))?,
         Command::Serve { data, listen } => serve::run(&DataDir::new(&data), &listen)?,
         Command::AddWitness { data, key } => {
             let key = feeledger_core::note::VerifierKey::parse(&key)

@@ -315,19 +315,24 @@ pub fn sign_local(
     id: &str,
     yes: bool,
 ) -> Result<ProposalOutcome> {
-    let store = data.open()?;
     let id = Hash::from_hex(id)
         .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
-    let Some(proposal) = store.proposal(&id)? else {
-        bail!("no pending proposal {id}");
+    // Read the proposal, then let go of the data directory while a person
+    // decides: the store's lock must not wait on a terminal.
+    let (body, already) = {
+        let store = data.open()?;
+        let Some(proposal) = store.proposal(&id)? else {
+            bail!("no pending proposal {id}");
+        };
+        let signed: Vec<String> = proposal.signatures.iter().map(|s| s.key.clone()).collect();
+        (proposal.decoded_body()?, signed)
     };
-    let body = proposal.decoded_body()?;
     eprintln!("{}", describe::details(&body));
-    let already: Vec<&str> = proposal.signatures.iter().map(|s| s.key.as_str()).collect();
     eprintln!("signed so far by: {}", already.join(", "));
     if !yes && !confirm("co-sign this proposal?")? {
         bail!("not signed");
     }
+    let store = data.open()?;
     let log_key = data.log_key()?;
     let signatures = sign_body(&body, keys);
     Ok(store.add_signatures(&id, signatures, now_ms(), &log_key.signer)?)
@@ -338,6 +343,9 @@ pub fn confirm(question: &str) -> Result<bool> {
     eprint!("{question} [y/N] ");
     let mut answer = String::new();
     std::io::BufRead::read_line(&mut std::io::stdin().lock().take(64), &mut answer)?;
+    if !answer.ends_with('\n') {
+        eprintln!();
+    }
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 

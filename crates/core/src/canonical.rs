@@ -38,6 +38,8 @@ pub enum CanonicalError {
     ControlCharacter { path: String, code_point: u32 },
     #[error("nesting deeper than {JSON_DEPTH_MAX} at {path}")]
     TooDeep { path: String },
+    #[error("not in canonical form: unexpected bytes after the JSON value at byte {at_byte} (a trailing newline?)")]
+    TrailingBytes { at_byte: usize },
     #[error("not in RFC 8785 canonical form (first difference at byte {at_byte})")]
     NotCanonical { at_byte: usize },
 }
@@ -70,6 +72,11 @@ pub fn parse_canonical(bytes: &[u8]) -> Result<Value, CanonicalError> {
     check_value(&value, "$", 0)?;
     let canonical = to_canonical_bytes(&value);
     if canonical != bytes {
+        if bytes.starts_with(&canonical) {
+            return Err(CanonicalError::TrailingBytes {
+                at_byte: canonical.len(),
+            });
+        }
         let at_byte = canonical
             .iter()
             .zip(bytes)

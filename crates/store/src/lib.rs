@@ -328,6 +328,9 @@ impl Store {
                 bytes: leaf_bytes.len(),
             });
         }
+        // Decode what will be stored, so that a body built in memory (not
+        // parsed from bytes) gets every field check a reader will apply.
+        let leaf = Leaf::decode(&leaf_bytes).map_err(feeledger_core::state::ApplyError::from)?;
         let lookups = self.lookups_with(&leaf.body, overlay)?;
         let applied = state.apply_leaf(&leaf, &leaf_bytes, &lookups)?;
         write_entry(
