@@ -14,11 +14,13 @@
 //! | `GET /api/v1/...` | entries, proofs, receipts, balances, summaries, proposals |
 //! | `POST /api/v1/proposals[/{id}/signatures]` | propose and co-sign |
 //! | `GET /api/openapi.json` | the OpenAPI description |
+//! | `GET /`, `GET /assets/...` | the residents' web page |
 //!
 //! **Invariant:** a write's response is sent only after the store flushed it.
 
 mod error;
 mod read;
+mod web;
 mod witness;
 mod write;
 
@@ -95,6 +97,8 @@ pub fn ledger_router(ledger: Ledger) -> Router {
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET, Method::HEAD]);
     Router::new()
+        .route("/", get(web::index))
+        .route("/assets/{name}", get(web::asset))
         .route("/checkpoint", get(read::checkpoint))
         .route("/tile/{*path}", get(read::tile))
         .route("/add-checkpoint", post(witness::add_checkpoint))
