@@ -44,8 +44,12 @@ pub const FUNDS_MAX: usize = 16;
 pub const KEYS_PER_ROLE_MAX: usize = 32;
 pub const SIGNATURES_MAX: usize = 64;
 
-/// Payers and payees are units or businesses, never people: a run of this
-/// many digits looks like a phone or ID number and is refused.
+/// Payers and payees are units or businesses, never people: more digits
+/// than this (in any script, separators ignored) look like a phone or ID
+/// number and are refused.
+pub const PARTY_DIGITS_MAX: usize = 8;
+
+/// Most digits in one unbroken run of a payer or payee.
 pub const PARTY_DIGIT_RUN_MAX: usize = 6;
 
 /// Basis points in one whole (100%).
@@ -963,18 +967,21 @@ fn check_amount(amount_fen: u64) -> Result<(), String> {
     }
 }
 
-/// Payers and payees name a unit or a business, never a person: a long
-/// digit run (a phone or ID number) is refused.
+/// Payers and payees name a unit or a business, never a person: a phone
+/// or ID number is refused. Digits are counted in any script (full-width
+/// `１３８…` too), both in all (`138-0013-8000`) and in one unbroken run
+/// (`1234567`), since a unit number (`12-2-1502`) has few of either.
 fn check_party(s: &str) -> Result<(), String> {
     check_text(s, 1, PARTY_BYTES_MAX)?;
-    let longest_digit_run = s
-        .split(|c: char| !c.is_ascii_digit())
-        .map(str::len)
+    let digits = s.chars().filter(|c| c.is_numeric()).count();
+    let longest_run = s
+        .split(|c: char| !c.is_numeric())
+        .map(|run| run.chars().count())
         .max()
         .unwrap_or(0);
-    if longest_digit_run > PARTY_DIGIT_RUN_MAX {
+    if digits > PARTY_DIGITS_MAX || longest_run > PARTY_DIGIT_RUN_MAX {
         return Err(format!(
-            "a run of more than {PARTY_DIGIT_RUN_MAX} digits looks like a phone or ID number; name a unit (e.g. \"3-1502\") or a business"
+            "this looks like a phone or ID number (at most {PARTY_DIGITS_MAX} digits, {PARTY_DIGIT_RUN_MAX} in a row); name a unit (e.g. \"3-1502\") or a business"
         ));
     }
     Ok(())
@@ -1042,6 +1049,14 @@ pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
                 return Err(field_error(
                     format!("{key_at}.public_key"),
                     "must be padded standard base64",
+                ));
+            }
+            // One point, one encoding: otherwise two roles could hold the
+            // same key under different bytes.
+            if verifying.to_edwards().compress().to_bytes() != verifying.to_bytes() {
+                return Err(field_error(
+                    format!("{key_at}.public_key"),
+                    "not a canonically encoded Ed25519 point",
                 ));
             }
             if verifying.is_weak() {

@@ -906,14 +906,15 @@ fn debit(
     Ok(())
 }
 
-/// (fund, category) → (income fen, spending fen), net of reversals.
-pub type CategoryTotals = BTreeMap<(String, String), (i64, i64)>;
+/// (fund, category) → (income fen, spending fen), net of reversals. Sums
+/// are i128: 2^64 entries of at most 10^13 fen cannot overflow them.
+pub type CategoryTotals = BTreeMap<(String, String), (i128, i128)>;
 
 /// Income and spending by month, fund and category.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
     /// (month, fund, category) → (income fen, spending fen), net of reversals.
-    pub by_month: BTreeMap<(Month, String, String), (i64, i64)>,
+    pub by_month: BTreeMap<(Month, String, String), (i128, i128)>,
 }
 
 impl Totals {
@@ -923,14 +924,8 @@ impl Totals {
                 .by_month
                 .entry((p.month, p.fund.clone(), p.category.clone()))
                 .or_default();
-            entry.0 = entry
-                .0
-                .checked_add(p.income_fen)
-                .expect("totals are bounded by balances");
-            entry.1 = entry
-                .1
-                .checked_add(p.spending_fen)
-                .expect("totals are bounded by balances");
+            entry.0 += i128::from(p.income_fen);
+            entry.1 += i128::from(p.spending_fen);
         }
     }
 
@@ -956,12 +951,13 @@ impl Totals {
 }
 
 /// Answers [`Needs`] from memory: for audits that stream a whole log, and
-/// for tests. Holds one body id per entry and the leaves of money-moving
-/// entries that can still be reversed.
+/// for tests. Holds one body id per entry and every leaf, so that a
+/// reversal's target is found whatever its kind, exactly as the store finds
+/// it (the store reads the target leaf by seq).
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
     body_ids: HashMap<Hash, u64>,
-    reversible: HashMap<u64, Leaf>,
+    leaves: HashMap<u64, Leaf>,
     reversed_by: HashMap<u64, u64>,
 }
 
@@ -974,7 +970,7 @@ impl MemoryHistory {
         Lookups {
             body_seen_at: self.body_ids.get(&needs.body_id).copied(),
             target: needs.target_seq.and_then(|seq| {
-                self.reversible
+                self.leaves
                     .get(&seq)
                     .map(|leaf| (leaf.clone(), self.reversed_by.get(&seq).copied()))
             }),
@@ -984,12 +980,7 @@ impl MemoryHistory {
     /// Records an applied leaf.
     pub fn record(&mut self, leaf: &Leaf, applied: &Applied) {
         self.body_ids.insert(applied.body_id, applied.seq);
-        if matches!(
-            applied.kind,
-            Kind::Income | Kind::Expenditure | Kind::Transfer
-        ) {
-            self.reversible.insert(applied.seq, leaf.clone());
-        }
+        self.leaves.insert(applied.seq, leaf.clone());
         if let Some(target) = applied.reverses {
             self.reversed_by.insert(target, applied.seq);
         }

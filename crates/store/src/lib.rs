@@ -556,18 +556,16 @@ fn write_entry(
             Some(v) => Some(v.clone()),
             None => db.get(&key)?.map(|v| v.to_vec()),
         };
-        let (income, spending): (i64, i64) = match current {
+        let (income, spending): (i128, i128) = match current {
             Some(v) => serde_json::from_slice(&v)
                 .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
             None => (0, 0),
         };
+        // i128 sums of at most 2^64 postings of at most 10^13 fen cannot
+        // overflow (see `CategoryTotals`).
         let next = (
-            income
-                .checked_add(posting.income_fen)
-                .expect("totals stay within balances"),
-            spending
-                .checked_add(posting.spending_fen)
-                .expect("totals stay within balances"),
+            income + i128::from(posting.income_fen),
+            spending + i128::from(posting.spending_fen),
         );
         put(
             key,

@@ -252,7 +252,7 @@ impl Store {
             let (Some(fund), Some(category)) = (parts.next(), parts.next()) else {
                 return Err(StoreError::damaged("a totals key is malformed"));
             };
-            let totals: (i64, i64) = serde_json::from_slice(&value)
+            let totals: (i128, i128) = serde_json::from_slice(&value)
                 .map_err(|e| StoreError::damaged(format!("totals: {e}")))?;
             out.insert(
                 (
