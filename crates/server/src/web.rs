@@ -8,9 +8,21 @@ use axum::response::{IntoResponse, Response};
 
 /// The page's files: (name, content type, bytes).
 const ASSETS: [(&str, &str, &str); 3] = [
-    ("app.js", "text/javascript; charset=utf-8", include_str!("../web/app.js")),
-    ("verify.js", "text/javascript; charset=utf-8", include_str!("../web/verify.js")),
-    ("style.css", "text/css; charset=utf-8", include_str!("../web/style.css")),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/app.js"),
+    ),
+    (
+        "verify.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/verify.js"),
+    ),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../web/style.css"),
+    ),
 ];
 
 fn file(content_type: &'static str, body: &'static str) -> Response {
@@ -25,7 +37,10 @@ fn file(content_type: &'static str, body: &'static str) -> Response {
 }
 
 pub async fn index() -> Response {
-    file("text/html; charset=utf-8", include_str!("../web/index.html"))
+    file(
+        "text/html; charset=utf-8",
+        include_str!("../web/index.html"),
+    )
 }
 
 pub async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
