@@ -8,10 +8,11 @@
 //! checks need.
 
 use anyhow::Result;
+use feeledger_core::entry::{body_bytes_of_leaf, Leaf};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier};
 use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
-use feeledger_core::state::Replayer;
+use feeledger_core::state::{LedgerState, MemoryHistory, Replayer, SignatureCheck};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -66,6 +67,23 @@ pub struct Audit {
     remember_sizes: Vec<u64>,
     remembered_roots: BTreeMap<u64, Hash>,
     trusted_log_key: Option<VerifierKey>,
+    /// Every verified leaf hash (32 bytes an entry), so a reversal's target,
+    /// fetched again from an untrusted source, is checked against what was
+    /// verified before instead of being held in memory whole.
+    leaf_hashes: Vec<Hash>,
+}
+
+/// Entries decoded and signature-checked together, on every core.
+pub const AUDIT_CHUNK: usize = 4_096;
+
+/// A leaf as the parallel phase leaves it.
+struct Decoded {
+    seq: u64,
+    bytes: Vec<u8>,
+    hash: Hash,
+    stored_hash: Option<Hash>,
+    leaf: Result<Leaf, String>,
+    check: Option<SignatureCheck>,
 }
 
 impl Audit {
@@ -76,6 +94,7 @@ impl Audit {
             remember_sizes,
             remembered_roots: BTreeMap::new(),
             trusted_log_key,
+            leaf_hashes: Vec::new(),
         }
     }
 
@@ -91,15 +110,33 @@ impl Audit {
         self.replayer.as_ref()
     }
 
-    /// Checks one leaf. `stored_leaf_hash` is the store's own record of it,
-    /// when the driver has one: a mismatch names this entry even when the
-    /// damage would otherwise show only at the next entry's chain link.
-    pub fn push(
+    /// Checks leaves in order. Decoding and signature checks run on every
+    /// core; applying runs in order. `stored_leaf_hash` is the store's own
+    /// record of a leaf, when the driver has one: a mismatch names that
+    /// entry even when the damage would otherwise show only at the next
+    /// entry's chain link. `fetch` returns an earlier leaf's bytes again
+    /// (for reversals); they are checked against the hash verified before.
+    pub fn push_chunk(
         &mut self,
-        seq: u64,
-        bytes: &[u8],
-        stored_leaf_hash: Option<Hash>,
+        chunk: Vec<(u64, Vec<u8>, Option<Hash>)>,
+        fetch: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
     ) -> Result<(), Failure> {
+        let mut chunk = chunk.into_iter();
+        if self.replayer.is_none() {
+            let Some((seq, bytes, stored)) = chunk.next() else {
+                return Ok(());
+            };
+            self.start(seq, &bytes, stored)?;
+        }
+        let state = &self.replayer.as_ref().expect("started above").state;
+        let decoded = decode_parallel(state, chunk.collect());
+        for d in decoded {
+            self.apply_one(d, fetch)?;
+        }
+        Ok(())
+    }
+
+    fn check_position(&self, seq: u64, hash: Hash, stored: Option<Hash>) -> Result<(), Failure> {
         if seq != self.frontier.size() {
             return Err(Failure::at(
                 self.frontier.size(),
@@ -109,41 +146,71 @@ impl Audit {
                 ),
             ));
         }
-        let hash = leaf_hash(bytes);
-        if let Some(stored) = stored_leaf_hash {
+        if let Some(stored) = stored {
             if stored != hash {
-                return Err(Failure::at(seq, format!("leaf bytes hash to {hash}, the tree records {stored}: the leaf was altered")));
+                return Err(Failure::at(
+                    seq,
+                    format!("leaf bytes hash to {hash}, the tree records {stored}: the leaf was altered"),
+                ));
             }
         }
-        match &mut self.replayer {
-            None => {
-                let replayer =
-                    Replayer::start(bytes).map_err(|e| Failure::at(seq, e.to_string()))?;
-                if let Some(trusted) = &self.trusted_log_key {
-                    if replayer.state.log_key() != trusted {
-                        return Err(Failure::at(
-                            0,
-                            format!(
-                                "the genesis log key {} is not the trusted log key {trusted}",
-                                replayer.state.log_key()
-                            ),
-                        ));
-                    }
-                }
-                self.replayer = Some(replayer);
-            }
-            Some(replayer) => {
-                replayer
-                    .apply(bytes)
-                    .map_err(|e| Failure::at(seq, e.to_string()))?;
+        Ok(())
+    }
+
+    fn start(&mut self, seq: u64, bytes: &[u8], stored: Option<Hash>) -> Result<(), Failure> {
+        let hash = leaf_hash(bytes);
+        self.check_position(seq, hash, stored)?;
+        let replayer = Replayer::start_with(bytes, MemoryHistory::without_leaves())
+            .map_err(|e| Failure::at(seq, e.to_string()))?;
+        if let Some(trusted) = &self.trusted_log_key {
+            if replayer.state.log_key() != trusted {
+                return Err(Failure::at(
+                    0,
+                    format!(
+                        "the genesis log key {} is not the trusted log key {trusted}",
+                        replayer.state.log_key()
+                    ),
+                ));
             }
         }
+        self.replayer = Some(replayer);
+        self.append(hash);
+        Ok(())
+    }
+
+    fn apply_one(
+        &mut self,
+        d: Decoded,
+        fetch: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
+    ) -> Result<(), Failure> {
+        self.check_position(d.seq, d.hash, d.stored_hash)?;
+        let leaf = d.leaf.map_err(|e| Failure::at(d.seq, e))?;
+        let leaf_hashes = &self.leaf_hashes;
+        let mut fetch_target = |seq: u64| -> Option<Leaf> {
+            let bytes = fetch(seq)?;
+            // Only the very bytes verified before may stand as the target.
+            (leaf_hashes.get(seq as usize) == Some(&leaf_hash(&bytes)))
+                .then(|| Leaf::decode(&bytes).ok())
+                .flatten()
+        };
+        let replayer = self
+            .replayer
+            .as_mut()
+            .expect("started before any other entry");
+        replayer
+            .apply_decoded(&leaf, &d.bytes, d.check.as_ref(), &mut fetch_target)
+            .map_err(|e| Failure::at(d.seq, e.to_string()))?;
+        self.append(d.hash);
+        Ok(())
+    }
+
+    fn append(&mut self, hash: Hash) {
         self.frontier.append(hash);
+        self.leaf_hashes.push(hash);
         if self.remember_sizes.contains(&self.frontier.size()) {
             self.remembered_roots
                 .insert(self.frontier.size(), self.frontier.root());
         }
-        Ok(())
     }
 
     /// Checks the latest signed checkpoint against the recomputed tree,
@@ -272,4 +339,46 @@ pub fn print_report(report: &Report, json: bool) {
             feeledger_core::money::format_fen(*fen)
         );
     }
+}
+
+/// Decodes leaves and checks their signatures against `state`'s keys, on
+/// every core, keeping their order.
+fn decode_parallel(state: &LedgerState, items: Vec<(u64, Vec<u8>, Option<Hash>)>) -> Vec<Decoded> {
+    let decode = |(seq, bytes, stored_hash): (u64, Vec<u8>, Option<Hash>)| {
+        let hash = leaf_hash(&bytes);
+        let leaf = Leaf::decode(&bytes).map_err(|e| e.to_string());
+        let check = match (&leaf, body_bytes_of_leaf(&bytes)) {
+            (Ok(leaf), Some(body)) => Some(state.check_signatures(body, &leaf.signatures)),
+            _ => None,
+        };
+        Decoded {
+            seq,
+            bytes,
+            hash,
+            stored_hash,
+            leaf,
+            check,
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 2 * threads {
+        return items.into_iter().map(decode).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut items = items;
+    while !items.is_empty() {
+        let rest = items.split_off(items.len().min(chunk));
+        parts.push(std::mem::replace(&mut items, rest));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(decode).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("an audit thread panicked"))
+            .collect()
+    })
 }

@@ -156,6 +156,10 @@ pub fn cosign_remote(
     let now_s = crate::datadir::now_ms() / 1000;
     let signature = cosign(&note.text, now_s, &key.cosigner()?)?;
     let mut cosigned = note.clone();
+    // Re-cosigning an unchanged checkpoint replaces this key's earlier line.
+    cosigned
+        .signatures
+        .retain(|s| !(s.name == signature.name && s.key_id == signature.key_id));
     cosigned.signatures.push(signature);
     let mut body = format!("old {old_size}\n");
     for hash in &proof {

@@ -12,9 +12,6 @@ use feeledger_core::note::{open_checkpoint, Note, Receipt, VerifierKey};
 use feeledger_store::{EntryFilter, Order, Store};
 use std::path::Path;
 
-/// Entries between progress-bar updates.
-const PROGRESS_STEP: u64 = 1_000;
-
 #[derive(Debug, Args)]
 pub struct FilterArgs {
     #[arg(long)]
@@ -212,7 +209,7 @@ pub fn verify_local(
     Ok(ok)
 }
 
-fn run_local_audit(
+pub(crate) fn run_local_audit(
     store: &Store,
     audit: &mut Audit,
     saved_checkpoint: Option<&[u8]>,
@@ -224,6 +221,8 @@ fn run_local_audit(
             .expect("template parses"),
     );
     let io = |e: feeledger_store::StoreError| Failure::general(format!("reading the store: {e}"));
+    let mut fetch = |seq: u64| store.leaf_bytes(seq).ok().flatten();
+    let mut chunk = Vec::with_capacity(crate::audit::AUDIT_CHUNK);
     for item in store.iter_leaves(0) {
         let (seq, bytes) = item.map_err(io)?;
         if seq >= size {
@@ -235,11 +234,13 @@ fn run_local_audit(
                 index: seq,
             }])
             .map_err(io)?[0];
-        audit.push(seq, &bytes, Some(stored))?;
-        if seq % PROGRESS_STEP == 0 {
-            progress.set_position(seq);
+        chunk.push((seq, bytes, Some(stored)));
+        if chunk.len() == crate::audit::AUDIT_CHUNK {
+            audit.push_chunk(std::mem::take(&mut chunk), &mut fetch)?;
+            progress.set_position(audit.size());
         }
     }
+    audit.push_chunk(chunk, &mut fetch)?;
     progress.finish_and_clear();
     if audit.size() != size {
         return Err(Failure::at(
@@ -381,10 +382,19 @@ pub fn verify_remote(
             if page.is_empty() {
                 return Err(Failure::at(next, "the server did not return this entry"));
             }
-            for (seq, bytes) in page {
-                audit.push(seq, &bytes, None)?;
-                next = seq + 1;
-            }
+            next = page.last().map_or(next, |(seq, _)| seq + 1);
+            let chunk = page
+                .into_iter()
+                .map(|(seq, bytes)| (seq, bytes, None))
+                .collect();
+            let mut fetch = |seq: u64| {
+                remote
+                    .leaves(seq, seq + 1)
+                    .ok()?
+                    .pop()
+                    .map(|(_, bytes)| bytes)
+            };
+            audit.push_chunk(chunk, &mut fetch)?;
             progress.set_position(next);
         }
         progress.finish_and_clear();

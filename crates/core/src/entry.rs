@@ -739,6 +739,21 @@ pub fn signing_message(body_canonical: &[u8]) -> Vec<u8> {
     message
 }
 
+/// The body's canonical bytes inside canonical leaf bytes, without
+/// re-encoding: JCS sorts the leaf's keys, so the leaf is
+/// `{"body":<JCS(body)>,"prev":"...",...}`, and `,"prev":"` cannot occur
+/// unescaped inside the body (its strings escape quotes and it has no field
+/// named `prev`). `None` if the bytes do not have that shape.
+pub fn body_bytes_of_leaf(leaf_bytes: &[u8]) -> Option<&[u8]> {
+    const HEAD: &[u8] = b"{\"body\":";
+    const PREV: &[u8] = b",\"prev\":\"";
+    if !leaf_bytes.starts_with(HEAD) {
+        return None;
+    }
+    let end = leaf_bytes.windows(PREV.len()).rposition(|w| w == PREV)?;
+    (end > HEAD.len()).then(|| &leaf_bytes[HEAD.len()..end])
+}
+
 /// A signature on a body by a named key. `sig` is 64 bytes, base64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -872,6 +887,37 @@ impl Leaf {
             });
         }
         Ok(leaf)
+    }
+
+    /// The canonical bytes of a leaf built from a body's canonical bytes,
+    /// by concatenation: JCS sorts the leaf's keys as `body, prev, seq,
+    /// signatures, time`, and signature key names and base64 need no
+    /// escaping. Equal to [`Leaf::to_canonical_bytes`] (asserted in debug
+    /// builds) but without re-encoding the body.
+    pub fn canonical_bytes_from_parts(
+        body_bytes: &[u8],
+        prev: &Hash,
+        seq: u64,
+        signatures: &[EntrySignature],
+        time_ms: u64,
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(body_bytes.len() + 160 + 120 * signatures.len());
+        out.extend_from_slice(b"{\"body\":");
+        out.extend_from_slice(body_bytes);
+        out.extend_from_slice(b",\"prev\":\"");
+        out.extend_from_slice(prev.to_hex().as_bytes());
+        out.extend_from_slice(format!("\",\"seq\":{seq},\"signatures\":[").as_bytes());
+        for (i, s) in signatures.iter().enumerate() {
+            debug_assert!(check_key_name(&s.key).is_ok());
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(
+                format!("{{\"key\":\"{}\",\"sig\":\"{}\"}}", s.key, s.sig).as_bytes(),
+            );
+        }
+        out.extend_from_slice(format!("],\"time\":{time_ms}}}").as_bytes());
+        out
     }
 
     /// RFC 6962 leaf hash of the canonical bytes.

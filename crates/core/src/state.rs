@@ -215,6 +215,16 @@ impl Approval {
     }
 }
 
+/// Signatures verified ahead of `apply`, possibly on another thread; see
+/// [`LedgerState::check_signatures`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureCheck {
+    roles_version: u64,
+    body_id: Hash,
+    /// Per signature, in order: the key is in force and `verify_strict` passed.
+    valid: Vec<bool>,
+}
+
 /// What `apply` needs to read about earlier entries; see [`Leaf::needs`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Needs {
@@ -252,6 +262,21 @@ impl Leaf {
     }
 }
 
+/// What must be looked up before this leaf can be applied, taking the body
+/// id from the leaf's bytes instead of re-encoding the body.
+pub fn leaf_needs(leaf: &Leaf, leaf_bytes: &[u8]) -> Needs {
+    match crate::entry::body_bytes_of_leaf(leaf_bytes) {
+        Some(body_bytes) => Needs {
+            body_id: crate::hash::sha256(body_bytes),
+            target_seq: match &leaf.body.content {
+                Content::Reversal(r) => Some(r.target_seq),
+                _ => None,
+            },
+        },
+        None => leaf.needs(),
+    }
+}
+
 /// What must be looked up before this body can be checked.
 pub fn body_needs(body: &Body) -> Needs {
     Needs {
@@ -282,6 +307,9 @@ pub struct LedgerState {
     snapshot: StateSnapshot,
     log_key: VerifierKey,
     keys: HashMap<String, (Role, VerifyingKey)>,
+    /// Changes whenever the role keys change, so that a [`SignatureCheck`]
+    /// made against other keys is never used.
+    roles_version: u64,
 }
 
 fn index_keys(roles: &Roles) -> HashMap<String, (Role, VerifyingKey)> {
@@ -364,6 +392,7 @@ impl LedgerState {
             },
             log_key,
             keys: index_keys(&genesis.roles),
+            roles_version: 0,
         };
         let mut state = state;
         let applied = state.apply_leaf(&leaf, leaf_bytes, &Lookups::default())?;
@@ -383,6 +412,7 @@ impl LedgerState {
             snapshot,
             log_key,
             keys,
+            roles_version: 0,
         })
     }
 
@@ -464,7 +494,8 @@ impl LedgerState {
         lookups: &Lookups,
     ) -> Result<Approval, ApplyError> {
         check_signature_list(signatures, "$.signatures")?;
-        let (approval, _) = self.check_body(body, signatures, lookups)?;
+        let message = body.signing_message();
+        let (approval, _) = self.check_body(body, signatures, lookups, &message, None)?;
         let relevant = approval
             .signers
             .iter()
@@ -499,6 +530,51 @@ impl LedgerState {
         leaf_bytes: &[u8],
         lookups: &Lookups,
     ) -> Result<Applied, ApplyError> {
+        self.apply_leaf_checked(leaf, leaf_bytes, lookups, None)
+    }
+
+    /// Checks an entry's signatures against the keys in force, without
+    /// changing anything: callers run this on many threads ahead of the
+    /// sequential [`LedgerState::apply_leaf_checked`], which then skips the
+    /// Ed25519 work. `body_bytes` must be JCS of the body whose signatures
+    /// these are (see [`crate::entry::body_bytes_of_leaf`]).
+    pub fn check_signatures(
+        &self,
+        body_bytes: &[u8],
+        signatures: &[EntrySignature],
+    ) -> SignatureCheck {
+        let message = crate::entry::signing_message(body_bytes);
+        let valid = signatures
+            .iter()
+            .map(|entry_sig| {
+                self.keys.get(&entry_sig.key).is_some_and(|(_, verifying)| {
+                    entry_sig
+                        .signature()
+                        .is_some_and(|sig| verifying.verify_strict(&message, &sig).is_ok())
+                })
+            })
+            .collect();
+        SignatureCheck {
+            roles_version: self.roles_version,
+            body_id: crate::hash::sha256(body_bytes),
+            valid,
+        }
+    }
+
+    /// As [`LedgerState::apply_leaf`], using a [`SignatureCheck`] made
+    /// earlier by [`LedgerState::check_signatures`]. The check is used only
+    /// if it was made against the keys in force now and for this very body
+    /// (same body id); otherwise signatures are verified here.
+    ///
+    /// # Errors
+    /// Any [`ApplyError`]; the state is then unchanged.
+    pub fn apply_leaf_checked(
+        &mut self,
+        leaf: &Leaf,
+        leaf_bytes: &[u8],
+        lookups: &Lookups,
+        check: Option<&SignatureCheck>,
+    ) -> Result<Applied, ApplyError> {
         debug_assert_eq!(leaf.to_canonical_bytes(), leaf_bytes);
         let s = &self.snapshot;
         if leaf.seq != s.size {
@@ -524,7 +600,23 @@ impl LedgerState {
         if leaf.seq > 0 && leaf.body.kind() == Kind::Genesis {
             return Err(ApplyError::SecondGenesis { seq: leaf.seq });
         }
-        let (approval, outcome) = self.check_body(&leaf.body, &leaf.signatures, lookups)?;
+        let body_bytes_owned;
+        let body_bytes = match crate::entry::body_bytes_of_leaf(leaf_bytes) {
+            Some(bytes) => bytes,
+            None => {
+                body_bytes_owned = leaf.body.to_canonical_bytes();
+                &body_bytes_owned
+            }
+        };
+        debug_assert_eq!(body_bytes, leaf.body.to_canonical_bytes().as_slice());
+        let body_id = crate::hash::sha256(body_bytes);
+        let message = crate::entry::signing_message(body_bytes);
+        let verified = check
+            .filter(|c| c.roles_version == self.roles_version && c.body_id == body_id)
+            .filter(|c| c.valid.len() == leaf.signatures.len())
+            .map(|c| c.valid.as_slice());
+        let (approval, outcome) =
+            self.check_body(&leaf.body, &leaf.signatures, lookups, &message, verified)?;
         if let Some(unmet) = approval.unmet() {
             return Err(unmet);
         }
@@ -532,7 +624,7 @@ impl LedgerState {
         let applied = Applied {
             seq: leaf.seq,
             leaf_hash: leaf_hash(leaf_bytes),
-            body_id: lookups_body_id(&leaf.body),
+            body_id,
             kind: leaf.body.kind(),
             effect: outcome.effect,
             reverses: outcome.reverses,
@@ -545,6 +637,7 @@ impl LedgerState {
             if let Some(roles) = &g.roles {
                 s.roles = roles.clone();
                 self.keys = index_keys(roles);
+                self.roles_version += 1;
             }
             if let Some(rules) = &g.rules {
                 s.rules = rules.clone();
@@ -564,6 +657,8 @@ impl LedgerState {
         body: &Body,
         signatures: &[EntrySignature],
         lookups: &Lookups,
+        message: &[u8],
+        verified: Option<&[bool]>,
     ) -> Result<(Approval, Outcome), ApplyError> {
         let s = &self.snapshot;
         if body.ledger != s.origin {
@@ -693,7 +788,7 @@ impl LedgerState {
             }
         };
         let balances = apply_effect(&s.balances, &effect)?;
-        let approval = self.evaluate_signatures(body, signatures, rule_kind)?;
+        let approval = self.evaluate_signatures(body, signatures, rule_kind, message, verified)?;
         Ok((
             approval,
             Outcome {
@@ -713,7 +808,12 @@ impl LedgerState {
         body: &Body,
         signatures: &[EntrySignature],
         rule_kind: Option<RuleKind>,
+        message: &[u8],
+        verified: Option<&[bool]>,
     ) -> Result<Approval, ApplyError> {
+        // A check made against this state's keys says nothing about a
+        // genesis, which is checked against the keys it defines.
+        let verified = verified.filter(|_| !matches!(body.content, Content::Genesis(_)));
         let genesis_keys;
         let (keys, required_roles): (&HashMap<String, (Role, VerifyingKey)>, Vec<Role>) =
             match &body.content {
@@ -730,17 +830,19 @@ impl LedgerState {
             Content::Genesis(g) => &g.roles,
             _ => &self.snapshot.roles,
         };
-        let message = body.signing_message();
         let mut signers = Vec::with_capacity(signatures.len());
-        for entry_sig in signatures {
+        for (i, entry_sig) in signatures.iter().enumerate() {
             let Some((role, verifying)) = keys.get(&entry_sig.key) else {
                 return Err(ApplyError::UnknownKey {
                     key: entry_sig.key.clone(),
                 });
             };
-            let valid = entry_sig
-                .signature()
-                .is_some_and(|sig| verifying.verify_strict(&message, &sig).is_ok());
+            let valid = match verified {
+                Some(valid) => valid[i],
+                None => entry_sig
+                    .signature()
+                    .is_some_and(|sig| verifying.verify_strict(message, &sig).is_ok()),
+            };
             if !valid {
                 return Err(ApplyError::BadSignature {
                     key: entry_sig.key.clone(),
@@ -767,10 +869,6 @@ impl LedgerState {
             progress,
         })
     }
-}
-
-fn lookups_body_id(body: &Body) -> Hash {
-    body.id()
 }
 
 struct Outcome {
@@ -951,36 +1049,57 @@ impl Totals {
 }
 
 /// Answers [`Needs`] from memory: for audits that stream a whole log, and
-/// for tests. Holds one body id per entry and every leaf, so that a
-/// reversal's target is found whatever its kind, exactly as the store finds
-/// it (the store reads the target leaf by seq).
+/// for tests. Holds one body id per entry and the reversals. It holds every
+/// leaf too unless made with [`MemoryHistory::without_leaves`]; then the
+/// caller fetches a reversal's target from where the leaves are (reversals
+/// are rare, and a million leaves do not fit a small memory budget).
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
     body_ids: HashMap<Hash, u64>,
-    leaves: HashMap<u64, Leaf>,
+    leaves: Option<HashMap<u64, Leaf>>,
     reversed_by: HashMap<u64, u64>,
 }
 
 impl MemoryHistory {
     pub fn new() -> Self {
+        MemoryHistory {
+            leaves: Some(HashMap::new()),
+            ..Self::default()
+        }
+    }
+
+    pub fn without_leaves() -> Self {
         Self::default()
     }
 
-    pub fn lookups(&self, needs: &Needs) -> Lookups {
+    /// Look-ups from memory; a target leaf not held is fetched with `fetch`.
+    pub fn lookups_with(
+        &self,
+        needs: &Needs,
+        fetch: &mut dyn FnMut(u64) -> Option<Leaf>,
+    ) -> Lookups {
         Lookups {
             body_seen_at: self.body_ids.get(&needs.body_id).copied(),
             target: needs.target_seq.and_then(|seq| {
-                self.leaves
-                    .get(&seq)
-                    .map(|leaf| (leaf.clone(), self.reversed_by.get(&seq).copied()))
+                let leaf = match &self.leaves {
+                    Some(leaves) => leaves.get(&seq).cloned(),
+                    None => fetch(seq),
+                };
+                leaf.map(|leaf| (leaf, self.reversed_by.get(&seq).copied()))
             }),
         }
+    }
+
+    pub fn lookups(&self, needs: &Needs) -> Lookups {
+        self.lookups_with(needs, &mut |_| None)
     }
 
     /// Records an applied leaf.
     pub fn record(&mut self, leaf: &Leaf, applied: &Applied) {
         self.body_ids.insert(applied.body_id, applied.seq);
-        self.leaves.insert(applied.seq, leaf.clone());
+        if let Some(leaves) = &mut self.leaves {
+            leaves.insert(applied.seq, leaf.clone());
+        }
         if let Some(target) = applied.reverses {
             self.reversed_by.insert(target, applied.seq);
         }
@@ -1000,9 +1119,19 @@ impl Replayer {
     /// # Errors
     /// As [`LedgerState::from_genesis`].
     pub fn start(genesis_leaf_bytes: &[u8]) -> Result<Replayer, ApplyError> {
+        Self::start_with(genesis_leaf_bytes, MemoryHistory::new())
+    }
+
+    /// As [`Replayer::start`], with a history of the caller's choice.
+    ///
+    /// # Errors
+    /// As [`LedgerState::from_genesis`].
+    pub fn start_with(
+        genesis_leaf_bytes: &[u8],
+        mut history: MemoryHistory,
+    ) -> Result<Replayer, ApplyError> {
         let leaf = Leaf::decode(genesis_leaf_bytes)?;
         let (state, applied) = LedgerState::from_genesis(genesis_leaf_bytes)?;
-        let mut history = MemoryHistory::new();
         history.record(&leaf, &applied);
         Ok(Replayer {
             state,
@@ -1015,9 +1144,29 @@ impl Replayer {
     /// As [`LedgerState::apply`].
     pub fn apply(&mut self, leaf_bytes: &[u8]) -> Result<Applied, ApplyError> {
         let leaf = Leaf::decode(leaf_bytes)?;
-        let lookups = self.history.lookups(&leaf.needs());
-        let applied = self.state.apply_leaf(&leaf, leaf_bytes, &lookups)?;
-        self.history.record(&leaf, &applied);
+        self.apply_decoded(&leaf, leaf_bytes, None, &mut |_| None)
+    }
+
+    /// Applies a leaf decoded from `leaf_bytes` (perhaps on another thread,
+    /// with its signatures checked there), fetching a reversal's target with
+    /// `fetch_target` when the history does not hold leaves.
+    ///
+    /// # Errors
+    /// As [`LedgerState::apply`].
+    pub fn apply_decoded(
+        &mut self,
+        leaf: &Leaf,
+        leaf_bytes: &[u8],
+        check: Option<&SignatureCheck>,
+        fetch_target: &mut dyn FnMut(u64) -> Option<Leaf>,
+    ) -> Result<Applied, ApplyError> {
+        let lookups = self
+            .history
+            .lookups_with(&leaf_needs(leaf, leaf_bytes), fetch_target);
+        let applied = self
+            .state
+            .apply_leaf_checked(leaf, leaf_bytes, &lookups, check)?;
+        self.history.record(leaf, &applied);
         self.totals.add(&applied.postings);
         Ok(applied)
     }

@@ -93,3 +93,40 @@ impl From<ApplyError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A request body, or the JSON error for why there is none (413
+/// `too_large` over the limit).
+pub fn body_bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<axum::body::Bytes> {
+    body.map_err(|e| {
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "malformed"
+        };
+        ApiError::new(status, code, e.body_text())
+    })
+}
+
+/// Gives the few responses that axum and tower make themselves (405, 408)
+/// the same JSON error body as every other error.
+pub async fn json_errors(response: axum::response::Response) -> axum::response::Response {
+    let status = response.status();
+    let has_body_type = response
+        .headers()
+        .contains_key(axum::http::header::CONTENT_TYPE);
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED if !has_body_type => ApiError::new(
+            status,
+            "method_not_allowed",
+            "this route does not take that method",
+        )
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT if !has_body_type => {
+            ApiError::new(status, "timeout", "the request took too long").into_response()
+        }
+        _ => response,
+    }
+}

@@ -112,6 +112,8 @@ pub fn ledger_router(ledger: Ledger) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so that it also sees the timeout layer's 408.
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(ledger)
 }
 

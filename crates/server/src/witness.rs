@@ -92,7 +92,7 @@ pub async fn add_checkpoint(
     State(ledger): State<Ledger>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let bytes = body.map_err(|e| ApiError::new(e.status(), "malformed", e.body_text()))?;
+    let bytes = crate::error::body_bytes(body)?;
     let request = parse_add_checkpoint(&bytes).map_err(ApiError::bad_request)?;
     ledger
         .blocking(move |inner| {

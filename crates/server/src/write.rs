@@ -32,15 +32,7 @@ pub struct SignaturesRequest {
 pub fn json_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<T> {
-    let bytes = body.map_err(|e| {
-        let status = e.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
-        } else {
-            "malformed"
-        };
-        ApiError::new(status, code, e.body_text())
-    })?;
+    let bytes = crate::error::body_bytes(body)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
 }
 

@@ -39,11 +39,15 @@ pub use proposals::{Proposal, ProposalOutcome};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX};
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 
-use feeledger_core::entry::{Body, Content, EntrySignature, Leaf};
+use feeledger_core::entry::{
+    check_signature_list, normalize_signatures, Body, Content, EntrySignature, Leaf,
+};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader};
 use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
-use feeledger_core::state::{Applied, LedgerState, Lookups, StateSnapshot};
+use feeledger_core::state::{
+    Applied, ApplyError, LedgerState, Lookups, Needs, SignatureCheck, StateSnapshot,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -267,8 +271,9 @@ impl Store {
         self.commit_locked(&mut w, items, now_ms, log_signer)
     }
 
-    /// Stages each submission on a copy of the state, then writes and
-    /// flushes the batch; the in-memory state moves only after the flush.
+    /// Prepares every submission (on all cores for large batches), stages
+    /// each on a copy of the state in order, then writes and flushes the
+    /// batch; the in-memory state moves only after the flush.
     fn commit_locked(
         &self,
         w: &mut Writer,
@@ -277,22 +282,26 @@ impl Store {
         log_signer: &NoteSigner,
     ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
         check_log_signer(&w.state, log_signer)?;
+        let prepared = prepare_all(&w.state, items);
         let mut state = w.state.clone();
         let mut frontier = w.frontier.clone();
         let mut batch = sled::Batch::default();
         let mut overlay = HashMap::new();
-        let mut results = Vec::with_capacity(items.len());
-        for (submission, drop_proposal) in items {
-            results.push(self.stage(
-                &mut state,
-                &mut frontier,
-                &mut batch,
-                &mut overlay,
-                submission,
-                now_ms,
-                drop_proposal,
-            ));
-        }
+        let results: Vec<Result<Committed, StoreError>> = prepared
+            .into_iter()
+            .map(|p| {
+                p.and_then(|p| {
+                    self.stage(
+                        &mut state,
+                        &mut frontier,
+                        &mut batch,
+                        &mut overlay,
+                        p,
+                        now_ms,
+                    )
+                })
+            })
+            .collect();
         if frontier.size() == w.frontier.size() {
             return Ok(results);
         }
@@ -300,6 +309,7 @@ impl Store {
         self.db.apply_batch(batch)?;
         self.db.flush()?;
         let size = frontier.size();
+        let mut results = results;
         for committed in results.iter_mut().flatten() {
             committed.size = size;
         }
@@ -308,31 +318,46 @@ impl Store {
         Ok(results)
     }
 
-    /// Validates one submission against the working state and stages its
-    /// writes. `drop_proposal` removes a pending proposal in the same batch.
-    #[allow(clippy::too_many_arguments)]
+    /// Validates one prepared submission against the working state and
+    /// stages its writes.
     fn stage(
         &self,
         state: &mut LedgerState,
         frontier: &mut Frontier,
         batch: &mut sled::Batch,
         overlay: &mut Overlay,
-        submission: Submission,
+        prepared: Prepared,
         now_ms: u64,
-        drop_proposal: Option<Hash>,
     ) -> Result<Committed, StoreError> {
-        let leaf = state.next_leaf(submission.body, submission.signatures, now_ms);
-        let leaf_bytes = leaf.to_canonical_bytes();
+        let seq = state.size();
+        let prev = state.head();
+        let time_ms = now_ms.max(state.last_time_ms());
+        let leaf_bytes = Leaf::canonical_bytes_from_parts(
+            &prepared.body_bytes,
+            &prev,
+            seq,
+            &prepared.signatures,
+            time_ms,
+        );
         if leaf_bytes.len() > feeledger_core::canonical::LEAF_BYTES_MAX {
             return Err(StoreError::LeafTooLarge {
                 bytes: leaf_bytes.len(),
             });
         }
-        // Decode what will be stored, so that a body built in memory (not
-        // parsed from bytes) gets every field check a reader will apply.
-        let leaf = Leaf::decode(&leaf_bytes).map_err(feeledger_core::state::ApplyError::from)?;
-        let lookups = self.lookups_with(&leaf.body, overlay)?;
-        let applied = state.apply_leaf(&leaf, &leaf_bytes, &lookups)?;
+        let leaf = Leaf {
+            seq,
+            prev,
+            time_ms,
+            body: prepared.body,
+            signatures: prepared.signatures,
+        };
+        debug_assert_eq!(leaf.to_canonical_bytes(), leaf_bytes);
+        let lookups = self.lookups_with(
+            &feeledger_core::state::leaf_needs(&leaf, &leaf_bytes),
+            overlay,
+        )?;
+        let applied =
+            state.apply_leaf_checked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
         write_entry(
             batch,
             &leaf,
@@ -342,7 +367,7 @@ impl Store {
             overlay,
             &self.db,
         )?;
-        if let Some(id) = drop_proposal {
+        if let Some(id) = prepared.drop_proposal {
             batch.remove(keys::proposal(&id));
         }
         Ok(Committed {
@@ -353,8 +378,7 @@ impl Store {
     }
 
     /// Looks up what `apply` needs, seeing writes staged in this batch.
-    fn lookups_with(&self, body: &Body, overlay: &Overlay) -> Result<Lookups, StoreError> {
-        let needs = feeledger_core::state::body_needs(body);
+    fn lookups_with(&self, needs: &Needs, overlay: &Overlay) -> Result<Lookups, StoreError> {
         let body_seen_at = match overlay.get(&keys::body(&needs.body_id)) {
             Some(v) => Some(keys::decode_u64(v)?),
             None => self
@@ -397,7 +421,7 @@ impl Store {
 
     /// Lookups for a body against the committed ledger.
     pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
-        self.lookups_with(body, &HashMap::new())
+        self.lookups_with(&feeledger_core::state::body_needs(body), &HashMap::new())
     }
 
     /// A copy of the current state (roles, rules, balances, head).
@@ -502,6 +526,79 @@ impl Store {
     pub(crate) fn db(&self) -> &sled::Db {
         &self.db
     }
+}
+
+/// Batches smaller than this are prepared on the writer's thread: spawning
+/// threads costs more than it saves.
+const PARALLEL_BATCH_MIN: usize = 16;
+
+/// A submission made ready off the sequential path: signatures sorted, the
+/// body canonicalized and decoded (so a body built in memory gets every
+/// check a reader will apply), and its signatures verified.
+struct Prepared {
+    body: Body,
+    body_bytes: Vec<u8>,
+    signatures: Vec<EntrySignature>,
+    check: SignatureCheck,
+    drop_proposal: Option<Hash>,
+}
+
+fn prepare(
+    state: &LedgerState,
+    submission: Submission,
+    drop_proposal: Option<Hash>,
+) -> Result<Prepared, StoreError> {
+    let mut signatures = submission.signatures;
+    normalize_signatures(&mut signatures);
+    check_signature_list(&signatures, "$.signatures").map_err(ApplyError::from)?;
+    let body_bytes = submission.body.to_canonical_bytes();
+    let body = Body::decode(&body_bytes).map_err(ApplyError::from)?;
+    let check = state.check_signatures(&body_bytes, &signatures);
+    Ok(Prepared {
+        body,
+        body_bytes,
+        signatures,
+        check,
+        drop_proposal,
+    })
+}
+
+/// Prepares submissions in order, on every core when the batch is large.
+fn prepare_all(
+    state: &LedgerState,
+    items: Vec<(Submission, Option<Hash>)>,
+) -> Vec<Result<Prepared, StoreError>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < PARALLEL_BATCH_MIN || threads == 1 {
+        return items
+            .into_iter()
+            .map(|(s, d)| prepare(state, s, d))
+            .collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<(Submission, Option<Hash>)>> = Vec::with_capacity(threads);
+    let mut items = items;
+    while !items.is_empty() {
+        let rest = items.split_off(items.len().min(chunk));
+        chunks.push(std::mem::replace(&mut items, rest));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|(s, d)| prepare(state, s, d))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a prepare thread panicked"))
+            .collect()
+    })
 }
 
 /// Writes staged in the current batch, keyed like the database, so that
