@@ -933,11 +933,18 @@ fn verify_names_a_tampered_middle_entry() {
     let altered = tamper_leaf(&c.data, 2, "\"memo\":\"二月\"", "\"memo\":\"三月\"");
     {
         let db = sled::open(c.data.join("ledger")).unwrap();
+        // Level-0 node tile 0 holds the leaf hashes of entries 0..256, 32
+        // bytes each (see the key layout in crates/store/src/lib.rs).
         let mut key = vec![b'N', 0];
-        key.extend_from_slice(&2u64.to_be_bytes());
+        key.extend_from_slice(&0u64.to_be_bytes());
+        let mut tile = db
+            .get(&key)
+            .unwrap()
+            .expect("the node tile key layout")
+            .to_vec();
         let hash = feeledger_core::hash::leaf_hash(&altered);
-        assert!(db.get(&key).unwrap().is_some(), "the node key layout");
-        db.insert(key, hash.0.to_vec()).unwrap();
+        tile[2 * 32..3 * 32].copy_from_slice(&hash.0);
+        db.insert(key, tile).unwrap();
         db.flush().unwrap();
     }
     let out = c.cmd("verify", &[]);

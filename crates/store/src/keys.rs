@@ -25,10 +25,24 @@ pub fn leaf(seq: u64) -> Vec<u8> {
     prefixed(b'L', &seq.to_be_bytes())
 }
 
-pub fn node(id: NodeId) -> Vec<u8> {
-    let mut key = vec![b'N', id.level];
-    key.extend_from_slice(&id.index.to_be_bytes());
+/// Hashes per node tile: a node tile holds the hashes of one tree level at
+/// indices [256·t, 256·t + 256), appended as the tree grows.
+pub const NODE_TILE_WIDTH: u64 = 256;
+
+/// The key of the node tile holding node `id`.
+pub fn node_tile(level: u8, tile: u64) -> Vec<u8> {
+    let mut key = vec![b'N', level];
+    key.extend_from_slice(&tile.to_be_bytes());
     key
+}
+
+/// Where node `id` lives: its tile key and its position in the tile.
+pub fn node_place(id: NodeId) -> (u8, u64, usize) {
+    (
+        id.level,
+        id.index / NODE_TILE_WIDTH,
+        (id.index % NODE_TILE_WIDTH) as usize,
+    )
 }
 
 pub fn body(id: &Hash) -> Vec<u8> {
@@ -68,10 +82,28 @@ pub fn index_prefix(tag: u8, value: &str) -> Vec<u8> {
     key
 }
 
-pub fn index(tag: u8, value: &str, seq: u64) -> Vec<u8> {
+/// Seqs per posting bucket: an index value's entries are kept as packed
+/// big-endian u64 seqs, 1,024 to a key, so an append writes one key per
+/// distinct value per batch rather than one key per entry.
+pub const POSTING_BUCKET_BITS: u32 = 10;
+
+pub fn posting(tag: u8, value: &str, bucket: u64) -> Vec<u8> {
     let mut key = index_prefix(tag, value);
-    key.extend_from_slice(&seq.to_be_bytes());
+    key.extend_from_slice(&bucket.to_be_bytes());
     key
+}
+
+/// Decodes a posting bucket's packed seqs.
+pub fn posting_seqs(value: &[u8]) -> Result<Vec<u64>, StoreError> {
+    if value.len() % 8 != 0 {
+        return Err(StoreError::damaged(
+            "an index bucket is not a whole number of seqs",
+        ));
+    }
+    Ok(value
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+        .collect())
 }
 
 pub fn totals(month: Month, fund: &str, category: &str) -> Vec<u8> {

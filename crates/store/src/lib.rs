@@ -9,17 +9,21 @@
 //! | prefix | key | value |
 //! |---|---|---|
 //! | `L` | seq (u64 BE) | leaf bytes (JCS) |
-//! | `N` | level (u8), index (u64 BE) | hash of that perfect subtree |
+//! | `N` | level (u8), tile (u64 BE) | node tile: hashes of that level's perfect subtrees 256·tile .. 256·tile+255, 32 bytes each, appended as the tree grows |
 //! | `S` | — | [`StateSnapshot`] JSON (roles, rules, balances, head) |
 //! | `B` | body id (32) | seq (u64 BE): replay protection |
 //! | `R` | target seq (u64 BE) | seq of its reversal |
-//! | `X` | index tag, value, 0x00, seq (u64 BE) | empty: fund/category/party/month/kind indexes |
+//! | `X` | index tag, value, 0x00, bucket (u64 BE: seq >> 10) | the bucket's seqs, packed u64 BE, ascending: fund/category/party/month/kind indexes |
 //! | `T` | month, 0x00, fund, 0x00, category | totals JSON `[income_fen, spending_fen]` |
 //! | `P` | proposal id (32) | pending [`Proposal`] JSON |
 //! | `C` | size (u64 BE) | signed checkpoint note (with cosignatures) |
 //! | `K` | — | size of the latest checkpoint (u64 BE) |
 //! | `W` | cosigner name | size of the last checkpoint it cosigned (u64 BE) |
 //! | `V` | witness name | the witness's cosigner verifier key (text) |
+//!
+//! Node hashes and index entries are gathered per batch and appended to
+//! their tiles and buckets once per batch, so a large batch writes about two
+//! keys per entry (the leaf and its body id) plus a few per batch.
 //!
 //! Writes are serialized by one mutex: a single writer. Callers that have
 //! many entries at once (imports, the server's write queue) pass them to
@@ -48,7 +52,7 @@ use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
 use feeledger_core::state::{
     Applied, ApplyError, LedgerState, Lookups, Needs, SignatureCheck, StateSnapshot,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -122,15 +126,17 @@ impl Store {
         let leaf = Leaf::decode(genesis_leaf).expect("from_genesis decoded it");
         let mut frontier = Frontier::new();
         let mut batch = sled::Batch::default();
+        let mut staging = Staging::default();
         write_entry(
             &mut batch,
             &leaf,
             genesis_leaf,
             &applied,
             &mut frontier,
-            &mut HashMap::new(),
+            &mut staging,
             &db,
         )?;
+        staging.finish(&db, &mut batch)?;
         write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
         db.apply_batch(batch)?;
         db.flush()?;
@@ -286,25 +292,31 @@ impl Store {
         let mut state = w.state.clone();
         let mut frontier = w.frontier.clone();
         let mut batch = sled::Batch::default();
-        let mut overlay = HashMap::new();
-        let results: Vec<Result<Committed, StoreError>> = prepared
-            .into_iter()
-            .map(|p| {
-                p.and_then(|p| {
-                    self.stage(
-                        &mut state,
-                        &mut frontier,
-                        &mut batch,
-                        &mut overlay,
-                        p,
-                        now_ms,
-                    )
-                })
-            })
-            .collect();
+        let mut staging = Staging::default();
+        let mut results = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let result = p.and_then(|p| {
+                self.stage(
+                    &mut state,
+                    &mut frontier,
+                    &mut batch,
+                    &mut staging,
+                    p,
+                    now_ms,
+                )
+            });
+            // A refused entry is that entry's answer; a storage failure
+            // leaves the working copy half-staged, so the whole batch fails
+            // and the ledger stays as it was.
+            if let Err(e @ (StoreError::Io(_) | StoreError::Damaged { .. })) = result {
+                return Err(e);
+            }
+            results.push(result);
+        }
         if frontier.size() == w.frontier.size() {
             return Ok(results);
         }
+        staging.finish(&self.db, &mut batch)?;
         write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
         self.db.apply_batch(batch)?;
         self.db.flush()?;
@@ -325,7 +337,7 @@ impl Store {
         state: &mut LedgerState,
         frontier: &mut Frontier,
         batch: &mut sled::Batch,
-        overlay: &mut Overlay,
+        staging: &mut Staging,
         prepared: Prepared,
         now_ms: u64,
     ) -> Result<Committed, StoreError> {
@@ -354,7 +366,7 @@ impl Store {
         debug_assert_eq!(leaf.to_canonical_bytes(), leaf_bytes);
         let lookups = self.lookups_with(
             &feeledger_core::state::leaf_needs(&leaf, &leaf_bytes),
-            overlay,
+            staging,
         )?;
         let applied =
             state.apply_leaf_checked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
@@ -364,7 +376,7 @@ impl Store {
             &leaf_bytes,
             &applied,
             frontier,
-            overlay,
+            staging,
             &self.db,
         )?;
         if let Some(id) = prepared.drop_proposal {
@@ -378,36 +390,25 @@ impl Store {
     }
 
     /// Looks up what `apply` needs, seeing writes staged in this batch.
-    fn lookups_with(&self, needs: &Needs, overlay: &Overlay) -> Result<Lookups, StoreError> {
-        let body_seen_at = match overlay.get(&keys::body(&needs.body_id)) {
-            Some(v) => Some(keys::decode_u64(v)?),
-            None => self
-                .db
-                .get(keys::body(&needs.body_id))?
-                .map(|v| keys::decode_u64(&v))
-                .transpose()?,
-        };
+    fn lookups_with(&self, needs: &Needs, staging: &Staging) -> Result<Lookups, StoreError> {
+        let body_seen_at = staging
+            .get(&self.db, &keys::body(&needs.body_id))?
+            .map(|v| keys::decode_u64(&v))
+            .transpose()?;
         let target = match needs.target_seq {
             None => None,
             Some(seq) => {
-                let leaf = match overlay.get(&keys::leaf(seq)) {
-                    Some(bytes) => Some(bytes.clone()),
-                    None => self.db.get(keys::leaf(seq))?.map(|v| v.to_vec()),
-                };
+                let leaf = staging.get(&self.db, &keys::leaf(seq))?;
                 match leaf {
                     None => None,
                     Some(bytes) => {
                         let leaf = Leaf::decode(&bytes).map_err(|e| {
                             StoreError::damaged(format!("leaf {seq} does not decode: {e}"))
                         })?;
-                        let reversed_by = match overlay.get(&keys::reversal(seq)) {
-                            Some(v) => Some(keys::decode_u64(v)?),
-                            None => self
-                                .db
-                                .get(keys::reversal(seq))?
-                                .map(|v| keys::decode_u64(&v))
-                                .transpose()?,
-                        };
+                        let reversed_by = staging
+                            .get(&self.db, &keys::reversal(seq))?
+                            .map(|v| keys::decode_u64(&v))
+                            .transpose()?;
                         Some((leaf, reversed_by))
                     }
                 }
@@ -421,7 +422,10 @@ impl Store {
 
     /// Lookups for a body against the committed ledger.
     pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
-        self.lookups_with(&feeledger_core::state::body_needs(body), &HashMap::new())
+        self.lookups_with(
+            &feeledger_core::state::body_needs(body),
+            &Staging::default(),
+        )
     }
 
     /// A copy of the current state (roles, rules, balances, head).
@@ -601,10 +605,6 @@ fn prepare_all(
     })
 }
 
-/// Writes staged in the current batch, keyed like the database, so that
-/// later submissions in the same batch see earlier ones.
-type Overlay = HashMap<Vec<u8>, Vec<u8>>;
-
 fn check_log_signer(state: &LedgerState, log_signer: &NoteSigner) -> Result<(), StoreError> {
     if log_signer.verifier_key() != *state.log_key() {
         return Err(StoreError::WrongLogKey);
@@ -618,60 +618,121 @@ fn write_entry(
     leaf_bytes: &[u8],
     applied: &Applied,
     frontier: &mut Frontier,
-    overlay: &mut Overlay,
+    staging: &mut Staging,
     db: &sled::Db,
 ) -> Result<(), StoreError> {
-    fn put(key: Vec<u8>, value: Vec<u8>, batch: &mut sled::Batch, overlay: &mut Overlay) {
-        overlay.insert(key.clone(), value.clone());
-        batch.insert(key, value);
-    }
-    put(keys::leaf(applied.seq), leaf_bytes.to_vec(), batch, overlay);
+    staging.put(batch, keys::leaf(applied.seq), leaf_bytes.to_vec());
     for (id, hash) in frontier.append(applied.leaf_hash) {
-        batch.insert(keys::node(id), hash.0.to_vec());
+        let (level, tile, _) = keys::node_place(id);
+        let hashes = &mut staging
+            .nodes
+            .entry((level, tile))
+            .or_insert_with(|| (id.index, Vec::new()))
+            .1;
+        hashes.push(hash);
     }
     debug_assert_eq!(frontier.size(), applied.seq + 1);
-    put(
+    staging.put(
+        batch,
         keys::body(&applied.body_id),
         applied.seq.to_be_bytes().to_vec(),
-        batch,
-        overlay,
     );
     if let Some(target) = applied.reverses {
-        put(
+        staging.put(
+            batch,
             keys::reversal(target),
             applied.seq.to_be_bytes().to_vec(),
-            batch,
-            overlay,
         );
     }
     for (tag, value) in index_values(leaf) {
-        batch.insert(keys::index(tag, &value, applied.seq), Vec::new());
+        let key = keys::posting(tag, &value, applied.seq >> keys::POSTING_BUCKET_BITS);
+        let seqs = staging.postings.entry(key).or_default();
+        // A transfer lists one fund twice only if both are the same, which
+        // the core refuses; still, never index an entry twice.
+        if seqs.last() != Some(&applied.seq) {
+            seqs.push(applied.seq);
+        }
     }
     for posting in &applied.postings {
         let key = keys::totals(posting.month, &posting.fund, &posting.category);
-        let current = match overlay.get(&key) {
-            Some(v) => Some(v.clone()),
-            None => db.get(&key)?.map(|v| v.to_vec()),
-        };
-        let (income, spending): (i128, i128) = match current {
-            Some(v) => serde_json::from_slice(&v)
-                .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
-            None => (0, 0),
-        };
+        if !staging.totals.contains_key(&key) {
+            let current = match db.get(&key)? {
+                Some(v) => serde_json::from_slice(&v)
+                    .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
+                None => (0, 0),
+            };
+            staging.totals.insert(key.clone(), current);
+        }
+        let total = staging.totals.get_mut(&key).expect("inserted above");
         // i128 sums of at most 2^64 postings of at most 10^13 fen cannot
         // overflow (see `CategoryTotals`).
-        let next = (
-            income + i128::from(posting.income_fen),
-            spending + i128::from(posting.spending_fen),
-        );
-        put(
-            key,
-            serde_json::to_vec(&next).expect("tuple serializes"),
-            batch,
-            overlay,
-        );
+        total.0 += i128::from(posting.income_fen);
+        total.1 += i128::from(posting.spending_fen);
     }
     Ok(())
+}
+
+/// Writes of the batch being built. Point writes also go to `overlay`, so
+/// later submissions in the batch see earlier ones; node hashes, index
+/// postings and totals are gathered and written once per batch by
+/// [`Staging::finish`].
+#[derive(Default)]
+struct Staging {
+    overlay: HashMap<Vec<u8>, Vec<u8>>,
+    /// (level, tile) → (index of the first new hash, new hashes in order).
+    nodes: BTreeMap<(u8, u64), (u64, Vec<Hash>)>,
+    /// Posting key → new seqs, ascending.
+    postings: BTreeMap<Vec<u8>, Vec<u64>>,
+    /// Totals key → running (income, spending) fen.
+    totals: BTreeMap<Vec<u8>, (i128, i128)>,
+}
+
+impl Staging {
+    fn put(&mut self, batch: &mut sled::Batch, key: Vec<u8>, value: Vec<u8>) {
+        self.overlay.insert(key.clone(), value.clone());
+        batch.insert(key, value);
+    }
+
+    fn get(&self, db: &sled::Db, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.overlay.get(key) {
+            Some(v) => Ok(Some(v.clone())),
+            None => Ok(db.get(key)?.map(|v| v.to_vec())),
+        }
+    }
+
+    /// Appends the gathered node hashes and seqs to their tiles and
+    /// buckets (read, extend, write), and writes the totals.
+    fn finish(self, db: &sled::Db, batch: &mut sled::Batch) -> Result<(), StoreError> {
+        for ((level, tile), (first_index, hashes)) in self.nodes {
+            let key = keys::node_tile(level, tile);
+            let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+            let held = (blob.len() / 32) as u64;
+            if blob.len() % 32 != 0 || tile * keys::NODE_TILE_WIDTH + held != first_index {
+                return Err(StoreError::damaged(format!(
+                    "node tile level {level} index {tile} holds {held} hashes; the next node is {first_index}"
+                )));
+            }
+            for hash in hashes {
+                blob.extend_from_slice(&hash.0);
+            }
+            assert!(
+                blob.len() as u64 <= 32 * keys::NODE_TILE_WIDTH,
+                "a node tile overflowed"
+            );
+            batch.insert(key, blob);
+        }
+        for (key, seqs) in self.postings {
+            let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+            for seq in seqs {
+                blob.extend_from_slice(&seq.to_be_bytes());
+            }
+            batch.insert(key, blob);
+        }
+        for (key, total) in self.totals {
+            batch.insert(key, serde_json::to_vec(&total).expect("a tuple serializes"));
+        }
+        Ok(())
+    }
 }
 
 /// The values each entry is indexed under: (tag, value).
@@ -738,22 +799,32 @@ fn write_state_and_checkpoint(
 impl NodeReader for Store {
     type Error = StoreError;
 
+    /// Reads each node tile the ids fall in once.
     fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        ids.iter()
-            .map(|id| {
-                let bytes = self.db.get(keys::node(*id))?.ok_or_else(|| {
-                    StoreError::damaged(format!(
-                        "Merkle node level {} index {} is missing",
-                        id.level, id.index
-                    ))
-                })?;
-                Hash::from_slice(&bytes).ok_or_else(|| {
-                    StoreError::damaged(format!(
-                        "Merkle node level {} index {} is not 32 bytes",
-                        id.level, id.index
-                    ))
-                })
-            })
-            .collect()
+        let mut tiles: HashMap<(u8, u64), sled::IVec> = HashMap::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (level, tile, position) = keys::node_place(*id);
+            let blob = match tiles.get(&(level, tile)) {
+                Some(blob) => blob,
+                None => {
+                    let blob = self
+                        .db
+                        .get(keys::node_tile(level, tile))?
+                        .unwrap_or_default();
+                    tiles.entry((level, tile)).or_insert(blob)
+                }
+            };
+            let hash = blob
+                .get(32 * position..32 * position + 32)
+                .and_then(Hash::from_slice);
+            out.push(hash.ok_or_else(|| {
+                StoreError::damaged(format!(
+                    "Merkle node level {} index {} is missing",
+                    id.level, id.index
+                ))
+            })?);
+        }
+        Ok(out)
     }
 }

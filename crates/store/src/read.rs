@@ -116,21 +116,25 @@ impl Store {
             Order::Ascending => (from.unwrap_or(0), size),
             Order::Descending => (0, from.map_or(size, |f| f.saturating_add(1).min(size))),
         };
-        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match filter.index() {
+        let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>> + '_> = match filter.index() {
             Some((tag, value)) => {
-                let range = keys::index(tag, &value, lo)..keys::index(tag, &value, hi);
-                let iter = self
-                    .db()
-                    .range(range)
-                    .map(|item| keys::seq_suffix(&item?.0));
+                let bits = keys::POSTING_BUCKET_BITS;
+                let (first, last) = (lo >> bits, hi >> bits);
+                let range = keys::posting(tag, &value, first)..=keys::posting(tag, &value, last);
+                let buckets = self.db().range(range);
+                let in_range = move |seq: &u64| *seq >= lo && *seq < hi;
                 match order {
-                    Order::Ascending => Box::new(iter),
-                    Order::Descending => Box::new(
-                        self.db()
-                            .range(keys::index(tag, &value, lo)..keys::index(tag, &value, hi))
+                    Order::Ascending => Box::new(buckets.flat_map(move |item| {
+                        bucket_seqs(item)
+                            .into_iter()
+                            .filter(move |r| r.as_ref().map_or(true, in_range))
+                    })),
+                    Order::Descending => Box::new(buckets.rev().flat_map(move |item| {
+                        bucket_seqs(item)
+                            .into_iter()
                             .rev()
-                            .map(|item| keys::seq_suffix(&item?.0)),
-                    ),
+                            .filter(move |r| r.as_ref().map_or(true, in_range))
+                    })),
                 }
             }
             None => match order {
@@ -278,5 +282,16 @@ impl Store {
             }
         }
         Ok(months)
+    }
+}
+
+/// The seqs of one posting bucket, or the error reading it.
+fn bucket_seqs(item: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<u64, StoreError>> {
+    match item
+        .map_err(StoreError::from)
+        .and_then(|(_, v)| keys::posting_seqs(&v))
+    {
+        Ok(seqs) => seqs.into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e)],
     }
 }
