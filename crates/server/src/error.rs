@@ -80,7 +80,8 @@ impl From<StoreError> for ApiError {
             | StoreError::Damaged { .. }
             | StoreError::WrongLogKey
             | StoreError::Signing(_)
-            | StoreError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | StoreError::Io(_)
+            | StoreError::BatchFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.code(), e.to_string())
     }

@@ -31,7 +31,7 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use feeledger_core::note::NoteSigner;
-use feeledger_store::Store;
+use feeledger_store::{ProposalOutcome, ProposalRequest, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,10 +41,19 @@ pub const BODY_BYTES_MAX: usize = 128 * 1024;
 /// A request that takes longer than this is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// One ledger: its store and the log key that signs its checkpoints.
+/// Most write requests waiting for the writer; more wait in their handlers
+/// (backpressure) rather than in memory.
+pub const WRITE_QUEUE_MAX: usize = 1_024;
+
+/// Most write requests committed together in one batch and one flush.
+pub const GROUP_COMMIT_MAX: usize = 256;
+
+/// One ledger: its store, the log key that signs its checkpoints, and the
+/// queue to its single writer.
 #[derive(Clone)]
 pub struct Ledger {
     inner: Arc<LedgerInner>,
+    writes: tokio::sync::mpsc::Sender<WriteJob>,
 }
 
 pub struct LedgerInner {
@@ -52,11 +61,24 @@ pub struct LedgerInner {
     pub log_signer: NoteSigner,
 }
 
+/// A write and where its answer goes.
+struct WriteJob {
+    request: ProposalRequest,
+    reply: tokio::sync::oneshot::Sender<Result<ProposalOutcome, StoreError>>,
+}
+
 impl Ledger {
+    /// Starts the ledger's writer thread, which runs until every clone of
+    /// the returned `Ledger` is dropped.
     pub fn new(store: Store, log_signer: NoteSigner) -> Ledger {
-        Ledger {
-            inner: Arc::new(LedgerInner { store, log_signer }),
-        }
+        let inner = Arc::new(LedgerInner { store, log_signer });
+        let (writes, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
+        let writer = inner.clone();
+        std::thread::Builder::new()
+            .name("feeledger-writer".into())
+            .spawn(move || write_loop(&writer, queue))
+            .expect("the writer thread starts");
+        Ledger { inner, writes }
     }
 
     pub fn store(&self) -> &Store {
@@ -75,6 +97,61 @@ impl Ledger {
             .map_err(|e| {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
             })?
+    }
+
+    /// Queues a write for the writer and waits until it is durable (or refused).
+    pub(crate) async fn write(&self, request: ProposalRequest) -> ApiResult<ProposalOutcome> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "the writer has stopped",
+            )
+        };
+        self.writes
+            .send(WriteJob { request, reply })
+            .await
+            .map_err(|_| stopped())?;
+        Ok(answer.await.map_err(|_| stopped())??)
+    }
+}
+
+/// The single writer: takes every request waiting (up to
+/// [`GROUP_COMMIT_MAX`]) and commits them in one batch with one flush, so
+/// concurrent writers share the cost of durability.
+fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJob>) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP_COMMIT_MAX {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let (requests, replies): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        match inner
+            .store
+            .proposals_batch(requests, now_ms, &inner.log_signer)
+        {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a write batch failed; nothing of it was stored");
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::BatchFailed {
+                        reason: e.to_string(),
+                    }));
+                }
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use feeledger_core::entry::EntrySignature;
-use feeledger_store::ProposalOutcome;
+use feeledger_store::{ProposalOutcome, ProposalRequest};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -34,13 +34,6 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
 ) -> ApiResult<T> {
     let bytes = crate::error::body_bytes(body)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn outcome_view(
@@ -83,16 +76,14 @@ pub async fn propose(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request: ProposeRequest = json_body(body)?;
-    let (status, view) = ledger
-        .blocking(move |inner| {
-            let outcome = inner.store.propose(
-                request.body.as_bytes(),
-                request.signatures,
-                now_ms(),
-                &inner.log_signer,
-            )?;
-            outcome_view(&inner.store, &outcome)
+    let outcome = ledger
+        .write(ProposalRequest::Propose {
+            body_bytes: request.body.into_bytes(),
+            signatures: request.signatures,
         })
+        .await?;
+    let (status, view) = ledger
+        .blocking(move |inner| outcome_view(&inner.store, &outcome))
         .await?;
     Ok((status, Json(view)))
 }
@@ -104,14 +95,14 @@ pub async fn add_signatures(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let id = proposal_id(&id)?;
     let request: SignaturesRequest = json_body(body)?;
-    let (status, view) = ledger
-        .blocking(move |inner| {
-            let outcome =
-                inner
-                    .store
-                    .add_signatures(&id, request.signatures, now_ms(), &inner.log_signer)?;
-            outcome_view(&inner.store, &outcome)
+    let outcome = ledger
+        .write(ProposalRequest::Sign {
+            id,
+            signatures: request.signatures,
         })
+        .await?;
+    let (status, view) = ledger
+        .blocking(move |inner| outcome_view(&inner.store, &outcome))
         .await?;
     Ok((status, Json(view)))
 }

@@ -31,6 +31,10 @@ pub enum StoreError {
     Signing(String),
     #[error("storage I/O: {0}")]
     Io(#[from] sled::Error),
+    /// The batch this request was part of failed as a whole (told to each
+    /// request of a group commit); nothing of it was written.
+    #[error("the write failed and nothing was stored: {reason}")]
+    BatchFailed { reason: String },
 }
 
 impl StoreError {
@@ -67,7 +71,7 @@ impl StoreError {
             StoreError::TooManyProposals { .. } => "too_many_proposals",
             StoreError::Proof(_) => "bad_proof_request",
             StoreError::Signing(_) => "internal",
-            StoreError::Io(_) => "io",
+            StoreError::Io(_) | StoreError::BatchFailed { .. } => "io",
         }
     }
 }

@@ -39,7 +39,7 @@ mod proposals;
 mod read;
 
 pub use error::StoreError;
-pub use proposals::{Proposal, ProposalOutcome};
+pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX};
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 

@@ -7,9 +7,11 @@
 use crate::{keys, Committed, Store, StoreError, Submission};
 use feeledger_core::entry::{normalize_signatures, Body, EntrySignature};
 use feeledger_core::hash::Hash;
+use feeledger_core::merkle::Frontier;
 use feeledger_core::note::NoteSigner;
-use feeledger_core::state::Approval;
+use feeledger_core::state::{body_needs, ApplyError, Approval, LedgerState};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Most pending proposals a ledger holds at once. A flood of junk proposals
 /// cannot grow the store past this.
@@ -48,6 +50,20 @@ pub enum ProposalOutcome {
     },
 }
 
+/// One write to the proposals: a new (or repeated) body with signatures,
+/// or more signatures on a pending proposal.
+#[derive(Debug, Clone)]
+pub enum ProposalRequest {
+    Propose {
+        body_bytes: Vec<u8>,
+        signatures: Vec<EntrySignature>,
+    },
+    Sign {
+        id: Hash,
+        signatures: Vec<EntrySignature>,
+    },
+}
+
 impl Store {
     /// Records a proposal, or adds signatures to the pending proposal with
     /// the same body. Commits it if the rule is now met.
@@ -63,51 +79,13 @@ impl Store {
         now_ms: u64,
         log_signer: &NoteSigner,
     ) -> Result<ProposalOutcome, StoreError> {
-        let body = Body::decode(body_bytes).map_err(feeledger_core::state::ApplyError::from)?;
-        let id = body.id();
-        let mut w = self.lock();
-        let mut merged = match self.proposal(&id)? {
-            Some(pending) => pending.signatures,
-            None => Vec::new(),
+        let request = ProposalRequest::Propose {
+            body_bytes: body_bytes.to_vec(),
+            signatures,
         };
-        let was_pending = !merged.is_empty();
-        merged.extend(signatures.iter().cloned());
-        normalize_signatures(&mut merged);
-        let lookups = self.lookups(&body)?;
-        let approval = w.state.check_proposal(&body, &merged, &lookups)?;
-        if approval.is_satisfied() {
-            let submission = Submission {
-                body,
-                signatures: merged,
-            };
-            let drop = was_pending.then_some(id);
-            let committed =
-                self.commit_locked(&mut w, vec![(submission, drop)], now_ms, log_signer)?;
-            let committed = committed
-                .into_iter()
-                .next()
-                .expect("one submission, one result")?;
-            return Ok(ProposalOutcome::Committed {
-                id,
-                approval,
-                committed,
-            });
-        }
-        if !was_pending {
-            self.check_pending_bounds(&merged)?;
-        }
-        let proposal = Proposal {
-            id,
-            body: String::from_utf8(body_bytes.to_vec()).expect("decoded bodies are UTF-8"),
-            signatures: merged,
-            created_ms: now_ms,
-        };
-        self.db().insert(
-            keys::proposal(&id),
-            serde_json::to_vec(&proposal).expect("proposal serializes"),
-        )?;
-        self.db().flush()?;
-        Ok(ProposalOutcome::Pending { id, approval })
+        self.proposals_batch(vec![request], now_ms, log_signer)?
+            .pop()
+            .expect("one request, one result")
     }
 
     /// Adds co-signatures to a pending proposal.
@@ -122,14 +100,171 @@ impl Store {
         now_ms: u64,
         log_signer: &NoteSigner,
     ) -> Result<ProposalOutcome, StoreError> {
-        let pending = self
-            .proposal(id)?
-            .ok_or_else(|| StoreError::NoProposal { id: id.to_hex() })?;
-        self.propose(pending.body.as_bytes(), signatures, now_ms, log_signer)
+        let request = ProposalRequest::Sign {
+            id: *id,
+            signatures,
+        };
+        self.proposals_batch(vec![request], now_ms, log_signer)?
+            .pop()
+            .expect("one request, one result")
     }
 
-    fn check_pending_bounds(&self, signatures: &[EntrySignature]) -> Result<(), StoreError> {
-        let pending = self.proposals(PROPOSALS_PENDING_MAX + 1)?;
+    /// Handles many proposal writes in order, in one atomic batch with one
+    /// flush (group commit): each later request sees the earlier ones. Each
+    /// request gets its own answer.
+    ///
+    /// # Errors
+    /// A storage failure fails the whole batch, and nothing is written.
+    pub fn proposals_batch(
+        &self,
+        requests: Vec<ProposalRequest>,
+        now_ms: u64,
+        log_signer: &NoteSigner,
+    ) -> Result<Vec<Result<ProposalOutcome, StoreError>>, StoreError> {
+        assert!(
+            requests.len() <= crate::BATCH_ENTRIES_MAX,
+            "batch of {} requests",
+            requests.len()
+        );
+        let mut w = self.lock();
+        crate::check_log_signer(&w.state, log_signer)?;
+        let mut work = BatchWork {
+            state: w.state.clone(),
+            frontier: w.frontier.clone(),
+            batch: sled::Batch::default(),
+            staging: crate::Staging::default(),
+            pending: HashMap::new(),
+            changed: false,
+        };
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            let result = self.one_request(&mut work, request, now_ms);
+            if let Err(e @ (StoreError::Io(_) | StoreError::Damaged { .. })) = result {
+                return Err(e);
+            }
+            results.push(result);
+        }
+        if !work.changed {
+            return Ok(results);
+        }
+        let BatchWork {
+            state,
+            frontier,
+            mut batch,
+            staging,
+            ..
+        } = work;
+        let grew = frontier.size() != w.frontier.size();
+        if grew {
+            staging.finish(self.db(), &mut batch)?;
+            crate::write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
+        }
+        self.db().apply_batch(batch)?;
+        self.db().flush()?;
+        for outcome in results.iter_mut().flatten() {
+            if let ProposalOutcome::Committed { committed, .. } = outcome {
+                committed.size = frontier.size();
+            }
+        }
+        w.state = state;
+        w.frontier = frontier;
+        Ok(results)
+    }
+
+    fn one_request(
+        &self,
+        work: &mut BatchWork,
+        request: ProposalRequest,
+        now_ms: u64,
+    ) -> Result<ProposalOutcome, StoreError> {
+        let (body_bytes, signatures) = match request {
+            ProposalRequest::Propose {
+                body_bytes,
+                signatures,
+            } => (body_bytes, signatures),
+            ProposalRequest::Sign { id, signatures } => {
+                let pending = self
+                    .pending_in(work, &id)?
+                    .ok_or_else(|| StoreError::NoProposal { id: id.to_hex() })?;
+                (pending.body.into_bytes(), signatures)
+            }
+        };
+        let body = Body::decode(&body_bytes).map_err(ApplyError::from)?;
+        let id = body.id();
+        let existing = self.pending_in(work, &id)?;
+        let mut merged = existing
+            .as_ref()
+            .map(|p| p.signatures.clone())
+            .unwrap_or_default();
+        merged.extend(signatures);
+        normalize_signatures(&mut merged);
+        let lookups = self.lookups_with(&body_needs(&body), &work.staging)?;
+        let approval = work.state.check_proposal(&body, &merged, &lookups)?;
+        if approval.is_satisfied() {
+            let submission = Submission {
+                body,
+                signatures: merged,
+            };
+            let prepared =
+                crate::prepare(&work.state, submission, existing.is_some().then_some(id))?;
+            let committed = self.stage(
+                &mut work.state,
+                &mut work.frontier,
+                &mut work.batch,
+                &mut work.staging,
+                prepared,
+                now_ms,
+            )?;
+            work.pending.insert(id, None);
+            work.changed = true;
+            return Ok(ProposalOutcome::Committed {
+                id,
+                approval,
+                committed,
+            });
+        }
+        if existing.is_none() {
+            self.check_pending_bounds(&merged, work)?;
+        }
+        let proposal = Proposal {
+            id,
+            body: String::from_utf8(body_bytes).expect("decoded bodies are UTF-8"),
+            signatures: merged,
+            created_ms: existing.map_or(now_ms, |p| p.created_ms),
+        };
+        work.batch.insert(
+            keys::proposal(&id),
+            serde_json::to_vec(&proposal).expect("proposal serializes"),
+        );
+        work.pending.insert(id, Some(proposal));
+        work.changed = true;
+        Ok(ProposalOutcome::Pending { id, approval })
+    }
+
+    /// A pending proposal as this batch sees it.
+    fn pending_in(&self, work: &BatchWork, id: &Hash) -> Result<Option<Proposal>, StoreError> {
+        match work.pending.get(id) {
+            Some(p) => Ok(p.clone()),
+            None => self.proposal(id),
+        }
+    }
+
+    fn check_pending_bounds(
+        &self,
+        signatures: &[EntrySignature],
+        work: &BatchWork,
+    ) -> Result<(), StoreError> {
+        let mut pending: HashMap<Hash, Proposal> = self
+            .proposals(PROPOSALS_PENDING_MAX + 1)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        for (id, update) in &work.pending {
+            match update {
+                Some(p) => pending.insert(*id, p.clone()),
+                None => pending.remove(id),
+            };
+        }
         if pending.len() >= PROPOSALS_PENDING_MAX {
             return Err(StoreError::TooManyProposals {
                 count: pending.len(),
@@ -138,7 +273,7 @@ impl Store {
         }
         for signature in signatures {
             let count = pending
-                .iter()
+                .values()
                 .filter(|p| p.signatures.iter().any(|s| s.key == signature.key))
                 .count();
             if count >= PROPOSALS_PER_KEY_MAX {
@@ -174,4 +309,15 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The working copy a proposals batch builds on.
+struct BatchWork {
+    state: LedgerState,
+    frontier: Frontier,
+    batch: sled::Batch,
+    staging: crate::Staging,
+    /// Proposals written (Some) or removed (None) by this batch.
+    pending: HashMap<Hash, Option<Proposal>>,
+    changed: bool,
 }
