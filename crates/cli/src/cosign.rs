@@ -155,11 +155,12 @@ pub fn cosign_remote(
     check_extends(previous.as_ref(), &checkpoint, &proof)?;
     let now_s = crate::datadir::now_ms() / 1000;
     let signature = cosign(&note.text, now_s, &key.cosigner()?)?;
+    // Send the log's signature and this key's cosignature only: other
+    // cosigners' lines are theirs to submit.
     let mut cosigned = note.clone();
-    // Re-cosigning an unchanged checkpoint replaces this key's earlier line.
     cosigned
         .signatures
-        .retain(|s| !(s.name == signature.name && s.key_id == signature.key_id));
+        .retain(|s| s.name == log_key.name() && s.key_id == log_key.key_id());
     cosigned.signatures.push(signature);
     let mut body = format!("old {old_size}\n");
     for hash in &proof {

@@ -1035,6 +1035,11 @@ pub fn guide(demo: &Demo) -> Result<String> {
     writeln!(w, "log key:  {vkey}")?;
     writeln!(
         w,
+        "fingerprint: {}",
+        demo.log_key.verifier_key().fingerprint()
+    )?;
+    writeln!(
+        w,
         "          (the verifier key: a real community posts it on the notice board)"
     )?;
     writeln!(w, "balances:")?;

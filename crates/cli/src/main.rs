@@ -263,6 +263,10 @@ fn run(cli: Cli) -> Result<()> {
             let state = store.state();
             println!("created ledger {} in {}", state.origin(), data.display());
             println!("log key (post it on the notice board): {}", state.log_key());
+            println!(
+                "fingerprint (residents compare it with the web page): {}",
+                state.log_key().fingerprint()
+            );
         }
         Command::Propose {
             target,

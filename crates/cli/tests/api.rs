@@ -1063,6 +1063,46 @@ fn witness_recosigns_an_unchanged_checkpoint() {
     assert_eq!(cosigs.len(), 1);
 }
 
+/// Proves that several cosigners can each cosign the same checkpoint over
+/// HTTP one after another: a cosigner sends only its own line, so the lines
+/// already collected from others do not make its request a 409.
+#[test]
+fn several_cosigners_cosign_the_same_checkpoint_over_http() {
+    let demo = Demo::new();
+    let server = Server::start(&demo.data);
+    let states = tempfile::tempdir().unwrap();
+    let members = ["weiyuan-wang", "weiyuan-zhao", "weiyuan-chen"];
+    for name in members {
+        let key = demo.data.join("keys").join(format!("{name}.key"));
+        let state = states.path().join(format!("{name}.state"));
+        run([
+            "cosign-checkpoint",
+            "--url",
+            &server.url,
+            "--key",
+            key.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ])
+        .assert_ok();
+    }
+    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+    let cosigners: Vec<VerifierKey> = members
+        .iter()
+        .map(|name| {
+            let signer = read_signer(&demo.data.join("keys").join(format!("{name}.key")));
+            NoteSigner::new(name, KeyAlg::CosignatureV1, signer.signing_key().clone())
+                .unwrap()
+                .verifier_key()
+        })
+        .collect();
+    let (_, _, cosigs) =
+        open_checkpoint(&server.http().checkpoint(), &log_key, &cosigners).unwrap();
+    let mut names: Vec<String> = cosigs.into_iter().map(|c| c.name).collect();
+    names.sort();
+    assert_eq!(names, ["weiyuan-chen", "weiyuan-wang", "weiyuan-zhao"]);
+}
+
 // ---------------------------------------------------------------------------
 // 5. Bad input
 // ---------------------------------------------------------------------------

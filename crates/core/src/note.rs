@@ -533,6 +533,26 @@ impl VerifierKey {
         self.id
     }
 
+    /// What a person compares with the notice board: the key id and the
+    /// first 8 bytes of SHA-256 of the verifier-key text, in groups of four
+    /// hex digits, e.g. `586c a5e1 / 7e63 f9bf 107a b079`. The web page
+    /// shows the same.
+    pub fn fingerprint(&self) -> String {
+        let group = |hex: String| {
+            hex.as_bytes()
+                .chunks(4)
+                .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let digest = Sha256::digest(self.to_string().as_bytes());
+        format!(
+            "{} / {}",
+            group(hex::encode(self.id)),
+            group(hex::encode(&digest[..8]))
+        )
+    }
+
     /// Checks one signature line payload (the bytes after the key id) over
     /// `text`. Returns the cosignature timestamp for cosigner keys.
     fn check(&self, text: &str, payload: &[u8]) -> Result<Option<u64>, ()> {

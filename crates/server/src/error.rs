@@ -69,6 +69,7 @@ impl From<StoreError> for ApiError {
         let status = match &e {
             StoreError::Rejected(apply) => apply_status(apply),
             StoreError::LeafTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            StoreError::LeafRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError::NoCheckpoint { .. } | StoreError::NoProposal { .. } => {
                 StatusCode::NOT_FOUND
             }
@@ -78,6 +79,7 @@ impl From<StoreError> for ApiError {
             | StoreError::AlreadyInitialized { .. }
             | StoreError::Locked { .. }
             | StoreError::Damaged { .. }
+            | StoreError::IncompatibleFormat { .. }
             | StoreError::WrongLogKey
             | StoreError::Signing(_)
             | StoreError::Io(_)

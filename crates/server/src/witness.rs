@@ -4,7 +4,9 @@
 //!
 //! Request body: `old <N>\n`, the consistency proof from size N to the
 //! checkpoint's size (one base64 hash per line), a blank line, then the
-//! checkpoint note carrying the log's signature and the cosignature(s).
+//! checkpoint note carrying the log's signature and the cosignature(s): a
+//! cosigner sends its own line, not other cosigners' (each line is checked
+//! against what its cosigner signed before).
 //! N is the size of the last checkpoint this cosigner cosigned here (0 at
 //! first).
 //!

@@ -7,6 +7,9 @@ pub enum StoreError {
     /// The entry was refused by the core's validation; nothing was written.
     #[error(transparent)]
     Rejected(#[from] ApplyError),
+    /// A leaf given whole (restore, rebuild) was refused.
+    #[error("leaf {seq} is refused: {reason}")]
+    LeafRefused { seq: u64, reason: String },
     #[error("the leaf would be {bytes} bytes; the limit is 65535")]
     LeafTooLarge { bytes: usize },
     #[error("{dir} holds no ledger (run `feeledger init` first)")]
@@ -15,6 +18,8 @@ pub enum StoreError {
     AlreadyInitialized { dir: String },
     #[error("{dir} is in use by another feeledger process")]
     Locked { dir: String },
+    #[error("the data directory uses store format {found}; this feeledger reads {} (export it with the feeledger that made it, or rebuild it from its leaves)", crate::STORE_FORMAT)]
+    IncompatibleFormat { found: String },
     #[error("the store is damaged: {what}")]
     Damaged { what: String },
     #[error("the log key given is not this ledger's log key")]
@@ -61,10 +66,12 @@ impl StoreError {
         match self {
             StoreError::Rejected(e) => e.code(),
             StoreError::LeafTooLarge { .. } => "too_large",
+            StoreError::LeafRefused { .. } => "leaf_refused",
             StoreError::NotInitialized { .. } => "not_initialized",
             StoreError::AlreadyInitialized { .. } => "already_initialized",
             StoreError::Locked { .. } => "locked",
             StoreError::Damaged { .. } => "damaged",
+            StoreError::IncompatibleFormat { .. } => "incompatible_format",
             StoreError::WrongLogKey => "wrong_log_key",
             StoreError::NoCheckpoint { .. } => "not_found",
             StoreError::NoProposal { .. } => "not_found",

@@ -7,6 +7,7 @@ use feeledger_core::merkle::NodeId;
 
 pub const STATE: &[u8] = b"S";
 pub const LATEST_CHECKPOINT: &[u8] = b"K";
+pub const FORMAT: &[u8] = b"F";
 
 pub const IDX_FUND: u8 = b'f';
 pub const IDX_CATEGORY: u8 = b'c';

@@ -20,6 +20,7 @@
 //! | `K` | — | size of the latest checkpoint (u64 BE) |
 //! | `W` | cosigner name | size of the last checkpoint it cosigned (u64 BE) |
 //! | `V` | witness name | the witness's cosigner verifier key (text) |
+//! | `F` | — | the layout's name and version, [`STORE_FORMAT`] |
 //!
 //! Node hashes and index entries are gathered per batch and appended to
 //! their tiles and buckets once per batch, so a large batch writes about two
@@ -55,6 +56,11 @@ use feeledger_core::state::{
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+
+/// The on-disk layout this code reads and writes (the table above). A
+/// store of another format is refused at open with a clear error rather
+/// than misread.
+pub const STORE_FORMAT: &str = "feeledger-store/2";
 
 /// Most entries one [`Store::append_batch`] call takes.
 pub const BATCH_ENTRIES_MAX: usize = 4_096;
@@ -138,6 +144,7 @@ impl Store {
         )?;
         staging.finish(&db, &mut batch)?;
         write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
+        batch.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
         db.apply_batch(batch)?;
         db.flush()?;
         Ok(Store {
@@ -159,6 +166,20 @@ impl Store {
             });
         }
         let db = open_db(dir)?;
+        match db.get(keys::FORMAT)? {
+            Some(found) if found == STORE_FORMAT.as_bytes() => {}
+            Some(found) => {
+                return Err(StoreError::IncompatibleFormat {
+                    found: String::from_utf8_lossy(&found).into_owned(),
+                })
+            }
+            None if db.get(keys::STATE)?.is_some() => {
+                return Err(StoreError::IncompatibleFormat {
+                    found: "an earlier unversioned layout".into(),
+                })
+            }
+            None => {}
+        }
         let Some(snapshot) = db.get(keys::STATE)? else {
             return Err(StoreError::NotInitialized {
                 dir: dir.display().to_string(),
@@ -275,6 +296,71 @@ impl Store {
         let mut w = self.lock();
         let items = submissions.into_iter().map(|s| (s, None)).collect();
         self.commit_locked(&mut w, items, now_ms, log_signer)
+    }
+
+    /// Appends leaves that already exist (a backup being restored, a store
+    /// being rebuilt): each must be the exact next leaf, with its own seq,
+    /// prev and time, and pass every check `apply` makes. One atomic batch
+    /// and one flush; then a checkpoint for the new size is stored: the
+    /// `checkpoint` note given, if it verifies with the log key and matches
+    /// the new tree, else one newly signed with `log_signer`.
+    ///
+    /// # Errors
+    /// The first leaf refused, naming its seq; nothing is written then.
+    pub fn append_leaves(
+        &self,
+        leaves: Vec<Vec<u8>>,
+        checkpoint: Option<&[u8]>,
+        log_signer: &NoteSigner,
+    ) -> Result<u64, StoreError> {
+        assert!(
+            leaves.len() <= BATCH_ENTRIES_MAX,
+            "batch of {} leaves",
+            leaves.len()
+        );
+        let mut w = self.lock();
+        check_log_signer(&w.state, log_signer)?;
+        let checks = check_leaves_parallel(&w.state, &leaves);
+        let mut state = w.state.clone();
+        let mut frontier = w.frontier.clone();
+        let mut batch = sled::Batch::default();
+        let mut staging = Staging::default();
+        for (bytes, (leaf, check)) in leaves.iter().zip(checks) {
+            let expected_seq = state.size();
+            let leaf = leaf.map_err(|e| StoreError::Rejected(ApplyError::Format(e)))?;
+            let lookups =
+                self.lookups_with(&feeledger_core::state::leaf_needs(&leaf, bytes), &staging)?;
+            let applied = state
+                .apply_leaf_checked(&leaf, bytes, &lookups, check.as_ref())
+                .map_err(|e| StoreError::LeafRefused {
+                    seq: expected_seq,
+                    reason: e.to_string(),
+                })?;
+            write_entry(
+                &mut batch,
+                &leaf,
+                bytes,
+                &applied,
+                &mut frontier,
+                &mut staging,
+                &self.db,
+            )?;
+        }
+        staging.finish(&self.db, &mut batch)?;
+        let given = checkpoint.and_then(|note| {
+            let (cp, _, _) =
+                feeledger_core::note::open_checkpoint(note, state.log_key(), &[]).ok()?;
+            (cp.size == frontier.size() && cp.root == frontier.root()).then(|| note.to_vec())
+        });
+        write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
+        if let Some(note) = given {
+            batch.insert(keys::checkpoint(frontier.size()), note);
+        }
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        w.state = state;
+        w.frontier = frontier;
+        Ok(w.frontier.size())
     }
 
     /// Prepares every submission (on all cores for large batches), stages
@@ -564,6 +650,39 @@ fn prepare(
         signatures,
         check,
         drop_proposal,
+    })
+}
+
+/// Decodes leaves and checks their signatures against `state`'s keys, on
+/// every core for large batches, keeping their order.
+fn check_leaves_parallel(
+    state: &LedgerState,
+    leaves: &[Vec<u8>],
+) -> Vec<(
+    Result<Leaf, feeledger_core::entry::FormatError>,
+    Option<SignatureCheck>,
+)> {
+    let check = |bytes: &Vec<u8>| {
+        let leaf = Leaf::decode(bytes);
+        let check = match (&leaf, feeledger_core::entry::body_bytes_of_leaf(bytes)) {
+            (Ok(leaf), Some(body)) => Some(state.check_signatures(body, &leaf.signatures)),
+            _ => None,
+        };
+        (leaf, check)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if leaves.len() < PARALLEL_BATCH_MIN || threads == 1 {
+        return leaves.iter().map(check).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = leaves
+            .chunks(leaves.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a check thread panicked"))
+            .collect()
     })
 }
 

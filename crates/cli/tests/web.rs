@@ -1,0 +1,1031 @@
+//! Browser tests of the residents' web page (`/`, `/assets/*`): real
+//! headless Chromium (`/usr/bin/chromium`, Debian package `chromium`)
+//! loads the page from the real `feeledger serve` on a demo ledger whose
+//! checkpoint carries committee and witness cosignatures, and the tests read
+//! the DOM after the page's JavaScript ran (`--dump-dom` with a virtual time
+//! budget), the console (`--enable-logging=stderr`), and a phone-sized
+//! screenshot. Tampering is done by a small HTTP proxy between the browser
+//! and the server.
+//!
+//! Chromium is required: without it these tests fail, they never skip.
+//! Install it with `apt-get install chromium`. WebCrypto Ed25519 needs no
+//! flag in Chromium 137 and later.
+
+mod support;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{keygen, run};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Flags for every Chromium run: headless, no sandbox (containers run as
+/// root), and nothing that reaches the network or a GPU.
+const CHROMIUM_FLAGS: [&str; 9] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+];
+
+/// Virtual time the page gets to load and verify (real time is far less).
+const VIRTUAL_TIME_BUDGET_MS: u32 = 15_000;
+
+/// A Chromium run that takes longer than this is killed and the test fails.
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------
+// Fixtures: a cosigned demo ledger and the real server
+// ---------------------------------------------------------------------------
+
+/// `feeledger serve` on a free loopback port; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(support::bin())
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("feeledger serve starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut server = Server {
+            child,
+            url: String::new(),
+        };
+        let line = lines
+            .next()
+            .and_then(Result::ok)
+            .expect("serve prints \"serving ... on http://ADDR/\"");
+        let url = line
+            .split(" on ")
+            .nth(1)
+            .and_then(|u| u.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"));
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        server.url = url.to_string();
+        // Keep reading stdout, so the server never writes to a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        server
+    }
+
+    /// SIGTERM, so the server finishes and flushes, then waits.
+    fn stop(mut self) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Drop kills it.
+    }
+
+    fn get(&self, path: &str) -> reqwest::blocking::Response {
+        let response = reqwest::blocking::get(format!("{}{path}", self.url))
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response
+    }
+
+    fn json(&self, path: &str) -> Value {
+        self.get(path).json().expect("JSON")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo community, its checkpoint cosigned by a registered witness and
+/// two committee members, one pending proposal, served.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    server: Server,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        assert_chromium();
+        let started = Instant::now();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("demo");
+        let data_arg = data.to_str().expect("UTF-8 temp path");
+        run(["demo", "--no-serve", "--data", data_arg]).assert_ok();
+
+        // A witness cosigns over HTTP while the checkpoint carries no other
+        // cosignature; then two committee members cosign locally. (Through
+        // the server, a second cosigner is refused with 409 when the served
+        // checkpoint already holds someone else's cosignature.)
+        let witness = keygen(dir.path(), "witness-beijing");
+        run(["add-witness", "--data", data_arg, &witness.cosigner_key]).assert_ok();
+        let server = Server::start(&data);
+        let state = dir.path().join("witness-state.json");
+        run([
+            "cosign-checkpoint",
+            "--url",
+            &server.url,
+            "--key",
+            witness.path.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ])
+        .assert_ok();
+        server.stop();
+        for member in ["weiyuan-wang", "weiyuan-zhao"] {
+            let key = data.join("keys").join(format!("{member}.key"));
+            let state = dir.path().join(format!("{member}-state.json"));
+            run([
+                "cosign-checkpoint",
+                "--data",
+                data_arg,
+                "--key",
+                key.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+            ])
+            .assert_ok();
+        }
+        // A spending proposal the committee has not signed yet.
+        let company = data.join("keys").join("wuye-li.key");
+        let out = run([
+            "propose",
+            "--data",
+            data_arg,
+            "--key",
+            company.to_str().unwrap(),
+            "expenditure",
+            "--amount",
+            "1200",
+            "--category",
+            "repairs",
+            "--payee",
+            "宏达机电维修服务部",
+            "--memo",
+            "单元门禁维修",
+        ]);
+        out.assert_ok();
+        assert!(
+            out.pending_id().is_some(),
+            "the proposal waits for the committee: {out:#?}"
+        );
+
+        let server = Server::start(&data);
+        let note = server.get("/checkpoint").text().unwrap();
+        for name in ["witness-beijing", "weiyuan-wang", "weiyuan-zhao"] {
+            assert!(
+                note.contains(&format!("\u{2014} {name} ")),
+                "{name} cosigned:\n{note}"
+            );
+        }
+        println!("fixture ready in {:?} at {}", started.elapsed(), server.url);
+        Fixture { _dir: dir, server }
+    }
+
+    /// The maintenance-fund elevator repair: an expenditure with the owners'
+    /// approval, signed by the company and two committee members.
+    fn committee_expenditure(&self) -> u64 {
+        let list = self
+            .server
+            .json("/api/v1/entries?kind=expenditure&fund=maintenance&limit=500");
+        let entry = list["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                !e["leaf"]["body"]["owners_approval"].is_null()
+                    && e["signers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|s| s["role"] == "committee")
+                        .count()
+                        >= 2
+            })
+            .expect("the demo has an owner-approved, committee-signed repair");
+        entry["seq"].as_u64().unwrap()
+    }
+
+    fn first_of_kind(&self, kind: &str) -> Value {
+        let list = self
+            .server
+            .json(&format!("/api/v1/entries?kind={kind}&limit=1"));
+        list["entries"][0].clone()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Chromium
+// ---------------------------------------------------------------------------
+
+#[track_caller]
+fn assert_chromium() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: these browser tests need headless Chromium \
+         (Debian: `apt-get update && apt-get install -y chromium`)"
+    );
+}
+
+/// What one Chromium run left: stdout (the DOM with --dump-dom) and the
+/// console messages it logged.
+struct Run {
+    stdout: String,
+    console: Vec<String>,
+}
+
+/// Runs Chromium with a fresh profile on `url`, killing it after a timeout.
+fn chromium(extra: &[&str], url: &str) -> Run {
+    assert_chromium();
+    let profile = tempfile::tempdir().expect("temp profile dir");
+    let mut child = Command::new(CHROMIUM)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--enable-logging=stderr", "--v=0"])
+        .arg(format!("--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}"))
+        .args(extra)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so a timeout ends its helpers too.
+        .process_group(0)
+        .spawn()
+        .expect("chromium starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("waiting for chromium").is_some() {
+            break;
+        }
+        if started.elapsed() > CHROMIUM_TIMEOUT {
+            // SAFETY: signalling the process group of the child we started.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            panic!("chromium took over {CHROMIUM_TIMEOUT:?} on {url}");
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let stdout = out.join().unwrap();
+    let stderr = err.join().unwrap();
+    // Chromium logs every console message (log, warn, error, uncaught
+    // exceptions) as ":CONSOLE" lines at INFO level; the page logs nothing
+    // when all is well, so any such line is a problem.
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    Run { stdout, console }
+}
+
+/// The page's DOM once its scripts ran and went idle.
+struct Page {
+    url: String,
+    dom: String,
+    console: Vec<String>,
+}
+
+fn load(url: &str) -> Page {
+    let run = chromium(&["--dump-dom"], url);
+    assert!(
+        run.stdout.contains("</html>"),
+        "no DOM dumped for {url}: {:?}",
+        run.console
+    );
+    Page {
+        url: url.to_string(),
+        dom: run.stdout,
+        console: run.console,
+    }
+}
+
+impl Page {
+    /// The attributes of the element with this id, or None.
+    fn attrs(&self, id: &str) -> Option<BTreeMap<String, String>> {
+        let at = self.dom.find(&format!(" id=\"{id}\""))?;
+        let start = self.dom[..at].rfind('<')?;
+        let end = at + self.dom[at..].find('>')?;
+        Some(parse_attrs(&self.dom[start..end]))
+    }
+
+    #[track_caller]
+    fn attr(&self, id: &str, name: &str) -> String {
+        let attrs = self
+            .attrs(id)
+            .unwrap_or_else(|| panic!("no #{id} on {}:\n{}", self.url, self.summary()));
+        attrs
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("#{id} has no {name} ({attrs:?}) on {}", self.url))
+    }
+
+    /// The text inside an element that holds only text (e.g. #js-errors).
+    fn text(&self, id: &str) -> Option<String> {
+        let at = self.dom.find(&format!(" id=\"{id}\""))?;
+        let open_end = at + self.dom[at..].find('>')? + 1;
+        let close = open_end + self.dom[open_end..].find('<')?;
+        Some(unescape(&self.dom[open_end..close]))
+    }
+
+    /// Element text without tags, for failure messages.
+    fn summary(&self) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in self.dom.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                _ if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        let words: Vec<&str> = out.split_whitespace().collect();
+        let text = words.join(" ");
+        text.chars().take(3000).collect()
+    }
+
+    /// The page loaded, and no script error reached the console or #js-errors.
+    #[track_caller]
+    fn assert_clean(&self) {
+        assert_eq!(
+            self.attrs("js-errors").map(|_| ()),
+            Some(()),
+            "#js-errors exists on {}",
+            self.url
+        );
+        let errors = self.text("js-errors").unwrap_or_default();
+        assert!(
+            errors.trim().is_empty(),
+            "#js-errors on {}:\n{errors}",
+            self.url
+        );
+        assert!(
+            self.console.is_empty(),
+            "console messages on {}:\n{}",
+            self.url,
+            self.console.join("\n")
+        );
+        assert!(
+            self.dom.contains("data-app=\"ready\""),
+            "the page never finished loading {}:\n{}",
+            self.url,
+            self.summary()
+        );
+    }
+
+    /// data-status (and data-step) of a verification result element.
+    #[track_caller]
+    fn verification(&self, id: &str) -> (String, Option<String>) {
+        let attrs = self
+            .attrs(id)
+            .unwrap_or_else(|| panic!("no #{id} on {}:\n{}", self.url, self.summary()));
+        (
+            attrs.get("data-status").cloned().unwrap_or_default(),
+            attrs.get("data-step").cloned(),
+        )
+    }
+}
+
+fn parse_attrs(tag: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut rest = tag.trim_start_matches('<');
+    rest = rest.trim_start_matches(|c: char| !c.is_whitespace());
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let name_end = rest
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let name = rest[..name_end].to_string();
+        rest = &rest[name_end..];
+        if let Some(after) = rest.strip_prefix("=\"") {
+            let close = after.find('"').unwrap_or(after.len());
+            out.insert(name, unescape(&after[..close]));
+            rest = after.get(close + 1..).unwrap_or("");
+        } else {
+            out.insert(name, String::new());
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
+// ---------------------------------------------------------------------------
+// A tampering proxy
+// ---------------------------------------------------------------------------
+
+/// What the proxy changes on its way from the server to the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tamper {
+    /// Nothing: an honest proxy (which also serves the phone-frame page).
+    Nothing,
+    /// One byte of the leaf inside `leaf_base64` (an amount digit).
+    LeafByte,
+    /// One byte of an entry signature inside the leaf, with `leaf_hash`
+    /// recomputed in the entry and its proof so that the hashes agree.
+    Signature,
+    /// One byte of the first hash of the inclusion proof.
+    ProofHash,
+    /// The decoded `leaf.body.amount_fen` only (the bytes stay honest).
+    ShownAmount,
+    /// One byte of the log key's signature on the checkpoint.
+    CheckpointSignature,
+}
+
+struct Proxy {
+    url: String,
+    stop: Arc<AtomicBool>,
+    addr: std::net::SocketAddr,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wake the accept loop
+    }
+}
+
+fn proxy(upstream: &str, tamper: Tamper, seq: u64) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("proxy binds");
+    let addr = listener.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let upstream = upstream.to_string();
+    let client = reqwest::blocking::Client::new();
+    let stopping = stop.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let (upstream, client) = (upstream.clone(), client.clone());
+            std::thread::spawn(move || {
+                let _ = serve_one(stream, &upstream, &client, tamper, seq);
+            });
+        }
+    });
+    Proxy {
+        url: format!("http://{addr}"),
+        stop,
+        addr,
+    }
+}
+
+/// Where the proxy serves [`PHONE_FRAME`].
+const PHONE_FRAME_PATH: &str = "/__phone-frame.html";
+
+/// A page that shows `?src=` (same origin, through the proxy) in a 390×844
+/// iframe, waits until it is ready and its verifications ran, then records
+/// in #frame its layout width, scroll width and any element that sticks out
+/// to the right. Headless Chromium's window is never narrower than 500 px
+/// for --dump-dom, but an iframe has exactly the width it is given.
+const PHONE_FRAME: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe id="phone" style="width:390px;height:844px;border:0"></iframe>
+<div id="frame"></div>
+<script>
+const frame = document.getElementById('phone');
+const started = Date.now();
+function measure() {
+  const d = frame.contentDocument;
+  const running = d && d.querySelector('[data-status="running"]');
+  if (!d || d.documentElement.getAttribute('data-app') !== 'ready' || running) {
+    if (Date.now() - started < 20000) return setTimeout(measure, 50);
+  }
+  const root = d.documentElement;
+  const width = root.clientWidth;
+  const wide = [...d.body.querySelectorAll('*')]
+    .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+    .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className : ''));
+  const out = document.getElementById('frame');
+  out.setAttribute('data-client-width', String(width));
+  out.setAttribute('data-scroll-width', String(root.scrollWidth));
+  out.setAttribute('data-wide', wide.slice(0, 20).join(' '));
+  out.setAttribute('data-ready', d.documentElement.getAttribute('data-app') || '');
+}
+frame.addEventListener('load', () => setTimeout(measure, 50));
+frame.src = new URLSearchParams(location.search).get('src');
+</script></body></html>
+"#;
+
+/// Reads one GET request, forwards it, tampers, answers, closes.
+fn serve_one(
+    mut stream: TcpStream,
+    upstream: &str,
+    client: &reqwest::blocking::Client,
+    tamper: Tamper,
+    seq: u64,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.len() > 64 * 1024 {
+            return Ok(());
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let mut words = head.split_whitespace();
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
+    let (status, content_type, mut body) = if method == "GET" {
+        let response = client
+            .get(format!("{upstream}{target}"))
+            .send()
+            .map_err(std::io::Error::other)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let body = response.bytes().map_err(std::io::Error::other)?.to_vec();
+        (status, content_type, body)
+    } else {
+        (405, "text/plain".to_string(), b"GET only".to_vec())
+    };
+    let path = target.split('?').next().unwrap_or(target);
+    if path == PHONE_FRAME_PATH {
+        let header = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            PHONE_FRAME.len()
+        );
+        stream.write_all(header.as_bytes())?;
+        stream.write_all(PHONE_FRAME.as_bytes())?;
+        return stream.flush();
+    }
+    if status == 200 {
+        body = tampered(tamper, seq, path, body, upstream, client);
+    }
+    let header = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(header.as_bytes())?;
+    stream.write_all(&body)?;
+    stream.flush()
+}
+
+fn tampered(
+    tamper: Tamper,
+    seq: u64,
+    path: &str,
+    body: Vec<u8>,
+    upstream: &str,
+    client: &reqwest::blocking::Client,
+) -> Vec<u8> {
+    let entry_path = format!("/api/v1/entries/{seq}");
+    let proof_path = format!("{entry_path}/proof");
+    match tamper {
+        Tamper::LeafByte if path == entry_path => {
+            let mut entry: Value = serde_json::from_slice(&body).unwrap();
+            let leaf = change_leaf(&entry, Tamper::LeafByte);
+            entry["leaf_base64"] = Value::String(BASE64.encode(&leaf));
+            serde_json::to_vec(&entry).unwrap()
+        }
+        Tamper::Signature if path == entry_path => {
+            let mut entry: Value = serde_json::from_slice(&body).unwrap();
+            let leaf = change_leaf(&entry, Tamper::Signature);
+            entry["leaf_base64"] = Value::String(BASE64.encode(&leaf));
+            entry["leaf_hash"] = Value::String(feeledger_core::hash::leaf_hash(&leaf).to_hex());
+            entry["leaf"] = serde_json::from_slice(&leaf).unwrap();
+            serde_json::to_vec(&entry).unwrap()
+        }
+        Tamper::Signature if path == proof_path => {
+            // Agree with the tampered entry, as a careful liar would.
+            let entry: Value = client
+                .get(format!("{upstream}{entry_path}"))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            let leaf = change_leaf(&entry, Tamper::Signature);
+            let mut proof: Value = serde_json::from_slice(&body).unwrap();
+            proof["leaf_hash"] = Value::String(feeledger_core::hash::leaf_hash(&leaf).to_hex());
+            serde_json::to_vec(&proof).unwrap()
+        }
+        Tamper::ProofHash if path == proof_path => {
+            let mut proof: Value = serde_json::from_slice(&body).unwrap();
+            let mut first = BASE64.decode(proof["proof"][0].as_str().unwrap()).unwrap();
+            first[0] ^= 0x01;
+            proof["proof"][0] = Value::String(BASE64.encode(first));
+            serde_json::to_vec(&proof).unwrap()
+        }
+        Tamper::ShownAmount if path == entry_path => {
+            let mut entry: Value = serde_json::from_slice(&body).unwrap();
+            let amount = entry["leaf"]["body"]["amount_fen"].as_u64().unwrap();
+            entry["leaf"]["body"]["amount_fen"] = Value::from(amount + 100);
+            serde_json::to_vec(&entry).unwrap()
+        }
+        Tamper::CheckpointSignature if path == "/checkpoint" => {
+            let text = String::from_utf8(body).unwrap();
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let first_sig = lines
+                .iter()
+                .position(|l| l.starts_with('\u{2014}'))
+                .expect("a signature line");
+            let (prefix, b64) = lines[first_sig].rsplit_once(' ').unwrap();
+            let mut raw = BASE64.decode(b64).unwrap();
+            let last = raw.len() - 1;
+            raw[last] ^= 0x01;
+            lines[first_sig] = format!("{prefix} {}", BASE64.encode(raw));
+            format!("{}\n", lines.join("\n")).into_bytes()
+        }
+        _ => body,
+    }
+}
+
+/// The served entry's leaf bytes with one byte changed: the first digit of
+/// the amount, or a base64 character in the middle of the first signature.
+fn change_leaf(entry: &Value, how: Tamper) -> Vec<u8> {
+    let mut leaf = BASE64
+        .decode(entry["leaf_base64"].as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8(leaf.clone()).unwrap();
+    let at = match how {
+        Tamper::LeafByte => text.find("\"amount_fen\":").unwrap() + "\"amount_fen\":".len(),
+        Tamper::Signature => text.find("\"sig\":\"").unwrap() + "\"sig\":\"".len() + 20,
+        _ => unreachable!(),
+    };
+    leaf[at] = match (how, leaf[at]) {
+        (Tamper::LeafByte, b'9') => b'8',
+        (Tamper::LeafByte, d) => d + 1,
+        (_, b'A') => b'B',
+        _ => b'A',
+    };
+    leaf
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+/// Proves that the page, loaded from the real server, renders without
+/// errors and shows each fund's balance with exactly the fen the API
+/// reports (data-fen on #balance-<fund>), the latest checkpoint's size, the
+/// cosigners (committee and witness), the pending proposal, and the log
+/// key's fingerprint built from the served log key.
+#[test]
+fn page_shows_the_balances_the_api_reports() {
+    let f = Fixture::new();
+    let page = load(&format!("{}/", f.server.url));
+    page.assert_clean();
+
+    let balances = f.server.json("/api/v1/balances");
+    let funds = balances["balances_fen"].as_object().unwrap();
+    assert_eq!(funds.len(), 3, "{balances}");
+    for (fund, fen) in funds {
+        let id = format!("balance-{fund}");
+        assert_eq!(page.attr(&id, "data-fund"), *fund);
+        assert_eq!(
+            page.attr(&id, "data-fen"),
+            fen.as_u64().unwrap().to_string(),
+            "{fund}"
+        );
+    }
+    // The maintenance fund, in yuan, as the page writes it.
+    let maintenance = funds["maintenance"].as_u64().unwrap();
+    let yuan = format!(
+        "¥{}.{:02}",
+        group_thousands(maintenance / 100),
+        maintenance % 100
+    );
+    assert!(
+        page.dom.contains(&yuan),
+        "{yuan} shown:\n{}",
+        page.summary()
+    );
+
+    let ledger = f.server.json("/api/v1/ledger");
+    let size = ledger["size"].as_u64().unwrap();
+    assert_eq!(page.attr("checkpoint", "data-size"), size.to_string());
+    for name in ["witness-beijing", "weiyuan-wang", "weiyuan-zhao"] {
+        assert!(page.dom.contains(name), "{name} shown as a cosigner");
+    }
+    let key_id = ledger["log_key"]
+        .as_str()
+        .unwrap()
+        .split('+')
+        .nth(1)
+        .unwrap();
+    assert_eq!(page.attr("fingerprint", "data-key-id"), key_id);
+    assert!(
+        page.dom.contains("data-proposal="),
+        "the pending proposal is listed"
+    );
+    assert!(
+        page.dom.contains("单元门禁维修"),
+        "the proposal's memo is shown"
+    );
+    assert!(
+        page.dom.matches("data-card-seq=").count() >= 20,
+        "a first page of entries:\n{}",
+        page.summary()
+    );
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Proves that `#verify=<seq>` verifies, in the browser, an expenditure
+/// co-signed by the committee (hash, signatures against the roles in force,
+/// inclusion, checkpoint signature and cosignatures, amount); and that the
+/// same holds for a transfer signed by a committee member who left later
+/// (governance history is replayed) and for a reversal (its target is
+/// verified too). No script errors along the way.
+#[test]
+fn verify_hash_verifies_committee_cosigned_entries() {
+    let f = Fixture::new();
+    let seq = f.committee_expenditure();
+    let page = load(&format!("{}/#verify={seq}", f.server.url));
+    page.assert_clean();
+    let (status, step) = page.verification("verify-result");
+    assert_eq!(
+        (status.as_str(), step),
+        ("verified", None),
+        "entry {seq}:\n{}",
+        page.summary()
+    );
+    assert_eq!(page.attr("verify-result", "data-seq"), seq.to_string());
+    let entry = f.server.json(&format!("/api/v1/entries/{seq}"));
+    let amount = entry["leaf"]["body"]["amount_fen"].as_u64().unwrap();
+    assert!(
+        page.dom
+            .contains(&format!("data-verified-amount-fen=\"{amount}\"")),
+        "the verified amount is shown"
+    );
+
+    let transfer = f.first_of_kind("transfer");
+    assert!(
+        transfer["signers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["role"].is_null()),
+        "the demo transfer is signed by a member who left the committee: {}",
+        transfer["signers"]
+    );
+    let reversal = f.first_of_kind("reversal");
+    for other in [&transfer, &reversal] {
+        let seq = other["seq"].as_u64().unwrap();
+        let page = load(&format!("{}/#verify={seq}", f.server.url));
+        page.assert_clean();
+        let (status, step) = page.verification("verify-result");
+        assert_eq!(
+            (status.as_str(), step),
+            ("verified", None),
+            "{} {seq}:\n{}",
+            other["kind"],
+            page.summary()
+        );
+    }
+}
+
+/// Proves that the page trusts the bytes, not the server: through a proxy
+/// that alters one thing, `#verify=<seq>` shows data-status="failed" and
+/// data-step names the check that caught it — a changed leaf byte (hash), a
+/// changed signature byte with hashes made to agree (signature), a changed
+/// proof hash (inclusion), a changed decoded amount (amount), a changed
+/// checkpoint signature (checkpoint). The honest proxy path verifies.
+#[test]
+fn tampered_responses_fail_at_the_step_that_catches_them() {
+    let f = Fixture::new();
+    let seq = f.committee_expenditure();
+    for (tamper, step) in [
+        (Tamper::LeafByte, "leaf-hash"),
+        (Tamper::Signature, "signature"),
+        (Tamper::ProofHash, "inclusion"),
+        (Tamper::ShownAmount, "amount"),
+        (Tamper::CheckpointSignature, "checkpoint"),
+    ] {
+        let p = proxy(&f.server.url, tamper, seq);
+        let page = load(&format!("{}/#verify={seq}", p.url));
+        let (status, got) = page.verification("verify-result");
+        assert_eq!(
+            (status.as_str(), got.as_deref()),
+            ("failed", Some(step)),
+            "{tamper:?}:\n{}",
+            page.summary()
+        );
+        let errors = page.text("js-errors").unwrap_or_default();
+        assert!(errors.trim().is_empty(), "{tamper:?}: #js-errors {errors}");
+        println!("{tamper:?}: failed at {step}");
+    }
+    // The same proxy, tampering with another entry only, changes nothing here.
+    let p = proxy(&f.server.url, Tamper::LeafByte, seq + 1);
+    let page = load(&format!("{}/#verify={seq}", p.url));
+    page.assert_clean();
+    assert_eq!(page.verification("verify-result").0, "verified");
+}
+
+/// Proves that the page renders on a 390×844 phone screen: Chromium writes
+/// PNG screenshots (the top of the page in Chinese and in English, and
+/// taller ones with a verified entry and with a tampered one) under
+/// target/web-screenshots/ that are real, non-trivial images of that size.
+#[test]
+fn phone_screenshots_are_written() {
+    let f = Fixture::new();
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let seq = f.committee_expenditure();
+    let tampering = proxy(&f.server.url, Tamper::LeafByte, seq);
+    for (name, height, url) in [
+        ("phone-390x844.png", 844, format!("{}/", f.server.url)),
+        (
+            "phone-390x844-en.png",
+            844,
+            format!("{}/?lang=en", f.server.url),
+        ),
+        (
+            "phone-390-verified.png",
+            1800,
+            format!("{}/#verify={seq}", f.server.url),
+        ),
+        (
+            "phone-390-tampered.png",
+            844,
+            format!("{}/#verify={seq}", tampering.url),
+        ),
+    ] {
+        let path = dir.join(name);
+        let _ = std::fs::remove_file(&path);
+        let run = chromium(
+            &[
+                &format!("--window-size=390,{height}"),
+                &format!("--screenshot={}", path.display()),
+            ],
+            &url,
+        );
+        let png = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("no screenshot {} ({e}): {:?}", path.display(), run.console)
+        });
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is a PNG",
+            path.display()
+        );
+        assert!(
+            png.len() > 20_000,
+            "{} is only {} bytes: a blank page?",
+            path.display(),
+            png.len()
+        );
+        let (width, h) = png_size(&png);
+        assert_eq!((width, h), (390, height), "{}", path.display());
+        assert!(run.console.is_empty(), "console: {:?}", run.console);
+        println!("screenshot: {} ({} bytes)", path.display(), png.len());
+    }
+}
+
+/// Proves that the page fits a 390 px phone screen without horizontal
+/// scrolling — in Chinese and in English, with every entry verified and a
+/// household's payments listed: in a 390×844 iframe its scroll width is its
+/// width and no element sticks out to the right.
+#[test]
+fn page_fits_a_390_px_screen_without_horizontal_scrolling() {
+    let f = Fixture::new();
+    let honest = proxy(&f.server.url, Tamper::Nothing, 0);
+    for src in ["/#verify-all", "/?lang=en&unit=3-1502#verify-all"] {
+        let url = format!(
+            "{}{PHONE_FRAME_PATH}?src={}",
+            honest.url,
+            src.replace('?', "%3F")
+                .replace('&', "%26")
+                .replace('=', "%3D")
+                .replace('#', "%23")
+        );
+        let page = load(&url);
+        assert_eq!(page.attr("frame", "data-ready"), "ready", "{src}");
+        let client: u32 = page.attr("frame", "data-client-width").parse().unwrap();
+        let scroll: u32 = page.attr("frame", "data-scroll-width").parse().unwrap();
+        assert_eq!(client, 390, "{src}: the frame is a 390 px screen");
+        assert_eq!(
+            (scroll, page.attr("frame", "data-wide")),
+            (390, String::new()),
+            "{src}: nothing is wider than the screen"
+        );
+    }
+}
+
+/// target/web-screenshots (the parent of CARGO_TARGET_TMPDIR is target/).
+fn screenshot_dir() -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(&tmp).join("web-screenshots")
+}
+
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// Proves that loading the page and verifying everything on it (`#verify-all`:
+/// checkpoint, cosignatures, the first page of entries; and in English with
+/// a household's payments listed) raises no JavaScript error: nothing in
+/// the console, nothing in #js-errors, and the page-wide result is verified.
+#[test]
+fn no_script_errors_while_loading_and_verifying_the_page() {
+    let f = Fixture::new();
+    for url in [
+        format!("{}/#verify-all", f.server.url),
+        format!("{}/?lang=en&unit=3-1502#verify-all", f.server.url),
+    ] {
+        let page = load(&url);
+        page.assert_clean();
+        let (status, step) = page.verification("verify-all-result");
+        assert_eq!(
+            (status.as_str(), step),
+            ("verified", None),
+            "{url}:\n{}",
+            page.summary()
+        );
+        let count: usize = page
+            .attr("verify-all-result", "data-count")
+            .parse()
+            .unwrap();
+        let cards = page.dom.matches("data-card-seq=").count();
+        assert!(
+            count >= 20 && count <= cards,
+            "{count} verified of {cards} cards"
+        );
+        assert_eq!(
+            page.dom.matches("data-status=\"verified\"").count(),
+            cards + 1,
+            "every card and the page show verified"
+        );
+    }
+}
