@@ -83,7 +83,8 @@ impl From<StoreError> for ApiError {
             | StoreError::WrongLogKey
             | StoreError::Signing(_)
             | StoreError::Io(_)
-            | StoreError::BatchFailed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            | StoreError::BatchFailed { .. }
+            | StoreError::Poisoned => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.code(), e.to_string())
     }

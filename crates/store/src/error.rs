@@ -20,6 +20,8 @@ pub enum StoreError {
     Locked { dir: String },
     #[error("the data directory uses store format {found}; this feeledger reads {} (export it with the feeledger that made it, or rebuild it from its leaves)", crate::STORE_FORMAT)]
     IncompatibleFormat { found: String },
+    #[error("an earlier write could not be flushed or undone; reopen the store (restart the server) before writing again")]
+    Poisoned,
     #[error("the store is damaged: {what}")]
     Damaged { what: String },
     #[error("the log key given is not this ledger's log key")]
@@ -78,7 +80,7 @@ impl StoreError {
             StoreError::TooManyProposals { .. } => "too_many_proposals",
             StoreError::Proof(_) => "bad_proof_request",
             StoreError::Signing(_) => "internal",
-            StoreError::Io(_) | StoreError::BatchFailed { .. } => "io",
+            StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",
         }
     }
 }

@@ -38,11 +38,14 @@ mod error;
 mod keys;
 mod proposals;
 mod read;
+mod writes;
 
 pub use error::StoreError;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX};
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
+#[cfg(feature = "faults")]
+pub use writes::FaultPoint;
 
 use feeledger_core::entry::{
     check_signature_list, normalize_signatures, Body, Content, EntrySignature, Leaf,
@@ -56,6 +59,7 @@ use feeledger_core::state::{
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use writes::{FaultPoint as Fault, Faults, WriteSet};
 
 /// The on-disk layout this code reads and writes (the table above). A
 /// store of another format is refused at open with a clear error rather
@@ -94,6 +98,7 @@ struct Writer {
 pub struct Store {
     db: sled::Db,
     writer: Mutex<Writer>,
+    faults: Faults,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,7 +136,7 @@ impl Store {
         check_log_signer(&state, log_signer)?;
         let leaf = Leaf::decode(genesis_leaf).expect("from_genesis decoded it");
         let mut frontier = Frontier::new();
-        let mut batch = sled::Batch::default();
+        let mut batch = WriteSet::default();
         let mut staging = Staging::default();
         write_entry(
             &mut batch,
@@ -145,11 +150,12 @@ impl Store {
         staging.finish(&db, &mut batch)?;
         write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
         batch.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
-        db.apply_batch(batch)?;
-        db.flush()?;
+        let faults = Faults::default();
+        writes::commit(&db, &faults, batch)?;
         Ok(Store {
             db,
             writer: Mutex::new(Writer { state, frontier }),
+            faults,
         })
     }
 
@@ -195,6 +201,7 @@ impl Store {
                 state,
                 frontier: Frontier::new(),
             }),
+            faults: Faults::default(),
         };
         let frontier = store.check_head()?;
         store.lock().frontier = frontier;
@@ -323,7 +330,7 @@ impl Store {
         let checks = check_leaves_parallel(&w.state, &leaves);
         let mut state = w.state.clone();
         let mut frontier = w.frontier.clone();
-        let mut batch = sled::Batch::default();
+        let mut batch = WriteSet::default();
         let mut staging = Staging::default();
         for (bytes, (leaf, check)) in leaves.iter().zip(checks) {
             let expected_seq = state.size();
@@ -346,18 +353,19 @@ impl Store {
                 &self.db,
             )?;
         }
+        self.fault(Fault::ReadDerived)?;
         staging.finish(&self.db, &mut batch)?;
         let given = checkpoint.and_then(|note| {
             let (cp, _, _) =
                 feeledger_core::note::open_checkpoint(note, state.log_key(), &[]).ok()?;
             (cp.size == frontier.size() && cp.root == frontier.root()).then(|| note.to_vec())
         });
+        self.fault(Fault::SignCheckpoint)?;
         write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
         if let Some(note) = given {
             batch.insert(keys::checkpoint(frontier.size()), note);
         }
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        writes::commit(&self.db, &self.faults, batch)?;
         w.state = state;
         w.frontier = frontier;
         Ok(w.frontier.size())
@@ -377,7 +385,7 @@ impl Store {
         let prepared = prepare_all(&w.state, items);
         let mut state = w.state.clone();
         let mut frontier = w.frontier.clone();
-        let mut batch = sled::Batch::default();
+        let mut batch = WriteSet::default();
         let mut staging = Staging::default();
         let mut results = Vec::with_capacity(prepared.len());
         for p in prepared {
@@ -402,10 +410,11 @@ impl Store {
         if frontier.size() == w.frontier.size() {
             return Ok(results);
         }
+        self.fault(Fault::ReadDerived)?;
         staging.finish(&self.db, &mut batch)?;
+        self.fault(Fault::SignCheckpoint)?;
         write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        writes::commit(&self.db, &self.faults, batch)?;
         let size = frontier.size();
         let mut results = results;
         for committed in results.iter_mut().flatten() {
@@ -422,7 +431,7 @@ impl Store {
         &self,
         state: &mut LedgerState,
         frontier: &mut Frontier,
-        batch: &mut sled::Batch,
+        batch: &mut WriteSet,
         staging: &mut Staging,
         prepared: Prepared,
         now_ms: u64,
@@ -477,6 +486,7 @@ impl Store {
 
     /// Looks up what `apply` needs, seeing writes staged in this batch.
     fn lookups_with(&self, needs: &Needs, staging: &Staging) -> Result<Lookups, StoreError> {
+        self.fault(Fault::ReadLookups)?;
         let body_seen_at = staging
             .get(&self.db, &keys::body(&needs.body_id))?
             .map(|v| keys::decode_u64(&v))
@@ -552,11 +562,10 @@ impl Store {
         let cosigner = signature.name.clone();
         note.signatures.push(signature);
         let out = note.to_bytes();
-        let mut batch = sled::Batch::default();
+        let mut batch = WriteSet::default();
         batch.insert(keys::checkpoint(size), out.clone());
         batch.insert(keys::cosigned(&cosigner), size.to_be_bytes().to_vec());
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        writes::commit(&self.db, &self.faults, batch)?;
         Ok(out)
     }
 
@@ -576,10 +585,9 @@ impl Store {
                 "a witness key must be a cosignature/v1 (type 0x04) key".into(),
             ));
         }
-        self.db
-            .insert(keys::witness(key.name()), key.to_string().as_bytes())?;
-        self.db.flush()?;
-        Ok(())
+        let mut batch = WriteSet::default();
+        batch.insert(keys::witness(key.name()), key.to_string().as_bytes());
+        writes::commit(&self.db, &self.faults, batch)
     }
 
     /// The registered witnesses' keys.
@@ -615,6 +623,21 @@ impl Store {
 
     pub(crate) fn db(&self) -> &sled::Db {
         &self.db
+    }
+
+    pub(crate) fn commit(&self, batch: WriteSet) -> Result<(), StoreError> {
+        writes::commit(&self.db, &self.faults, batch)
+    }
+
+    pub(crate) fn fault(&self, point: Fault) -> Result<(), StoreError> {
+        self.faults.check(point)
+    }
+
+    /// Arms a one-shot fault at `point`: the next write that reaches it
+    /// fails as if the disk had failed there.
+    #[cfg(feature = "faults")]
+    pub fn inject_fault(&self, point: FaultPoint) {
+        self.faults.arm(point);
     }
 }
 
@@ -732,7 +755,7 @@ fn check_log_signer(state: &LedgerState, log_signer: &NoteSigner) -> Result<(), 
 }
 
 fn write_entry(
-    batch: &mut sled::Batch,
+    batch: &mut WriteSet,
     leaf: &Leaf,
     leaf_bytes: &[u8],
     applied: &Applied,
@@ -807,9 +830,11 @@ struct Staging {
 }
 
 impl Staging {
-    fn put(&mut self, batch: &mut sled::Batch, key: Vec<u8>, value: Vec<u8>) {
+    /// Writes a key that is new in this batch (a leaf, a body id, a
+    /// reversal mark) and makes it visible to later submissions.
+    fn put(&mut self, batch: &mut WriteSet, key: Vec<u8>, value: Vec<u8>) {
         self.overlay.insert(key.clone(), value.clone());
-        batch.insert(key, value);
+        batch.insert_new(key, value);
     }
 
     fn get(&self, db: &sled::Db, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -821,7 +846,7 @@ impl Staging {
 
     /// Appends the gathered node hashes and seqs to their tiles and
     /// buckets (read, extend, write), and writes the totals.
-    fn finish(self, db: &sled::Db, batch: &mut sled::Batch) -> Result<(), StoreError> {
+    fn finish(self, db: &sled::Db, batch: &mut WriteSet) -> Result<(), StoreError> {
         for ((level, tile), (first_index, hashes)) in self.nodes {
             let key = keys::node_tile(level, tile);
             let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
@@ -885,7 +910,7 @@ fn index_values(leaf: &Leaf) -> Vec<(u8, String)> {
 }
 
 fn write_state_and_checkpoint(
-    batch: &mut sled::Batch,
+    batch: &mut WriteSet,
     state: &LedgerState,
     frontier: &Frontier,
     log_signer: &NoteSigner,
@@ -907,7 +932,7 @@ fn write_state_and_checkpoint(
     };
     let note =
         sign_checkpoint(&checkpoint, log_signer).map_err(|e| StoreError::Signing(e.to_string()))?;
-    batch.insert(keys::checkpoint(frontier.size()), note.to_bytes());
+    batch.insert_new(keys::checkpoint(frontier.size()), note.to_bytes());
     batch.insert(
         keys::LATEST_CHECKPOINT,
         frontier.size().to_be_bytes().to_vec(),

@@ -131,7 +131,7 @@ impl Store {
         let mut work = BatchWork {
             state: w.state.clone(),
             frontier: w.frontier.clone(),
-            batch: sled::Batch::default(),
+            batch: crate::WriteSet::default(),
             staging: crate::Staging::default(),
             pending: HashMap::new(),
             changed: false,
@@ -156,11 +156,12 @@ impl Store {
         } = work;
         let grew = frontier.size() != w.frontier.size();
         if grew {
+            self.fault(crate::Fault::ReadDerived)?;
             staging.finish(self.db(), &mut batch)?;
+            self.fault(crate::Fault::SignCheckpoint)?;
             crate::write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
         }
-        self.db().apply_batch(batch)?;
-        self.db().flush()?;
+        self.commit(batch)?;
         for outcome in results.iter_mut().flatten() {
             if let ProposalOutcome::Committed { committed, .. } = outcome {
                 committed.size = frontier.size();
@@ -315,7 +316,7 @@ impl Store {
 struct BatchWork {
     state: LedgerState,
     frontier: Frontier,
-    batch: sled::Batch,
+    batch: crate::WriteSet,
     staging: crate::Staging,
     /// Proposals written (Some) or removed (None) by this batch.
     pending: HashMap<Hash, Option<Proposal>>,

@@ -1,0 +1,145 @@
+//! Committing a batch: atomically, durably, or not at all.
+//!
+//! A [`WriteSet`] records every key a batch writes. [`commit`] applies it as
+//! one atomic sled batch and flushes. If the flush fails, sled has already
+//! applied the batch in memory; the old values of every key are put back
+//! (and flushed) so that a failed append leaves the ledger as it was. If
+//! even that cannot be flushed, the store is poisoned: it refuses writes
+//! until it is reopened, when sled's recovery yields either the whole batch
+//! or none of it (PostgreSQL treats a failed fsync the same way).
+//!
+//! With the `faults` feature, tests arm one-shot faults at each step
+//! ([`FaultPoint`]) to prove these paths.
+
+use crate::StoreError;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "faults")]
+use std::sync::Mutex;
+
+/// The writes of one batch. `new` marks keys known to be absent before the
+/// batch (a new seq, a new body id), whose undo is a removal without a read.
+#[derive(Default)]
+pub(crate) struct WriteSet {
+    writes: BTreeMap<Vec<u8>, (Option<Vec<u8>>, bool)>,
+}
+
+impl WriteSet {
+    pub fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        let key = key.into();
+        let new = self.writes.get(&key).is_some_and(|(_, new)| *new);
+        self.writes.insert(key, (Some(value.into()), new));
+    }
+
+    /// Inserts a key that did not exist before this batch.
+    pub fn insert_new(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.writes.insert(key.into(), (Some(value.into()), true));
+    }
+
+    pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        let key = key.into();
+        let new = self.writes.get(&key).is_some_and(|(_, new)| *new);
+        self.writes.insert(key, (None, new));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
+/// A step of a write at which a test can inject a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultPoint {
+    /// Reading what `apply` needs (body ids, reversal targets).
+    ReadLookups,
+    /// Reading node tiles, index buckets and totals to extend them.
+    ReadDerived,
+    /// Signing the new checkpoint.
+    SignCheckpoint,
+    /// The atomic batch write itself (nothing is applied).
+    WriteBatch,
+    /// The flush after the batch was applied in memory.
+    Flush,
+    /// The flush of the undo after a failed flush (poisons the store).
+    FlushUndo,
+}
+
+/// Armed faults and the poisoned flag of one store.
+#[derive(Default)]
+pub(crate) struct Faults {
+    #[cfg(feature = "faults")]
+    armed: Mutex<Vec<FaultPoint>>,
+    poisoned: AtomicBool,
+}
+
+impl Faults {
+    /// Fails once at `point` if a test armed it.
+    pub fn check(&self, point: FaultPoint) -> Result<(), StoreError> {
+        #[cfg(feature = "faults")]
+        {
+            let mut armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = armed.iter().position(|p| *p == point) {
+                armed.remove(at);
+                return Err(StoreError::Io(sled::Error::Io(std::io::Error::other(
+                    format!("injected fault at {point:?}"),
+                ))));
+            }
+        }
+        let _ = point;
+        Ok(())
+    }
+
+    #[cfg(feature = "faults")]
+    pub fn arm(&self, point: FaultPoint) {
+        self.armed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(point);
+    }
+
+    pub fn check_not_poisoned(&self) -> Result<(), StoreError> {
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(StoreError::Poisoned);
+        }
+        Ok(())
+    }
+}
+
+/// Applies `writes` atomically and flushes; see the module docs.
+pub(crate) fn commit(db: &sled::Db, faults: &Faults, writes: WriteSet) -> Result<(), StoreError> {
+    faults.check_not_poisoned()?;
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let mut undo = sled::Batch::default();
+    let mut batch = sled::Batch::default();
+    for (key, (value, new)) in writes.writes {
+        let old = if new { None } else { db.get(&key)? };
+        match old {
+            Some(old) => undo.insert(key.clone(), old),
+            None => undo.remove(key.clone()),
+        }
+        match value {
+            Some(value) => batch.insert(key, value),
+            None => batch.remove(key),
+        }
+    }
+    faults.check(FaultPoint::WriteBatch)?;
+    db.apply_batch(batch)?;
+    let flushed = faults
+        .check(FaultPoint::Flush)
+        .and_then(|()| Ok(db.flush().map(|_| ())?));
+    if let Err(e) = flushed {
+        let undone = db
+            .apply_batch(undo)
+            .map_err(StoreError::from)
+            .and_then(|()| faults.check(FaultPoint::FlushUndo))
+            .and_then(|()| Ok(db.flush().map(|_| ())?));
+        if undone.is_err() {
+            faults.poisoned.store(true, Ordering::SeqCst);
+            return Err(StoreError::Poisoned);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
