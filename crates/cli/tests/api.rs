@@ -1103,6 +1103,148 @@ fn several_cosigners_cosign_the_same_checkpoint_over_http() {
     assert_eq!(names, ["weiyuan-chen", "weiyuan-wang", "weiyuan-zhao"]);
 }
 
+/// Proves that no private key material reaches the server's logs (at the
+/// most verbose level) or any command's output, in success or in error:
+/// neither the key file's text nor the seed inside it.
+#[test]
+fn keys_never_appear_in_logs_or_output() {
+    let demo = Demo::new();
+    let log_path = demo.data.with_extension("trace.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = support::command()
+        .args([
+            "serve",
+            "--data",
+            demo.data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = format!(
+        "http://{}",
+        line.trim_end()
+            .rsplit_once("http://")
+            .unwrap()
+            .1
+            .trim_end_matches('/')
+    );
+    let company = demo.data.join("keys").join("wuye-li.key");
+    let member = demo.data.join("keys").join("weiyuan-wang.key");
+    let mut outputs = vec![line.clone()];
+    let mut run_and_keep = |args: Vec<&str>| {
+        let out = run(args);
+        outputs.push(format!("{}{}", out.stdout, out.stderr));
+        out
+    };
+    let proposed = run_and_keep(vec![
+        "propose",
+        "--url",
+        &url,
+        "--key",
+        company.to_str().unwrap(),
+        "expenditure",
+        "--amount",
+        "12",
+        "--category",
+        "cleaning",
+        "--payee",
+        "洁美保洁",
+    ]);
+    let id = proposed
+        .stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "proposal")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    run_and_keep(vec![
+        "sign",
+        "--url",
+        &url,
+        "--key",
+        member.to_str().unwrap(),
+        "--yes",
+        &id,
+    ]);
+    // Errors too: a key of no role, and a key file with loose permissions.
+    let stranger = tempfile::tempdir().unwrap();
+    let key_path = stranger.path().join("stranger.key");
+    run_and_keep(vec![
+        "keygen",
+        "--name",
+        "stranger",
+        "--out",
+        key_path.to_str().unwrap(),
+    ]);
+    run_and_keep(vec![
+        "propose",
+        "--url",
+        &url,
+        "--key",
+        key_path.to_str().unwrap(),
+        "income",
+        "--amount",
+        "1",
+        "--category",
+        "parking",
+        "--payer",
+        "3-1502",
+    ]);
+    let loose = stranger.path().join("loose.key");
+    std::fs::copy(&company, &loose).unwrap();
+    std::fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    run_and_keep(vec![
+        "sign",
+        "--url",
+        &url,
+        "--key",
+        loose.to_str().unwrap(),
+        "--yes",
+        &id,
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("TRACE") || logs.contains("DEBUG"),
+        "the log is verbose: {}",
+        &logs[..logs.len().min(400)]
+    );
+    let mut secrets = Vec::new();
+    for path in [
+        company.as_path(),
+        member.as_path(),
+        key_path.as_path(),
+        demo.data.join("log.key").as_path(),
+    ] {
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = text.trim().to_string();
+        let seed = text.rsplit('+').next().unwrap().to_string();
+        secrets.push(text);
+        secrets.push(seed);
+    }
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a private key is in the server log"
+        );
+        for out in &outputs {
+            assert!(
+                !out.contains(secret.as_str()),
+                "a private key is in a command's output: {out}"
+            );
+        }
+    }
+    assert!(outputs.iter().all(|o| !o.contains("PRIVATE+KEY")));
+}
+
 // ---------------------------------------------------------------------------
 // 5. Bad input
 // ---------------------------------------------------------------------------
