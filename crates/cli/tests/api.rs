@@ -1245,6 +1245,69 @@ fn keys_never_appear_in_logs_or_output() {
     assert!(outputs.iter().all(|o| !o.contains("PRIVATE+KEY")));
 }
 
+/// Proves that reads are open to any web origin (CORS), and that SIGTERM
+/// stops the server cleanly: it exits with status 0, and everything it
+/// acknowledged is there when the data directory is opened again.
+#[test]
+fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
+    let demo = Demo::new();
+    let mut server = Server::start(&demo.data);
+    let client = reqwest::blocking::Client::new();
+    let response = client
+        .get(format!("{}/api/v1/balances", server.url))
+        .header("Origin", "https://resident.example")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("*")
+    );
+    let company = demo.data.join("keys").join("wuye-li.key");
+    run([
+        "propose",
+        "--url",
+        &server.url,
+        "--key",
+        company.to_str().unwrap(),
+        "income",
+        "--amount",
+        "88",
+        "--category",
+        "parking",
+        "--payer",
+        "3-1502",
+    ])
+    .assert_ok();
+    // SAFETY: sending a signal to our own child process.
+    let sent = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(sent, 0);
+    let status = server.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the server exits 0 on SIGTERM: {status:?}"
+    );
+    let listed = run([
+        "list",
+        "--data",
+        demo.data.to_str().unwrap(),
+        "--payer",
+        "3-1502",
+        "--json",
+        "--limit",
+        "1",
+    ]);
+    listed.assert_ok();
+    assert!(
+        listed.stdout.contains("\"amount_fen\": 8800"),
+        "{}",
+        listed.stdout
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 5. Bad input
 // ---------------------------------------------------------------------------
