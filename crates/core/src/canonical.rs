@@ -46,8 +46,23 @@ pub enum CanonicalError {
 
 /// Serializes a value as JCS. The value must already satisfy the
 /// restrictions above; [`check_value`] asserts that in debug builds.
+///
+/// For the values feeledger allows, serde_json's own output already is JCS
+/// when every object key is ASCII: its maps keep keys in byte order (which
+/// for ASCII is JCS's UTF-16 order), integers within ±(2^53 − 1) print the
+/// same, and no string holds a control character, the only characters the
+/// two escape differently. That fast path is taken then; the general
+/// canonicalizer otherwise.
 pub fn to_canonical_bytes(value: &Value) -> Vec<u8> {
     debug_assert_eq!(check_value(value, "$", 0), Ok(()));
+    if ascii_keys(value) {
+        let fast = serde_json::to_vec(value).expect("a serde_json::Value always serializes");
+        debug_assert_eq!(
+            fast,
+            serde_json_canonicalizer::to_vec(value).expect("serializes")
+        );
+        return fast;
+    }
     serde_json_canonicalizer::to_vec(value).expect("a serde_json::Value always serializes")
 }
 
@@ -90,59 +105,99 @@ pub fn parse_canonical(bytes: &[u8]) -> Result<Value, CanonicalError> {
 /// Checks the restrictions on a value tree. `path` names the position for
 /// error messages, in JSONPath-like form (`$.body.amount_fen`).
 pub fn check_value(value: &Value, path: &str, depth: usize) -> Result<(), CanonicalError> {
-    match value {
-        Value::Null => Err(CanonicalError::ForbiddenValue {
-            path: path.to_string(),
-            what: "null",
-        }),
-        Value::Bool(_) => Err(CanonicalError::ForbiddenValue {
-            path: path.to_string(),
-            what: "a boolean",
-        }),
-        Value::Number(n) => {
-            let in_range = match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => u <= JSON_INTEGER_MAX,
-                (None, Some(i)) => i.unsigned_abs() <= JSON_INTEGER_MAX,
-                (None, None) => {
-                    return Err(CanonicalError::ForbiddenValue {
-                        path: path.to_string(),
-                        what: "a fractional or huge number",
-                    })
+    let mut segments = Vec::with_capacity(JSON_DEPTH_MAX);
+    check_at(value, &mut segments, depth).map_err(|fault| fault.into_error(path, &segments))
+}
+
+/// One step of a JSON path, kept without allocating until an error needs it.
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+enum Fault {
+    Forbidden(&'static str),
+    IntegerRange,
+    Control(u32),
+    TooDeep,
+}
+
+impl Fault {
+    fn into_error(self, base: &str, segments: &[Segment<'_>]) -> CanonicalError {
+        let mut path = base.to_string();
+        for segment in segments {
+            match segment {
+                Segment::Key(key) => {
+                    path.push('.');
+                    path.push_str(key);
                 }
-            };
-            if in_range {
-                Ok(())
-            } else {
-                Err(CanonicalError::IntegerRange {
-                    path: path.to_string(),
-                })
+                Segment::Index(i) => path.push_str(&format!("[{i}]")),
             }
         }
-        Value::String(s) => check_text(s, path),
+        match self {
+            Fault::Forbidden(what) => CanonicalError::ForbiddenValue { path, what },
+            Fault::IntegerRange => CanonicalError::IntegerRange { path },
+            Fault::Control(code_point) => CanonicalError::ControlCharacter { path, code_point },
+            Fault::TooDeep => CanonicalError::TooDeep { path },
+        }
+    }
+}
+
+/// Walks the tree; on error, `segments` holds the path to the fault.
+fn check_at<'a>(
+    value: &'a Value,
+    segments: &mut Vec<Segment<'a>>,
+    depth: usize,
+) -> Result<(), Fault> {
+    match value {
+        Value::Null => Err(Fault::Forbidden("null")),
+        Value::Bool(_) => Err(Fault::Forbidden("a boolean")),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) if u <= JSON_INTEGER_MAX => Ok(()),
+            (None, Some(i)) if i.unsigned_abs() <= JSON_INTEGER_MAX => Ok(()),
+            (None, None) => Err(Fault::Forbidden("a fractional or huge number")),
+            _ => Err(Fault::IntegerRange),
+        },
+        Value::String(s) => check_text_at(s),
         Value::Array(items) => {
             if depth >= JSON_DEPTH_MAX {
-                return Err(CanonicalError::TooDeep {
-                    path: path.to_string(),
-                });
+                return Err(Fault::TooDeep);
             }
             for (i, item) in items.iter().enumerate() {
-                check_value(item, &format!("{path}[{i}]"), depth + 1)?;
+                segments.push(Segment::Index(i));
+                check_at(item, segments, depth + 1)?;
+                segments.pop();
             }
             Ok(())
         }
         Value::Object(map) => {
             if depth >= JSON_DEPTH_MAX {
-                return Err(CanonicalError::TooDeep {
-                    path: path.to_string(),
-                });
+                return Err(Fault::TooDeep);
             }
             for (key, item) in map {
-                let item_path = format!("{path}.{key}");
-                check_text(key, &item_path)?;
-                check_value(item, &item_path, depth + 1)?;
+                segments.push(Segment::Key(key));
+                check_text_at(key)?;
+                check_at(item, segments, depth + 1)?;
+                segments.pop();
             }
             Ok(())
         }
+    }
+}
+
+fn check_text_at(s: &str) -> Result<(), Fault> {
+    match s.chars().find(|&c| is_control(c)) {
+        Some(c) => Err(Fault::Control(c as u32)),
+        None => Ok(()),
+    }
+}
+
+/// True if every object key in the tree is ASCII.
+fn ascii_keys(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().all(ascii_keys),
+        Value::Object(map) => map.iter().all(|(k, v)| k.is_ascii() && ascii_keys(v)),
+        _ => true,
     }
 }
 
@@ -151,16 +206,6 @@ pub fn check_value(value: &Value, path: &str, depth: usize) -> Result<(), Canoni
 pub fn is_control(c: char) -> bool {
     let code_point = c as u32;
     code_point < 0x20 || (0x7f..=0x9f).contains(&code_point)
-}
-
-fn check_text(s: &str, path: &str) -> Result<(), CanonicalError> {
-    match s.chars().find(|&c| is_control(c)) {
-        Some(c) => Err(CanonicalError::ControlCharacter {
-            path: path.to_string(),
-            code_point: c as u32,
-        }),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]
@@ -203,6 +248,26 @@ mod tests {
             assert!(err.contains(path), "{err} should name {path}");
         }
         assert!(parse_canonical(br#"{"a":9007199254740991}"#).is_ok());
+    }
+
+    /// The fast encoder agrees with the general RFC 8785 canonicalizer on
+    /// allowed values with ASCII keys: sorted keys, integers at the limits,
+    /// non-ASCII and escaped text.
+    #[test]
+    fn fast_path_matches_the_general_canonicalizer() {
+        let value: Value = serde_json::from_str(
+            r#"{"z":[9007199254740991,-9007199254740991,0],"a":{"y":"星光\"\\/ é 😀","b":[]},"M":"\u2028"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            to_canonical_bytes(&value),
+            serde_json_canonicalizer::to_vec(&value).unwrap()
+        );
+        let non_ascii_keys: Value = serde_json::from_str(r#"{"é":1,"z":2,"😀":3,"ｚ":4}"#).unwrap();
+        assert_eq!(
+            to_canonical_bytes(&non_ascii_keys),
+            serde_json_canonicalizer::to_vec(&non_ascii_keys).unwrap()
+        );
     }
 
     /// Deep nesting and oversized documents are refused before any work proportional to them.
