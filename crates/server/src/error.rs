@@ -114,23 +114,71 @@ pub fn body_bytes(
     })
 }
 
-/// Gives the few responses that axum and tower make themselves (405, 408)
-/// the same JSON error body as every other error.
+/// Gives the responses that axum, tower and hyper make themselves (405,
+/// 408, 413, and the 400s of path parameters that are not UTF-8) the same
+/// JSON error body as every other error, keeping their text as the message.
 pub async fn json_errors(response: axum::response::Response) -> axum::response::Response {
     let status = response.status();
-    let has_body_type = response
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
         .headers()
-        .contains_key(axum::http::header::CONTENT_TYPE);
-    match status {
-        StatusCode::METHOD_NOT_ALLOWED if !has_body_type => ApiError::new(
-            status,
-            "method_not_allowed",
-            "this route does not take that method",
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    // Our own errors are JSON; tlog-witness's 409 is text/x.tlog.size.
+    if content_type.starts_with("application/json") || content_type.starts_with("text/x.tlog.size")
+    {
+        return response;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "malformed",
+    };
+    let text = axum::body::to_bytes(response.into_body(), 4 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_string(),
+        text => text.to_string(),
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
+/// A declared body this many times over the limit is refused before any of
+/// it is read. A body just over the limit is read up to the limit and
+/// refused then, so that the client, still sending, gets its 413 instead
+/// of a connection reset.
+pub const DECLARED_BODY_REFUSE_FACTOR: usize = 8;
+
+/// Answers 413 at once to a request that declares a huge body, instead of
+/// waiting for bytes a slow or lying client may never send.
+pub async fn refuse_huge_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = (crate::BODY_BYTES_MAX * DECLARED_BODY_REFUSE_FACTOR) as u64;
+    match declared {
+        Some(length) if length > limit => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the body would be {length} bytes; the limit is {}",
+                crate::BODY_BYTES_MAX
+            ),
         )
         .into_response(),
-        StatusCode::REQUEST_TIMEOUT if !has_body_type => {
-            ApiError::new(status, "timeout", "the request took too long").into_response()
-        }
-        _ => response,
+        _ => next.run(request).await,
     }
 }

@@ -183,6 +183,7 @@ pub fn ledger_router(ledger: Ledger) -> Router {
         .nest("/api/v1", api)
         .fallback(read::not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(error::refuse_huge_bodies))
         .layer(cors)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -194,19 +195,75 @@ pub fn ledger_router(ledger: Ledger) -> Router {
         .with_state(ledger)
 }
 
-/// Serves until `shutdown` resolves, then flushes the store.
+/// A connection that has not sent a complete request head within this time
+/// is closed, including an idle keep-alive connection waiting for its next
+/// request: slow or silent clients cannot hold sockets forever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Most connections served at once. Further clients wait in the listen
+/// backlog until a slot frees up, which [`HEADER_READ_TIMEOUT`] bounds.
+pub const CONNECTIONS_MAX: usize = 512;
+
+/// Serves until `shutdown` resolves, lets requests in flight finish, then
+/// flushes the store.
 ///
 /// # Errors
-/// If serving fails or the final flush fails.
+/// If accepting fails fatally or the final flush fails.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ledger: Ledger,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     let app = ledger_router(ledger.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Running out of descriptors is passing: wait, then go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // hyper's header timer starts at the first byte; a client that
+            // connects and sends nothing is timed out here. (`peek` waits
+            // for real data; `readable` may wake falsely.)
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => {
+                    drop(slot);
+                    return;
+                }
+            }
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let _ = watcher.watch(connection).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     ledger
         .blocking(|inner| Ok(inner.store.db_flush()?))
         .await

@@ -61,7 +61,13 @@ pub async fn checkpoint(State(ledger): State<Ledger>) -> ApiResult<Response> {
 
 /// C2SP tlog-tiles. A malformed path or a tile beyond the tree is a 404;
 /// the path never reaches the filesystem.
-pub async fn tile(State(ledger): State<Ledger>, Path(path): Path<String>) -> ApiResult<Response> {
+pub async fn tile(
+    State(ledger): State<Ledger>,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<Response> {
+    let Ok(Path(path)) = path else {
+        return Err(ApiError::not_found("not a tile path"));
+    };
     let Some(tile) = parse_tile_path(&path) else {
         return Err(ApiError::not_found(format!("not a tile path: {path:?}")));
     };
