@@ -10,7 +10,7 @@
 use anyhow::Result;
 use feeledger_core::entry::{body_bytes_of_leaf, Leaf};
 use feeledger_core::hash::{leaf_hash, Hash};
-use feeledger_core::merkle::{self, Frontier};
+use feeledger_core::merkle::{self, Frontier, NodeId};
 use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
 use feeledger_core::state::{LedgerState, MemoryHistory, Replayer, SignatureCheck};
 use serde::Serialize;
@@ -22,6 +22,11 @@ pub struct Failure {
     /// The entry at fault, if the failure is about one entry.
     pub seq: Option<u64>,
     pub message: String,
+    /// When a leaf's bytes disagree with the store's record of its hash:
+    /// (the hash of the bytes, the recorded hash). Either may be the damaged
+    /// one; the driver, which can read the next entry's link, tells which.
+    #[serde(skip)]
+    pub leaf_hash_mismatch: Option<(Hash, Hash)>,
 }
 
 impl Failure {
@@ -29,13 +34,58 @@ impl Failure {
         Failure {
             seq: Some(seq),
             message: message.into(),
+            leaf_hash_mismatch: None,
         }
     }
     pub fn general(message: impl Into<String>) -> Failure {
         Failure {
             seq: None,
             message: message.into(),
+            leaf_hash_mismatch: None,
         }
+    }
+}
+
+/// An entry as applied, for the store's links: (seq, body id, the seq it
+/// reverses).
+pub type AppliedLinks = (u64, Hash, Option<u64>);
+
+/// Seqs per index bucket in the store (seq >> 10).
+pub const POSTING_BUCKET_BITS: u32 = 10;
+
+/// Index postings by (bucket, index, value) → seqs, ascending.
+pub type Postings = BTreeMap<(u64, &'static str, String), Vec<u64>>;
+
+/// What the leaves say the store's derived keys must hold, gathered during
+/// the replay when [`Audit::collect_derived`] is on, for the deep audit of
+/// a data directory. The driver takes it after each chunk, so it stays
+/// small: a chunk's nodes and entries, and the index buckets not yet
+/// complete.
+#[derive(Debug, Default)]
+pub struct Derived {
+    /// Merkle nodes completed.
+    pub nodes: Vec<(NodeId, Hash)>,
+    /// Entries applied.
+    pub applied: Vec<AppliedLinks>,
+    /// Index postings of complete buckets (when taken) or of all buckets
+    /// seen (while gathering).
+    pub postings: Postings,
+    /// Number of reversals applied so far (kept across takes).
+    pub reversals: u64,
+}
+
+impl Derived {
+    fn record(&mut self, leaf: &Leaf, body_id: Hash, reverses: Option<u64>) {
+        let bucket = leaf.seq >> POSTING_BUCKET_BITS;
+        for (index, value) in feeledger_store::Store::index_values_of(leaf) {
+            let seqs = self.postings.entry((bucket, index, value)).or_default();
+            // A transfer names two funds; never list one entry twice.
+            if seqs.last() != Some(&leaf.seq) {
+                seqs.push(leaf.seq);
+            }
+        }
+        self.applied.push((leaf.seq, body_id, reverses));
+        self.reversals += u64::from(reverses.is_some());
     }
 }
 
@@ -71,6 +121,8 @@ pub struct Audit {
     /// fetched again from an untrusted source, is checked against what was
     /// verified before instead of being held in memory whole.
     leaf_hashes: Vec<Hash>,
+    /// The derived keys' expected contents, for a data directory's audit.
+    derived: Option<Derived>,
 }
 
 /// Entries decoded and signature-checked together, on every core.
@@ -95,6 +147,36 @@ impl Audit {
             remembered_roots: BTreeMap::new(),
             trusted_log_key,
             leaf_hashes: Vec::new(),
+            derived: None,
+        }
+    }
+
+    /// Gathers what the store's derived keys must hold (Merkle nodes,
+    /// indexes, body ids, reversals) as leaves are applied.
+    pub fn collect_derived(&mut self) {
+        self.derived = Some(Derived::default());
+    }
+
+    /// What was gathered since the last call: the nodes, the entries, and
+    /// the index buckets that are complete (all of them if `all`: at the
+    /// end of the log). The reversal count is the running total.
+    pub fn take_derived(&mut self, all: bool) -> Derived {
+        let complete = self.frontier.size() >> POSTING_BUCKET_BITS;
+        match &mut self.derived {
+            Some(d) => {
+                let open = if all {
+                    Postings::new()
+                } else {
+                    d.postings.split_off(&(complete, "", String::new()))
+                };
+                Derived {
+                    nodes: std::mem::take(&mut d.nodes),
+                    applied: std::mem::take(&mut d.applied),
+                    postings: std::mem::replace(&mut d.postings, open),
+                    reversals: d.reversals,
+                }
+            }
+            None => Derived::default(),
         }
     }
 
@@ -148,10 +230,12 @@ impl Audit {
         }
         if let Some(stored) = stored {
             if stored != hash {
-                return Err(Failure::at(
+                let mut failure = Failure::at(
                     seq,
                     format!("leaf bytes hash to {hash}, the tree records {stored}: the leaf was altered"),
-                ));
+                );
+                failure.leaf_hash_mismatch = Some((hash, stored));
+                return Err(failure);
             }
         }
         Ok(())
@@ -162,6 +246,11 @@ impl Audit {
         self.check_position(seq, hash, stored)?;
         let replayer = Replayer::start_with(bytes, MemoryHistory::without_leaves())
             .map_err(|e| Failure::at(seq, e.to_string()))?;
+        if let Some(derived) = &mut self.derived {
+            let leaf = Leaf::decode(bytes).map_err(|e| Failure::at(seq, e.to_string()))?;
+            let body_id = feeledger_core::state::leaf_needs(&leaf, bytes).body_id;
+            derived.record(&leaf, body_id, None);
+        }
         if let Some(trusted) = &self.trusted_log_key {
             if replayer.state.log_key() != trusted {
                 return Err(Failure::at(
@@ -197,15 +286,21 @@ impl Audit {
             .replayer
             .as_mut()
             .expect("started before any other entry");
-        replayer
+        let applied = replayer
             .apply_decoded(&leaf, &d.bytes, d.check.as_ref(), &mut fetch_target)
             .map_err(|e| Failure::at(d.seq, e.to_string()))?;
+        if let Some(derived) = &mut self.derived {
+            derived.record(&leaf, applied.body_id, applied.reverses);
+        }
         self.append(d.hash);
         Ok(())
     }
 
     fn append(&mut self, hash: Hash) {
-        self.frontier.append(hash);
+        let completed = self.frontier.append(hash);
+        if let Some(derived) = &mut self.derived {
+            derived.nodes.extend(completed);
+        }
         self.leaf_hashes.push(hash);
         if self.remember_sizes.contains(&self.frontier.size()) {
             self.remembered_roots

@@ -8,6 +8,9 @@
 //!   altered.
 //! * **csv**: one row per entry (genesis and governance too), RFC 4180.
 //! * **json**: the decoded leaves with their hashes, and the balances.
+//! * **tiles**: a backup: the log as plain C2SP tlog-tiles files and the
+//!   signed checkpoint, in a new directory (see `backup.rs`; `feeledger
+//!   restore` reads it back).
 //!
 //! Amounts are integer fen throughout, written as yuan with [`format_fen`];
 //! never floats. Output goes to a file (written beside it, then renamed, so a
@@ -33,6 +36,8 @@ pub enum ExportFormat {
     Hledger,
     Csv,
     Json,
+    /// A backup: C2SP tlog-tiles files in the directory `--out`.
+    Tiles,
 }
 
 /// The hledger commodity: CNY with two decimals, amounts after the number.
@@ -40,11 +45,16 @@ const COMMODITY: &str = "CNY";
 
 /// Writes the export of `store` to `out`, or to standard output.
 pub fn run(store: &Store, format: ExportFormat, out: Option<&Path>) -> Result<()> {
+    if let ExportFormat::Tiles = format {
+        let out = out.context("--format tiles needs --out DIR, a new directory for the backup")?;
+        return crate::backup::export_tiles(store, out);
+    }
     let write = |w: &mut dyn Write| -> Result<()> {
         match format {
             ExportFormat::Hledger => hledger(store, w),
             ExportFormat::Csv => csv(store, w),
             ExportFormat::Json => json(store, w),
+            ExportFormat::Tiles => unreachable!("handled above"),
         }
     };
     match out {

@@ -6,10 +6,12 @@ use crate::describe;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use feeledger_core::entry::{Kind, Leaf, Month};
-use feeledger_core::merkle::{NodeId, NodeReader};
+use feeledger_core::hash::Hash;
+use feeledger_core::merkle::NodeId;
 use feeledger_core::money::format_fen;
 use feeledger_core::note::{open_checkpoint, Note, Receipt, VerifierKey};
 use feeledger_store::{EntryFilter, Order, Store};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 #[derive(Debug, Args)]
@@ -209,6 +211,11 @@ pub fn verify_local(
     Ok(ok)
 }
 
+/// Audits a data directory: everything [`Audit`] checks (every leaf, the
+/// chain, signatures, rules, balances, the signed root), and every key the
+/// store derives from the leaves: each Merkle node tile, each index bucket,
+/// each body id and reversal link, the totals and the state snapshot. The
+/// failure names the damaged key.
 pub(crate) fn run_local_audit(
     store: &Store,
     audit: &mut Audit,
@@ -220,27 +227,44 @@ pub(crate) fn run_local_audit(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries ({per_sec}, {eta})")
             .expect("template parses"),
     );
-    let io = |e: feeledger_store::StoreError| Failure::general(format!("reading the store: {e}"));
+    audit.collect_derived();
+    let mut tiles = NodeTiles::new(store);
+    let mut postings = PostingCheck::default();
     let mut fetch = |seq: u64| store.leaf_bytes(seq).ok().flatten();
     let mut chunk = Vec::with_capacity(crate::audit::AUDIT_CHUNK);
-    for item in store.iter_leaves(0) {
-        let (seq, bytes) = item.map_err(io)?;
-        if seq >= size {
-            return Err(Failure::at(seq, "an entry beyond the recorded head"));
-        }
-        let stored = store
-            .read_nodes(&[NodeId {
+    let mut leaves = store.iter_leaves(0);
+    loop {
+        let item = leaves.next();
+        let done = item.is_none();
+        if let Some(item) = item {
+            let (seq, bytes) = item.map_err(io)?;
+            if seq >= size {
+                return Err(Failure::at(seq, "an entry beyond the recorded head"));
+            }
+            // The store's own record of the leaf's hash, when it can be
+            // read; a missing or short tile is named by the node check.
+            let stored = tiles.stored(NodeId {
                 level: 0,
                 index: seq,
-            }])
-            .map_err(io)?[0];
-        chunk.push((seq, bytes, Some(stored)));
-        if chunk.len() == crate::audit::AUDIT_CHUNK {
-            audit.push_chunk(std::mem::take(&mut chunk), &mut fetch)?;
+            });
+            chunk.push((seq, bytes, stored.ok()));
+        }
+        if chunk.len() == crate::audit::AUDIT_CHUNK || (done && !chunk.is_empty()) {
+            audit
+                .push_chunk(std::mem::take(&mut chunk), &mut fetch)
+                .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+            let derived = audit.take_derived(false);
+            for (id, hash) in derived.nodes {
+                tiles.check(id, hash)?;
+            }
+            check_entry_links(store, &derived.applied)?;
+            postings.check(store, derived.postings)?;
             progress.set_position(audit.size());
         }
+        if done {
+            break;
+        }
     }
-    audit.push_chunk(chunk, &mut fetch)?;
     progress.finish_and_clear();
     if audit.size() != size {
         return Err(Failure::at(
@@ -251,31 +275,16 @@ pub(crate) fn run_local_audit(
             ),
         ));
     }
+    let derived = audit.take_derived(true);
+    postings.check(store, derived.postings)?;
     let replayer = audit
         .replayer()
         .ok_or_else(|| Failure::general("the ledger is empty"))?;
-    let stored_state = store.state();
-    if replayer.state.balances() != stored_state.balances() {
-        return Err(Failure::general(format!(
-            "stored balances {:?} differ from the recomputed {:?}",
-            stored_state.balances(),
-            replayer.state.balances()
-        )));
-    }
-    if replayer.state.head() != stored_state.head() {
-        return Err(Failure::general(
-            "the stored head differs from the recomputed one",
-        ));
-    }
-    for month in store.months().map_err(io)? {
-        let stored = store.month_totals(month).map_err(io)?;
-        let recomputed = replayer.totals.month(month);
-        if stored != recomputed {
-            return Err(Failure::general(format!(
-                "stored totals of {month} differ from the recomputed ones"
-            )));
-        }
-    }
+    check_node_tile_sizes(store, size)?;
+    check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
+    check_totals(store, &replayer.totals)?;
+    postings.finish(store)?;
+    check_link_counts(store, size, derived.reversals)?;
     let checkpoint = store.latest_checkpoint().map_err(io)?;
     let report = audit.check_checkpoint(&checkpoint, &replayer.state.cosigner_keys())?;
     if let Some(saved) = saved_checkpoint {
@@ -287,6 +296,430 @@ pub(crate) fn run_local_audit(
         audit.check_saved(&saved)?;
     }
     Ok(report)
+}
+
+fn io(e: feeledger_store::StoreError) -> Failure {
+    Failure::general(format!("reading the store: {e}"))
+}
+
+/// Hashes per node tile in the store.
+const NODE_TILE_WIDTH: u64 = 256;
+
+/// The store's node tiles, one kept per level while the replay moves
+/// through it: on each level, nodes complete in index order, so each tile
+/// is read once.
+struct NodeTiles<'a> {
+    store: &'a Store,
+    /// level → (tile index, its bytes if stored).
+    current: HashMap<u8, (u64, Option<Vec<u8>>)>,
+}
+
+impl<'a> NodeTiles<'a> {
+    fn new(store: &'a Store) -> NodeTiles<'a> {
+        NodeTiles {
+            store,
+            current: HashMap::new(),
+        }
+    }
+
+    fn tile(&mut self, level: u8, tile: u64) -> Result<Option<&[u8]>, Failure> {
+        if !matches!(self.current.get(&level), Some((t, _)) if *t == tile) {
+            let blob = self.store.node_tile_raw(level, tile).map_err(io)?;
+            self.current.insert(level, (tile, blob));
+        }
+        Ok(self.current[&level].1.as_deref())
+    }
+
+    /// The stored hash of node `id`, or what is wrong with its tile.
+    fn stored(&mut self, id: NodeId) -> Result<Hash, Failure> {
+        let (tile, position) = (
+            id.index / NODE_TILE_WIDTH,
+            (id.index % NODE_TILE_WIDTH) as usize,
+        );
+        let name = format!("Merkle node tile level {} index {tile}", id.level);
+        let Some(blob) = self.tile(id.level, tile)? else {
+            return Err(Failure::general(format!(
+                "{name} is missing (it should hold node {})",
+                id.index
+            )));
+        };
+        if blob.len() % 32 != 0 {
+            return Err(Failure::general(format!(
+                "{name} is truncated: {} bytes, not a whole number of 32-byte hashes",
+                blob.len()
+            )));
+        }
+        blob.get(32 * position..32 * position + 32)
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| {
+                Failure::general(format!(
+                    "{name} is truncated: it holds {} hashes, node {} is missing",
+                    blob.len() / 32,
+                    id.index
+                ))
+            })
+    }
+
+    /// Compares node `id` as recomputed from the leaves with the store's.
+    fn check(&mut self, id: NodeId, hash: Hash) -> Result<(), Failure> {
+        if self.stored(id)? != hash {
+            let first = id.first_leaf().unwrap_or(u64::MAX);
+            let last = id.end_leaf().map_or(u64::MAX, |e| e - 1);
+            return Err(Failure::general(format!(
+                "Merkle node tile level {} index {} differs at node {} (the hash of entries {first}..={last})",
+                id.level,
+                id.index / NODE_TILE_WIDTH,
+                id.index
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A leaf whose bytes disagree with the tree's record of its hash: either
+/// the leaf or the node tile is damaged. The next entry's link (or, for the
+/// head, the state's head) is a third record that tells which.
+fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
+    let (Some(seq), Some((computed, recorded))) = (failure.seq, failure.leaf_hash_mismatch) else {
+        return failure;
+    };
+    let (linked, by) = match store.leaf_bytes(seq + 1) {
+        Ok(Some(next)) => (
+            Leaf::decode(&next).ok().map(|l| l.prev),
+            format!("entry {} links to it", seq + 1),
+        ),
+        _ => (
+            (seq + 1 == store.size()).then(|| store.state().head()),
+            "the recorded head is its hash".to_string(),
+        ),
+    };
+    if linked == Some(computed) {
+        Failure::general(format!(
+            "Merkle node tile level 0 index {} differs at node {seq}: entry {seq} is intact ({by}); the tree's record of its hash is damaged",
+            seq / NODE_TILE_WIDTH
+        ))
+    } else {
+        Failure::at(
+            seq,
+            format!(
+                "entry {seq} is damaged or was altered: its bytes hash to {computed}, the Merkle tree records {recorded}{}; an entry cannot be rebuilt from itself: restore from a backup (`feeledger restore`)",
+                if linked == Some(recorded) {
+                    " and the next entry links to that"
+                } else {
+                    ""
+                }
+            ),
+        )
+    }
+}
+
+/// The body id and reversal records of entries just applied.
+fn check_entry_links(store: &Store, applied: &[crate::audit::AppliedLinks]) -> Result<(), Failure> {
+    for &(seq, body_id, reverses) in applied {
+        match store.seq_of_body(&body_id) {
+            Ok(Some(s)) if s == seq => {}
+            Ok(Some(s)) => {
+                return Err(Failure::at(
+                    seq,
+                    format!("the body id index maps entry {seq}'s body {body_id} to entry {s}"),
+                ))
+            }
+            Ok(None) => {
+                return Err(Failure::at(
+                    seq,
+                    format!("the body id index is missing entry {seq} (body {body_id})"),
+                ))
+            }
+            Err(e) => {
+                return Err(Failure::at(
+                    seq,
+                    format!("the body id index record of entry {seq} is damaged: {e}"),
+                ))
+            }
+        }
+        if let Some(target) = reverses {
+            let wrong = |what: String| Err(Failure::at(seq, format!("the reversal index {what}")));
+            match store.reversed_by(target) {
+                Ok(Some(s)) if s == seq => {}
+                Ok(Some(s)) => {
+                    return wrong(format!(
+                        "says entry {target} is reversed by entry {s}, not by entry {seq}"
+                    ))
+                }
+                Ok(None) => {
+                    return wrong(format!(
+                        "is missing entry {seq} (the reversal of entry {target})"
+                    ))
+                }
+                Err(e) => return wrong(format!("record of entry {target} is damaged: {e}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No node tile holds more or fewer hashes than the tree has there (the
+/// replay checked every node that exists; this finds extra ones).
+fn check_node_tile_sizes(store: &Store, size: u64) -> Result<(), Failure> {
+    for item in store.node_tiles_raw() {
+        let (level, tile, blob) = item.map_err(io)?;
+        let at_level = if level < 64 { size >> level } else { 0 };
+        let expected = at_level
+            .saturating_sub(tile.saturating_mul(NODE_TILE_WIDTH))
+            .min(NODE_TILE_WIDTH);
+        if blob.len() as u64 != 32 * expected {
+            return Err(Failure::general(format!(
+                "Merkle node tile level {level} index {tile} holds {} bytes; a tree of {size} entries has {expected} hashes there",
+                blob.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The stored state snapshot against the replayed one, naming the part
+/// that differs.
+fn check_snapshot(
+    recomputed: &feeledger_core::state::StateSnapshot,
+    stored: &feeledger_core::state::StateSnapshot,
+) -> Result<(), Failure> {
+    let differs = |what: &str, s: String, r: String| {
+        Err(Failure::general(format!(
+            "the state snapshot's {what} differ from the recomputed ones: stored {s}, recomputed {r}"
+        )))
+    };
+    if stored.balances != recomputed.balances {
+        return differs(
+            "balances",
+            format!("{:?}", stored.balances),
+            format!("{:?}", recomputed.balances),
+        );
+    }
+    if stored.head != recomputed.head || stored.size != recomputed.size {
+        return differs(
+            "size and head",
+            format!("{} {}", stored.size, stored.head),
+            format!("{} {}", recomputed.size, recomputed.head),
+        );
+    }
+    if stored.last_time_ms != recomputed.last_time_ms {
+        return differs(
+            "last recorded time",
+            stored.last_time_ms.to_string(),
+            recomputed.last_time_ms.to_string(),
+        );
+    }
+    if stored != recomputed {
+        return Err(Failure::general(
+            "the state snapshot's origin, genesis, roles or rules differ from the recomputed ones",
+        ));
+    }
+    Ok(())
+}
+
+/// Every stored totals value against the replayed totals.
+fn check_totals(store: &Store, totals: &feeledger_core::state::Totals) -> Result<(), Failure> {
+    type Key = (String, String, String);
+    let mut stored: BTreeMap<Key, (i128, i128)> = BTreeMap::new();
+    for item in store.totals_raw() {
+        let (month, fund, category, raw) = item.map_err(io)?;
+        let value = serde_json::from_slice(&raw).map_err(|e| {
+            Failure::general(format!(
+                "totals of {month} (fund {fund}, category {category}) do not parse: {e}"
+            ))
+        })?;
+        stored.insert((month, fund, category), value);
+    }
+    let recomputed: BTreeMap<Key, (i128, i128)> = totals
+        .by_month
+        .iter()
+        .map(|((m, f, c), v)| ((m.to_string(), f.clone(), c.clone()), *v))
+        .collect();
+    let keys: std::collections::BTreeSet<&Key> = stored.keys().chain(recomputed.keys()).collect();
+    for key in keys {
+        let (month, fund, category) = key;
+        let name = format!("totals of {month} (fund {fund}, category {category})");
+        let show = |v: &(i128, i128)| format!("income {} fen, spending {} fen", v.0, v.1);
+        match (stored.get(key), recomputed.get(key)) {
+            (Some(s), Some(r)) if s == r => {}
+            (Some(s), Some(r)) => {
+                return Err(Failure::general(format!(
+                    "{name} differ: stored {}, recomputed {}",
+                    show(s),
+                    show(r)
+                )))
+            }
+            (None, Some(r)) => {
+                return Err(Failure::general(format!(
+                    "{name} are missing: recomputed {}",
+                    show(r)
+                )))
+            }
+            (Some(s), None) => {
+                return Err(Failure::general(format!(
+                    "{name} are stored ({}) but no entry gives them",
+                    show(s)
+                )))
+            }
+            (None, None) => unreachable!("the key came from one of the maps"),
+        }
+    }
+    Ok(())
+}
+
+/// Index buckets, compared as they complete: each one the leaves give must
+/// be stored exactly; at the end, no other may be. Memory stays small: the
+/// audit hands over each bucket once entries have moved past it.
+#[derive(Default)]
+struct PostingCheck {
+    /// Buckets the leaves give, all found and equal so far.
+    buckets: u64,
+}
+
+/// A stored bucket's seqs.
+fn posting_seqs(name: &str, raw: &[u8]) -> Result<Vec<u64>, Failure> {
+    if raw.len() % 8 != 0 {
+        return Err(Failure::general(format!(
+            "{name} is truncated: {} bytes, not a whole number of seqs",
+            raw.len()
+        )));
+    }
+    Ok(raw
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+impl PostingCheck {
+    fn check(&mut self, store: &Store, postings: crate::audit::Postings) -> Result<(), Failure> {
+        for ((bucket, index, value), want) in postings {
+            self.buckets += 1;
+            let name = format!("index {index}={value} bucket {bucket}");
+            let Some(raw) = store.posting_raw(index, &value, bucket).map_err(io)? else {
+                return Err(Failure::general(format!(
+                    "{name} is missing (it should list {} entries from entry {})",
+                    want.len(),
+                    want[0]
+                )));
+            };
+            let seqs = posting_seqs(&name, &raw)?;
+            if seqs != want {
+                if let Some(missing) = want.iter().find(|s| !seqs.contains(s)) {
+                    return Err(Failure::general(format!(
+                        "{name} is missing entry {missing}"
+                    )));
+                }
+                if let Some(extra) = seqs.iter().find(|s| !want.contains(s)) {
+                    return Err(Failure::general(format!(
+                        "{name} lists entry {extra}, which is not a {index}={value} entry"
+                    )));
+                }
+                return Err(Failure::general(format!(
+                    "{name} lists its entries out of order or twice"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// No stored bucket beyond those the leaves give; if there is one,
+    /// names it.
+    fn finish(&self, store: &Store) -> Result<(), Failure> {
+        let mut count = 0u64;
+        for item in store.postings_raw() {
+            item.map_err(io)?;
+            count += 1;
+        }
+        if count == self.buckets {
+            return Ok(());
+        }
+        for item in store.postings_raw() {
+            let (index, value, bucket, raw) = item.map_err(io)?;
+            let name = format!("index {index}={value} bucket {bucket}");
+            let seqs = posting_seqs(&name, &raw)?;
+            let Some(&first) = seqs.first() else {
+                return Err(Failure::general(format!(
+                    "{name} is stored but lists no entries"
+                )));
+            };
+            let belongs = first >> crate::audit::POSTING_BUCKET_BITS == bucket
+                && store
+                    .leaf_bytes(first)
+                    .ok()
+                    .flatten()
+                    .and_then(|bytes| Leaf::decode(&bytes).ok())
+                    .is_some_and(|leaf| {
+                        Store::index_values_of(&leaf)
+                            .iter()
+                            .any(|(i, v)| *i == index && *v == value)
+                    });
+            if !belongs {
+                return Err(Failure::general(format!(
+                    "{name} lists entry {first}, which is not a {index}={value} entry"
+                )));
+            }
+        }
+        Err(Failure::general(format!(
+            "the indexes hold {count} buckets; the entries give {}",
+            self.buckets
+        )))
+    }
+}
+
+/// There are as many body id records as entries and as many reversal
+/// records as reversals (each entry's were checked during the replay); if
+/// not, names the record that belongs to no entry.
+fn check_link_counts(store: &Store, size: u64, reversals: u64) -> Result<(), Failure> {
+    let decode = |raw: &[u8]| <[u8; 8]>::try_from(raw).ok().map(u64::from_be_bytes);
+    let leaf = |seq: u64| -> Option<(Vec<u8>, Leaf)> {
+        let bytes = store.leaf_bytes(seq).ok()??;
+        let leaf = Leaf::decode(&bytes).ok()?;
+        Some((bytes, leaf))
+    };
+    let count = store.body_ids_raw().count() as u64;
+    if count != size {
+        for item in store.body_ids_raw() {
+            let (id, raw) = item.map_err(io)?;
+            let Some(seq) = decode(&raw) else {
+                return Err(Failure::general(format!(
+                    "the body id index record of body {id} is damaged"
+                )));
+            };
+            let actual = leaf(seq)
+                .map(|(bytes, leaf)| feeledger_core::state::leaf_needs(&leaf, &bytes).body_id);
+            if actual != Some(id) {
+                return Err(Failure::general(format!(
+                    "the body id index lists body {id} at entry {seq}, which is not that entry's body"
+                )));
+            }
+        }
+        return Err(Failure::general(format!(
+            "the body id index holds {count} records for {size} entries"
+        )));
+    }
+    let count = store.reversals_raw().count() as u64;
+    if count != reversals {
+        for item in store.reversals_raw() {
+            let (target, raw) = item.map_err(io)?;
+            let seq = decode(&raw);
+            let reverses = seq
+                .and_then(leaf)
+                .and_then(|(_, leaf)| match leaf.body.content {
+                    feeledger_core::entry::Content::Reversal(r) => Some(r.target_seq),
+                    _ => None,
+                });
+            if reverses != Some(target) {
+                return Err(Failure::general(format!(
+                    "the reversal index says entry {target} is reversed by entry {}, which does not reverse it",
+                    seq.map_or("(damaged)".to_string(), |s| s.to_string())
+                )));
+            }
+        }
+        return Err(Failure::general(format!(
+            "the reversal index holds {count} records for {reversals} reversals"
+        )));
+    }
+    Ok(())
 }
 
 /// The tlog-proof receipt of entry `seq` against the latest checkpoint.

@@ -5,6 +5,7 @@
 //! line, `error: ...`, and exits non-zero.
 
 mod audit;
+mod backup;
 mod bench;
 mod cosign;
 mod datadir;
@@ -160,15 +161,32 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Export the ledger for accounting tools: an hledger journal, CSV (one row per entry) or JSON.
+    /// Export the ledger for accounting tools (an hledger journal, CSV, JSON), or back it up as C2SP tiles.
     Export {
         #[arg(long)]
         data: PathBuf,
         #[arg(long, value_enum)]
         format: export::ExportFormat,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output); for tiles, a new directory (required).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Rebuild a data directory from a backup made with `export --format tiles`.
+    Restore {
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new data directory (must not hold a ledger).
+        #[arg(long)]
+        data: PathBuf,
+        /// The log's private key file; its verifier key must be the genesis log key. Copied to DATA/log.key.
+        #[arg(long)]
+        log_key: PathBuf,
+    },
+    /// Rebuild a store's derived data (Merkle tiles, indexes, totals, snapshot) from its entries, after damage.
+    Rebuild {
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Make a realistic sample community ledger (about 300 units, a year of activity) and serve it.
     Demo {
@@ -353,6 +371,12 @@ fn run(cli: Cli) -> Result<()> {
             let store = DataDir::new(&data).open()?;
             export::run(&store, format, out.as_deref())?
         }
+        Command::Restore {
+            from,
+            data,
+            log_key,
+        } => backup::restore(&from, &data, &log_key)?,
+        Command::Rebuild { data } => backup::rebuild(&data)?,
         Command::Demo {
             data,
             listen,

@@ -43,6 +43,7 @@ mod writes;
 pub use error::StoreError;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX};
+pub use read::RawStore;
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 #[cfg(feature = "faults")]
 pub use writes::FaultPoint;
@@ -867,6 +868,12 @@ impl Staging {
         }
         for (key, seqs) in self.postings {
             let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+            if blob.len() % 8 != 0 {
+                return Err(StoreError::damaged(format!(
+                    "an index bucket holds {} bytes, not whole seqs (run `feeledger rebuild`)",
+                    blob.len()
+                )));
+            }
             for seq in seqs {
                 blob.extend_from_slice(&seq.to_be_bytes());
             }

@@ -295,3 +295,220 @@ fn bucket_seqs(item: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<u64, 
         Err(e) => vec![Err(e)],
     }
 }
+
+// ---------------------------------------------------------------- raw reads
+//
+// The stored keys as they are, without the checks of `Store::open`: for the
+// deep audit (which compares every derived key with what the leaves give),
+// for backups, and for rebuilding a store that `open` refuses.
+
+/// The name of an index tag, as [`Store::index_values_of`] and
+/// [`Store::postings_raw`] give it.
+fn index_name(tag: u8) -> &'static str {
+    match tag {
+        keys::IDX_FUND => "fund",
+        keys::IDX_CATEGORY => "category",
+        keys::IDX_PARTY => "party",
+        keys::IDX_MONTH => "month",
+        keys::IDX_KIND => "kind",
+        _ => "unknown",
+    }
+}
+
+fn raw_node_tile(db: &sled::Db, level: u8, tile: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(db.get(keys::node_tile(level, tile))?.map(|v| v.to_vec()))
+}
+
+impl Store {
+    /// The (index, value) pairs entry `leaf` is listed under, e.g.
+    /// `("fund", "operating")`: what the `X` postings hold for it.
+    pub fn index_values_of(leaf: &Leaf) -> Vec<(&'static str, String)> {
+        crate::index_values(leaf)
+            .into_iter()
+            .map(|(tag, value)| (index_name(tag), value))
+            .collect()
+    }
+
+    /// One stored node tile as it is: the hashes of tree level `level`,
+    /// indices 256·tile.., 32 bytes each.
+    pub fn node_tile_raw(&self, level: u8, tile: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        raw_node_tile(self.db(), level, tile)
+    }
+
+    /// Every stored node tile, in (level, tile) order: (level, tile, bytes).
+    pub fn node_tiles_raw(
+        &self,
+    ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
+        self.db().scan_prefix(b"N").map(|item| {
+            let (key, value) = item?;
+            if key.len() != 10 {
+                return Err(StoreError::damaged(format!(
+                    "a node tile key is malformed ({} bytes)",
+                    key.len()
+                )));
+            }
+            let tile = keys::decode_u64(&key[2..])?;
+            Ok((key[1], tile, value.to_vec()))
+        })
+    }
+
+    /// One stored index bucket as it is (packed u64 BE seqs), by index name
+    /// (as [`Store::index_values_of`] gives it), value and bucket (seq >> 10).
+    pub fn posting_raw(
+        &self,
+        index: &str,
+        value: &str,
+        bucket: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let tag = [
+            keys::IDX_FUND,
+            keys::IDX_CATEGORY,
+            keys::IDX_PARTY,
+            keys::IDX_MONTH,
+            keys::IDX_KIND,
+        ]
+        .into_iter()
+        .find(|t| index_name(*t) == index);
+        let Some(tag) = tag else {
+            return Ok(None);
+        };
+        Ok(self
+            .db()
+            .get(keys::posting(tag, value, bucket))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Every stored index bucket, in key order: (index name, value, bucket,
+    /// the packed seqs as stored).
+    pub fn postings_raw(
+        &self,
+    ) -> impl Iterator<Item = Result<(&'static str, String, u64, Vec<u8>), StoreError>> + '_ {
+        self.db().scan_prefix(b"X").map(|item| {
+            let (key, value) = item?;
+            let malformed = || StoreError::damaged("an index key is malformed");
+            if key.len() < 2 + 1 + 8 || key[key.len() - 9] != 0 {
+                return Err(malformed());
+            }
+            let name = index_name(key[1]);
+            let text = std::str::from_utf8(&key[2..key.len() - 9]).map_err(|_| malformed())?;
+            let bucket = keys::seq_suffix(&key)?;
+            Ok((name, text.to_string(), bucket, value.to_vec()))
+        })
+    }
+
+    /// Every stored totals value, in key order: (month, fund, category, the
+    /// JSON as stored).
+    pub fn totals_raw(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, String, String, Vec<u8>), StoreError>> + '_ {
+        self.db().scan_prefix(keys::TOTALS_PREFIX).map(|item| {
+            let (key, value) = item?;
+            let mut parts = key[1..].split(|b| *b == 0);
+            let (Some(month), Some(fund), Some(category), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(StoreError::damaged("a totals key is malformed"));
+            };
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            Ok((text(month), text(fund), text(category), value.to_vec()))
+        })
+    }
+
+    /// Every stored body id, in id order: (body id, the seq as stored).
+    pub fn body_ids_raw(&self) -> impl Iterator<Item = Result<(Hash, Vec<u8>), StoreError>> + '_ {
+        self.db().scan_prefix(b"B").map(|item| {
+            let (key, value) = item?;
+            let id = Hash::from_slice(&key[1..])
+                .ok_or_else(|| StoreError::damaged("a body id key is malformed"))?;
+            Ok((id, value.to_vec()))
+        })
+    }
+
+    /// Every stored reversal link, by target: (target seq, the reversal's
+    /// seq as stored).
+    pub fn reversals_raw(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.db().scan_prefix(b"R").map(|item| {
+            let (key, value) = item?;
+            Ok((keys::seq_suffix(&key)?, value.to_vec()))
+        })
+    }
+
+    /// Opens the store in `dir` for reading its keys as they are, without
+    /// the checks of [`Store::open`]: to rebuild a store that `open`
+    /// refuses. The data directory is locked while the reader lives.
+    ///
+    /// # Errors
+    /// [`StoreError::NotInitialized`] if `dir` holds no store,
+    /// [`StoreError::Locked`] if it is in use.
+    pub fn read_leaves_raw(dir: &std::path::Path) -> Result<RawStore, StoreError> {
+        if !dir.join("conf").exists() && !dir.join("db").exists() {
+            return Err(StoreError::NotInitialized {
+                dir: dir.display().to_string(),
+            });
+        }
+        Ok(RawStore {
+            db: crate::open_db(dir)?,
+        })
+    }
+}
+
+/// A store's keys read as they are (see [`Store::read_leaves_raw`]). It
+/// only reads.
+pub struct RawStore {
+    db: sled::Db,
+}
+
+impl RawStore {
+    /// Every stored leaf, in seq order: (seq, leaf bytes).
+    pub fn leaves(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.db.scan_prefix(b"L").map(|item| {
+            let (key, value) = item?;
+            if key.len() != 9 {
+                return Err(StoreError::damaged("a leaf key is malformed"));
+            }
+            Ok((keys::seq_suffix(&key)?, value.to_vec()))
+        })
+    }
+
+    /// One node tile as stored (see [`Store::node_tile_raw`]).
+    pub fn node_tile(&self, level: u8, tile: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        raw_node_tile(&self.db, level, tile)
+    }
+
+    /// Every stored checkpoint note, ascending by size: (size, note bytes).
+    pub fn checkpoints(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.db.scan_prefix(b"C").map(|item| {
+            let (key, value) = item?;
+            Ok((keys::seq_suffix(&key)?, value.to_vec()))
+        })
+    }
+
+    /// The recorded size of the latest checkpoint, if any.
+    pub fn latest_checkpoint_size(&self) -> Result<Option<u64>, StoreError> {
+        self.db
+            .get(keys::LATEST_CHECKPOINT)?
+            .map(|v| keys::decode_u64(&v))
+            .transpose()
+    }
+
+    /// The registered witnesses' verifier keys, as stored (text).
+    pub fn witnesses(&self) -> Result<Vec<String>, StoreError> {
+        self.db
+            .scan_prefix(keys::WITNESS_PREFIX)
+            .map(|item| Ok(String::from_utf8_lossy(&item?.1).into_owned()))
+            .collect()
+    }
+
+    /// The pending proposals, as stored (JSON of [`crate::Proposal`]).
+    pub fn proposals(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.db
+            .scan_prefix(keys::PROPOSAL_PREFIX)
+            .map(|item| Ok(item?.1.to_vec()))
+            .collect()
+    }
+
+    /// The state snapshot, as stored (JSON).
+    pub fn state_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(keys::STATE)?.map(|v| v.to_vec()))
+    }
+}

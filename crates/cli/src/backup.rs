@@ -1,0 +1,1169 @@
+//! Backups (`feeledger export --format tiles`), restores (`feeledger
+//! restore`) and rebuilds (`feeledger rebuild`).
+//!
+//! # Backup
+//!
+//! A backup is the log as plain C2SP tlog-tiles files, consistent with one
+//! signed checkpoint:
+//!
+//! | file | what |
+//! |---|---|
+//! | `checkpoint` | the latest signed checkpoint note, with its cosignatures |
+//! | `tile/<L>/<N>[.p/<W>]` | hash tiles: tree level 8·L, node hashes 256·N .. 256·N+W−1 |
+//! | `tile/entries/<N>[.p/<W>]` | entry bundles: each leaf as a big-endian u16 length and its bytes |
+//! | `log.vkey` | the log's verifier key (text), for convenience; trust the one on the notice board |
+//! | `witnesses` | registered witnesses' verifier keys, one a line (only if there are any) |
+//!
+//! Any C2SP tlog-tiles client can read it; it can be served by a static
+//! file server as it is. The export streams the leaves once, computes every
+//! hash from them (checking the store's own node tiles as it goes), checks
+//! the root against the signed checkpoint, writes into a temporary
+//! directory beside the target and renames it, so a failed export leaves
+//! nothing. A backup holds no private key: keep `DIR/log.key` safe
+//! elsewhere, a restore needs it. Pending proposals and earlier
+//! checkpoints are not part of the log and are not in a backup.
+//!
+//! # Recovery
+//!
+//! `feeledger verify --data DIR` checks everything the store holds: every
+//! leaf, the hash chain, every signature and rule, and every key derived
+//! from the leaves (each Merkle node tile, each index bucket, each body id
+//! and reversal link, the monthly totals, the state snapshot, the signed
+//! checkpoint), and names the first damaged one. `feeledger serve` and
+//! every other command refuse a store whose head does not check out (last
+//! leaf, chain link, Merkle leaf node, peaks and root against the signed
+//! checkpoint), so a damaged store is never served.
+//!
+//! * **Derived data damaged** (a node tile, an index, the totals, the state
+//!   snapshot, a body id or reversal link; or the head checks at open):
+//!   stop the server and run `feeledger rebuild --data DIR`. It reads every
+//!   leaf (even from a store `open` refuses), checks each again (its hash
+//!   against the tree's record and the next entry's link, signatures,
+//!   rules, balances), writes a fresh store in `DIR/ledger.rebuild`, keeps
+//!   the latest signed checkpoint and every cosigned one if the leaves
+//!   still give their roots (else signs a new latest one), keeps the
+//!   registered witnesses and pending proposals, then swaps the directories
+//!   and keeps the old store as `DIR/ledger.damaged-<time>`. It refuses to
+//!   sign anything that contradicts a checkpoint the log key signed before.
+//! * **A leaf damaged or missing**: a leaf cannot be rebuilt from itself.
+//!   `rebuild` stops, names the entry and changes nothing. Restore from a
+//!   backup: `feeledger restore --from BACKUP --data NEWDIR --log-key
+//!   DIR/log.key`, check it with `feeledger verify --data NEWDIR --log-key
+//!   VKEY`, and serve NEWDIR. A restore checks every entry against the
+//!   backup's hash tiles and the checkpoint against the log key, rebuilds
+//!   every derived key, and serves the backup's own checkpoint with its
+//!   cosignatures. Entries appended after the backup are lost unless they
+//!   can be proposed again.
+//!
+//! Make backups often (`feeledger export --data DIR --format tiles --out
+//! BACKUP-DATE`; it opens the data directory, so the server must be
+//! stopped while it runs) and keep them on another disk.
+
+use crate::audit::Audit;
+use crate::datadir::DataDir;
+use crate::keyfile::KeyFile;
+use anyhow::{anyhow, bail, Context, Result};
+use feeledger_core::entry::Leaf;
+use feeledger_core::hash::{leaf_hash, Hash};
+use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader, TILE_HEIGHT, TILE_WIDTH_MAX};
+use feeledger_core::note::{open_checkpoint, Checkpoint, Note, VerifierKey};
+use feeledger_core::state::StateSnapshot;
+use feeledger_core::tiles::{TileKind, TilePath};
+use feeledger_store::{Store, StoreError, BATCH_ENTRIES_MAX};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The backup's checkpoint note.
+pub const CHECKPOINT_FILE: &str = "checkpoint";
+/// The log's verifier key, as text.
+pub const VKEY_FILE: &str = "log.vkey";
+/// Registered witnesses' verifier keys, one a line.
+pub const WITNESSES_FILE: &str = "witnesses";
+
+/// Tile levels a backup can hold: tree levels 0, 8, ..., 40.
+const TILE_LEVELS: usize = feeledger_core::tiles::TILE_LEVEL_MAX as usize + 1;
+
+/// `tile/...` path of a tile of `width` (a full tile has no `.p/W`).
+fn tile_path(kind: TileKind, index: u64, width: u64) -> String {
+    let path = TilePath {
+        kind,
+        index,
+        partial_width: (width < TILE_WIDTH_MAX).then_some(width as u16),
+    };
+    format!("tile/{}", path.to_path())
+}
+
+/// The entries a node covers, for messages: "entries 0..=255".
+fn covered(id: NodeId) -> String {
+    let first = id.first_leaf().unwrap_or(u64::MAX);
+    let last = id.end_leaf().map_or(u64::MAX, |e| e - 1);
+    if first == last {
+        format!("entry {first}")
+    } else {
+        format!("entries {first}..={last}")
+    }
+}
+
+/// Writes a file and syncs it to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Syncs a directory, so that the names in it (a rename) are durable.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Whether `path` is absent or an empty directory.
+fn absent_or_empty(path: &Path) -> Result<bool> {
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+// ------------------------------------------------------------------ export
+
+/// Tiles being written as the leaves stream by: one buffer of hashes per
+/// tile level and the current entry bundle. Bounded memory: at most six
+/// tiles of 8 KB and one bundle.
+struct TileWriter<'a> {
+    store: &'a Store,
+    dir: &'a Path,
+    size: u64,
+    hashes: [Vec<u8>; TILE_LEVELS],
+    next_tile: [u64; TILE_LEVELS],
+    bundle: Vec<u8>,
+    bundle_entries: u64,
+    next_bundle: u64,
+    files: u64,
+    /// The first stored node tile found to differ from the leaves.
+    store_damage: Option<String>,
+}
+
+impl TileWriter<'_> {
+    fn add_node(&mut self, id: NodeId, hash: Hash) -> Result<()> {
+        if id.level % TILE_HEIGHT != 0 {
+            return Ok(());
+        }
+        let level = usize::from(id.level / TILE_HEIGHT);
+        if level >= TILE_LEVELS {
+            bail!("the tree is too large for tile level {level}");
+        }
+        self.hashes[level].extend_from_slice(&hash.0);
+        if self.hashes[level].len() as u64 == 32 * TILE_WIDTH_MAX {
+            self.flush_hashes(level)?;
+        }
+        Ok(())
+    }
+
+    fn flush_hashes(&mut self, level: usize) -> Result<()> {
+        let bytes = std::mem::take(&mut self.hashes[level]);
+        let width = bytes.len() as u64 / 32;
+        let index = self.next_tile[level];
+        let tile_level = level as u8;
+        debug_assert_eq!(
+            merkle::tile_width(tile_level, index, self.size),
+            Some(width)
+        );
+        // The store's own hashes should be the same; if not, the store is
+        // damaged (the backup holds the hashes of the entries, which give
+        // the signed root).
+        if self.store_damage.is_none() {
+            let ids = merkle::tile_node_ids(tile_level, index, width);
+            match self.store.read_nodes(&ids) {
+                Ok(stored) => {
+                    if let Some((id, _)) = ids
+                        .iter()
+                        .zip(stored)
+                        .zip(bytes.chunks_exact(32))
+                        .find(|((_, s), b)| s.0 != **b)
+                        .map(|((id, s), _)| (id, s))
+                    {
+                        self.store_damage = Some(format!(
+                            "the store's Merkle node level {} index {} differs from the hash of {}",
+                            id.level,
+                            id.index,
+                            covered(*id)
+                        ));
+                    }
+                }
+                Err(e) => self.store_damage = Some(e.to_string()),
+            }
+        }
+        let path = tile_path(TileKind::Hashes { level: tile_level }, index, width);
+        write_synced(&self.dir.join(path), &bytes)?;
+        self.next_tile[level] += 1;
+        self.files += 1;
+        Ok(())
+    }
+
+    fn add_leaf(&mut self, bytes: &[u8]) -> Result<()> {
+        let len = u16::try_from(bytes.len()).map_err(|_| {
+            anyhow!(
+                "entry {} is {} bytes, more than a bundle can hold",
+                self.next_bundle * TILE_WIDTH_MAX + self.bundle_entries,
+                bytes.len()
+            )
+        })?;
+        self.bundle.extend_from_slice(&len.to_be_bytes());
+        self.bundle.extend_from_slice(bytes);
+        self.bundle_entries += 1;
+        if self.bundle_entries == TILE_WIDTH_MAX {
+            self.flush_bundle()?;
+        }
+        Ok(())
+    }
+
+    fn flush_bundle(&mut self) -> Result<()> {
+        let path = tile_path(TileKind::Entries, self.next_bundle, self.bundle_entries);
+        write_synced(&self.dir.join(path), &self.bundle)?;
+        self.bundle.clear();
+        self.bundle_entries = 0;
+        self.next_bundle += 1;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// Writes the partial tiles at the right edge.
+    fn finish(&mut self) -> Result<()> {
+        for level in 0..TILE_LEVELS {
+            if !self.hashes[level].is_empty() {
+                self.flush_hashes(level)?;
+            }
+        }
+        if self.bundle_entries > 0 {
+            self.flush_bundle()?;
+        }
+        Ok(())
+    }
+}
+
+/// `feeledger export --format tiles --out DIR`: writes the backup described
+/// in the module docs into `out`, which must not exist (or be empty).
+pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
+    if !absent_or_empty(out)? {
+        bail!(
+            "{} exists and is not empty; a backup goes into a new directory",
+            out.display()
+        );
+    }
+    let state = store.state();
+    let note = store
+        .latest_checkpoint()
+        .context("reading the checkpoint")?;
+    let (checkpoint, _, _) = open_checkpoint(&note, state.log_key(), &[]).map_err(|e| {
+        anyhow!("the store's latest checkpoint does not verify with its log key: {e}")
+    })?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "backup".into());
+    let partial = parent_of(out).join(format!(".{name}.partial-{}", std::process::id()));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("cannot remove {}", partial.display()))?;
+    }
+    let result = (|| -> Result<TileWriter<'_>> {
+        std::fs::create_dir_all(&partial)
+            .with_context(|| format!("cannot create {}", partial.display()))?;
+        let mut writer = TileWriter {
+            store,
+            dir: &partial,
+            size: checkpoint.size,
+            hashes: Default::default(),
+            next_tile: [0; TILE_LEVELS],
+            bundle: Vec::new(),
+            bundle_entries: 0,
+            next_bundle: 0,
+            files: 0,
+            store_damage: None,
+        };
+        let mut frontier = Frontier::new();
+        for item in store.iter_leaves(0) {
+            let (seq, bytes) = item.context("reading the store")?;
+            if seq >= checkpoint.size {
+                break;
+            }
+            if seq != frontier.size() {
+                bail!("entry {} is missing from the store", frontier.size());
+            }
+            writer.add_leaf(&bytes)?;
+            for (id, hash) in frontier.append(leaf_hash(&bytes)) {
+                writer.add_node(id, hash)?;
+            }
+        }
+        if frontier.size() != checkpoint.size {
+            bail!(
+                "the store holds {} entries; its checkpoint says {}",
+                frontier.size(),
+                checkpoint.size
+            );
+        }
+        if frontier.root() != checkpoint.root {
+            bail!(
+                "the store's entries give root {}, its signed checkpoint says {}: the entries are damaged; run `feeledger verify`",
+                frontier.root(),
+                checkpoint.root
+            );
+        }
+        writer.finish()?;
+        write_synced(&partial.join(CHECKPOINT_FILE), &note)?;
+        write_synced(
+            &partial.join(VKEY_FILE),
+            format!("{}\n", state.log_key()).as_bytes(),
+        )?;
+        let witnesses = store.witnesses().context("reading the witnesses")?;
+        if !witnesses.is_empty() {
+            let text: String = witnesses.iter().map(|w| format!("{w}\n")).collect();
+            write_synced(&partial.join(WITNESSES_FILE), text.as_bytes())?;
+        }
+        sync_dir(&partial);
+        if out.exists() {
+            std::fs::remove_dir(out)
+                .with_context(|| format!("cannot replace {}", out.display()))?;
+        }
+        std::fs::rename(&partial, out)
+            .with_context(|| format!("cannot rename {} to {}", partial.display(), out.display()))?;
+        sync_dir(&parent_of(out));
+        Ok(writer)
+    })();
+    let writer = match result {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e.context(format!("export to {} failed", out.display())));
+        }
+    };
+    println!(
+        "wrote a backup of {} entries to {}: {} tile files",
+        checkpoint.size,
+        out.display(),
+        writer.files
+    );
+    println!(
+        "checkpoint: size {} root {}",
+        checkpoint.size, checkpoint.root
+    );
+    println!("log key:    {}", state.log_key());
+    if let Some(damage) = writer.store_damage {
+        eprintln!(
+            "warning: {damage}; the backup holds the hashes of the entries (which give the signed root), but the store is damaged: run `feeledger verify --data DIR` and `feeledger rebuild --data DIR`"
+        );
+    }
+    Ok(())
+}
+
+// ----------------------------------------------------------------- restore
+
+/// One tile file of a backup.
+struct TileFile {
+    /// `tile/...`, for messages.
+    path: String,
+    bytes: Vec<u8>,
+    /// Whether it is the exact tile asked for (else a full tile standing in
+    /// for a partial one, as C2SP allows).
+    exact: bool,
+}
+
+/// Reads tile `(kind, index)` of `width` from a backup; a missing partial
+/// tile may be served by the full one.
+fn read_tile(from: &Path, kind: TileKind, index: u64, width: u64, what: &str) -> Result<TileFile> {
+    let exact = tile_path(kind, index, width);
+    let read = |path: &str| match std::fs::read(from.join(path)) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow!("cannot read {path} of the backup: {e}")),
+    };
+    if let Some(bytes) = read(&exact)? {
+        return Ok(TileFile {
+            path: exact,
+            bytes,
+            exact: true,
+        });
+    }
+    if width < TILE_WIDTH_MAX {
+        let full = tile_path(kind, index, TILE_WIDTH_MAX);
+        if let Some(bytes) = read(&full)? {
+            return Ok(TileFile {
+                path: full,
+                bytes,
+                exact: false,
+            });
+        }
+    }
+    bail!("{exact} is missing from the backup ({what})")
+}
+
+/// The `width` leaves of an entry bundle.
+fn parse_bundle(file: &TileFile, first_seq: u64, width: u64) -> Result<Vec<Vec<u8>>> {
+    let bytes = &file.bytes;
+    let mut at = 0usize;
+    let mut leaves = Vec::with_capacity(width as usize);
+    for i in 0..width {
+        let seq = first_seq + i;
+        let Some(len) = bytes.get(at..at + 2) else {
+            bail!(
+                "{} is truncated: it ends before entry {seq} ({i} of its {width} entries)",
+                file.path
+            );
+        };
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        at += 2;
+        let Some(leaf) = bytes.get(at..at + len) else {
+            bail!(
+                "{} is truncated: entry {seq} runs past the end of the file",
+                file.path
+            );
+        };
+        leaves.push(leaf.to_vec());
+        at += len;
+    }
+    if file.exact && at != bytes.len() {
+        bail!(
+            "{} has {} bytes after its {width} entries",
+            file.path,
+            bytes.len() - at
+        );
+    }
+    Ok(leaves)
+}
+
+/// The backup's hash tiles, read as the recomputed nodes reach them (one
+/// kept per tile level), and compared hash by hash.
+struct HashTiles<'a> {
+    from: &'a Path,
+    size: u64,
+    current: Vec<Option<(u64, TileFile)>>,
+}
+
+impl HashTiles<'_> {
+    /// Compares node `id`, recomputed from the entries, with the backup's.
+    fn check(&mut self, id: NodeId, hash: Hash, bundle: &str) -> Result<()> {
+        let level = id.level / TILE_HEIGHT;
+        let slot = usize::from(level);
+        let index = id.index / TILE_WIDTH_MAX;
+        let position = (id.index % TILE_WIDTH_MAX) as usize;
+        if !matches!(&self.current[slot], Some((i, _)) if *i == index) {
+            let width = merkle::tile_width(level, index, self.size)
+                .ok_or_else(|| anyhow!("node {id:?} is beyond the checkpoint"))?;
+            let what = format!(
+                "hashes of tree level {} nodes {}..={}",
+                id.level,
+                index * TILE_WIDTH_MAX,
+                index * TILE_WIDTH_MAX + width - 1
+            );
+            let file = read_tile(self.from, TileKind::Hashes { level }, index, width, &what)?;
+            let expected = if file.exact { width } else { TILE_WIDTH_MAX };
+            if file.bytes.len() as u64 != 32 * expected {
+                bail!(
+                    "{} is truncated: {} bytes, a tile of {expected} hashes has {}",
+                    file.path,
+                    file.bytes.len(),
+                    32 * expected
+                );
+            }
+            self.current[slot] = Some((index, file));
+        }
+        let (_, file) = self.current[slot].as_ref().expect("loaded above");
+        let stored = &file.bytes[32 * position..32 * position + 32];
+        if stored != hash.0 {
+            let stored = Hash::from_slice(stored).expect("32 bytes");
+            if id.level == 0 {
+                bail!(
+                    "entry {} in {bundle} does not match {}: its bytes hash to {hash}, the hash tile records {stored}; the backup is damaged",
+                    id.index,
+                    file.path
+                );
+            }
+            bail!(
+                "{} differs at tree level {} node {} (the hash of {}): the backup is damaged",
+                file.path,
+                id.level,
+                id.index,
+                covered(id)
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What a restore or rebuild wrote.
+struct Restored {
+    root: Hash,
+    checkpoint: Vec<u8>,
+}
+
+/// A refused leaf, with where it came from.
+fn leaf_refused(e: StoreError, origin: impl Fn(u64) -> String) -> anyhow::Error {
+    match e {
+        StoreError::LeafRefused { seq, reason } => {
+            anyhow!("entry {seq} ({}) is refused: {reason}", origin(seq))
+        }
+        StoreError::Rejected(e) => anyhow!("entry 0 ({}) is refused: {e}", origin(0)),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// `feeledger restore --from BACKUP --data NEWDIR --log-key KEYFILE`.
+pub fn restore(from: &Path, data: &Path, key_path: &Path) -> Result<()> {
+    let key = KeyFile::read(key_path)?;
+    let vkey = key.verifier_key();
+    let note = std::fs::read(from.join(CHECKPOINT_FILE)).with_context(|| {
+        format!(
+            "{} is not a feeledger backup: cannot read its {CHECKPOINT_FILE}",
+            from.display()
+        )
+    })?;
+    let (checkpoint, _, _) = open_checkpoint(&note, &vkey, &[]).map_err(|e| {
+        anyhow!(
+            "{}/{CHECKPOINT_FILE} does not verify with the log key {} ({vkey}): {e}",
+            from.display(),
+            key_path.display()
+        )
+    })?;
+    if checkpoint.size == 0 {
+        bail!("the backup's checkpoint is of an empty log");
+    }
+    let dd = DataDir::new(data);
+    if dd.store_path().exists() {
+        bail!(
+            "{} already holds a ledger; restore into a new directory",
+            data.display()
+        );
+    }
+    if dd.log_key_path().exists() {
+        bail!(
+            "{} already exists; restore into a new directory",
+            dd.log_key_path().display()
+        );
+    }
+    let created_dir = !data.exists();
+    let partial = data.join("ledger.restoring");
+    let result = (|| -> Result<Restored> {
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("cannot create {}", data.display()))?;
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial)
+                .with_context(|| format!("cannot remove {}", partial.display()))?;
+        }
+        let restored = restore_into(from, &partial, &note, &checkpoint, &key)?;
+        key.write_new(&dd.log_key_path())?;
+        std::fs::rename(&partial, dd.store_path()).with_context(|| {
+            format!(
+                "cannot rename {} to {}",
+                partial.display(),
+                dd.store_path().display()
+            )
+        })?;
+        sync_dir(data);
+        Ok(restored)
+    })();
+    let restored = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            let _ = std::fs::remove_file(dd.log_key_path());
+            if created_dir {
+                let _ = std::fs::remove_dir_all(data);
+            }
+            return Err(e.context(format!("restore from {} failed", from.display())));
+        }
+    };
+    let cosigned: Vec<String> = Note::parse(&restored.checkpoint)
+        .map(|n| {
+            n.signatures
+                .into_iter()
+                .filter(|s| !(s.name == vkey.name() && s.key_id == vkey.key_id()))
+                .map(|s| s.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "restored {} entries from {} into {}",
+        checkpoint.size,
+        from.display(),
+        data.display()
+    );
+    println!("root:       {}", restored.root);
+    println!(
+        "checkpoint: size {}, the backup's own; cosigned by: {}",
+        checkpoint.size,
+        if cosigned.is_empty() {
+            "nobody yet".to_string()
+        } else {
+            cosigned.join(", ")
+        }
+    );
+    println!(
+        "log key:    copied to {} (mode 0600)",
+        dd.log_key_path().display()
+    );
+    println!(
+        "check it:   feeledger verify --data {} --log-key '{vkey}'",
+        data.display()
+    );
+    Ok(())
+}
+
+/// Builds a store in `dir` from the backup's entries, checking each against
+/// the hash tiles, and stores the backup's checkpoint with the last batch.
+fn restore_into(
+    from: &Path,
+    dir: &Path,
+    note: &[u8],
+    checkpoint: &Checkpoint,
+    key: &KeyFile,
+) -> Result<Restored> {
+    let size = checkpoint.size;
+    let mut tiles = HashTiles {
+        from,
+        size,
+        current: (0..TILE_LEVELS).map(|_| None).collect(),
+    };
+    let bundle_of = |seq: u64| {
+        let index = seq / TILE_WIDTH_MAX;
+        let width = (size - index * TILE_WIDTH_MAX).min(TILE_WIDTH_MAX);
+        tile_path(TileKind::Entries, index, width)
+    };
+    let origin = |seq: u64| format!("in {}", bundle_of(seq));
+    let mut frontier = Frontier::new();
+    let mut store: Option<Store> = None;
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    for index in 0..size.div_ceil(TILE_WIDTH_MAX) {
+        let first = index * TILE_WIDTH_MAX;
+        let width = (size - first).min(TILE_WIDTH_MAX);
+        let what = format!("entries {first}..={}", first + width - 1);
+        let file = read_tile(from, TileKind::Entries, index, width, &what)?;
+        for leaf in parse_bundle(&file, first, width)? {
+            for (id, hash) in frontier.append(leaf_hash(&leaf)) {
+                if id.level % TILE_HEIGHT == 0 {
+                    tiles.check(id, hash, &file.path)?;
+                }
+            }
+            match &store {
+                None => {
+                    let created = Store::create(dir, &leaf, &key.signer).map_err(|e| match e {
+                        StoreError::WrongLogKey => {
+                            anyhow!("the log key given is not the one the backup's genesis names")
+                        }
+                        e => leaf_refused(e, origin),
+                    })?;
+                    store = Some(created);
+                }
+                Some(store) => {
+                    if batch.len() == BATCH_ENTRIES_MAX {
+                        store
+                            .append_leaves(std::mem::take(&mut batch), None, &key.signer)
+                            .map_err(|e| leaf_refused(e, origin))?;
+                    }
+                    batch.push(leaf);
+                }
+            }
+        }
+    }
+    if frontier.root() != checkpoint.root {
+        bail!(
+            "the backup's entries give root {}, its signed checkpoint says {}: the backup is damaged",
+            frontier.root(),
+            checkpoint.root
+        );
+    }
+    let store = store.expect("size is at least 1");
+    store
+        .append_leaves(batch, Some(note), &key.signer)
+        .map_err(|e| leaf_refused(e, origin))?;
+    let stored = store.latest_checkpoint()?;
+    if stored != note {
+        bail!("the restored ledger did not keep the backup's checkpoint");
+    }
+    if store.root() != checkpoint.root || store.size() != size {
+        bail!("the restored ledger's root differs from the backup's checkpoint");
+    }
+    match std::fs::read_to_string(from.join(WITNESSES_FILE)) {
+        Ok(text) => {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let witness = VerifierKey::parse(line.trim()).map_err(|e| {
+                    anyhow!("{WITNESSES_FILE} of the backup holds a bad key {line:?}: {e}")
+                })?;
+                store.add_witness(&witness)?;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow!("cannot read {WITNESSES_FILE} of the backup: {e}")),
+    }
+    let root = store.root();
+    store.close()?;
+    Ok(Restored {
+        root,
+        checkpoint: stored,
+    })
+}
+
+// ----------------------------------------------------------------- rebuild
+
+/// A checkpoint worth keeping across a rebuild: it carries cosignatures
+/// (which cannot be made again), or it is the latest.
+struct Kept {
+    size: u64,
+    note: Vec<u8>,
+    cosignatures: Vec<feeledger_core::note::NoteSignature>,
+}
+
+/// `feeledger rebuild --data DIR`: the recovery path of the module docs.
+pub fn rebuild(data: &Path) -> Result<()> {
+    let dd = DataDir::new(data);
+    let store_path = dd.store_path();
+    let key = dd.log_key()?;
+    let vkey = key.verifier_key();
+
+    // 1. What is damaged.
+    let found = match Store::open(&store_path) {
+        Ok(store) => {
+            let mut audit = Audit::new(None, Vec::new());
+            let found = match crate::inspect::run_local_audit(&store, &mut audit, None) {
+                Ok(_) => None,
+                Err(f) => Some(match f.seq {
+                    Some(seq) => format!("at entry {seq}: {}", f.message),
+                    None => f.message,
+                }),
+            };
+            drop(store);
+            found
+        }
+        Err(e @ (StoreError::Damaged { .. } | StoreError::IncompatibleFormat { .. })) => {
+            Some(e.to_string())
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(data.display().to_string())),
+    };
+    match &found {
+        Some(damage) => println!(
+            "damage found: {damage} (the first found; a rebuild replaces all derived data)"
+        ),
+        None => println!("no damage found; rebuilding anyway"),
+    }
+
+    // 2. A fresh store from the leaves, beside the old one.
+    let fresh = data.join("ledger.rebuild");
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).with_context(|| {
+            format!(
+                "cannot remove {} (left by an earlier rebuild)",
+                fresh.display()
+            )
+        })?;
+    }
+    let raw = Store::read_leaves_raw(&store_path)
+        .map_err(anyhow::Error::new)
+        .with_context(|| data.display().to_string())?;
+    let mut notes = Vec::new();
+    let latest = raw.latest_checkpoint_size().unwrap_or(None);
+    let outcome = (|| -> Result<Rebuilt> {
+        let kept = checkpoints_to_keep(Box::new(raw.checkpoints()), latest, &vkey, &mut notes)?;
+        let head = raw
+            .state_snapshot()?
+            .and_then(|s| serde_json::from_slice::<StateSnapshot>(&s).ok())
+            .map(|s| s.head);
+        let source = Source {
+            leaves: Box::new(raw.leaves()),
+            checkpoints: Box::new(raw.checkpoints()),
+            node_tile: Box::new(|level, tile| raw.node_tile(level, tile)),
+            head,
+            kept,
+            latest,
+            witnesses: raw.witnesses()?,
+            proposals: raw.proposals()?,
+        };
+        rebuild_into(source, &fresh, &key, &vkey)
+    })();
+    drop(raw);
+    let mut outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&fresh);
+            return Err(e.context(format!(
+                "rebuild of {} failed; nothing was changed",
+                data.display()
+            )));
+        }
+    };
+    notes.append(&mut outcome.notes);
+    outcome.notes = notes;
+
+    // 3. Swap: the damaged store is kept beside the new one.
+    let stamp = crate::inspect::format_time_ms(crate::datadir::now_ms()).replace(':', "");
+    let mut damaged = data.join(format!("ledger.damaged-{stamp}"));
+    let mut n = 2;
+    while damaged.exists() {
+        damaged = data.join(format!("ledger.damaged-{stamp}-{n}"));
+        n += 1;
+    }
+    std::fs::rename(&store_path, &damaged).with_context(|| {
+        format!(
+            "cannot rename {} to {}",
+            store_path.display(),
+            damaged.display()
+        )
+    })?;
+    std::fs::rename(&fresh, &store_path).with_context(|| {
+        format!(
+            "cannot rename {} to {} (the old store is in {})",
+            fresh.display(),
+            store_path.display(),
+            damaged.display()
+        )
+    })?;
+    sync_dir(data);
+
+    // 4. Check the result as `verify` would.
+    let store = dd.open()?;
+    let mut audit = Audit::new(Some(vkey), Vec::new());
+    if let Err(f) = crate::inspect::run_local_audit(&store, &mut audit, None) {
+        bail!(
+            "the rebuilt store does not pass the audit: {} (the old store is in {})",
+            f.message,
+            damaged.display()
+        );
+    }
+    println!(
+        "rebuilt from {} entries: Merkle node tiles, indexes, totals, body ids, reversal links and the state snapshot",
+        store.size()
+    );
+    println!("root:       {}", store.root());
+    println!("checkpoint: {}", outcome.checkpoint);
+    if outcome.cosigned > 0 {
+        println!(
+            "kept:       {} cosigned checkpoint(s) with their cosignatures",
+            outcome.cosigned
+        );
+    }
+    for note in &outcome.notes {
+        println!("note:       {note}");
+    }
+    println!("verified:   the rebuilt store passes the audit");
+    println!(
+        "the old store is kept in {}; remove it when you are satisfied",
+        damaged.display()
+    );
+    Ok(())
+}
+
+/// What [`rebuild_into`] did.
+struct Rebuilt {
+    /// What happened to the latest checkpoint.
+    checkpoint: String,
+    cosigned: usize,
+    notes: Vec<String>,
+}
+
+type ReadTile<'a> = Box<dyn Fn(u8, u64) -> Result<Option<Vec<u8>>, StoreError> + 'a>;
+
+type RawItems<'a> = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + 'a>;
+
+/// What a rebuild reads from the old store, as it is on disk.
+struct Source<'a> {
+    leaves: RawItems<'a>,
+    /// Every stored checkpoint, ascending by size: each must agree with
+    /// the rebuilt tree.
+    checkpoints: RawItems<'a>,
+    node_tile: ReadTile<'a>,
+    /// The head the state snapshot records, if it parses.
+    head: Option<Hash>,
+    /// The checkpoints to store again, ascending by size.
+    kept: Vec<Kept>,
+    latest: Option<u64>,
+    witnesses: Vec<String>,
+    proposals: Vec<Vec<u8>>,
+}
+
+/// The checkpoints to keep: every cosigned one that verifies, and the
+/// latest, if it verifies. (Damaged ones are reported by [`check_signed`].)
+fn checkpoints_to_keep(
+    checkpoints: RawItems<'_>,
+    latest: Option<u64>,
+    vkey: &VerifierKey,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Kept>> {
+    let mut kept = Vec::new();
+    let mut plain = 0u64;
+    for item in checkpoints {
+        let (size, bytes) = item?;
+        let Ok(note) = Note::parse(&bytes) else {
+            continue;
+        };
+        if note.signatures.len() < 2 && latest != Some(size) {
+            plain += 1;
+            continue;
+        }
+        if let Ok((cp, note, _)) = open_checkpoint(&bytes, vkey, &[]) {
+            if cp.size == size {
+                kept.push(Kept {
+                    size,
+                    cosignatures: note
+                        .signatures
+                        .into_iter()
+                        .filter(|s| !(s.name == vkey.name() && s.key_id == vkey.key_id()))
+                        .collect(),
+                    note: bytes,
+                });
+            }
+        }
+    }
+    if plain > 0 {
+        notes.push(format!(
+            "{plain} earlier checkpoint(s) without cosignatures were not stored again (the log key signs the same text to the same bytes, should one be needed)"
+        ));
+    }
+    Ok(kept)
+}
+
+const NEEDS_BACKUP: &str = "a damaged entry cannot be rebuilt from itself: restore the ledger from a backup (`feeledger restore --from BACKUP --data NEWDIR --log-key KEYFILE`)";
+
+/// A stored checkpoint of `size` must agree with the rebuilt tree, unless
+/// it is itself damaged (then it is dropped).
+fn check_signed(
+    size: u64,
+    bytes: &[u8],
+    root: Hash,
+    vkey: &VerifierKey,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let parsed = Note::parse(bytes)
+        .ok()
+        .and_then(|n| Checkpoint::parse(&n.text).ok());
+    if parsed.is_some_and(|cp| cp.size == size && cp.root == root) {
+        return Ok(());
+    }
+    match open_checkpoint(bytes, vkey, &[]) {
+        Ok((cp, _, _)) if cp.size == size => bail!(
+            "the log key signed checkpoint {size} with root {}, but the stored entries give {root}: an entry before {size} is not the one that was signed; {NEEDS_BACKUP}",
+            cp.root
+        ),
+        _ => {
+            notes.push(format!(
+                "checkpoint {size} is damaged (it does not verify); dropped"
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Reads every leaf of the old store and writes a fresh store in `dir`,
+/// checking each leaf against the tree's record of its hash and the next
+/// entry's link, and every stored checkpoint against the rebuilt tree.
+fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) -> Result<Rebuilt> {
+    let Source {
+        mut leaves,
+        checkpoints,
+        node_tile,
+        head,
+        kept,
+        latest,
+        witnesses,
+        proposals,
+    } = src;
+    let mut notes = Vec::new();
+    let mut kept = kept.into_iter().peekable();
+    let mut checkpoints = checkpoints.peekable();
+    let mut written: Vec<Kept> = Vec::new();
+    let mut frontier = Frontier::new();
+    let mut store: Option<Store> = None;
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut tile0: Option<(u64, Option<Vec<u8>>)> = None;
+    let mut repaired_leaf_nodes = 0u64;
+    let refused = |e: StoreError| match e {
+        StoreError::LeafRefused { seq, reason } => {
+            anyhow!("entry {seq} is refused ({reason}); {NEEDS_BACKUP}")
+        }
+        StoreError::Rejected(e) => anyhow!("entry 0 (genesis) is refused ({e}); {NEEDS_BACKUP}"),
+        StoreError::WrongLogKey => anyhow!("its log.key is not this ledger's log key"),
+        other => anyhow::Error::new(other),
+    };
+    let mut pending: Option<(u64, Vec<u8>, Hash)> = None;
+    loop {
+        let next = leaves.next().transpose()?;
+        if let Some((seq, _)) = &next {
+            let expected = frontier.size() + u64::from(pending.is_some());
+            if *seq != expected {
+                bail!("entry {expected} is missing from the store; {NEEDS_BACKUP}");
+            }
+        }
+        if let Some((seq, bytes, hash)) = pending.take() {
+            // Three records of this leaf's hash: its bytes, the tree's
+            // level-0 node and the next entry's link (for the head, the
+            // state's head). Damage in one place leaves two agreeing.
+            let tile = seq / TILE_WIDTH_MAX;
+            if !matches!(&tile0, Some((t, _)) if *t == tile) {
+                tile0 = Some((tile, node_tile(0, tile)?));
+            }
+            let position = (seq % TILE_WIDTH_MAX) as usize;
+            let recorded = tile0
+                .as_ref()
+                .and_then(|(_, blob)| blob.as_ref())
+                .and_then(|b| b.get(32 * position..32 * position + 32))
+                .and_then(Hash::from_slice);
+            let (linked, by) = match &next {
+                Some((_, next)) => (
+                    Leaf::decode(next).ok().map(|l| l.prev),
+                    format!("entry {} links to", seq + 1),
+                ),
+                None => (head, "the recorded head is".to_string()),
+            };
+            if recorded != Some(hash) {
+                if linked == Some(hash) {
+                    repaired_leaf_nodes += 1;
+                } else if let (Some(recorded), Some(linked)) = (recorded, linked) {
+                    bail!(
+                        "entry {seq} is damaged or was altered: its bytes hash to {hash}, but the Merkle tree records {recorded} and {by} {linked}; {NEEDS_BACKUP}"
+                    );
+                }
+            }
+            frontier.append(hash);
+            match &store {
+                None => store = Some(Store::create(dir, &bytes, &key.signer).map_err(refused)?),
+                Some(_) => batch.push(bytes),
+            }
+            let size = frontier.size();
+            while let Some(item) =
+                checkpoints.next_if(|c| c.as_ref().map_or(true, |(s, _)| *s <= size))
+            {
+                let (s, bytes) = item?;
+                if s == size {
+                    check_signed(s, &bytes, frontier.root(), vkey, &mut notes)?;
+                }
+            }
+            let boundary = kept.next_if(|k| k.size == size);
+            if boundary.is_some() || batch.len() == BATCH_ENTRIES_MAX {
+                let store = store.as_ref().expect("created with the genesis");
+                store
+                    .append_leaves(
+                        std::mem::take(&mut batch),
+                        boundary.as_ref().map(|k| k.note.as_slice()),
+                        &key.signer,
+                    )
+                    .map_err(refused)?;
+                written.extend(boundary);
+            }
+        }
+        match next {
+            Some((seq, bytes)) => {
+                let hash = leaf_hash(&bytes);
+                pending = Some((seq, bytes, hash));
+            }
+            None => break,
+        }
+    }
+    let store = store.ok_or_else(|| anyhow!("the store holds no entries; {NEEDS_BACKUP}"))?;
+    let size = frontier.size();
+    for item in checkpoints {
+        let (s, bytes) = item?;
+        if open_checkpoint(&bytes, vkey, &[]).is_ok() {
+            bail!(
+                "the log key signed a checkpoint of size {s}, but the store holds only {size} entries: entries {size}.. are missing; {NEEDS_BACKUP}"
+            );
+        }
+        notes.push(format!(
+            "checkpoint {s} is damaged (it does not verify); dropped"
+        ));
+    }
+    if !batch.is_empty() {
+        store
+            .append_leaves(batch, None, &key.signer)
+            .map_err(refused)?;
+    }
+    if repaired_leaf_nodes > 0 {
+        notes.push(format!(
+            "{repaired_leaf_nodes} Merkle leaf node(s) were missing or disagreed with intact entries"
+        ));
+    }
+    // Cosignatures were stored with their checkpoints; record each
+    // cosigner's last cosigned size again, as adding them did.
+    let mut cosigned = 0;
+    for k in &written {
+        if !k.cosignatures.is_empty() {
+            cosigned += 1;
+        }
+        for signature in &k.cosignatures {
+            store.add_cosignature(k.size, signature.clone())?;
+        }
+    }
+    let checkpoint = match written.last() {
+        Some(k) if k.size == size && latest == Some(size) => {
+            let names: Vec<&str> = k.cosignatures.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "kept the latest signed checkpoint (size {size}; cosigned by: {})",
+                if names.is_empty() {
+                    "nobody yet".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+        _ => format!(
+            "signed a new checkpoint of size {size} (the stored latest checkpoint was missing or damaged)"
+        ),
+    };
+    for text in witnesses {
+        match VerifierKey::parse(text.trim()) {
+            Ok(witness) => store.add_witness(&witness)?,
+            Err(e) => notes.push(format!("witness key {text:?} is damaged ({e}); dropped")),
+        }
+    }
+    let mut readded = 0;
+    for bytes in proposals {
+        let Ok(p) = serde_json::from_slice::<feeledger_store::Proposal>(&bytes) else {
+            notes.push("a pending proposal is damaged; dropped".into());
+            continue;
+        };
+        let check = p
+            .decoded_body()
+            .map_err(anyhow::Error::new)
+            .and_then(|body| {
+                let lookups = store.lookups(&body)?;
+                Ok(store
+                    .state()
+                    .check_proposal(&body, &p.signatures, &lookups)?)
+            });
+        match check {
+            Ok(approval) if approval.is_satisfied() => notes.push(format!(
+                "pending proposal {} would commit now; not re-added (propose it again)",
+                p.id
+            )),
+            Ok(_) => {
+                store.propose(p.body.as_bytes(), p.signatures, p.created_ms, &key.signer)?;
+                readded += 1;
+            }
+            Err(e) => notes.push(format!(
+                "pending proposal {} is no longer valid ({e:#}); dropped",
+                p.id
+            )),
+        }
+    }
+    if readded > 0 {
+        notes.push(format!("{readded} pending proposal(s) kept"));
+    }
+    store.close()?;
+    Ok(Rebuilt {
+        checkpoint,
+        cosigned,
+        notes,
+    })
+}

@@ -1,0 +1,699 @@
+//! Backups, restores, damage and rebuilds, end to end: the real binary, a
+//! realistic demo ledger (3,669 entries, made by `feeledger demo
+//! --no-serve`), and damage done to the sled store with the `sled` crate
+//! the way a bad disk or a stray write would.
+
+mod support;
+
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use support::{run, Output};
+
+/// Entries in the demo ledger.
+const DEMO_ENTRIES: u64 = 3_669;
+
+/// A demo ledger in a temporary directory.
+struct Demo {
+    dir: tempfile::TempDir,
+    /// DIR/demo: the data directory.
+    data: PathBuf,
+    /// Its log verifier key.
+    vkey: String,
+}
+
+impl Demo {
+    fn new() -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("demo");
+        let out = run([
+            OsStr::new("demo"),
+            OsStr::new("--no-serve"),
+            OsStr::new("--data"),
+            data.as_os_str(),
+        ]);
+        out.assert_ok();
+        let vkey = support::field(&out.stdout, "log key:").expect("demo prints its log key");
+        Demo { dir, data, vkey }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A copy of the data directory, to damage.
+    fn copy(&self, name: &str) -> PathBuf {
+        let to = self.path(name);
+        copy_dir(&self.data, &to);
+        to
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn feeledger<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    run(args.iter().map(|a| a.as_ref().to_owned()))
+}
+
+/// `verify --data DATA --json`: (passed, report).
+fn verify(data: &Path) -> (bool, Value, Output) {
+    let out = feeledger(&[
+        OsStr::new("verify"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--json"),
+    ]);
+    let report: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("verify prints JSON ({e}): {out:#?}"));
+    (out.success() && report["ok"] == true, report, out)
+}
+
+/// Runs `verify` and requires it to fail with a message holding `needles`.
+#[track_caller]
+fn verify_fails(data: &Path, needles: &[&str]) -> String {
+    let (ok, report, out) = verify(data);
+    assert!(!ok, "verify should fail: {out:#?}");
+    assert_ne!(out.code, Some(0), "verify exits non-zero: {out:#?}");
+    let message = report["failure"]["message"]
+        .as_str()
+        .expect("a failure message")
+        .to_string();
+    eprintln!("verify {}: {message}", data.display());
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "the failure should mention {needle:?}: {message}"
+        );
+    }
+    message
+}
+
+/// `verify` passes; returns (root, balances).
+#[track_caller]
+fn verify_passes(data: &Path) -> (String, Value) {
+    let (ok, report, out) = verify(data);
+    assert!(ok, "verify should pass: {out:#?}");
+    assert_eq!(report["entries"], DEMO_ENTRIES);
+    (
+        report["root"].as_str().unwrap().to_string(),
+        report["balances_fen"].clone(),
+    )
+}
+
+fn export_tiles(data: &Path, out: &Path) -> Output {
+    feeledger(&[
+        OsStr::new("export"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--format"),
+        OsStr::new("tiles"),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ])
+}
+
+fn restore(from: &Path, data: &Path, key: &Path) -> Output {
+    feeledger(&[
+        OsStr::new("restore"),
+        OsStr::new("--from"),
+        from.as_os_str(),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--log-key"),
+        key.as_os_str(),
+    ])
+}
+
+fn rebuild(data: &Path) -> Output {
+    feeledger(&[
+        OsStr::new("rebuild"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+    ])
+}
+
+/// The latest checkpoint a data directory holds (read through the binary:
+/// `verify --save-checkpoint`).
+fn checkpoint_of(data: &Path, scratch: &Path) -> Vec<u8> {
+    let out = feeledger(&[
+        OsStr::new("verify"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--save-checkpoint"),
+        scratch.as_os_str(),
+    ]);
+    out.assert_ok();
+    std::fs::read(scratch).unwrap()
+}
+
+// ------------------------------------------------------------ sled damage
+
+/// Opens the data directory's sled store directly, as a bad disk or a
+/// stray program would see it, and flushes after `f`.
+fn with_db<T>(data: &Path, f: impl FnOnce(&sled::Db) -> T) -> T {
+    let db = sled::open(data.join("ledger")).expect("open the sled store");
+    let out = f(&db);
+    db.flush().unwrap();
+    out
+}
+
+fn leaf_key(seq: u64) -> Vec<u8> {
+    let mut key = vec![b'L'];
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+fn node_key(level: u8, tile: u64) -> Vec<u8> {
+    let mut key = vec![b'N', level];
+    key.extend_from_slice(&tile.to_be_bytes());
+    key
+}
+
+/// Flips one bit of the byte at `at` of the value of `key`.
+fn flip(db: &sled::Db, key: &[u8], at: usize) {
+    let mut value = db.get(key).unwrap().expect("the key exists").to_vec();
+    value[at] ^= 0x01;
+    db.insert(key, value).unwrap();
+}
+
+/// Cuts the value of `key` to `len` bytes.
+fn truncate(db: &sled::Db, key: &[u8], len: usize) {
+    let value = db.get(key).unwrap().expect("the key exists").to_vec();
+    assert!(len < value.len());
+    db.insert(key, &value[..len]).unwrap();
+}
+
+/// (a) A byte of entry `seq`'s leaf: one in its memo or payer text, so the
+/// leaf still parses and only its hash gives it away.
+fn damage_leaf(data: &Path, seq: u64) {
+    with_db(data, |db| {
+        let leaf = db.get(leaf_key(seq)).unwrap().unwrap();
+        let at = leaf.len() / 2;
+        flip(db, &leaf_key(seq), at);
+    });
+}
+
+/// (d) Removes the third seq from the first bucket of the fund=operating
+/// index; returns the seq removed.
+fn damage_index(data: &Path) -> u64 {
+    with_db(data, |db| {
+        let mut key = vec![b'X', b'f'];
+        key.extend_from_slice(b"operating");
+        key.push(0);
+        key.extend_from_slice(&0u64.to_be_bytes());
+        let value = db.get(&key).unwrap().expect("the bucket exists").to_vec();
+        let removed = u64::from_be_bytes(value[16..24].try_into().unwrap());
+        let mut shorter = value[..16].to_vec();
+        shorter.extend_from_slice(&value[24..]);
+        db.insert(&key, shorter).unwrap();
+        removed
+    })
+}
+
+/// (e) Adds one fen to the income of the first stored totals value;
+/// returns its month.
+fn damage_totals(data: &Path) -> String {
+    with_db(data, |db| {
+        let (key, value) = db.scan_prefix(b"T").next().unwrap().unwrap();
+        let (income, spending): (i128, i128) = serde_json::from_slice(&value).unwrap();
+        db.insert(
+            key.clone(),
+            serde_json::to_vec(&(income + 1, spending)).unwrap(),
+        )
+        .unwrap();
+        String::from_utf8(key[1..8].to_vec()).unwrap()
+    })
+}
+
+// ------------------------------------------------------------------ tests
+
+/// Proves the backup round trip: `export --format tiles` writes plain C2SP
+/// tiles and the (cosigned) checkpoint; `restore` builds a new data
+/// directory from them that verifies with the log key, has the original's
+/// root, balances and checkpoint bytes (cosignature included), and that
+/// `feeledger serve` serves the same checkpoint and tiles as the backup's
+/// files.
+#[test]
+fn export_tiles_then_restore_gives_the_same_ledger() {
+    let demo = Demo::new();
+    // A committee member cosigns the checkpoint: the backup must keep it.
+    let cosigner_key = demo.data.join("keys/weiyuan-wang.key");
+    feeledger(&[
+        OsStr::new("cosign-checkpoint"),
+        OsStr::new("--data"),
+        demo.data.as_os_str(),
+        OsStr::new("--key"),
+        cosigner_key.as_os_str(),
+        OsStr::new("--state"),
+        demo.path("cosigner.json").as_os_str(),
+    ])
+    .assert_ok();
+    let (root, balances) = verify_passes(&demo.data);
+    let original = checkpoint_of(&demo.data, &demo.path("original.checkpoint"));
+    assert!(
+        String::from_utf8_lossy(&original).contains("weiyuan-wang"),
+        "the checkpoint is cosigned"
+    );
+
+    let backup = demo.path("backup");
+    export_tiles(&demo.data, &backup).assert_ok();
+    assert_eq!(std::fs::read(backup.join("checkpoint")).unwrap(), original);
+    assert_eq!(
+        std::fs::read_to_string(backup.join("log.vkey"))
+            .unwrap()
+            .trim(),
+        demo.vkey
+    );
+    // 3,669 entries: 14 full bundles and one of 85; level-0 hash tiles
+    // alike; 14 level-1 hashes in one partial tile.
+    for path in [
+        "tile/entries/000",
+        "tile/entries/013",
+        "tile/entries/014.p/85",
+        "tile/0/000",
+        "tile/0/014.p/85",
+        "tile/1/000.p/14",
+    ] {
+        assert!(backup.join(path).is_file(), "{path} is in the backup");
+    }
+    assert!(!backup.join("tile/entries/014").exists());
+    assert!(!backup.join("tile/2").exists(), "no level-2 hashes yet");
+    assert_eq!(
+        std::fs::metadata(backup.join("tile/0/014.p/85"))
+            .unwrap()
+            .len(),
+        85 * 32
+    );
+    // A second export never overwrites a backup.
+    export_tiles(&demo.data, &backup).assert_one_line_error(&["exists"]);
+
+    let restored = demo.path("restored");
+    let out = restore(&backup, &restored, &demo.data.join("log.key"));
+    out.assert_ok();
+    assert!(out.stdout.contains("cosigned by: weiyuan-wang"), "{out:#?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(restored.join("log.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = feeledger(&[
+        OsStr::new("verify"),
+        OsStr::new("--data"),
+        restored.as_os_str(),
+        OsStr::new("--log-key"),
+        OsStr::new(&demo.vkey),
+    ]);
+    out.assert_ok();
+    assert!(out.stdout.contains("cosigned by: weiyuan-wang"), "{out:#?}");
+    assert_eq!(verify_passes(&restored), (root, balances));
+    assert_eq!(
+        checkpoint_of(&restored, &demo.path("restored.checkpoint")),
+        original,
+        "the restored store serves the original checkpoint, byte for byte"
+    );
+    // A restore never overwrites a ledger.
+    restore(&backup, &restored, &demo.data.join("log.key"))
+        .assert_one_line_error(&["already holds a ledger"]);
+
+    // The restored ledger, served: the same checkpoint and tiles.
+    let mut child = Command::new(support::bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&restored)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .rsplit(" on ")
+        .next()
+        .expect("serving ... on http://ADDR/")
+        .trim_end_matches('/')
+        .to_string();
+    let get = |path: &str| {
+        let response = reqwest::blocking::get(format!("{base}/{path}")).unwrap();
+        assert!(response.status().is_success(), "GET {path}");
+        response.bytes().unwrap().to_vec()
+    };
+    let served_checkpoint = get("checkpoint");
+    let tiles: Vec<(String, Vec<u8>)> = [
+        "tile/0/003",
+        "tile/1/000.p/14",
+        "tile/entries/007",
+        "tile/entries/014.p/85",
+    ]
+    .iter()
+    .map(|p| (p.to_string(), get(p)))
+    .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(served_checkpoint, original);
+    for (path, bytes) in tiles {
+        assert_eq!(bytes, std::fs::read(backup.join(&path)).unwrap(), "{path}");
+    }
+}
+
+/// Proves that a damaged backup is refused, whatever the damage (a flipped
+/// byte in an entry bundle, a truncated hash tile or bundle, a missing
+/// bundle, an altered checkpoint, the wrong log key), with a one-line error
+/// naming the entry or file, and that a failed restore leaves no data
+/// directory behind.
+#[test]
+fn a_damaged_backup_is_refused_and_leaves_nothing() {
+    let demo = Demo::new();
+    let backup = demo.path("backup");
+    export_tiles(&demo.data, &backup).assert_ok();
+    let key = demo.data.join("log.key");
+
+    let attempt = |name: &str, damage: &dyn Fn(&Path), needles: &[&str]| {
+        let copy = demo.path(&format!("backup-{name}"));
+        copy_dir(&backup, &copy);
+        damage(&copy);
+        let target = demo.path(&format!("restored-{name}"));
+        restore(&copy, &target, &key).assert_one_line_error(needles);
+        assert!(!target.exists(), "{name}: a failed restore leaves nothing");
+    };
+    let flip_file = |path: &Path, at: usize| {
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes[at] ^= 0x01;
+        std::fs::write(path, bytes).unwrap();
+    };
+    let truncate_file = |path: &Path, len: u64| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+    };
+
+    // A byte inside entry 768's leaf (the first of bundle 003, after its
+    // two-byte length).
+    attempt(
+        "flipped-entry",
+        &|b| flip_file(&b.join("tile/entries/003"), 2 + 40),
+        &["entry 768", "tile/entries/003", "tile/0/003", "damaged"],
+    );
+    // The length of entry 512 (first of bundle 002): the rest no longer parses.
+    attempt(
+        "flipped-length",
+        &|b| flip_file(&b.join("tile/entries/002"), 0),
+        &["tile/entries/002"],
+    );
+    attempt(
+        "truncated-hash-tile",
+        &|b| truncate_file(&b.join("tile/0/005"), 1000),
+        &["tile/0/005 is truncated"],
+    );
+    attempt(
+        "truncated-bundle",
+        &|b| {
+            let path = b.join("tile/entries/009");
+            let len = std::fs::metadata(&path).unwrap().len();
+            truncate_file(&path, len / 2)
+        },
+        &["tile/entries/009 is truncated"],
+    );
+    attempt(
+        "missing-bundle",
+        &|b| std::fs::remove_file(b.join("tile/entries/007")).unwrap(),
+        &["tile/entries/007 is missing", "entries 1792..=2047"],
+    );
+    attempt(
+        "missing-partial-hash-tile",
+        &|b| std::fs::remove_file(b.join("tile/1/000.p/14")).unwrap(),
+        &["tile/1/000.p/14 is missing"],
+    );
+    attempt(
+        "altered-checkpoint",
+        &|b| {
+            let path = b.join("checkpoint");
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replacen("3669", "3668", 1)).unwrap();
+        },
+        &["checkpoint does not verify"],
+    );
+    // Another key (a committee member's) is not the log key.
+    let other = demo.data.join("keys/weiyuan-wang.key");
+    let target = demo.path("restored-wrong-key");
+    restore(&backup, &target, &other).assert_one_line_error(&["does not verify with the log key"]);
+    assert!(!target.exists());
+}
+
+/// Proves that `verify` finds damage to each kind of stored data and names
+/// it: (a) a flipped byte in a middle leaf, (b) a flipped byte in a level-0
+/// and in a level-1 Merkle node tile, (c) a truncated node tile, (d) a seq
+/// removed from an index bucket, (e) an altered totals value.
+#[test]
+fn verify_names_each_kind_of_damage() {
+    let demo = Demo::new();
+    verify_passes(&demo.data);
+
+    let a = demo.copy("a");
+    damage_leaf(&a, 1834);
+    verify_fails(&a, &["entry 1834 is damaged or was altered"]);
+
+    let b0 = demo.copy("b0");
+    with_db(&b0, |db| flip(db, &node_key(0, 5), 32 * 10 + 3));
+    verify_fails(
+        &b0,
+        &[
+            "Merkle node tile level 0 index 5 differs at node 1290",
+            "entry 1290 is intact",
+        ],
+    );
+
+    let b1 = demo.copy("b1");
+    with_db(&b1, |db| flip(db, &node_key(1, 2), 32 * 7 + 31));
+    verify_fails(
+        &b1,
+        &[
+            "Merkle node tile level 1 index 2 differs at node 519",
+            "entries 1038..=1039",
+        ],
+    );
+
+    let c = demo.copy("c");
+    with_db(&c, |db| truncate(db, &node_key(0, 3), 32 * 100));
+    verify_fails(
+        &c,
+        &[
+            "Merkle node tile level 0 index 3 is truncated",
+            "node 868 is missing",
+        ],
+    );
+
+    let c2 = demo.copy("c2");
+    with_db(&c2, |db| truncate(db, &node_key(2, 0), 32 * 100 + 5));
+    verify_fails(
+        &c2,
+        &[
+            "Merkle node tile level 2 index 0 is truncated",
+            "not a whole number",
+        ],
+    );
+
+    let d = demo.copy("d");
+    let removed = damage_index(&d);
+    verify_fails(
+        &d,
+        &[&format!(
+            "index fund=operating bucket 0 is missing entry {removed}"
+        )],
+    );
+
+    let e = demo.copy("e");
+    let month = damage_totals(&e);
+    verify_fails(&e, &[&format!("totals of {month}"), "differ"]);
+}
+
+/// Proves that damage at the head (the last leaf, its Merkle node) is
+/// refused by `Store::open`: `verify` names it, and `balances` and `serve`
+/// stop with a one-line error naming it, so the server never starts and
+/// never serves a checkpoint the data no longer supports.
+#[test]
+fn a_damaged_head_is_refused_at_open_and_the_server_does_not_start() {
+    let demo = Demo::new();
+    let last = DEMO_ENTRIES - 1;
+
+    let leaf = demo.copy("head-leaf");
+    damage_leaf(&leaf, last);
+    let node = demo.copy("head-node");
+    with_db(&node, |db| truncate(db, &node_key(0, last / 256), 32 * 84));
+
+    for (data, needle) in [
+        (&leaf, format!("leaf {last} hashes to")),
+        (
+            &node,
+            format!("Merkle node level 0 index {last} is missing"),
+        ),
+    ] {
+        let message = verify_fails(data, &["damaged", &needle]);
+        assert!(!message.contains('\n'));
+        feeledger(&[
+            OsStr::new("balances"),
+            OsStr::new("--data"),
+            data.as_os_str(),
+        ])
+        .assert_one_line_error(&["the store is damaged", &needle]);
+        let out = Command::new(support::bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("serve runs");
+        let out = Output::from_std(vec!["serve".into()], out);
+        out.assert_one_line_error(&["the store is damaged", &needle]);
+        assert!(
+            !out.stdout.contains("serving"),
+            "the server must not start: {out:#?}"
+        );
+    }
+}
+
+/// Proves the recovery path for derived data: after damage to node tiles
+/// (b), a truncated tile (c, here the head's, which `Store::open`
+/// refuses), an index bucket (d) or totals (e), `feeledger rebuild`
+/// reports the damage, rebuilds, keeps the damaged store aside, and the
+/// ledger then verifies with the same root, balances and checkpoint.
+#[test]
+fn rebuild_repairs_damaged_derived_data() {
+    let demo = Demo::new();
+    let (root, balances) = verify_passes(&demo.data);
+    let original = checkpoint_of(&demo.data, &demo.path("original.checkpoint"));
+
+    type Damage = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Damage, &str)> = vec![
+        (
+            "b",
+            Box::new(|d| {
+                with_db(d, |db| {
+                    flip(db, &node_key(0, 5), 32 * 10 + 3);
+                    flip(db, &node_key(1, 2), 32 * 7 + 31);
+                })
+            }),
+            "Merkle node tile level 0 index 5",
+        ),
+        (
+            "c",
+            Box::new(|d| with_db(d, |db| truncate(db, &node_key(0, 14), 32 * 84))),
+            "Merkle node level 0 index 3668 is missing",
+        ),
+        (
+            "d",
+            Box::new(|d| {
+                damage_index(d);
+            }),
+            "index fund=operating bucket 0",
+        ),
+        (
+            "e",
+            Box::new(|d| {
+                damage_totals(d);
+            }),
+            "totals of",
+        ),
+    ];
+    for (name, damage, found) in cases {
+        let data = demo.copy(name);
+        damage(&data);
+        assert!(!verify(&data).0, "{name}: verify should fail");
+        let out = rebuild(&data);
+        eprintln!("rebuild {name}:\n{}", out.stdout);
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("damage found") && out.stdout.contains(found),
+            "{name}: rebuild reports the damage: {out:#?}"
+        );
+        assert!(
+            out.stdout.contains("kept the latest signed checkpoint"),
+            "{out:#?}"
+        );
+        assert_eq!(
+            verify_passes(&data),
+            (root.clone(), balances.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            checkpoint_of(&data, &demo.path(&format!("{name}.checkpoint"))),
+            original,
+            "{name}: the same signed checkpoint"
+        );
+        let kept: Vec<String> = std::fs::read_dir(&data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("ledger.damaged-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{name}: the damaged store is kept aside");
+        assert!(!data.join("ledger.rebuild").exists());
+    }
+}
+
+/// Proves that a damaged leaf is not "repaired": `rebuild` refuses, names
+/// the entry and points to a backup, and changes nothing; a backup made
+/// before the damage then restores the ledger with the original root and
+/// checkpoint.
+#[test]
+fn rebuild_refuses_a_damaged_leaf_and_a_backup_restores_it() {
+    let demo = Demo::new();
+    let (root, balances) = verify_passes(&demo.data);
+    let original = checkpoint_of(&demo.data, &demo.path("original.checkpoint"));
+    let backup = demo.path("backup");
+    export_tiles(&demo.data, &backup).assert_ok();
+
+    damage_leaf(&demo.data, 1834);
+    let out = rebuild(&demo.data);
+    eprintln!("rebuild: {}{}", out.stdout, out.stderr);
+    out.assert_one_line_error(&[
+        "entry 1834 is damaged or was altered",
+        "feeledger restore",
+        "nothing was changed",
+    ]);
+    assert!(!demo.data.join("ledger.rebuild").exists());
+    let names: Vec<String> = std::fs::read_dir(&demo.data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("ledger.damaged-")),
+        "nothing was swapped: {names:?}"
+    );
+    verify_fails(&demo.data, &["entry 1834 is damaged or was altered"]);
+    // An export of the damaged store is refused too: a backup is never
+    // made of entries that do not give the signed root.
+    export_tiles(&demo.data, &demo.path("bad-backup"))
+        .assert_one_line_error(&["signed checkpoint"]);
+    assert!(!demo.path("bad-backup").exists());
+
+    let restored = demo.path("restored");
+    restore(&backup, &restored, &demo.data.join("log.key")).assert_ok();
+    assert_eq!(verify_passes(&restored), (root, balances));
+    assert_eq!(
+        checkpoint_of(&restored, &demo.path("restored.checkpoint")),
+        original
+    );
+}
