@@ -1019,9 +1019,9 @@ fn check_amount(amount_fen: u64) -> Result<(), String> {
 /// (`1234567`), since a unit number (`12-2-1502`) has few of either.
 fn check_party(s: &str) -> Result<(), String> {
     check_text(s, 1, PARTY_BYTES_MAX)?;
-    let digits = s.chars().filter(|c| c.is_numeric()).count();
+    let digits = s.chars().filter(|c| is_digit_like(*c)).count();
     let longest_run = s
-        .split(|c: char| !c.is_numeric())
+        .split(|c: char| !is_digit_like(c))
         .map(|run| run.chars().count())
         .max()
         .unwrap_or(0);
@@ -1031,6 +1031,12 @@ fn check_party(s: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Digits in any script, and the Chinese numerals a phone number can be
+/// written in (一三八〇〇…, 壹贰叁…).
+fn is_digit_like(c: char) -> bool {
+    c.is_numeric() || "〇零一二三四五六七八九两壹贰叁肆伍陆柒捌玖".contains(c)
 }
 
 fn check_approval(a: &OwnersApproval, path: &str) -> Result<(), FormatError> {

@@ -1802,6 +1802,7 @@ fn phone_number_payer_is_refused() {
         "1234567",
         "138-0013-8000",
         "１３８００１３８０００",
+        "一三八〇〇一三八〇〇〇",
     ] {
         let mut b = income("operating", 100, "ph-1");
         if let Content::Income(i) = &mut b.content {

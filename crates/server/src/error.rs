@@ -74,6 +74,7 @@ impl From<StoreError> for ApiError {
                 StatusCode::NOT_FOUND
             }
             StoreError::TooManyProposals { .. } => StatusCode::TOO_MANY_REQUESTS,
+            StoreError::TooManyCosignatures { .. } => StatusCode::CONFLICT,
             StoreError::Proof(_) => StatusCode::BAD_REQUEST,
             StoreError::NotInitialized { .. }
             | StoreError::AlreadyInitialized { .. }

@@ -32,6 +32,8 @@ pub enum StoreError {
     NoProposal { id: String },
     #[error("too many pending proposals ({count}); the limit is {limit}")]
     TooManyProposals { count: usize, limit: usize },
+    #[error("the checkpoint already carries {limit} signature lines, the most a note may hold")]
+    TooManyCosignatures { limit: usize },
     #[error("proof request: {0}")]
     Proof(String),
     #[error("signing a checkpoint failed: {0}")]
@@ -78,6 +80,7 @@ impl StoreError {
             StoreError::NoCheckpoint { .. } => "not_found",
             StoreError::NoProposal { .. } => "not_found",
             StoreError::TooManyProposals { .. } => "too_many_proposals",
+            StoreError::TooManyCosignatures { .. } => "too_many_cosignatures",
             StoreError::Proof(_) => "bad_proof_request",
             StoreError::Signing(_) => "internal",
             StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",

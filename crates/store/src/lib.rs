@@ -42,7 +42,7 @@ mod writes;
 
 pub use error::StoreError;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
-pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX};
+pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
 pub use read::RawStore;
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 #[cfg(feature = "faults")]
@@ -561,6 +561,12 @@ impl Store {
         note.signatures
             .retain(|s| !(s.name == signature.name && s.key_id == signature.key_id));
         let cosigner = signature.name.clone();
+        // A note must stay readable: `Note::parse` refuses more lines.
+        if note.signatures.len() >= feeledger_core::note::NOTE_SIGNATURES_MAX {
+            return Err(StoreError::TooManyCosignatures {
+                limit: feeledger_core::note::NOTE_SIGNATURES_MAX,
+            });
+        }
         note.signatures.push(signature);
         let out = note.to_bytes();
         let mut batch = WriteSet::default();

@@ -17,6 +17,10 @@ use std::collections::HashMap;
 /// cannot grow the store past this.
 pub const PROPOSALS_PENDING_MAX: usize = 1_000;
 
+/// A pending proposal older than this no longer counts toward the bounds
+/// and is dropped when room is needed: 60 days for a committee to decide.
+pub const PROPOSAL_TTL_MS: u64 = 60 * 24 * 3_600 * 1_000;
+
 /// Most pending proposals that carry the signature of any one key.
 pub const PROPOSALS_PER_KEY_MAX: usize = 100;
 
@@ -225,7 +229,7 @@ impl Store {
             });
         }
         if existing.is_none() {
-            self.check_pending_bounds(&merged, work)?;
+            self.check_pending_bounds(&merged, work, now_ms)?;
         }
         let proposal = Proposal {
             id,
@@ -250,10 +254,15 @@ impl Store {
         }
     }
 
+    /// Refuses a new pending proposal over the bounds. First drops the
+    /// proposals that can no longer commit or have waited too long: expired
+    /// ones, and ones signed by a key that no longer holds a role (after a
+    /// governance change), so that stale proposals cannot block new ones.
     fn check_pending_bounds(
         &self,
         signatures: &[EntrySignature],
-        work: &BatchWork,
+        work: &mut BatchWork,
+        now_ms: u64,
     ) -> Result<(), StoreError> {
         let mut pending: HashMap<Hash, Proposal> = self
             .proposals(PROPOSALS_PENDING_MAX + 1)?
@@ -265,6 +274,22 @@ impl Store {
                 Some(p) => pending.insert(*id, p.clone()),
                 None => pending.remove(id),
             };
+        }
+        let stale: Vec<Hash> = pending
+            .values()
+            .filter(|p| {
+                p.created_ms.saturating_add(PROPOSAL_TTL_MS) < now_ms
+                    || p.signatures
+                        .iter()
+                        .any(|s| work.state.role_of(&s.key).is_none())
+            })
+            .map(|p| p.id)
+            .collect();
+        for id in stale {
+            pending.remove(&id);
+            work.batch.remove(keys::proposal(&id));
+            work.pending.insert(id, None);
+            work.changed = true;
         }
         if pending.len() >= PROPOSALS_PENDING_MAX {
             return Err(StoreError::TooManyProposals {

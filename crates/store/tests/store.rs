@@ -1,7 +1,9 @@
-//! I/O faults injected at each step of an append, of a proposal and of a
-//! cosignature (feature `faults`, enabled for this crate's tests). Each
-//! proves: the write returns an error, the ledger is as it was (also after
-//! reopening the directory), and the next write works.
+//! The store's own guarantees, on a real sled directory:
+//! - I/O faults injected at each step of an append, of a proposal and of a
+//!   cosignature (feature `faults`, enabled for this crate's tests): the
+//!   write returns an error, the ledger is as it was (also after reopening
+//!   the directory), and the next write works;
+//! - bounds: pending proposals, and the lines a checkpoint may carry.
 
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
@@ -311,4 +313,92 @@ fn a_failed_undo_poisons_the_store_until_reopened() {
         .append_batch(vec![income("next")], 30, &log_signer())
         .unwrap();
     assert!(results[0].is_ok());
+}
+
+fn lone_expenditure(nonce: &str) -> (Vec<u8>, Vec<EntrySignature>) {
+    let body = Body {
+        ledger: ORIGIN.into(),
+        date: Date {
+            year: 2026,
+            month: 2,
+            day: 9,
+        },
+        nonce: nonce.into(),
+        content: Content::Expenditure(Expenditure {
+            fund: "operating".into(),
+            amount_fen: 100,
+            category: ExpenseCategory::Cleaning,
+            payee: "洁美保洁".into(),
+            memo: String::new(),
+            attachments: vec![],
+            owners_approval: None,
+        }),
+    };
+    let signatures = vec![sign(&body, "co", 1)];
+    (body.to_canonical_bytes(), signatures)
+}
+
+// Proves that one key's pending proposals are bounded, and that proposals
+// which have waited past their time stop counting: they are dropped when
+// room is needed, so stale proposals cannot block new ones for ever.
+#[test]
+fn pending_proposals_are_bounded_and_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ledger(&dir.path().join("ledger"));
+    let limit = feeledger_store::PROPOSALS_PER_KEY_MAX;
+    for i in 0..limit {
+        let (bytes, sigs) = lone_expenditure(&format!("p{i}"));
+        assert!(matches!(
+            store.propose(&bytes, sigs, 1_000, &log_signer()).unwrap(),
+            ProposalOutcome::Pending { .. }
+        ));
+    }
+    let (bytes, sigs) = lone_expenditure("one-too-many");
+    let err = store
+        .propose(&bytes, sigs.clone(), 2_000, &log_signer())
+        .unwrap_err();
+    assert!(matches!(err, StoreError::TooManyProposals { .. }), "{err}");
+    assert_eq!(store.proposals(1_000).unwrap().len(), limit);
+    let later = 1_000 + feeledger_store::PROPOSAL_TTL_MS + 1;
+    let outcome = store.propose(&bytes, sigs, later, &log_signer()).unwrap();
+    assert!(matches!(outcome, ProposalOutcome::Pending { .. }));
+    assert_eq!(
+        store.proposals(1_000).unwrap().len(),
+        1,
+        "the expired proposals were dropped"
+    );
+}
+
+// Proves a checkpoint never carries more signature lines than a note may
+// hold: the cosignature past the limit is refused, and the store still
+// opens (a note it wrote is always one it can read back).
+#[test]
+fn cosignatures_are_capped_at_what_a_note_may_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let store = ledger(&path);
+    let size = store.size();
+    let note = feeledger_core::note::Note::parse(&store.latest_checkpoint().unwrap()).unwrap();
+    let mut added = 0;
+    let refused = loop {
+        let cosigner =
+            NoteSigner::new(&format!("w{added}.example"), KeyAlg::CosignatureV1, key(50)).unwrap();
+        let line = cosign(&note.text, 1_800_000_000, &cosigner).unwrap();
+        match store.add_cosignature(size, line) {
+            Ok(_) => added += 1,
+            Err(e) => break e,
+        }
+        assert!(added <= feeledger_core::note::NOTE_SIGNATURES_MAX, "no cap");
+    };
+    assert!(
+        matches!(refused, StoreError::TooManyCosignatures { .. }),
+        "{refused}"
+    );
+    assert_eq!(
+        added + 1,
+        feeledger_core::note::NOTE_SIGNATURES_MAX,
+        "the log's line plus the cosignatures"
+    );
+    drop(store);
+    Store::open(&path).expect("the store still opens");
 }

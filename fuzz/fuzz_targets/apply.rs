@@ -1,0 +1,6 @@
+//! Fuzz target `apply`: see `feeledger_fuzz::invariants::check_apply` for what it asserts.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    feeledger_fuzz::invariants::check_apply(data);
+});

@@ -1,0 +1,6 @@
+//! Fuzz target `note`: see `feeledger_fuzz::invariants::check_note` for what it asserts.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    feeledger_fuzz::invariants::check_note(data);
+});
