@@ -8,6 +8,17 @@
 //! ```text
 //! figure  <name>  <value> <unit>  ceiling <value> <unit>  ratio <r>
 //! ```
+//!
+//! In order: the raw `verify_strict` rate R on one core; bulk import
+//! (durable) and the audit (`feeledger verify` as a child process), both
+//! against cores × R / signatures per entry; HTTP ingest by 64 clients into
+//! the real server (in this process, on a fresh ledger) against the bulk
+//! import; inclusion and consistency proofs from the store on one thread,
+//! at N and at 10,000 entries; HTTP reads of tiles and proofs from
+//! `feeledger serve` as a child process; append-rate flatness, disk bytes
+//! per entry and the peak memory of the audit and the server.
+//! Generating and signing the entries is not timed. docs/performance.md
+//! has the method and the results.
 
 use crate::datadir::DataDir;
 use crate::init::sign_body;
@@ -18,8 +29,15 @@ use feeledger_core::entry::{
     IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef,
 };
 use feeledger_core::hash::Hash;
+use feeledger_core::merkle;
+use feeledger_core::tiles::{TileKind, TilePath};
 use feeledger_store::{Store, Submission, BATCH_ENTRIES_MAX};
+use std::io::{BufRead, Read};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Share of expenditures (3 signatures) among generated entries; the rest
@@ -272,6 +290,388 @@ fn dir_bytes(path: &Path) -> u64 {
         .sum()
 }
 
+/// Concurrent HTTP clients (keep-alive connections) for ingest and reads.
+const HTTP_CLIENTS: usize = 64;
+
+/// Most proposals posted in the HTTP ingest figure (half the entries, up to this).
+const INGEST_ENTRIES_MAX: u64 = 20_000;
+
+/// Most requests of one HTTP read figure (the duration usually ends it first).
+const READ_REQUESTS_MAX: u64 = 2_000_000;
+
+/// Proofs of each kind timed per tree size (after as many again to warm up).
+const PROOFS_PER_KIND: usize = 10_000;
+
+/// The smallest tree size proofs are compared at.
+const PROOF_SMALL_SIZE: u64 = 10_000;
+
+/// Target of the p99 proof latency.
+const PROOF_P99_TARGET_US: f64 = 1_000.0;
+
+/// Target of tile reads over HTTP on loopback.
+const TILE_READS_TARGET: f64 = 15_000.0;
+
+/// Most resident memory the audit and the server may use at 1,000,000 entries.
+const RSS_TARGET_MIB: f64 = 256.0;
+
+/// Removes the scratch directory when the bench ends, however it ends,
+/// unless the caller asked to keep it.
+struct Scratch {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// A child process that is killed if the bench stops early.
+struct ChildGuard(Option<Child>);
+
+impl ChildGuard {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("the child is still held")
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// splitmix64: a fixed-seed generator of indices, so that every run asks
+/// for the same entries.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform enough in `0..n` for picking indices.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The 1-minute load average: other work on the machine skews every figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// The peak resident set (VmHWM) of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc/<pid>/status")
+}
+
+/// How often a child's peak resident set is sampled while it runs.
+const RSS_SAMPLE_EVERY: Duration = Duration::from_millis(10);
+
+/// Waits for `child`, sampling its peak resident set (VmHWM) as it runs,
+/// and returns whether it exited 0 and the last peak seen, in KiB.
+///
+/// Not `ru_maxrss` from `wait4`: a child spawned with `CLONE_VM` (as
+/// `std::process::Command` does) folds the parent's peak into its own at
+/// `exec`, so it would report this bench's memory, not the child's.
+fn wait_sampling_peak_rss(child: &mut Child) -> Result<(bool, u64)> {
+    let mut peak = 0;
+    loop {
+        if let Ok(kib) = peak_rss_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok((status.success(), peak));
+        }
+        std::thread::sleep(RSS_SAMPLE_EVERY);
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection. A minimal client in the manner of
+/// wrk: requests are prepared bytes, responses are read by their
+/// `content-length` and only their status is kept, so the load generator
+/// takes as little CPU as possible from the server it measures.
+struct HttpConn {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl HttpConn {
+    async fn connect(address: SocketAddr) -> std::io::Result<HttpConn> {
+        let stream = tokio::net::TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Ok(HttpConn {
+            stream,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    /// Sends one request and returns the response's status.
+    async fn request(&mut self, request: &[u8]) -> std::io::Result<u16> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.stream.write_all(request).await?;
+        loop {
+            if let Some((status, head, body)) = parse_response_head(&self.buf)? {
+                while self.buf.len() < head + body {
+                    self.buf.reserve(64 * 1024);
+                    if self.stream.read_buf(&mut self.buf).await? == 0 {
+                        return Err(std::io::ErrorKind::UnexpectedEof.into());
+                    }
+                }
+                self.buf.drain(..head + body);
+                return Ok(status);
+            }
+            self.buf.reserve(64 * 1024);
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+    }
+}
+
+/// Status, head length and body length of a response whose head is in `buf`.
+fn parse_response_head(buf: &[u8]) -> std::io::Result<Option<(u16, usize, usize)>> {
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&buf[..end]).map_err(|_| invalid("response head"))?;
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("status line"))?;
+    let mut length = None;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid("content-length"))?,
+            );
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Err(invalid("chunked responses are not supported"));
+        }
+    }
+    Ok(Some((status, end + 4, length.unwrap_or(0))))
+}
+
+fn get_request(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n").into_bytes()
+}
+
+fn post_request(path: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+/// The `POST /api/v1/proposals` request of a fully signed submission.
+fn proposal_request(submission: &Submission) -> Result<Vec<u8>> {
+    let body = String::from_utf8(submission.body.to_canonical_bytes())?;
+    let json = serde_json::json!({"body": body, "signatures": submission.signatures});
+    Ok(post_request(
+        "/api/v1/proposals",
+        &serde_json::to_vec(&json)?,
+    ))
+}
+
+/// What a load run did.
+struct Load {
+    ok: u64,
+    failed: u64,
+    seconds: f64,
+    first_error: Option<String>,
+}
+
+impl Load {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.seconds
+    }
+
+    fn check(&self, what: &str, status: u16) -> Result<()> {
+        if self.failed > 0 || self.ok == 0 {
+            bail!(
+                "{what}: {} of {} requests did not answer {status}{}",
+                self.failed,
+                self.ok + self.failed,
+                self.first_error
+                    .as_deref()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs `clients` connections, each sending requests made by `make` one
+/// after another, until `duration` has passed or `max` requests were
+/// started (a request made by `make` returning `None` also ends a client).
+fn drive_load<F>(
+    address: SocketAddr,
+    clients: usize,
+    duration: Duration,
+    max: u64,
+    expect: u16,
+    make: F,
+) -> Result<Load>
+where
+    F: Fn(u64, &mut Rng) -> Option<Vec<u8>> + Send + Sync + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the load generator's runtime")?;
+    let make = Arc::new(make);
+    let started_requests = Arc::new(AtomicU64::new(0));
+    runtime.block_on(async move {
+        // Connect everyone first, so connection set-up is not timed.
+        let mut conns = Vec::with_capacity(clients);
+        for _ in 0..clients {
+            conns.push(
+                HttpConn::connect(address)
+                    .await
+                    .with_context(|| format!("connecting to {address}"))?,
+            );
+        }
+        let start = Instant::now();
+        let tasks: Vec<_> = conns
+            .into_iter()
+            .enumerate()
+            .map(|(c, mut conn)| {
+                let make = make.clone();
+                let started_requests = started_requests.clone();
+                tokio::spawn(async move {
+                    let mut rng = Rng(0x5eed_0000 + c as u64);
+                    let (mut ok, mut failed, mut first_error) = (0u64, 0u64, None);
+                    while start.elapsed() < duration {
+                        let i = started_requests.fetch_add(1, Ordering::Relaxed);
+                        if i >= max {
+                            break;
+                        }
+                        let Some(request) = make(i, &mut rng) else {
+                            break;
+                        };
+                        match conn.request(&request).await {
+                            Ok(status) if status == expect => ok += 1,
+                            Ok(status) => {
+                                failed += 1;
+                                first_error.get_or_insert(format!("status {status}"));
+                            }
+                            Err(e) => {
+                                failed += 1;
+                                first_error.get_or_insert(e.to_string());
+                                break;
+                            }
+                        }
+                    }
+                    (ok, failed, first_error)
+                })
+            })
+            .collect();
+        let mut load = Load {
+            ok: 0,
+            failed: 0,
+            seconds: 0.0,
+            first_error: None,
+        };
+        for task in tasks {
+            let (ok, failed, first_error) = task.await.context("a load task panicked")?;
+            load.ok += ok;
+            load.failed += failed;
+            if load.first_error.is_none() {
+                load.first_error = first_error;
+            }
+        }
+        load.seconds = start.elapsed().as_secs_f64();
+        anyhow::Ok(load)
+    })
+}
+
+/// Inclusion and consistency proof times (µs each) at tree size `size`,
+/// for random indices, on this thread.
+fn proof_times(store: &Store, size: u64, seed: u64) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut rng = Rng(seed);
+    let mut inclusion = Vec::with_capacity(PROOFS_PER_KIND);
+    let mut consistency = Vec::with_capacity(PROOFS_PER_KIND);
+    // The first round warms the cache and is thrown away.
+    for _round in 0..2 {
+        inclusion.clear();
+        consistency.clear();
+        for _ in 0..PROOFS_PER_KIND {
+            let index = rng.below(size);
+            let t = Instant::now();
+            let proof = store.inclusion_proof(index, size)?;
+            inclusion.push(t.elapsed().as_secs_f64() * 1e6);
+            std::hint::black_box(proof);
+            let old = 1 + rng.below(size - 1);
+            let t = Instant::now();
+            let proof = store.consistency_proof(old, size)?;
+            consistency.push(t.elapsed().as_secs_f64() * 1e6);
+            std::hint::black_box(proof);
+        }
+    }
+    Ok((inclusion, consistency))
+}
+
 pub fn run(args: BenchArgs) -> Result<()> {
     let n = args.entries;
     if n < 1_000 {
@@ -284,10 +684,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if scratch.exists() {
         bail!("{} exists; give an empty directory", scratch.display());
     }
+    let started_run = Instant::now();
     let cores = cores();
     println!(
-        "machine  {} cores; entries {n}; data {}",
-        cores,
+        "machine  {} ({cores} cores used); load average {}; entries {n}; data {}",
+        cpu_model(),
+        load_average(),
         scratch.display()
     );
     let r = raw_verify_rate();
@@ -303,15 +705,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let submissions = generate(&keys, n);
     let signatures: usize = submissions.iter().map(|s| s.signatures.len()).sum();
     let sigs_per_entry = signatures as f64 / n as f64;
+    let ingest_entries = (n / 2).min(INGEST_ENTRIES_MAX) as usize;
+    let ingest_requests = submissions[..ingest_entries]
+        .iter()
+        .map(proposal_request)
+        .collect::<Result<Vec<_>>>()?;
     println!(
-        "generated {n} signed entries ({sigs_per_entry:.2} signatures each) in {:.1} s",
+        "generated {n} signed entries ({sigs_per_entry:.2} signatures each) in {:.1} s (not timed)",
         started.elapsed().as_secs_f64()
     );
     let ceiling = cores as f64 * r / sigs_per_entry;
 
     // 1. Bulk import, durable.
-    let data = DataDir::new(&scratch);
     std::fs::create_dir_all(&scratch)?;
+    let scratch = Scratch {
+        path: scratch,
+        keep: args.dir.is_some(),
+    };
+    let data = DataDir::new(&scratch.path.join("import"));
+    std::fs::create_dir_all(&data.root)?;
     keys.log.write_new(&data.log_key_path())?;
     let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log.signer)?;
     let start = Instant::now();
@@ -366,23 +778,429 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     .print();
 
-    // 2. Audit.
+    // 2. Audit: `feeledger verify --data DIR --json` as a child process, so
+    // that its peak memory is its own.
+    let exe = std::env::current_exe().context("finding this program")?;
+    let audit_log = scratch.path.join("audit.stderr");
     let start = Instant::now();
-    let store = data.open()?;
-    let mut audit = crate::audit::Audit::new(None, vec![]);
-    crate::inspect::run_local_audit(&store, &mut audit, None)
-        .map_err(|f| anyhow::anyhow!("audit failed: {}", f.message))?;
-    let audit_rate = size as f64 / start.elapsed().as_secs_f64();
+    let mut audit = ChildGuard(Some(
+        Command::new(&exe)
+            .arg("verify")
+            .arg("--data")
+            .arg(&data.root)
+            .arg("--json")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&audit_log)?)
+            .spawn()
+            .context("starting feeledger verify")?,
+    ));
+    // The report is small: it fits in the pipe, so the child never blocks
+    // on it before exiting.
+    let (audit_ok, audit_rss_kib) = wait_sampling_peak_rss(audit.child())?;
+    let mut report = String::new();
+    audit
+        .child()
+        .stdout
+        .take()
+        .expect("stdout is piped")
+        .read_to_string(&mut report)?;
+    audit.0 = None;
+    let audit_s = start.elapsed().as_secs_f64();
+    let checked = serde_json::from_str::<serde_json::Value>(&report)
+        .ok()
+        .and_then(|v| v.get("entries").and_then(|e| e.as_u64()));
+    if !audit_ok || checked != Some(size) {
+        bail!(
+            "the audit failed (checked {checked:?} of {size} entries): {report}{}",
+            std::fs::read_to_string(&audit_log).unwrap_or_default()
+        );
+    }
     Figure {
         name: "audit",
-        value: audit_rate,
+        value: size as f64 / audit_s,
         unit: "entry/s",
         ceiling: Some((ceiling, "entry/s")),
     }
     .print();
-    drop(store);
-    if args.dir.is_none() {
-        std::fs::remove_dir_all(&scratch).ok();
+    Figure {
+        name: "audit_peak_rss",
+        value: mib(audit_rss_kib),
+        unit: "MiB",
+        ceiling: Some((RSS_TARGET_MIB, "MiB (target)")),
     }
+    .print();
+
+    // 3. Ingest over HTTP: the real server, in this process, on a fresh
+    // ledger; 64 clients post fully signed proposals.
+    let ingest = ingest_over_http(&scratch.path.join("ingest"), ingest_requests)?;
+    Figure {
+        name: "http_ingest_64_clients",
+        value: ingest.load.rate(),
+        unit: "entry/s",
+        ceiling: Some((import_rate, "entry/s")),
+    }
+    .print();
+    ingest.load.check("HTTP ingest", 201)?;
+    println!(
+        "note     HTTP ingest: {} entries in {} group commits ({:.1} entries each)",
+        ingest.load.ok,
+        ingest.commits,
+        ingest.load.ok as f64 / ingest.commits.max(1) as f64
+    );
+    for (name, q) in [
+        ("http_read_p50_during_ingest", 0.5),
+        ("http_read_p99_during_ingest", 0.99),
+    ] {
+        Figure {
+            name,
+            value: percentile(&ingest.read_latencies, q),
+            unit: "us",
+            ceiling: None,
+        }
+        .print();
+    }
+    Figure {
+        name: "http_ingest_disk_per_entry",
+        value: ingest.disk_bytes as f64 / ingest.size as f64,
+        unit: "B",
+        ceiling: Some((
+            3.0 * ingest.leaf_bytes as f64 / ingest.size as f64,
+            "B (3x leaf)",
+        )),
+    }
+    .print();
+
+    // 4. Proofs from the store, on one thread.
+    let store = data.open()?;
+    let small = PROOF_SMALL_SIZE.min(size);
+    let (mut inclusion, mut consistency) = proof_times(&store, size, 1)?;
+    let (mut small_inclusion, mut small_consistency) = proof_times(&store, small, 2)?;
+    drop(store);
+    let per_proof = (mean(&inclusion) + mean(&consistency)) / 2.0;
+    Figure {
+        name: "proofs_1core",
+        value: 1e6 / per_proof,
+        unit: "proof/s",
+        ceiling: None,
+    }
+    .print();
+    for times in [
+        &mut inclusion,
+        &mut consistency,
+        &mut small_inclusion,
+        &mut small_consistency,
+    ] {
+        times.sort_by(f64::total_cmp);
+    }
+    // Flatness compares medians: a busy machine's preemptions land in the
+    // tail, not in the time a proof takes.
+    let median = |a: &[f64], b: &[f64]| (percentile(a, 0.5) + percentile(b, 0.5)) / 2.0;
+    let flat_at_n = median(&inclusion, &consistency);
+    let flat_at_small = median(&small_inclusion, &small_consistency);
+    for (name, times, q) in [
+        ("inclusion_proof_p50", &inclusion, 0.50),
+        ("inclusion_proof_p99", &inclusion, 0.99),
+        ("consistency_proof_p50", &consistency, 0.50),
+        ("consistency_proof_p99", &consistency, 0.99),
+    ] {
+        Figure {
+            name,
+            value: percentile(times, q),
+            unit: "us",
+            ceiling: (q > 0.5).then_some((PROOF_P99_TARGET_US, "us (target)")),
+        }
+        .print();
+    }
+    Figure {
+        name: "proof_p50_at_n_vs_10k",
+        value: flat_at_n,
+        unit: "us",
+        ceiling: Some((flat_at_small, "us at 10k")),
+    }
+    .print();
+    println!(
+        "note     proof path length grows as log2: {:.2}x from {small} to {size} entries",
+        (size as f64).log2() / (small as f64).log2()
+    );
+
+    // 5. HTTP reads from `feeledger serve` as a child process (whose peak
+    // memory is then the server's), driven from this process.
+    let read_duration = if n >= 100_000 {
+        Duration::from_secs(3)
+    } else {
+        Duration::from_secs(1)
+    };
+    let (reads, server_rss_kib) = reads_over_http(&exe, &data, size, read_duration)?;
+    for (name, load, target) in &reads {
+        Figure {
+            name,
+            value: load.rate(),
+            unit: "req/s",
+            ceiling: target.map(|t| (t, "req/s (target)")),
+        }
+        .print();
+    }
+    Figure {
+        name: "server_peak_rss",
+        value: mib(server_rss_kib),
+        unit: "MiB",
+        ceiling: Some((RSS_TARGET_MIB, "MiB (target)")),
+    }
+    .print();
+    for (name, load, _) in &reads {
+        load.check(name, 200)?;
+    }
+    println!(
+        "done     in {:.1} s; load average {}",
+        started_run.elapsed().as_secs_f64(),
+        load_average()
+    );
     Ok(())
+}
+
+/// Posts every request to a server in this process on a fresh ledger in
+/// `dir`, from [`HTTP_CLIENTS`] connections; each must answer 201.
+fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
+    let keys = BenchKeys::new()?;
+    let data = DataDir::new(dir);
+    std::fs::create_dir_all(dir)?;
+    let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log.signer)?;
+    let ledger = feeledger_server::Ledger::new(store, keys.log.signer);
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the server's runtime")?;
+    let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let address = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = server.spawn(feeledger_server::serve(listener, ledger, async {
+        let _ = stopped.await;
+    }));
+    let count = requests.len() as u64;
+    let requests = Arc::new(requests);
+    let probing = Arc::new(AtomicBool::new(true));
+    let probe = std::thread::spawn({
+        let probing = probing.clone();
+        move || probe_reads(address, &probing)
+    });
+    let load = drive_load(
+        address,
+        HTTP_CLIENTS,
+        Duration::from_secs(3_600),
+        count,
+        201,
+        move |i, _| requests.get(i as usize).cloned(),
+    );
+    probing.store(false, Ordering::Relaxed);
+    let mut read_latencies = probe
+        .join()
+        .map_err(|_| anyhow::anyhow!("the read probe panicked"))??;
+    read_latencies.sort_by(f64::total_cmp);
+    let _ = stop.send(());
+    server
+        .block_on(serving)
+        .context("the server task panicked")?
+        .context("serving")?;
+    drop(server);
+    let load = load?;
+    if load.ok + load.failed != count && load.failed == 0 {
+        bail!("HTTP ingest: {} of {count} requests answered", load.ok);
+    }
+    // The writer thread lets go of the store once the server is gone;
+    // reopen it to count the group commits (one checkpoint each).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let store = loop {
+        match Store::open(&data.store_path()) {
+            Ok(store) => break store,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(e).context("reopening the ingest ledger"),
+        }
+    };
+    let size = store.size();
+    let mut commits = 0u64;
+    let mut from = 1;
+    loop {
+        let sizes = store.checkpoint_sizes(from, usize::MAX)?;
+        let Some(last) = sizes.last() else {
+            break;
+        };
+        commits += sizes.len() as u64;
+        from = last + 1;
+    }
+    let leaf_bytes: u64 = store
+        .iter_leaves(0)
+        .map(|r| r.map(|(_, b)| b.len() as u64).unwrap_or(0))
+        .sum();
+    store.close()?;
+    Ok(Ingest {
+        load,
+        read_latencies,
+        size,
+        commits,
+        disk_bytes: dir_bytes(&data.store_path()),
+        leaf_bytes,
+    })
+}
+
+/// Pause between two probe reads, so that the probe takes little from
+/// the writes it runs beside.
+const PROBE_PAUSE: Duration = Duration::from_millis(2);
+
+/// Reads an inclusion proof (a read that takes the store's writer lock to
+/// learn the tree size) one at a time while `probing`, and returns each
+/// read's latency in µs: what a resident's page sees while writes go on.
+fn probe_reads(address: SocketAddr, probing: &AtomicBool) -> Result<Vec<f64>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the read probe's runtime")?;
+    runtime.block_on(async {
+        let mut conn = HttpConn::connect(address).await?;
+        let request = get_request("/api/v1/entries/0/proof");
+        let mut latencies = Vec::new();
+        while probing.load(Ordering::Relaxed) {
+            let start = Instant::now();
+            let status = conn.request(&request).await?;
+            if status != 200 {
+                bail!("a read during the ingest answered {status}");
+            }
+            latencies.push(start.elapsed().as_secs_f64() * 1e6);
+            tokio::time::sleep(PROBE_PAUSE).await;
+        }
+        Ok(latencies)
+    })
+}
+
+/// What the HTTP ingest did, and what it left on disk.
+struct Ingest {
+    load: Load,
+    /// Latencies (µs, sorted) of reads made while the writes went on.
+    read_latencies: Vec<f64>,
+    /// Entries in the ingest ledger, genesis included.
+    size: u64,
+    /// Group commits (one signed checkpoint each), genesis excluded.
+    commits: u64,
+    disk_bytes: u64,
+    leaf_bytes: u64,
+}
+
+type ReadFigures = Vec<(&'static str, Load, Option<f64>)>;
+
+/// Serves `data` with `feeledger serve` as a child process, drives
+/// [`HTTP_CLIENTS`] connections of reads at it for `duration` per route,
+/// and returns each route's load and the server's peak RSS in KiB.
+fn reads_over_http(
+    exe: &Path,
+    data: &DataDir,
+    size: u64,
+    duration: Duration,
+) -> Result<(ReadFigures, u64)> {
+    let server_log = data.root.join("serve.stderr");
+    let mut server = ChildGuard(Some(
+        Command::new(exe)
+            .arg("serve")
+            .arg("--data")
+            .arg(&data.root)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&server_log)?)
+            .spawn()
+            .context("starting feeledger serve")?,
+    ));
+    let mut stdout = std::io::BufReader::new(server.child().stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout.read_line(&mut line)?;
+    let address: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.trim().trim_end_matches('/').parse().ok())
+        .with_context(|| {
+            format!(
+                "feeledger serve did not say where it listens: {line:?} {}",
+                std::fs::read_to_string(&server_log).unwrap_or_default()
+            )
+        })?;
+    let full_tiles = size / merkle::TILE_WIDTH_MAX;
+    if full_tiles == 0 {
+        bail!("the ledger has no full tile");
+    }
+    let tile_path = move |kind, index| {
+        let path = TilePath {
+            kind,
+            index,
+            partial_width: None,
+        };
+        format!("/tile/{}", path.to_path())
+    };
+    let mut reads = Vec::new();
+    reads.push((
+        "http_tile_reads",
+        drive_load(
+            address,
+            HTTP_CLIENTS,
+            duration,
+            READ_REQUESTS_MAX,
+            200,
+            move |_, rng| {
+                Some(get_request(&tile_path(
+                    TileKind::Hashes { level: 0 },
+                    rng.below(full_tiles),
+                )))
+            },
+        )?,
+        Some(TILE_READS_TARGET),
+    ));
+    reads.push((
+        "http_entry_bundle_reads",
+        drive_load(
+            address,
+            HTTP_CLIENTS,
+            duration,
+            READ_REQUESTS_MAX,
+            200,
+            move |_, rng| {
+                Some(get_request(&tile_path(
+                    TileKind::Entries,
+                    rng.below(full_tiles),
+                )))
+            },
+        )?,
+        None,
+    ));
+    reads.push((
+        "http_inclusion_proof_reads",
+        drive_load(
+            address,
+            HTTP_CLIENTS,
+            duration,
+            READ_REQUESTS_MAX,
+            200,
+            move |_, rng| {
+                Some(get_request(&format!(
+                    "/api/v1/entries/{}/proof",
+                    rng.below(size)
+                )))
+            },
+        )?,
+        None,
+    ));
+    let pid = server.child().id();
+    let rss = peak_rss_kib(pid)?;
+    // SAFETY: `pid` is our own child, not yet reaped; SIGTERM asks it to
+    // finish and flush.
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGTERM);
+    }
+    let status = server.child().wait()?;
+    server.0 = None;
+    if !status.success() {
+        bail!(
+            "feeledger serve exited with {status}: {}",
+            std::fs::read_to_string(&server_log).unwrap_or_default()
+        );
+    }
+    Ok((reads, rss))
 }
