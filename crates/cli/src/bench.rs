@@ -397,8 +397,19 @@ fn load_average() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
+/// Prints a peak memory figure against its target, or says why it is
+/// missing (it is read from /proc, which only Linux has).
+fn print_peak_rss(name: &'static str, kib: Option<u64>) {
+    match kib {
+        Some(kib) => Figure {
+            name,
+            value: kib as f64 / 1024.0,
+            unit: "MiB",
+            ceiling: Some((RSS_TARGET_MIB, "MiB (target)")),
+        }
+        .print(),
+        None => println!("figure  {name:<28} unavailable (no /proc/<pid>/status)"),
+    }
 }
 
 /// The peak resident set (VmHWM) of a running process, in KiB.
@@ -823,13 +834,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         ceiling: Some((ceiling, "entry/s")),
     }
     .print();
-    Figure {
-        name: "audit_peak_rss",
-        value: mib(audit_rss_kib),
-        unit: "MiB",
-        ceiling: Some((RSS_TARGET_MIB, "MiB (target)")),
-    }
-    .print();
+    print_peak_rss(
+        "audit_peak_rss",
+        (audit_rss_kib > 0).then_some(audit_rss_kib),
+    );
 
     // 3. Ingest over HTTP: the real server, in this process, on a fresh
     // ledger; 64 clients post fully signed proposals.
@@ -941,13 +949,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         .print();
     }
-    Figure {
-        name: "server_peak_rss",
-        value: mib(server_rss_kib),
-        unit: "MiB",
-        ceiling: Some((RSS_TARGET_MIB, "MiB (target)")),
-    }
-    .print();
+    print_peak_rss("server_peak_rss", server_rss_kib);
     for (name, load, _) in &reads {
         load.check(name, 200)?;
     }
@@ -1087,15 +1089,33 @@ struct Ingest {
 
 type ReadFigures = Vec<(&'static str, Load, Option<f64>)>;
 
+/// Asks a `feeledger serve` child to finish and flush (SIGTERM), as an
+/// operator would; elsewhere than on Unix, kills it.
+fn stop_server(child: &mut Child) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let pid = libc::pid_t::try_from(child.id()).context("child pid")?;
+        // SAFETY: `pid` is our own child, not yet reaped, so it names that
+        // process; `kill` has no memory effects.
+        if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+            return Err(std::io::Error::last_os_error()).context("stopping the server");
+        }
+    }
+    #[cfg(not(unix))]
+    child.kill()?;
+    Ok(())
+}
+
 /// Serves `data` with `feeledger serve` as a child process, drives
 /// [`HTTP_CLIENTS`] connections of reads at it for `duration` per route,
-/// and returns each route's load and the server's peak RSS in KiB.
+/// and returns each route's load and the server's peak RSS in KiB (if
+/// /proc tells it).
 fn reads_over_http(
     exe: &Path,
     data: &DataDir,
     size: u64,
     duration: Duration,
-) -> Result<(ReadFigures, u64)> {
+) -> Result<(ReadFigures, Option<u64>)> {
     let server_log = data.root.join("serve.stderr");
     let mut server = ChildGuard(Some(
         Command::new(exe)
@@ -1188,15 +1208,11 @@ fn reads_over_http(
         None,
     ));
     let pid = server.child().id();
-    let rss = peak_rss_kib(pid)?;
-    // SAFETY: `pid` is our own child, not yet reaped; SIGTERM asks it to
-    // finish and flush.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGTERM);
-    }
+    let rss = peak_rss_kib(pid).ok();
+    stop_server(server.child())?;
     let status = server.child().wait()?;
     server.0 = None;
-    if !status.success() {
+    if cfg!(unix) && !status.success() {
         bail!(
             "feeledger serve exited with {status}: {}",
             std::fs::read_to_string(&server_log).unwrap_or_default()
