@@ -21,10 +21,10 @@ use feeledger_core::note::{
 use feeledger_core::tiles::{TileKind, TilePath};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
+use support::http::{Http, Resp, Server};
 use support::{field, keygen, run, Output};
 
 /// Entries `feeledger demo` creates.
@@ -87,189 +87,6 @@ fn read_signer(path: &Path) -> NoteSigner {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     NoteSigner::parse(text.trim()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A running `feeledger serve`, killed on drop.
-struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT` (no trailing slash).
-    url: String,
-    /// `127.0.0.1:PORT`.
-    addr: String,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Server {
-    /// Starts the server on a free loopback port and waits for its
-    /// `serving <origin> on http://ADDR/` line.
-    fn start(data: &Path) -> Server {
-        let log = std::fs::File::create(data.with_extension("serve.log")).expect("server log");
-        let mut child = support::command()
-            .arg("serve")
-            .arg("--data")
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("feeledger serve starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read the serving line");
-        let rest = line
-            .trim_end()
-            .strip_prefix("serving ")
-            .and_then(|r| r.split_once(" on http://"))
-            .and_then(|(_origin, r)| r.strip_suffix('/'))
-            .map(str::to_string);
-        let Some(addr) = rest else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(data.with_extension("serve.log")).unwrap_or_default();
-            panic!("unexpected first line from serve: {line:?}\nstderr:\n{log}");
-        };
-        Server {
-            child,
-            url: format!("http://{addr}"),
-            addr,
-            _stdout: stdout,
-        }
-    }
-
-    fn http(&self) -> Http {
-        Http::new(&self.url)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP answer.
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    content_type: String,
-    cache_control: String,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
-    }
-
-    #[track_caller]
-    fn ok_json(&self) -> Value {
-        assert_eq!(self.status, 200, "{}", self.text());
-        self.json()
-    }
-
-    /// The API's error contract: this status, a JSON content type, and
-    /// `{"error": {"code": code, "message": "<not empty>"}}`. Returns the message.
-    #[track_caller]
-    fn assert_error(&self, status: u16, code: &str) -> String {
-        assert_eq!(
-            self.status,
-            status,
-            "wanted {status} {code}: {}",
-            self.text()
-        );
-        assert!(
-            self.content_type.starts_with("application/json"),
-            "an error is JSON, got {:?}: {}",
-            self.content_type,
-            self.text()
-        );
-        let v = self.json();
-        let obj = v.as_object().expect("an object");
-        assert_eq!(obj.len(), 1, "only \"error\": {v}");
-        assert_eq!(v["error"]["code"], json!(code), "{v}");
-        let message = v["error"]["message"].as_str().expect("a message string");
-        assert!(!message.is_empty(), "{v}");
-        assert_eq!(v["error"].as_object().unwrap().len(), 2, "{v}");
-        message.to_string()
-    }
-}
-
-#[derive(Clone)]
-struct Http {
-    base: String,
-    client: reqwest::blocking::Client,
-}
-
-impl Http {
-    fn new(base: &str) -> Http {
-        Http {
-            base: base.to_string(),
-            client: reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("HTTP client"),
-        }
-    }
-
-    fn finish(response: reqwest::blocking::Response) -> Resp {
-        let header = |name: reqwest::header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string()
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let cache_control = header(reqwest::header::CACHE_CONTROL);
-        let status = response.status().as_u16();
-        let body = response.bytes().expect("response body").to_vec();
-        Resp {
-            status,
-            content_type,
-            cache_control,
-            body,
-        }
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        let url = format!("{}{path}", self.base);
-        Http::finish(
-            self.client
-                .get(&url)
-                .send()
-                .unwrap_or_else(|e| panic!("GET {url}: {e}")),
-        )
-    }
-
-    fn post(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Resp {
-        let url = format!("{}{path}", self.base);
-        Http::finish(
-            self.client
-                .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(body.into())
-                .send()
-                .unwrap_or_else(|e| panic!("POST {url}: {e}")),
-        )
-    }
-
-    fn post_json(&self, path: &str, value: &Value) -> Resp {
-        self.post(path, "application/json", value.to_string())
-    }
-
-    fn checkpoint(&self) -> Vec<u8> {
-        let r = self.get("/checkpoint");
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.body
-    }
 }
 
 /// A GET whose path is sent byte for byte (no client-side `..` folding),
@@ -1109,35 +926,14 @@ fn several_cosigners_cosign_the_same_checkpoint_over_http() {
 #[test]
 fn keys_never_appear_in_logs_or_output() {
     let demo = Demo::new();
-    let log_path = demo.data.with_extension("trace.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = support::command()
-        .args([
-            "serve",
-            "--data",
-            demo.data.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = format!(
-        "http://{}",
-        line.trim_end()
-            .rsplit_once("http://")
-            .unwrap()
-            .1
-            .trim_end_matches('/')
-    );
+    let log_path = demo.data.with_extension("serve.log");
+    let server = Server::start_with(&demo.data, |cmd| {
+        cmd.env("RUST_LOG", "trace");
+    });
+    let url = server.url.clone();
     let company = demo.data.join("keys").join("wuye-li.key");
     let member = demo.data.join("keys").join("weiyuan-wang.key");
-    let mut outputs = vec![line.clone()];
+    let mut outputs = Vec::new();
     let mut run_and_keep = |args: Vec<&str>| {
         let out = run(args);
         outputs.push(format!("{}{}", out.stdout, out.stderr));
@@ -1209,8 +1005,7 @@ fn keys_never_appear_in_logs_or_output() {
         "--yes",
         &id,
     ]);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         logs.contains("TRACE") || logs.contains("DEBUG"),
@@ -1796,7 +1591,8 @@ fn wrong_method_is_a_json_error() {
                 .request(method.clone(), format!("{}{path}", server.url))
                 .send()
                 .unwrap(),
-        );
+        )
+        .expect("a response body");
         assert_eq!(r.status, 405, "{method} {path}: {r:?}");
         let v: Value = serde_json::from_slice(&r.body)
             .unwrap_or_else(|e| panic!("{method} {path}: 405 body is not JSON ({e}): {r:?}"));

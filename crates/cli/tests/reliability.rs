@@ -22,228 +22,18 @@ use feeledger_core::merkle::{root_from_leaf_hashes, verify_consistency, Frontier
 use feeledger_core::note::{open_checkpoint, NoteSigner, Receipt, VerifierKey};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
+use support::http::{Http, Resp, Server};
 use support::{Community, Rng, COMMITTEE, COMPANY, ORIGIN, OUTSIDER};
 
 // ---------------------------------------------------------------------------
 // Fixtures: the real server, an HTTP client, raw HTTP, signed bodies
 // ---------------------------------------------------------------------------
-
-/// A running `feeledger serve`, SIGKILLed on drop.
-struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT` (no trailing slash).
-    url: String,
-    /// `127.0.0.1:PORT`.
-    addr: String,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Server {
-    /// Starts the server on a free loopback port and waits for its
-    /// `serving <origin> on http://ADDR/` line. Its stderr is appended to
-    /// `DATA.serve.log`, so the log of every restart is kept.
-    fn start(data: &Path) -> Server {
-        let log_path = data.with_extension("serve.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .expect("server log");
-        let mut child = support::command()
-            .arg("serve")
-            .arg("--data")
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("feeledger serve starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read the serving line");
-        let rest = line
-            .trim_end()
-            .strip_prefix("serving ")
-            .and_then(|r| r.split_once(" on http://"))
-            .and_then(|(_origin, r)| r.strip_suffix('/'))
-            .map(str::to_string);
-        let Some(addr) = rest else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("unexpected first line from serve: {line:?}\nstderr:\n{log}");
-        };
-        Server {
-            child,
-            url: format!("http://{addr}"),
-            addr,
-            _stdout: stdout,
-        }
-    }
-
-    fn http(&self) -> Http {
-        Http::new(&self.url)
-    }
-
-    /// SIGKILL (what `Child::kill` sends on unix) and reap.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL the server");
-        let status = self.child.wait().expect("reap the server");
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt as _;
-            assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
-        }
-        #[cfg(not(unix))]
-        let _ = status;
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP answer.
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
-    }
-
-    #[track_caller]
-    fn ok_json(&self) -> Value {
-        assert_eq!(self.status, 200, "{}", self.text());
-        self.json()
-    }
-
-    /// The API's error contract: this status, a JSON content type, and
-    /// `{"error": {"code": code, "message": "<not empty>"}}`. Returns the message.
-    #[track_caller]
-    fn assert_error(&self, status: u16, code: &str) -> String {
-        assert_eq!(
-            self.status,
-            status,
-            "wanted {status} {code}: {}",
-            self.text()
-        );
-        assert!(
-            self.content_type.starts_with("application/json"),
-            "an error is JSON, got {:?}: {}",
-            self.content_type,
-            self.text()
-        );
-        let v = self.json();
-        assert_eq!(
-            v.as_object().map(|o| o.len()),
-            Some(1),
-            "only \"error\": {v}"
-        );
-        assert_eq!(v["error"]["code"], json!(code), "{v}");
-        let message = v["error"]["message"].as_str().expect("a message string");
-        assert!(!message.is_empty(), "{v}");
-        assert_eq!(v["error"].as_object().unwrap().len(), 2, "{v}");
-        message.to_string()
-    }
-}
-
-#[derive(Clone)]
-struct Http {
-    base: String,
-    client: reqwest::blocking::Client,
-}
-
-impl Http {
-    fn new(base: &str) -> Http {
-        Http::with_timeout(base, Duration::from_secs(60))
-    }
-
-    fn with_timeout(base: &str, timeout: Duration) -> Http {
-        Http {
-            base: base.to_string(),
-            client: reqwest::blocking::Client::builder()
-                .timeout(timeout)
-                .build()
-                .expect("HTTP client"),
-        }
-    }
-
-    fn finish(response: reqwest::blocking::Response) -> reqwest::Result<Resp> {
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let status = response.status().as_u16();
-        let body = response.bytes()?.to_vec();
-        Ok(Resp {
-            status,
-            content_type,
-            body,
-        })
-    }
-
-    fn try_get(&self, path: &str) -> reqwest::Result<Resp> {
-        Http::finish(self.client.get(format!("{}{path}", self.base)).send()?)
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        self.try_get(path)
-            .unwrap_or_else(|e| panic!("GET {}{path}: {e}", self.base))
-    }
-
-    fn try_post(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: impl Into<Vec<u8>>,
-    ) -> reqwest::Result<Resp> {
-        Http::finish(
-            self.client
-                .post(format!("{}{path}", self.base))
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(body.into())
-                .send()?,
-        )
-    }
-
-    fn post(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Resp {
-        self.try_post(path, content_type, body)
-            .unwrap_or_else(|e| panic!("POST {}{path}: {e}", self.base))
-    }
-
-    fn post_json(&self, path: &str, value: &Value) -> Resp {
-        self.post(path, "application/json", value.to_string())
-    }
-
-    fn checkpoint(&self) -> Vec<u8> {
-        let r = self.get("/checkpoint");
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.body
-    }
-}
 
 /// An answer read off a raw connection.
 #[derive(Debug)]
@@ -272,6 +62,7 @@ impl RawResp {
         Resp {
             status: self.status,
             content_type,
+            cache_control: String::new(),
             body: self.body,
         }
     }
@@ -1810,43 +1601,22 @@ fn slow_loris_connections_are_closed() {
 fn idle_connections_cannot_starve_honest_clients() {
     use std::os::unix::process::CommandExt as _;
     let c = Community::new();
-    let log = std::fs::File::create(c.data.with_extension("serve.log")).unwrap();
-    let mut cmd = support::command();
-    cmd.arg("serve")
-        .arg("--data")
-        .arg(&c.data)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(log);
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 256,
-                rlim_max: 256,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().expect("feeledger serve starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim_end()
-        .split_once(" on http://")
-        .and_then(|(_, r)| r.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("serving line: {line:?}"))
-        .to_string();
-    let server = Server {
-        child,
-        url: format!("http://{addr}"),
-        addr: addr.clone(),
-        _stdout: stdout,
-    };
+    let server = Server::start_with(&c.data, |cmd| {
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 256,
+                    rlim_max: 256,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let addr = server.addr.clone();
     let idle: Vec<TcpStream> = (0..300)
         .map(|_| TcpStream::connect(&addr).expect("connect"))
         .collect();

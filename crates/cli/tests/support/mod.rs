@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod http;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
