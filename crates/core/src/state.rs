@@ -266,21 +266,20 @@ impl Leaf {
 /// id from the leaf's bytes instead of re-encoding the body.
 pub fn leaf_needs(leaf: &Leaf, leaf_bytes: &[u8]) -> Needs {
     match crate::entry::body_bytes_of_leaf(leaf_bytes) {
-        Some(body_bytes) => Needs {
-            body_id: crate::hash::sha256(body_bytes),
-            target_seq: match &leaf.body.content {
-                Content::Reversal(r) => Some(r.target_seq),
-                _ => None,
-            },
-        },
+        Some(body_bytes) => body_needs_from_bytes(&leaf.body, body_bytes),
         None => leaf.needs(),
     }
 }
 
 /// What must be looked up before this body can be checked.
 pub fn body_needs(body: &Body) -> Needs {
+    body_needs_from_bytes(body, &body.to_canonical_bytes())
+}
+
+/// As [`body_needs`], for a body whose canonical bytes the caller has.
+pub fn body_needs_from_bytes(body: &Body, body_bytes: &[u8]) -> Needs {
     Needs {
-        body_id: body.id(),
+        body_id: crate::hash::sha256(body_bytes),
         target_seq: match &body.content {
             Content::Reversal(r) => Some(r.target_seq),
             _ => None,
@@ -493,8 +492,27 @@ impl LedgerState {
         signatures: &[EntrySignature],
         lookups: &Lookups,
     ) -> Result<Approval, ApplyError> {
+        self.check_proposal_checked(body, &body.to_canonical_bytes(), signatures, lookups)
+            .map(|(approval, _)| approval)
+    }
+
+    /// As [`LedgerState::check_proposal`], for a body whose canonical bytes
+    /// the caller has; also returns the [`SignatureCheck`] it established
+    /// (every signature verified against the keys in force), so that
+    /// committing the proposal does not verify the signatures again.
+    ///
+    /// # Errors
+    /// As [`LedgerState::check_proposal`].
+    pub fn check_proposal_checked(
+        &self,
+        body: &Body,
+        body_bytes: &[u8],
+        signatures: &[EntrySignature],
+        lookups: &Lookups,
+    ) -> Result<(Approval, SignatureCheck), ApplyError> {
+        debug_assert_eq!(body.to_canonical_bytes(), body_bytes);
         check_signature_list(signatures, "$.signatures")?;
-        let message = body.signing_message();
+        let message = crate::entry::signing_message(body_bytes);
         let (approval, _) = self.check_body(body, signatures, lookups, &message, None)?;
         let relevant = approval
             .signers
@@ -511,7 +529,14 @@ impl LedgerState {
                     .join(" + "),
             });
         }
-        Ok(approval)
+        // check_body refused any unknown key or bad signature, so every
+        // signature here verified against the keys in force.
+        let check = SignatureCheck {
+            roles_version: self.roles_version,
+            body_id: crate::hash::sha256(body_bytes),
+            valid: vec![true; signatures.len()],
+        };
+        Ok((approval, check))
     }
 
     /// Validates one leaf and, only if it is valid, advances the state.

@@ -4,12 +4,12 @@
 //! in the same atomic batch that deletes it, as soon as its signatures meet
 //! the kind's rule.
 
-use crate::{keys, Committed, Store, StoreError, Submission};
+use crate::{keys, Committed, Store, StoreError};
 use feeledger_core::entry::{normalize_signatures, Body, EntrySignature};
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle::Frontier;
 use feeledger_core::note::NoteSigner;
-use feeledger_core::state::{body_needs, ApplyError, Approval, LedgerState};
+use feeledger_core::state::{body_needs_from_bytes, ApplyError, Approval, LedgerState};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -194,8 +194,10 @@ impl Store {
                 (pending.body.into_bytes(), signatures)
             }
         };
+        // Decoding is strict, so `body_bytes` are the body's canonical bytes:
+        // the id, the look-ups and the signature check all start from them.
         let body = Body::decode(&body_bytes).map_err(ApplyError::from)?;
-        let id = body.id();
+        let id = feeledger_core::hash::sha256(&body_bytes);
         let existing = self.pending_in(work, &id)?;
         let mut merged = existing
             .as_ref()
@@ -203,15 +205,21 @@ impl Store {
             .unwrap_or_default();
         merged.extend(signatures);
         normalize_signatures(&mut merged);
-        let lookups = self.lookups_with(&body_needs(&body), &work.staging)?;
-        let approval = work.state.check_proposal(&body, &merged, &lookups)?;
+        let lookups =
+            self.lookups_with(&body_needs_from_bytes(&body, &body_bytes), &work.staging)?;
+        let (approval, check) =
+            work.state
+                .check_proposal_checked(&body, &body_bytes, &merged, &lookups)?;
         if approval.is_satisfied() {
-            let submission = Submission {
+            // The signatures were just verified against these keys; staging
+            // uses `check` instead of verifying them again.
+            let prepared = crate::Prepared {
                 body,
+                body_bytes: body_bytes.clone(),
                 signatures: merged,
+                check,
+                drop_proposal: existing.is_some().then_some(id),
             };
-            let prepared =
-                crate::prepare(&work.state, submission, existing.is_some().then_some(id))?;
             let committed = self.stage(
                 &mut work.state,
                 &mut work.frontier,
