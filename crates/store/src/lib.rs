@@ -26,7 +26,9 @@
 //! their tiles and buckets once per batch, so a large batch writes about two
 //! keys per entry (the leaf and its body id) plus a few per batch.
 //!
-//! Writes are serialized by one mutex: a single writer. Callers that have
+//! Writes are serialized by one mutex: a single writer. Readers never take
+//! it: after each commit the writer publishes the new state and root, and
+//! reads use the last published ones. Callers that have
 //! many entries at once (imports, the server's write queue) pass them to
 //! [`Store::append_batch`] and share one flush: group commit.
 //!
@@ -59,7 +61,7 @@ use feeledger_core::state::{
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use writes::{FaultPoint as Fault, Faults, WriteSet};
 
 /// The on-disk layout this code reads and writes (the table above). A
@@ -99,7 +101,27 @@ struct Writer {
 pub struct Store {
     db: sled::Db,
     writer: Mutex<Writer>,
+    /// What readers see: the state and root after the last committed
+    /// batch. The writer replaces it after each commit, so reads never wait
+    /// for a batch in progress.
+    published: RwLock<Published>,
     faults: Faults,
+}
+
+/// The committed state as readers see it.
+#[derive(Clone)]
+struct Published {
+    state: Arc<LedgerState>,
+    root: Hash,
+}
+
+impl Published {
+    fn of(writer: &Writer) -> Published {
+        Published {
+            state: Arc::new(writer.state.clone()),
+            root: writer.frontier.root(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -153,9 +175,11 @@ impl Store {
         batch.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
         let faults = Faults::default();
         writes::commit(&db, &faults, batch)?;
+        let writer = Writer { state, frontier };
         Ok(Store {
             db,
-            writer: Mutex::new(Writer { state, frontier }),
+            published: RwLock::new(Published::of(&writer)),
+            writer: Mutex::new(writer),
             faults,
         })
     }
@@ -196,17 +220,35 @@ impl Store {
             .map_err(|e| StoreError::damaged(format!("state snapshot does not parse: {e}")))?;
         let state = LedgerState::from_snapshot(snapshot)
             .map_err(|e| StoreError::damaged(format!("state snapshot is invalid: {e}")))?;
+        let writer = Writer {
+            state,
+            frontier: Frontier::new(),
+        };
         let store = Store {
             db,
-            writer: Mutex::new(Writer {
-                state,
-                frontier: Frontier::new(),
-            }),
+            published: RwLock::new(Published::of(&writer)),
+            writer: Mutex::new(writer),
             faults: Faults::default(),
         };
         let frontier = store.check_head()?;
-        store.lock().frontier = frontier;
+        let mut w = store.lock();
+        w.frontier = frontier;
+        store.publish(&w);
+        drop(w);
         Ok(store)
+    }
+
+    /// Makes the writer's committed state what readers see.
+    fn publish(&self, writer: &Writer) {
+        let published = Published::of(writer);
+        *self.published.write().unwrap_or_else(|p| p.into_inner()) = published;
+    }
+
+    fn published(&self) -> Published {
+        self.published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Writer> {
@@ -369,6 +411,7 @@ impl Store {
         writes::commit(&self.db, &self.faults, batch)?;
         w.state = state;
         w.frontier = frontier;
+        self.publish(&w);
         Ok(w.frontier.size())
     }
 
@@ -423,6 +466,7 @@ impl Store {
         }
         w.state = state;
         w.frontier = frontier;
+        self.publish(w);
         Ok(results)
     }
 
@@ -525,19 +569,20 @@ impl Store {
         )
     }
 
-    /// A copy of the current state (roles, rules, balances, head).
-    pub fn state(&self) -> LedgerState {
-        self.lock().state.clone()
+    /// The state after the last committed batch (roles, rules, balances,
+    /// head), shared: never waits for a batch in progress.
+    pub fn state(&self) -> Arc<LedgerState> {
+        self.published().state
     }
 
     /// Number of entries.
     pub fn size(&self) -> u64 {
-        self.lock().state.size()
+        self.published().state.size()
     }
 
     /// Root of the current tree.
     pub fn root(&self) -> Hash {
-        self.lock().frontier.root()
+        self.published().root
     }
 
     /// Adds or replaces a cosignature on the checkpoint of `size`, and

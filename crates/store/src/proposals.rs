@@ -173,6 +173,7 @@ impl Store {
         }
         w.state = state;
         w.frontier = frontier;
+        self.publish(&w);
         Ok(results)
     }
 
