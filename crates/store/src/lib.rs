@@ -27,8 +27,9 @@
 //! keys per entry (the leaf and its body id) plus a few per batch.
 //!
 //! Writes are serialized by one mutex: a single writer. Readers never take
-//! it: after each commit the writer publishes the new state and root, and
-//! reads use the last published ones. Callers that have
+//! it: after each commit the writer publishes the new state, root and
+//! checkpoint size, and reads use the last published ones, so a reader
+//! never gets a checkpoint larger than the tree it can prove. Callers that have
 //! many entries at once (imports, the server's write queue) pass them to
 //! [`Store::append_batch`] and share one flush: group commit.
 //!
@@ -113,13 +114,25 @@ pub struct Store {
 struct Published {
     state: Arc<LedgerState>,
     root: Hash,
+    /// Size of the latest checkpoint as of that commit. Readers serve this
+    /// one, not the newest in sled: a batch's checkpoint is in sled a moment
+    /// before the batch is published, and a checkpoint larger than the
+    /// published tree would ask for proofs the readers cannot yet give.
+    checkpoint_size: Option<u64>,
 }
 
 impl Published {
-    fn of(writer: &Writer) -> Published {
+    fn of(writer: &Writer, db: &sled::Db) -> Published {
         Published {
             state: Arc::new(writer.state.clone()),
             root: writer.frontier.root(),
+            // A missing or garbled record is reported by `check_head` and by
+            // `latest_checkpoint`; here it only means "none".
+            checkpoint_size: db
+                .get(keys::LATEST_CHECKPOINT)
+                .ok()
+                .flatten()
+                .and_then(|v| keys::decode_u64(&v).ok()),
         }
     }
 }
@@ -177,8 +190,8 @@ impl Store {
         writes::commit(&db, &faults, batch)?;
         let writer = Writer { state, frontier };
         Ok(Store {
+            published: RwLock::new(Published::of(&writer, &db)),
             db,
-            published: RwLock::new(Published::of(&writer)),
             writer: Mutex::new(writer),
             faults,
         })
@@ -225,8 +238,8 @@ impl Store {
             frontier: Frontier::new(),
         };
         let store = Store {
+            published: RwLock::new(Published::of(&writer, &db)),
             db,
-            published: RwLock::new(Published::of(&writer)),
             writer: Mutex::new(writer),
             faults: Faults::default(),
         };
@@ -240,7 +253,7 @@ impl Store {
 
     /// Makes the writer's committed state what readers see.
     fn publish(&self, writer: &Writer) {
-        let published = Published::of(writer);
+        let published = Published::of(writer, &self.db);
         *self.published.write().unwrap_or_else(|p| p.into_inner()) = published;
     }
 

@@ -212,13 +212,20 @@ impl Store {
         Ok(self.db().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
     }
 
-    /// The latest signed checkpoint note.
+    /// The latest signed checkpoint note as of the last published commit,
+    /// with the cosignatures gathered for it so far. Its size never exceeds
+    /// [`Store::size`], so every proof it calls for can be served.
     pub fn latest_checkpoint(&self) -> Result<Vec<u8>, StoreError> {
-        let size = self
-            .db()
-            .get(keys::LATEST_CHECKPOINT)?
-            .ok_or_else(|| StoreError::damaged("no latest checkpoint recorded"))?;
-        let size = keys::decode_u64(&size)?;
+        let size = match self.published().checkpoint_size {
+            Some(size) => size,
+            None => {
+                let recorded = self
+                    .db()
+                    .get(keys::LATEST_CHECKPOINT)?
+                    .ok_or_else(|| StoreError::damaged("no latest checkpoint recorded"))?;
+                keys::decode_u64(&recorded)?
+            }
+        };
         self.checkpoint(size)?.ok_or_else(|| {
             StoreError::damaged(format!("the latest checkpoint (size {size}) is missing"))
         })

@@ -402,3 +402,53 @@ fn cosignatures_are_capped_at_what_a_note_may_hold() {
     drop(store);
     Store::open(&path).expect("the store still opens");
 }
+
+// Proves that a reader never sees a checkpoint larger than the tree it can
+// prove against: while a writer appends one entry per batch, readers take
+// the latest checkpoint and ask for a consistency proof and an inclusion
+// proof at its size. A batch's checkpoint lands in sled a moment before the
+// batch is published; serving it early made these requests fail with
+// "tree size N is beyond the log's N-1" under concurrent writers.
+#[test]
+fn readers_never_see_a_checkpoint_beyond_the_published_tree() {
+    const BATCHES: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let store = ledger(&dir.path().join("ledger"));
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut checked = 0u64;
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        let note =
+                            feeledger_core::note::Note::parse(&store.latest_checkpoint().unwrap())
+                                .unwrap();
+                        let size: u64 = note.text.lines().nth(1).unwrap().parse().unwrap();
+                        store
+                            .consistency_proof(1, size)
+                            .unwrap_or_else(|e| panic!("checkpoint {size}: {e}"));
+                        store
+                            .inclusion_proof(size - 1, size)
+                            .unwrap_or_else(|e| panic!("checkpoint {size}: {e}"));
+                        checked += 1;
+                    }
+                    checked
+                })
+            })
+            .collect();
+        for i in 0..BATCHES {
+            let results = store
+                .append_batch(vec![income(&format!("race-{i}"))], 40, &log_signer())
+                .unwrap();
+            for result in results {
+                result.unwrap();
+            }
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        for reader in readers {
+            assert!(reader.join().unwrap() > 0, "the reader ran");
+        }
+    });
+    assert_eq!(store.size(), 4 + BATCHES as u64);
+}
