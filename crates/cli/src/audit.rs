@@ -128,6 +128,24 @@ pub struct Audit {
 /// Entries decoded and signature-checked together, on every core.
 pub const AUDIT_CHUNK: usize = 4_096;
 
+/// Leaves decoded and signature-checked by [`Audit::decode_chunk`].
+pub struct DecodedChunk(Vec<Decoded>);
+
+impl DecodedChunk {
+    /// The seqs in the chunk, in order.
+    pub fn seqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().map(|d| d.seq)
+    }
+
+    /// Records the store's own hash of each leaf, as `push_chunk`'s
+    /// `stored_leaf_hash` does.
+    pub fn set_stored_hashes(&mut self, mut stored: impl FnMut(u64) -> Option<Hash>) {
+        for d in &mut self.0 {
+            d.stored_hash = stored(d.seq);
+        }
+    }
+}
+
 /// A leaf as the parallel phase leaves it.
 struct Decoded {
     seq: u64,
@@ -213,6 +231,40 @@ impl Audit {
         let state = &self.replayer.as_ref().expect("started above").state;
         let decoded = decode_parallel(state, chunk.collect());
         for d in decoded {
+            self.apply_one(d, fetch)?;
+        }
+        Ok(())
+    }
+
+    /// The state leaves are checked against: the keys in force after the
+    /// last applied entry. `None` before the genesis entry.
+    pub fn state(&self) -> Option<&LedgerState> {
+        self.replayer.as_ref().map(|r| &r.state)
+    }
+
+    /// The parallel half of [`Audit::push_chunk`], for a driver that decodes
+    /// the next chunk on other threads while this one is applied. `state`
+    /// may be behind the audit (an earlier [`Audit::state`]): a signature
+    /// check made against keys that have since changed is not trusted, and
+    /// [`Audit::push_decoded`] verifies those signatures again.
+    pub fn decode_chunk(state: &LedgerState, chunk: Vec<(u64, Vec<u8>)>) -> DecodedChunk {
+        let items = chunk
+            .into_iter()
+            .map(|(seq, bytes)| (seq, bytes, None))
+            .collect();
+        DecodedChunk(decode_parallel(state, items))
+    }
+
+    /// The sequential half of [`Audit::push_chunk`]: applies a chunk that
+    /// [`Audit::decode_chunk`] made. The genesis entry must have been pushed
+    /// before, with [`Audit::push_chunk`].
+    pub fn push_decoded(
+        &mut self,
+        chunk: DecodedChunk,
+        fetch: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
+    ) -> Result<(), Failure> {
+        assert!(self.replayer.is_some(), "genesis is pushed first");
+        for d in chunk.0 {
             self.apply_one(d, fetch)?;
         }
         Ok(())

@@ -231,40 +231,94 @@ pub(crate) fn run_local_audit(
     let mut tiles = NodeTiles::new(store);
     let mut postings = PostingCheck::default();
     let mut fetch = |seq: u64| store.leaf_bytes(seq).ok().flatten();
-    let mut chunk = Vec::with_capacity(crate::audit::AUDIT_CHUNK);
+    // Genesis first: it defines the keys the other entries are checked
+    // against.
     let mut leaves = store.iter_leaves(0);
-    loop {
-        let item = leaves.next();
-        let done = item.is_none();
-        if let Some(item) = item {
-            let (seq, bytes) = item.map_err(io)?;
-            if seq >= size {
+    let Some(first) = leaves.next() else {
+        return Err(Failure::general("the ledger is empty"));
+    };
+    let (seq, bytes) = first.map_err(io)?;
+    let stored = tiles
+        .stored(NodeId {
+            level: 0,
+            index: seq,
+        })
+        .ok();
+    audit
+        .push_chunk(vec![(seq, bytes, stored)], &mut fetch)
+        .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+    let mut derived_check = |audit: &mut Audit, tiles: &mut NodeTiles| -> Result<(), Failure> {
+        let derived = audit.take_derived(false);
+        for (id, hash) in derived.nodes {
+            tiles.check(id, hash)?;
+        }
+        check_entry_links(store, &derived.applied)?;
+        postings.check(store, derived.postings)?;
+        progress.set_position(audit.size());
+        Ok(())
+    };
+    derived_check(audit, &mut tiles)?;
+    // One thread reads and decodes the next chunk (signature checks on
+    // every core) while this one applies the last and checks what the store
+    // derived from it. The reader checks signatures against the keys as of
+    // the last chunk applied; after a governance change the audit verifies
+    // the stale ones again itself.
+    let keys = std::sync::Mutex::new(std::sync::Arc::new(
+        audit.state().expect("genesis applied").clone(),
+    ));
+    let (ready, decoded) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        let keys = &keys;
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(crate::audit::AUDIT_CHUNK);
+            for item in leaves.by_ref() {
+                match item {
+                    Ok(leaf) => chunk.push(leaf),
+                    Err(e) => {
+                        let _ = ready.send(Err(io(e)));
+                        return;
+                    }
+                }
+                if chunk.len() == crate::audit::AUDIT_CHUNK {
+                    let state = keys.lock().expect("keys lock").clone();
+                    let chunk = Audit::decode_chunk(&state, std::mem::take(&mut chunk));
+                    if ready.send(Ok(chunk)).is_err() {
+                        return; // the audit stopped at a failure
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let state = keys.lock().expect("keys lock").clone();
+                let _ = ready.send(Ok(Audit::decode_chunk(&state, chunk)));
+            }
+        });
+        for chunk in decoded {
+            let mut chunk = chunk?;
+            if let Some(seq) = chunk.seqs().find(|&seq| seq >= size) {
                 return Err(Failure::at(seq, "an entry beyond the recorded head"));
             }
-            // The store's own record of the leaf's hash, when it can be
+            // The store's own record of each leaf's hash, when it can be
             // read; a missing or short tile is named by the node check.
-            let stored = tiles.stored(NodeId {
-                level: 0,
-                index: seq,
+            chunk.set_stored_hashes(|seq| {
+                tiles
+                    .stored(NodeId {
+                        level: 0,
+                        index: seq,
+                    })
+                    .ok()
             });
-            chunk.push((seq, bytes, stored.ok()));
-        }
-        if chunk.len() == crate::audit::AUDIT_CHUNK || (done && !chunk.is_empty()) {
             audit
-                .push_chunk(std::mem::take(&mut chunk), &mut fetch)
+                .push_decoded(chunk, &mut fetch)
                 .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
-            let derived = audit.take_derived(false);
-            for (id, hash) in derived.nodes {
-                tiles.check(id, hash)?;
+            derived_check(audit, &mut tiles)?;
+            let state = audit.state().expect("genesis applied");
+            let mut shared = keys.lock().expect("keys lock");
+            if shared.roles_version() != state.roles_version() {
+                *shared = std::sync::Arc::new(state.clone());
             }
-            check_entry_links(store, &derived.applied)?;
-            postings.check(store, derived.postings)?;
-            progress.set_position(audit.size());
         }
-        if done {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     progress.finish_and_clear();
     if audit.size() != size {
         return Err(Failure::at(

@@ -461,6 +461,12 @@ impl LedgerState {
     }
 
     /// The role of a key in force, if any.
+    /// Counts the changes to the roles and keys since genesis. A
+    /// [`SignatureCheck`] is trusted only at the version it was made at.
+    pub fn roles_version(&self) -> u64 {
+        self.roles_version
+    }
+
     pub fn role_of(&self, key_name: &str) -> Option<Role> {
         self.keys.get(key_name).map(|(role, _)| *role)
     }

@@ -356,9 +356,42 @@ impl Store {
             "batch of {} entries",
             submissions.len()
         );
-        let mut w = self.lock();
+        let prepared = self.prepare_batch(submissions);
+        self.append_prepared(prepared, now_ms, log_signer)
+    }
+
+    /// The first half of [`Store::append_batch`]: decodes each submission
+    /// and checks its signatures against the published keys, on every core
+    /// for large batches. It does not take the writer, so a bulk import can
+    /// prepare one batch while [`Store::append_prepared`] commits the one
+    /// before. A check made against keys that a later governance entry
+    /// changed is not trusted: staging verifies those signatures again.
+    pub fn prepare_batch(&self, submissions: Vec<Submission>) -> PreparedBatch {
+        assert!(
+            submissions.len() <= BATCH_ENTRIES_MAX,
+            "batch of {} entries",
+            submissions.len()
+        );
+        let state = self.state();
         let items = submissions.into_iter().map(|s| (s, None)).collect();
-        self.commit_locked(&mut w, items, now_ms, log_signer)
+        PreparedBatch {
+            items: prepare_all(&state, items),
+        }
+    }
+
+    /// The second half of [`Store::append_batch`]: stages the prepared
+    /// submissions in order, then writes and flushes them as one batch.
+    ///
+    /// # Errors
+    /// As [`Store::append_batch`].
+    pub fn append_prepared(
+        &self,
+        prepared: PreparedBatch,
+        now_ms: u64,
+        log_signer: &NoteSigner,
+    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
+        let mut w = self.lock();
+        self.commit_locked(&mut w, prepared.items, now_ms, log_signer)
     }
 
     /// Appends leaves that already exist (a backup being restored, a store
@@ -434,12 +467,11 @@ impl Store {
     fn commit_locked(
         &self,
         w: &mut Writer,
-        items: Vec<(Submission, Option<Hash>)>,
+        prepared: Vec<Result<Prepared, StoreError>>,
         now_ms: u64,
         log_signer: &NoteSigner,
     ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
         check_log_signer(&w.state, log_signer)?;
-        let prepared = prepare_all(&w.state, items);
         let mut state = w.state.clone();
         let mut frontier = w.frontier.clone();
         let mut batch = WriteSet::default();
@@ -713,6 +745,24 @@ const PARALLEL_BATCH_MIN: usize = 16;
 /// A submission made ready off the sequential path: signatures sorted, the
 /// body canonicalized and decoded (so a body built in memory gets every
 /// check a reader will apply), and its signatures verified.
+/// Submissions made ready by [`Store::prepare_batch`] for
+/// [`Store::append_prepared`].
+#[derive(Debug)]
+pub struct PreparedBatch {
+    items: Vec<Result<Prepared, StoreError>>,
+}
+
+impl PreparedBatch {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+#[derive(Debug)]
 struct Prepared {
     body: Body,
     body_bytes: Vec<u8>,

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
 use feeledger_core::entry::{
     default_rules, Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, FundDef,
-    Genesis, Income, IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef, Roles,
+    Genesis, Governance, Income, IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef, Roles,
 };
 use feeledger_core::hash::Hash;
 use feeledger_core::note::{cosign, KeyAlg, NoteSigner};
@@ -451,4 +451,73 @@ fn readers_never_see_a_checkpoint_beyond_the_published_tree() {
         }
     });
     assert_eq!(store.size(), 4 + BATCHES as u64);
+}
+
+/// A governance entry that hands the company role from key "co" (seed 1)
+/// to key "co2" (seed 3), signed by the company and the committee.
+fn company_key_handover() -> Submission {
+    let mut roles = Roles::new();
+    for (role, name, seed) in [(Role::Company, "co2", 3), (Role::Committee, "cm", 2)] {
+        roles.insert(
+            role,
+            RoleDef {
+                threshold: 1,
+                keys: vec![KeyDef {
+                    name: name.into(),
+                    public_key: base64::engine::general_purpose::STANDARD
+                        .encode(key(seed).verifying_key().as_bytes()),
+                }],
+            },
+        );
+    }
+    let body = Body {
+        ledger: ORIGIN.into(),
+        date: Date {
+            year: 2026,
+            month: 3,
+            day: 1,
+        },
+        nonce: "handover".into(),
+        content: Content::Governance(Governance {
+            roles: Some(roles),
+            rules: None,
+            memo: "物业更换签名密钥".into(),
+        }),
+    };
+    let signatures = vec![sign(&body, "cm", 2), sign(&body, "co", 1)];
+    Submission { body, signatures }
+}
+
+// Proves that a batch prepared before a change of keys is judged by the
+// keys in force when it commits, not by the ones it was prepared against:
+// a bulk import prepares the next batch while the one before commits. An
+// income signed by the retired key, whose signature checked out when it was
+// prepared, is refused; one signed by the new key, which was unknown when
+// it was prepared, commits.
+#[test]
+fn a_batch_prepared_before_a_key_change_is_judged_by_the_new_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ledger(&dir.path().join("ledger"));
+    let by_old_key = income("old-key");
+    let mut by_new_key = income("new-key");
+    by_new_key.signatures = vec![sign(&by_new_key.body, "co2", 3)];
+    let prepared = store.prepare_batch(vec![by_old_key, by_new_key]);
+
+    let results = store
+        .append_batch(vec![company_key_handover()], 50, &log_signer())
+        .unwrap();
+    results
+        .into_iter()
+        .for_each(|r| assert!(r.is_ok(), "{r:?}"));
+
+    let size = store.size();
+    let results = store.append_prepared(prepared, 60, &log_signer()).unwrap();
+    let refused = results[0].as_ref().unwrap_err().to_string();
+    assert!(
+        refused.contains("key \"co\" belongs to no role"),
+        "{refused}"
+    );
+    let committed = results[1].as_ref().expect("signed by the key now in force");
+    assert_eq!(committed.seq, size);
+    assert_eq!(store.size(), size + 1);
 }
