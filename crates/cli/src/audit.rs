@@ -4,8 +4,11 @@
 //!
 //! [`Audit`] is fed leaves in order by a driver (a local data directory or a
 //! server), so the same checks run whichever way the bytes arrive. It holds
-//! O(log n) tree state plus the in-memory history that reversals and replay
-//! checks need.
+//! O(log n) tree state, 32 bytes per entry (the verified leaf hashes, so that
+//! earlier entries read again are checked), and the reversals. A server's
+//! audit also holds every body id, for replay checks; a data directory's
+//! audit asks the store's body index instead, and checks that index entry
+//! by entry.
 
 use anyhow::Result;
 use feeledger_core::entry::{body_bytes_of_leaf, Leaf};
@@ -123,6 +126,28 @@ pub struct Audit {
     leaf_hashes: Vec<Hash>,
     /// The derived keys' expected contents, for a data directory's audit.
     derived: Option<Derived>,
+    /// Replays are looked up with [`Earlier::seq_of_body`], not in memory.
+    body_index: bool,
+}
+
+/// Where an audit reads earlier entries again: a reversal's target, and,
+/// for an audit that holds no body ids ([`Audit::use_body_index`]), the
+/// entry an index says has the same body. Every answer is checked against
+/// what the audit verified before; none is trusted.
+pub trait Earlier {
+    /// The leaf bytes of entry `seq`.
+    fn leaf(&mut self, seq: u64) -> Option<Vec<u8>>;
+
+    /// The seq of the entry with this body id, by the source's index.
+    fn seq_of_body(&mut self, _body_id: &Hash) -> Option<u64> {
+        None
+    }
+}
+
+impl<F: FnMut(u64) -> Option<Vec<u8>>> Earlier for F {
+    fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
+        self(seq)
+    }
 }
 
 /// Entries decoded and signature-checked together, on every core.
@@ -166,7 +191,18 @@ impl Audit {
             trusted_log_key,
             leaf_hashes: Vec::new(),
             derived: None,
+            body_index: false,
         }
+    }
+
+    /// Looks replays up with [`Earlier::seq_of_body`] instead of holding
+    /// every body id in memory (about 86 bytes an entry). Only for a driver
+    /// that also checks the index against the leaves, entry by entry (the
+    /// [`Derived::applied`] links): an index that hid a replay would then be
+    /// named there. Must be called before the first entry.
+    pub fn use_body_index(&mut self) {
+        assert!(self.replayer.is_none(), "before the first entry");
+        self.body_index = true;
     }
 
     /// Gathers what the store's derived keys must hold (Merkle nodes,
@@ -219,7 +255,7 @@ impl Audit {
     pub fn push_chunk(
         &mut self,
         chunk: Vec<(u64, Vec<u8>, Option<Hash>)>,
-        fetch: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
+        earlier: &mut dyn Earlier,
     ) -> Result<(), Failure> {
         let mut chunk = chunk.into_iter();
         if self.replayer.is_none() {
@@ -231,7 +267,7 @@ impl Audit {
         let state = &self.replayer.as_ref().expect("started above").state;
         let decoded = decode_parallel(state, chunk.collect());
         for d in decoded {
-            self.apply_one(d, fetch)?;
+            self.apply_one(d, earlier)?;
         }
         Ok(())
     }
@@ -261,11 +297,11 @@ impl Audit {
     pub fn push_decoded(
         &mut self,
         chunk: DecodedChunk,
-        fetch: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
+        earlier: &mut dyn Earlier,
     ) -> Result<(), Failure> {
         assert!(self.replayer.is_some(), "genesis is pushed first");
         for d in chunk.0 {
-            self.apply_one(d, fetch)?;
+            self.apply_one(d, earlier)?;
         }
         Ok(())
     }
@@ -296,8 +332,13 @@ impl Audit {
     fn start(&mut self, seq: u64, bytes: &[u8], stored: Option<Hash>) -> Result<(), Failure> {
         let hash = leaf_hash(bytes);
         self.check_position(seq, hash, stored)?;
-        let replayer = Replayer::start_with(bytes, MemoryHistory::without_leaves())
-            .map_err(|e| Failure::at(seq, e.to_string()))?;
+        let history = if self.body_index {
+            MemoryHistory::without_leaves_or_body_ids()
+        } else {
+            MemoryHistory::without_leaves()
+        };
+        let replayer =
+            Replayer::start_with(bytes, history).map_err(|e| Failure::at(seq, e.to_string()))?;
         if let Some(derived) = &mut self.derived {
             let leaf = Leaf::decode(bytes).map_err(|e| Failure::at(seq, e.to_string()))?;
             let body_id = feeledger_core::state::leaf_needs(&leaf, bytes).body_id;
@@ -319,27 +360,42 @@ impl Audit {
         Ok(())
     }
 
-    fn apply_one(
-        &mut self,
-        d: Decoded,
-        fetch: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
-    ) -> Result<(), Failure> {
+    fn apply_one(&mut self, d: Decoded, earlier: &mut dyn Earlier) -> Result<(), Failure> {
         self.check_position(d.seq, d.hash, d.stored_hash)?;
         let leaf = d.leaf.map_err(|e| Failure::at(d.seq, e))?;
         let leaf_hashes = &self.leaf_hashes;
-        let mut fetch_target = |seq: u64| -> Option<Leaf> {
-            let bytes = fetch(seq)?;
-            // Only the very bytes verified before may stand as the target.
-            (leaf_hashes.get(seq as usize) == Some(&leaf_hash(&bytes)))
-                .then(|| Leaf::decode(&bytes).ok())
-                .flatten()
+        let earlier = std::cell::RefCell::new(earlier);
+        // Only the very bytes verified before may stand for an earlier entry.
+        let verified_leaf = |seq: u64| -> Option<Vec<u8>> {
+            let bytes = earlier.borrow_mut().leaf(seq)?;
+            (leaf_hashes.get(seq as usize) == Some(&leaf_hash(&bytes))).then_some(bytes)
+        };
+        let mut fetch_target =
+            |seq: u64| -> Option<Leaf> { Leaf::decode(&verified_leaf(seq)?).ok() };
+        // An index answer counts only if that earlier entry really has the
+        // body: a damaged index must not invent a replay (the link check
+        // names it instead).
+        let mut body_seen_at = |body_id: &Hash| -> Option<u64> {
+            let seen = earlier.borrow_mut().seq_of_body(body_id)?;
+            if seen >= d.seq {
+                return None;
+            }
+            let bytes = verified_leaf(seen)?;
+            let body = body_bytes_of_leaf(&bytes)?;
+            (feeledger_core::hash::sha256(body) == *body_id).then_some(seen)
         };
         let replayer = self
             .replayer
             .as_mut()
             .expect("started before any other entry");
         let applied = replayer
-            .apply_decoded(&leaf, &d.bytes, d.check.as_ref(), &mut fetch_target)
+            .apply_decoded(
+                &leaf,
+                &d.bytes,
+                d.check.as_ref(),
+                &mut fetch_target,
+                &mut body_seen_at,
+            )
             .map_err(|e| Failure::at(d.seq, e.to_string()))?;
         if let Some(derived) = &mut self.derived {
             derived.record(&leaf, applied.body_id, applied.reverses);
@@ -528,4 +584,199 @@ fn decode_parallel(state: &LedgerState, items: Vec<(u64, Vec<u8>, Option<Hash>)>
             .flat_map(|h| h.join().expect("an audit thread panicked"))
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Replay detection when the audit asks an index instead of holding
+    //! every body id ([`Audit::use_body_index`]).
+
+    use super::*;
+    use base64::Engine as _;
+    use ed25519_dalek::{Signer as _, SigningKey};
+    use feeledger_core::entry::{
+        default_rules, Body, Content, Date, EntrySignature, FundDef, Genesis, Income,
+        IncomeCategory, KeyDef, Month, Role, RoleDef, Roles,
+    };
+    use feeledger_core::note::{KeyAlg, NoteSigner};
+    use std::collections::HashMap;
+
+    const ORIGIN: &str = "audit.example/ledger";
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn signed(body: Body, signers: &[(&str, u8)]) -> (Body, Vec<EntrySignature>) {
+        let signatures = signers
+            .iter()
+            .map(|(name, seed)| {
+                EntrySignature::new(name, &key(*seed).sign(&body.signing_message()))
+            })
+            .collect();
+        (body, signatures)
+    }
+
+    fn genesis() -> (Body, Vec<EntrySignature>) {
+        let mut roles = Roles::new();
+        for (role, name, seed) in [(Role::Company, "co", 1), (Role::Committee, "cm", 2)] {
+            let public_key = base64::engine::general_purpose::STANDARD
+                .encode(key(seed).verifying_key().as_bytes());
+            roles.insert(
+                role,
+                RoleDef {
+                    threshold: 1,
+                    keys: vec![KeyDef {
+                        name: name.into(),
+                        public_key,
+                    }],
+                },
+            );
+        }
+        let log = NoteSigner::new(ORIGIN, KeyAlg::Ed25519, key(9)).unwrap();
+        let body = Body {
+            ledger: ORIGIN.into(),
+            date: Date {
+                year: 2026,
+                month: 1,
+                day: 1,
+            },
+            nonce: "g".into(),
+            content: Content::Genesis(Genesis {
+                name: "审计小区".into(),
+                currency: "CNY".into(),
+                minor_unit: "fen".into(),
+                minor_units_per_major: 100,
+                funds: ["maintenance", "operating", "public_revenue"]
+                    .iter()
+                    .map(|f| FundDef {
+                        id: f.to_string(),
+                        name: f.to_string(),
+                    })
+                    .collect(),
+                roles,
+                rules: default_rules(false),
+                log_key: log.verifier_key().to_string(),
+            }),
+        };
+        signed(body, &[("cm", 2), ("co", 1)])
+    }
+
+    fn income(nonce: &str) -> (Body, Vec<EntrySignature>) {
+        let body = Body {
+            ledger: ORIGIN.into(),
+            date: Date {
+                year: 2026,
+                month: 2,
+                day: 3,
+            },
+            nonce: nonce.into(),
+            content: Content::Income(Income {
+                fund: "operating".into(),
+                amount_fen: 30_000,
+                category: IncomeCategory::PropertyFee,
+                payer: "3-1502".into(),
+                period: Month {
+                    year: 2026,
+                    month: 2,
+                },
+                memo: String::new(),
+            }),
+        };
+        signed(body, &[("co", 1)])
+    }
+
+    /// Chains the entries into leaves, as a log would hold them, without
+    /// checking them: a forged log may hold a replay.
+    fn chain(entries: Vec<(Body, Vec<EntrySignature>)>) -> Vec<Vec<u8>> {
+        let mut prev = Hash::ZERO;
+        let mut leaves = Vec::new();
+        for (seq, (body, signatures)) in entries.into_iter().enumerate() {
+            let bytes = Leaf {
+                seq: seq as u64,
+                prev,
+                time_ms: 1 + seq as u64,
+                body,
+                signatures,
+            }
+            .to_canonical_bytes();
+            prev = leaf_hash(&bytes);
+            leaves.push(bytes);
+        }
+        leaves
+    }
+
+    struct Indexed {
+        leaves: Vec<Vec<u8>>,
+        index: HashMap<Hash, u64>,
+    }
+
+    impl Earlier for Indexed {
+        fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
+            self.leaves.get(seq as usize).cloned()
+        }
+
+        fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
+            self.index.get(body_id).copied()
+        }
+    }
+
+    fn body_id(leaf: &[u8]) -> Hash {
+        feeledger_core::hash::sha256(body_bytes_of_leaf(leaf).unwrap())
+    }
+
+    fn audit(
+        leaves: &[Vec<u8>],
+        index: HashMap<Hash, u64>,
+        body_index: bool,
+    ) -> Result<(), Failure> {
+        let mut audit = Audit::new(None, vec![]);
+        if body_index {
+            audit.use_body_index();
+        }
+        let mut earlier = Indexed {
+            leaves: leaves.to_vec(),
+            index,
+        };
+        let chunk = leaves
+            .iter()
+            .enumerate()
+            .map(|(seq, bytes)| (seq as u64, bytes.clone(), None))
+            .collect();
+        audit.push_chunk(chunk, &mut earlier)
+    }
+
+    // Proves that a replay is found through the index as it is in memory:
+    // the second copy of a body is refused, naming the first.
+    #[test]
+    fn a_replay_is_found_through_the_index() {
+        let leaves = chain(vec![genesis(), income("a"), income("a")]);
+        let index = HashMap::from([(body_id(&leaves[1]), 1)]);
+        for body_index in [false, true] {
+            let failure = audit(&leaves, index.clone(), body_index).unwrap_err();
+            assert_eq!(failure.seq, Some(2), "{failure:?}");
+            assert!(failure.message.contains("replay"), "{failure:?}");
+        }
+        // The honest log passes both ways.
+        let leaves = chain(vec![genesis(), income("a"), income("b")]);
+        let index = HashMap::from([(body_id(&leaves[1]), 1), (body_id(&leaves[2]), 2)]);
+        for body_index in [false, true] {
+            audit(&leaves, index.clone(), body_index).unwrap();
+        }
+    }
+
+    // Proves that an index cannot invent a replay: an answer pointing at an
+    // earlier entry with another body, or at the entry itself or a later
+    // one, is not taken for one (the driver's link check names such an
+    // index instead).
+    #[test]
+    fn a_lying_index_does_not_invent_a_replay() {
+        let leaves = chain(vec![genesis(), income("a"), income("b"), income("c")]);
+        let index = HashMap::from([
+            (body_id(&leaves[2]), 1),
+            (body_id(&leaves[3]), 3),
+            (body_id(&leaves[1]), 2),
+        ]);
+        audit(&leaves, index, true).unwrap();
+    }
 }

@@ -228,9 +228,10 @@ pub(crate) fn run_local_audit(
             .expect("template parses"),
     );
     audit.collect_derived();
+    audit.use_body_index();
     let mut tiles = NodeTiles::new(store);
     let mut postings = PostingCheck::default();
-    let mut fetch = |seq: u64| store.leaf_bytes(seq).ok().flatten();
+    let mut fetch = StoreEarlier(store);
     // Genesis first: it defines the keys the other entries are checked
     // against.
     let mut leaves = store.iter_leaves(0);
@@ -468,6 +469,20 @@ fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
 }
 
 /// The body id and reversal records of entries just applied.
+/// Earlier entries, and the body id index, read from the store under audit.
+struct StoreEarlier<'a>(&'a Store);
+
+impl crate::audit::Earlier for StoreEarlier<'_> {
+    fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
+        self.0.leaf_bytes(seq).ok().flatten()
+    }
+
+    fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
+        // A damaged record is named by the link check.
+        self.0.seq_of_body(body_id).ok().flatten()
+    }
+}
+
 fn check_entry_links(store: &Store, applied: &[crate::audit::AppliedLinks]) -> Result<(), Failure> {
     for &(seq, body_id, reverses) in applied {
         match store.seq_of_body(&body_id) {

@@ -221,8 +221,42 @@ impl Approval {
 pub struct SignatureCheck {
     roles_version: u64,
     body_id: Hash,
+    /// Which signatures these are (see [`signatures_digest`]): a check
+    /// speaks only for the very list it was made on, in its order.
+    signatures_digest: Hash,
     /// Per signature, in order: the key is in force and `verify_strict` passed.
     valid: Vec<bool>,
+}
+
+impl SignatureCheck {
+    /// The per-signature verdicts, if this check was made for this body
+    /// and these signatures against the keys in force in `state`.
+    fn verdicts_for(
+        &self,
+        state: &LedgerState,
+        body_id: &Hash,
+        signatures: &[EntrySignature],
+    ) -> Option<&[bool]> {
+        (self.roles_version == state.roles_version
+            && self.body_id == *body_id
+            && self.valid.len() == signatures.len()
+            && self.signatures_digest == signatures_digest(signatures))
+        .then_some(self.valid.as_slice())
+    }
+}
+
+/// SHA-256 over each signature's key name and signature text, each
+/// preceded by its length (u32 big-endian), in order.
+fn signatures_digest(signatures: &[EntrySignature]) -> Hash {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for s in signatures {
+        for part in [s.key.as_bytes(), s.sig.as_bytes()] {
+            hasher.update((part.len() as u32).to_be_bytes());
+            hasher.update(part);
+        }
+    }
+    Hash(hasher.finalize().into())
 }
 
 /// What `apply` needs to read about earlier entries; see [`Leaf::needs`].
@@ -498,7 +532,7 @@ impl LedgerState {
         signatures: &[EntrySignature],
         lookups: &Lookups,
     ) -> Result<Approval, ApplyError> {
-        self.check_proposal_checked(body, &body.to_canonical_bytes(), signatures, lookups)
+        self.check_proposal_checked(body, &body.to_canonical_bytes(), signatures, lookups, None)
             .map(|(approval, _)| approval)
     }
 
@@ -506,6 +540,9 @@ impl LedgerState {
     /// the caller has; also returns the [`SignatureCheck`] it established
     /// (every signature verified against the keys in force), so that
     /// committing the proposal does not verify the signatures again.
+    /// `earlier` is a check made ahead by [`LedgerState::check_signatures`]
+    /// (on another thread, say); it is used only if it was made for this
+    /// body and these signatures against the keys in force now.
     ///
     /// # Errors
     /// As [`LedgerState::check_proposal`].
@@ -515,11 +552,14 @@ impl LedgerState {
         body_bytes: &[u8],
         signatures: &[EntrySignature],
         lookups: &Lookups,
+        earlier: Option<&SignatureCheck>,
     ) -> Result<(Approval, SignatureCheck), ApplyError> {
         debug_assert_eq!(body.to_canonical_bytes(), body_bytes);
         check_signature_list(signatures, "$.signatures")?;
+        let body_id = crate::hash::sha256(body_bytes);
         let message = crate::entry::signing_message(body_bytes);
-        let (approval, _) = self.check_body(body, signatures, lookups, &message, None)?;
+        let verified = earlier.and_then(|c| c.verdicts_for(self, &body_id, signatures));
+        let (approval, _) = self.check_body(body, signatures, lookups, &message, verified)?;
         let relevant = approval
             .signers
             .iter()
@@ -539,7 +579,8 @@ impl LedgerState {
         // signature here verified against the keys in force.
         let check = SignatureCheck {
             roles_version: self.roles_version,
-            body_id: crate::hash::sha256(body_bytes),
+            body_id,
+            signatures_digest: signatures_digest(signatures),
             valid: vec![true; signatures.len()],
         };
         Ok((approval, check))
@@ -588,6 +629,7 @@ impl LedgerState {
         SignatureCheck {
             roles_version: self.roles_version,
             body_id: crate::hash::sha256(body_bytes),
+            signatures_digest: signatures_digest(signatures),
             valid,
         }
     }
@@ -642,10 +684,7 @@ impl LedgerState {
         debug_assert_eq!(body_bytes, leaf.body.to_canonical_bytes().as_slice());
         let body_id = crate::hash::sha256(body_bytes);
         let message = crate::entry::signing_message(body_bytes);
-        let verified = check
-            .filter(|c| c.roles_version == self.roles_version && c.body_id == body_id)
-            .filter(|c| c.valid.len() == leaf.signatures.len())
-            .map(|c| c.valid.as_slice());
+        let verified = check.and_then(|c| c.verdicts_for(self, &body_id, &leaf.signatures));
         let (approval, outcome) =
             self.check_body(&leaf.body, &leaf.signatures, lookups, &message, verified)?;
         if let Some(unmet) = approval.unmet() {
@@ -1086,7 +1125,9 @@ impl Totals {
 /// are rare, and a million leaves do not fit a small memory budget).
 #[derive(Debug, Default)]
 pub struct MemoryHistory {
-    body_ids: HashMap<Hash, u64>,
+    /// `None` when the caller answers "was this body seen" from its own
+    /// index (see [`MemoryHistory::without_leaves_or_body_ids`]).
+    body_ids: Option<HashMap<Hash, u64>>,
     leaves: Option<HashMap<u64, Leaf>>,
     reversed_by: HashMap<u64, u64>,
 }
@@ -1094,23 +1135,42 @@ pub struct MemoryHistory {
 impl MemoryHistory {
     pub fn new() -> Self {
         MemoryHistory {
+            body_ids: Some(HashMap::new()),
             leaves: Some(HashMap::new()),
             ..Self::default()
         }
     }
 
     pub fn without_leaves() -> Self {
+        MemoryHistory {
+            body_ids: Some(HashMap::new()),
+            ..Self::default()
+        }
+    }
+
+    /// Holds only the reversals: 40 bytes an entry less than
+    /// [`MemoryHistory::without_leaves`]. The caller answers replay
+    /// look-ups from an index of its own, and must check that index
+    /// against the leaves (each body id maps to its own entry's seq), for
+    /// an index that hides a replay would otherwise hide it here too.
+    pub fn without_leaves_or_body_ids() -> Self {
         Self::default()
     }
 
-    /// Look-ups from memory; a target leaf not held is fetched with `fetch`.
+    /// Look-ups from memory; a target leaf not held is fetched with `fetch`,
+    /// and, when the history holds no body ids, an earlier entry with the
+    /// same body is asked of `body_seen_at`.
     pub fn lookups_with(
         &self,
         needs: &Needs,
         fetch: &mut dyn FnMut(u64) -> Option<Leaf>,
+        body_seen_at: &mut dyn FnMut(&Hash) -> Option<u64>,
     ) -> Lookups {
         Lookups {
-            body_seen_at: self.body_ids.get(&needs.body_id).copied(),
+            body_seen_at: match &self.body_ids {
+                Some(ids) => ids.get(&needs.body_id).copied(),
+                None => body_seen_at(&needs.body_id),
+            },
             target: needs.target_seq.and_then(|seq| {
                 let leaf = match &self.leaves {
                     Some(leaves) => leaves.get(&seq).cloned(),
@@ -1122,12 +1182,14 @@ impl MemoryHistory {
     }
 
     pub fn lookups(&self, needs: &Needs) -> Lookups {
-        self.lookups_with(needs, &mut |_| None)
+        self.lookups_with(needs, &mut |_| None, &mut |_| None)
     }
 
     /// Records an applied leaf.
     pub fn record(&mut self, leaf: &Leaf, applied: &Applied) {
-        self.body_ids.insert(applied.body_id, applied.seq);
+        if let Some(ids) = &mut self.body_ids {
+            ids.insert(applied.body_id, applied.seq);
+        }
         if let Some(leaves) = &mut self.leaves {
             leaves.insert(applied.seq, leaf.clone());
         }
@@ -1175,12 +1237,15 @@ impl Replayer {
     /// As [`LedgerState::apply`].
     pub fn apply(&mut self, leaf_bytes: &[u8]) -> Result<Applied, ApplyError> {
         let leaf = Leaf::decode(leaf_bytes)?;
-        self.apply_decoded(&leaf, leaf_bytes, None, &mut |_| None)
+        self.apply_decoded(&leaf, leaf_bytes, None, &mut |_| None, &mut |_| None)
     }
 
     /// Applies a leaf decoded from `leaf_bytes` (perhaps on another thread,
     /// with its signatures checked there), fetching a reversal's target with
-    /// `fetch_target` when the history does not hold leaves.
+    /// `fetch_target` when the history does not hold leaves, and asking
+    /// `body_seen_at` for the seq of an entry with the same body when it
+    /// holds no body ids (an answer at or after this leaf's seq is not an
+    /// earlier entry, and is ignored).
     ///
     /// # Errors
     /// As [`LedgerState::apply`].
@@ -1190,10 +1255,14 @@ impl Replayer {
         leaf_bytes: &[u8],
         check: Option<&SignatureCheck>,
         fetch_target: &mut dyn FnMut(u64) -> Option<Leaf>,
+        body_seen_at: &mut dyn FnMut(&Hash) -> Option<u64>,
     ) -> Result<Applied, ApplyError> {
-        let lookups = self
-            .history
-            .lookups_with(&leaf_needs(leaf, leaf_bytes), fetch_target);
+        let mut earlier_with_body = |id: &Hash| body_seen_at(id).filter(|&seen| seen < leaf.seq);
+        let lookups = self.history.lookups_with(
+            &leaf_needs(leaf, leaf_bytes),
+            fetch_target,
+            &mut earlier_with_body,
+        );
         let applied = self
             .state
             .apply_leaf_checked(leaf, leaf_bytes, &lookups, check)?;

@@ -76,10 +76,22 @@ pub async fn propose(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let request: ProposeRequest = json_body(body)?;
+    // The Ed25519 work happens here, on the blocking pool's threads, rather
+    // than on the ledger's single writer; the writer trusts the check only
+    // if the keys have not changed since.
+    let (body_bytes, signatures, check) = ledger
+        .blocking(move |inner| {
+            let body_bytes = request.body.into_bytes();
+            let mut signatures = request.signatures;
+            let check = inner.store.check_ahead(&body_bytes, &mut signatures);
+            Ok((body_bytes, signatures, check))
+        })
+        .await?;
     let outcome = ledger
         .write(ProposalRequest::Propose {
-            body_bytes: request.body.into_bytes(),
-            signatures: request.signatures,
+            body_bytes,
+            signatures,
+            check,
         })
         .await?;
     let (status, view) = ledger

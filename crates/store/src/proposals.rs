@@ -9,7 +9,9 @@ use feeledger_core::entry::{normalize_signatures, Body, EntrySignature};
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle::Frontier;
 use feeledger_core::note::NoteSigner;
-use feeledger_core::state::{body_needs_from_bytes, ApplyError, Approval, LedgerState};
+use feeledger_core::state::{
+    body_needs_from_bytes, ApplyError, Approval, LedgerState, SignatureCheck,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -61,6 +63,10 @@ pub enum ProposalRequest {
     Propose {
         body_bytes: Vec<u8>,
         signatures: Vec<EntrySignature>,
+        /// The signatures checked ahead, off the writer (see
+        /// [`Store::check_ahead`]). Trusted only if it was made for this
+        /// body and exactly these signatures, against the keys in force.
+        check: Option<SignatureCheck>,
     },
     Sign {
         id: Hash,
@@ -86,6 +92,7 @@ impl Store {
         let request = ProposalRequest::Propose {
             body_bytes: body_bytes.to_vec(),
             signatures,
+            check: None,
         };
         self.proposals_batch(vec![request], now_ms, log_signer)?
             .pop()
@@ -183,16 +190,17 @@ impl Store {
         request: ProposalRequest,
         now_ms: u64,
     ) -> Result<ProposalOutcome, StoreError> {
-        let (body_bytes, signatures) = match request {
+        let (body_bytes, signatures, earlier_check) = match request {
             ProposalRequest::Propose {
                 body_bytes,
                 signatures,
-            } => (body_bytes, signatures),
+                check,
+            } => (body_bytes, signatures, check),
             ProposalRequest::Sign { id, signatures } => {
                 let pending = self
                     .pending_in(work, &id)?
                     .ok_or_else(|| StoreError::NoProposal { id: id.to_hex() })?;
-                (pending.body.into_bytes(), signatures)
+                (pending.body.into_bytes(), signatures, None)
             }
         };
         // Decoding is strict, so `body_bytes` are the body's canonical bytes:
@@ -208,9 +216,13 @@ impl Store {
         normalize_signatures(&mut merged);
         let lookups =
             self.lookups_with(&body_needs_from_bytes(&body, &body_bytes), &work.staging)?;
-        let (approval, check) =
-            work.state
-                .check_proposal_checked(&body, &body_bytes, &merged, &lookups)?;
+        let (approval, check) = work.state.check_proposal_checked(
+            &body,
+            &body_bytes,
+            &merged,
+            &lookups,
+            earlier_check.as_ref(),
+        )?;
         if approval.is_satisfied() {
             // The signatures were just verified against these keys; staging
             // uses `check` instead of verifying them again.
@@ -253,6 +265,25 @@ impl Store {
         work.pending.insert(id, Some(proposal));
         work.changed = true;
         Ok(ProposalOutcome::Pending { id, approval })
+    }
+
+    /// Checks a proposal's signatures against the published keys, without
+    /// the writer, so that request handlers on many threads can do the
+    /// Ed25519 work and the single writer need not. The signatures are
+    /// normalized (sorted by key, one per key) as the writer will see them.
+    /// `None` if the body is not canonical or the signature list is
+    /// malformed: the writer then refuses the request.
+    pub fn check_ahead(
+        &self,
+        body_bytes: &[u8],
+        signatures: &mut Vec<EntrySignature>,
+    ) -> Option<SignatureCheck> {
+        Body::decode(body_bytes).ok()?;
+        normalize_signatures(signatures);
+        // Too many signatures, or malformed ones: the writer refuses the
+        // request before any Ed25519 work, so none is done here either.
+        feeledger_core::entry::check_signature_list(signatures, "$.signatures").ok()?;
+        Some(self.state().check_signatures(body_bytes, signatures))
     }
 
     /// A pending proposal as this batch sees it.
