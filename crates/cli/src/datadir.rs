@@ -30,6 +30,12 @@ impl DataDir {
         Store::open(&self.store_path()).with_context(|| self.root.display().to_string())
     }
 
+    /// As [`DataDir::open`], with sled's page cache set to `cache_bytes`.
+    pub fn open_with_cache(&self, cache_bytes: u64) -> Result<Store> {
+        Store::open_with_cache(&self.store_path(), cache_bytes)
+            .with_context(|| self.root.display().to_string())
+    }
+
     /// The log key, needed to sign a new checkpoint after an append.
     pub fn log_key(&self) -> Result<KeyFile> {
         KeyFile::read(&self.log_key_path())

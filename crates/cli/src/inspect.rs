@@ -156,6 +156,13 @@ pub fn proposals(store: &Store, json: bool) -> Result<()> {
 
 /// Runs the audit of a data directory and prints the report. Returns
 /// whether it passed.
+/// sled's page cache during a data directory's audit. The audit reads
+/// leaves, node tiles and index buckets in order and body ids at random,
+/// each about once, so a large cache only adds memory: at 1M entries, 16 MiB
+/// instead of the store's default 64 MiB took the audit's peak RSS from
+/// 339 to 237 MiB at the same speed (docs/performance.md).
+const AUDIT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 pub fn verify_local(
     data: &Path,
     trusted_log_key: Option<&str>,
@@ -185,7 +192,7 @@ pub fn verify_local(
         None => None,
     };
     let mut audit = Audit::new(trusted, saved_size.into_iter().collect());
-    let store = match DataDir::new(data).open() {
+    let store = match DataDir::new(data).open_with_cache(AUDIT_CACHE_BYTES) {
         Ok(store) => store,
         // A damaged store is an audit finding; a store in use or missing is
         // a reason the audit could not run.

@@ -73,8 +73,10 @@ pub const STORE_FORMAT: &str = "feeledger-store/2";
 /// Most entries one [`Store::append_batch`] call takes.
 pub const BATCH_ENTRIES_MAX: usize = 4_096;
 
-/// sled's page cache. Bounded so that serving a large ledger stays within a
-/// small, predictable memory budget.
+/// sled's page cache, as [`Store::open`] configures it. Bounded so that
+/// serving a large ledger stays within a small, predictable memory budget.
+/// sled holds about three times its configured size at its peak (see
+/// docs/performance.md), so this is a third of what it may use.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// An entry to append: a body and the signatures on it.
@@ -144,11 +146,31 @@ impl std::fmt::Debug for Store {
 }
 
 fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    sled::Config::new()
-        .path(dir)
-        .cache_capacity(CACHE_BYTES)
-        .open()
-        .map_err(|e| StoreError::from_sled_open(dir, e))
+    open_db_with_cache(dir, CACHE_BYTES)
+}
+
+/// How long opening waits for a data directory's lock. sled releases it
+/// when its background I/O threads finish, a moment after the `Db` is
+/// dropped, so a store closed and reopened in one process (a restore, a
+/// rebuild, a test) can find it still held. Another process that holds it
+/// is reported after this wait.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(|e| StoreError::from_sled_open(dir, e));
+        match opened {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
 
 impl Store {
@@ -204,12 +226,22 @@ impl Store {
     /// [`StoreError::NotInitialized`], or [`StoreError::Damaged`] naming
     /// what does not agree.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with_cache(dir, CACHE_BYTES)
+    }
+
+    /// As [`Store::open`], with sled's page cache set to `cache_bytes`
+    /// instead of [`CACHE_BYTES`]. A streaming reader (an audit) reads each
+    /// key about once and gains nothing from a large cache.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         if !dir.join("conf").exists() && !dir.join("db").exists() {
             return Err(StoreError::NotInitialized {
                 dir: dir.display().to_string(),
             });
         }
-        let db = open_db(dir)?;
+        let db = open_db_with_cache(dir, cache_bytes)?;
         match db.get(keys::FORMAT)? {
             Some(found) if found == STORE_FORMAT.as_bytes() => {}
             Some(found) => {
