@@ -592,118 +592,25 @@ mod tests {
     //! every body id ([`Audit::use_body_index`]).
 
     use super::*;
-    use base64::Engine as _;
-    use ed25519_dalek::{Signer as _, SigningKey};
-    use feeledger_core::entry::{
-        default_rules, Body, Content, Date, EntrySignature, FundDef, Genesis, Income,
-        IncomeCategory, KeyDef, Month, Role, RoleDef, Roles,
-    };
-    use feeledger_core::note::{KeyAlg, NoteSigner};
+    use feeledger_core::fixtures::{chain, property_fee, two_role_genesis};
     use std::collections::HashMap;
 
     const ORIGIN: &str = "audit.example/ledger";
 
-    fn key(seed: u8) -> SigningKey {
-        SigningKey::from_bytes(&[seed; 32])
+    fn genesis() -> (
+        feeledger_core::entry::Body,
+        Vec<feeledger_core::entry::EntrySignature>,
+    ) {
+        two_role_genesis(ORIGIN, "审计小区")
     }
 
-    fn signed(body: Body, signers: &[(&str, u8)]) -> (Body, Vec<EntrySignature>) {
-        let signatures = signers
-            .iter()
-            .map(|(name, seed)| {
-                EntrySignature::new(name, &key(*seed).sign(&body.signing_message()))
-            })
-            .collect();
-        (body, signatures)
-    }
-
-    fn genesis() -> (Body, Vec<EntrySignature>) {
-        let mut roles = Roles::new();
-        for (role, name, seed) in [(Role::Company, "co", 1), (Role::Committee, "cm", 2)] {
-            let public_key = base64::engine::general_purpose::STANDARD
-                .encode(key(seed).verifying_key().as_bytes());
-            roles.insert(
-                role,
-                RoleDef {
-                    threshold: 1,
-                    keys: vec![KeyDef {
-                        name: name.into(),
-                        public_key,
-                    }],
-                },
-            );
-        }
-        let log = NoteSigner::new(ORIGIN, KeyAlg::Ed25519, key(9)).unwrap();
-        let body = Body {
-            ledger: ORIGIN.into(),
-            date: Date {
-                year: 2026,
-                month: 1,
-                day: 1,
-            },
-            nonce: "g".into(),
-            content: Content::Genesis(Genesis {
-                name: "审计小区".into(),
-                currency: "CNY".into(),
-                minor_unit: "fen".into(),
-                minor_units_per_major: 100,
-                funds: ["maintenance", "operating", "public_revenue"]
-                    .iter()
-                    .map(|f| FundDef {
-                        id: f.to_string(),
-                        name: f.to_string(),
-                    })
-                    .collect(),
-                roles,
-                rules: default_rules(false),
-                log_key: log.verifier_key().to_string(),
-            }),
-        };
-        signed(body, &[("cm", 2), ("co", 1)])
-    }
-
-    fn income(nonce: &str) -> (Body, Vec<EntrySignature>) {
-        let body = Body {
-            ledger: ORIGIN.into(),
-            date: Date {
-                year: 2026,
-                month: 2,
-                day: 3,
-            },
-            nonce: nonce.into(),
-            content: Content::Income(Income {
-                fund: "operating".into(),
-                amount_fen: 30_000,
-                category: IncomeCategory::PropertyFee,
-                payer: "3-1502".into(),
-                period: Month {
-                    year: 2026,
-                    month: 2,
-                },
-                memo: String::new(),
-            }),
-        };
-        signed(body, &[("co", 1)])
-    }
-
-    /// Chains the entries into leaves, as a log would hold them, without
-    /// checking them: a forged log may hold a replay.
-    fn chain(entries: Vec<(Body, Vec<EntrySignature>)>) -> Vec<Vec<u8>> {
-        let mut prev = Hash::ZERO;
-        let mut leaves = Vec::new();
-        for (seq, (body, signatures)) in entries.into_iter().enumerate() {
-            let bytes = Leaf {
-                seq: seq as u64,
-                prev,
-                time_ms: 1 + seq as u64,
-                body,
-                signatures,
-            }
-            .to_canonical_bytes();
-            prev = leaf_hash(&bytes);
-            leaves.push(bytes);
-        }
-        leaves
+    fn income(
+        nonce: &str,
+    ) -> (
+        feeledger_core::entry::Body,
+        Vec<feeledger_core::entry::EntrySignature>,
+    ) {
+        property_fee(ORIGIN, nonce)
     }
 
     struct Indexed {

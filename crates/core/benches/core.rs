@@ -2,90 +2,18 @@
 //! checkpoints. `cargo bench -p feeledger-core`.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use ed25519_dalek::{Signer as _, SigningKey};
 use feeledger_core::canonical::parse_canonical;
-use feeledger_core::entry::{
-    default_rules, Body, Content, Date, EntrySignature, FundDef, Genesis, Income, IncomeCategory,
-    KeyDef, Leaf, Month, Role, RoleDef, Roles,
-};
-use feeledger_core::hash::{leaf_hash, node_hash, Hash};
+use feeledger_core::entry::{Body, Content, Date, Income, IncomeCategory, Leaf, Month};
+use feeledger_core::fixtures;
+use feeledger_core::hash::{leaf_hash, node_hash};
 use feeledger_core::merkle::{self, MemoryTree};
-use feeledger_core::note::{open_checkpoint, sign_checkpoint, Checkpoint, KeyAlg, NoteSigner};
+use feeledger_core::note::{open_checkpoint, sign_checkpoint, Checkpoint};
 use feeledger_core::state::Replayer;
 
 const ORIGIN: &str = "bench.example/ledger";
 
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
-
-fn sign(body: &Body, name: &str, k: &SigningKey) -> EntrySignature {
-    EntrySignature::new(name, &k.sign(&body.signing_message()))
-}
-
 fn genesis_leaf() -> Vec<u8> {
-    let b64 = |k: &SigningKey| {
-        base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            k.verifying_key().as_bytes(),
-        )
-    };
-    let mut roles = Roles::new();
-    roles.insert(
-        Role::Company,
-        RoleDef {
-            threshold: 1,
-            keys: vec![KeyDef {
-                name: "co".into(),
-                public_key: b64(&key(1)),
-            }],
-        },
-    );
-    roles.insert(
-        Role::Committee,
-        RoleDef {
-            threshold: 1,
-            keys: vec![KeyDef {
-                name: "cm".into(),
-                public_key: b64(&key(2)),
-            }],
-        },
-    );
-    let log = NoteSigner::new(ORIGIN, KeyAlg::Ed25519, key(9)).unwrap();
-    let body = Body {
-        ledger: ORIGIN.into(),
-        date: Date {
-            year: 2026,
-            month: 1,
-            day: 1,
-        },
-        nonce: "g".into(),
-        content: Content::Genesis(Genesis {
-            name: "基准小区".into(),
-            currency: "CNY".into(),
-            minor_unit: "fen".into(),
-            minor_units_per_major: 100,
-            funds: ["maintenance", "operating", "public_revenue"]
-                .iter()
-                .map(|f| FundDef {
-                    id: f.to_string(),
-                    name: f.to_string(),
-                })
-                .collect(),
-            roles,
-            rules: default_rules(false),
-            log_key: log.verifier_key().to_string(),
-        }),
-    };
-    let sigs = vec![sign(&body, "cm", &key(2)), sign(&body, "co", &key(1))];
-    Leaf {
-        seq: 0,
-        prev: Hash::ZERO,
-        time_ms: 1,
-        body,
-        signatures: sigs,
-    }
-    .to_canonical_bytes()
+    fixtures::chain(vec![fixtures::two_role_genesis(ORIGIN, "基准小区")]).remove(0)
 }
 
 fn income(i: u64) -> Body {
@@ -115,9 +43,11 @@ fn benches(c: &mut Criterion) {
     let genesis = genesis_leaf();
     let mut replayer = Replayer::start(&genesis).unwrap();
     let body = income(1);
-    let leaf = replayer
-        .state
-        .next_leaf(body.clone(), vec![sign(&body, "co", &key(1))], 2);
+    let leaf = replayer.state.next_leaf(
+        body.clone(),
+        fixtures::sign_with(&body, &[fixtures::COMPANY]),
+        2,
+    );
     let leaf_bytes = leaf.to_canonical_bytes();
 
     c.bench_function("canonical/encode_leaf", |b| {
@@ -166,7 +96,7 @@ fn benches(c: &mut Criterion) {
     });
     let _ = replayer.apply(&leaf_bytes).unwrap();
 
-    let log = NoteSigner::new(ORIGIN, KeyAlg::Ed25519, key(9)).unwrap();
+    let log = fixtures::log_signer(ORIGIN);
     let checkpoint = Checkpoint {
         origin: ORIGIN.into(),
         size: 1_000_000,

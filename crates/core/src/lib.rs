@@ -1,6 +1,27 @@
-//! placeholder overview, written last
+//! The pure core of feeledger: everything a verifier must agree on, with no
+//! I/O. The store, the server, the CLI and outside verifiers build on it,
+//! so its formats are the contract (docs/format.md specifies every byte).
+//!
+//! - [`canonical`]: RFC 8785 JCS with feeledger's restrictions (no floats,
+//!   no null), and strict decoding that refuses non-canonical bytes.
+//! - [`entry`]: bodies of the six kinds, leaves, field limits, roles and
+//!   rules, and the message an entry signature covers.
+//! - [`state`]: [`state::LedgerState::apply`], the one place an entry is
+//!   judged (chain, signatures with `verify_strict`, rules, money), and
+//!   the replay an audit runs.
+//! - [`hash`] and [`merkle`]: RFC 6962 leaf and node hashes, the tree's
+//!   frontier, inclusion and consistency proofs, and node tile maths.
+//! - [`note`]: C2SP signed notes, checkpoints, cosignatures and tlog-proof
+//!   receipts. [`tiles`]: C2SP tlog-tiles paths.
+//! - [`money`]: amounts as integer fen, with checked arithmetic.
+//!
+//! Nothing here reads the disk, the clock, the network or an RNG: time,
+//! keys and earlier entries are passed in. Every refusal is a typed error,
+//! and `apply` leaves the state as it was when it refuses.
 pub mod canonical;
 pub mod entry;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod hash;
 pub mod merkle;
 pub mod money;

@@ -5,12 +5,12 @@
 //!   the directory), and the next write works;
 //! - bounds: pending proposals, and the lines a checkpoint may carry.
 
-use base64::Engine as _;
-use ed25519_dalek::{Signer as _, SigningKey};
+use ed25519_dalek::SigningKey;
 use feeledger_core::entry::{
-    default_rules, Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, FundDef,
-    Genesis, Governance, Income, IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef, Roles,
+    Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, Governance, Role, RoleDef,
+    Roles,
 };
+use feeledger_core::fixtures;
 use feeledger_core::hash::Hash;
 use feeledger_core::note::{cosign, KeyAlg, NoteSigner};
 use feeledger_store::{FaultPoint, ProposalOutcome, Store, StoreError, Submission};
@@ -19,96 +19,23 @@ use std::path::Path;
 const ORIGIN: &str = "faults.example/ledger";
 
 fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
+    fixtures::seeded_key(seed)
 }
 
 fn log_signer() -> NoteSigner {
-    NoteSigner::new(ORIGIN, KeyAlg::Ed25519, key(9)).unwrap()
+    fixtures::log_signer(ORIGIN)
 }
 
 fn sign(body: &Body, name: &str, seed: u8) -> EntrySignature {
-    EntrySignature::new(name, &key(seed).sign(&body.signing_message()))
+    fixtures::sign_with(body, &[(name, seed)]).remove(0)
 }
 
 fn genesis() -> Vec<u8> {
-    let def = |name: &str, seed: u8| KeyDef {
-        name: name.into(),
-        public_key: base64::engine::general_purpose::STANDARD
-            .encode(key(seed).verifying_key().as_bytes()),
-    };
-    let mut roles = Roles::new();
-    roles.insert(
-        Role::Company,
-        RoleDef {
-            threshold: 1,
-            keys: vec![def("co", 1)],
-        },
-    );
-    roles.insert(
-        Role::Committee,
-        RoleDef {
-            threshold: 1,
-            keys: vec![def("cm", 2)],
-        },
-    );
-    let body = Body {
-        ledger: ORIGIN.into(),
-        date: Date {
-            year: 2026,
-            month: 1,
-            day: 1,
-        },
-        nonce: "g".into(),
-        content: Content::Genesis(Genesis {
-            name: "故障小区".into(),
-            currency: "CNY".into(),
-            minor_unit: "fen".into(),
-            minor_units_per_major: 100,
-            funds: ["maintenance", "operating", "public_revenue"]
-                .iter()
-                .map(|f| FundDef {
-                    id: f.to_string(),
-                    name: f.to_string(),
-                })
-                .collect(),
-            roles,
-            rules: default_rules(false),
-            log_key: log_signer().verifier_key().to_string(),
-        }),
-    };
-    let signatures = vec![sign(&body, "cm", 2), sign(&body, "co", 1)];
-    Leaf {
-        seq: 0,
-        prev: Hash::ZERO,
-        time_ms: 1,
-        body,
-        signatures,
-    }
-    .to_canonical_bytes()
+    fixtures::chain(vec![fixtures::two_role_genesis(ORIGIN, "故障小区")]).remove(0)
 }
 
 fn income(nonce: &str) -> Submission {
-    let body = Body {
-        ledger: ORIGIN.into(),
-        date: Date {
-            year: 2026,
-            month: 2,
-            day: 3,
-        },
-        nonce: nonce.into(),
-        content: Content::Income(Income {
-            fund: "operating".into(),
-            amount_fen: 30_000,
-            category: IncomeCategory::PropertyFee,
-            payer: "3-1502".into(),
-            period: Month {
-                year: 2026,
-                month: 2,
-            },
-            memo: String::new(),
-        }),
-    };
-    let signatures = vec![sign(&body, "co", 1)];
+    let (body, signatures) = fixtures::property_fee(ORIGIN, nonce);
     Submission { body, signatures }
 }
 
@@ -462,11 +389,7 @@ fn company_key_handover() -> Submission {
             role,
             RoleDef {
                 threshold: 1,
-                keys: vec![KeyDef {
-                    name: name.into(),
-                    public_key: base64::engine::general_purpose::STANDARD
-                        .encode(key(seed).verifying_key().as_bytes()),
-                }],
+                keys: vec![fixtures::key_def(name, seed)],
             },
         );
     }
