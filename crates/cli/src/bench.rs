@@ -1130,66 +1130,52 @@ fn reads_over_http(
     if full_tiles == 0 {
         bail!("the ledger has no full tile");
     }
-    let tile_path = move |kind, index| {
+    fn random_full_tile(kind: TileKind, full_tiles: u64, rng: &mut Rng) -> String {
         let path = TilePath {
             kind,
-            index,
+            index: rng.below(full_tiles),
             partial_width: None,
         };
         format!("/tile/{}", path.to_path())
+    }
+    // Each load: 64 keep-alive connections asking for random paths, every
+    // answer 200.
+    let read_load = |path_of: fn(&mut Rng, u64) -> String, bound: u64| {
+        drive_load(
+            address,
+            HTTP_CLIENTS,
+            duration,
+            READ_REQUESTS_MAX,
+            200,
+            move |_, rng| Some(get_request(&path_of(rng, bound))),
+        )
     };
-    let mut reads = Vec::new();
-    reads.push((
-        "http_tile_reads",
-        drive_load(
-            address,
-            HTTP_CLIENTS,
-            duration,
-            READ_REQUESTS_MAX,
-            200,
-            move |_, rng| {
-                Some(get_request(&tile_path(
-                    TileKind::Hashes { level: 0 },
-                    rng.below(full_tiles),
-                )))
-            },
-        )?,
-        Some(TILE_READS_TARGET),
-    ));
-    reads.push((
-        "http_entry_bundle_reads",
-        drive_load(
-            address,
-            HTTP_CLIENTS,
-            duration,
-            READ_REQUESTS_MAX,
-            200,
-            move |_, rng| {
-                Some(get_request(&tile_path(
-                    TileKind::Entries,
-                    rng.below(full_tiles),
-                )))
-            },
-        )?,
-        None,
-    ));
-    reads.push((
-        "http_inclusion_proof_reads",
-        drive_load(
-            address,
-            HTTP_CLIENTS,
-            duration,
-            READ_REQUESTS_MAX,
-            200,
-            move |_, rng| {
-                Some(get_request(&format!(
-                    "/api/v1/entries/{}/proof",
-                    rng.below(size)
-                )))
-            },
-        )?,
-        None,
-    ));
+    let reads = vec![
+        (
+            "http_tile_reads",
+            read_load(
+                |rng, n| random_full_tile(TileKind::Hashes { level: 0 }, n, rng),
+                full_tiles,
+            )?,
+            Some(TILE_READS_TARGET),
+        ),
+        (
+            "http_entry_bundle_reads",
+            read_load(
+                |rng, n| random_full_tile(TileKind::Entries, n, rng),
+                full_tiles,
+            )?,
+            None,
+        ),
+        (
+            "http_inclusion_proof_reads",
+            read_load(
+                |rng, size| format!("/api/v1/entries/{}/proof", rng.below(size)),
+                size,
+            )?,
+            None,
+        ),
+    ];
     let pid = server.child().id();
     let rss = peak_rss_kib(pid).ok();
     stop_server(server.child())?;

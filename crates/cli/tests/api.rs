@@ -1046,7 +1046,7 @@ fn keys_never_appear_in_logs_or_output() {
 #[test]
 fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
     let demo = Demo::new();
-    let mut server = Server::start(&demo.data);
+    let server = Server::start(&demo.data);
     let client = reqwest::blocking::Client::new();
     let response = client
         .get(format!("{}/api/v1/balances", server.url))
@@ -1077,10 +1077,7 @@ fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
         "3-1502",
     ])
     .assert_ok();
-    // SAFETY: sending a signal to our own child process.
-    let sent = unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
-    assert_eq!(sent, 0);
-    let status = server.child.wait().unwrap();
+    let status = server.stop();
     assert!(
         status.success(),
         "the server exits 0 on SIGTERM: {status:?}"
@@ -1107,24 +1104,6 @@ fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
 // 5. Bad input
 // ---------------------------------------------------------------------------
 
-/// What a refused request must not change.
-#[derive(Debug, PartialEq)]
-struct Snapshot {
-    checkpoint: Vec<u8>,
-    balances: Value,
-    proposals: Value,
-    ledger: Value,
-}
-
-fn snapshot(http: &Http) -> Snapshot {
-    Snapshot {
-        checkpoint: http.checkpoint(),
-        balances: http.get("/api/v1/balances").ok_json(),
-        proposals: http.get("/api/v1/proposals").ok_json(),
-        ledger: http.get("/api/v1/ledger").ok_json(),
-    }
-}
-
 /// Proves that every kind of bad input gets its documented status and a
 /// JSON `{error: {code, message}}`, and changes nothing (the checkpoint is
 /// byte-identical, balances, proposals and ledger info equal): a
@@ -1140,7 +1119,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     let demo = Demo::new();
     let server = Server::start(&demo.data);
     let http = server.http();
-    let before = snapshot(&http);
+    let before = http.snapshot();
 
     let li = demo.signing_key("wuye-li");
     let wang = demo.signing_key("weiyuan-wang");
@@ -1431,7 +1410,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     );
     println!("{cases} bad requests refused");
 
-    assert_eq!(snapshot(&http), before, "refused requests change nothing");
+    assert_eq!(http.snapshot(), before, "refused requests change nothing");
 
     // The base income itself was fine all along.
     let r = propose(&proposal_request(&good, &good_sigs));

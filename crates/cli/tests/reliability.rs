@@ -767,24 +767,6 @@ fn server_survives_sigkill() {
 // 2. Hostile requests
 // ---------------------------------------------------------------------------
 
-/// What a refused request must not change.
-#[derive(Debug, PartialEq)]
-struct Snapshot {
-    checkpoint: Vec<u8>,
-    balances: Value,
-    proposals: Value,
-    ledger: Value,
-}
-
-fn snapshot(http: &Http) -> Snapshot {
-    Snapshot {
-        checkpoint: http.checkpoint(),
-        balances: http.get("/api/v1/balances").ok_json(),
-        proposals: http.get("/api/v1/proposals").ok_json(),
-        ledger: http.get("/api/v1/ledger").ok_json(),
-    }
-}
-
 /// A governance body that puts `public_key` into the committee.
 fn governance_with_key(c: &Community, nonce: &str, public_key: &str) -> Body {
     let key_def = |name: &str| KeyDef {
@@ -857,7 +839,7 @@ fn hostile_requests_are_refused_and_change_nothing() {
     let server = Server::start(&c.data);
     let http = server.http();
     let addr = server.addr.clone();
-    let before = snapshot(&http);
+    let before = http.snapshot();
 
     let li = signing_key(&c, COMPANY);
     let wang = signing_key(&c, COMMITTEE[0]);
@@ -1301,7 +1283,7 @@ fn hostile_requests_are_refused_and_change_nothing() {
     }
 
     println!("{cases} hostile requests refused");
-    let after = snapshot(&http);
+    let after = http.snapshot();
     assert_eq!(after, before, "refused requests change nothing");
 
     // The boundary itself: exactly 10^13 fen is an amount the ledger takes.
@@ -1327,7 +1309,7 @@ fn invalid_utf8_in_a_path_parameter_is_a_json_error() {
     let c = Community::new();
     let server = Server::start(&c.data);
     let http = server.http();
-    let before = snapshot(&http);
+    let before = http.snapshot();
     let mut wrong = Vec::new();
     for (method, path) in [
         ("GET", "/api/v1/payers/%FF%FE/entries"),
@@ -1364,7 +1346,7 @@ fn invalid_utf8_in_a_path_parameter_is_a_json_error() {
             ));
         }
     }
-    assert_eq!(snapshot(&http), before);
+    assert_eq!(http.snapshot(), before);
     assert!(wrong.is_empty(), "not JSON errors: {wrong:#?}");
 }
 

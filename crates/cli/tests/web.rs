@@ -17,14 +17,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::http::Server;
 use support::{keygen, run};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -52,85 +53,6 @@ const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
 // ---------------------------------------------------------------------------
 // Fixtures: a cosigned demo ledger and the real server
 // ---------------------------------------------------------------------------
-
-/// `feeledger serve` on a free loopback port; killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = Command::new(support::bin())
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0"])
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("feeledger serve starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut server = Server {
-            child,
-            url: String::new(),
-        };
-        let line = lines
-            .next()
-            .and_then(Result::ok)
-            .expect("serve prints \"serving ... on http://ADDR/\"");
-        let url = line
-            .split(" on ")
-            .nth(1)
-            .and_then(|u| u.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"));
-        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-        server.url = url.to_string();
-        // Keep reading stdout, so the server never writes to a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        server
-    }
-
-    /// SIGTERM, so the server finishes and flushes, then waits.
-    fn stop(mut self) {
-        // SAFETY: sending a signal to our own child process.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // Drop kills it.
-    }
-
-    fn get(&self, path: &str) -> reqwest::blocking::Response {
-        let response = reqwest::blocking::get(format!("{}{path}", self.url))
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        response
-    }
-
-    fn json(&self, path: &str) -> Value {
-        self.get(path).json().expect("JSON")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The demo community, its checkpoint cosigned by a registered witness and
 /// two committee members, one pending proposal, served.
@@ -206,7 +128,7 @@ impl Fixture {
         );
 
         let server = Server::start(&data);
-        let note = server.get("/checkpoint").text().unwrap();
+        let note = String::from_utf8(server.http().checkpoint()).expect("UTF-8 checkpoint");
         for name in ["witness-beijing", "weiyuan-wang", "weiyuan-zhao"] {
             assert!(
                 note.contains(&format!("\u{2014} {name} ")),
@@ -222,7 +144,9 @@ impl Fixture {
     fn committee_expenditure(&self) -> u64 {
         let list = self
             .server
-            .json("/api/v1/entries?kind=expenditure&fund=maintenance&limit=500");
+            .http()
+            .get("/api/v1/entries?kind=expenditure&fund=maintenance&limit=500")
+            .ok_json();
         let entry = list["entries"]
             .as_array()
             .unwrap()
@@ -244,7 +168,9 @@ impl Fixture {
     fn first_of_kind(&self, kind: &str) -> Value {
         let list = self
             .server
-            .json(&format!("/api/v1/entries?kind={kind}&limit=1"));
+            .http()
+            .get(&format!("/api/v1/entries?kind={kind}&limit=1"))
+            .ok_json();
         list["entries"][0].clone()
     }
 }
@@ -737,7 +663,7 @@ fn page_shows_the_balances_the_api_reports() {
     let page = load(&format!("{}/", f.server.url));
     page.assert_clean();
 
-    let balances = f.server.json("/api/v1/balances");
+    let balances = f.server.http().get("/api/v1/balances").ok_json();
     let funds = balances["balances_fen"].as_object().unwrap();
     assert_eq!(funds.len(), 3, "{balances}");
     for (fund, fen) in funds {
@@ -762,7 +688,7 @@ fn page_shows_the_balances_the_api_reports() {
         page.summary()
     );
 
-    let ledger = f.server.json("/api/v1/ledger");
+    let ledger = f.server.http().get("/api/v1/ledger").ok_json();
     let size = ledger["size"].as_u64().unwrap();
     assert_eq!(page.attr("checkpoint", "data-size"), size.to_string());
     for name in ["witness-beijing", "weiyuan-wang", "weiyuan-zhao"] {
@@ -822,7 +748,11 @@ fn verify_hash_verifies_committee_cosigned_entries() {
         page.summary()
     );
     assert_eq!(page.attr("verify-result", "data-seq"), seq.to_string());
-    let entry = f.server.json(&format!("/api/v1/entries/{seq}"));
+    let entry = f
+        .server
+        .http()
+        .get(&format!("/api/v1/entries/{seq}"))
+        .ok_json();
     let amount = entry["leaf"]["body"]["amount_fen"].as_u64().unwrap();
     assert!(
         page.dom

@@ -72,6 +72,25 @@ impl Server {
         Http::new(&self.url)
     }
 
+    /// SIGTERM, so the server finishes its writes and flushes, then waits
+    /// for it to exit (at most 10 s) and returns how it exited.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        // SAFETY: sending a signal to our own child process.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(sent, 0, "SIGTERM the server");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not exit within 10 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGKILL (what `Child::kill` sends on unix) and reap.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL the server");
@@ -228,5 +247,25 @@ impl Http {
         let r = self.get("/checkpoint");
         assert_eq!(r.status, 200, "{}", r.text());
         r.body
+    }
+}
+
+/// What a refused request must not change.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub checkpoint: Vec<u8>,
+    pub balances: Value,
+    pub proposals: Value,
+    pub ledger: Value,
+}
+
+impl Http {
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            checkpoint: self.checkpoint(),
+            balances: self.get("/api/v1/balances").ok_json(),
+            proposals: self.get("/api/v1/proposals").ok_json(),
+            ledger: self.get("/api/v1/ledger").ok_json(),
+        }
     }
 }
