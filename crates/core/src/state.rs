@@ -494,13 +494,13 @@ impl LedgerState {
         out
     }
 
-    /// The role of a key in force, if any.
     /// Counts the changes to the roles and keys since genesis. A
     /// [`SignatureCheck`] is trusted only at the version it was made at.
     pub fn roles_version(&self) -> u64 {
         self.roles_version
     }
 
+    /// The role of a key in force, if any.
     pub fn role_of(&self, key_name: &str) -> Option<Role> {
         self.keys.get(key_name).map(|(role, _)| *role)
     }

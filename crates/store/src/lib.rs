@@ -111,30 +111,19 @@ pub struct Store {
     faults: Faults,
 }
 
-/// The committed state as readers see it.
+/// The committed state as readers see it. Its size is also the size of the
+/// latest checkpoint: every commit signs one of its new size.
 #[derive(Clone)]
 struct Published {
     state: Arc<LedgerState>,
     root: Hash,
-    /// Size of the latest checkpoint as of that commit. Readers serve this
-    /// one, not the newest in sled: a batch's checkpoint is in sled a moment
-    /// before the batch is published, and a checkpoint larger than the
-    /// published tree would ask for proofs the readers cannot yet give.
-    checkpoint_size: Option<u64>,
 }
 
 impl Published {
-    fn of(writer: &Writer, db: &sled::Db) -> Published {
+    fn of(writer: &Writer) -> Published {
         Published {
             state: Arc::new(writer.state.clone()),
             root: writer.frontier.root(),
-            // A missing or garbled record is reported by `check_head` and by
-            // `latest_checkpoint`; here it only means "none".
-            checkpoint_size: db
-                .get(keys::LATEST_CHECKPOINT)
-                .ok()
-                .flatten()
-                .and_then(|v| keys::decode_u64(&v).ok()),
         }
     }
 }
@@ -212,7 +201,7 @@ impl Store {
         writes::commit(&db, &faults, batch)?;
         let writer = Writer { state, frontier };
         Ok(Store {
-            published: RwLock::new(Published::of(&writer, &db)),
+            published: RwLock::new(Published::of(&writer)),
             db,
             writer: Mutex::new(writer),
             faults,
@@ -270,7 +259,7 @@ impl Store {
             frontier: Frontier::new(),
         };
         let store = Store {
-            published: RwLock::new(Published::of(&writer, &db)),
+            published: RwLock::new(Published::of(&writer)),
             db,
             writer: Mutex::new(writer),
             faults: Faults::default(),
@@ -285,7 +274,7 @@ impl Store {
 
     /// Makes the writer's committed state what readers see.
     fn publish(&self, writer: &Writer) {
-        let published = Published::of(writer, &self.db);
+        let published = Published::of(writer);
         *self.published.write().unwrap_or_else(|p| p.into_inner()) = published;
     }
 
@@ -359,6 +348,16 @@ impl Store {
         let peaks = self.read_nodes(&peak_ids)?;
         let frontier = Frontier::from_peaks(size, peaks)
             .map_err(|e| StoreError::damaged(format!("Merkle peaks: {e}")))?;
+        let recorded = self
+            .db
+            .get(keys::LATEST_CHECKPOINT)?
+            .ok_or_else(|| StoreError::damaged("no latest checkpoint recorded"))?;
+        let recorded = keys::decode_u64(&recorded)?;
+        if recorded != size {
+            return Err(StoreError::damaged(format!(
+                "the latest checkpoint is recorded at size {recorded}, the tree has {size} entries"
+            )));
+        }
         let (checkpoint, _) = self.latest_checkpoint_parsed(&w.state)?;
         if checkpoint.size != size || checkpoint.root != frontier.root() {
             return Err(StoreError::damaged(format!(
@@ -714,6 +713,9 @@ impl Store {
                 "a witness key must be a cosignature/v1 (type 0x04) key".into(),
             ));
         }
+        // `commit` undoes a failed flush from the values it read first,
+        // which holds only for the single writer.
+        let _writer = self.lock();
         let mut batch = WriteSet::default();
         batch.insert(keys::witness(key.name()), key.to_string().as_bytes());
         writes::commit(&self.db, &self.faults, batch)

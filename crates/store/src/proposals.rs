@@ -178,9 +178,12 @@ impl Store {
                 committed.size = frontier.size();
             }
         }
-        w.state = state;
-        w.frontier = frontier;
-        self.publish(&w);
+        // Pending proposals alone change nothing readers see.
+        if grew {
+            w.state = state;
+            w.frontier = frontier;
+            self.publish(&w);
+        }
         Ok(results)
     }
 
@@ -190,24 +193,32 @@ impl Store {
         request: ProposalRequest,
         now_ms: u64,
     ) -> Result<ProposalOutcome, StoreError> {
-        let (body_bytes, signatures, earlier_check) = match request {
+        let (body_bytes, signatures, earlier_check, signed) = match request {
             ProposalRequest::Propose {
                 body_bytes,
                 signatures,
                 check,
-            } => (body_bytes, signatures, check),
+            } => (body_bytes, signatures, check, None),
             ProposalRequest::Sign { id, signatures } => {
                 let pending = self
-                    .pending_in(work, &id)?
+                    .pending_in(work, &id, now_ms)?
                     .ok_or_else(|| StoreError::NoProposal { id: id.to_hex() })?;
-                (pending.body.into_bytes(), signatures, None)
+                (
+                    pending.body.clone().into_bytes(),
+                    signatures,
+                    None,
+                    Some(pending),
+                )
             }
         };
         // Decoding is strict, so `body_bytes` are the body's canonical bytes:
         // the id, the look-ups and the signature check all start from them.
         let body = Body::decode(&body_bytes).map_err(ApplyError::from)?;
         let id = feeledger_core::hash::sha256(&body_bytes);
-        let existing = self.pending_in(work, &id)?;
+        let existing = match signed {
+            Some(pending) => Some(pending),
+            None => self.pending_in(work, &id, now_ms)?,
+        };
         let mut merged = existing
             .as_ref()
             .map(|p| p.signatures.clone())
@@ -286,12 +297,20 @@ impl Store {
         Some(self.state().check_signatures(body_bytes, signatures))
     }
 
-    /// A pending proposal as this batch sees it.
-    fn pending_in(&self, work: &BatchWork, id: &Hash) -> Result<Option<Proposal>, StoreError> {
-        match work.pending.get(id) {
-            Some(p) => Ok(p.clone()),
-            None => self.proposal(id),
-        }
+    /// A pending proposal as this batch sees it, unless it has expired: an
+    /// expired proposal can neither be signed nor gather more signatures
+    /// (proposing the same body again starts a new one).
+    fn pending_in(
+        &self,
+        work: &BatchWork,
+        id: &Hash,
+        now_ms: u64,
+    ) -> Result<Option<Proposal>, StoreError> {
+        let pending = match work.pending.get(id) {
+            Some(p) => p.clone(),
+            None => self.proposal(id)?,
+        };
+        Ok(pending.filter(|p| !is_expired(p, now_ms)))
     }
 
     /// Refuses a new pending proposal over the bounds. First drops the
@@ -318,7 +337,7 @@ impl Store {
         let stale: Vec<Hash> = pending
             .values()
             .filter(|p| {
-                p.created_ms.saturating_add(PROPOSAL_TTL_MS) < now_ms
+                is_expired(p, now_ms)
                     || p.signatures
                         .iter()
                         .any(|s| work.state.role_of(&s.key).is_none())
@@ -386,4 +405,8 @@ struct BatchWork {
     /// Proposals written (Some) or removed (None) by this batch.
     pending: HashMap<Hash, Option<Proposal>>,
     changed: bool,
+}
+
+fn is_expired(proposal: &Proposal, now_ms: u64) -> bool {
+    proposal.created_ms.saturating_add(PROPOSAL_TTL_MS) < now_ms
 }

@@ -82,8 +82,14 @@ pub struct Page {
 }
 
 impl Store {
-    /// The leaf bytes of entry `seq`.
+    /// The leaf bytes of entry `seq`, if it is in the published tree. A
+    /// batch's leaves are in sled a moment before the batch is published,
+    /// and are undone if its flush fails: readers must not see them before
+    /// [`Store::size`] does.
     pub fn leaf_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq >= self.size() {
+            return Ok(None);
+        }
         Ok(self.db().get(keys::leaf(seq))?.map(|v| v.to_vec()))
     }
 
@@ -163,19 +169,25 @@ impl Store {
     }
 
     /// The seq of the reversal of `seq`, if it was reversed.
+    /// (Only reversals in the published tree, as [`Store::leaf_bytes`].)
     pub fn reversed_by(&self, seq: u64) -> Result<Option<u64>, StoreError> {
-        self.db()
-            .get(keys::reversal(seq))?
-            .map(|v| keys::decode_u64(&v))
-            .transpose()
+        self.published_seq(&keys::reversal(seq))
     }
 
-    /// The seq of the entry with this body id, if any.
+    /// The seq of the entry with this body id, if any (in the published
+    /// tree, as [`Store::leaf_bytes`]).
     pub fn seq_of_body(&self, body_id: &Hash) -> Result<Option<u64>, StoreError> {
-        self.db()
-            .get(keys::body(body_id))?
+        self.published_seq(&keys::body(body_id))
+    }
+
+    /// A seq stored under `key`, if it names an entry of the published tree.
+    fn published_seq(&self, key: &[u8]) -> Result<Option<u64>, StoreError> {
+        let seq = self
+            .db()
+            .get(key)?
             .map(|v| keys::decode_u64(&v))
-            .transpose()
+            .transpose()?;
+        Ok(seq.filter(|&seq| seq < self.size()))
     }
 
     /// Inclusion proof of leaf `index` in the tree of `size` (≤ current size).
@@ -207,8 +219,12 @@ impl Store {
         Ok(())
     }
 
-    /// The signed checkpoint note of `size`, with its cosignatures.
+    /// The signed checkpoint note of `size`, with its cosignatures, if that
+    /// size is within the published tree (as [`Store::leaf_bytes`]).
     pub fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if size > self.size() {
+            return Ok(None);
+        }
         Ok(self.db().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
     }
 
@@ -216,16 +232,9 @@ impl Store {
     /// with the cosignatures gathered for it so far. Its size never exceeds
     /// [`Store::size`], so every proof it calls for can be served.
     pub fn latest_checkpoint(&self) -> Result<Vec<u8>, StoreError> {
-        let size = match self.published().checkpoint_size {
-            Some(size) => size,
-            None => {
-                let recorded = self
-                    .db()
-                    .get(keys::LATEST_CHECKPOINT)?
-                    .ok_or_else(|| StoreError::damaged("no latest checkpoint recorded"))?;
-                keys::decode_u64(&recorded)?
-            }
-        };
+        // Every commit signs a checkpoint of its new size, and `open` refuses
+        // a store whose latest checkpoint is of another size.
+        let size = self.size();
         self.checkpoint(size)?.ok_or_else(|| {
             StoreError::damaged(format!("the latest checkpoint (size {size}) is missing"))
         })

@@ -266,8 +266,9 @@ fn lone_expenditure(nonce: &str) -> (Vec<u8>, Vec<EntrySignature>) {
 }
 
 // Proves that one key's pending proposals are bounded, and that proposals
-// which have waited past their time stop counting: they are dropped when
-// room is needed, so stale proposals cannot block new ones for ever.
+// which have waited past their time stop counting: they can no longer be
+// co-signed, and they are dropped when room is needed, so stale proposals
+// cannot block new ones for ever.
 #[test]
 fn pending_proposals_are_bounded_and_expire() {
     let dir = tempfile::tempdir().unwrap();
@@ -287,6 +288,18 @@ fn pending_proposals_are_bounded_and_expire() {
     assert!(matches!(err, StoreError::TooManyProposals { .. }), "{err}");
     assert_eq!(store.proposals(1_000).unwrap().len(), limit);
     let later = 1_000 + feeledger_store::PROPOSAL_TTL_MS + 1;
+    // An expired proposal can no longer be co-signed into the ledger.
+    let (first, _) = lone_expenditure("p0");
+    let first_body = Body::decode(&first).unwrap();
+    let err = store
+        .add_signatures(
+            &feeledger_core::hash::sha256(&first),
+            vec![sign(&first_body, "cm", 2)],
+            later,
+            &log_signer(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NoProposal { .. }), "{err}");
     let outcome = store.propose(&bytes, sigs, later, &log_signer()).unwrap();
     assert!(matches!(outcome, ProposalOutcome::Pending { .. }));
     assert_eq!(
@@ -335,7 +348,8 @@ fn cosignatures_are_capped_at_what_a_note_may_hold() {
 // the latest checkpoint and ask for a consistency proof and an inclusion
 // proof at its size. A batch's checkpoint lands in sled a moment before the
 // batch is published; serving it early made these requests fail with
-// "tree size N is beyond the log's N-1" under concurrent writers.
+// "tree size N is beyond the log's N-1" under concurrent writers. Nor does
+// a reader see a leaf before the checkpoint that proves it.
 #[test]
 fn readers_never_see_a_checkpoint_beyond_the_published_tree() {
     const BATCHES: usize = 300;
@@ -358,6 +372,20 @@ fn readers_never_see_a_checkpoint_beyond_the_published_tree() {
                         store
                             .inclusion_proof(size - 1, size)
                             .unwrap_or_else(|e| panic!("checkpoint {size}: {e}"));
+                        // The entry just past that checkpoint, if a reader
+                        // can see it, is in a checkpoint that proves it (a
+                        // receipt): no leaf is served before its batch is
+                        // published.
+                        if store.leaf_bytes(size).unwrap().is_some() {
+                            let note = feeledger_core::note::Note::parse(
+                                &store.latest_checkpoint().unwrap(),
+                            )
+                            .unwrap();
+                            let newer: u64 = note.text.lines().nth(1).unwrap().parse().unwrap();
+                            store
+                                .inclusion_proof(size, newer)
+                                .unwrap_or_else(|e| panic!("leaf {size} at {newer}: {e}"));
+                        }
                         checked += 1;
                     }
                     checked
