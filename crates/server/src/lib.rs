@@ -207,23 +207,27 @@ pub const CONNECTIONS_MAX: usize = 512;
 /// Serves until `shutdown` resolves, lets requests in flight finish, then
 /// flushes the store.
 ///
+/// A failed accept (out of descriptors, say) is logged and retried after
+/// 100 ms.
+///
 /// # Errors
-/// If accepting fails fatally or the final flush fails.
+/// If the final flush fails.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ledger: Ledger,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::rt::{TokioIo, TokioTimer};
     let app = ledger_router(ledger.clone());
     let slots = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only. Detecting HTTP/2 first reads up to 24 bytes with no
+    // timer, and an HTTP/2 connection has no idle limit: either let a
+    // client that sent a byte or a preface hold a slot for ever.
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().timer(TokioTimer::new());
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -257,7 +261,7 @@ pub async fn serve(
                     return;
                 }
             }
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             let _ = watcher.watch(connection).await;
             drop(slot);
         });
