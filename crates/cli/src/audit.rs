@@ -157,11 +157,6 @@ pub const AUDIT_CHUNK: usize = 4_096;
 pub struct DecodedChunk(Vec<Decoded>);
 
 impl DecodedChunk {
-    /// The seqs in the chunk, in order.
-    pub fn seqs(&self) -> impl Iterator<Item = u64> + '_ {
-        self.0.iter().map(|d| d.seq)
-    }
-
     /// Records the store's own hash of each leaf, as `push_chunk`'s
     /// `stored_leaf_hash` does.
     pub fn set_stored_hashes(&mut self, mut stored: impl FnMut(u64) -> Option<Hash>) {

@@ -998,13 +998,16 @@ fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
     let store = loop {
         match Store::open(&data.store_path()) {
             Ok(store) => break store,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(feeledger_store::StoreError::Locked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
             Err(e) => return Err(e).context("reopening the ingest ledger"),
         }
     };
     let size = store.size();
     let mut commits = 0u64;
-    let mut from = 1;
+    // Size 1 is the genesis checkpoint, not a group commit of the load.
+    let mut from = 2;
     loop {
         let sizes = store.checkpoint_sizes(from, usize::MAX)?;
         let Some(last) = sizes.last() else {

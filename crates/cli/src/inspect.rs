@@ -154,8 +154,6 @@ pub fn proposals(store: &Store, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs the audit of a data directory and prints the report. Returns
-/// whether it passed.
 /// sled's page cache during a data directory's audit. The audit reads
 /// leaves, node tiles and index buckets in order and body ids at random,
 /// each about once, so a large cache only adds memory: at 1M entries, 16 MiB
@@ -163,6 +161,8 @@ pub fn proposals(store: &Store, json: bool) -> Result<()> {
 /// 339 to 237 MiB at the same speed (docs/performance.md).
 const AUDIT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Runs the audit of a data directory and prints the report. Returns
+/// whether it passed.
 pub fn verify_local(
     data: &Path,
     trusted_log_key: Option<&str>,
@@ -238,7 +238,10 @@ pub(crate) fn run_local_audit(
     audit.use_body_index();
     let mut tiles = NodeTiles::new(store);
     let mut postings = PostingCheck::default();
-    let mut fetch = StoreEarlier(store);
+    let mut fetch = StoreEarlier {
+        store,
+        body_index: HashMap::new(),
+    };
     // Genesis first: it defines the keys the other entries are checked
     // against.
     let mut leaves = store.iter_leaves(0);
@@ -255,17 +258,20 @@ pub(crate) fn run_local_audit(
     audit
         .push_chunk(vec![(seq, bytes, stored)], &mut fetch)
         .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
-    let mut derived_check = |audit: &mut Audit, tiles: &mut NodeTiles| -> Result<(), Failure> {
+    let mut derived_check = |audit: &mut Audit,
+                             tiles: &mut NodeTiles,
+                             earlier: &mut StoreEarlier|
+     -> Result<(), Failure> {
         let derived = audit.take_derived(false);
         for (id, hash) in derived.nodes {
             tiles.check(id, hash)?;
         }
-        check_entry_links(store, &derived.applied)?;
+        check_entry_links(earlier, &derived.applied)?;
         postings.check(store, derived.postings)?;
         progress.set_position(audit.size());
         Ok(())
     };
-    derived_check(audit, &mut tiles)?;
+    derived_check(audit, &mut tiles, &mut fetch)?;
     // One thread reads and decodes the next chunk (signature checks on
     // every core) while this one applies the last and checks what the store
     // derived from it. The reader checks signatures against the keys as of
@@ -279,32 +285,40 @@ pub(crate) fn run_local_audit(
         let keys = &keys;
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(crate::audit::AUDIT_CHUNK);
+            // The entries read before a failure are audited first, so that
+            // damage among them is named before the failure is.
+            let send = |chunk: Vec<(u64, Vec<u8>)>| {
+                let state = keys.lock().expect("keys lock").clone();
+                // An error means the audit stopped at a failure.
+                ready.send(Ok(Audit::decode_chunk(&state, chunk))).is_ok()
+            };
             for item in leaves.by_ref() {
-                match item {
-                    Ok(leaf) => chunk.push(leaf),
-                    Err(e) => {
-                        let _ = ready.send(Err(io(e)));
-                        return;
+                let failure = match item {
+                    Ok((seq, _)) if seq >= size => {
+                        Failure::at(seq, "an entry beyond the recorded head")
                     }
-                }
-                if chunk.len() == crate::audit::AUDIT_CHUNK {
-                    let state = keys.lock().expect("keys lock").clone();
-                    let chunk = Audit::decode_chunk(&state, std::mem::take(&mut chunk));
-                    if ready.send(Ok(chunk)).is_err() {
-                        return; // the audit stopped at a failure
+                    Ok(leaf) => {
+                        chunk.push(leaf);
+                        if chunk.len() == crate::audit::AUDIT_CHUNK
+                            && !send(std::mem::take(&mut chunk))
+                        {
+                            return;
+                        }
+                        continue;
                     }
+                    Err(e) => io(e),
+                };
+                if chunk.is_empty() || send(chunk) {
+                    let _ = ready.send(Err(failure));
                 }
+                return;
             }
             if !chunk.is_empty() {
-                let state = keys.lock().expect("keys lock").clone();
-                let _ = ready.send(Ok(Audit::decode_chunk(&state, chunk)));
+                send(chunk);
             }
         });
         for chunk in decoded {
             let mut chunk = chunk?;
-            if let Some(seq) = chunk.seqs().find(|&seq| seq >= size) {
-                return Err(Failure::at(seq, "an entry beyond the recorded head"));
-            }
             // The store's own record of each leaf's hash, when it can be
             // read; a missing or short tile is named by the node check.
             chunk.set_stored_hashes(|seq| {
@@ -318,7 +332,7 @@ pub(crate) fn run_local_audit(
             audit
                 .push_decoded(chunk, &mut fetch)
                 .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
-            derived_check(audit, &mut tiles)?;
+            derived_check(audit, &mut tiles, &mut fetch)?;
             let state = audit.state().expect("genesis applied");
             let mut shared = keys.lock().expect("keys lock");
             if shared.roles_version() != state.roles_version() {
@@ -475,24 +489,39 @@ fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
     }
 }
 
-/// The body id and reversal records of entries just applied.
 /// Earlier entries, and the body id index, read from the store under audit.
-struct StoreEarlier<'a>(&'a Store);
+/// Each index answer the replay check reads is kept until the link check of
+/// its chunk takes it, so each record is read once.
+struct StoreEarlier<'a> {
+    store: &'a Store,
+    body_index: HashMap<Hash, Result<Option<u64>, String>>,
+}
 
 impl crate::audit::Earlier for StoreEarlier<'_> {
     fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
-        self.0.leaf_bytes(seq).ok().flatten()
+        self.store.leaf_bytes(seq).ok().flatten()
     }
 
     fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
+        let answer = self.store.seq_of_body(body_id).map_err(|e| e.to_string());
+        self.body_index.insert(*body_id, answer.clone());
         // A damaged record is named by the link check.
-        self.0.seq_of_body(body_id).ok().flatten()
+        answer.ok().flatten()
     }
 }
 
-fn check_entry_links(store: &Store, applied: &[crate::audit::AppliedLinks]) -> Result<(), Failure> {
+/// The body id and reversal records of entries just applied.
+fn check_entry_links(
+    earlier: &mut StoreEarlier,
+    applied: &[crate::audit::AppliedLinks],
+) -> Result<(), Failure> {
+    let store = earlier.store;
     for &(seq, body_id, reverses) in applied {
-        match store.seq_of_body(&body_id) {
+        let indexed = earlier
+            .body_index
+            .remove(&body_id)
+            .unwrap_or_else(|| store.seq_of_body(&body_id).map_err(|e| e.to_string()));
+        match indexed {
             Ok(Some(s)) if s == seq => {}
             Ok(Some(s)) => {
                 return Err(Failure::at(
