@@ -829,7 +829,7 @@ fn governance_with_key(c: &Community, nonce: &str, public_key: &str) -> Body {
 /// Not here: malformed and non-canonical basics, a body over 128 KiB,
 /// roles the rule does not name, a replay, a second reversal and an
 /// overdraft are in api.rs; a lying Content-Length and invalid UTF-8 in a
-/// path parameter are separate (ignored, bug) tests below. A fund
+/// path parameter are separate tests below. A fund
 /// overflowing u64 needs about 1.8 million incomes of the largest amount
 /// (10^13 fen) before `checked_add` can refuse one, too many for a test;
 /// that amounts over 10^13 are refused is shown instead.
@@ -1301,7 +1301,7 @@ fn hostile_requests_are_refused_and_change_nothing() {
     assert_verifies(&server.url, &c.log_key, 2);
 }
 
-/// Proves (once fixed) that docs/api.md's "every error is JSON" holds for
+/// Proves that docs/api.md's "every error is JSON" holds for
 /// path parameters too: invalid percent-encoded UTF-8 in the parameter of
 /// every route that has one is a 4xx JSON error, and changes nothing.
 #[test]
@@ -1350,7 +1350,7 @@ fn invalid_utf8_in_a_path_parameter_is_a_json_error() {
     assert!(wrong.is_empty(), "not JSON errors: {wrong:#?}");
 }
 
-/// Proves (once fixed) that a request declaring a body over 128 KiB
+/// Proves that a request declaring a body over 128 KiB
 /// (`Content-Length: 10000000000`) is refused at once with 413 `too_large`,
 /// as docs/api.md says, instead of holding the connection until more bytes
 /// come.

@@ -70,10 +70,8 @@ impl Fixture {
         let data_arg = data.to_str().expect("UTF-8 temp path");
         run(["demo", "--no-serve", "--data", data_arg]).assert_ok();
 
-        // A witness cosigns over HTTP while the checkpoint carries no other
-        // cosignature; then two committee members cosign locally. (Through
-        // the server, a second cosigner is refused with 409 when the served
-        // checkpoint already holds someone else's cosignature.)
+        // A witness cosigns over HTTP; then two committee members cosign
+        // locally.
         let witness = keygen(dir.path(), "witness-beijing");
         run(["add-witness", "--data", data_arg, &witness.cosigner_key]).assert_ok();
         let server = Server::start(&data);

@@ -15,7 +15,7 @@ use serde_json::Value;
 /// entry with a big-endian u16 length.
 pub const LEAF_BYTES_MAX: usize = 65_535;
 
-/// Deepest nesting of arrays and objects we accept. Our schemas need 5.
+/// Deepest nesting of arrays and objects we accept. Our schemas need 6 (leaf, body, roles, role, keys, key).
 pub const JSON_DEPTH_MAX: usize = 8;
 
 /// Largest integer magnitude JCS represents exactly (2^53 − 1).

@@ -403,7 +403,7 @@ pub fn check_key_name(name: &str) -> Result<(), KeyError> {
         });
     }
     for (at, c) in name.char_indices() {
-        if (c as u32) < 0x20 || c == '\u{7f}' {
+        if c.is_control() {
             return Err(KeyError::NameControl { at });
         }
         if c.is_whitespace() {

@@ -601,6 +601,14 @@ fn key_text_rejections() {
         VerifierKey::new(&"x".repeat(256), KeyAlg::Ed25519, *good.key()),
         Err(KeyError::NameTooLong { len: 256, .. })
     ));
+    // Control characters, C0, DEL and C1 alike (docs/format.md §3.1).
+    for name in ["Peter\u{1}", "Peter\u{7f}", "Peter\u{80}", "Peter\u{9f}"] {
+        assert_eq!(
+            VerifierKey::new(name, KeyAlg::Ed25519, *good.key()).map(|_| ()),
+            Err(KeyError::NameControl { at: 5 }),
+            "{name:?}"
+        );
+    }
     assert_eq!(
         NoteSigner::parse(GO_VKEY).map(|_| ()),
         Err(KeyError::SignerKeyShape)

@@ -27,11 +27,13 @@
 //! keys per entry (the leaf and its body id) plus a few per batch.
 //!
 //! Writes are serialized by one mutex: a single writer. Readers never take
-//! it: after each commit the writer publishes the new state, root and
-//! checkpoint size, and reads use the last published ones, so a reader
-//! never gets a checkpoint larger than the tree it can prove. Callers that have
-//! many entries at once (imports, the server's write queue) pass them to
-//! [`Store::append_batch`] and share one flush: group commit.
+//! it: after each commit the writer publishes the new state and root, and
+//! reads see nothing beyond the published tree (no leaf, body id, reversal
+//! or checkpoint of a batch still being written). Callers that have many
+//! entries at once share one flush (group commit): an import passes them to
+//! [`Store::append_batch`] (or [`Store::prepare_batch`] and
+//! [`Store::append_prepared`], to prepare the next batch meanwhile), the
+//! server's write queue to [`Store::proposals_batch`].
 //!
 //! **Invariant:** after every committed batch, the snapshot's `size` and
 //! `head`, the `N` nodes, and the latest checkpoint all describe the same
