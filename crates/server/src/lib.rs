@@ -134,20 +134,30 @@ fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJ
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        match inner
-            .store
-            .proposals_batch(requests, now_ms, &inner.log_signer)
-        {
+        // A panic in a batch must not end the only writer (every later write
+        // would get 503 until a restart). The store stages each batch on a
+        // copy and moves its state only after the flush, so a batch that
+        // panicked left the ledger as it was.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            inner
+                .store
+                .proposals_batch(requests, now_ms, &inner.log_signer)
+        }));
+        let outcome = match outcome {
+            Ok(outcome) => outcome.map_err(|e| e.to_string()),
+            Err(_) => Err("the writer panicked in this batch".to_string()),
+        };
+        match outcome {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "a write batch failed; nothing of it was stored");
+            Err(reason) => {
+                tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
                 for reply in replies {
                     let _ = reply.send(Err(StoreError::BatchFailed {
-                        reason: e.to_string(),
+                        reason: reason.clone(),
                     }));
                 }
             }
