@@ -135,6 +135,7 @@ const STRINGS = {
     'entry.decision': '决议 {ref}',
     'entry.reversed': '此记录已被第 {by} 条冲销',
     'entry.reversed-reason': '此记录已被第 {by} 条冲销：{reason}',
+    'entry.reversal-unverified': '（冲销记录尚未核验）',
     'entry.recorded': '记录于 {time}',
     'entry.verify': '验证',
     'entry.receipt': '下载收据',
@@ -361,6 +362,7 @@ const STRINGS = {
     'entry.decision': 'decision {ref}',
     'entry.reversed': 'Reversed by entry {by}',
     'entry.reversed-reason': 'Reversed by entry {by}: {reason}',
+    'entry.reversal-unverified': ' (the reversal is not verified yet)',
     'entry.recorded': 'recorded {time}',
     'entry.verify': 'Verify',
     'entry.receipt': 'Receipt',
@@ -793,10 +795,10 @@ function roleOfKeyName(name) {
   return null;
 }
 
-function parsedCheckpoint() {
-  if (!S.checkpointText) return null;
+function parsedCheckpoint(text = S.checkpointText) {
+  if (!text) return null;
   try {
-    const note = parseNote(S.checkpointText);
+    const note = parseNote(text);
     return { note, cp: parseCheckpoint(note.text) };
   } catch {
     return null;
@@ -804,9 +806,12 @@ function parsedCheckpoint() {
 }
 
 function renderTrust() {
-  const parsed = parsedCheckpoint();
   const verified = S.checkpointResult && S.checkpointResult.ok ? S.checkpointResult.context : null;
-  const verifiedNames = new Set(verified ? verified.cosignatures.map((c) => c.name) : []);
+  // Once verified, show the very note the verifier checked (not the one
+  // fetched at load), and tick a cosigner only for a line whose name and
+  // key id verified.
+  const parsed = parsedCheckpoint(verified ? verified.noteText : S.checkpointText);
+  const verifiedIds = new Set(verified ? verified.cosignatures.map((c) => `${c.name}+${c.keyId}`) : []);
   const logName = S.ledger ? S.ledger.origin : '';
 
   let cpBlock;
@@ -818,7 +823,7 @@ function renderTrust() {
       if (s.name === logName) continue;
       const role = roleOfKeyName(s.name) || 'unknown';
       if (!groups.has(role)) groups.set(role, []);
-      groups.get(role).push(s.name);
+      groups.get(role).push(s);
     }
     const order = ['company', 'committee', 'supervisor', 'witness', 'unknown'];
     const rows = order
@@ -832,7 +837,10 @@ function renderTrust() {
           h('span', { class: 'role' }, role === 'unknown' ? t('trust.unknown') : roleName(role)),
           role === 'committee' ? t('trust.committee-count', { have: names.length, total: committeeTotal }) : '',
           t('colon'),
-          names.map((n) => h('span', { class: 'key-name', 'data-verified': verifiedNames.has(n) ? 'true' : null }, n, verifiedNames.has(n) ? ' ✓' : '')),
+          names.map((s) => {
+            const ok = verifiedIds.has(`${s.name}+${s.keyId}`);
+            return h('span', { class: 'key-name', 'data-verified': ok ? 'true' : null }, s.name, ok ? ' ✓' : '');
+          }),
         );
       });
     const logSigned = parsed.note.signatures.some((s) => s.name === logName);
@@ -1048,8 +1056,7 @@ async function verifyOne(seq) {
   refreshSeq(seq);
   const shown = S.entries.get(seq);
   const result = await verifier.verifyEntry(seq, shown ? shown.leaf : null);
-  S.results.set(seq, result);
-  refreshSeq(seq);
+  recordResult(seq, result);
   return result;
 }
 
@@ -1208,11 +1215,16 @@ function renderCard(entry, { compact = false } = {}) {
   }
   if (entry.reversed_by !== null && entry.reversed_by !== undefined) {
     const rev = S.entries.get(entry.reversed_by);
+    // The server says so; it counts as verified only once the reversing
+    // entry itself verified and names this one.
+    const revResult = S.results.get(entry.reversed_by);
+    const revVerified = Boolean(revResult && revResult.ok && revResult.leaf.body.target_seq === entry.seq);
     extra.push(
       h(
         'p',
-        { class: 'reversed', 'data-reversed-by': String(entry.reversed_by) },
+        { class: 'reversed', 'data-reversed-by': String(entry.reversed_by), 'data-verified': revVerified ? 'true' : null },
         rev ? t('entry.reversed-reason', { by: entry.reversed_by, reason: rev.leaf.body.reason }) : t('entry.reversed', { by: entry.reversed_by }),
+        revVerified ? '' : t('entry.reversal-unverified'),
       ),
     );
   }
@@ -1267,6 +1279,13 @@ function renderCard(entry, { compact = false } = {}) {
 }
 
 /** Re-renders every card of `seq` in place (list, my payments, banner). */
+function recordResult(seq, result) {
+  S.results.set(seq, result);
+  refreshSeq(seq);
+  // A verified reversal is what lets its target show "reversed" as verified.
+  if (result.ok && result.leaf.body.kind === 'reversal') refreshSeq(result.leaf.body.target_seq);
+}
+
 function refreshSeq(seq) {
   const entry = S.entries.get(seq);
   for (const el of document.querySelectorAll(`[data-card-seq="${seq}"]`)) {
@@ -1665,8 +1684,7 @@ async function verifyFromHash(seq) {
   }
   const shown = S.entries.get(seq);
   const result = await verifier.verifyEntry(seq, shown ? shown.leaf : null);
-  S.results.set(seq, result);
-  refreshSeq(seq);
+  recordResult(seq, result);
   renderBanner();
 }
 

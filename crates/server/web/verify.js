@@ -370,7 +370,7 @@ export async function verifyCheckpointNote(noteText, logKey, cosigners = []) {
     if (!(await ed25519Verify(c.key, cosignatureMessage(note.text, t), s.sig.subarray(8)))) {
       throw new VerifyError('cosignature', 'bad-cosignature', { name: s.name });
     }
-    cosignatures.push({ name: s.name, role: c.role, time: Number(t) });
+    cosignatures.push({ name: s.name, keyId: s.keyId, role: c.role, time: Number(t) });
   }
   if (!logSigned) throw new VerifyError('checkpoint', 'no-log-signature');
   return { checkpoint, note, cosignatures, unknown };
