@@ -42,7 +42,8 @@
 //!   rules, balances), writes a fresh store in `DIR/ledger.rebuild`, keeps
 //!   the latest signed checkpoint and every cosigned one if the leaves
 //!   still give their roots (else signs a new latest one), keeps the
-//!   registered witnesses and pending proposals, then swaps the directories
+//!   registered witnesses and pending proposals, audits the fresh store as
+//!   `verify` would (changing nothing if that fails), then swaps the directories
 //!   and keeps the old store as `DIR/ledger.damaged-<time>`. It refuses to
 //!   sign anything that contradicts a checkpoint the log key signed before.
 //! * **A leaf damaged or missing**: a leaf cannot be rebuilt from itself.
@@ -808,7 +809,23 @@ pub fn rebuild(data: &Path) -> Result<()> {
     notes.append(&mut outcome.notes);
     outcome.notes = notes;
 
-    // 3. Swap: the damaged store is kept beside the new one.
+    // 3. Check the new store as `verify` would, before it replaces anything.
+    {
+        let rebuilt = Store::open(&fresh)
+            .with_context(|| format!("opening the rebuilt store {}", fresh.display()))?;
+        let mut audit = Audit::new(Some(vkey), Vec::new());
+        if let Err(f) = crate::inspect::run_local_audit(&rebuilt, &mut audit, None) {
+            bail!(
+                "the rebuilt store does not pass the audit{}: {}; nothing was changed (the rebuilt copy is in {})",
+                f.seq.map(|seq| format!(" at entry {seq}")).unwrap_or_default(),
+                f.message,
+                fresh.display()
+            );
+        }
+        rebuilt.close()?;
+    }
+
+    // 4. Swap: the damaged store is kept beside the new one.
     let stamp = crate::inspect::format_time_ms(crate::datadir::now_ms()).replace(':', "");
     let mut damaged = data.join(format!("ledger.damaged-{stamp}"));
     let mut n = 2;
@@ -832,17 +849,7 @@ pub fn rebuild(data: &Path) -> Result<()> {
         )
     })?;
     sync_dir(data);
-
-    // 4. Check the result as `verify` would.
     let store = dd.open()?;
-    let mut audit = Audit::new(Some(vkey), Vec::new());
-    if let Err(f) = crate::inspect::run_local_audit(&store, &mut audit, None) {
-        bail!(
-            "the rebuilt store does not pass the audit: {} (the old store is in {})",
-            f.message,
-            damaged.display()
-        );
-    }
     println!(
         "rebuilt from {} entries: Merkle node tiles, indexes, totals, body ids, reversal links and the state snapshot",
         store.size()
