@@ -731,7 +731,8 @@ fn group_thousands(n: u64) -> String {
 /// inclusion, checkpoint signature and cosignatures, amount); and that the
 /// same holds for a transfer signed by a committee member who left later
 /// (governance history is replayed) and for a reversal (its target is
-/// verified too). No script errors along the way.
+/// verified too); and that the target of a reversal, verified alone, says
+/// the reversal is not verified yet. No script errors along the way.
 #[test]
 fn verify_hash_verifies_committee_cosigned_entries() {
     let f = Fixture::new();
@@ -782,6 +783,26 @@ fn verify_hash_verifies_committee_cosigned_entries() {
             page.summary()
         );
     }
+
+    // The server's word that an entry was reversed is marked as such until
+    // the reversal itself verifies: verifying only the target leaves it
+    // unverified.
+    let reversal_seq = reversal["seq"].as_u64().unwrap();
+    let target = reversal["leaf"]["body"]["target_seq"].as_u64().unwrap();
+    let page = load(&format!("{}/?lang=en#verify={target}", f.server.url));
+    page.assert_clean();
+    let (status, _) = page.verification("verify-result");
+    assert_eq!(status, "verified", "entry {target}:\n{}", page.summary());
+    let note = format!("class=\"reversed\" data-reversed-by=\"{reversal_seq}\"");
+    let at = page
+        .dom
+        .find(&note)
+        .unwrap_or_else(|| panic!("entry {target} shows its reversal:\n{}", page.summary()));
+    let paragraph = &page.dom[at..at + page.dom[at..].find("</p>").unwrap()];
+    assert!(
+        !paragraph.contains("data-verified") && paragraph.contains("not verified yet"),
+        "{paragraph}"
+    );
 }
 
 /// Proves that the page trusts the bytes, not the server: through a proxy
