@@ -207,6 +207,11 @@ enum Command {
         /// Address to listen on; loopback unless you say otherwise.
         #[arg(long, default_value = serve::LISTEN_DEFAULT)]
         listen: String,
+        /// Skip the full check of the store before serving (every leaf,
+        /// signature, hash, index and total; about a minute per million
+        /// entries). The head is still checked.
+        #[arg(long)]
+        no_check: bool,
     },
     /// Register an independent witness's cosigner key (type 0x04), whose cosignatures the ledger collects.
     AddWitness {
@@ -404,7 +409,11 @@ fn run(cli: Cli) -> Result<()> {
             listen,
             no_serve,
         } => demo::run(&data, (!no_serve).then_some(listen.as_str()))?,
-        Command::Serve { data, listen } => serve::run(&DataDir::new(&data), &listen)?,
+        Command::Serve {
+            data,
+            listen,
+            no_check,
+        } => serve::run(&DataDir::new(&data), &listen, !no_check)?,
         Command::AddWitness { data, key } => {
             let key = feeledger_core::note::VerifierKey::parse(&key)
                 .map_err(|e| anyhow::anyhow!("witness key: {e}"))?;

@@ -16,11 +16,32 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Serves `data` on `listen` until SIGINT or SIGTERM.
-pub fn run(data: &DataDir, listen: &str) -> Result<()> {
+/// Serves `data` on `listen` until SIGINT or SIGTERM. With `check`, the
+/// whole store is audited first (as `verify --data` does), and a damaged
+/// one is not served: opening checks only the head.
+pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
     let store = data.open()?;
     let log_key = data.log_key()?;
+    if check {
+        check_store(&store)?;
+    }
     serve_store(store, log_key, listen)
+}
+
+/// Refuses a store the audit finds damaged, naming what and where.
+pub fn check_store(store: &feeledger_store::Store) -> Result<()> {
+    let mut audit = crate::audit::Audit::new(None, Vec::new());
+    if let Err(f) = crate::inspect::run_local_audit(store, &mut audit, None) {
+        let at = f
+            .seq
+            .map(|seq| format!(" at entry {seq}"))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "the store is damaged{at}: {}; not serving it (see `feeledger rebuild`, or `feeledger restore` from a backup)",
+            f.message
+        );
+    }
+    Ok(())
 }
 
 pub fn serve_store(

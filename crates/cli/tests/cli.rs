@@ -953,6 +953,54 @@ fn verify_names_a_tampered_middle_entry() {
     assert!(out.stdout.contains("does not verify"), "{out:#?}");
 }
 
+/// Proves that `serve` checks the whole store before it serves: with a byte
+/// of a middle entry changed (which opening, a head check, does not see) it
+/// exits non-zero, naming the entry, and never answers; with `--no-check`
+/// it starts.
+#[test]
+fn serve_refuses_a_store_damaged_below_the_head() {
+    let c = ledger_for_tampering();
+    tamper_leaf(&c.data, 3, "\"amount_fen\":10200,", "\"amount_fen\":90200,");
+    // Runs serve for at most `wait`; says whether it was still running.
+    let serve = |extra: &[&str], wait: Duration| {
+        let mut child = support::command()
+            .arg("serve")
+            .arg("--data")
+            .arg(&c.data)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("feeledger serve starts");
+        let deadline = Instant::now() + wait;
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let still_running = child.try_wait().unwrap().is_none();
+        if still_running {
+            child.kill().unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (still_running, out)
+    };
+    let (running, out) = serve(&[], Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!running, "serve did not stop on a damaged store: {stderr}");
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("damaged at entry 3") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("serving"),
+        "nothing was served"
+    );
+    let (running, out) = serve(&["--no-check"], Duration::from_secs(5));
+    assert!(running, "with --no-check it serves: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("serving"));
+}
+
 /// Proves that changing the last entry (the head) makes the store refuse to
 /// open: `verify` fails naming the damaged leaf, and every other command
 /// refuses with a one-line "damaged" error.

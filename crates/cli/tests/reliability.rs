@@ -6,7 +6,7 @@
 //! junk proposals (bounded disk, honest writers still served).
 //!
 //! The kill test's length and seed come from the environment:
-//! `FEELEDGER_KILLS` (default 12, so CI stays fast) and `FEELEDGER_KILL_SEED`.
+//! `FEELEDGER_KILLS` (default 50, as the reliability issue asks) and `FEELEDGER_KILL_SEED`.
 
 mod support;
 
@@ -268,7 +268,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 // ---------------------------------------------------------------------------
 
 /// Kills in a default run (`FEELEDGER_KILLS`).
-const KILLS_DEFAULT: u64 = 12;
+const KILLS_DEFAULT: u64 = 50;
 /// The default seed (`FEELEDGER_KILL_SEED`).
 const KILL_SEED_DEFAULT: u64 = 0xfee1_ed6e_2026_0001;
 /// Concurrent writer threads.
@@ -646,7 +646,7 @@ fn writer_run(
 /// unacknowledged write is absent or present once (its re-send answers 201
 /// or 409 replay, never a second copy), every entry decodes (nothing
 /// half-written) and was sent by a writer. At the end `verify --url` and
-/// `verify --data` pass. `FEELEDGER_KILLS` (default 12) and
+/// `verify --data` pass. `FEELEDGER_KILLS` (default 50) and
 /// `FEELEDGER_KILL_SEED` set the run; one summary line reports the counts.
 #[test]
 fn server_survives_sigkill() {
