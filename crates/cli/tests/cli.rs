@@ -1200,3 +1200,65 @@ fn sigkill_during_appends_loses_nothing_acknowledged() {
     assert!(kills >= 10, "only {kills} kills landed in {i} attempts");
     assert_eq!(mismatches, 0);
 }
+
+/// Runs `f` on the store's sled tree directly, then flushes. No feeledger
+/// process may hold the directory.
+fn with_raw_store(data: &Path, f: impl FnOnce(&sled::Db)) {
+    let db = sled::open(data.join("ledger")).expect("sled opens the store");
+    f(&db);
+    db.flush().unwrap();
+}
+
+/// Proves that damage to the stored records beside the leaves and tiles is
+/// named: a body-id index record that points at another entry or is
+/// truncated (`verify` names the entry and the index), a garbled state
+/// snapshot, and a flipped byte in the latest checkpoint's signature (both
+/// refused when the store opens, naming what is wrong).
+#[test]
+fn verify_names_damaged_records_beside_the_leaves() {
+    let body_key = |db: &sled::Db, seq: u64| {
+        let leaf = db.get(leaf_key(seq)).unwrap().unwrap();
+        let body = feeledger_core::entry::body_bytes_of_leaf(&leaf).unwrap();
+        [&b"B"[..], &feeledger_core::hash::sha256(body).0].concat()
+    };
+    for (value, names) in [
+        (3u64.to_be_bytes().to_vec(), "maps entry 2's body"),
+        (vec![0, 0, 2], "body id index record of entry 2 is damaged"),
+    ] {
+        let c = ledger_for_tampering();
+        with_raw_store(&c.data, |db| {
+            let key = body_key(db, 2);
+            assert!(db.get(&key).unwrap().is_some(), "the body id key layout");
+            db.insert(key, value.clone()).unwrap();
+        });
+        let report = c.cmd("verify", &["--json"]).json();
+        assert_eq!(report["ok"], json!(false));
+        assert_eq!(report["failure"]["seq"], json!(2), "{report:#}");
+        let message = report["failure"]["message"].as_str().unwrap();
+        assert!(message.contains(names), "{message}");
+    }
+
+    let c = ledger_for_tampering();
+    with_raw_store(&c.data, |db| {
+        let snapshot = db.get(b"S").unwrap().expect("the state snapshot key");
+        db.insert(b"S", &snapshot[..snapshot.len() / 2]).unwrap();
+    });
+    let out = c.cmd("verify", &[]);
+    out.assert_failed();
+    assert!(out.stdout.contains("state snapshot"), "{out:#?}");
+    c.cmd("balances", &[])
+        .assert_one_line_error(&["damaged", "state snapshot"]);
+
+    let c = ledger_for_tampering();
+    with_raw_store(&c.data, |db| {
+        let key = [&b"C"[..], &6u64.to_be_bytes()].concat();
+        let mut note = db.get(&key).unwrap().expect("the checkpoint key").to_vec();
+        // The last line is the log key's signature, base64 then "\n": change
+        // one base64 character in it.
+        let at = note.len() - 10;
+        note[at] = if note[at] == b'A' { b'B' } else { b'A' };
+        db.insert(key, note).unwrap();
+    });
+    c.cmd("balances", &[])
+        .assert_one_line_error(&["damaged", "checkpoint"]);
+}
