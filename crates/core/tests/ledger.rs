@@ -2111,3 +2111,29 @@ fn non_canonical_role_key_is_refused() {
     let err = feeledger_core::entry::check_roles(&roles, "$.roles").unwrap_err();
     assert!(err.to_string().contains("canonically encoded"), "{err}");
 }
+
+// Proves that no fund can wrap around: a credit that would take a balance
+// past what a u64 holds is refused with `Overflow`, and the balances given
+// are left as they were (a ledger of 1.8 million incomes of the largest
+// amount would reach it).
+#[test]
+fn a_fund_never_overflows() {
+    use feeledger_core::state::{apply_effect, ApplyError, Effect};
+    let balances: std::collections::BTreeMap<String, u64> =
+        [("operating".to_string(), u64::MAX - 5)].into();
+    let credit = |amount_fen| Effect::Credit {
+        fund: "operating".into(),
+        amount_fen,
+    };
+    assert_eq!(
+        apply_effect(&balances, &credit(5)).unwrap()["operating"],
+        u64::MAX
+    );
+    assert_eq!(
+        apply_effect(&balances, &credit(6)),
+        Err(ApplyError::Overflow {
+            fund: "operating".into()
+        })
+    );
+    assert_eq!(balances["operating"], u64::MAX - 5);
+}
