@@ -1262,3 +1262,19 @@ fn verify_names_damaged_records_beside_the_leaves() {
     c.cmd("balances", &[])
         .assert_one_line_error(&["damaged", "checkpoint"]);
 }
+
+/// Proves that `serve` and `demo` listen on loopback unless told otherwise:
+/// their `--listen` default is 127.0.0.1.
+#[test]
+fn servers_listen_on_loopback_by_default() {
+    for command in ["serve", "demo"] {
+        let out = support::run([command, "--help"]);
+        out.assert_ok();
+        let help = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            help.contains("--listen <LISTEN>") && help.contains("[default: 127.0.0.1:8080]"),
+            "{command} --help:\n{}",
+            out.stdout
+        );
+    }
+}

@@ -978,3 +978,67 @@ fn no_script_errors_while_loading_and_verifying_the_page() {
         );
     }
 }
+
+/// The markup of one page section, `<section id="...">` to its end.
+fn section<'a>(page: &'a Page, id: &str) -> &'a str {
+    let start = page
+        .dom
+        .find(&format!("<section id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}:\n{}", page.summary()));
+    let end = start + page.dom[start..].find("</section>").unwrap();
+    &page.dom[start..end]
+}
+
+/// Proves what a resident sees first: the page is in Chinese by default
+/// and in English with `?lang=en`; the monthly chart is drawn as SVG; and a
+/// household's payments (`?unit=3-1502`, as a QR code on a bill would link)
+/// are listed, every one the API has for that unit, each with its receipt
+/// link.
+#[test]
+fn page_speaks_chinese_draws_the_chart_and_lists_my_payments() {
+    let f = Fixture::new();
+    let page = load(&format!("{}/", f.server.url));
+    page.assert_clean();
+    assert!(
+        page.dom.contains("<html lang=\"zh-CN\""),
+        "{}",
+        page.summary()
+    );
+    assert!(section(&page, "entries-section").contains("收支明细"));
+    let chart = section(&page, "chart-section");
+    assert!(
+        chart.contains("<svg") && chart.contains("class=\"chart\""),
+        "{chart}"
+    );
+
+    let unit = "3-1502";
+    let payments = f
+        .server
+        .http()
+        .get(&format!("/api/v1/payers/{unit}/entries?limit=500"))
+        .ok_json();
+    let seqs: Vec<u64> = payments["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert!(!seqs.is_empty(), "the demo has payments from {unit}");
+    let page = load(&format!("{}/?lang=en&unit={unit}", f.server.url));
+    page.assert_clean();
+    assert!(page.dom.contains("<html lang=\"en\""), "{}", page.summary());
+    let mine = section(&page, "mine-section");
+    assert!(mine.contains("id=\"mine-list\""), "{mine}");
+    assert_eq!(
+        mine.matches("data-card-seq=").count(),
+        seqs.len(),
+        "every payment of {unit} is listed"
+    );
+    for seq in &seqs {
+        assert!(
+            mine.contains(&format!("data-card-seq=\"{seq}\""))
+                && mine.contains(&format!("href=\"/api/v1/entries/{seq}/receipt\"")),
+            "payment {seq} and its receipt link"
+        );
+    }
+}
