@@ -4,11 +4,14 @@
 //!
 //! [`Audit`] is fed leaves in order by a driver (a local data directory or a
 //! server), so the same checks run whichever way the bytes arrive. It holds
-//! O(log n) tree state, 32 bytes per entry (the verified leaf hashes, so that
-//! earlier entries read again are checked), and the reversals. A server's
-//! audit also holds every body id, for replay checks; a data directory's
-//! audit asks the store's body index instead, and checks that index entry
-//! by entry.
+//! O(log n) tree state and the reversals. An earlier entry read again (a
+//! reversal's target, or the first copy of a replayed body) is checked
+//! against what was verified before: a server's audit holds every verified
+//! leaf hash (32 bytes an entry) and every body id for this; a data
+//! directory's audit holds neither. It checks an entry read again with an
+//! inclusion proof from the store against its own recomputed root, and
+//! asks the store's body index for replays, checking that index entry by
+//! entry. So its memory does not grow with the ledger.
 
 use anyhow::Result;
 use feeledger_core::entry::{body_bytes_of_leaf, Leaf};
@@ -122,8 +125,9 @@ pub struct Audit {
     trusted_log_key: Option<VerifierKey>,
     /// Every verified leaf hash (32 bytes an entry), so a reversal's target,
     /// fetched again from an untrusted source, is checked against what was
-    /// verified before instead of being held in memory whole.
-    leaf_hashes: Vec<Hash>,
+    /// verified before instead of being held in memory whole. `None` after
+    /// [`Audit::prove_earlier_leaves`].
+    leaf_hashes: Option<Vec<Hash>>,
     /// The derived keys' expected contents, for a data directory's audit.
     derived: Option<Derived>,
     /// Replays are looked up with [`Earlier::seq_of_body`], not in memory.
@@ -140,6 +144,13 @@ pub trait Earlier {
 
     /// The seq of the entry with this body id, by the source's index.
     fn seq_of_body(&mut self, _body_id: &Hash) -> Option<u64> {
+        None
+    }
+
+    /// An inclusion proof of entry `seq` in the tree of the first `size`
+    /// entries, from the source's own tree. Asked only by an audit that
+    /// holds no leaf hashes ([`Audit::prove_earlier_leaves`]).
+    fn inclusion_proof(&mut self, _seq: u64, _size: u64) -> Option<Vec<Hash>> {
         None
     }
 }
@@ -184,7 +195,7 @@ impl Audit {
             remember_sizes,
             remembered_roots: BTreeMap::new(),
             trusted_log_key,
-            leaf_hashes: Vec::new(),
+            leaf_hashes: Some(Vec::new()),
             derived: None,
             body_index: false,
         }
@@ -198,6 +209,15 @@ impl Audit {
     pub fn use_body_index(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
         self.body_index = true;
+    }
+
+    /// Checks an earlier entry read again with an inclusion proof from the
+    /// source ([`Earlier::inclusion_proof`]) against the root recomputed so
+    /// far, instead of holding every verified leaf hash. Must be called
+    /// before the first entry.
+    pub fn prove_earlier_leaves(&mut self) {
+        assert!(self.replayer.is_none(), "before the first entry");
+        self.leaf_hashes = None;
     }
 
     /// Gathers what the store's derived keys must hold (Merkle nodes,
@@ -359,11 +379,23 @@ impl Audit {
         self.check_position(d.seq, d.hash, d.stored_hash)?;
         let leaf = d.leaf.map_err(|e| Failure::at(d.seq, e))?;
         let leaf_hashes = &self.leaf_hashes;
+        let frontier = &self.frontier;
         let earlier = std::cell::RefCell::new(earlier);
         // Only the very bytes verified before may stand for an earlier entry.
         let verified_leaf = |seq: u64| -> Option<Vec<u8>> {
             let bytes = earlier.borrow_mut().leaf(seq)?;
-            (leaf_hashes.get(seq as usize) == Some(&leaf_hash(&bytes))).then_some(bytes)
+            let hash = leaf_hash(&bytes);
+            let verified = match leaf_hashes {
+                Some(hashes) => hashes.get(seq as usize) == Some(&hash),
+                // Every entry before this one is verified, and the frontier
+                // is their tree: a proof to its root pins the bytes.
+                None => {
+                    let size = frontier.size();
+                    let proof = earlier.borrow_mut().inclusion_proof(seq, size)?;
+                    merkle::verify_inclusion(&hash, seq, size, &proof, &frontier.root()).is_ok()
+                }
+            };
+            verified.then_some(bytes)
         };
         let mut fetch_target =
             |seq: u64| -> Option<Leaf> { Leaf::decode(&verified_leaf(seq)?).ok() };
@@ -404,7 +436,9 @@ impl Audit {
         if let Some(derived) = &mut self.derived {
             derived.nodes.extend(completed);
         }
-        self.leaf_hashes.push(hash);
+        if let Some(hashes) = &mut self.leaf_hashes {
+            hashes.push(hash);
+        }
         if self.remember_sizes.contains(&self.frontier.size()) {
             self.remembered_roots
                 .insert(self.frontier.size(), self.frontier.root());
@@ -558,27 +592,7 @@ fn decode_parallel(state: &LedgerState, items: Vec<(u64, Vec<u8>, Option<Hash>)>
             check,
         }
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if items.len() < 2 * threads {
-        return items.into_iter().map(decode).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let mut parts = Vec::with_capacity(threads);
-    let mut items = items;
-    while !items.is_empty() {
-        let rest = items.split_off(items.len().min(chunk));
-        parts.push(std::mem::replace(&mut items, rest));
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(decode).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("an audit thread panicked"))
-            .collect()
-    })
+    feeledger_store::parallel_map(items, 2, decode)
 }
 
 #[cfg(test)]
@@ -611,17 +625,34 @@ mod tests {
     struct Indexed {
         leaves: Vec<Vec<u8>>,
         index: HashMap<Hash, u64>,
+        /// What the source answers for a leaf instead of its bytes.
+        swapped: HashMap<u64, Vec<u8>>,
     }
 
     impl Earlier for Indexed {
         fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
-            self.leaves.get(seq as usize).cloned()
+            self.swapped
+                .get(&seq)
+                .or(self.leaves.get(seq as usize))
+                .cloned()
         }
 
         fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
             self.index.get(body_id).copied()
         }
+
+        fn inclusion_proof(&mut self, seq: u64, size: u64) -> Option<Vec<Hash>> {
+            let mut tree = merkle::MemoryTree::new();
+            for leaf in &self.leaves[..size as usize] {
+                tree.push(leaf_hash(leaf));
+            }
+            merkle::inclusion_proof(seq, size, &tree).ok()
+        }
     }
+
+    /// How an audit checks an entry read again: (asks the body index,
+    /// proves earlier leaves instead of holding their hashes).
+    const MODES: [(bool, bool); 3] = [(false, false), (true, false), (true, true)];
 
     fn body_id(leaf: &[u8]) -> Hash {
         feeledger_core::hash::sha256(body_bytes_of_leaf(leaf).unwrap())
@@ -630,15 +661,20 @@ mod tests {
     fn audit(
         leaves: &[Vec<u8>],
         index: HashMap<Hash, u64>,
-        body_index: bool,
+        swapped: HashMap<u64, Vec<u8>>,
+        (body_index, prove): (bool, bool),
     ) -> Result<(), Failure> {
         let mut audit = Audit::new(None, vec![]);
         if body_index {
             audit.use_body_index();
         }
+        if prove {
+            audit.prove_earlier_leaves();
+        }
         let mut earlier = Indexed {
             leaves: leaves.to_vec(),
             index,
+            swapped,
         };
         let chunk = leaves
             .iter()
@@ -654,16 +690,39 @@ mod tests {
     fn a_replay_is_found_through_the_index() {
         let leaves = chain(vec![genesis(), income("a"), income("a")]);
         let index = HashMap::from([(body_id(&leaves[1]), 1)]);
-        for body_index in [false, true] {
-            let failure = audit(&leaves, index.clone(), body_index).unwrap_err();
-            assert_eq!(failure.seq, Some(2), "{failure:?}");
+        for mode in MODES {
+            let failure = audit(&leaves, index.clone(), HashMap::new(), mode).unwrap_err();
+            assert_eq!(failure.seq, Some(2), "{mode:?}: {failure:?}");
             assert!(failure.message.contains("replay"), "{failure:?}");
         }
-        // The honest log passes both ways.
+        // The honest log passes every way.
         let leaves = chain(vec![genesis(), income("a"), income("b")]);
         let index = HashMap::from([(body_id(&leaves[1]), 1), (body_id(&leaves[2]), 2)]);
-        for body_index in [false, true] {
-            audit(&leaves, index.clone(), body_index).unwrap();
+        for mode in MODES {
+            audit(&leaves, index.clone(), HashMap::new(), mode).unwrap();
+        }
+    }
+
+    // Proves that a source cannot pass another leaf off as an earlier one:
+    // asked for entry 1, it answers with entry 2's bytes (body "b"), and
+    // its index says body "b" is entry 1's. Believed, that would make the
+    // honest entry 2 a replay of entry 1. The held hash, or the inclusion
+    // proof against the recomputed root, refuses the bytes.
+    #[test]
+    fn a_source_cannot_pass_another_leaf_off_as_an_earlier_one() {
+        let leaves = chain(vec![genesis(), income("a"), income("b")]);
+        let index = HashMap::from([(body_id(&leaves[2]), 1)]);
+        let swapped = HashMap::from([(1, leaves[2].clone())]);
+        for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
+            audit(&leaves, index.clone(), swapped.clone(), mode).unwrap();
+        }
+        // The same answer for the real entry 1 is a replay: the check above
+        // is what refused the swap.
+        let replayed = chain(vec![genesis(), income("b"), income("b")]);
+        let index = HashMap::from([(body_id(&replayed[2]), 1)]);
+        for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
+            let failure = audit(&replayed, index.clone(), HashMap::new(), mode).unwrap_err();
+            assert!(failure.message.contains("replay"), "{failure:?}");
         }
     }
 
@@ -679,6 +738,8 @@ mod tests {
             (body_id(&leaves[3]), 3),
             (body_id(&leaves[1]), 2),
         ]);
-        audit(&leaves, index, true).unwrap();
+        for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
+            audit(&leaves, index.clone(), HashMap::new(), mode).unwrap();
+        }
     }
 }

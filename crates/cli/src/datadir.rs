@@ -30,10 +30,10 @@ impl DataDir {
         Store::open(&self.store_path()).with_context(|| self.root.display().to_string())
     }
 
-    /// As [`DataDir::open`], with sled's page cache set to `cache_bytes`.
-    pub fn open_with_cache(&self, cache_bytes: u64) -> Result<Store> {
-        Store::open_with_cache(&self.store_path(), cache_bytes)
-            .with_context(|| self.root.display().to_string())
+    /// As [`DataDir::open`], for one pass over the ledger (an audit); see
+    /// [`Store::open_for_scan`].
+    pub fn open_for_scan(&self) -> Result<Store> {
+        Store::open_for_scan(&self.store_path()).with_context(|| self.root.display().to_string())
     }
 
     /// The log key, needed to sign a new checkpoint after an append.

@@ -154,13 +154,6 @@ pub fn proposals(store: &Store, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// sled's page cache during a data directory's audit. The audit reads
-/// leaves, node tiles and index buckets in order and body ids at random,
-/// each about once, so a large cache only adds memory: at 1M entries, 16 MiB
-/// instead of the store's default 64 MiB took the audit's peak RSS from
-/// 339 to 237 MiB at the same speed (docs/performance.md).
-const AUDIT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
-
 /// Runs the audit of a data directory and prints the report. Returns
 /// whether it passed.
 pub fn verify_local(
@@ -192,7 +185,7 @@ pub fn verify_local(
         None => None,
     };
     let mut audit = Audit::new(trusted, saved_size.into_iter().collect());
-    let store = match DataDir::new(data).open_with_cache(AUDIT_CACHE_BYTES) {
+    let store = match DataDir::new(data).open_for_scan() {
         Ok(store) => store,
         // A damaged store is an audit finding; a store in use or missing is
         // a reason the audit could not run.
@@ -236,6 +229,7 @@ pub(crate) fn run_local_audit(
     );
     audit.collect_derived();
     audit.use_body_index();
+    audit.prove_earlier_leaves();
     let mut tiles = NodeTiles::new(store);
     let mut postings = PostingCheck::default();
     let mut fetch = StoreEarlier {
@@ -274,24 +268,23 @@ pub(crate) fn run_local_audit(
     derived_check(audit, &mut tiles, &mut fetch)?;
     // One thread reads and decodes the next chunk (signature checks on
     // every core) while this one applies the last and checks what the store
-    // derived from it. The reader checks signatures against the keys as of
-    // the last chunk applied; after a governance change the audit verifies
-    // the stale ones again itself.
+    // derived from it, and a third reads the chunk after that from sled
+    // meanwhile. The decoder checks signatures against the keys as of the
+    // last chunk applied; after a governance change the audit verifies the
+    // stale ones again itself.
     let keys = std::sync::Mutex::new(std::sync::Arc::new(
         audit.state().expect("genesis applied").clone(),
     ));
+    let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, Vec<u8>)>, Failure>>(1);
     let (ready, decoded) = std::sync::mpsc::sync_channel(1);
     std::thread::scope(|scope| {
         let keys = &keys;
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(crate::audit::AUDIT_CHUNK);
             // The entries read before a failure are audited first, so that
-            // damage among them is named before the failure is.
-            let send = |chunk: Vec<(u64, Vec<u8>)>| {
-                let state = keys.lock().expect("keys lock").clone();
-                // An error means the audit stopped at a failure.
-                ready.send(Ok(Audit::decode_chunk(&state, chunk))).is_ok()
-            };
+            // damage among them is named before the failure is. An error
+            // from `send` means the audit stopped at a failure.
+            let send = |chunk: Vec<(u64, Vec<u8>)>| raw_tx.send(Ok(chunk)).is_ok();
             for item in leaves.by_ref() {
                 let failure = match item {
                     Ok((seq, _)) if seq >= size => {
@@ -309,12 +302,24 @@ pub(crate) fn run_local_audit(
                     Err(e) => io(e),
                 };
                 if chunk.is_empty() || send(chunk) {
-                    let _ = ready.send(Err(failure));
+                    let _ = raw_tx.send(Err(failure));
                 }
                 return;
             }
             if !chunk.is_empty() {
                 send(chunk);
+            }
+        });
+        scope.spawn(move || {
+            for raw in raw_rx {
+                let decoded = raw.map(|chunk| {
+                    let state = keys.lock().expect("keys lock").clone();
+                    Audit::decode_chunk(&state, chunk)
+                });
+                let stop = decoded.is_err();
+                if ready.send(decoded).is_err() || stop {
+                    return;
+                }
             }
         });
         for chunk in decoded {
@@ -507,6 +512,11 @@ impl crate::audit::Earlier for StoreEarlier<'_> {
         self.body_index.insert(*body_id, answer.clone());
         // A damaged record is named by the link check.
         answer.ok().flatten()
+    }
+
+    fn inclusion_proof(&mut self, seq: u64, size: u64) -> Option<Vec<Hash>> {
+        // Damaged nodes fail the proof; the node check names them.
+        self.store.inclusion_proof(seq, size).ok()
     }
 }
 

@@ -26,6 +26,11 @@
 //! their tiles and buckets once per batch, so a large batch writes about two
 //! keys per entry (the leaf and its body id) plus a few per batch.
 //!
+//! Proofs read nodes through [`NodeReader`]: tree levels from 4 up come
+//! from a copy held in memory ([`upper`]), and levels 0 to 3 are computed
+//! from the level-0 tile under them, so a proof reads one node tile from
+//! sled whatever the tree's size. The tiles remain the record.
+//!
 //! Writes are serialized by one mutex: a single writer. Readers never take
 //! it: after each commit the writer publishes the new state and root, and
 //! reads see nothing beyond the published tree (no leaf, body id, reversal
@@ -41,11 +46,14 @@
 
 mod error;
 mod keys;
+mod parallel;
 mod proposals;
 mod read;
+mod upper;
 mod writes;
 
 pub use error::StoreError;
+pub use parallel::parallel_map;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
 pub use read::RawStore;
@@ -65,6 +73,7 @@ use feeledger_core::state::{
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use upper::UpperNodes;
 use writes::{FaultPoint as Fault, Faults, WriteSet};
 
 /// The on-disk layout this code reads and writes (the table above). A
@@ -80,6 +89,13 @@ pub const BATCH_ENTRIES_MAX: usize = 4_096;
 /// sled holds about three times its configured size at its peak (see
 /// docs/performance.md), so this is a third of what it may use.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// sled's page cache for [`Store::open_for_scan`]. An audit reads leaves,
+/// node tiles and index buckets in order and body ids at random, each about
+/// once, so a large cache only adds memory: at 1M entries, 16 MiB instead
+/// of the default 64 MiB took the audit's peak RSS from 339 to 237 MiB at
+/// the same speed (docs/performance.md).
+pub const SCAN_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// An entry to append: a body and the signatures on it.
 #[derive(Debug, Clone)]
@@ -110,6 +126,9 @@ pub struct Store {
     /// batch. The writer replaces it after each commit, so reads never wait
     /// for a batch in progress.
     published: RwLock<Published>,
+    /// A copy of the tree's upper levels (see [`upper`]), brought up to the
+    /// published size at each publish.
+    upper: RwLock<UpperNodes>,
     faults: Faults,
 }
 
@@ -202,8 +221,11 @@ impl Store {
         let faults = Faults::default();
         writes::commit(&db, &faults, batch)?;
         let writer = Writer { state, frontier };
+        let mut upper = UpperNodes::new(true);
+        upper.catch_up(&db, writer.state.size());
         Ok(Store {
             published: RwLock::new(Published::of(&writer)),
+            upper: RwLock::new(upper),
             db,
             writer: Mutex::new(writer),
             faults,
@@ -217,16 +239,22 @@ impl Store {
     /// [`StoreError::NotInitialized`], or [`StoreError::Damaged`] naming
     /// what does not agree.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Self::open_with_cache(dir, CACHE_BYTES)
+        Self::open_with(dir, CACHE_BYTES, true)
     }
 
-    /// As [`Store::open`], with sled's page cache set to `cache_bytes`
-    /// instead of [`CACHE_BYTES`]. A streaming reader (an audit) reads each
-    /// key about once and gains nothing from a large cache.
+    /// As [`Store::open`], for one pass over the whole ledger (an audit):
+    /// sled's page cache is [`SCAN_CACHE_BYTES`], and the tree's upper
+    /// levels are not held in memory (see [`upper`]). Such a reader reads
+    /// each key about once and gains nothing from either; proofs still
+    /// work, from sled.
     ///
     /// # Errors
     /// As [`Store::open`].
-    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+    pub fn open_for_scan(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(dir, SCAN_CACHE_BYTES, false)
+    }
+
+    fn open_with(dir: &Path, cache_bytes: u64, hold_upper: bool) -> Result<Store, StoreError> {
         if !dir.join("conf").exists() && !dir.join("db").exists() {
             return Err(StoreError::NotInitialized {
                 dir: dir.display().to_string(),
@@ -262,6 +290,7 @@ impl Store {
         };
         let store = Store {
             published: RwLock::new(Published::of(&writer)),
+            upper: RwLock::new(UpperNodes::new(hold_upper)),
             db,
             writer: Mutex::new(writer),
             faults: Faults::default(),
@@ -276,6 +305,12 @@ impl Store {
 
     /// Makes the writer's committed state what readers see.
     fn publish(&self, writer: &Writer) {
+        // First the nodes, so that no reader of the new size misses them
+        // (it would read them from sled, which is slower, not wrong).
+        self.upper
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .catch_up(&self.db, writer.state.size());
         let published = Published::of(writer);
         *self.published.write().unwrap_or_else(|p| p.into_inner()) = published;
     }
@@ -335,7 +370,8 @@ impl Store {
                 )));
             }
         }
-        let node = self.read_nodes(&[NodeId {
+        let stored = StoredNodes(&self.db);
+        let node = stored.read_nodes(&[NodeId {
             level: 0,
             index: size - 1,
         }])?;
@@ -347,7 +383,7 @@ impl Store {
             )));
         }
         let peak_ids = merkle::peak_ids(size);
-        let peaks = self.read_nodes(&peak_ids)?;
+        let peaks = stored.read_nodes(&peak_ids)?;
         let frontier = Frontier::from_peaks(size, peaks)
             .map_err(|e| StoreError::damaged(format!("Merkle peaks: {e}")))?;
         let recorded = self
@@ -844,20 +880,7 @@ fn check_leaves_parallel(
         };
         (leaf, check)
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if leaves.len() < PARALLEL_BATCH_MIN || threads == 1 {
-        return leaves.iter().map(check).collect();
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = leaves
-            .chunks(leaves.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a check thread panicked"))
-            .collect()
-    })
+    parallel_map(leaves.iter().collect(), PARALLEL_BATCH_MIN, check)
 }
 
 /// Prepares submissions in order, on every core when the batch is large.
@@ -865,37 +888,7 @@ fn prepare_all(
     state: &LedgerState,
     items: Vec<(Submission, Option<Hash>)>,
 ) -> Vec<Result<Prepared, StoreError>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if items.len() < PARALLEL_BATCH_MIN || threads == 1 {
-        return items
-            .into_iter()
-            .map(|(s, d)| prepare(state, s, d))
-            .collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<(Submission, Option<Hash>)>> = Vec::with_capacity(threads);
-    let mut items = items;
-    while !items.is_empty() {
-        let rest = items.split_off(items.len().min(chunk));
-        chunks.push(std::mem::replace(&mut items, rest));
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|(s, d)| prepare(state, s, d))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a prepare thread panicked"))
-            .collect()
-    })
+    parallel_map(items, PARALLEL_BATCH_MIN, |(s, d)| prepare(state, s, d))
 }
 
 fn check_log_signer(state: &LedgerState, log_signer: &NoteSigner) -> Result<(), StoreError> {
@@ -1100,32 +1093,100 @@ fn write_state_and_checkpoint(
 impl NodeReader for Store {
     type Error = StoreError;
 
-    /// Reads each node tile the ids fall in once.
+    /// Takes the upper levels from memory (see [`upper`]). A node of a
+    /// lower level is computed from the leaf hashes under it, which one
+    /// level-0 tile holds: at most 2^3 leaves and 7 hashes for level 3, so
+    /// that a proof reads one node tile from sled, not one per level. Any
+    /// other node is read from its own tile. Each tile is read once.
     fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        let mut tiles: HashMap<(u8, u64), sled::IVec> = HashMap::new();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let (level, tile, position) = keys::node_place(*id);
-            let blob = match tiles.get(&(level, tile)) {
-                Some(blob) => blob,
-                None => {
-                    let blob = self
-                        .db
-                        .get(keys::node_tile(level, tile))?
-                        .unwrap_or_default();
-                    tiles.entry((level, tile)).or_insert(blob)
-                }
-            };
-            let hash = blob
-                .get(32 * position..32 * position + 32)
-                .and_then(Hash::from_slice);
-            out.push(hash.ok_or_else(|| {
-                StoreError::damaged(format!(
-                    "Merkle node level {} index {} is missing",
-                    id.level, id.index
-                ))
-            })?);
-        }
-        Ok(out)
+        let upper = self.upper.read().unwrap_or_else(|p| p.into_inner());
+        read_tiled_nodes(&self.db, ids, |id| {
+            upper
+                .get(id)
+                .map(Ok)
+                .or_else(|| (id.level < upper::MEMORY_LEVEL_MIN).then_some(Err(id.level)))
+        })
     }
+}
+
+/// The nodes as their own tiles record them, each read from the tile of
+/// its level: what [`Store::open`] checks the head and the checkpoint
+/// against, so that damage to a tile is named as such.
+struct StoredNodes<'a>(&'a sled::Db);
+
+impl NodeReader for StoredNodes<'_> {
+    type Error = StoreError;
+
+    fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        read_tiled_nodes(self.0, ids, |_| None)
+    }
+}
+
+/// Reads `ids` from node tiles, each tile once. `shortcut` may answer a
+/// node itself (`Some(Ok(hash))`), or say it is to be computed from the
+/// level-0 tile under it (`Some(Err(level))`); otherwise (`None`) the node
+/// is read from the tile of its own level.
+fn read_tiled_nodes(
+    db: &sled::Db,
+    ids: &[NodeId],
+    shortcut: impl Fn(NodeId) -> Option<Result<Hash, u8>>,
+) -> Result<Vec<Hash>, StoreError> {
+    let mut tiles: HashMap<(u8, u64), sled::IVec> = HashMap::new();
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let (tile_level, leaves) = match shortcut(id) {
+            Some(Ok(hash)) => {
+                out.push(hash);
+                continue;
+            }
+            Some(Err(level)) => (0, 1u64 << level),
+            None => (id.level, 1),
+        };
+        let first = id
+            .index
+            .checked_mul(leaves)
+            .ok_or_else(|| missing_node(id))?;
+        let (tile, position) = (
+            first / keys::NODE_TILE_WIDTH,
+            (first % keys::NODE_TILE_WIDTH) as usize,
+        );
+        let blob = match tiles.get(&(tile_level, tile)) {
+            Some(blob) => blob,
+            None => {
+                let blob = db
+                    .get(keys::node_tile(tile_level, tile))?
+                    .unwrap_or_default();
+                tiles.entry((tile_level, tile)).or_insert(blob)
+            }
+        };
+        let hashes = blob
+            .get(32 * position..32 * (position + leaves as usize))
+            .ok_or_else(|| missing_node(id))?;
+        out.push(subtree_root(hashes));
+    }
+    Ok(out)
+}
+
+/// The root of the perfect subtree over `hashes` (a power of two of them,
+/// 32 bytes each, at most 2^[`upper::MEMORY_LEVEL_MIN`]).
+fn subtree_root(hashes: &[u8]) -> Hash {
+    let mut level: Vec<Hash> = hashes
+        .chunks_exact(32)
+        .map(|chunk| Hash::from_slice(chunk).expect("32-byte chunks"))
+        .collect();
+    debug_assert!(level.len().is_power_of_two());
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|pair| feeledger_core::hash::node_hash(&pair[0], &pair[1]))
+            .collect();
+    }
+    level[0]
+}
+
+fn missing_node(id: NodeId) -> StoreError {
+    StoreError::damaged(format!(
+        "Merkle node level {} index {} is missing",
+        id.level, id.index
+    ))
 }

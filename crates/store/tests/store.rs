@@ -472,3 +472,75 @@ fn a_batch_prepared_before_a_key_change_is_judged_by_the_new_keys() {
     assert_eq!(committed.seq, size);
     assert_eq!(store.size(), size + 1);
 }
+
+/// Every proof and root the store serves, from the lowest levels in sled
+/// and the upper ones in memory, equals one built from an in-memory tree
+/// of its leaves: after batches that end inside and on the boundaries of
+/// the in-memory levels (16 leaves and up), again after reopening, when the
+/// in-memory levels are read back from sled, and from a store opened for a
+/// scan, which reads every node from sled.
+#[test]
+fn proofs_agree_with_an_in_memory_tree_across_batches_and_reopening() {
+    use feeledger_core::hash::leaf_hash;
+    use feeledger_core::merkle::{self, MemoryTree};
+
+    fn check_all_sizes(store: &Store, tree: &MemoryTree) {
+        let size = store.size();
+        assert_eq!(tree.size(), size);
+        assert_eq!(store.root(), tree.root());
+        for at in [
+            1, 2, 7, 15, 16, 17, 63, 64, 65, 127, 128, 129, 511, 512, 513, size,
+        ]
+        .into_iter()
+        .filter(|&at| at <= size)
+        {
+            assert_eq!(
+                store.root_at(at).unwrap(),
+                merkle::tree_root(at, tree).unwrap()
+            );
+            for index in [0, at / 3, at / 2, at - 1] {
+                assert_eq!(
+                    store.inclusion_proof(index, at).unwrap(),
+                    merkle::inclusion_proof(index, at, tree).unwrap(),
+                    "inclusion of {index} at {at}"
+                );
+            }
+            for old in [1, at / 2, at - 1].into_iter().filter(|&old| old >= 1) {
+                assert_eq!(
+                    store.consistency_proof(old, at).unwrap(),
+                    merkle::consistency_proof(old, at, tree).unwrap(),
+                    "consistency {old} to {at}"
+                );
+            }
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), &genesis(), &log_signer()).unwrap();
+    let mut tree = MemoryTree::new();
+    let mut nonce = 0;
+    // Sizes after each batch: 1 (genesis), 9, 16, 17, 63, 64, 65, 130, 512, 700.
+    for batch_len in [8, 7, 1, 46, 1, 1, 65, 382, 188] {
+        let batch = (0..batch_len)
+            .map(|_| {
+                nonce += 1;
+                income(&format!("proofs-{nonce}"))
+            })
+            .collect();
+        for r in store.append_batch(batch, 10, &log_signer()).unwrap() {
+            r.unwrap();
+        }
+        while tree.size() < store.size() {
+            let leaf = store.leaf_bytes(tree.size()).unwrap().unwrap();
+            tree.push(leaf_hash(&leaf));
+        }
+        check_all_sizes(&store, &tree);
+    }
+    assert_eq!(store.size(), 700);
+    store.close().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    check_all_sizes(&store, &tree);
+    store.close().unwrap();
+    let store = Store::open_for_scan(dir.path()).unwrap();
+    check_all_sizes(&store, &tree);
+}
