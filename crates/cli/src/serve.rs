@@ -52,7 +52,7 @@ pub fn serve_store(
     init_logging();
     let origin = store.state().origin().to_string();
     let ledger = Ledger::new(store, log_key.signer);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = feeledger_server::runtime().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
