@@ -494,7 +494,7 @@ impl Store {
             let expected_seq = state.size();
             let leaf = leaf.map_err(|e| StoreError::Rejected(ApplyError::Format(e)))?;
             let lookups =
-                self.lookups_with(&feeledger_core::state::leaf_needs(&leaf, bytes), &staging)?;
+                self.lookups_with(&feeledger_core::state::leaf_needs(&leaf, bytes), &batch)?;
             let applied = state
                 .apply_leaf_checked(&leaf, bytes, &lookups, check.as_ref())
                 .map_err(|e| StoreError::LeafRefused {
@@ -620,7 +620,7 @@ impl Store {
         debug_assert_eq!(leaf.to_canonical_bytes(), leaf_bytes);
         let lookups = self.lookups_with(
             &feeledger_core::state::leaf_needs(&leaf, &leaf_bytes),
-            staging,
+            batch,
         )?;
         let applied =
             state.apply_leaf_checked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
@@ -643,25 +643,29 @@ impl Store {
         })
     }
 
-    /// Looks up what `apply` needs, seeing writes staged in this batch.
-    fn lookups_with(&self, needs: &Needs, staging: &Staging) -> Result<Lookups, StoreError> {
+    /// Looks up what `apply` needs, seeing the writes of `batch` so far.
+    fn lookups_with(&self, needs: &Needs, batch: &WriteSet) -> Result<Lookups, StoreError> {
         self.fault(Fault::ReadLookups)?;
-        let body_seen_at = staging
-            .get(&self.db, &keys::body(&needs.body_id))?
+        let staged_or_stored = |key: &[u8]| -> Result<Option<Vec<u8>>, StoreError> {
+            match batch.get(key) {
+                Some(staged) => Ok(staged.map(<[u8]>::to_vec)),
+                None => Ok(self.db.get(key)?.map(|v| v.to_vec())),
+            }
+        };
+        let body_seen_at = staged_or_stored(&keys::body(&needs.body_id))?
             .map(|v| keys::decode_u64(&v))
             .transpose()?;
         let target = match needs.target_seq {
             None => None,
             Some(seq) => {
-                let leaf = staging.get(&self.db, &keys::leaf(seq))?;
+                let leaf = staged_or_stored(&keys::leaf(seq))?;
                 match leaf {
                     None => None,
                     Some(bytes) => {
                         let leaf = Leaf::decode(&bytes).map_err(|e| {
                             StoreError::damaged(format!("leaf {seq} does not decode: {e}"))
                         })?;
-                        let reversed_by = staging
-                            .get(&self.db, &keys::reversal(seq))?
+                        let reversed_by = staged_or_stored(&keys::reversal(seq))?
                             .map(|v| keys::decode_u64(&v))
                             .transpose()?;
                         Some((leaf, reversed_by))
@@ -679,7 +683,7 @@ impl Store {
     pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
         self.lookups_with(
             &feeledger_core::state::body_needs(body),
-            &Staging::default(),
+            &WriteSet::default(),
         )
     }
 
@@ -907,7 +911,7 @@ fn write_entry(
     staging: &mut Staging,
     db: &sled::Db,
 ) -> Result<(), StoreError> {
-    staging.put(batch, keys::leaf(applied.seq), leaf_bytes.to_vec());
+    batch.insert_new(keys::leaf(applied.seq), leaf_bytes.to_vec());
     for (id, hash) in frontier.append(applied.leaf_hash) {
         let (level, tile, _) = keys::node_place(id);
         let hashes = &mut staging
@@ -918,17 +922,12 @@ fn write_entry(
         hashes.push(hash);
     }
     debug_assert_eq!(frontier.size(), applied.seq + 1);
-    staging.put(
-        batch,
+    batch.insert_new(
         keys::body(&applied.body_id),
         applied.seq.to_be_bytes().to_vec(),
     );
     if let Some(target) = applied.reverses {
-        staging.put(
-            batch,
-            keys::reversal(target),
-            applied.seq.to_be_bytes().to_vec(),
-        );
+        batch.insert_new(keys::reversal(target), applied.seq.to_be_bytes().to_vec());
     }
     for (tag, value) in index_values(leaf) {
         let key = keys::posting(tag, &value, applied.seq >> keys::POSTING_BUCKET_BITS);
@@ -958,13 +957,13 @@ fn write_entry(
     Ok(())
 }
 
-/// Writes of the batch being built. Point writes also go to `overlay`, so
-/// later submissions in the batch see earlier ones; node hashes, index
-/// postings and totals are gathered and written once per batch by
-/// [`Staging::finish`].
+/// What the batch being built appends to: node hashes, index postings and
+/// totals are gathered here and written once per batch by
+/// [`Staging::finish`]. Point writes (a leaf, a body id, a reversal mark) go
+/// straight to the batch's [`WriteSet`], where later submissions in the
+/// batch see them ([`Store::lookups_with`]).
 #[derive(Default)]
 struct Staging {
-    overlay: HashMap<Vec<u8>, Vec<u8>>,
     /// (level, tile) → (index of the first new hash, new hashes in order).
     nodes: BTreeMap<(u8, u64), (u64, Vec<Hash>)>,
     /// Posting key → new seqs, ascending.
@@ -974,20 +973,6 @@ struct Staging {
 }
 
 impl Staging {
-    /// Writes a key that is new in this batch (a leaf, a body id, a
-    /// reversal mark) and makes it visible to later submissions.
-    fn put(&mut self, batch: &mut WriteSet, key: Vec<u8>, value: Vec<u8>) {
-        self.overlay.insert(key.clone(), value.clone());
-        batch.insert_new(key, value);
-    }
-
-    fn get(&self, db: &sled::Db, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.overlay.get(key) {
-            Some(v) => Ok(Some(v.clone())),
-            None => Ok(db.get(key)?.map(|v| v.to_vec())),
-        }
-    }
-
     /// Appends the gathered node hashes and seqs to their tiles and
     /// buckets (read, extend, write), and writes the totals.
     fn finish(self, db: &sled::Db, batch: &mut WriteSet) -> Result<(), StoreError> {

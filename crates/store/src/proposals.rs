@@ -225,8 +225,7 @@ impl Store {
             .unwrap_or_default();
         merged.extend(signatures);
         normalize_signatures(&mut merged);
-        let lookups =
-            self.lookups_with(&body_needs_from_bytes(&body, &body_bytes), &work.staging)?;
+        let lookups = self.lookups_with(&body_needs_from_bytes(&body, &body_bytes), &work.batch)?;
         let (approval, check) = work.state.check_proposal_checked(
             &body,
             &body_bytes,

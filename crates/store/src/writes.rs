@@ -36,6 +36,12 @@ impl WriteSet {
         self.writes.insert(key.into(), (Some(value.into()), true));
     }
 
+    /// What this batch writes at `key`: `Some(None)` if it removes it,
+    /// `None` if it leaves it alone.
+    pub fn get(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.writes.get(key).map(|(value, _)| value.as_deref())
+    }
+
     pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
         let key = key.into();
         let new = self.writes.get(&key).is_some_and(|(_, new)| *new);

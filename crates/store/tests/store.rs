@@ -544,3 +544,60 @@ fn proofs_agree_with_an_in_memory_tree_across_batches_and_reopening() {
     let store = Store::open_for_scan(dir.path()).unwrap();
     check_all_sizes(&store, &tree);
 }
+
+/// Proves that later entries of one batch see the earlier ones, which are
+/// not in sled yet: a body repeated within the batch is refused as a
+/// replay of the first copy, a reversal of an entry staged earlier in the
+/// batch is taken, and a second reversal of it is refused. The refused
+/// ones change nothing; the batch commits the rest.
+#[test]
+fn entries_of_one_batch_see_the_earlier_ones() {
+    use feeledger_core::entry::Reversal;
+    use feeledger_core::state::ApplyError;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = ledger(dir.path());
+    let first = store.size();
+    let reversal = |nonce: &str| {
+        let (mut body, _) = fixtures::property_fee(ORIGIN, nonce);
+        body.content = Content::Reversal(Reversal {
+            target_seq: first,
+            reason: "recorded against the wrong unit".into(),
+        });
+        let signatures = fixtures::sign_with(&body, &[fixtures::COMPANY]);
+        Submission { body, signatures }
+    };
+    let results = store
+        .append_batch(
+            vec![
+                income("same-batch"),
+                income("same-batch"),
+                reversal("undo-1"),
+                reversal("undo-2"),
+            ],
+            10,
+            &log_signer(),
+        )
+        .unwrap();
+    assert_eq!(results[0].as_ref().unwrap().seq, first);
+    assert!(
+        matches!(
+            results[1],
+            Err(StoreError::Rejected(ApplyError::Replay { seq })) if seq == first
+        ),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(results[2].as_ref().unwrap().seq, first + 1);
+    assert!(
+        matches!(
+            results[3],
+            Err(StoreError::Rejected(ApplyError::AlreadyReversed { target_seq, by_seq }))
+                if target_seq == first && by_seq == first + 1
+        ),
+        "{:?}",
+        results[3]
+    );
+    assert_eq!(store.size(), first + 2);
+    assert_eq!(store.reversed_by(first).unwrap(), Some(first + 1));
+}
