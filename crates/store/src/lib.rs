@@ -1085,11 +1085,10 @@ impl NodeReader for Store {
     /// other node is read from its own tile. Each tile is read once.
     fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
         let upper = self.upper.read().unwrap_or_else(|p| p.into_inner());
-        read_tiled_nodes(&self.db, ids, |id| {
-            upper
-                .get(id)
-                .map(Ok)
-                .or_else(|| (id.level < upper::MEMORY_LEVEL_MIN).then_some(Err(id.level)))
+        read_tiled_nodes(&self.db, ids, |id| match upper.get(id) {
+            Some(hash) => NodeSource::Held(hash),
+            None if id.level < upper::MEMORY_LEVEL_MIN => NodeSource::LeafTile,
+            None => NodeSource::OwnTile,
         })
     }
 }
@@ -1103,29 +1102,39 @@ impl NodeReader for StoredNodes<'_> {
     type Error = StoreError;
 
     fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        read_tiled_nodes(self.0, ids, |_| None)
+        read_tiled_nodes(self.0, ids, |_| NodeSource::OwnTile)
     }
 }
 
-/// Reads `ids` from node tiles, each tile once. `shortcut` may answer a
-/// node itself (`Some(Ok(hash))`), or say it is to be computed from the
-/// level-0 tile under it (`Some(Err(level))`); otherwise (`None`) the node
-/// is read from the tile of its own level.
+/// Where [`read_tiled_nodes`] takes a node from.
+enum NodeSource {
+    /// Already known: the in-memory upper levels.
+    Held(Hash),
+    /// Computed from the leaf hashes under it, in one level-0 tile.
+    LeafTile,
+    /// Read from the node tile of its own level.
+    OwnTile,
+}
+
+/// Reads `ids` from node tiles, each tile once, taking each node from
+/// where `source` says.
 fn read_tiled_nodes(
     db: &sled::Db,
     ids: &[NodeId],
-    shortcut: impl Fn(NodeId) -> Option<Result<Hash, u8>>,
+    source: impl Fn(NodeId) -> NodeSource,
 ) -> Result<Vec<Hash>, StoreError> {
     let mut tiles: HashMap<(u8, u64), sled::IVec> = HashMap::new();
     let mut out = Vec::with_capacity(ids.len());
     for &id in ids {
-        let (tile_level, leaves) = match shortcut(id) {
-            Some(Ok(hash)) => {
+        let (tile_level, leaves) = match source(id) {
+            NodeSource::Held(hash) => {
                 out.push(hash);
                 continue;
             }
-            Some(Err(level)) => (0, 1u64 << level),
-            None => (id.level, 1),
+            // A level-0 tile holds 256 leaves; a node below level 8 is
+            // aligned, so all of its leaves are in one tile.
+            NodeSource::LeafTile => (0, 1u64 << id.level),
+            NodeSource::OwnTile => (id.level, 1),
         };
         let first = id
             .index

@@ -1,20 +1,21 @@
 //! The upper levels of the Merkle tree, held in memory.
 //!
-//! A proof or root reads one node per tree level. The nodes of the lowest
-//! [`MEMORY_LEVEL_MIN`] levels come from sled's node tiles, as before; those
-//! of every level above come from here. So a proof costs at most
-//! `MEMORY_LEVEL_MIN` node-tile reads at any tree size, instead of one per
-//! level (20 at a million entries), and a growing tree does not push more
-//! reads per proof out of sled's cache.
+//! A proof or root needs one node per tree level. The store takes the
+//! nodes of levels [`MEMORY_LEVEL_MIN`] and up from here, and computes
+//! those of the levels below from the leaf hashes under them, which one
+//! level-0 tile holds (`Store::read_nodes`). So an inclusion proof reads one
+//! node tile from sled at any tree size, instead of one per level (20 at a
+//! million entries), and a growing tree does not push more reads per proof
+//! out of sled's cache.
 //!
-//! The cost is about one byte of memory per entry: level `l` holds
-//! `size >> l` hashes of 32 bytes, and the levels from 6 up hold
-//! `size / 32` of them in all (1 MiB per million entries).
+//! The cost is four bytes of memory per entry: level `l` holds `size >> l`
+//! hashes of 32 bytes, and the levels from 4 up hold `size / 8` of them in
+//! all (4 MiB per million entries).
 //!
 //! This is a cache of the `N` tiles in sled, never the only copy: the
 //! store brings it up to the published size each time it publishes, by
 //! reading the nodes that became complete, and a node it does not hold
-//! (a read failed, or it is not complete yet) is read from sled as before.
+//! (a read failed, or it is not complete yet) is taken from the tiles.
 //! Nodes are immutable once complete, so what it holds is never stale.
 
 use crate::keys;
@@ -22,8 +23,12 @@ use feeledger_core::hash::Hash;
 use feeledger_core::merkle::NodeId;
 
 /// The lowest tree level held in memory. Level `l` has one node per `2^l`
-/// leaves; from 6 up, all levels together hold one hash per 32 leaves.
+/// leaves; from 4 up, all levels together hold one hash per 8 leaves.
 pub(crate) const MEMORY_LEVEL_MIN: u8 = 4;
+
+// The levels below are computed from one level-0 tile of 256 leaves
+// (`Store::read_nodes`), so they must fit in one: 2^(4 - 1) = 8 leaves.
+const _: () = assert!(1u64 << (MEMORY_LEVEL_MIN - 1) <= crate::keys::NODE_TILE_WIDTH);
 
 /// The complete nodes of levels ≥ [`MEMORY_LEVEL_MIN`], in index order.
 #[derive(Debug)]
