@@ -51,11 +51,11 @@ pub enum CanonicalError {
 /// when every object key is ASCII: its maps keep keys in byte order (which
 /// for ASCII is JCS's UTF-16 order), integers within ±(2^53 − 1) print the
 /// same, and no string holds a control character, the only characters the
-/// two escape differently. That fast path is taken then; the general
-/// canonicalizer otherwise.
+/// two escape differently. That fast path is taken then (and only if
+/// [`serde_json_sorts_keys`]); the general canonicalizer otherwise.
 pub fn to_canonical_bytes(value: &Value) -> Vec<u8> {
     debug_assert_eq!(check_value(value, "$", 0), Ok(()));
-    if ascii_keys(value) {
+    if serde_json_sorts_keys() && ascii_keys(value) {
         let fast = serde_json::to_vec(value).expect("a serde_json::Value always serializes");
         debug_assert_eq!(
             fast,
@@ -64,6 +64,21 @@ pub fn to_canonical_bytes(value: &Value) -> Vec<u8> {
         return fast;
     }
     serde_json_canonicalizer::to_vec(value).expect("a serde_json::Value always serializes")
+}
+
+/// Whether serde_json's maps keep their keys sorted, as the fast path of
+/// [`to_canonical_bytes`] needs. They do unless some crate in the build
+/// turns on serde_json's `preserve_order` feature (features are shared by
+/// the whole build), which would make them keep insertion order; then
+/// every value goes through the general canonicalizer. Checked once.
+pub fn serde_json_sorts_keys() -> bool {
+    static SORTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTS.get_or_init(|| {
+        let mut map = serde_json::Map::new();
+        map.insert("b".into(), Value::Null);
+        map.insert("a".into(), Value::Null);
+        serde_json::to_vec(&Value::Object(map)).ok().as_deref() == Some(br#"{"a":null,"b":null}"#)
+    })
 }
 
 /// Parses bytes that must be canonical JSON obeying feeledger's restrictions.
@@ -268,6 +283,15 @@ mod tests {
             to_canonical_bytes(&non_ascii_keys),
             serde_json_canonicalizer::to_vec(&non_ascii_keys).unwrap()
         );
+    }
+
+    /// This build's serde_json sorts map keys, so the fast path is in use
+    /// (the test above compares its output). If a dependency turned on
+    /// serde_json's `preserve_order`, this fails, and encoding would fall
+    /// back to the general canonicalizer: slower, never wrong.
+    #[test]
+    fn the_fast_path_is_in_use_in_this_build() {
+        assert!(serde_json_sorts_keys());
     }
 
     /// Deep nesting and oversized documents are refused before any work proportional to them.
