@@ -81,11 +81,15 @@ pub fn serde_json_sorts_keys() -> bool {
     })
 }
 
-/// Parses bytes that must be canonical JSON obeying feeledger's restrictions.
+/// Parses JSON obeying feeledger's restrictions (size, UTF-8, integers,
+/// text, depth), without checking that the bytes are in canonical form.
+/// For a decoder that re-encodes what it built and compares the bytes
+/// itself: equal bytes are the canonical form, since JCS is a function of
+/// the value.
 ///
 /// # Errors
-/// Any [`CanonicalError`]; the message names the JSON path at fault.
-pub fn parse_canonical(bytes: &[u8]) -> Result<Value, CanonicalError> {
+/// Any [`CanonicalError`] but `NotCanonical` and `TrailingBytes`.
+pub fn parse_restricted(bytes: &[u8]) -> Result<Value, CanonicalError> {
     if bytes.len() > LEAF_BYTES_MAX {
         return Err(CanonicalError::TooLarge {
             found_bytes: bytes.len(),
@@ -100,6 +104,15 @@ pub fn parse_canonical(bytes: &[u8]) -> Result<Value, CanonicalError> {
         reason: e.to_string(),
     })?;
     check_value(&value, "$", 0)?;
+    Ok(value)
+}
+
+/// Parses bytes that must be canonical JSON obeying feeledger's restrictions.
+///
+/// # Errors
+/// Any [`CanonicalError`]; the message names the JSON path at fault.
+pub fn parse_canonical(bytes: &[u8]) -> Result<Value, CanonicalError> {
+    let value = parse_restricted(bytes)?;
     let canonical = to_canonical_bytes(&value);
     if canonical != bytes {
         if bytes.starts_with(&canonical) {
