@@ -697,3 +697,63 @@ fn rebuild_refuses_a_damaged_leaf_and_a_backup_restores_it() {
         original
     );
 }
+
+/// Proves that damage to the reversal index is named by `verify`: the demo's
+/// one record pointing at another entry, truncated, or removed (each named
+/// with the reversal and its target), and an extra record for an entry
+/// nothing reversed (named by the count check, with the entry it claims).
+#[test]
+fn verify_names_a_damaged_reversal_index() {
+    let demo = Demo::new();
+    verify_passes(&demo.data);
+    let reversal_key = |target: u64| [&b"R"[..], &target.to_be_bytes()].concat();
+    // The demo reverses one fee entered twice.
+    let (target, reversal) = with_db(&demo.data, |db| {
+        let mut records = db.scan_prefix(b"R");
+        let (key, value) = records
+            .next()
+            .expect("the demo has a reversal")
+            .expect("sled reads");
+        assert!(records.next().is_none(), "the demo has one reversal");
+        let seq = |bytes: &[u8]| u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
+        (seq(&key[1..]), seq(&value))
+    });
+    assert!(target < reversal);
+    let not_reversed = target + 1;
+    type Damage<'a> = Box<dyn Fn(&sled::Db) + 'a>;
+    let cases: Vec<(&str, Damage, String)> = vec![
+        (
+            "points-elsewhere",
+            Box::new(|db: &sled::Db| {
+                db.insert(reversal_key(target), &(reversal + 1).to_be_bytes())
+                    .unwrap();
+            }),
+            format!("says entry {target} is reversed by entry {}, not by entry {reversal}", reversal + 1),
+        ),
+        (
+            "truncated",
+            Box::new(|db: &sled::Db| truncate(db, &reversal_key(target), 5)),
+            format!("the reversal index record of entry {target} is damaged"),
+        ),
+        (
+            "removed",
+            Box::new(|db: &sled::Db| {
+                db.remove(reversal_key(target)).unwrap();
+            }),
+            format!("the reversal index is missing entry {reversal} (the reversal of entry {target})"),
+        ),
+        (
+            "extra",
+            Box::new(|db: &sled::Db| {
+                db.insert(reversal_key(not_reversed), &reversal.to_be_bytes())
+                    .unwrap();
+            }),
+            format!("says entry {not_reversed} is reversed by entry {reversal}, which does not reverse it"),
+        ),
+    ];
+    for (name, damage, needle) in cases {
+        let copy = demo.copy(&format!("reversal-{name}"));
+        with_db(&copy, |db| damage(db));
+        verify_fails(&copy, &[&needle]);
+    }
+}
