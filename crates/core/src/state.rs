@@ -636,8 +636,9 @@ impl LedgerState {
 
     /// As [`LedgerState::apply_leaf`], using a [`SignatureCheck`] made
     /// earlier by [`LedgerState::check_signatures`]. The check is used only
-    /// if it was made against the keys in force now and for this very body
-    /// (same body id); otherwise signatures are verified here.
+    /// if it was made against the keys in force now, for this very body
+    /// (same body id) and this very signature list (same digest); otherwise
+    /// signatures are verified here.
     ///
     /// # Errors
     /// Any [`ApplyError`]; the state is then unchanged.
@@ -1119,11 +1120,15 @@ impl Totals {
 }
 
 /// Answers [`Needs`] from memory: for audits that stream a whole log, and
-/// for tests. Holds one body id per entry and the reversals. It holds every
-/// leaf too unless made with [`MemoryHistory::without_leaves`]; then the
-/// caller fetches a reversal's target from where the leaves are (reversals
-/// are rare, and a million leaves do not fit a small memory budget).
-#[derive(Debug, Default)]
+/// for tests. Holds the reversals, and, as made, every leaf and one body id
+/// per entry ([`MemoryHistory::new`]), the body ids only
+/// ([`MemoryHistory::without_leaves`]: the caller fetches a reversal's
+/// target from where the leaves are; reversals are rare, and a million
+/// leaves do not fit a small memory budget), or neither
+/// ([`MemoryHistory::without_leaves_or_body_ids`]). There is no `Default`:
+/// which of these a history is must be chosen, since one without body ids
+/// finds replays only through the caller's index.
+#[derive(Debug)]
 pub struct MemoryHistory {
     /// `None` when the caller answers "was this body seen" from its own
     /// index (see [`MemoryHistory::without_leaves_or_body_ids`]).
@@ -1133,18 +1138,22 @@ pub struct MemoryHistory {
 }
 
 impl MemoryHistory {
+    /// Holds every leaf and body id. Deliberately not `Default` (see the
+    /// type's doc).
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         MemoryHistory {
             body_ids: Some(HashMap::new()),
             leaves: Some(HashMap::new()),
-            ..Self::default()
+            reversed_by: HashMap::new(),
         }
     }
 
     pub fn without_leaves() -> Self {
         MemoryHistory {
             body_ids: Some(HashMap::new()),
-            ..Self::default()
+            leaves: None,
+            reversed_by: HashMap::new(),
         }
     }
 
@@ -1154,7 +1163,11 @@ impl MemoryHistory {
     /// against the leaves (each body id maps to its own entry's seq), for
     /// an index that hides a replay would otherwise hide it here too.
     pub fn without_leaves_or_body_ids() -> Self {
-        Self::default()
+        MemoryHistory {
+            body_ids: None,
+            leaves: None,
+            reversed_by: HashMap::new(),
+        }
     }
 
     /// Look-ups from memory; a target leaf not held is fetched with `fetch`,
