@@ -27,14 +27,17 @@
 //! keys per entry (the leaf and its body id) plus a few per batch.
 //!
 //! Proofs read nodes through [`NodeReader`]: tree levels from 4 up come
-//! from a copy held in memory ([`upper`]), and levels 0 to 3 are computed
-//! from the level-0 tile under them, so a proof reads one node tile from
-//! sled whatever the tree's size. The tiles remain the record.
+//! from a copy held in memory (the `upper` module), and levels 0 to 3 are
+//! computed from the level-0 tile under them, so an inclusion proof reads
+//! one or two node tiles from sled (its leaf's, and the last leaves' when
+//! the size is not a multiple of 16) whatever the tree's size. The tiles
+//! remain the record; a store opened for a scan holds no copy.
 //!
 //! Writes are serialized by one mutex: a single writer. Readers never take
 //! it: after each commit the writer publishes the new state and root, and
 //! reads see nothing beyond the published tree (no leaf, body id, reversal
-//! or checkpoint of a batch still being written). Callers that have many
+//! or checkpoint of a batch still being written; month totals and
+//! [`Store::iter_leaves`], for audits, read sled as it is). Callers that have many
 //! entries at once share one flush (group commit): an import passes them to
 //! [`Store::append_batch`] (or [`Store::prepare_batch`] and
 //! [`Store::append_prepared`], to prepare the next batch meanwhile), the
@@ -221,15 +224,15 @@ impl Store {
         let faults = Faults::default();
         writes::commit(&db, &faults, batch)?;
         let writer = Writer { state, frontier };
-        let mut upper = UpperNodes::new(true);
-        upper.catch_up(&db, writer.state.size());
-        Ok(Store {
+        let store = Store {
             published: RwLock::new(Published::of(&writer)),
-            upper: RwLock::new(upper),
+            upper: RwLock::new(UpperNodes::new(true)),
             db,
             writer: Mutex::new(writer),
             faults,
-        })
+        };
+        store.publish(&store.lock());
+        Ok(store)
     }
 
     /// Opens an existing ledger and checks its head: the last leaf's hash,
@@ -244,7 +247,7 @@ impl Store {
 
     /// As [`Store::open`], for one pass over the whole ledger (an audit):
     /// sled's page cache is [`SCAN_CACHE_BYTES`], and the tree's upper
-    /// levels are not held in memory (see [`upper`]). Such a reader reads
+    /// levels are not held in memory (see the `upper` module). Such a reader reads
     /// each key about once and gains nothing from either; proofs still
     /// work, from sled.
     ///
@@ -306,11 +309,19 @@ impl Store {
     /// Makes the writer's committed state what readers see.
     fn publish(&self, writer: &Writer) {
         // First the nodes, so that no reader of the new size misses them
-        // (it would read them from sled, which is slower, not wrong).
+        // (it would read them from sled, which is slower, not wrong). They
+        // are read from sled before the lock is taken: only the writer
+        // changes this copy, and it is the writer that is here.
+        let held = self
+            .upper
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .held_counts();
+        let new_nodes = upper::read_new_nodes(&self.db, &held, writer.state.size());
         self.upper
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .catch_up(&self.db, writer.state.size());
+            .append(new_nodes);
         let published = Published::of(writer);
         *self.published.write().unwrap_or_else(|p| p.into_inner()) = published;
     }
@@ -679,12 +690,21 @@ impl Store {
         })
     }
 
-    /// Lookups for a body against the committed ledger.
+    /// Lookups for a body against the published ledger: like the other
+    /// reads, they see no entry beyond [`Store::size`], so that they agree
+    /// with [`Store::state`] while a batch is being written.
     pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
-        self.lookups_with(
-            &feeledger_core::state::body_needs(body),
-            &WriteSet::default(),
-        )
+        let size = self.size();
+        let needs = feeledger_core::state::body_needs(body);
+        let mut lookups = self.lookups_with(&needs, &WriteSet::default())?;
+        lookups.body_seen_at = lookups.body_seen_at.filter(|&seq| seq < size);
+        if needs.target_seq.is_some_and(|seq| seq >= size) {
+            lookups.target = None;
+        }
+        if let Some((_, reversed_by)) = &mut lookups.target {
+            *reversed_by = reversed_by.filter(|&seq| seq < size);
+        }
+        Ok(lookups)
     }
 
     /// The state after the last committed batch (roles, rules, balances,
@@ -1078,18 +1098,25 @@ fn write_state_and_checkpoint(
 impl NodeReader for Store {
     type Error = StoreError;
 
-    /// Takes the upper levels from memory (see [`upper`]). A node of a
-    /// lower level is computed from the leaf hashes under it, which one
+    /// Takes the upper levels from memory (see the `upper` module). A node
+    /// of a lower level is computed from the leaf hashes under it, which one
     /// level-0 tile holds: at most 2^3 leaves and 7 hashes for level 3, so
-    /// that a proof reads one node tile from sled, not one per level. Any
-    /// other node is read from its own tile. Each tile is read once.
+    /// that an inclusion proof reads the tile of its leaf, and that of the
+    /// tree's last leaves when the size is not a multiple of 16, not one
+    /// tile per level. Any other node is read from its own tile. Each tile
+    /// is read once, and none while the in-memory levels are locked.
     fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        let upper = self.upper.read().unwrap_or_else(|p| p.into_inner());
-        read_tiled_nodes(&self.db, ids, |id| match upper.get(id) {
-            Some(hash) => NodeSource::Held(hash),
-            None if id.level < upper::MEMORY_LEVEL_MIN => NodeSource::LeafTile,
-            None => NodeSource::OwnTile,
-        })
+        let sources: Vec<NodeSource> = {
+            let upper = self.upper.read().unwrap_or_else(|p| p.into_inner());
+            ids.iter()
+                .map(|&id| match upper.get(id) {
+                    Some(hash) => NodeSource::Held(hash),
+                    None if id.level < upper::MEMORY_LEVEL_MIN => NodeSource::LeafTile,
+                    None => NodeSource::OwnTile,
+                })
+                .collect()
+        };
+        read_tiled_nodes(&self.db, ids, |i| sources[i])
     }
 }
 
@@ -1107,6 +1134,7 @@ impl NodeReader for StoredNodes<'_> {
 }
 
 /// Where [`read_tiled_nodes`] takes a node from.
+#[derive(Clone, Copy)]
 enum NodeSource {
     /// Already known: the in-memory upper levels.
     Held(Hash),
@@ -1116,17 +1144,17 @@ enum NodeSource {
     OwnTile,
 }
 
-/// Reads `ids` from node tiles, each tile once, taking each node from
-/// where `source` says.
+/// Reads `ids` from node tiles, each tile once, taking the `i`th node from
+/// where `source(i)` says.
 fn read_tiled_nodes(
     db: &sled::Db,
     ids: &[NodeId],
-    source: impl Fn(NodeId) -> NodeSource,
+    source: impl Fn(usize) -> NodeSource,
 ) -> Result<Vec<Hash>, StoreError> {
     let mut tiles: HashMap<(u8, u64), sled::IVec> = HashMap::new();
     let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let (tile_level, leaves) = match source(id) {
+    for (i, &id) in ids.iter().enumerate() {
+        let (tile_level, leaves) = match source(i) {
             NodeSource::Held(hash) => {
                 out.push(hash);
                 continue;
@@ -1162,7 +1190,7 @@ fn read_tiled_nodes(
 }
 
 /// The root of the perfect subtree over `hashes` (a power of two of them,
-/// 32 bytes each, at most 2^[`upper::MEMORY_LEVEL_MIN`]).
+/// 32 bytes each: at most 2^3, for a node below the in-memory levels).
 fn subtree_root(hashes: &[u8]) -> Hash {
     let mut level: Vec<Hash> = hashes
         .chunks_exact(32)

@@ -4,8 +4,9 @@
 //! nodes of levels [`MEMORY_LEVEL_MIN`] and up from here, and computes
 //! those of the levels below from the leaf hashes under them, which one
 //! level-0 tile holds (`Store::read_nodes`). So an inclusion proof reads one
-//! node tile from sled at any tree size, instead of one per level (20 at a
-//! million entries), and a growing tree does not push more reads per proof
+//! or two node tiles from sled at any tree size (its leaf's, and the last
+//! leaves' when the size is not a multiple of 16), instead of one per level
+//! (20 at a million entries), and a growing tree does not push more reads per proof
 //! out of sled's cache.
 //!
 //! The cost is four bytes of memory per entry: level `l` holds `size >> l`
@@ -48,41 +49,21 @@ impl UpperNodes {
         }
     }
 
-    /// Reads the upper nodes a tree of `size` leaves has and this copy
-    /// lacks. It stops at the first tile that cannot be read or is shorter
-    /// than the tree (damage that the read from sled will then name).
-    pub(crate) fn catch_up(&mut self, db: &sled::Db, size: u64) {
-        if !self.enabled {
-            return;
-        }
-        for level in MEMORY_LEVEL_MIN..64 {
-            let count = size >> level;
-            if count == 0 {
-                return;
-            }
-            let offset = usize::from(level - MEMORY_LEVEL_MIN);
+    /// How many nodes this copy holds at each level from
+    /// [`MEMORY_LEVEL_MIN`] up; `None` if it is disabled.
+    pub(crate) fn held_counts(&self) -> Option<Vec<u64>> {
+        self.enabled
+            .then(|| self.by_level.iter().map(|h| h.len() as u64).collect())
+    }
+
+    /// Appends what [`read_new_nodes`] read, level by level from
+    /// [`MEMORY_LEVEL_MIN`] up.
+    pub(crate) fn append(&mut self, new_nodes: Vec<Vec<Hash>>) {
+        for (offset, hashes) in new_nodes.into_iter().enumerate() {
             if self.by_level.len() <= offset {
                 self.by_level.push(Vec::new());
             }
-            let held = &mut self.by_level[offset];
-            while (held.len() as u64) < count {
-                let next = held.len() as u64;
-                let tile = next / keys::NODE_TILE_WIDTH;
-                let wanted = count.min((tile + 1) * keys::NODE_TILE_WIDTH);
-                let Ok(Some(blob)) = db.get(keys::node_tile(level, tile)) else {
-                    return;
-                };
-                let from = (next - tile * keys::NODE_TILE_WIDTH) as usize;
-                let to = (wanted - tile * keys::NODE_TILE_WIDTH) as usize;
-                let Some(bytes) = blob.get(32 * from..32 * to) else {
-                    return;
-                };
-                held.extend(
-                    bytes
-                        .chunks_exact(32)
-                        .map(|chunk| Hash::from_slice(chunk).expect("32-byte chunks")),
-                );
-            }
+            self.by_level[offset].extend(hashes);
         }
     }
 
@@ -92,4 +73,43 @@ impl UpperNodes {
         let hashes = self.by_level.get(usize::from(offset))?;
         hashes.get(usize::try_from(id.index).ok()?).copied()
     }
+}
+
+/// The upper nodes a tree of `size` leaves has beyond `held` (per level, as
+/// [`UpperNodes::held_counts`] gives them), read from the node tiles. It
+/// stops at the first tile that cannot be read or is shorter than the tree
+/// (damage that a read from the tiles will then name).
+pub(crate) fn read_new_nodes(db: &sled::Db, held: &Option<Vec<u64>>, size: u64) -> Vec<Vec<Hash>> {
+    let Some(held) = held else {
+        return Vec::new();
+    };
+    let mut new_nodes = Vec::new();
+    for level in MEMORY_LEVEL_MIN..64 {
+        let count = size >> level;
+        if count == 0 {
+            break;
+        }
+        let offset = usize::from(level - MEMORY_LEVEL_MIN);
+        let mut next = held.get(offset).copied().unwrap_or(0);
+        let mut hashes = Vec::new();
+        while next < count {
+            let tile = next / keys::NODE_TILE_WIDTH;
+            let wanted = count.min((tile + 1) * keys::NODE_TILE_WIDTH);
+            let from = (next - tile * keys::NODE_TILE_WIDTH) as usize;
+            let to = (wanted - tile * keys::NODE_TILE_WIDTH) as usize;
+            let blob = db.get(keys::node_tile(level, tile)).ok().flatten();
+            let Some(bytes) = blob.as_deref().and_then(|b| b.get(32 * from..32 * to)) else {
+                new_nodes.push(hashes);
+                return new_nodes;
+            };
+            hashes.extend(
+                bytes
+                    .chunks_exact(32)
+                    .map(|chunk| Hash::from_slice(chunk).expect("32-byte chunks")),
+            );
+            next = wanted;
+        }
+        new_nodes.push(hashes);
+    }
+    new_nodes
 }

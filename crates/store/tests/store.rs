@@ -489,7 +489,8 @@ fn proofs_agree_with_an_in_memory_tree_across_batches_and_reopening() {
         assert_eq!(tree.size(), size);
         assert_eq!(store.root(), tree.root());
         for at in [
-            1, 2, 7, 15, 16, 17, 63, 64, 65, 127, 128, 129, 511, 512, 513, size,
+            1, 2, 7, 15, 16, 17, 63, 64, 65, 127, 128, 129, 511, 512, 513, 4_095, 4_096, 4_097,
+            size,
         ]
         .into_iter()
         .filter(|&at| at <= size)
@@ -519,8 +520,9 @@ fn proofs_agree_with_an_in_memory_tree_across_batches_and_reopening() {
     let store = Store::create(dir.path(), &genesis(), &log_signer()).unwrap();
     let mut tree = MemoryTree::new();
     let mut nonce = 0;
-    // Sizes after each batch: 1 (genesis), 9, 16, 17, 63, 64, 65, 130, 512, 700.
-    for batch_len in [8, 7, 1, 46, 1, 1, 65, 382, 188] {
+    // Sizes after each batch: 1 (genesis), 9, 16, 17, 63, 64, 65, 130, 512,
+    // 700, and 4,200, past the first node tile of level 4 (4,096 leaves).
+    for batch_len in [8, 7, 1, 46, 1, 1, 65, 382, 188, 3_500] {
         let batch = (0..batch_len)
             .map(|_| {
                 nonce += 1;
@@ -536,7 +538,7 @@ fn proofs_agree_with_an_in_memory_tree_across_batches_and_reopening() {
         }
         check_all_sizes(&store, &tree);
     }
-    assert_eq!(store.size(), 700);
+    assert_eq!(store.size(), 4_200);
     store.close().unwrap();
     let store = Store::open(dir.path()).unwrap();
     check_all_sizes(&store, &tree);
