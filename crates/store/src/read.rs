@@ -93,7 +93,9 @@ impl Store {
         Ok(self.db().get(keys::leaf(seq))?.map(|v| v.to_vec()))
     }
 
-    /// Leaves `from..` in order, for streaming audits. Stops at the first I/O error.
+    /// Leaves `from..` in order, for streaming audits. Stops at the first I/O
+    /// error. Unlike the other reads it is not bounded by [`Store::size`]:
+    /// an audit must see a leaf stored beyond the head to name it.
     pub fn iter_leaves(
         &self,
         from: u64,
@@ -254,8 +256,9 @@ impl Store {
 
     /// Sizes that have a checkpoint, ascending from `from`, at most `limit`.
     pub fn checkpoint_sizes(&self, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        // Up to the published size, as `checkpoint` serves them.
         self.db()
-            .range(keys::checkpoint(from)..keys::checkpoint(u64::MAX))
+            .range(keys::checkpoint(from)..=keys::checkpoint(self.size()))
             .take(limit.min(LIST_LIMIT_MAX))
             .map(|item| keys::seq_suffix(&item?.0))
             .collect()
