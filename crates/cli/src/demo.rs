@@ -273,9 +273,9 @@ pub fn run(data: &Path, serve_on: Option<&str>) -> Result<()> {
     );
     println!("use the server instead, e.g.:");
     println!("  feeledger verify --url http://{listen} --log-key '{vkey}'");
-    println!("Press Ctrl-C to stop.");
     // An existing demo is reused: check it as `serve` does.
     crate::serve::check_store(&demo.store)?;
+    println!("Press Ctrl-C to stop.");
     crate::serve::serve_store(demo.store, demo.log_key, listen)
 }
 

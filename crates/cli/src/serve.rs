@@ -20,12 +20,15 @@ pub fn init_logging() {
 /// whole store is audited first (as `verify --data` does), and a damaged
 /// one is not served: opening checks only the head.
 pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
-    let store = data.open()?;
     let log_key = data.log_key()?;
     if check {
-        check_store(&store)?;
+        // The audit reads the store once through, with a scan's small cache
+        // and no in-memory tree; the server then opens it afresh.
+        let scanned = data.open_for_scan()?;
+        check_store(&scanned)?;
+        scanned.close()?;
     }
-    serve_store(store, log_key, listen)
+    serve_store(data.open()?, log_key, listen)
 }
 
 /// Refuses a store the audit finds damaged, naming what and where.
