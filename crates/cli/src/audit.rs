@@ -202,8 +202,9 @@ impl Audit {
     }
 
     /// Looks replays up with [`Earlier::seq_of_body`] instead of holding
-    /// every body id in memory (about 86 bytes an entry). Only for a driver
-    /// that also checks the index against the leaves, entry by entry (the
+    /// every body id in memory (40 bytes an entry, about 86 with the hash
+    /// map's overhead). Only for a driver that also checks the index
+    /// against the leaves, entry by entry (the
     /// [`Derived::applied`] links): an index that hid a replay would then be
     /// named there. Must be called before the first entry.
     pub fn use_body_index(&mut self) {

@@ -266,10 +266,9 @@ pub(crate) fn run_local_audit(
         Ok(())
     };
     derived_check(audit, &mut tiles, &mut fetch)?;
-    // One thread reads and decodes the next chunk (signature checks on
-    // every core) while this one applies the last and checks what the store
-    // derived from it, and a third reads the chunk after that from sled
-    // meanwhile. The decoder checks signatures against the keys as of the
+    // One thread reads chunks from sled, another decodes them and checks
+    // their signatures (on every core), while this one applies the last and
+    // checks what the store derived from it. The decoder checks signatures against the keys as of the
     // last chunk applied; after a governance change the audit verifies the
     // stale ones again itself.
     let keys = std::sync::Mutex::new(std::sync::Arc::new(
@@ -285,7 +284,7 @@ pub(crate) fn run_local_audit(
             // damage among them is named before the failure is. An error
             // from `send` means the audit stopped at a failure.
             let send = |chunk: Vec<(u64, Vec<u8>)>| raw_tx.send(Ok(chunk)).is_ok();
-            for item in leaves.by_ref() {
+            for item in leaves {
                 let failure = match item {
                     Ok((seq, _)) if seq >= size => {
                         Failure::at(seq, "an entry beyond the recorded head")

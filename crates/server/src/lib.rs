@@ -214,15 +214,14 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// backlog until a slot frees up, which [`HEADER_READ_TIMEOUT`] bounds.
 pub const CONNECTIONS_MAX: usize = 512;
 
-/// The runtime [`serve`] is meant to run on: one async worker per core,
-/// and as many blocking threads as [`BLOCKING_THREADS_PER_CORE`] allows.
+/// The runtime [`serve`] is meant to run on: tokio's async workers (one per
+/// core), and [`BLOCKING_THREADS_PER_CORE`] blocking threads per core.
 ///
 /// # Errors
 /// If the runtime cannot start its threads.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
         .max_blocking_threads(cores * BLOCKING_THREADS_PER_CORE)
         .enable_all()
         .build()
