@@ -46,12 +46,17 @@
 //! **Invariant:** after every committed batch, the snapshot's `size` and
 //! `head`, the `N` nodes, and the latest checkpoint all describe the same
 //! tree. [`Store::open`] checks this and refuses a store where they differ.
+//!
+//! Before sled opens a directory, the `recovery` module removes a sled
+//! snapshot left unfinished by a crash, which sled 0.34 would otherwise
+//! take for its latest one and refuse to open.
 
 mod error;
 mod keys;
 mod parallel;
 mod proposals;
 mod read;
+mod recovery;
 mod upper;
 mod writes;
 
@@ -172,6 +177,7 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 fn open_db_with_cache(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
+        recovery::remove_unfinished_snapshots(dir).map_err(sled::Error::Io)?;
         let opened = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
