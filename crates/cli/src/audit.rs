@@ -728,17 +728,15 @@ mod tests {
     }
 
     // Proves that an index cannot invent a replay: an answer pointing at an
-    // earlier entry with another body, or at the entry itself or a later
-    // one, is not taken for one (the driver's link check names such an
-    // index instead).
+    // earlier entry with another body is not taken for one (the driver's
+    // link check names such an index instead). An answer pointing at the
+    // entry itself or a later one is not tried here: it is refused twice
+    // (`seen >= d.seq`, and no such leaf proves as an earlier one), so a
+    // case for it could not fail if either check broke.
     #[test]
     fn a_lying_index_does_not_invent_a_replay() {
-        let leaves = chain(vec![genesis(), income("a"), income("b"), income("c")]);
-        let index = HashMap::from([
-            (body_id(&leaves[2]), 1),
-            (body_id(&leaves[3]), 3),
-            (body_id(&leaves[1]), 2),
-        ]);
+        let leaves = chain(vec![genesis(), income("a"), income("b")]);
+        let index = HashMap::from([(body_id(&leaves[2]), 1)]);
         for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
             audit(&leaves, index.clone(), HashMap::new(), mode).unwrap();
         }
