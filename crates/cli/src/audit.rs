@@ -730,9 +730,10 @@ mod tests {
     // Proves that an index cannot invent a replay: an answer pointing at an
     // earlier entry with another body is not taken for one (the driver's
     // link check names such an index instead). An answer pointing at the
-    // entry itself or a later one is not tried here: it is refused twice
-    // (`seen >= d.seq`, and no such leaf proves as an earlier one), so a
-    // case for it could not fail if either check broke.
+    // entry itself or a later one is not tried here: it is refused three
+    // times (`seen >= d.seq`, no such leaf proves as an earlier one, and
+    // core ignores such an answer), so a case for it could not fail if one
+    // of those checks broke.
     #[test]
     fn a_lying_index_does_not_invent_a_replay() {
         let leaves = chain(vec![genesis(), income("a"), income("b")]);

@@ -1036,6 +1036,47 @@ fn bad_signature_is_refused() {
     assert_field_error(&l.reject(&leaf.to_canonical_bytes()), "$.signatures[0].sig");
 }
 
+// Proves a `SignatureCheck` (made ahead, on another thread) speaks only for
+// the body and the signature list it was made on. Handed in with a list in
+// which one signature is flipped, or with the same signatures over another
+// body, it is not used: the signatures are verified again and the leaf is
+// refused. With its own leaf, it is used and the leaf commits.
+#[test]
+fn a_signature_check_speaks_only_for_its_own_body_and_list() {
+    let l = Ledger::funded();
+    let signers = ["co-1", "cm-1", "cm-2"];
+    let honest = l.leaf(expenditure("operating", 100, "sc-1"), &signers);
+    let check = l
+        .state()
+        .check_signatures(&honest.body.to_canonical_bytes(), &honest.signatures);
+    let try_apply = |leaf: &Leaf| {
+        let lookups = l.r.history.lookups(&leaf.needs());
+        l.state().clone().apply_leaf_checked(
+            leaf,
+            &leaf.to_canonical_bytes(),
+            &lookups,
+            Some(&check),
+        )
+    };
+
+    let mut flipped = honest.clone();
+    let mut raw = B64.decode(&flipped.signatures[1].sig).unwrap();
+    raw[10] ^= 0x01;
+    flipped.signatures[1].sig = B64.encode(raw);
+    let key = flipped.signatures[1].key.clone();
+    assert_eq!(try_apply(&flipped), Err(ApplyError::BadSignature { key }));
+
+    let mut other_body = honest.clone();
+    other_body.body = expenditure("operating", 100_000, "sc-1");
+    let key = other_body.signatures[0].key.clone();
+    assert_eq!(
+        try_apply(&other_body),
+        Err(ApplyError::BadSignature { key })
+    );
+
+    assert!(try_apply(&honest).is_ok());
+}
+
 // Proves the company key can never count for the committee: a company
 // signature beside one committee signature leaves the committee at 1 of 2,
 // and a company signature labelled with a committee key name does not verify.
