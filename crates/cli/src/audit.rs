@@ -9,7 +9,9 @@
 //! against what was verified before: a server's audit holds every verified
 //! leaf hash (32 bytes an entry) and every body id for this; a data
 //! directory's audit holds neither. It checks an entry read again with an
-//! inclusion proof from the store against its own recomputed root, and
+//! inclusion proof from the store against its own recomputed root (at the
+//! start of the chunk being applied; an entry of that chunk against the
+//! chunk's hashes), and
 //! asks the store's body index for replays, checking that index entry by
 //! entry. So its memory does not grow with the ledger.
 
@@ -123,11 +125,10 @@ pub struct Audit {
     remember_sizes: Vec<u64>,
     remembered_roots: BTreeMap<u64, Hash>,
     trusted_log_key: Option<VerifierKey>,
-    /// Every verified leaf hash (32 bytes an entry), so a reversal's target,
-    /// fetched again from an untrusted source, is checked against what was
-    /// verified before instead of being held in memory whole. `None` after
-    /// [`Audit::prove_earlier_leaves`].
-    leaf_hashes: Option<Vec<Hash>>,
+    /// How an earlier entry, fetched again from an untrusted source (a
+    /// reversal's target, a replay's first copy), is pinned to the bytes
+    /// verified before.
+    earlier_check: EarlierCheck,
     /// The derived keys' expected contents, for a data directory's audit.
     derived: Option<Derived>,
     /// Replays are looked up with [`Earlier::seq_of_body`], not in memory.
@@ -177,6 +178,20 @@ impl DecodedChunk {
     }
 }
 
+/// See [`Audit::prove_earlier_leaves`].
+enum EarlierCheck {
+    /// Every verified leaf hash, 32 bytes an entry.
+    Held(Vec<Hash>),
+    /// Entries before the chunk being applied are proved against the root
+    /// at its start; entries of the chunk are compared with their hashes,
+    /// held for the chunk only.
+    Proved {
+        chunk_start_size: u64,
+        chunk_start_root: Hash,
+        chunk_hashes: Vec<Hash>,
+    },
+}
+
 /// A leaf as the parallel phase leaves it.
 struct Decoded {
     seq: u64,
@@ -195,7 +210,7 @@ impl Audit {
             remember_sizes,
             remembered_roots: BTreeMap::new(),
             trusted_log_key,
-            leaf_hashes: Some(Vec::new()),
+            earlier_check: EarlierCheck::Held(Vec::new()),
             derived: None,
             body_index: false,
         }
@@ -213,12 +228,36 @@ impl Audit {
     }
 
     /// Checks an earlier entry read again with an inclusion proof from the
-    /// source ([`Earlier::inclusion_proof`]) against the root recomputed so
-    /// far, instead of holding every verified leaf hash. Must be called
-    /// before the first entry.
+    /// source ([`Earlier::inclusion_proof`]) instead of holding every
+    /// verified leaf hash. The proof is made at the size where the chunk
+    /// being applied started, against the root recomputed there: a driver
+    /// checks the stored nodes a chunk completes only after the chunk, so
+    /// a proof must rest on nodes checked before, or a damaged node would
+    /// be reported as a missing earlier entry instead of by name. An entry
+    /// of the chunk itself is compared with its hash, held for the chunk
+    /// (32 bytes an entry of one chunk). Must be called before the first
+    /// entry.
     pub fn prove_earlier_leaves(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
-        self.leaf_hashes = None;
+        self.earlier_check = EarlierCheck::Proved {
+            chunk_start_size: 0,
+            chunk_start_root: self.frontier.root(),
+            chunk_hashes: Vec::new(),
+        };
+    }
+
+    /// Marks where a chunk starts, for [`Audit::prove_earlier_leaves`].
+    fn start_chunk(&mut self) {
+        if let EarlierCheck::Proved {
+            chunk_start_size,
+            chunk_start_root,
+            chunk_hashes,
+        } = &mut self.earlier_check
+        {
+            *chunk_start_size = self.frontier.size();
+            *chunk_start_root = self.frontier.root();
+            chunk_hashes.clear();
+        }
     }
 
     /// Gathers what the store's derived keys must hold (Merkle nodes,
@@ -273,6 +312,7 @@ impl Audit {
         chunk: Vec<(u64, Vec<u8>, Option<Hash>)>,
         earlier: &mut dyn Earlier,
     ) -> Result<(), Failure> {
+        self.start_chunk();
         let mut chunk = chunk.into_iter();
         if self.replayer.is_none() {
             let Some((seq, bytes, stored)) = chunk.next() else {
@@ -316,6 +356,7 @@ impl Audit {
         earlier: &mut dyn Earlier,
     ) -> Result<(), Failure> {
         assert!(self.replayer.is_some(), "genesis is pushed first");
+        self.start_chunk();
         for d in chunk.0 {
             self.apply_one(d, earlier)?;
         }
@@ -379,21 +420,30 @@ impl Audit {
     fn apply_one(&mut self, d: Decoded, earlier: &mut dyn Earlier) -> Result<(), Failure> {
         self.check_position(d.seq, d.hash, d.stored_hash)?;
         let leaf = d.leaf.map_err(|e| Failure::at(d.seq, e))?;
-        let leaf_hashes = &self.leaf_hashes;
-        let frontier = &self.frontier;
+        let earlier_check = &self.earlier_check;
         let earlier = std::cell::RefCell::new(earlier);
         // Only the very bytes verified before may stand for an earlier entry.
         let verified_leaf = |seq: u64| -> Option<Vec<u8>> {
             let bytes = earlier.borrow_mut().leaf(seq)?;
             let hash = leaf_hash(&bytes);
-            let verified = match leaf_hashes {
-                Some(hashes) => hashes.get(seq as usize) == Some(&hash),
-                // Every entry before this one is verified, and the frontier
-                // is their tree: a proof to its root pins the bytes.
-                None => {
-                    let size = frontier.size();
-                    let proof = earlier.borrow_mut().inclusion_proof(seq, size)?;
-                    merkle::verify_inclusion(&hash, seq, size, &proof, &frontier.root()).is_ok()
+            let verified = match earlier_check {
+                EarlierCheck::Held(hashes) => hashes.get(seq as usize) == Some(&hash),
+                EarlierCheck::Proved {
+                    chunk_start_size,
+                    chunk_hashes,
+                    ..
+                } if seq >= *chunk_start_size => {
+                    chunk_hashes.get((seq - chunk_start_size) as usize) == Some(&hash)
+                }
+                // Every entry before the chunk is verified, and this is
+                // their tree's root: a proof to it pins the bytes.
+                EarlierCheck::Proved {
+                    chunk_start_size: size,
+                    chunk_start_root: root,
+                    ..
+                } => {
+                    let proof = earlier.borrow_mut().inclusion_proof(seq, *size)?;
+                    merkle::verify_inclusion(&hash, seq, *size, &proof, root).is_ok()
                 }
             };
             verified.then_some(bytes)
@@ -437,8 +487,9 @@ impl Audit {
         if let Some(derived) = &mut self.derived {
             derived.nodes.extend(completed);
         }
-        if let Some(hashes) = &mut self.leaf_hashes {
-            hashes.push(hash);
+        match &mut self.earlier_check {
+            EarlierCheck::Held(hashes) => hashes.push(hash),
+            EarlierCheck::Proved { chunk_hashes, .. } => chunk_hashes.push(hash),
         }
         if self.remember_sizes.contains(&self.frontier.size()) {
             self.remembered_roots
@@ -652,8 +703,15 @@ mod tests {
     }
 
     /// How an audit checks an entry read again: (asks the body index,
-    /// proves earlier leaves instead of holding their hashes).
-    const MODES: [(bool, bool); 3] = [(false, false), (true, false), (true, true)];
+    /// proves earlier leaves instead of holding their hashes, entries per
+    /// chunk). Proving with one entry per chunk proves every earlier entry;
+    /// with one chunk, it compares the chunk's held hashes instead.
+    const MODES: [(bool, bool, usize); 4] = [
+        (false, false, usize::MAX),
+        (true, false, usize::MAX),
+        (true, true, 1),
+        (true, true, usize::MAX),
+    ];
 
     fn body_id(leaf: &[u8]) -> Hash {
         feeledger_core::hash::sha256(body_bytes_of_leaf(leaf).unwrap())
@@ -663,7 +721,7 @@ mod tests {
         leaves: &[Vec<u8>],
         index: HashMap<Hash, u64>,
         swapped: HashMap<u64, Vec<u8>>,
-        (body_index, prove): (bool, bool),
+        (body_index, prove, chunk_len): (bool, bool, usize),
     ) -> Result<(), Failure> {
         let mut audit = Audit::new(None, vec![]);
         if body_index {
@@ -677,12 +735,15 @@ mod tests {
             index,
             swapped,
         };
-        let chunk = leaves
+        let items: Vec<_> = leaves
             .iter()
             .enumerate()
             .map(|(seq, bytes)| (seq as u64, bytes.clone(), None))
             .collect();
-        audit.push_chunk(chunk, &mut earlier)
+        for chunk in items.chunks(chunk_len) {
+            audit.push_chunk(chunk.to_vec(), &mut earlier)?;
+        }
+        Ok(())
     }
 
     // Proves that a replay is found through the index as it is in memory:
@@ -714,14 +775,14 @@ mod tests {
         let leaves = chain(vec![genesis(), income("a"), income("b")]);
         let index = HashMap::from([(body_id(&leaves[2]), 1)]);
         let swapped = HashMap::from([(1, leaves[2].clone())]);
-        for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
+        for mode in MODES.into_iter().filter(|&(body_index, _, _)| body_index) {
             audit(&leaves, index.clone(), swapped.clone(), mode).unwrap();
         }
         // The same answer for the real entry 1 is a replay: the check above
         // is what refused the swap.
         let replayed = chain(vec![genesis(), income("b"), income("b")]);
         let index = HashMap::from([(body_id(&replayed[2]), 1)]);
-        for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
+        for mode in MODES.into_iter().filter(|&(body_index, _, _)| body_index) {
             let failure = audit(&replayed, index.clone(), HashMap::new(), mode).unwrap_err();
             assert!(failure.message.contains("replay"), "{failure:?}");
         }
@@ -738,7 +799,7 @@ mod tests {
     fn a_lying_index_does_not_invent_a_replay() {
         let leaves = chain(vec![genesis(), income("a"), income("b")]);
         let index = HashMap::from([(body_id(&leaves[2]), 1)]);
-        for mode in MODES.into_iter().filter(|&(body_index, _)| body_index) {
+        for mode in MODES.into_iter().filter(|&(body_index, _, _)| body_index) {
             audit(&leaves, index.clone(), HashMap::new(), mode).unwrap();
         }
     }

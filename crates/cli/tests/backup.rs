@@ -465,7 +465,8 @@ fn a_damaged_backup_is_refused_and_leaves_nothing() {
 
 /// Proves that `verify` finds damage to each kind of stored data and names
 /// it: (a) a flipped byte in a middle leaf, (b) a flipped byte in a level-0
-/// and in a level-1 Merkle node tile, (c) a truncated node tile, (d) a seq
+/// and in a level-1 Merkle node tile, every node of the level-4 tile,
+/// (c) a truncated node tile, (d) a seq
 /// removed from an index bucket, (e) an altered totals value.
 #[test]
 fn verify_names_each_kind_of_damage() {
@@ -495,6 +496,24 @@ fn verify_names_each_kind_of_damage() {
             "entries 1038..=1039",
         ],
     );
+
+    // Every node of level 4 (16 leaves each, the lowest level a store reads
+    // from tiles) but the last, which the head check at open reads. The
+    // demo's reversal, whose target is proved while its chunk is audited,
+    // must not meet the damage first and call its target missing.
+    let b4 = demo.copy("b4");
+    with_db(&b4, |db| {
+        let nodes = db
+            .get(node_key(4, 0))
+            .unwrap()
+            .expect("a level-4 tile")
+            .len()
+            / 32;
+        for node in 0..nodes - 1 {
+            flip(db, &node_key(4, 0), 32 * node + 5);
+        }
+    });
+    verify_fails(&b4, &["Merkle node tile level 4 index 0 differs at node 0"]);
 
     let c = demo.copy("c");
     with_db(&c, |db| truncate(db, &node_key(0, 3), 32 * 100));
