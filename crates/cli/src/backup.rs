@@ -41,8 +41,11 @@
 //!   against the tree's record and the next entry's link, signatures,
 //!   rules, balances), writes a fresh store in `DIR/ledger.rebuild`, keeps
 //!   the latest signed checkpoint and every cosigned one if the leaves
-//!   still give their roots (else signs a new latest one), keeps the
-//!   registered witnesses and pending proposals, audits the fresh store as
+//!   still give their roots (else signs a new latest one), with the
+//!   cosignature lines that verify (a line by a key the ledger does not
+//!   know is kept as it was; one by a key it knows that does not verify is
+//!   dropped), keeps the registered witnesses and pending proposals,
+//!   audits the fresh store as
 //!   `verify` would (changing nothing if that fails), then swaps the directories
 //!   and keeps the old store as `DIR/ledger.damaged-<time>`. It refuses to
 //!   sign anything that contradicts a checkpoint the log key signed before.
@@ -725,6 +728,8 @@ fn restore_into(
 /// (which cannot be made again), or it is the latest.
 struct Kept {
     size: u64,
+    /// The note with the log's signature only. Its cosignatures are added
+    /// back once the rebuilt ledger's keys can check them.
     note: Vec<u8>,
     cosignatures: Vec<feeledger_core::note::NoteSignature>,
 }
@@ -922,14 +927,18 @@ fn checkpoints_to_keep(
         }
         if let Ok((cp, note, _)) = open_checkpoint(&bytes, vkey, &[]) {
             if cp.size == size {
+                let (logs, cosignatures) = note
+                    .signatures
+                    .into_iter()
+                    .partition(|s| s.name == vkey.name() && s.key_id == vkey.key_id());
                 kept.push(Kept {
                     size,
-                    cosignatures: note
-                        .signatures
-                        .into_iter()
-                        .filter(|s| !(s.name == vkey.name() && s.key_id == vkey.key_id()))
-                        .collect(),
-                    note: bytes,
+                    cosignatures,
+                    note: Note {
+                        text: note.text,
+                        signatures: logs,
+                    }
+                    .to_bytes(),
                 });
             }
         }
@@ -1101,10 +1110,34 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
             "{repaired_leaf_nodes} Merkle leaf node(s) were missing or disagreed with intact entries"
         ));
     }
-    // Cosignatures were stored with their checkpoints; record each
-    // cosigner's last cosigned size again, as adding them did.
+    let mut witness_keys = Vec::new();
+    for text in witnesses {
+        match VerifierKey::parse(text.trim()) {
+            Ok(witness) => witness_keys.push(witness),
+            Err(e) => notes.push(format!("witness key {text:?} is damaged ({e}); dropped")),
+        }
+    }
+    // Cosignatures are added back one by one, as the server adds them,
+    // which also records each cosigner's last cosigned size. A line by a
+    // key this ledger knows (a role key, or a registered witness) must
+    // verify; a line by a key it does not know is kept as it was, as
+    // verifiers ignore it (C2SP signed-note).
+    let mut known = store.state().cosigner_keys();
+    known.extend(witness_keys.iter().cloned());
     let mut cosigned = 0;
-    for k in &written {
+    let mut refused_lines = 0;
+    for k in &mut written {
+        let note = Note::parse(&k.note).context("a kept checkpoint")?;
+        k.cosignatures.retain(|line| {
+            let alone = Note {
+                text: note.text.clone(),
+                signatures: note.signatures.iter().chain([line]).cloned().collect(),
+            };
+            let verifies =
+                feeledger_core::note::verify_checkpoint_note(&alone, vkey, &known).is_ok();
+            refused_lines += u64::from(!verifies);
+            verifies
+        });
         if !k.cosignatures.is_empty() {
             cosigned += 1;
         }
@@ -1112,9 +1145,23 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
             store.add_cosignature(k.size, signature.clone())?;
         }
     }
+    if refused_lines > 0 {
+        notes.push(format!(
+            "{refused_lines} cosignature line(s) by a key this ledger knows did not verify; dropped"
+        ));
+    }
     let checkpoint = match written.last() {
         Some(k) if k.size == size && latest == Some(size) => {
-            let names: Vec<&str> = k.cosignatures.iter().map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = k
+                .cosignatures
+                .iter()
+                .filter(|s| {
+                    known
+                        .iter()
+                        .any(|key| key.name() == s.name && key.key_id() == s.key_id)
+                })
+                .map(|s| s.name.as_str())
+                .collect();
             format!(
                 "kept the latest signed checkpoint (size {size}; cosigned by: {})",
                 if names.is_empty() {
@@ -1128,11 +1175,8 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
             "signed a new checkpoint of size {size} (the stored latest checkpoint was missing or damaged)"
         ),
     };
-    for text in witnesses {
-        match VerifierKey::parse(text.trim()) {
-            Ok(witness) => store.add_witness(&witness)?,
-            Err(e) => notes.push(format!("witness key {text:?} is damaged ({e}); dropped")),
-        }
+    for witness in &witness_keys {
+        store.add_witness(witness)?;
     }
     let mut readded = 0;
     for bytes in proposals {

@@ -672,6 +672,69 @@ fn rebuild_repairs_damaged_derived_data() {
     }
 }
 
+/// Proves that `rebuild` checks the cosignature lines it keeps. On the
+/// cosigned latest checkpoint, a committee member's line with one altered
+/// signature byte is dropped, with a note; a line by a key the ledger does
+/// not know is kept as it was (verifiers ignore it); and the rebuilt ledger
+/// verifies. Before, the altered line was copied, the rebuilt store failed
+/// its own audit, and the rebuild gave up.
+#[test]
+fn rebuild_keeps_only_cosignatures_that_verify() {
+    let demo = Demo::new();
+    let cosigner_key = demo.data.join("keys/weiyuan-wang.key");
+    feeledger(&[
+        OsStr::new("cosign-checkpoint"),
+        OsStr::new("--data"),
+        demo.data.as_os_str(),
+        OsStr::new("--key"),
+        cosigner_key.as_os_str(),
+        OsStr::new("--state"),
+        demo.path("cosigner.json").as_os_str(),
+    ])
+    .assert_ok();
+    let (root, balances) = verify_passes(&demo.data);
+
+    let stranger_line = format!("\u{2014} stranger {}\n", "QUJD".repeat(19));
+    with_db(&demo.data, |db| {
+        let size = db.get(b"K").unwrap().expect("the latest size");
+        let key = [&b"C"[..], &size].concat();
+        let note = String::from_utf8(db.get(&key).unwrap().unwrap().to_vec()).unwrap();
+        let mut altered = String::new();
+        for line in note.split_inclusive('\n') {
+            match line.strip_prefix("\u{2014} weiyuan-wang ") {
+                Some(sig) => {
+                    // One base64 digit of the signature, not of the key id.
+                    let mut sig = sig.as_bytes().to_vec();
+                    sig[20] = if sig[20] == b'A' { b'B' } else { b'A' };
+                    let sig = String::from_utf8(sig).unwrap();
+                    altered.push_str(&format!("\u{2014} weiyuan-wang {sig}"));
+                }
+                None => altered.push_str(line),
+            }
+        }
+        assert_ne!(altered, note, "the cosignature line was found");
+        altered.push_str(&stranger_line);
+        db.insert(&key, altered.as_bytes()).unwrap();
+    });
+    verify_fails(&demo.data, &["weiyuan-wang"]);
+
+    let out = rebuild(&demo.data);
+    eprintln!("rebuild:\n{}", out.stdout);
+    out.assert_ok();
+    for needle in [
+        "1 cosignature line(s) by a key this ledger knows did not verify; dropped",
+        "kept the latest signed checkpoint",
+        "cosigned by: nobody yet",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle:?}: {out:#?}");
+    }
+    assert_eq!(verify_passes(&demo.data), (root, balances));
+    let rebuilt =
+        String::from_utf8(checkpoint_of(&demo.data, &demo.path("rebuilt.checkpoint"))).unwrap();
+    assert!(!rebuilt.contains("weiyuan-wang"), "{rebuilt}");
+    assert!(rebuilt.ends_with(&stranger_line), "{rebuilt}");
+}
+
 /// Proves that a damaged leaf is not "repaired": `rebuild` refuses, names
 /// the entry and points to a backup, and changes nothing; a backup made
 /// before the damage then restores the ledger with the original root and
