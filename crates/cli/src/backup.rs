@@ -42,9 +42,10 @@
 //!   rules, balances), writes a fresh store in `DIR/ledger.rebuild`, keeps
 //!   the latest signed checkpoint and every cosigned one if the leaves
 //!   still give their roots (else signs a new latest one), with the
-//!   cosignature lines that verify (a line by a key the ledger does not
-//!   know is kept as it was; one by a key it knows that does not verify is
-//!   dropped), keeps the registered witnesses and pending proposals,
+//!   cosignature lines that verify (a line by a role key in force at the
+//!   checkpoint's size or now, or by a registered witness, that does not
+//!   verify is dropped; a line by any other key is kept unchecked, as
+//!   verifiers ignore it), keeps the registered witnesses and pending proposals,
 //!   audits the fresh store as
 //!   `verify` would (changing nothing if that fails), then swaps the directories
 //!   and keeps the old store as `DIR/ledger.damaged-<time>`. It refuses to
@@ -732,6 +733,12 @@ struct Kept {
     /// back once the rebuilt ledger's keys can check them.
     note: Vec<u8>,
     cosignatures: Vec<feeledger_core::note::NoteSignature>,
+    /// The role keys (as cosigner keys) in force at this size, filled in
+    /// when the rebuild reaches it.
+    keys_at_size: Vec<VerifierKey>,
+    /// Who, among the keys the ledger knows, cosigned it (filled in when
+    /// its cosignatures are checked).
+    verified_by: Vec<String>,
 }
 
 /// `feeledger rebuild --data DIR`: the recovery path of the module docs.
@@ -939,6 +946,8 @@ fn checkpoints_to_keep(
                         signatures: logs,
                     }
                     .to_bytes(),
+                    keys_at_size: Vec::new(),
+                    verified_by: Vec::new(),
                 });
             }
         }
@@ -1076,7 +1085,10 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
                         &key.signer,
                     )
                     .map_err(refused)?;
-                written.extend(boundary);
+                if let Some(mut k) = boundary {
+                    k.keys_at_size = store.state().cosigner_keys();
+                    written.push(k);
+                }
             }
         }
         match next {
@@ -1113,32 +1125,56 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
     let mut witness_keys = Vec::new();
     for text in witnesses {
         match VerifierKey::parse(text.trim()) {
-            Ok(witness) => witness_keys.push(witness),
+            Ok(witness) if witness.alg() == feeledger_core::note::KeyAlg::CosignatureV1 => {
+                witness_keys.push(witness)
+            }
+            Ok(_) => notes.push(format!(
+                "witness key {text:?} is not a cosignature/v1 (type 0x04) key; dropped"
+            )),
             Err(e) => notes.push(format!("witness key {text:?} is damaged ({e}); dropped")),
         }
     }
     // Cosignatures are added back one by one, as the server adds them,
     // which also records each cosigner's last cosigned size. A line by a
-    // key this ledger knows (a role key, or a registered witness) must
-    // verify; a line by a key it does not know is kept as it was, as
-    // verifiers ignore it (C2SP signed-note).
-    let mut known = store.state().cosigner_keys();
-    known.extend(witness_keys.iter().cloned());
+    // key this ledger knows (a role key in force at the checkpoint's size
+    // or now, or a registered witness) must verify; a line by a key it
+    // does not know is kept without a check, as verifiers ignore it (C2SP
+    // signed-note).
+    let final_keys = store.state().cosigner_keys();
     let mut cosigned = 0;
     let mut refused_lines = 0;
     for k in &mut written {
+        let mut known: Vec<VerifierKey> = Vec::new();
+        for key in k
+            .keys_at_size
+            .iter()
+            .chain(&final_keys)
+            .chain(&witness_keys)
+        {
+            if !known.contains(key) {
+                known.push(key.clone());
+            }
+        }
         let note = Note::parse(&k.note).context("a kept checkpoint")?;
-        k.cosignatures.retain(|line| {
+        let mut lines = Vec::new();
+        for line in std::mem::take(&mut k.cosignatures) {
             let alone = Note {
                 text: note.text.clone(),
-                signatures: note.signatures.iter().chain([line]).cloned().collect(),
+                signatures: note.signatures.iter().chain([&line]).cloned().collect(),
             };
-            let verifies =
-                feeledger_core::note::verify_checkpoint_note(&alone, vkey, &known).is_ok();
-            refused_lines += u64::from(!verifies);
-            verifies
-        });
-        if !k.cosignatures.is_empty() {
+            match feeledger_core::note::verify_checkpoint_note(&alone, vkey, &known) {
+                Ok((_, verified)) => {
+                    k.verified_by.extend(verified.into_iter().map(|v| v.name));
+                    lines.push(line);
+                }
+                Err(feeledger_core::note::NoteError::InvalidSignature { .. }) => {
+                    refused_lines += 1;
+                }
+                Err(e) => bail!("checkpoint {}: {e}", k.size),
+            }
+        }
+        k.cosignatures = lines;
+        if !k.verified_by.is_empty() {
             cosigned += 1;
         }
         for signature in &k.cosignatures {
@@ -1152,16 +1188,7 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
     }
     let checkpoint = match written.last() {
         Some(k) if k.size == size && latest == Some(size) => {
-            let names: Vec<&str> = k
-                .cosignatures
-                .iter()
-                .filter(|s| {
-                    known
-                        .iter()
-                        .any(|key| key.name() == s.name && key.key_id() == s.key_id)
-                })
-                .map(|s| s.name.as_str())
-                .collect();
+            let names = &k.verified_by;
             format!(
                 "kept the latest signed checkpoint (size {size}; cosigned by: {})",
                 if names.is_empty() {

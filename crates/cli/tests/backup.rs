@@ -673,25 +673,29 @@ fn rebuild_repairs_damaged_derived_data() {
 }
 
 /// Proves that `rebuild` checks the cosignature lines it keeps. On the
-/// cosigned latest checkpoint, a committee member's line with one altered
-/// signature byte is dropped, with a note; a line by a key the ledger does
-/// not know is kept as it was (verifiers ignore it); and the rebuilt ledger
-/// verifies. Before, the altered line was copied, the rebuilt store failed
-/// its own audit, and the rebuild gave up.
+/// latest checkpoint, cosigned by two committee members, one member's line
+/// with one altered signature byte is dropped, with a note, and the other
+/// member's is kept; a line by a key the ledger does
+/// not know is kept unchecked (verifiers ignore it) and not counted as a
+/// cosignature; and the rebuilt ledger verifies. Before, the altered line
+/// was copied, the rebuilt store failed its own audit, and the rebuild gave
+/// up.
 #[test]
-fn rebuild_keeps_only_cosignatures_that_verify() {
+fn rebuild_drops_cosignature_lines_that_do_not_verify() {
     let demo = Demo::new();
-    let cosigner_key = demo.data.join("keys/weiyuan-wang.key");
-    feeledger(&[
-        OsStr::new("cosign-checkpoint"),
-        OsStr::new("--data"),
-        demo.data.as_os_str(),
-        OsStr::new("--key"),
-        cosigner_key.as_os_str(),
-        OsStr::new("--state"),
-        demo.path("cosigner.json").as_os_str(),
-    ])
-    .assert_ok();
+    for member in ["weiyuan-wang", "weiyuan-zhao"] {
+        let cosigner_key = demo.data.join(format!("keys/{member}.key"));
+        feeledger(&[
+            OsStr::new("cosign-checkpoint"),
+            OsStr::new("--data"),
+            demo.data.as_os_str(),
+            OsStr::new("--key"),
+            cosigner_key.as_os_str(),
+            OsStr::new("--state"),
+            demo.path(&format!("{member}.json")).as_os_str(),
+        ])
+        .assert_ok();
+    }
     let (root, balances) = verify_passes(&demo.data);
 
     let stranger_line = format!("\u{2014} stranger {}\n", "QUJD".repeat(19));
@@ -724,7 +728,9 @@ fn rebuild_keeps_only_cosignatures_that_verify() {
     for needle in [
         "1 cosignature line(s) by a key this ledger knows did not verify; dropped",
         "kept the latest signed checkpoint",
-        "cosigned by: nobody yet",
+        "cosigned by: weiyuan-zhao)",
+        // The stranger's line is no cosignature.
+        "kept:       1 cosigned checkpoint(s)",
     ] {
         assert!(out.stdout.contains(needle), "{needle:?}: {out:#?}");
     }
@@ -732,6 +738,7 @@ fn rebuild_keeps_only_cosignatures_that_verify() {
     let rebuilt =
         String::from_utf8(checkpoint_of(&demo.data, &demo.path("rebuilt.checkpoint"))).unwrap();
     assert!(!rebuilt.contains("weiyuan-wang"), "{rebuilt}");
+    assert!(rebuilt.contains("\u{2014} weiyuan-zhao "), "{rebuilt}");
     assert!(rebuilt.ends_with(&stranger_line), "{rebuilt}");
 }
 
