@@ -8,7 +8,8 @@
 //! reversal's target, or the first copy of a replayed body) is checked
 //! against what was verified before: a server's audit holds every verified
 //! leaf hash (32 bytes an entry) and every body id for this; a data
-//! directory's audit holds neither. It checks an entry read again with an
+//! directory's audit holds neither (only the hashes of the chunk being
+//! applied). It checks an entry read again with an
 //! inclusion proof from the store against its own recomputed root (at the
 //! start of the chunk being applied; an entry of that chunk against the
 //! chunk's hashes), and
@@ -762,6 +763,35 @@ mod tests {
         let index = HashMap::from([(body_id(&leaves[1]), 1), (body_id(&leaves[2]), 2)]);
         for mode in MODES {
             audit(&leaves, index.clone(), HashMap::new(), mode).unwrap();
+        }
+    }
+
+    // Proves that an entry of an earlier chunk, read again from the middle
+    // of a later chunk, is proved at the size where that chunk started,
+    // against the root there: a replay at entry 4 of body "a" (entry 1),
+    // in chunks of three (0-2, 3-4), is found. A proof at the current size
+    // against the chunk's starting root, or the reverse, would not verify,
+    // and the replay would go unseen.
+    #[test]
+    fn an_earlier_chunk_is_proved_from_the_middle_of_a_later_one() {
+        let leaves = chain(vec![
+            genesis(),
+            income("a"),
+            income("b"),
+            income("c"),
+            income("a"),
+        ]);
+        let index = HashMap::from([(body_id(&leaves[1]), 1)]);
+        for body_index in [false, true] {
+            let failure = audit(
+                &leaves,
+                index.clone(),
+                HashMap::new(),
+                (body_index, true, 3),
+            )
+            .unwrap_err();
+            assert_eq!(failure.seq, Some(4), "{failure:?}");
+            assert!(failure.message.contains("replay"), "{failure:?}");
         }
     }
 

@@ -15,10 +15,12 @@
 //! crash. Nothing the log holds is lost, so nothing acknowledged is lost.
 //!
 //! Only a process holding the directory's lock may remove one, because a
-//! running sled could be writing it. sled locks with `flock` on its `db`
-//! file; this takes the same lock, removes, and releases it before sled
-//! opens. If another process holds it, nothing is touched and the open
-//! reports the lock as before.
+//! running sled could be writing it. sled locks its `db` file through fs2
+//! (`flock`; `LockFileEx` on Windows) on Linux, macOS and Windows only;
+//! this takes the same lock, removes, and releases it before sled opens.
+//! If another process holds it, nothing is touched and the open reports
+//! the lock as before. Where sled takes no lock, a live sled cannot be
+//! told apart, so nothing is removed there.
 
 use std::fs;
 use std::io;
@@ -35,6 +37,9 @@ const UNFINISHED_SUFFIX: &str = ".generating";
 /// # Errors
 /// If the directory cannot be read or a file cannot be removed.
 pub(crate) fn remove_unfinished_snapshots(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    if !cfg!(any(windows, target_os = "linux", target_os = "macos")) {
+        return Ok(Vec::new());
+    }
     let lock_path = dir.join("db");
     let lock_file = match fs::OpenOptions::new().read(true).open(&lock_path) {
         Ok(file) => file,
@@ -53,7 +58,15 @@ pub(crate) fn remove_unfinished_snapshots(dir: &Path) -> io::Result<Vec<PathBuf>
             continue;
         };
         if name.starts_with(SNAPSHOT_PREFIX) && name.ends_with(UNFINISHED_SUFFIX) {
-            fs::remove_file(&path)?;
+            fs::remove_file(&path).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "removing the unfinished sled snapshot {}: {e}",
+                        path.display()
+                    ),
+                )
+            })?;
             removed.push(path);
         }
     }
