@@ -159,6 +159,21 @@ fn checkpoint_of(data: &Path, scratch: &Path) -> Vec<u8> {
     std::fs::read(scratch).unwrap()
 }
 
+/// `member` (a demo key) cosigns the demo's latest checkpoint, keeping its
+/// cosigner state beside the demo.
+fn cosign_checkpoint(demo: &Demo, member: &str) {
+    feeledger(&[
+        OsStr::new("cosign-checkpoint"),
+        OsStr::new("--data"),
+        demo.data.as_os_str(),
+        OsStr::new("--key"),
+        demo.data.join(format!("keys/{member}.key")).as_os_str(),
+        OsStr::new("--state"),
+        demo.path(&format!("{member}.json")).as_os_str(),
+    ])
+    .assert_ok();
+}
+
 // ------------------------------------------------------------ sled damage
 
 /// Opens the data directory's sled store directly, as a bad disk or a
@@ -250,17 +265,7 @@ fn damage_totals(data: &Path) -> String {
 fn export_tiles_then_restore_gives_the_same_ledger() {
     let demo = Demo::new();
     // A committee member cosigns the checkpoint: the backup must keep it.
-    let cosigner_key = demo.data.join("keys/weiyuan-wang.key");
-    feeledger(&[
-        OsStr::new("cosign-checkpoint"),
-        OsStr::new("--data"),
-        demo.data.as_os_str(),
-        OsStr::new("--key"),
-        cosigner_key.as_os_str(),
-        OsStr::new("--state"),
-        demo.path("cosigner.json").as_os_str(),
-    ])
-    .assert_ok();
+    cosign_checkpoint(&demo, "weiyuan-wang");
     let (root, balances) = verify_passes(&demo.data);
     let original = checkpoint_of(&demo.data, &demo.path("original.checkpoint"));
     assert!(
@@ -684,17 +689,7 @@ fn rebuild_repairs_damaged_derived_data() {
 fn rebuild_drops_cosignature_lines_that_do_not_verify() {
     let demo = Demo::new();
     for member in ["weiyuan-wang", "weiyuan-zhao"] {
-        let cosigner_key = demo.data.join(format!("keys/{member}.key"));
-        feeledger(&[
-            OsStr::new("cosign-checkpoint"),
-            OsStr::new("--data"),
-            demo.data.as_os_str(),
-            OsStr::new("--key"),
-            cosigner_key.as_os_str(),
-            OsStr::new("--state"),
-            demo.path(&format!("{member}.json")).as_os_str(),
-        ])
-        .assert_ok();
+        cosign_checkpoint(&demo, member);
     }
     let (root, balances) = verify_passes(&demo.data);
 
