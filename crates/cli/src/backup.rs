@@ -45,10 +45,10 @@
 //!   cosignature lines that verify (a line by a role key in force at the
 //!   checkpoint's size or now, or by a registered witness, that does not
 //!   verify is dropped; a line by any other key is kept unchecked, as
-//!   verifiers ignore it), keeps the registered witnesses and pending proposals,
-//!   audits the fresh store as
-//!   `verify` would (changing nothing if that fails), then swaps the directories
-//!   and keeps the old store as `DIR/ledger.damaged-<time>`. It refuses to
+//!   verifiers ignore it), keeps the registered witnesses and pending
+//!   proposals, audits the fresh store as `verify` would (changing nothing
+//!   if that fails), then swaps the directories and keeps the old store as
+//!   `DIR/ledger.damaged-<time>`. It refuses to
 //!   sign anything that contradicts a checkpoint the log key signed before.
 //! * **A leaf damaged or missing**: a leaf cannot be rebuilt from itself.
 //!   `rebuild` stops, names the entry and changes nothing. Restore from a
@@ -960,6 +960,37 @@ fn checkpoints_to_keep(
     Ok(kept)
 }
 
+/// Drops from `kept` each cosignature line by a key in `known` that does
+/// not verify, keeps the others (a line by a key not in `known` unchecked),
+/// records who verified in `kept.verified_by`, and returns how many lines
+/// it dropped. (`known` may repeat a key: `Note::verify` allows that.)
+fn keep_cosignatures_that_verify(
+    kept: &mut Kept,
+    vkey: &VerifierKey,
+    known: &[VerifierKey],
+) -> Result<u64> {
+    let note = Note::parse(&kept.note).context("a kept checkpoint")?;
+    let mut refused = 0;
+    let mut lines = Vec::new();
+    for line in std::mem::take(&mut kept.cosignatures) {
+        let alone = Note {
+            text: note.text.clone(),
+            signatures: note.signatures.iter().chain([&line]).cloned().collect(),
+        };
+        match feeledger_core::note::verify_checkpoint_note(&alone, vkey, known) {
+            Ok((_, verified)) => {
+                kept.verified_by
+                    .extend(verified.into_iter().map(|v| v.name));
+                lines.push(line);
+            }
+            Err(feeledger_core::note::NoteError::InvalidSignature { .. }) => refused += 1,
+            Err(e) => bail!("checkpoint {}: {e}", kept.size),
+        }
+    }
+    kept.cosignatures = lines;
+    Ok(refused)
+}
+
 const NEEDS_BACKUP: &str = "a damaged entry cannot be rebuilt from itself: restore the ledger from a backup (`feeledger restore --from BACKUP --data NEWDIR --log-key KEYFILE`)";
 
 /// A stored checkpoint of `size` must agree with the rebuilt tree, unless
@@ -1144,36 +1175,14 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
     let mut cosigned = 0;
     let mut refused_lines = 0;
     for k in &mut written {
-        let mut known: Vec<VerifierKey> = Vec::new();
-        for key in k
+        let known: Vec<VerifierKey> = k
             .keys_at_size
             .iter()
             .chain(&final_keys)
             .chain(&witness_keys)
-        {
-            if !known.contains(key) {
-                known.push(key.clone());
-            }
-        }
-        let note = Note::parse(&k.note).context("a kept checkpoint")?;
-        let mut lines = Vec::new();
-        for line in std::mem::take(&mut k.cosignatures) {
-            let alone = Note {
-                text: note.text.clone(),
-                signatures: note.signatures.iter().chain([&line]).cloned().collect(),
-            };
-            match feeledger_core::note::verify_checkpoint_note(&alone, vkey, &known) {
-                Ok((_, verified)) => {
-                    k.verified_by.extend(verified.into_iter().map(|v| v.name));
-                    lines.push(line);
-                }
-                Err(feeledger_core::note::NoteError::InvalidSignature { .. }) => {
-                    refused_lines += 1;
-                }
-                Err(e) => bail!("checkpoint {}: {e}", k.size),
-            }
-        }
-        k.cosignatures = lines;
+            .cloned()
+            .collect();
+        refused_lines += keep_cosignatures_that_verify(k, vkey, &known)?;
         if !k.verified_by.is_empty() {
             cosigned += 1;
         }

@@ -268,9 +268,9 @@ pub(crate) fn run_local_audit(
     derived_check(audit, &mut tiles, &mut fetch)?;
     // One thread reads chunks from sled, another decodes them and checks
     // their signatures (on every core), while this one applies the last and
-    // checks what the store derived from it. The decoder checks signatures against the keys as of the
-    // last chunk applied; after a governance change the audit verifies the
-    // stale ones again itself.
+    // checks what the store derived from it. The decoder checks signatures
+    // against the keys as of the last chunk applied; after a governance
+    // change the audit verifies the stale ones again itself.
     let keys = std::sync::Mutex::new(std::sync::Arc::new(
         audit.state().expect("genesis applied").clone(),
     ));
