@@ -16,7 +16,9 @@
 //! import; inclusion and consistency proofs from the store on one thread,
 //! at N and at 10,000 entries; HTTP reads of tiles and proofs from
 //! `feeledger serve` as a child process; append-rate flatness, disk bytes
-//! per entry and the peak memory of the audit and the server.
+//! per entry and the peak memory of the audit and the server. Last, sled
+//! alone writes the imported leaves and body ids again, into a fresh
+//! database: what that costs bounds any import built on sled.
 //! Generating and signing the entries is not timed. docs/performance.md
 //! has the method and the results.
 
@@ -288,6 +290,98 @@ fn dir_bytes(path: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
+}
+
+/// CPU seconds this process has used, in user and kernel mode, on all its
+/// threads.
+fn process_cpu_s() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// sled alone writing each imported entry's leaf and body id
+/// ([`feeledger_store::floor`]).
+struct SledFloor {
+    entries_per_s: f64,
+    cpu_us_per_entry: f64,
+    disk_bytes_per_entry: f64,
+    /// The most any import on sled could reach here: every core busy, with
+    /// nothing but these writes and the signature checks.
+    import_bound_per_s: f64,
+}
+
+/// Measures [`SledFloor`] on the leaves of the store in `imported`, into a
+/// fresh sled database in `dir`, removed after. `entries_per_core_s` is
+/// what one core's signature checks allow (R / signatures per entry).
+/// Reading the leaves and hashing their bodies is not timed.
+fn sled_floor(
+    imported: &Path,
+    dir: &Path,
+    cores: usize,
+    entries_per_core_s: f64,
+) -> Result<SledFloor> {
+    let entries = Store::read_leaves_raw(imported)?
+        .leaves()
+        .map(|item| {
+            let (seq, leaf) = item?;
+            let body = feeledger_core::entry::body_bytes_of_leaf(&leaf)
+                .with_context(|| format!("imported leaf {seq} has no body"))?;
+            let body_id = feeledger_core::hash::sha256(body);
+            Ok((seq, leaf, body_id))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let count = entries.len() as f64;
+    let (cpu_before_s, started) = (process_cpu_s(), Instant::now());
+    feeledger_store::floor::write_leaves_and_body_ids(dir, &entries)?;
+    let (wall_s, cpu_s) = (
+        started.elapsed().as_secs_f64(),
+        process_cpu_s() - cpu_before_s,
+    );
+    let disk = dir_bytes(dir);
+    std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    let cpu_per_entry_s = cpu_s / count;
+    Ok(SledFloor {
+        entries_per_s: count / wall_s,
+        cpu_us_per_entry: cpu_per_entry_s * 1e6,
+        disk_bytes_per_entry: disk as f64 / count,
+        import_bound_per_s: cores as f64 / (cpu_per_entry_s + 1.0 / entries_per_core_s),
+    })
+}
+
+impl SledFloor {
+    fn print(&self, import_ceiling: f64, leaf_bytes: f64) {
+        Figure {
+            name: "sled_floor_writes",
+            value: self.entries_per_s,
+            unit: "entry/s",
+            ceiling: None,
+        }
+        .print();
+        println!(
+            "note     sled alone, writing each entry's leaf and body id and nothing else: {:.1} us of CPU per entry",
+            self.cpu_us_per_entry
+        );
+        Figure {
+            name: "import_bound_on_sled",
+            value: self.import_bound_per_s,
+            unit: "entry/s",
+            ceiling: Some((import_ceiling, "entry/s")),
+        }
+        .print();
+        Figure {
+            name: "sled_floor_disk_per_entry",
+            value: self.disk_bytes_per_entry,
+            unit: "B",
+            ceiling: Some((3.0 * leaf_bytes, "B (3x leaf)")),
+        }
+        .print();
+    }
 }
 
 /// Concurrent HTTP clients (keep-alive connections) for ingest and reads.
@@ -936,6 +1030,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for (name, load, _) in &reads {
         load.check(name, 200)?;
     }
+
+    // 6. sled alone, last: removing its gigabytes of files, on a disk
+    // mounted with `discard`, slowed the fsyncs of whatever ran next.
+    sled_floor(
+        &data.store_path(),
+        &scratch.path.join("floor"),
+        cores,
+        r / sigs_per_entry,
+    )?
+    .print(ceiling, leaf_bytes as f64 / size as f64);
     println!(
         "done     in {:.1} s; load average {}",
         started_run.elapsed().as_secs_f64(),

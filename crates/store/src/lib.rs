@@ -47,11 +47,15 @@
 //! `head`, the `N` nodes, and the latest checkpoint all describe the same
 //! tree. [`Store::open`] checks this and refuses a store where they differ.
 //!
+//! The `floor` module measures sled alone writing the two keys every entry
+//! needs, for `feeledger bench`: a bound on any store built on sled.
+//!
 //! Before sled opens a directory, the `recovery` module removes a sled
 //! snapshot left unfinished by a crash, which sled 0.34 would otherwise
 //! take for its latest one and refuse to open.
 
 mod error;
+pub mod floor;
 mod keys;
 mod parallel;
 mod proposals;

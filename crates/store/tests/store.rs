@@ -4,7 +4,9 @@
 //!   write returns an error, the ledger is as it was (also after reopening
 //!   the directory), and the next write works;
 //! - bounds: pending proposals, and the lines a checkpoint may carry;
-//! - opening after a crash left a sled snapshot unfinished.
+//! - opening after a crash left a sled snapshot unfinished;
+//! - the bench's sled floor writes exactly a store's leaf and body-id
+//!   records.
 
 use ed25519_dalek::SigningKey;
 use feeledger_core::entry::{
@@ -669,4 +671,57 @@ fn a_snapshot_being_written_by_a_live_store_is_left_alone() {
         vec![in_progress.to_string()]
     );
     drop(store);
+}
+
+/// Every key and value of a sled directory whose key starts with one of
+/// `prefixes`, read once the directory's lock is free.
+fn raw_records(dir: &Path, prefixes: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let db = loop {
+        match sled::open(dir) {
+            Ok(db) => break db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("opening {}: {e}", dir.display()),
+        }
+    };
+    db.iter()
+        .map(|item| item.unwrap())
+        .filter(|(key, _)| prefixes.contains(&key[0]))
+        .map(|(key, value)| (key.to_vec(), value.to_vec()))
+        .collect()
+}
+
+// The bench's sled floor times a part of every append; that holds only if
+// it writes exactly the records a store writes for each entry's leaf and
+// body id, and nothing more.
+#[test]
+fn the_sled_floor_writes_the_leaf_and_body_id_records_of_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store_dir, floor_dir) = (dir.path().join("store"), dir.path().join("floor"));
+    let store = ledger(&store_dir);
+    let entries: Vec<feeledger_store::floor::FloorEntry> = store
+        .iter_leaves(0)
+        .map(|item| {
+            let (seq, leaf) = item.unwrap();
+            let body = feeledger_core::entry::body_bytes_of_leaf(&leaf).unwrap();
+            let body_id = feeledger_core::hash::sha256(body);
+            (seq, leaf, body_id)
+        })
+        .collect();
+    assert_eq!(entries.len(), 4, "genesis and three incomes");
+    store.close().unwrap();
+
+    feeledger_store::floor::write_leaves_and_body_ids(&floor_dir, &entries).unwrap();
+    let stored = raw_records(&store_dir, b"LB");
+    assert_eq!(stored.len(), 2 * entries.len());
+    let written = raw_records(&floor_dir, &(0..=u8::MAX).collect::<Vec<_>>());
+    assert_eq!(written, stored);
+
+    let again = feeledger_store::floor::write_leaves_and_body_ids(&floor_dir, &entries);
+    assert!(
+        matches!(again, Err(StoreError::AlreadyInitialized { .. })),
+        "{again:?}"
+    );
 }
