@@ -1,7 +1,7 @@
 //! `feeledger demo`: a realistic sample community ledger.
 //!
 //! 星光小区 X Star District: 300 units in 10 buildings, one year (business
-//! dates 2026-01-01 to 2026-12-31) of property fees, common-area income,
+//! dates 2025-01-01 to 2025-12-31) of property fees, common-area income,
 //! co-signed spending, an owner-approved elevator repair from the
 //! maintenance fund, a transfer into that fund, a reversed duplicate entry
 //! and a committee member replaced mid-year.
@@ -24,7 +24,7 @@
 //! with 2 of its 5 members (a real committee may well choose 3; 2 keeps the
 //! demo readable); the supervisor (社区党委) with its one key. Rules are the
 //! defaults: income by the company; spending and transfers by company and
-//! committee; governance by committee and supervisor. On 2026-07-06 a
+//! committee; governance by committee and supervisor. On 2025-07-06 a
 //! governance entry replaces weiyuan-sun with weiyuan-he; later entries are
 //! signed by the new committee, and weiyuan-sun's key no longer signs.
 //!
@@ -56,7 +56,7 @@ pub const ORIGIN: &str = "demo.feeledger.local/xingguang";
 /// The demo community's display name.
 pub const NAME: &str = "星光小区 X Star District";
 /// The year of activity.
-pub const YEAR: u16 = 2026;
+pub const YEAR: u16 = 2025;
 /// A unit to try filters on: it pays every month, March's fee late in April.
 pub const SAMPLE_UNIT: &str = "3-1502";
 
@@ -94,7 +94,7 @@ const ELEVATOR_UPKEEP_FEN: u64 = yuan(320);
 const COMPANY_NAME: &str = "鑫安物业服务有限公司";
 const ELEVATOR_COMPANY: &str = "迅达电梯（中国）有限公司";
 /// The owner-approved elevator repair, paid from the maintenance fund.
-const REPAIR_DECISION: &str = "2026-业主大会-02";
+const REPAIR_DECISION: &str = "2025-业主大会-02";
 const REPAIR_FEN: u64 = yuan(286_500);
 const CONTRACT_NAME: &str = "电梯维修合同.pdf";
 /// The unit whose May fee is entered twice, and the reversal's reason.
@@ -785,7 +785,7 @@ fn year_of_events(keys: &DemoKeys) -> Vec<Event> {
                     amount_fen: amount,
                     memo: "上半年公共收益转入专项维修资金（业主大会决定）".into(),
                     owners_approval: Some(OwnersApproval {
-                        decision_ref: "2026-业主大会-01".into(),
+                        decision_ref: "2025-业主大会-01".into(),
                         participating_area_bp: 7_350,
                         participating_headcount_bp: 7_020,
                         approving_area_bp: 5_980,
@@ -942,7 +942,7 @@ fn year_of_events(keys: &DemoKeys) -> Vec<Event> {
 fn contract_pdf() -> Vec<u8> {
     let text = "BT /F1 14 Tf 72 760 Td (Xingguang District - elevator repair contract) Tj \
                 0 -24 Td (Building 5, elevator 2: traction machine and ropes replaced.) Tj \
-                0 -24 Td (Price: 286,500.00 CNY. Owners' decision 2026-02.) Tj \
+                0 -24 Td (Price: 286,500.00 CNY. Owners' decision 2025-02.) Tj \
                 0 -24 Td (DEMO ONLY: a fictional document of the feeledger demo.) Tj ET";
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
