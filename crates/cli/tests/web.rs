@@ -415,6 +415,9 @@ enum Tamper {
     ShownAmount,
     /// One byte of the log key's signature on the checkpoint.
     CheckpointSignature,
+    /// The key id written in the log key that `/api/v1/ledger` serves (the
+    /// key itself stays honest).
+    LogKeyId,
 }
 
 struct Proxy {
@@ -620,6 +623,16 @@ fn tampered(
             raw[last] ^= 0x01;
             lines[first_sig] = format!("{prefix} {}", BASE64.encode(raw));
             format!("{}\n", lines.join("\n")).into_bytes()
+        }
+        Tamper::LogKeyId if path == "/api/v1/ledger" => {
+            let mut ledger: Value = serde_json::from_slice(&body).unwrap();
+            let key = ledger["log_key"].as_str().unwrap().to_string();
+            let (name, rest) = key.split_once('+').unwrap();
+            let (id, public) = rest.split_once('+').unwrap();
+            let first = if id.starts_with('0') { '1' } else { '0' };
+            let forged = format!("{name}+{first}{}+{public}", &id[1..]);
+            ledger["log_key"] = Value::String(forged);
+            serde_json::to_vec(&ledger).unwrap()
         }
         _ => body,
     }
@@ -840,6 +853,41 @@ fn tampered_responses_fail_at_the_step_that_catches_them() {
     let page = load(&format!("{}/#verify={seq}", p.url));
     page.assert_clean();
     assert_eq!(page.verification("verify-result").0, "verified");
+}
+
+/// Proves that the fingerprint panel shows the key id computed from the
+/// served log key, not the one written in it: a server that labels a key
+/// with another key's id (here, the honest key with one hex digit of its id
+/// changed) gets a warning and no key id to compare with the notice board.
+#[test]
+fn a_log_key_whose_key_id_does_not_match_it_is_flagged() {
+    let f = Fixture::new();
+    let honest = load(&format!("{}/", f.server.url));
+    honest.assert_clean();
+    assert!(honest.attrs("fp-bad").is_none(), "{}", honest.summary());
+    let served = f.server.http().get("/api/v1/ledger").ok_json()["log_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let served_id = served.split('+').nth(1).unwrap().to_string();
+    assert_eq!(honest.attr("fingerprint", "data-key-id"), served_id);
+
+    let p = proxy(&f.server.url, Tamper::LogKeyId, 0);
+    let page = load(&format!("{}/", p.url));
+    assert!(
+        page.attrs("fp-bad").is_some(),
+        "no key id warning:\n{}",
+        page.summary()
+    );
+    let panel = page.attrs("fingerprint").expect("a fingerprint panel");
+    assert!(panel["class"].contains("danger"), "{panel:?}");
+    assert!(
+        !panel.contains_key("data-key-id"),
+        "a key id is shown for an invalid key: {panel:?}"
+    );
+    assert_eq!(page.text("fp-keyid").as_deref(), Some("—"));
+    let errors = page.text("js-errors").unwrap_or_default();
+    assert!(errors.trim().is_empty(), "#js-errors {errors}");
 }
 
 /// Proves that the page renders on a 390×844 phone screen: Chromium writes

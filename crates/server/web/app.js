@@ -10,7 +10,7 @@
 // `#verify-all-result` (both carry data-status and data-step). `?lang=en`
 // starts in English. <html data-app="ready"> once the first data rendered.
 
-import { createVerifier, parseNote, parseCheckpoint, sha256, toHex, utf8, amountFen } from './verify.js';
+import { createVerifier, parseNote, parseCheckpoint, parseVkey, VerifyError, sha256, toHex, utf8, amountFen } from './verify.js';
 
 // ---------------------------------------------------------------------------
 // Strings
@@ -68,6 +68,7 @@ const STRINGS = {
     'fp.unpin': '忘记此密钥',
     'fp.pin-mismatch': '警告：服务器现在的日志密钥与你之前核对并记住的不同！请勿相信本页数据，并告知业主委员会。',
     'fp.unavailable': '此连接无法计算指纹（需要 HTTPS）。',
+    'fp.bad-key': '警告：服务器给出的日志密钥无效，其编号与密钥本身不符！请勿相信本页数据，并告知业主委员会。',
 
     'chart.title': '月度收支',
     'chart.fund': '资金',
@@ -295,6 +296,7 @@ const STRINGS = {
     'fp.unpin': 'Forget this key',
     'fp.pin-mismatch': 'WARNING: the server’s log key is not the one you checked and remembered! Do not trust this page; tell the owners’ committee.',
     'fp.unavailable': 'The fingerprint cannot be computed on this connection (HTTPS needed).',
+    'fp.bad-key': 'WARNING: the log key this server sends is invalid: its key id does not match the key itself! Do not trust this page; tell the owners’ committee.',
 
     'chart.title': 'Income and spending by month',
     'chart.fund': 'Fund',
@@ -886,19 +888,21 @@ function renderTrust() {
 function renderFingerprint() {
   if (!S.ledger) return null;
   const key = S.ledger.log_key;
-  const mismatch = S.pinned && S.pinned !== key;
   const fp = S.fingerprint;
+  const badKey = Boolean(fp && fp.bad);
+  const mismatch = S.pinned && S.pinned !== key;
   return h(
     'div',
-    { class: `fingerprint${mismatch ? ' danger' : ''}`, id: 'fingerprint', 'data-key-id': fp ? fp.keyId : null },
+    { class: `fingerprint${mismatch || badKey ? ' danger' : ''}`, id: 'fingerprint', 'data-key-id': fp ? fp.keyId : null },
     h('h3', {}, t('fp.title')),
+    badKey ? h('p', { class: 'alert', role: 'alert', id: 'fp-bad' }, t('fp.bad-key')) : null,
     mismatch ? h('p', { class: 'alert', role: 'alert' }, t('fp.pin-mismatch')) : null,
     h('p', { class: 'small' }, t('fp.help')),
     h(
       'dl',
       { class: 'fp' },
       h('dt', {}, t('fp.keyid')),
-      h('dd', { class: 'fp-big', id: 'fp-keyid' }, fp ? groupHex(fp.keyId) : '…'),
+      h('dd', { class: 'fp-big', id: 'fp-keyid' }, fp && fp.keyId ? groupHex(fp.keyId) : badKey ? '—' : '…'),
       h('dt', {}, t('fp.sha')),
       h('dd', { class: 'fp-big', id: 'fp-sha' }, fp ? (fp.sha ? groupHex(fp.sha) : t('fp.unavailable')) : '…'),
       h('dt', {}, t('fp.name')),
@@ -926,17 +930,31 @@ function pin(key) {
   renderTrust();
 }
 
+// The key id shown is computed from the key itself, never taken from the
+// served text: a server could label its own key with the id on the notice
+// board. Without WebCrypto (plain HTTP) nothing can be computed, and the
+// served id is shown as the server states it.
 async function computeFingerprint() {
   const key = S.ledger.log_key;
-  const parts = key.split('+');
-  const keyId = parts.length >= 3 ? parts[1] : '';
+  let keyId = null;
+  let bad = false;
+  try {
+    keyId = (await parseVkey(key)).keyId;
+  } catch (e) {
+    if (e instanceof VerifyError) {
+      bad = true;
+    } else {
+      const parts = key.split('+');
+      keyId = parts.length >= 3 ? parts[1] : null;
+    }
+  }
   let sha = null;
   try {
     sha = toHex((await sha256(utf8(key))).subarray(0, 8));
   } catch {
     sha = null;
   }
-  S.fingerprint = { keyId, sha };
+  S.fingerprint = { keyId, sha, bad };
 }
 
 // ---------------------------------------------------------------------------
