@@ -418,6 +418,12 @@ enum Tamper {
     /// The key id written in the log key that `/api/v1/ledger` serves (the
     /// key itself stays honest).
     LogKeyId,
+    /// `/api/v1/ledger` says it is one entry smaller than it is, with one
+    /// more signature required of the first role than the log gives.
+    RolesAtSmallerSize,
+    /// `/api/v1/ledger` says it is one entry larger than the checkpoint,
+    /// with honest roles (as a stale cached checkpoint would look).
+    SizeAheadOfCheckpoint,
 }
 
 struct Proxy {
@@ -634,6 +640,22 @@ fn tampered(
             ledger["log_key"] = Value::String(forged);
             serde_json::to_vec(&ledger).unwrap()
         }
+        Tamper::RolesAtSmallerSize if path == "/api/v1/ledger" => {
+            let mut ledger: Value = serde_json::from_slice(&body).unwrap();
+            let size = ledger["size"].as_u64().unwrap();
+            ledger["size"] = Value::from(size - 1);
+            let roles = ledger["roles"].as_object_mut().unwrap();
+            let first = roles.values_mut().next().unwrap();
+            let threshold = first["threshold"].as_u64().unwrap();
+            first["threshold"] = Value::from(threshold + 1);
+            serde_json::to_vec(&ledger).unwrap()
+        }
+        Tamper::SizeAheadOfCheckpoint if path == "/api/v1/ledger" => {
+            let mut ledger: Value = serde_json::from_slice(&body).unwrap();
+            let size = ledger["size"].as_u64().unwrap();
+            ledger["size"] = Value::from(size + 1);
+            serde_json::to_vec(&ledger).unwrap()
+        }
         _ => body,
     }
 }
@@ -834,6 +856,9 @@ fn tampered_responses_fail_at_the_step_that_catches_them() {
         (Tamper::ProofHash, "inclusion"),
         (Tamper::ShownAmount, "amount"),
         (Tamper::CheckpointSignature, "checkpoint"),
+        // Roles are compared at the size the server states, not skipped
+        // when it differs from the checkpoint's.
+        (Tamper::RolesAtSmallerSize, "governance"),
     ] {
         let p = proxy(&f.server.url, tamper, seq);
         let page = load(&format!("{}/#verify={seq}", p.url));
@@ -848,6 +873,16 @@ fn tampered_responses_fail_at_the_step_that_catches_them() {
         assert!(errors.trim().is_empty(), "{tamper:?}: #js-errors {errors}");
         println!("{tamper:?}: failed at {step}");
     }
+    // A listing ahead of the checkpoint cannot be compared; the page
+    // verifies the entry and says the roles went uncompared.
+    let p = proxy(&f.server.url, Tamper::SizeAheadOfCheckpoint, seq);
+    let page = load(&format!("{}/#verify={seq}", p.url));
+    assert_eq!(page.verification("verify-result").0, "verified");
+    assert!(
+        page.dom.contains("未能比对"),
+        "no word that the roles went uncompared:\n{}",
+        page.summary()
+    );
     // The same proxy, tampering with another entry only, changes nothing here.
     let p = proxy(&f.server.url, Tamper::LeafByte, seq + 1);
     let page = load(&format!("{}/#verify={seq}", p.url));

@@ -182,6 +182,7 @@ const STRINGS = {
     'v.what.checkpoint': '检查点（{size} 条）由日志密钥签名',
     'v.what.genesis': '创世记录包含在日志中，且由全部角色签署',
     'v.what.governance': '重放了 {count} 次治理变更，角色与服务器公布的一致',
+    'v.what.governance-uncompared': '重放了 {count} 次治理变更；服务器公布的角色属于比检查点更新的账本，未能比对',
     'v.what.cosignature': '联署签名有效：{names}',
     'v.what.leaf-hash': '记录内容的哈希 {hash}… 与服务器及证明一致',
     'v.what.signature': '签名有效且符合规则：{names}',
@@ -410,6 +411,7 @@ const STRINGS = {
     'v.what.checkpoint': 'the checkpoint ({size} entries) is signed by the log key',
     'v.what.genesis': 'the genesis entry is in the log, signed by every role',
     'v.what.governance': '{count} governance changes replayed; roles match what the server says',
+    'v.what.governance-uncompared': '{count} governance changes replayed; the roles the server lists are for a ledger newer than the checkpoint, so they were not compared',
     'v.what.cosignature': 'cosignatures valid: {names}',
     'v.what.leaf-hash': 'the entry’s hash {hash}… matches the server and the proof',
     'v.what.signature': 'signatures valid and the rule met: {names}',
@@ -986,7 +988,7 @@ function stepWhat(s) {
     case 'checkpoint':
       return t('v.what.checkpoint', { size: p.size });
     case 'governance':
-      return t('v.what.governance', { count: p.count });
+      return t(p.rolesCompared === false ? 'v.what.governance-uncompared' : 'v.what.governance', { count: p.count });
     case 'cosignature':
       return t('v.what.cosignature', { names: (p.cosignatures || []).map((c) => `${roleName(c.role)} ${c.name}`).join('、') || '—' });
     case 'leaf-hash':

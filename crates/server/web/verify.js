@@ -17,8 +17,10 @@
 //   entries (`/api/v1/entries?kind=governance`). Each listed one is verified
 //   (inclusion and signatures), but a server could leave one out of the
 //   listing. The replayed roles are compared with the roles the server says
-//   are in force, so a server would have to lie consistently; a full replay
-//   of every entry (`feeledger verify --url`) closes the gap.
+//   are in force at its size (unless that size is past the checkpoint's,
+//   which the page then shows), so a server would have to lie
+//   consistently; a full replay of every entry (`feeledger verify --url`)
+//   closes the gap.
 // * Witness keys are registered on the server, not in the log: a witness
 //   cosignature is checked against the key the server lists.
 // * Ed25519 is WebCrypto's: it may accept some non-canonical encodings that
@@ -614,10 +616,24 @@ export function createVerifier(options = {}) {
       epochs.push({ from: e.seq + 1, seq: e.seq, roles: body.roles || inForce.roles, rules: body.rules || inForce.rules });
     }
     const now = epochs[epochs.length - 1];
-    if (ledger.size === cp.size && (jcs(now.roles) !== jcs(ledger.roles || null) || jcs(now.rules) !== jcs(ledger.rules || null))) {
-      throw new VerifyError('governance', 'roles-mismatch');
+    const rolesAt = (seq) => {
+      let found = epochs[0];
+      for (const ep of epochs) if (ep.from <= seq) found = ep;
+      return found;
+    };
+    // The server's roles are those in force at its size, which the
+    // replay knows whenever that size is not past the checkpoint's (the
+    // ledger is fetched first, so an honest server's is not). A checkpoint
+    // older than the listing (a stale cache) leaves them uncompared, and
+    // the page says so.
+    const rolesCompared = Number.isSafeInteger(ledger.size) && ledger.size >= 1 && ledger.size <= cp.size;
+    if (rolesCompared) {
+      const then = rolesAt(ledger.size);
+      if (jcs(then.roles) !== jcs(ledger.roles || null) || jcs(then.rules) !== jcs(ledger.rules || null)) {
+        throw new VerifyError('governance', 'roles-mismatch', { size: ledger.size });
+      }
     }
-    steps.push({ step: 'governance', params: { count: governance.length } });
+    steps.push({ step: 'governance', params: { count: governance.length, rolesCompared } });
 
     // Cosigners: role keys in force (type 0x04) and the server's witnesses.
     const cosigners = [];
@@ -642,11 +658,6 @@ export function createVerifier(options = {}) {
     const full = await verifyCheckpointNote(noteText, logKey, cosigners);
     steps.push({ step: 'cosignature', params: { cosignatures: full.cosignatures, unknown: full.unknown } });
 
-    const rolesAt = (seq) => {
-      let found = epochs[0];
-      for (const ep of epochs) if (ep.from <= seq) found = ep;
-      return found;
-    };
     return { ledger, logKey, checkpoint: cp, cosignatures: full.cosignatures, unknown: full.unknown, epochs, rolesAt, steps, noteText };
   }
 
