@@ -149,6 +149,12 @@ pub trait Earlier {
         None
     }
 
+    /// Told of each entry after it is applied, in order (all but the
+    /// genesis, whose body no later entry may carry: a second genesis is
+    /// refused): a source that answers [`Earlier::seq_of_body`] only for
+    /// bodies it may have seen learns them here.
+    fn applied(&mut self, _seq: u64, _body_id: &Hash) {}
+
     /// An inclusion proof of entry `seq` in the tree of the first `size`
     /// entries, from the source's own tree. Asked only by an audit that
     /// holds no leaf hashes ([`Audit::prove_earlier_leaves`]).
@@ -219,10 +225,11 @@ impl Audit {
 
     /// Looks replays up with [`Earlier::seq_of_body`] instead of holding
     /// every body id in memory (40 bytes an entry, about 86 with the hash
-    /// map's overhead). Only for a driver that also checks the index
-    /// against the leaves, entry by entry (the
-    /// [`Derived::applied`] links): an index that hid a replay would then be
-    /// named there. Must be called before the first entry.
+    /// map's overhead). Only for a driver that also checks the whole index
+    /// against the leaves' body ids (the [`Derived::applied`] links; a data
+    /// directory's audit merges them with the index after the replay): an
+    /// index that hid a replay would then be named there. Must be called
+    /// before the first entry.
     pub fn use_body_index(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
         self.body_index = true;
@@ -476,6 +483,7 @@ impl Audit {
                 &mut body_seen_at,
             )
             .map_err(|e| Failure::at(d.seq, e.to_string()))?;
+        earlier.borrow_mut().applied(d.seq, &applied.body_id);
         if let Some(derived) = &mut self.derived {
             derived.record(&leaf, applied.body_id, applied.reverses);
         }
@@ -700,6 +708,69 @@ mod tests {
                 tree.push(leaf_hash(leaf));
             }
             merkle::inclusion_proof(seq, size, &tree).ok()
+        }
+    }
+
+    /// An index read only for the bodies the audit said it applied, as a
+    /// data directory's audit reads its index through a filter of them.
+    struct Filtered {
+        inner: Indexed,
+        told: std::collections::HashSet<Hash>,
+    }
+
+    impl Earlier for Filtered {
+        fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
+            self.inner.leaf(seq)
+        }
+
+        fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
+            if !self.told.contains(body_id) {
+                return None;
+            }
+            self.inner.seq_of_body(body_id)
+        }
+
+        fn applied(&mut self, _seq: u64, body_id: &Hash) {
+            self.told.insert(*body_id);
+        }
+
+        fn inclusion_proof(&mut self, seq: u64, size: u64) -> Option<Vec<Hash>> {
+            self.inner.inclusion_proof(seq, size)
+        }
+    }
+
+    // Proves that the audit tells its source of each body as soon as it is
+    // applied, before the next entry is checked, in the same chunk or a
+    // later one: a source that looks up only bodies it was told of still
+    // finds a replay.
+    #[test]
+    fn each_applied_body_is_told_before_the_next_entry_is_checked() {
+        let leaves = chain(vec![genesis(), income("a"), income("b"), income("a")]);
+        let index = HashMap::from([(body_id(&leaves[1]), 1), (body_id(&leaves[2]), 2)]);
+        for chunk_len in [1, usize::MAX] {
+            let mut audit = Audit::new(None, vec![]);
+            audit.use_body_index();
+            audit.prove_earlier_leaves();
+            let mut earlier = Filtered {
+                inner: Indexed {
+                    leaves: leaves.clone(),
+                    index: index.clone(),
+                    swapped: HashMap::new(),
+                },
+                told: Default::default(),
+            };
+            let items: Vec<_> = leaves
+                .iter()
+                .enumerate()
+                .map(|(seq, bytes)| (seq as u64, bytes.clone(), None))
+                .collect();
+            let failure = items
+                .chunks(chunk_len)
+                .try_for_each(|chunk| audit.push_chunk(chunk.to_vec(), &mut earlier))
+                .unwrap_err();
+            assert_eq!(failure.seq, Some(3), "{chunk_len}: {failure:?}");
+            assert!(failure.message.contains("replay"), "{failure:?}");
+            assert!(earlier.told.contains(&body_id(&leaves[2])));
         }
     }
 

@@ -1,6 +1,7 @@
 //! Read-only commands: show, list, balances, proposals, verify, receipts.
 
 use crate::audit::{print_report, Audit, Failure};
+use crate::bodies::{BodyIdsSeen, SeenBodies};
 use crate::datadir::DataDir;
 use crate::describe;
 use anyhow::{bail, Context, Result};
@@ -234,7 +235,8 @@ pub(crate) fn run_local_audit(
     let mut postings = PostingCheck::default();
     let mut fetch = StoreEarlier {
         store,
-        body_index: HashMap::new(),
+        seen: SeenBodies::for_entries(size),
+        body_ids: BodyIdsSeen::new(),
     };
     // Genesis first: it defines the keys the other entries are checked
     // against.
@@ -355,6 +357,7 @@ pub(crate) fn run_local_audit(
             ),
         ));
     }
+    fetch.body_ids.check_index(store)?;
     let derived = audit.take_derived(true);
     postings.check(store, derived.postings)?;
     let replayer = audit
@@ -364,7 +367,7 @@ pub(crate) fn run_local_audit(
     check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
     check_totals(store, &replayer.totals)?;
     postings.finish(store)?;
-    check_link_counts(store, size, derived.reversals)?;
+    check_link_counts(store, derived.reversals)?;
     let checkpoint = store.latest_checkpoint().map_err(io)?;
     let report = audit.check_checkpoint(&checkpoint, &replayer.state.cosigner_keys())?;
     if let Some(saved) = saved_checkpoint {
@@ -494,11 +497,13 @@ fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
 }
 
 /// Earlier entries, and the body id index, read from the store under audit.
-/// Each index answer the replay check reads is kept until the link check of
-/// its chunk takes it, so each record is read once.
+/// The index is read only for a body the filter may have seen before (a
+/// replay, or rarely by chance); every applied entry's body id is kept for
+/// the merge with the whole index after the replay ([`crate::bodies`]).
 struct StoreEarlier<'a> {
     store: &'a Store,
-    body_index: HashMap<Hash, Result<Option<u64>, String>>,
+    seen: SeenBodies,
+    body_ids: BodyIdsSeen,
 }
 
 impl crate::audit::Earlier for StoreEarlier<'_> {
@@ -507,10 +512,15 @@ impl crate::audit::Earlier for StoreEarlier<'_> {
     }
 
     fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
-        let answer = self.store.seq_of_body(body_id).map_err(|e| e.to_string());
-        self.body_index.insert(*body_id, answer.clone());
-        // A damaged record is named by the link check.
-        answer.ok().flatten()
+        if !self.seen.may_contain(body_id) {
+            return None;
+        }
+        // A damaged record is named by the merge with the index.
+        self.store.seq_of_body(body_id).ok().flatten()
+    }
+
+    fn applied(&mut self, _seq: u64, body_id: &Hash) {
+        self.seen.insert(body_id);
     }
 
     fn inclusion_proof(&mut self, seq: u64, size: u64) -> Option<Vec<Hash>> {
@@ -519,38 +529,15 @@ impl crate::audit::Earlier for StoreEarlier<'_> {
     }
 }
 
-/// The body id and reversal records of entries just applied.
+/// The reversal records of entries just applied; their body ids are kept
+/// for the merge with the body id index after the replay.
 fn check_entry_links(
     earlier: &mut StoreEarlier,
     applied: &[crate::audit::AppliedLinks],
 ) -> Result<(), Failure> {
     let store = earlier.store;
     for &(seq, body_id, reverses) in applied {
-        let indexed = earlier
-            .body_index
-            .remove(&body_id)
-            .unwrap_or_else(|| store.seq_of_body(&body_id).map_err(|e| e.to_string()));
-        match indexed {
-            Ok(Some(s)) if s == seq => {}
-            Ok(Some(s)) => {
-                return Err(Failure::at(
-                    seq,
-                    format!("the body id index maps entry {seq}'s body {body_id} to entry {s}"),
-                ))
-            }
-            Ok(None) => {
-                return Err(Failure::at(
-                    seq,
-                    format!("the body id index is missing entry {seq} (body {body_id})"),
-                ))
-            }
-            Err(e) => {
-                return Err(Failure::at(
-                    seq,
-                    format!("the body id index record of entry {seq} is damaged: {e}"),
-                ))
-            }
-        }
+        earlier.body_ids.push(&body_id, seq)?;
         if let Some(target) = reverses {
             let wrong = |what: String| Err(Failure::at(seq, format!("the reversal index {what}")));
             match store.reversed_by(target) {
@@ -780,48 +767,21 @@ impl PostingCheck {
     }
 }
 
-/// There are as many body id records as entries and as many reversal
-/// records as reversals (each entry's were checked during the replay); if
-/// not, names the record that belongs to no entry.
-fn check_link_counts(store: &Store, size: u64, reversals: u64) -> Result<(), Failure> {
+/// There are as many reversal records as reversals (each reversal's was
+/// checked during the replay); if not, names the record that belongs to no
+/// reversal. (The body id index is checked whole by the merge.)
+fn check_link_counts(store: &Store, reversals: u64) -> Result<(), Failure> {
     let decode = |raw: &[u8]| <[u8; 8]>::try_from(raw).ok().map(u64::from_be_bytes);
-    let leaf = |seq: u64| -> Option<(Vec<u8>, Leaf)> {
-        let bytes = store.leaf_bytes(seq).ok()??;
-        let leaf = Leaf::decode(&bytes).ok()?;
-        Some((bytes, leaf))
-    };
-    let count = store.body_ids_raw().count() as u64;
-    if count != size {
-        for item in store.body_ids_raw() {
-            let (id, raw) = item.map_err(io)?;
-            let Some(seq) = decode(&raw) else {
-                return Err(Failure::general(format!(
-                    "the body id index record of body {id} is damaged"
-                )));
-            };
-            let actual = leaf(seq)
-                .map(|(bytes, leaf)| feeledger_core::state::leaf_needs(&leaf, &bytes).body_id);
-            if actual != Some(id) {
-                return Err(Failure::general(format!(
-                    "the body id index lists body {id} at entry {seq}, which is not that entry's body"
-                )));
-            }
-        }
-        return Err(Failure::general(format!(
-            "the body id index holds {count} records for {size} entries"
-        )));
-    }
+    let leaf = |seq: u64| -> Option<Leaf> { Leaf::decode(&store.leaf_bytes(seq).ok()??).ok() };
     let count = store.reversals_raw().count() as u64;
     if count != reversals {
         for item in store.reversals_raw() {
             let (target, raw) = item.map_err(io)?;
             let seq = decode(&raw);
-            let reverses = seq
-                .and_then(leaf)
-                .and_then(|(_, leaf)| match leaf.body.content {
-                    feeledger_core::entry::Content::Reversal(r) => Some(r.target_seq),
-                    _ => None,
-                });
+            let reverses = seq.and_then(leaf).and_then(|leaf| match leaf.body.content {
+                feeledger_core::entry::Content::Reversal(r) => Some(r.target_seq),
+                _ => None,
+            });
             if reverses != Some(target) {
                 return Err(Failure::general(format!(
                     "the reversal index says entry {target} is reversed by entry {}, which does not reverse it",

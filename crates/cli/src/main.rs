@@ -7,6 +7,7 @@
 mod audit;
 mod backup;
 mod bench;
+mod bodies;
 mod cosign;
 mod datadir;
 mod demo;

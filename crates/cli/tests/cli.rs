@@ -1210,8 +1210,9 @@ fn with_raw_store(data: &Path, f: impl FnOnce(&sled::Db)) {
 }
 
 /// Proves that damage to the stored records beside the leaves and tiles is
-/// named: a body-id index record that points at another entry or is
-/// truncated (`verify` names the entry and the index), a garbled state
+/// named: a body-id index record that points at another entry, is
+/// truncated, is missing, or belongs to no entry (`verify` names the entry
+/// and the index), a garbled state
 /// snapshot, and a flipped byte in the latest checkpoint's signature (both
 /// refused when the store opens, naming what is wrong).
 #[test]
@@ -1237,6 +1238,35 @@ fn verify_names_damaged_records_beside_the_leaves() {
         let message = report["failure"]["message"].as_str().unwrap();
         assert!(message.contains(names), "{message}");
     }
+
+    // A record taken away, and a record of no entry added: the audit merges
+    // every entry's body id with the whole index, so both are named.
+    let c = ledger_for_tampering();
+    with_raw_store(&c.data, |db| {
+        let key = body_key(db, 2);
+        assert!(db.remove(&key).unwrap().is_some(), "the body id key layout");
+    });
+    let report = c.cmd("verify", &["--json"]).json();
+    assert_eq!(report["failure"]["seq"], json!(2), "{report:#}");
+    let message = report["failure"]["message"].as_str().unwrap();
+    assert!(message.contains("missing entry 2"), "{message}");
+
+    let c = ledger_for_tampering();
+    let stranger = [&b"B"[..], &[0x5a; 32]].concat();
+    with_raw_store(&c.data, |db| {
+        assert!(db.get(&stranger).unwrap().is_none());
+        db.insert(&stranger, &4u64.to_be_bytes()).unwrap();
+    });
+    let report = c.cmd("verify", &["--json"]).json();
+    assert_eq!(report["ok"], json!(false));
+    let message = report["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "lists body {} at entry 4",
+            hex::encode([0x5a; 32])
+        )) && message.contains("not that entry's body"),
+        "{message}"
+    );
 
     let c = ledger_for_tampering();
     with_raw_store(&c.data, |db| {

@@ -1,0 +1,275 @@
+//! How a data directory's audit checks the body-id index (the store's `B`
+//! records, body id → seq) without reading it at random once per entry:
+//! at a million entries that read missed sled's cache and cost about as
+//! much CPU as a tenth of the whole audit (docs/performance.md).
+//!
+//! - [`SeenBodies`] answers "may an earlier entry have this body?" from
+//!   two bytes an entry held in memory. Only a "maybe" (a replay, or about
+//!   one entry in a thousand by chance) is looked up in the index, and the
+//!   audit proves the answer against the earlier leaf.
+//! - [`BodyIdsSeen`] collects each applied entry's (body id, seq) in 256
+//!   spill files, by the id's first byte; after the replay each is sorted
+//!   and merged with the index, which the store keeps in id order. Every
+//!   record must be exactly one entry's, and every entry must have its
+//!   own: so an index that hid a replay is named there.
+
+use crate::audit::Failure;
+use feeledger_core::hash::Hash;
+use feeledger_store::Store;
+use std::io::{Read, Write};
+
+/// Bits of the filter per entry: with [`PROBES`], about one entry in a
+/// thousand is a false "maybe".
+const FILTER_BITS_PER_ENTRY: u64 = 16;
+const FILTER_BITS_MIN: u64 = 1 << 10;
+/// A probe is 32 bits of the id.
+const FILTER_BITS_MAX: u64 = 1 << 32;
+const PROBES: usize = 6;
+
+/// A Bloom filter of body ids. Body ids are SHA-256 digests, so their
+/// bytes serve as the filter's hashes. A company grinding bodies to
+/// collide here could only make the audit read the index more often.
+pub struct SeenBodies {
+    words: Vec<u64>,
+    /// The filter's size in bits, minus one (a power of two).
+    bit_mask: u64,
+}
+
+impl SeenBodies {
+    /// A filter sized for `entries` body ids.
+    pub fn for_entries(entries: u64) -> SeenBodies {
+        let bits = entries
+            .saturating_mul(FILTER_BITS_PER_ENTRY)
+            .clamp(FILTER_BITS_MIN, FILTER_BITS_MAX)
+            .next_power_of_two();
+        let words = usize::try_from(bits / 64).expect("a filter that fits in memory");
+        SeenBodies {
+            words: vec![0; words],
+            bit_mask: bits - 1,
+        }
+    }
+
+    fn bits(&self, body_id: &Hash) -> [u64; PROBES] {
+        std::array::from_fn(|i| {
+            let probe = &body_id.0[4 * i..4 * i + 4];
+            u64::from(u32::from_le_bytes(probe.try_into().expect("4 bytes"))) & self.bit_mask
+        })
+    }
+
+    pub fn insert(&mut self, body_id: &Hash) {
+        for bit in self.bits(body_id) {
+            self.words[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+    }
+
+    /// False only if this id was never inserted.
+    pub fn may_contain(&self, body_id: &Hash) -> bool {
+        self.bits(body_id)
+            .into_iter()
+            .all(|bit| self.words[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+    }
+}
+
+/// Bytes of one spilled (body id, seq) pair.
+const PAIR_BYTES: usize = 32 + 8;
+/// Pairs of one bucket held in memory before they go to its file: 256
+/// buckets hold at most 2.5 MiB.
+const BUCKET_BUFFER_BYTES: usize = 250 * PAIR_BYTES;
+
+/// The (body id, seq) of every applied entry, bucketed by the id's first
+/// byte in files under a temporary directory (removed on drop).
+pub struct BodyIdsSeen {
+    buffers: Vec<Vec<u8>>,
+    files: Vec<Option<std::fs::File>>,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl BodyIdsSeen {
+    pub fn new() -> BodyIdsSeen {
+        BodyIdsSeen {
+            buffers: vec![Vec::new(); 256],
+            files: (0..256).map(|_| None).collect(),
+            dir: None,
+        }
+    }
+
+    pub fn push(&mut self, body_id: &Hash, seq: u64) -> Result<(), Failure> {
+        let bucket = usize::from(body_id.0[0]);
+        let buffer = &mut self.buffers[bucket];
+        buffer.extend_from_slice(&body_id.0);
+        buffer.extend_from_slice(&seq.to_be_bytes());
+        if buffer.len() >= BUCKET_BUFFER_BYTES {
+            self.spill(bucket)?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self, bucket: usize) -> Result<(), Failure> {
+        let failed = |e: std::io::Error| {
+            Failure::general(format!("cannot write the audit's temporary files: {e}"))
+        };
+        if self.dir.is_none() {
+            self.dir = Some(
+                tempfile::Builder::new()
+                    .prefix("feeledger-audit-")
+                    .tempdir()
+                    .map_err(failed)?,
+            );
+        }
+        if self.files[bucket].is_none() {
+            let dir = self.dir.as_ref().expect("created above");
+            let path = dir.path().join(format!("{bucket:02x}"));
+            let file = std::fs::OpenOptions::new()
+                .create_new(true)
+                .read(true)
+                .append(true)
+                .open(path)
+                .map_err(failed)?;
+            self.files[bucket] = Some(file);
+        }
+        let file = self.files[bucket].as_mut().expect("opened above");
+        file.write_all(&self.buffers[bucket]).map_err(failed)?;
+        self.buffers[bucket].clear();
+        Ok(())
+    }
+
+    /// The pairs of one bucket, sorted by id and then seq.
+    fn bucket(&mut self, bucket: usize) -> Result<Vec<(Hash, u64)>, Failure> {
+        let mut bytes = Vec::new();
+        if let Some(file) = &mut self.files[bucket] {
+            use std::io::Seek;
+            file.seek(std::io::SeekFrom::Start(0))
+                .and_then(|_| file.read_to_end(&mut bytes))
+                .map_err(|e| {
+                    Failure::general(format!("cannot read the audit's temporary files: {e}"))
+                })?;
+        }
+        bytes.extend_from_slice(&std::mem::take(&mut self.buffers[bucket]));
+        let mut pairs: Vec<(Hash, u64)> = bytes
+            .chunks_exact(PAIR_BYTES)
+            .map(|pair| {
+                let id = Hash::from_slice(&pair[..32]).expect("32 bytes");
+                let seq = u64::from_be_bytes(pair[32..].try_into().expect("8 bytes"));
+                (id, seq)
+            })
+            .collect();
+        pairs.sort_unstable();
+        Ok(pairs)
+    }
+
+    /// Merges the collected pairs with the store's body-id index, naming
+    /// the first record that differs (in id order): a record pointing at
+    /// another entry, an entry with no record, a record of no entry, a
+    /// record that does not hold a seq.
+    pub fn check_index(mut self, store: &Store) -> Result<(), Failure> {
+        let mut records = store.body_ids_raw().peekable();
+        for bucket in 0..256 {
+            let pairs = self.bucket(bucket)?;
+            let mut pairs = pairs.into_iter().peekable();
+            loop {
+                let record = match records.peek() {
+                    Some(Ok((id, _))) if usize::from(id.0[0]) == bucket => Some(id),
+                    Some(Err(_)) => {
+                        let e = records.next().expect("peeked").expect_err("an error");
+                        return Err(Failure::general(format!("reading the store: {e}")));
+                    }
+                    _ => None,
+                };
+                match (pairs.peek(), record) {
+                    (None, None) => break,
+                    (Some(&(id, seq)), record) if record.is_none_or(|r| id < *r) => {
+                        return Err(Failure::at(
+                            seq,
+                            format!("the body id index is missing entry {seq} (body {id})"),
+                        ));
+                    }
+                    (Some(&(id, seq)), Some(r)) if id == *r => {
+                        let (_, raw) = records.next().expect("peeked").expect("not an error");
+                        pairs.next();
+                        match decode_seq(&raw) {
+                            Some(s) if s == seq => {}
+                            Some(s) => {
+                                return Err(Failure::at(
+                                    seq,
+                                    format!(
+                                        "the body id index maps entry {seq}'s body {id} to entry {s}"
+                                    ),
+                                ))
+                            }
+                            None => {
+                                return Err(Failure::at(
+                                    seq,
+                                    format!(
+                                        "the body id index record of entry {seq} is damaged: it holds {} bytes, not a seq",
+                                        raw.len()
+                                    ),
+                                ))
+                            }
+                        }
+                    }
+                    _ => {
+                        let (id, raw) = records.next().expect("peeked").expect("not an error");
+                        return Err(Failure::general(match decode_seq(&raw) {
+                            Some(s) => format!(
+                                "the body id index lists body {id} at entry {s}, which is not that entry's body"
+                            ),
+                            None => format!("the body id index record of body {id} is damaged"),
+                        }));
+                    }
+                }
+            }
+        }
+        match records.next() {
+            None => Ok(()),
+            Some(Err(e)) => Err(Failure::general(format!("reading the store: {e}"))),
+            Some(Ok(_)) => unreachable!("every first byte is a bucket"),
+        }
+    }
+}
+
+fn decode_seq(raw: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(raw).ok().map(u64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: u64) -> Hash {
+        feeledger_core::hash::sha256(&i.to_be_bytes())
+    }
+
+    #[test]
+    fn the_filter_says_no_only_for_ids_never_inserted() {
+        let mut seen = SeenBodies::for_entries(10_000);
+        for i in 0..10_000 {
+            seen.insert(&id(i));
+        }
+        assert!((0..10_000).all(|i| seen.may_contain(&id(i))));
+        let false_maybes = (10_000..110_000)
+            .filter(|&i| seen.may_contain(&id(i)))
+            .count();
+        // 16 bits and 6 probes an id: about 0.1% by chance.
+        assert!(false_maybes < 500, "{false_maybes} of 100,000");
+    }
+
+    #[test]
+    fn spilled_pairs_come_back_sorted_and_complete() {
+        let mut seen = BodyIdsSeen::new();
+        let count = 256 * 300; // more than one buffer per bucket: files
+        for seq in 0..count {
+            seen.push(&id(seq), seq).unwrap();
+        }
+        assert!(seen.dir.is_some(), "some buckets spilled to files");
+        let mut all = Vec::new();
+        for bucket in 0..256 {
+            let pairs = seen.bucket(bucket).unwrap();
+            assert!(pairs.windows(2).all(|w| w[0] < w[1]));
+            assert!(pairs.iter().all(|(h, _)| usize::from(h.0[0]) == bucket));
+            all.extend(pairs);
+        }
+        all.sort_unstable_by_key(|&(_, seq)| seq);
+        let expected: Vec<(Hash, u64)> = (0..count).map(|seq| (id(seq), seq)).collect();
+        assert_eq!(all, expected);
+    }
+}
