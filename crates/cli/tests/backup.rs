@@ -540,6 +540,36 @@ fn verify_names_each_kind_of_damage() {
         ],
     );
 
+    // A hash appended to a full tile in the tree, and tiles where the tree
+    // has none (past a level's last tile, and on a level above the top).
+    let c3 = demo.copy("c3");
+    with_db(&c3, |db| {
+        let mut tile = db.get(node_key(0, 2)).unwrap().expect("tile").to_vec();
+        assert_eq!(tile.len(), 32 * 256, "a full tile");
+        tile.extend_from_slice(&[7; 32]);
+        db.insert(node_key(0, 2), tile).unwrap();
+    });
+    verify_fails(
+        &c3,
+        &[
+            "Merkle node tile level 0 index 2 holds 8224 bytes",
+            "has 256 hashes there",
+        ],
+    );
+    for (level, tile) in [(0, 1_000), (40, 0)] {
+        let extra = demo.copy(&format!("c4-{level}"));
+        with_db(&extra, |db| {
+            db.insert(node_key(level, tile), &[7; 32][..]).unwrap()
+        });
+        verify_fails(
+            &extra,
+            &[
+                &format!("Merkle node tile level {level} index {tile} holds 32 bytes"),
+                "has 0 hashes there",
+            ],
+        );
+    }
+
     let d = demo.copy("d");
     let removed = damage_index(&d);
     verify_fails(

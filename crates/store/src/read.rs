@@ -358,7 +358,30 @@ impl Store {
     pub fn node_tiles_raw(
         &self,
     ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
-        self.db().scan_prefix(b"N").map(|item| {
+        self.node_tiles_raw_in(self.db().scan_prefix(b"N"))
+    }
+
+    /// The stored node tiles of `level` from tile `first_tile` on, in
+    /// order: (level, tile index, bytes). An audit reads the tiles a tree
+    /// has as it replays; this finds any beyond them without reading all.
+    pub fn node_tiles_raw_from(
+        &self,
+        level: u8,
+        first_tile: u64,
+    ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
+        let start = keys::node_tile(level, first_tile);
+        let end = match level.checked_add(1) {
+            Some(next) => keys::node_tile(next, 0),
+            None => vec![b'N' + 1],
+        };
+        self.node_tiles_raw_in(self.db().range(start..end))
+    }
+
+    fn node_tiles_raw_in(
+        &self,
+        items: sled::Iter,
+    ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
+        items.map(|item| {
             let (key, value) = item?;
             if key.len() != 10 {
                 return Err(StoreError::damaged(format!(
