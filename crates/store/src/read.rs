@@ -354,13 +354,6 @@ impl Store {
         raw_node_tile(self.db(), level, tile)
     }
 
-    /// Every stored node tile, in (level, tile) order: (level, tile, bytes).
-    pub fn node_tiles_raw(
-        &self,
-    ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
-        self.node_tiles_raw_in(self.db().scan_prefix(b"N"))
-    }
-
     /// The stored node tiles of `level` from tile `first_tile` on, in
     /// order: (level, tile index, bytes). An audit reads the tiles a tree
     /// has as it replays; this finds any beyond them without reading all.
@@ -374,14 +367,7 @@ impl Store {
             Some(next) => keys::node_tile(next, 0),
             None => vec![b'N' + 1],
         };
-        self.node_tiles_raw_in(self.db().range(start..end))
-    }
-
-    fn node_tiles_raw_in(
-        &self,
-        items: sled::Iter,
-    ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
-        items.map(|item| {
+        self.db().range(start..end).map(|item| {
             let (key, value) = item?;
             if key.len() != 10 {
                 return Err(StoreError::damaged(format!(
