@@ -257,6 +257,125 @@ fn verify_url_passes_with_the_log_key_and_fails_with_another() {
     run(["verify", "--url", &server.url]).assert_one_line_error(&["--log-key"]);
 }
 
+/// A certificate authority made for one test, and a certificate for
+/// `localhost` it signed, with its key (PKCS#8 DER).
+struct TestAuthority {
+    ca_pem: String,
+    leaf: rcgen::Certificate,
+    leaf_key_der: Vec<u8>,
+}
+
+fn test_authority(name: &str) -> TestAuthority {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, name);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    TestAuthority {
+        ca_pem: ca.pem(),
+        leaf,
+        leaf_key_der: leaf_key.serialize_der(),
+    }
+}
+
+/// A TLS-terminating proxy on a loopback port in front of `upstream`
+/// (`127.0.0.1:PORT`), as an HTTPS reverse proxy would stand in front of
+/// `feeledger serve`. It stops when dropped.
+struct TlsProxy {
+    /// `https://localhost:PORT`.
+    url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn tls_proxy(upstream: &str, authority: &TestAuthority) -> TlsProxy {
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![authority.leaf.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(authority.leaf_key_der.clone())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = upstream.to_string();
+    runtime.spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    TlsProxy {
+        url: format!("https://localhost:{port}"),
+        _runtime: runtime,
+    }
+}
+
+/// Proves that the CLI speaks HTTPS, as it must to reach a server deployed
+/// behind a TLS reverse proxy (threat-model.md §4.6): `verify --url
+/// https://localhost:PORT` through a TLS proxy in front of the real server
+/// audits every demo entry when the proxy's certificate authority is trusted
+/// (`SSL_CERT_FILE`), and stops with a one-line error naming the
+/// certificate when only another authority is.
+#[test]
+fn the_cli_speaks_https_to_a_server_behind_a_tls_proxy() {
+    let demo = Demo::new();
+    let server = Server::start(&demo.data);
+    let authority = test_authority("feeledger test authority");
+    let proxy = tls_proxy(&server.addr, &authority);
+    let verify_trusting = |ca_pem: &str, name: &str| {
+        let ca_file = demo.data.with_extension(name);
+        std::fs::write(&ca_file, ca_pem).unwrap();
+        let args = [
+            "verify",
+            "--url",
+            &proxy.url,
+            "--log-key",
+            &demo.log_key,
+            "--json",
+        ];
+        let out = support::command()
+            .env("SSL_CERT_FILE", &ca_file)
+            .args(args)
+            .output()
+            .expect("the feeledger binary runs");
+        Output::from_std(args.iter().map(|a| a.to_string()).collect(), out)
+    };
+
+    let out = verify_trusting(&authority.ca_pem, "ca.pem");
+    let report = out.json();
+    assert!(
+        out.success() && report["ok"] == json!(true),
+        "verify over HTTPS should pass: {out:#?}"
+    );
+    assert_eq!(report["entries"], json!(DEMO_ENTRIES), "{report}");
+
+    let stranger = test_authority("another authority");
+    verify_trusting(&stranger.ca_pem, "other-ca.pem").assert_one_line_error(&["certificate"]);
+}
+
 fn demo_vkey(demo: &Demo, name: &str) -> String {
     read_signer(&demo.key_path(name)).verifier_key().to_string()
 }
