@@ -424,6 +424,12 @@ enum Tamper {
     /// `/api/v1/ledger` says it is one entry larger than the checkpoint,
     /// with honest roles (as a stale cached checkpoint would look).
     SizeAheadOfCheckpoint,
+    /// `/api/v1/ledger` states the size just before its last governance
+    /// entry, with the roles in force after it: roles checked at the
+    /// checkpoint's size instead of the stated one would match.
+    SizeBeforeLastGovernance,
+    /// `/api/v1/ledger` states a size of 0.
+    SizeZero,
 }
 
 struct Proxy {
@@ -650,6 +656,31 @@ fn tampered(
             first["threshold"] = Value::from(threshold + 1);
             serde_json::to_vec(&ledger).unwrap()
         }
+        Tamper::SizeBeforeLastGovernance if path == "/api/v1/ledger" => {
+            let listing: Value = client
+                .get(format!(
+                    "{upstream}/api/v1/entries?kind=governance&limit=500"
+                ))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            let last = listing["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].as_u64().unwrap())
+                .max()
+                .expect("the demo has a governance entry");
+            let mut ledger: Value = serde_json::from_slice(&body).unwrap();
+            ledger["size"] = Value::from(last);
+            serde_json::to_vec(&ledger).unwrap()
+        }
+        Tamper::SizeZero if path == "/api/v1/ledger" => {
+            let mut ledger: Value = serde_json::from_slice(&body).unwrap();
+            ledger["size"] = Value::from(0);
+            serde_json::to_vec(&ledger).unwrap()
+        }
         Tamper::SizeAheadOfCheckpoint if path == "/api/v1/ledger" => {
             let mut ledger: Value = serde_json::from_slice(&body).unwrap();
             let size = ledger["size"].as_u64().unwrap();
@@ -859,6 +890,8 @@ fn tampered_responses_fail_at_the_step_that_catches_them() {
         // Roles are compared at the size the server states, not skipped
         // when it differs from the checkpoint's.
         (Tamper::RolesAtSmallerSize, "governance"),
+        (Tamper::SizeBeforeLastGovernance, "governance"),
+        (Tamper::SizeZero, "governance"),
     ] {
         let p = proxy(&f.server.url, tamper, seq);
         let page = load(&format!("{}/#verify={seq}", p.url));
@@ -923,6 +956,43 @@ fn a_log_key_whose_key_id_does_not_match_it_is_flagged() {
     assert_eq!(page.text("fp-keyid").as_deref(), Some("—"));
     let errors = page.text("js-errors").unwrap_or_default();
     assert!(errors.trim().is_empty(), "#js-errors {errors}");
+}
+
+/// Proves that on plain HTTP from another host, where the browser offers no
+/// WebCrypto, the fingerprint panel shows the served key id as the server
+/// states it, with no warning that the key is invalid: only a key that
+/// fails its own id check is flagged.
+#[test]
+fn without_webcrypto_the_fingerprint_shows_the_served_id_and_no_warning() {
+    let f = Fixture::new();
+    let served = f.server.http().get("/api/v1/ledger").ok_json()["log_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let port = f.server.url.rsplit(':').next().unwrap().to_string();
+    // Not localhost: not a secure context, so no crypto.subtle.
+    let url = format!("http://feeledger.test:{port}/");
+    let run = chromium(
+        &[
+            "--dump-dom",
+            "--host-resolver-rules=MAP feeledger.test 127.0.0.1",
+        ],
+        &url,
+    );
+    let page = Page {
+        url: url.clone(),
+        dom: run.stdout,
+        console: run.console,
+    };
+    assert!(page.dom.contains("</html>"), "no DOM for {url}");
+    assert!(page.attrs("fp-bad").is_none(), "{}", page.summary());
+    let served_id = served.split('+').nth(1).unwrap();
+    assert_eq!(page.attr("fingerprint", "data-key-id"), served_id);
+    assert!(
+        !page.attrs("fingerprint").unwrap()["class"].contains("danger"),
+        "{}",
+        page.summary()
+    );
 }
 
 /// Proves that the page renders on a 390×844 phone screen: Chromium writes

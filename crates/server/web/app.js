@@ -237,6 +237,7 @@ const STRINGS = {
     'r.display-mismatch': '页面显示的内容与已验证数据不符',
     'r.log-key-mismatch': '创世记录中的日志密钥与此密钥不同',
     'r.roles-mismatch': '服务器公布的现行角色与治理记录重放的结果不符',
+    'r.bad-size': '服务器公布的账本大小无效',
     'r.empty-log': '日志为空',
     'r.order': '治理记录顺序错误',
     'r.not-reversible': '被冲销的记录类型不可冲销',
@@ -466,6 +467,7 @@ const STRINGS = {
     'r.display-mismatch': 'what the page showed is not what was signed',
     'r.log-key-mismatch': 'the genesis entry names another log key',
     'r.roles-mismatch': 'the roles the server lists are not what the governance history gives',
+    'r.bad-size': 'the ledger size the server states is not valid',
     'r.empty-log': 'the log is empty',
     'r.order': 'governance entries out of order',
     'r.not-reversible': 'the reversed entry cannot be reversed',
@@ -943,7 +945,9 @@ async function computeFingerprint() {
   try {
     keyId = (await parseVkey(key)).keyId;
   } catch (e) {
-    if (e instanceof VerifyError) {
+    // Only a malformed key is bad; without WebCrypto (plain HTTP) the
+    // check cannot run at all.
+    if (e instanceof VerifyError && e.reason === 'bad-vkey') {
       bad = true;
     } else {
       const parts = key.split('+');

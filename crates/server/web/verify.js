@@ -626,7 +626,10 @@ export function createVerifier(options = {}) {
     // ledger is fetched first, so an honest server's is not). A checkpoint
     // older than the listing (a stale cache) leaves them uncompared, and
     // the page says so.
-    const rolesCompared = Number.isSafeInteger(ledger.size) && ledger.size >= 1 && ledger.size <= cp.size;
+    if (!Number.isSafeInteger(ledger.size) || ledger.size < 1) {
+      throw new VerifyError('governance', 'bad-size', { size: String(ledger.size) });
+    }
+    const rolesCompared = ledger.size <= cp.size;
     if (rolesCompared) {
       const then = rolesAt(ledger.size);
       if (jcs(then.roles) !== jcs(ledger.roles || null) || jcs(then.rules) !== jcs(ledger.rules || null)) {
