@@ -311,8 +311,9 @@ struct SledFloor {
     entries_per_s: f64,
     cpu_us_per_entry: f64,
     disk_bytes_per_entry: f64,
-    /// The most any import on sled could reach here: every core busy, with
-    /// nothing but these writes and the signature checks.
+    /// The most an import on sled, with this store's leaf and body-id
+    /// records, could reach here: every core busy, with nothing but these
+    /// writes and the signature checks.
     import_bound_per_s: f64,
 }
 

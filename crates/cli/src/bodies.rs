@@ -4,7 +4,8 @@
 //! much CPU as a tenth of the whole audit (docs/performance.md).
 //!
 //! - [`SeenBodies`] answers "may an earlier entry have this body?" from
-//!   two bytes an entry held in memory. Only a "maybe" (a replay, or about
+//!   two to four bytes an entry held in memory (16 bits an entry, rounded up
+//!   to a power of two). Only a "maybe" (a replay, or about
 //!   one entry in a thousand by chance) is looked up in the index, and the
 //!   audit proves the answer against the earlier leaf.
 //! - [`BodyIdsSeen`] collects each applied entry's (body id, seq) in 256
@@ -73,7 +74,7 @@ impl SeenBodies {
 /// Bytes of one spilled (body id, seq) pair.
 const PAIR_BYTES: usize = 32 + 8;
 /// Pairs of one bucket held in memory before they go to its file: 256
-/// buckets hold at most 2.5 MiB.
+/// buckets hold 2.5 MiB.
 const BUCKET_BUFFER_BYTES: usize = 250 * PAIR_BYTES;
 
 /// The (body id, seq) of every applied entry, bucketed by the id's first
@@ -87,7 +88,9 @@ pub struct BodyIdsSeen {
 impl BodyIdsSeen {
     pub fn new() -> BodyIdsSeen {
         BodyIdsSeen {
-            buffers: vec![Vec::new(); 256],
+            buffers: (0..256)
+                .map(|_| Vec::with_capacity(BUCKET_BUFFER_BYTES))
+                .collect(),
             files: (0..256).map(|_| None).collect(),
             dir: None,
         }
@@ -158,33 +161,55 @@ impl BodyIdsSeen {
     }
 
     /// Merges the collected pairs with the store's body-id index, naming
-    /// the first record that differs (in id order): a record pointing at
-    /// another entry, an entry with no record, a record of no entry, a
-    /// record that does not hold a seq.
-    pub fn check_index(mut self, store: &Store) -> Result<(), Failure> {
-        let mut records = store.body_ids_raw().peekable();
+    /// the first thing wrong (in id order): two entries with one body (a
+    /// replay the index hid), a record pointing at another entry, an entry
+    /// with no record, a record of no entry, a record that does not hold a
+    /// seq.
+    pub fn check_index(self, store: &Store) -> Result<(), Failure> {
+        self.merge(store.body_ids_raw())
+    }
+
+    /// [`BodyIdsSeen::check_index`] against `records`, in id order.
+    fn merge<E: std::fmt::Display>(
+        mut self,
+        records: impl Iterator<Item = Result<(Hash, Vec<u8>), E>>,
+    ) -> Result<(), Failure> {
+        let mut records = records.peekable();
         for bucket in 0..256 {
             let pairs = self.bucket(bucket)?;
+            if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+                let ((id, first), (_, again)) = (w[0], w[1]);
+                return Err(Failure::at(
+                    again,
+                    format!(
+                        "entry {again} repeats the body of entry {first} (body {id}), a replay the body id index did not show"
+                    ),
+                ));
+            }
             let mut pairs = pairs.into_iter().peekable();
             loop {
                 let record = match records.peek() {
-                    Some(Ok((id, _))) if usize::from(id.0[0]) == bucket => Some(id),
+                    Some(Ok((id, _))) if usize::from(id.0[0]) == bucket => Some(*id),
                     Some(Err(_)) => {
-                        let e = records.next().expect("peeked").expect_err("an error");
+                        let Some(Err(e)) = records.next() else {
+                            unreachable!("peeked an error")
+                        };
                         return Err(Failure::general(format!("reading the store: {e}")));
                     }
                     _ => None,
                 };
-                match (pairs.peek(), record) {
+                match (pairs.peek().copied(), record) {
                     (None, None) => break,
-                    (Some(&(id, seq)), record) if record.is_none_or(|r| id < *r) => {
+                    (Some((id, seq)), record) if record.is_none_or(|r| id < r) => {
                         return Err(Failure::at(
                             seq,
                             format!("the body id index is missing entry {seq} (body {id})"),
                         ));
                     }
-                    (Some(&(id, seq)), Some(r)) if id == *r => {
-                        let (_, raw) = records.next().expect("peeked").expect("not an error");
+                    (Some((id, seq)), Some(r)) if id == r => {
+                        let Some(Ok((_, raw))) = records.next() else {
+                            unreachable!("peeked a record")
+                        };
                         pairs.next();
                         match decode_seq(&raw) {
                             Some(s) if s == seq => {}
@@ -208,7 +233,9 @@ impl BodyIdsSeen {
                         }
                     }
                     _ => {
-                        let (id, raw) = records.next().expect("peeked").expect("not an error");
+                        let Some(Ok((id, raw))) = records.next() else {
+                            unreachable!("peeked a record")
+                        };
                         return Err(Failure::general(match decode_seq(&raw) {
                             Some(s) => format!(
                                 "the body id index lists body {id} at entry {s}, which is not that entry's body"
@@ -251,6 +278,103 @@ mod tests {
             .count();
         // 16 bits and 6 probes an id: about 0.1% by chance.
         assert!(false_maybes < 500, "{false_maybes} of 100,000");
+    }
+
+    fn record(id: Hash, seq: u64) -> Result<(Hash, Vec<u8>), String> {
+        Ok((id, seq.to_be_bytes().to_vec()))
+    }
+
+    /// The index an honest store keeps for entries `0..n` (in id order).
+    fn honest(n: u64) -> Vec<Result<(Hash, Vec<u8>), String>> {
+        let mut records: Vec<_> = (0..n).map(|seq| record(id(seq), seq)).collect();
+        records.sort_by_key(|r| r.as_ref().unwrap().0);
+        records
+    }
+
+    fn merged(
+        seqs: &[(Hash, u64)],
+        records: Vec<Result<(Hash, Vec<u8>), String>>,
+    ) -> Result<(), Failure> {
+        let mut seen = BodyIdsSeen::new();
+        for (id, seq) in seqs {
+            seen.push(id, *seq).unwrap();
+        }
+        seen.merge(records.into_iter())
+    }
+
+    // Proves that the merge passes an honest index and names each way one
+    // can be wrong: each case below passes if the merge ignores it.
+    #[test]
+    fn the_merge_names_every_record_that_differs() {
+        let n = 3_000;
+        let entries: Vec<(Hash, u64)> = (0..n).map(|seq| (id(seq), seq)).collect();
+        merged(&entries, honest(n)).unwrap();
+
+        let message = |result: Result<(), Failure>| result.unwrap_err().message;
+        let at = |result: Result<(), Failure>| result.unwrap_err().seq;
+
+        // A record pointing at another entry.
+        let mut records = honest(n);
+        let i = records
+            .iter()
+            .position(|r| r.as_ref().unwrap().0 == id(7))
+            .unwrap();
+        records[i] = record(id(7), 8);
+        assert!(message(merged(&entries, records)).contains("maps entry 7's body"));
+
+        // A record that does not hold a seq.
+        let mut records = honest(n);
+        let i = records
+            .iter()
+            .position(|r| r.as_ref().unwrap().0 == id(9))
+            .unwrap();
+        records[i] = Ok((id(9), vec![1, 2, 3]));
+        assert!(message(merged(&entries, records)).contains("record of entry 9 is damaged"));
+
+        // An entry with no record.
+        let mut records = honest(n);
+        records.retain(|r| r.as_ref().unwrap().0 != id(11));
+        let missing = merged(&entries, records.clone());
+        assert_eq!(at(missing), Some(11));
+
+        // A record of no entry, and a damaged one.
+        let stranger = Hash([0xee; 32]);
+        let mut records = honest(n);
+        records.push(record(stranger, 5));
+        records.sort_by_key(|r| r.as_ref().unwrap().0);
+        assert!(message(merged(&entries, records.clone())).contains("lists body"));
+        let i = records
+            .iter()
+            .position(|r| r.as_ref().unwrap().0 == stranger)
+            .unwrap();
+        records[i] = Ok((stranger, vec![]));
+        assert!(message(merged(&entries, records))
+            .contains(&format!("record of body {stranger} is damaged")));
+
+        // A read error, passed on.
+        let mut records = honest(n);
+        records.insert(n as usize / 2, Err("disk on fire".to_string()));
+        assert!(message(merged(&entries, records)).contains("disk on fire"));
+
+        // Entry 20 repeats entry 4's body, and the index lists only one of
+        // them (either): named as the replay, at the later entry.
+        let mut replayed = entries.clone();
+        replayed[20] = (id(4), 20);
+        for kept in [4, 20] {
+            let mut records = honest(n);
+            records.retain(|r| r.as_ref().unwrap().0 != id(20));
+            let i = records
+                .iter()
+                .position(|r| r.as_ref().unwrap().0 == id(4))
+                .unwrap();
+            records[i] = record(id(4), kept);
+            let failure = merged(&replayed, records).unwrap_err();
+            assert_eq!(failure.seq, Some(20), "{failure:?}");
+            assert!(
+                failure.message.contains("repeats the body of entry 4"),
+                "{failure:?}"
+            );
+        }
     }
 
     #[test]

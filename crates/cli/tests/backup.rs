@@ -556,7 +556,7 @@ fn verify_names_each_kind_of_damage() {
             "has 256 hashes there",
         ],
     );
-    for (level, tile) in [(0, 1_000), (40, 0)] {
+    for (level, tile) in [(0, 1_000), (40, 0), (64, 0), (255, 0)] {
         let extra = demo.copy(&format!("c4-{level}"));
         with_db(&extra, |db| {
             db.insert(node_key(level, tile), &[7; 32][..]).unwrap()

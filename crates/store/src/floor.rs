@@ -4,10 +4,11 @@
 //!
 //! An append writes a leaf (`L`, in seq order) and its body id (`B`, a
 //! random 32-byte key, for replay protection), plus per-batch keys (node
-//! tiles, index buckets, state, checkpoint). No store on sled can write
-//! less per entry than the first two. Timing sled writing only those, the
-//! way the store writes them, bounds how fast any import on sled can be on
-//! a given machine, and how little disk it can use.
+//! tiles, index buckets, state, checkpoint). A store on sled that refuses
+//! replays by body id writes at least the first two. Timing sled writing
+//! only those, the way this store writes them (batches of
+//! [`BATCH_ENTRIES_MAX`]), bounds how fast such an import can be on a given
+//! machine, and how little disk it can use.
 
 use crate::{keys, open_db_with_cache, StoreError, BATCH_ENTRIES_MAX, CACHE_BYTES};
 use feeledger_core::hash::Hash;
