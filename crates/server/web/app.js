@@ -856,7 +856,7 @@ function renderTrust() {
           { 'data-role': 'log', 'data-verified': verified ? 'true' : null },
           h('span', { class: 'role' }, t('trust.log-key-label')),
           ' ',
-          t('trust.log-signature', { keyid: S.fingerprint ? groupHex(S.fingerprint.keyId) : '' }),
+          t('trust.log-signature', { keyid: S.fingerprint && S.fingerprint.keyId ? groupHex(S.fingerprint.keyId) : '—' }),
           verified ? ' ✓' : '',
         )
       : h('li', { class: 'alert' }, t('r.no-log-signature'));
