@@ -748,9 +748,6 @@ mod tests {
         let leaves = chain(vec![genesis(), income("a"), income("b"), income("a")]);
         let index = HashMap::from([(body_id(&leaves[1]), 1), (body_id(&leaves[2]), 2)]);
         for chunk_len in [1, usize::MAX] {
-            let mut audit = Audit::new(None, vec![]);
-            audit.use_body_index();
-            audit.prove_earlier_leaves();
             let mut earlier = Filtered {
                 inner: Indexed {
                     leaves: leaves.clone(),
@@ -759,15 +756,7 @@ mod tests {
                 },
                 told: Default::default(),
             };
-            let items: Vec<_> = leaves
-                .iter()
-                .enumerate()
-                .map(|(seq, bytes)| (seq as u64, bytes.clone(), None))
-                .collect();
-            let failure = items
-                .chunks(chunk_len)
-                .try_for_each(|chunk| audit.push_chunk(chunk.to_vec(), &mut earlier))
-                .unwrap_err();
+            let failure = audit_from(&leaves, &mut earlier, (true, true, chunk_len)).unwrap_err();
             assert_eq!(failure.seq, Some(3), "{chunk_len}: {failure:?}");
             assert!(failure.message.contains("replay"), "{failure:?}");
             assert!(earlier.told.contains(&body_id(&leaves[2])));
@@ -793,6 +782,20 @@ mod tests {
         leaves: &[Vec<u8>],
         index: HashMap<Hash, u64>,
         swapped: HashMap<u64, Vec<u8>>,
+        mode: (bool, bool, usize),
+    ) -> Result<(), Failure> {
+        let mut earlier = Indexed {
+            leaves: leaves.to_vec(),
+            index,
+            swapped,
+        };
+        audit_from(leaves, &mut earlier, mode)
+    }
+
+    /// Audits `leaves` in chunks, reading earlier entries from `earlier`.
+    fn audit_from(
+        leaves: &[Vec<u8>],
+        earlier: &mut dyn Earlier,
         (body_index, prove, chunk_len): (bool, bool, usize),
     ) -> Result<(), Failure> {
         let mut audit = Audit::new(None, vec![]);
@@ -802,18 +805,13 @@ mod tests {
         if prove {
             audit.prove_earlier_leaves();
         }
-        let mut earlier = Indexed {
-            leaves: leaves.to_vec(),
-            index,
-            swapped,
-        };
         let items: Vec<_> = leaves
             .iter()
             .enumerate()
             .map(|(seq, bytes)| (seq as u64, bytes.clone(), None))
             .collect();
         for chunk in items.chunks(chunk_len) {
-            audit.push_chunk(chunk.to_vec(), &mut earlier)?;
+            audit.push_chunk(chunk.to_vec(), earlier)?;
         }
         Ok(())
     }

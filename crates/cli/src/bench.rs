@@ -18,7 +18,8 @@
 //! `feeledger serve` as a child process; append-rate flatness, disk bytes
 //! per entry and the peak memory of the audit and the server. Last, sled
 //! alone writes the imported leaves and body ids again, into a fresh
-//! database: what that costs bounds any import built on sled.
+//! database: what that costs bounds any import on sled that keeps those
+//! two records.
 //! Generating and signing the entries is not timed. docs/performance.md
 //! has the method and the results.
 

@@ -74,7 +74,8 @@ impl SeenBodies {
 /// Bytes of one spilled (body id, seq) pair.
 const PAIR_BYTES: usize = 32 + 8;
 /// Pairs of one bucket held in memory before they go to its file: 256
-/// buckets hold 2.5 MiB.
+/// buckets hold at most 2.5 MiB, each reserved whole at its first pair (so
+/// it never grows past this), none for a bucket no entry falls in.
 const BUCKET_BUFFER_BYTES: usize = 250 * PAIR_BYTES;
 
 /// The (body id, seq) of every applied entry, bucketed by the id's first
@@ -88,9 +89,7 @@ pub struct BodyIdsSeen {
 impl BodyIdsSeen {
     pub fn new() -> BodyIdsSeen {
         BodyIdsSeen {
-            buffers: (0..256)
-                .map(|_| Vec::with_capacity(BUCKET_BUFFER_BYTES))
-                .collect(),
+            buffers: vec![Vec::new(); 256],
             files: (0..256).map(|_| None).collect(),
             dir: None,
         }
@@ -99,6 +98,7 @@ impl BodyIdsSeen {
     pub fn push(&mut self, body_id: &Hash, seq: u64) -> Result<(), Failure> {
         let bucket = usize::from(body_id.0[0]);
         let buffer = &mut self.buffers[bucket];
+        buffer.reserve_exact(BUCKET_BUFFER_BYTES.saturating_sub(buffer.capacity()));
         buffer.extend_from_slice(&body_id.0);
         buffer.extend_from_slice(&seq.to_be_bytes());
         if buffer.len() >= BUCKET_BUFFER_BYTES {
@@ -291,6 +291,14 @@ mod tests {
         records
     }
 
+    /// Where the record of `id` is in `records`.
+    fn at_id(records: &[Result<(Hash, Vec<u8>), String>], id: Hash) -> usize {
+        records
+            .iter()
+            .position(|r| r.as_ref().unwrap().0 == id)
+            .unwrap()
+    }
+
     fn merged(
         seqs: &[(Hash, u64)],
         records: Vec<Result<(Hash, Vec<u8>), String>>,
@@ -315,19 +323,13 @@ mod tests {
 
         // A record pointing at another entry.
         let mut records = honest(n);
-        let i = records
-            .iter()
-            .position(|r| r.as_ref().unwrap().0 == id(7))
-            .unwrap();
+        let i = at_id(&records, id(7));
         records[i] = record(id(7), 8);
         assert!(message(merged(&entries, records)).contains("maps entry 7's body"));
 
         // A record that does not hold a seq.
         let mut records = honest(n);
-        let i = records
-            .iter()
-            .position(|r| r.as_ref().unwrap().0 == id(9))
-            .unwrap();
+        let i = at_id(&records, id(9));
         records[i] = Ok((id(9), vec![1, 2, 3]));
         assert!(message(merged(&entries, records)).contains("record of entry 9 is damaged"));
 
@@ -343,10 +345,7 @@ mod tests {
         records.push(record(stranger, 5));
         records.sort_by_key(|r| r.as_ref().unwrap().0);
         assert!(message(merged(&entries, records.clone())).contains("lists body"));
-        let i = records
-            .iter()
-            .position(|r| r.as_ref().unwrap().0 == stranger)
-            .unwrap();
+        let i = at_id(&records, stranger);
         records[i] = Ok((stranger, vec![]));
         assert!(message(merged(&entries, records))
             .contains(&format!("record of body {stranger} is damaged")));
@@ -363,10 +362,7 @@ mod tests {
         for kept in [4, 20] {
             let mut records = honest(n);
             records.retain(|r| r.as_ref().unwrap().0 != id(20));
-            let i = records
-                .iter()
-                .position(|r| r.as_ref().unwrap().0 == id(4))
-                .unwrap();
+            let i = at_id(&records, id(4));
             records[i] = record(id(4), kept);
             let failure = merged(&replayed, records).unwrap_err();
             assert_eq!(failure.seq, Some(20), "{failure:?}");

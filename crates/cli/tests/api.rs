@@ -169,9 +169,24 @@ fn proposal_request(body: &Body, signatures: &[EntrySignature]) -> Value {
     })
 }
 
-/// `feeledger verify --url URL --log-key KEY --json`.
+/// `feeledger verify --url URL --log-key KEY --json`, trusting only the
+/// certificate authorities in `ca_file` (`SSL_CERT_FILE`) if given.
+fn verify_command(url: &str, log_key: &str, ca_file: Option<&Path>) -> Output {
+    let args = ["verify", "--url", url, "--log-key", log_key, "--json"];
+    let mut command = support::command();
+    if let Some(ca_file) = ca_file {
+        command.env("SSL_CERT_FILE", ca_file);
+    }
+    let out = command
+        .args(args)
+        .output()
+        .expect("the feeledger binary runs");
+    Output::from_std(args.iter().map(|a| a.to_string()).collect(), out)
+}
+
+/// `feeledger verify --url URL --log-key KEY --json`, and its report.
 fn verify_url(url: &str, log_key: &str) -> (Output, Value) {
-    let out = run(["verify", "--url", url, "--log-key", log_key, "--json"]);
+    let out = verify_command(url, log_key, None);
     let report = out.json();
     (out, report)
 }
@@ -179,7 +194,18 @@ fn verify_url(url: &str, log_key: &str) -> (Output, Value) {
 #[track_caller]
 fn assert_verifies(url: &str, log_key: &str, entries: u64) -> Value {
     let started = Instant::now();
-    let (out, report) = verify_url(url, log_key);
+    let report = assert_verified(verify_command(url, log_key, None), entries);
+    println!(
+        "verify --url: {entries} entries in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    report
+}
+
+/// `out` is a passing audit of `entries` entries; its report.
+#[track_caller]
+fn assert_verified(out: Output, entries: u64) -> Value {
+    let report = out.json();
     assert!(
         out.success() && report["ok"] == json!(true),
         "verify --url should pass: {out:#?}"
@@ -188,10 +214,6 @@ fn assert_verifies(url: &str, log_key: &str, entries: u64) -> Value {
     assert_eq!(report["checkpoint"]["size"], json!(entries), "{report}");
     assert_eq!(report["checkpoint"]["root"], report["root"], "{report}");
     assert_eq!(report["failure"], Value::Null, "{report}");
-    println!(
-        "verify --url: {entries} entries in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
     report
 }
 
@@ -345,35 +367,16 @@ fn the_cli_speaks_https_to_a_server_behind_a_tls_proxy() {
     let server = Server::start(&demo.data);
     let authority = test_authority("feeledger test authority");
     let proxy = tls_proxy(&server.addr, &authority);
-    let verify_trusting = |ca_pem: &str, name: &str| {
+    let trusting = |authority: &TestAuthority, name: &str| {
         let ca_file = demo.data.with_extension(name);
-        std::fs::write(&ca_file, ca_pem).unwrap();
-        let args = [
-            "verify",
-            "--url",
-            &proxy.url,
-            "--log-key",
-            &demo.log_key,
-            "--json",
-        ];
-        let out = support::command()
-            .env("SSL_CERT_FILE", &ca_file)
-            .args(args)
-            .output()
-            .expect("the feeledger binary runs");
-        Output::from_std(args.iter().map(|a| a.to_string()).collect(), out)
+        std::fs::write(&ca_file, &authority.ca_pem).unwrap();
+        verify_command(&proxy.url, &demo.log_key, Some(&ca_file))
     };
 
-    let out = verify_trusting(&authority.ca_pem, "ca.pem");
-    let report = out.json();
-    assert!(
-        out.success() && report["ok"] == json!(true),
-        "verify over HTTPS should pass: {out:#?}"
-    );
-    assert_eq!(report["entries"], json!(DEMO_ENTRIES), "{report}");
+    assert_verified(trusting(&authority, "ca.pem"), DEMO_ENTRIES);
 
     let stranger = test_authority("another authority");
-    verify_trusting(&stranger.ca_pem, "other-ca.pem").assert_one_line_error(&["certificate"]);
+    trusting(&stranger, "other-ca.pem").assert_one_line_error(&["certificate"]);
 }
 
 fn demo_vkey(demo: &Demo, name: &str) -> String {

@@ -471,8 +471,9 @@ fn a_damaged_backup_is_refused_and_leaves_nothing() {
 /// Proves that `verify` finds damage to each kind of stored data and names
 /// it: (a) a flipped byte in a middle leaf, (b) a flipped byte in a level-0
 /// and in a level-1 Merkle node tile, every node of the level-4 tile,
-/// (c) a truncated node tile, (d) a seq
-/// removed from an index bucket, (e) an altered totals value.
+/// (c) a truncated node tile, a hash appended to a full one, tiles where
+/// the tree has none, (d) a seq removed from an index bucket, (e) an
+/// altered totals value.
 #[test]
 fn verify_names_each_kind_of_damage() {
     let demo = Demo::new();

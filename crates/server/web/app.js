@@ -945,8 +945,6 @@ async function computeFingerprint() {
   try {
     keyId = (await parseVkey(key)).keyId;
   } catch (e) {
-    // Only a malformed key is bad; without WebCrypto (plain HTTP) the
-    // check cannot run at all.
     if (e instanceof VerifyError && e.reason === 'bad-vkey') {
       bad = true;
     } else {

@@ -48,7 +48,8 @@
 //! tree. [`Store::open`] checks this and refuses a store where they differ.
 //!
 //! The `floor` module measures sled alone writing the two keys every entry
-//! needs, for `feeledger bench`: a bound on any store built on sled.
+//! writes (its leaf and body id), for `feeledger bench`: a bound on any
+//! store on sled that keeps those two records.
 //!
 //! Before sled opens a directory, the `recovery` module removes a sled
 //! snapshot left unfinished by a crash, which sled 0.34 would otherwise

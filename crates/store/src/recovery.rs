@@ -24,7 +24,7 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fs2::FileExt;
 
@@ -32,26 +32,25 @@ const SNAPSHOT_PREFIX: &str = "snap.";
 const UNFINISHED_SUFFIX: &str = ".generating";
 
 /// Removes unfinished sled snapshots from `dir`, if no process holds its
-/// lock. Returns the files removed.
+/// lock.
 ///
 /// # Errors
 /// If the directory cannot be read or a file cannot be removed.
-pub(crate) fn remove_unfinished_snapshots(dir: &Path) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn remove_unfinished_snapshots(dir: &Path) -> io::Result<()> {
     if !cfg!(any(windows, target_os = "linux", target_os = "macos")) {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let lock_path = dir.join("db");
     let lock_file = match fs::OpenOptions::new().read(true).open(&lock_path) {
         Ok(file) => file,
         // No sled database here yet: nothing to mend.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
     if lock_file.try_lock_exclusive().is_err() {
         // A live sled owns the directory; its snapshot may be in progress.
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut removed = Vec::new();
     for dir_entry in fs::read_dir(dir)? {
         let path = dir_entry?.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -67,10 +66,9 @@ pub(crate) fn remove_unfinished_snapshots(dir: &Path) -> io::Result<Vec<PathBuf>
                     ),
                 )
             })?;
-            removed.push(path);
         }
     }
     // Dropping the file releases the lock for sled.
     drop(lock_file);
-    Ok(removed)
+    Ok(())
 }
