@@ -6,10 +6,10 @@
 mod support;
 
 use serde_json::Value;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 
 /// The section of README.md whose shell blocks are run.
 const SECTION: &str = "## Walkthrough";
@@ -118,6 +118,12 @@ impl Transcript {
         }
     }
 
+    /// The index of the last block that started: after a failure under
+    /// `set -e`, the one that failed.
+    fn failed_block(&self) -> usize {
+        self.outputs.len().saturating_sub(1)
+    }
+
     /// One block with its output, for a failure message.
     fn show(&self, index: usize) -> String {
         format!(
@@ -157,9 +163,8 @@ impl Transcript {
     }
 }
 
-/// Runs the walkthrough in `dir`; panics with the failing block and its
-/// output if any command fails.
-fn run_walkthrough(dir: &Path) -> Transcript {
+/// The README's walkthrough blocks.
+fn readme_blocks() -> Vec<Block> {
     let readme_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     let readme = std::fs::read_to_string(&readme_path).expect("read README.md");
     let blocks = walkthrough_blocks(&readme);
@@ -168,7 +173,31 @@ fn run_walkthrough(dir: &Path) -> Transcript {
         "README.md's walkthrough should have its shell blocks, found {}",
         blocks.len()
     );
+    blocks
+}
 
+/// A pipe whose ends are closed in every process spawned later, except
+/// where a `Command` passes one on as stdout or stderr.
+fn pipe() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd as _;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 writes two new descriptors into `fds`, which we then own.
+    let made = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are new and owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// Runs `blocks` in order in one bash with `set -euo pipefail`, in `dir`,
+/// with the built binary first on PATH, `PORT` a free port and `y` on
+/// stdin. Returns once bash has exited and every process it started is
+/// gone, so the data directory is free again.
+fn run_blocks(dir: &Path, blocks: Vec<Block>) -> (ExitStatus, Transcript) {
     let mut script = String::from("set -euo pipefail\n");
     for (index, block) in blocks.iter().enumerate() {
         script.push_str(&format!("echo '{MARKER}{}'\n", index + 1));
@@ -176,10 +205,6 @@ fn run_walkthrough(dir: &Path) -> Transcript {
     }
     let script_path = dir.join("walkthrough.sh");
     std::fs::write(&script_path, &script).unwrap();
-    // One file for stdout and stderr keeps their order; a file (not a pipe)
-    // also means the background server holding it open cannot stall us.
-    let transcript_path = dir.join("walkthrough.out");
-    let transcript = std::fs::File::create(&transcript_path).unwrap();
 
     let bin_dir = Path::new(support::bin())
         .parent()
@@ -188,6 +213,10 @@ fn run_walkthrough(dir: &Path) -> Transcript {
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .unwrap();
+    // stdout and stderr share one pipe, which keeps their order. Every
+    // process the script starts inherits it, so it reaches end of file only
+    // when the last of them (the background server too) has exited.
+    let (mut transcript_reader, transcript_writer) = pipe();
     let mut command = Command::new("bash");
     command
         .arg(&script_path)
@@ -199,23 +228,33 @@ fn run_walkthrough(dir: &Path) -> Transcript {
         .env_remove("RUST_LOG")
         .env_remove("SSL_CERT_FILE")
         .stdin(Stdio::piped())
-        .stdout(transcript.try_clone().unwrap())
-        .stderr(transcript);
+        .stdout(transcript_writer.try_clone().unwrap())
+        .stderr(transcript_writer);
     let mut shell = Shell::spawn(&mut command);
+    drop(command); // its copies of the pipe's write end
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = transcript_reader.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
     // A person answers y to every confirmation (`sign` asks); this is what
     // `yes | bash walkthrough.sh` would feed. It ends when bash is gone.
     let mut stdin = shell.child.stdin.take().expect("piped stdin");
     std::thread::spawn(move || while stdin.write_all(b"y\n").is_ok() {});
     let status = shell.child.wait().expect("wait for bash");
     shell.kill_group();
+    let whole = reader.join().expect("the transcript reader");
+    (status, Transcript::split(blocks, whole))
+}
 
-    let whole = std::fs::read_to_string(&transcript_path).unwrap();
-    let transcript = Transcript::split(blocks, whole);
+/// Runs the README's walkthrough in `dir`; panics with the failing block
+/// and its output if any command fails.
+fn run_walkthrough(dir: &Path) -> Transcript {
+    let (status, transcript) = run_blocks(dir, readme_blocks());
     if !status.success() {
-        let failed = transcript.outputs.len().max(1) - 1;
         panic!(
             "the README walkthrough failed ({status}) in {}",
-            transcript.show(failed)
+            transcript.show(transcript.failed_block())
         );
     }
     assert_eq!(
@@ -412,4 +451,50 @@ fn walkthrough_blocks_are_the_sections_sh_fences() {
     assert_eq!(blocks[1].line, 15);
     let unclosed = std::panic::catch_unwind(|| walkthrough_blocks("## Walkthrough\n```sh\na\n"));
     assert!(unclosed.is_err(), "an unclosed block is refused");
+}
+
+/// A walkthrough whose command is wrong fails, naming the block and showing
+/// the command's error; blocks after it do not run; and the server an
+/// earlier block started in the background is gone afterwards (its data
+/// directory opens again, which a live server would prevent).
+#[test]
+fn a_wrong_command_names_its_block_and_leaves_no_server() {
+    let community = support::Community::new();
+    let data = community.data.display();
+    let key = community.keys[support::COMPANY].path.display();
+    let readme = format!(
+        "## Walkthrough\n\
+         ```sh\n\
+         feeledger serve --data '{data}' --listen 127.0.0.1:$PORT &\n\
+         curl --silent --retry 30 --retry-connrefused --retry-delay 1 --output /dev/null http://127.0.0.1:$PORT/checkpoint\n\
+         ```\n\
+         ```sh\n\
+         feeledger propose --url http://127.0.0.1:$PORT --key '{key}' expenditure --amount 1 --category cleanng --payee x\n\
+         ```\n\
+         ```sh\n\
+         touch never-ran\n\
+         ```\n"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, transcript) = run_blocks(dir.path(), walkthrough_blocks(&readme));
+    assert!(!status.success(), "{}", transcript.whole);
+    assert_eq!(transcript.failed_block(), 1, "{}", transcript.whole);
+    let shown = transcript.show(transcript.failed_block());
+    assert!(
+        shown.starts_with("README.md block 2 of 3 (line 7):"),
+        "{shown}"
+    );
+    assert!(shown.contains("'cleanng'"), "{shown}");
+    assert!(
+        transcript.outputs[0].contains("serving "),
+        "{}",
+        transcript.whole
+    );
+    assert!(!dir.path().join("never-ran").exists());
+    support::run([
+        "balances".as_ref(),
+        "--data".as_ref(),
+        community.data.as_os_str(),
+    ])
+    .assert_ok();
 }
