@@ -16,17 +16,20 @@
 //! never floats. Output goes to a file (written beside it, then renamed, so a
 //! failed export leaves no half-written file) or to standard output.
 //!
-//! Export reads entries as the store holds them; it does not re-check
-//! signatures or the hash chain (`feeledger verify` does that). It does check
-//! that the hledger journal's final fund balances equal the ledger's.
+//! From `--data`, export reads entries as the store holds them; it does not
+//! re-check signatures or the hash chain (`feeledger verify` does that).
+//! From `--url`, the whole ledger is verified against the log key before
+//! anything is written (see `remote_ledger.rs`). Either way it checks that
+//! the hledger journal's final fund balances equal the ledger's. A tiles
+//! backup is made only from a data directory.
 
 use crate::inspect::format_time_ms;
+use crate::remote_ledger::{LedgerView, ReadFrom};
 use anyhow::{anyhow, bail, Context, Result};
 use feeledger_core::entry::{Body, Content, Date, Kind, Leaf};
 use feeledger_core::hash::leaf_hash;
 use feeledger_core::money::format_fen;
 use feeledger_core::state::TRANSFER_CATEGORY;
-use feeledger_store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -43,10 +46,23 @@ pub enum ExportFormat {
 /// The hledger commodity: CNY with two decimals, amounts after the number.
 const COMMODITY: &str = "CNY";
 
+/// Reads the ledger from `--data` or `--url` and writes its export. A
+/// tiles backup from a URL is refused before anything is fetched.
+pub fn run_from(from: ReadFrom, format: ExportFormat, out: Option<&Path>) -> Result<()> {
+    if matches!(format, ExportFormat::Tiles) && from.is_url() {
+        bail!("{TILES_NEED_DATA}");
+    }
+    run(&*from.open()?, format, out)
+}
+
+/// Why a tiles backup cannot be made from a URL.
+const TILES_NEED_DATA: &str = "--format tiles needs --data DIR: a backup is made from the data directory; with only a URL, use --format json, csv or hledger";
+
 /// Writes the export of `store` to `out`, or to standard output.
-pub fn run(store: &Store, format: ExportFormat, out: Option<&Path>) -> Result<()> {
+pub fn run(store: &dyn LedgerView, format: ExportFormat, out: Option<&Path>) -> Result<()> {
     if let ExportFormat::Tiles = format {
         let out = out.context("--format tiles needs --out DIR, a new directory for the backup")?;
+        let store = store.store().context(TILES_NEED_DATA)?;
         return crate::backup::export_tiles(store, out);
     }
     let write = |w: &mut dyn Write| -> Result<()> {
@@ -104,7 +120,7 @@ fn decode(seq: u64, bytes: &[u8]) -> Result<Leaf> {
 }
 
 /// One entry by seq, with its bytes.
-fn read_leaf(store: &Store, seq: u64) -> Result<(Vec<u8>, Leaf)> {
+fn read_leaf(store: &dyn LedgerView, seq: u64) -> Result<(Vec<u8>, Leaf)> {
     let bytes = store
         .leaf_bytes(seq)
         .context("reading the store")?
@@ -114,10 +130,13 @@ fn read_leaf(store: &Store, seq: u64) -> Result<(Vec<u8>, Leaf)> {
 }
 
 /// Streams every entry in seq order, checking that none is missing.
-fn for_each_leaf(store: &Store, mut f: impl FnMut(&[u8], Leaf) -> Result<()>) -> Result<()> {
+fn for_each_leaf(
+    store: &dyn LedgerView,
+    mut f: impl FnMut(&[u8], Leaf) -> Result<()>,
+) -> Result<()> {
     let size = store.size();
     let mut next = 0u64;
-    for item in store.iter_leaves(0) {
+    for item in store.leaves() {
         let (seq, bytes) = item.context("reading the store")?;
         if seq != next {
             bail!("entry {next} is missing from the store");
@@ -135,7 +154,7 @@ fn for_each_leaf(store: &Store, mut f: impl FnMut(&[u8], Leaf) -> Result<()>) ->
 }
 
 /// The target of a reversal, which must move money.
-fn reversal_target(store: &Store, seq: u64, target_seq: u64) -> Result<Leaf> {
+fn reversal_target(store: &dyn LedgerView, seq: u64, target_seq: u64) -> Result<Leaf> {
     if target_seq >= seq {
         bail!("entry {seq} reverses entry {target_seq}, which is not before it");
     }
@@ -250,7 +269,7 @@ struct Transaction {
 
 /// The transaction of a genesis, income, expenditure, transfer or reversal;
 /// `None` for governance, which moves no money.
-fn transaction(store: &Store, leaf: &Leaf, bytes: &[u8]) -> Result<Option<Transaction>> {
+fn transaction(store: &dyn LedgerView, leaf: &Leaf, bytes: &[u8]) -> Result<Option<Transaction>> {
     let body = &leaf.body;
     let seq = leaf.seq;
     let mut tags = format!(
@@ -321,7 +340,7 @@ fn yuan(fen: i128) -> Result<String> {
     Ok(format!("{sign}{}", format_fen(abs)))
 }
 
-fn hledger(store: &Store, w: &mut dyn Write) -> Result<()> {
+fn hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     let state = store.state();
     let genesis = state.genesis();
 
@@ -549,7 +568,7 @@ fn money_columns(body: &Body) -> [String; 8] {
     }
 }
 
-fn csv(store: &Store, w: &mut dyn Write) -> Result<()> {
+fn csv(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     csv_record(w, &CSV_COLUMNS)?;
     for_each_leaf(store, |bytes, leaf| {
         let seq = leaf.seq;
@@ -609,7 +628,7 @@ fn csv(store: &Store, w: &mut dyn Write) -> Result<()> {
 
 /// Streams `{"ledger", "name", "size", "head", "entries": [...],
 /// "balances_fen"}`, one entry per line, without holding the entries.
-fn json(store: &Store, w: &mut dyn Write) -> Result<()> {
+fn json(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     let state = store.state();
     let head = |key: &str, value: serde_json::Value| -> Result<String> {
         Ok(format!("{}:{}", serde_json::to_string(key)?, value))

@@ -4,6 +4,7 @@ use crate::audit::{print_report, Audit, Failure};
 use crate::bodies::{BodyIdsSeen, SeenBodies};
 use crate::datadir::DataDir;
 use crate::describe;
+use crate::remote_ledger::LedgerView;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use feeledger_core::entry::{Kind, Leaf, Month};
@@ -11,7 +12,7 @@ use feeledger_core::hash::Hash;
 use feeledger_core::merkle::NodeId;
 use feeledger_core::money::format_fen;
 use feeledger_core::note::{open_checkpoint, Note, Receipt, VerifierKey};
-use feeledger_store::{EntryFilter, Order, Store};
+use feeledger_store::{EntryFilter, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -65,7 +66,7 @@ pub fn format_time_ms(time_ms: u64) -> String {
     )
 }
 
-fn leaf_at(store: &Store, seq: u64) -> Result<(Vec<u8>, Leaf)> {
+fn leaf_at(store: &dyn LedgerView, seq: u64) -> Result<(Vec<u8>, Leaf)> {
     let Some(bytes) = store.leaf_bytes(seq)? else {
         bail!("there is no entry {seq} (the ledger has {})", store.size());
     };
@@ -73,7 +74,7 @@ fn leaf_at(store: &Store, seq: u64) -> Result<(Vec<u8>, Leaf)> {
     Ok((bytes, leaf))
 }
 
-pub fn show(store: &Store, seq: u64, json: bool) -> Result<()> {
+pub fn show(store: &dyn LedgerView, seq: u64, json: bool) -> Result<()> {
     let (bytes, leaf) = leaf_at(store, seq)?;
     let state = store.state();
     let reversed_by = store.reversed_by(seq)?;
@@ -98,10 +99,10 @@ pub fn show(store: &Store, seq: u64, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn list(store: &Store, filter: &EntryFilter, limit: usize, json: bool) -> Result<()> {
-    let page = store.list(filter, Order::Descending, None, limit)?;
+pub fn list(store: &dyn LedgerView, filter: &EntryFilter, limit: usize, json: bool) -> Result<()> {
+    let entries = store.list_newest_first(filter, limit)?;
     let mut rows = Vec::new();
-    for (seq, bytes) in &page.entries {
+    for (seq, bytes) in &entries {
         let leaf =
             Leaf::decode(bytes).map_err(|e| anyhow::anyhow!("entry {seq} is damaged: {e}"))?;
         if json {
@@ -120,7 +121,7 @@ pub fn list(store: &Store, filter: &EntryFilter, limit: usize, json: bool) -> Re
     Ok(())
 }
 
-pub fn balances(store: &Store, json: bool) -> Result<()> {
+pub fn balances(store: &dyn LedgerView, json: bool) -> Result<()> {
     let state = store.state();
     if json {
         println!("{}", serde_json::to_string_pretty(state.balances())?);
@@ -133,8 +134,8 @@ pub fn balances(store: &Store, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn proposals(store: &Store, json: bool) -> Result<()> {
-    let pending = store.proposals(feeledger_store::LIST_LIMIT_MAX)?;
+pub fn proposals(store: &dyn LedgerView, json: bool) -> Result<()> {
+    let pending = store.proposals()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&pending)?);
         return Ok(());
@@ -829,7 +830,7 @@ fn check_link_counts(store: &Store, reversals: u64) -> Result<(), Failure> {
 }
 
 /// The tlog-proof receipt of entry `seq` against the latest checkpoint.
-pub fn receipt(store: &Store, seq: u64) -> Result<String> {
+pub fn receipt(store: &dyn LedgerView, seq: u64) -> Result<String> {
     let (bytes, _) = leaf_at(store, seq)?;
     let checkpoint = Note::parse(&store.latest_checkpoint()?)?;
     let size = feeledger_core::note::Checkpoint::parse(&checkpoint.text)?.size;

@@ -18,6 +18,7 @@ mod inspect;
 mod keyfile;
 mod propose;
 mod remote;
+mod remote_ledger;
 mod serve;
 
 use anyhow::{Context, Result};
@@ -97,8 +98,8 @@ enum Command {
     },
     /// List pending proposals.
     Proposals {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        from: remote_ledger::ReadFrom,
         #[arg(long)]
         json: bool,
     },
@@ -114,16 +115,16 @@ enum Command {
     },
     /// Show one entry.
     Show {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        from: remote_ledger::ReadFrom,
         seq: u64,
         #[arg(long)]
         json: bool,
     },
     /// List entries, newest first.
     List {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        from: remote_ledger::ReadFrom,
         #[command(flatten)]
         filter: inspect::FilterArgs,
         #[arg(long, default_value_t = 50)]
@@ -133,8 +134,8 @@ enum Command {
     },
     /// Fund balances.
     Balances {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        from: remote_ledger::ReadFrom,
         #[arg(long)]
         json: bool,
     },
@@ -156,16 +157,16 @@ enum Command {
     },
     /// Write a C2SP tlog-proof receipt for one entry.
     Receipt {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        from: remote_ledger::ReadFrom,
         seq: u64,
         #[arg(long)]
         out: PathBuf,
     },
     /// Export the ledger for accounting tools (an hledger journal, CSV, JSON), or back it up as C2SP tiles.
     Export {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        from: remote_ledger::ReadFrom,
         #[arg(long, value_enum)]
         format: export::ExportFormat,
         /// Output file (default: standard output); for tiles, a new directory (required).
@@ -346,9 +347,7 @@ fn run(cli: Cli) -> Result<()> {
                 Place::Remote(remote) => propose::sign_remote(&remote, &keys, &id, yes)?,
             }
         }
-        Command::Proposals { data, json } => {
-            inspect::proposals(&DataDir::new(&data).open()?, json)?
-        }
+        Command::Proposals { from, json } => inspect::proposals(&*from.open()?, json)?,
         Command::CosignCheckpoint { target, key, state } => {
             let key = KeyFile::read(&key)?;
             match target.resolve()? {
@@ -356,16 +355,17 @@ fn run(cli: Cli) -> Result<()> {
                 Place::Remote(remote) => cosign::cosign_remote(&remote, &key, &state)?,
             }
         }
-        Command::Show { data, seq, json } => {
-            inspect::show(&DataDir::new(&data).open()?, seq, json)?
-        }
+        Command::Show { from, seq, json } => inspect::show(&*from.open()?, seq, json)?,
         Command::List {
-            data,
+            from,
             filter,
             limit,
             json,
-        } => inspect::list(&DataDir::new(&data).open()?, &filter.build()?, limit, json)?,
-        Command::Balances { data, json } => inspect::balances(&DataDir::new(&data).open()?, json)?,
+        } => {
+            let filter = filter.build()?;
+            inspect::list(&*from.open()?, &filter, limit, json)?
+        }
+        Command::Balances { from, json } => inspect::balances(&*from.open()?, json)?,
         Command::Verify {
             target,
             log_key,
@@ -388,17 +388,13 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Receipt { data, seq, out } => {
-            let store = DataDir::new(&data).open()?;
-            let text = inspect::receipt(&store, seq)?;
+        Command::Receipt { from, seq, out } => {
+            let text = inspect::receipt(&*from.open()?, seq)?;
             std::fs::write(&out, text)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote receipt for entry {seq} to {}", out.display());
         }
-        Command::Export { data, format, out } => {
-            let store = DataDir::new(&data).open()?;
-            export::run(&store, format, out.as_deref())?
-        }
+        Command::Export { from, format, out } => export::run_from(from, format, out.as_deref())?,
         Command::Restore {
             from,
             data,
