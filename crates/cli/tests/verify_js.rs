@@ -44,6 +44,7 @@ const LOG_KEY_ID: &str = "3b39b79c";
 const COSIGNER_VKEY: &str = "committee-1+a1ae8a3a+BIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU";
 const COSIGNER_KEY_ID: &str = "a1ae8a3a";
 const COMPANY_PUBLIC_KEY: &str = "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=";
+const COMMITTEE_1_PUBLIC_KEY: &str = "gTl3Dqh9F19Wo1Rmw0x+zMuNipG07jeiXfYPW4/Js5Q=";
 const GENESIS_BODY_JCS: &str = r#"{"currency":"CNY","date":"2024-03-01","funds":[{"id":"maintenance","name":"专项维修资金"},{"id":"operating","name":"日常运营"},{"id":"public_revenue","name":"公共收益"}],"kind":"genesis","ledger":"example.org/xingguang","log_key":"example.org/xingguang+3b39b79c+AW56HN0psLeP0Tr0xVmP7/TvKpcWbjym8uT7/M2AUFvx","minor_unit":"fen","minor_units_per_major":100,"name":"星光小区 X Star District","nonce":"genesis","roles":{"committee":{"keys":[{"name":"committee-1","public_key":"gTl3Dqh9F19Wo1Rmw0x+zMuNipG07jeiXfYPW4/Js5Q="},{"name":"committee-2","public_key":"7UkoxijRwsbq6QM4kFmVYSlZJzpcY/k2NsFGFKyHN9E="},{"name":"committee-3","public_key":"ypOsFwUYcHHWe4PH/w7+gQjo7EUwV113JoeTM9vavnw="}],"threshold":2},"company":{"keys":[{"name":"company-1","public_key":"iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="}],"threshold":1}},"rules":{"expenditure":["company","committee"],"governance":["company","committee"],"income":["company"],"transfer":["company","committee"]}}"#;
 const GENESIS_PROPOSAL_ID: &str =
     "4d55d2eb33501736d49af2e5f23afc0bd710921a7eb908f5182cef755d9cea73";
@@ -63,12 +64,13 @@ const COSIGNATURE_TIME_S: u64 = 1_709_614_801;
 
 /// Every worked-example value used here, for the check that the document
 /// shows each verbatim.
-const FROM_THE_DOC: [&str; 15] = [
+const FROM_THE_DOC: [&str; 16] = [
     LOG_VKEY,
     LOG_KEY_ID,
     COSIGNER_VKEY,
     COSIGNER_KEY_ID,
     COMPANY_PUBLIC_KEY,
+    COMMITTEE_1_PUBLIC_KEY,
     GENESIS_BODY_JCS,
     GENESIS_PROPOSAL_ID,
     GENESIS_LEAF_JCS,
@@ -475,16 +477,9 @@ fn note_cases() -> Vec<Case> {
             json!({ "ok": false, "reason": "bad-vkey", "params": { "why": "algorithm" } }),
         ),
         case(
-            "vkey/key-id-of-the-company-key",
-            json!({ "op": "keyId", "name": "company-1", "alg": 1, "key": COMPANY_PUBLIC_KEY }),
-            json!({
-                "ok": true,
-                "hex": hex::encode(feeledger_core::note::key_id(
-                    "company-1",
-                    1,
-                    &BASE64.decode(COMPANY_PUBLIC_KEY).unwrap().try_into().unwrap(),
-                )),
-            }),
+            "vkey/key-id-of-committee-1-as-cosigner",
+            json!({ "op": "keyId", "name": "committee-1", "alg": 4, "key": COMMITTEE_1_PUBLIC_KEY }),
+            json!({ "ok": true, "hex": COSIGNER_KEY_ID }),
         ),
         note_case(
             "note/checkpoint",
