@@ -1,23 +1,27 @@
 //! The residents' web page: plain HTML, CSS and JS modules embedded in the
-//! binary, so it needs no build step and no CDN.
+//! binary, so it needs no build step and no CDN. The files are served as
+//! they are; nothing here checks or trusts them (the page's own checks are
+//! in `web/verify.js`).
 
 use crate::ApiError;
 use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-/// The page's files: (name, content type, bytes).
-const ASSETS: [(&str, &str, &str); 3] = [
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/app.js"),
-    ),
-    (
-        "verify.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../web/verify.js"),
-    ),
+/// JavaScript's content type: browsers run an ES module only when it is
+/// served with a JavaScript MIME type.
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The page's files: (name, content type, bytes). `index.html` loads
+/// `app.js` as a module, which imports the others by relative path, so
+/// each is served at `/assets/<name>`.
+const ASSETS: [(&str, &str, &str); 7] = [
+    ("app.js", JS, include_str!("../web/app.js")),
+    ("strings.js", JS, include_str!("../web/strings.js")),
+    ("dom.js", JS, include_str!("../web/dom.js")),
+    ("format.js", JS, include_str!("../web/format.js")),
+    ("chart.js", JS, include_str!("../web/chart.js")),
+    ("verify.js", JS, include_str!("../web/verify.js")),
     (
         "style.css",
         "text/css; charset=utf-8",

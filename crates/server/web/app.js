@@ -1,6 +1,15 @@
 // The residents' page: balances, a monthly chart, entries in plain words,
 // "my payments" with receipts, pending proposals, the log key fingerprint,
-// and verification in the browser (verify.js). No build step, no CDN.
+// and verification in the browser. No build step, no CDN.
+//
+// This module is the app: its state, the API requests, and rendering of each
+// section. Its parts are ES modules beside it: strings.js (the zh/en words),
+// dom.js (element helpers), format.js (money, dates), chart.js (the monthly
+// chart) and verify.js (every check, against the log key).
+//
+// Trust: what the API serves is shown as the server states it; an amount or
+// entry counts as checked only once verify.js has verified it, and cards
+// show the verified bytes' amount when there are some.
 //
 // Money is integer fen from the API and is formatted with BigInt; it is
 // never put through floating-point arithmetic.
@@ -11,475 +20,11 @@
 // starts in English. <html data-app="ready"> once the first data rendered.
 
 import { createVerifier, parseNote, parseCheckpoint, parseVkey, VerifyError, sha256, toHex, utf8, amountFen } from './verify.js';
+import { translate, hasString } from './strings.js';
+import { h, mount } from './dom.js';
+import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
+import { monthly, chartParts } from './chart.js';
 
-// ---------------------------------------------------------------------------
-// Strings
-// ---------------------------------------------------------------------------
-
-const STRINGS = {
-  zh: {
-    'html.lang': 'zh-CN',
-    'colon': '：',
-    'doc.title': '{name} · 公开账本',
-    'app.subtitle': '小区公共资金公开账本：每笔收支都有签名，任何人都可以核验。',
-    'app.loading': '正在加载…',
-    'app.load-failed': '数据加载失败：{message}',
-    'lang.switch': 'English',
-    'lang.switch-label': 'Switch to English',
-    'nav.label': '页面导航',
-    'nav.balances': '余额',
-    'nav.trust': '核验',
-    'nav.chart': '收支图',
-    'nav.mine': '我的缴费',
-    'nav.proposals': '待签',
-    'nav.entries': '明细',
-    'skip': '跳到收支明细',
-
-    'balances.title': '资金余额',
-    'balances.note': '账本共 {size} 条记录',
-    'balances.total': '合计',
-
-    'trust.title': '账本核验',
-    'trust.checkpoint': '最新检查点',
-    'trust.size': '{size} 条记录',
-    'trust.time': '最新记录时间',
-    'trust.root': '根哈希',
-    'trust.signatures': '签名与联署',
-    'trust.log-key-label': '日志密钥',
-    'trust.log-signature': '{keyid}（物业服务器）',
-    'trust.no-cosignatures': '尚无联署签名',
-    'trust.committee-count': '（{have}/{total} 位委员）',
-    'trust.unknown': '未知签名方',
-    'trust.verified-mark': '已核验',
-    'trust.verify-page': '验证本页',
-    'trust.verify-page-help': '在你的手机上检查检查点签名、联署，以及本页显示的每条记录。',
-    'trust.verify-all-ok': '本页已验证：检查点（{size} 条）及本页 {count} 条记录全部通过。',
-    'trust.verify-all-failed': '验证失败：{what}',
-    'trust.verify-all-running': '正在验证本页…',
-
-    'fp.title': '日志密钥指纹',
-    'fp.help': '请与小区公告栏上公布的指纹逐组核对。只有指纹一致，本页的验证结果才可信。',
-    'fp.keyid': '密钥编号',
-    'fp.sha': 'SHA-256 指纹',
-    'fp.name': '密钥名称',
-    'fp.full': '完整密钥',
-    'fp.pin': '核对无误，在本机记住此密钥',
-    'fp.pinned': '已在本机记住此密钥；若服务器更换密钥，本页会发出警告。',
-    'fp.unpin': '忘记此密钥',
-    'fp.pin-mismatch': '警告：服务器现在的日志密钥与你之前核对并记住的不同！请勿相信本页数据，并告知业主委员会。',
-    'fp.unavailable': '此连接无法计算指纹（需要 HTTPS）。',
-    'fp.bad-key': '警告：服务器给出的日志密钥无效，其编号与密钥本身不符！请勿相信本页数据，并告知业主委员会。',
-
-    'chart.title': '月度收支',
-    'chart.fund': '资金',
-    'chart.income': '收入',
-    'chart.spending': '支出',
-    'chart.month': '月份',
-    'chart.table': '查看数据表',
-    'chart.total': '合计',
-    'chart.aria': '{fund}每月收入与支出柱状图，{from} 至 {to}',
-    'chart.empty': '暂无数据',
-    'chart.month-label': '{m}月',
-
-    'mine.title': '我的缴费',
-    'mine.help': '输入房号（如 3-1502），查看该户的缴费记录并下载收据。',
-    'mine.unit': '房号',
-    'mine.show': '查询',
-    'mine.none': '没有找到 {unit} 的缴费记录。',
-    'mine.count': '{unit} 共 {count} 笔记录，合计 {total}',
-
-    'proposals.title': '待签提案',
-    'proposals.help': '物业公司提出、尚待业主委员会等签署的收支。签够后自动入账。',
-    'proposals.none': '目前没有待签署的提案。',
-    'proposals.created': '提出于 {time}',
-    'proposals.signed': '已签：{names}',
-    'proposals.blocked': '暂不能入账：{message}',
-    'proposals.id': '提案编号',
-
-    'entries.title': '收支明细',
-    'entries.filters': '筛选',
-    'entries.fund': '资金',
-    'entries.category': '类别',
-    'entries.month': '月份',
-    'entries.unit': '房号或单位',
-    'entries.all': '全部',
-    'entries.apply': '筛选',
-    'entries.clear': '清除',
-    'entries.more': '加载更多',
-    'entries.none': '没有符合条件的记录。',
-    'entries.end': '已显示全部。',
-    'entries.count': '已显示 {count} 条',
-
-    'kind.genesis': '账本创建',
-    'kind.income': '收入',
-    'kind.expenditure': '支出',
-    'kind.transfer': '资金划转',
-    'kind.reversal': '冲销',
-    'kind.governance': '治理变更',
-
-    'entry.paid-by': '{payer} 缴纳{category}',
-    'entry.period': '所属期 {period}',
-    'entry.paid-to': '支付给 {payee}',
-    'entry.transfer': '从{from}转入{to}',
-    'entry.reversal': '冲销第 {target} 条记录',
-    'entry.reason': '原因：{reason}',
-    'entry.reversal-of': '被冲销的是：{what} {amount}（{date}）',
-    'entry.genesis': '账本“{name}”创建',
-    'entry.governance': '角色或规则变更',
-    'entry.roles-now': '{role}：{names}（需 {threshold} 人签署）',
-    'entry.into': '计入{fund}',
-    'entry.from-fund': '从{fund}支出',
-    'entry.signers': '签署',
-    'entry.attachments': '附件',
-    'entry.approval': '业主表决',
-    'entry.approval-line': '参与：专有面积 {pa}、人数 {ph}；同意：专有面积 {aa}、人数 {ah}',
-    'entry.decision': '决议 {ref}',
-    'entry.reversed': '此记录已被第 {by} 条冲销',
-    'entry.reversed-reason': '此记录已被第 {by} 条冲销：{reason}',
-    'entry.reversal-unverified': '（冲销记录尚未核验）',
-    'entry.recorded': '记录于 {time}',
-    'entry.verify': '验证',
-    'entry.receipt': '下载收据',
-    'entry.former-key': '已卸任的密钥',
-    'entry.seq': '第 {seq} 条',
-
-    'role.company': '物业公司',
-    'role.committee': '业主委员会',
-    'role.supervisor': '社区党组织',
-    'role.witness': '见证方',
-
-    'fund.operating': '物业服务费',
-    'fund.public_revenue': '公共收益',
-    'fund.maintenance': '专项维修资金',
-
-    'cat.property_fee': '物业费',
-    'cat.parking': '停车费',
-    'cat.advertising': '广告收入',
-    'cat.venue_rental': '场地租金',
-    'cat.interest': '利息',
-    'cat.other': '其他',
-    'cat.cleaning': '保洁',
-    'cat.security': '秩序维护',
-    'cat.greening': '绿化',
-    'cat.elevator': '电梯',
-    'cat.repairs': '维修',
-    'cat.utilities': '公共水电',
-    'cat.salaries': '人员工资',
-    'cat.management_fee': '物业酬金',
-    'cat.transfer': '资金划转',
-
-    'v.running': '正在验证…',
-    'v.verified': '已验证 verified',
-    'v.failed': '验证失败',
-    'v.unsupported': '此浏览器无法验证',
-    'v.amount': '金额 {amount}（由已验证的签名数据得出）',
-    'v.checkpoint': '包含在检查点中（{size} 条，日志密钥 {keyid}）',
-    'v.details': '验证了哪些内容',
-    'v.failed-at': '第“{step}”步未通过：{reason}',
-    'v.result-title': '验证第 {seq} 条记录',
-    'v.what.crypto': '浏览器支持所需的加密算法',
-    'v.what.log-key': '日志密钥 {keyId} 格式与编号正确',
-    'v.what.checkpoint': '检查点（{size} 条）由日志密钥签名',
-    'v.what.genesis': '创世记录包含在日志中，且由全部角色签署',
-    'v.what.governance': '重放了 {count} 次治理变更，角色与服务器公布的一致',
-    'v.what.governance-uncompared': '重放了 {count} 次治理变更；服务器公布的角色属于比检查点更新的账本，未能比对',
-    'v.what.cosignature': '联署签名有效：{names}',
-    'v.what.leaf-hash': '记录内容的哈希 {hash}… 与服务器及证明一致',
-    'v.what.signature': '签名有效且符合规则：{names}',
-    'v.what.inclusion': '包含证明通向已签名的根哈希',
-    'v.what.amount': '显示的金额和内容与已验证数据一致',
-    'v.what.target': '被冲销的第 {seq} 条记录同样包含在日志中',
-
-    'step.crypto': '浏览器加密支持',
-    'step.fetch': '获取数据',
-    'step.log-key': '日志密钥',
-    'step.checkpoint': '检查点签名',
-    'step.genesis': '创世记录',
-    'step.governance': '治理变更记录',
-    'step.cosignature': '联署签名',
-    'step.leaf-hash': '记录哈希',
-    'step.signature': '审批签名',
-    'step.target': '被冲销的记录',
-    'step.inclusion': '包含证明',
-    'step.amount': '金额与内容',
-    'step.internal': '内部错误',
-
-    'r.no-webcrypto': '此浏览器或连接不提供 WebCrypto（需要 HTTPS 或本机地址）',
-    'r.no-ed25519': '此浏览器不支持 Ed25519 签名验证，请更新浏览器',
-    'r.network': '无法连接服务器（{path}）',
-    'r.http': '服务器返回错误 {status}（{path}）',
-    'r.not-json': '服务器返回的不是 JSON（{path}）',
-    'r.bad-seq': '记录编号无效',
-    'r.bad-vkey': '日志密钥格式错误',
-    'r.pin-mismatch': '服务器的日志密钥与你在本机记住的不同',
-    'r.note-format': '检查点格式错误（{why}）',
-    'r.no-log-signature': '检查点没有日志密钥的签名',
-    'r.bad-log-signature': '检查点上的日志签名无效',
-    'r.origin-mismatch': '检查点属于另一个账本',
-    'r.bad-cosignature': '{name} 的联署签名无效',
-    'r.not-base64': '记录数据编码错误',
-    'r.mismatch-claimed': '记录内容的哈希与服务器声称的不符——内容被改动过',
-    'r.mismatch-proof': '记录内容的哈希与包含证明所用的不符',
-    'r.not-utf8': '记录不是有效的 UTF-8',
-    'r.not-json-leaf': '记录不是有效的 JSON',
-    'r.not-canonical': '记录不是规范格式（JCS）',
-    'r.wrong-seq': '记录编号与请求的不符',
-    'r.wrong-ledger': '记录属于另一个账本',
-    'r.wrong-kind': '记录类型不符',
-    'r.no-signatures': '记录没有有效的签名列表',
-    'r.unknown-key': '签名密钥 {key} 当时不属于任何角色',
-    'r.bad-signature': '{key} 的签名无效',
-    'r.rule-unmet': '{role}签名不足：{have}/{need}',
-    'r.bad-proof': '包含证明格式错误',
-    'r.root-mismatch': '包含证明算出的根哈希与已签名的检查点不符',
-    'r.not-in-checkpoint': '此记录尚未进入检查点',
-    'r.amount-mismatch': '页面显示的金额 {shown} 与已验证数据 {verified} 不符',
-    'r.display-mismatch': '页面显示的内容与已验证数据不符',
-    'r.log-key-mismatch': '创世记录中的日志密钥与此密钥不同',
-    'r.roles-mismatch': '服务器公布的现行角色与治理记录重放的结果不符',
-    'r.bad-size': '服务器公布的账本大小无效',
-    'r.empty-log': '日志为空',
-    'r.order': '治理记录顺序错误',
-    'r.not-reversible': '被冲销的记录类型不可冲销',
-    'r.inner': '第 {seq} 条记录：{inner}',
-    'r.exception': '{message}',
-
-    'footer.api': '数据接口',
-    'footer.how': '核验方法：本页用浏览器内置的 WebCrypto 重新计算记录哈希、检查 Ed25519 签名、包含证明和检查点签名，唯一需要信任的是公告栏上的日志密钥指纹。完整审计：feeledger verify --url 本站地址 --log-key 公告栏上的密钥。',
-  },
-  en: {
-    'html.lang': 'en',
-    'colon': ': ',
-    'doc.title': '{name} · public ledger',
-    'app.subtitle': "The community's money in a public ledger: every entry is signed, and anyone can check it.",
-    'app.loading': 'Loading…',
-    'app.load-failed': 'Could not load data: {message}',
-    'lang.switch': '中文',
-    'lang.switch-label': '切换到中文',
-    'nav.label': 'Sections',
-    'nav.balances': 'Funds',
-    'nav.trust': 'Verify',
-    'nav.chart': 'Chart',
-    'nav.mine': 'Mine',
-    'nav.proposals': 'Pending',
-    'nav.entries': 'List',
-    'skip': 'Skip to entries',
-
-    'balances.title': 'Fund balances',
-    'balances.note': 'after {size} entries',
-    'balances.total': 'Total',
-
-    'trust.title': 'Checking the ledger',
-    'trust.checkpoint': 'Latest checkpoint',
-    'trust.size': '{size} entries',
-    'trust.time': 'Newest entry recorded',
-    'trust.root': 'Root hash',
-    'trust.signatures': 'Signed and cosigned by',
-    'trust.log-key-label': 'Log key',
-    'trust.log-signature': '{keyid} (the company’s server)',
-    'trust.no-cosignatures': 'no cosignatures yet',
-    'trust.committee-count': ' ({have} of {total} members)',
-    'trust.unknown': 'unknown signer',
-    'trust.verified-mark': 'verified',
-    'trust.verify-page': 'Verify page',
-    'trust.verify-page-help': 'Checks the checkpoint signature, the cosignatures and every entry on this page, on your phone.',
-    'trust.verify-all-ok': 'Page verified: the checkpoint ({size} entries) and all {count} entries shown.',
-    'trust.verify-all-failed': 'Verification failed: {what}',
-    'trust.verify-all-running': 'Verifying this page…',
-
-    'fp.title': 'Log key fingerprint',
-    'fp.help': 'Compare it, group by group, with the fingerprint on the notice board. Verification here means something only if they match.',
-    'fp.keyid': 'Key ID',
-    'fp.sha': 'SHA-256 fingerprint',
-    'fp.name': 'Key name',
-    'fp.full': 'Full key',
-    'fp.pin': 'It matches: remember this key on this phone',
-    'fp.pinned': 'This key is remembered here; the page will warn you if the server ever changes it.',
-    'fp.unpin': 'Forget this key',
-    'fp.pin-mismatch': 'WARNING: the server’s log key is not the one you checked and remembered! Do not trust this page; tell the owners’ committee.',
-    'fp.unavailable': 'The fingerprint cannot be computed on this connection (HTTPS needed).',
-    'fp.bad-key': 'WARNING: the log key this server sends is invalid: its key id does not match the key itself! Do not trust this page; tell the owners’ committee.',
-
-    'chart.title': 'Income and spending by month',
-    'chart.fund': 'Fund',
-    'chart.income': 'Income',
-    'chart.spending': 'Spending',
-    'chart.month': 'Month',
-    'chart.table': 'Show the numbers',
-    'chart.total': 'Total',
-    'chart.aria': 'Monthly income and spending, {fund}, {from} to {to}',
-    'chart.empty': 'No data yet',
-    'chart.month-label': '{mon}',
-
-    'mine.title': 'My payments',
-    'mine.help': 'Type your unit number (e.g. 3-1502) to see its payments and download receipts.',
-    'mine.unit': 'Unit',
-    'mine.show': 'Show',
-    'mine.none': 'No entries found for {unit}.',
-    'mine.count': '{unit}: {count} entries, {total} in all',
-
-    'proposals.title': 'Pending proposals',
-    'proposals.help': 'Proposed by the company, waiting for the owners’ committee (and others) to sign. They commit once signed.',
-    'proposals.none': 'Nothing is waiting for signatures.',
-    'proposals.created': 'proposed {time}',
-    'proposals.signed': 'signed: {names}',
-    'proposals.blocked': 'cannot commit now: {message}',
-    'proposals.id': 'Proposal',
-
-    'entries.title': 'Entries',
-    'entries.filters': 'Filter',
-    'entries.fund': 'Fund',
-    'entries.category': 'Category',
-    'entries.month': 'Month',
-    'entries.unit': 'Unit or business',
-    'entries.all': 'All',
-    'entries.apply': 'Filter',
-    'entries.clear': 'Clear',
-    'entries.more': 'Load more',
-    'entries.none': 'No entries match.',
-    'entries.end': 'That is all of them.',
-    'entries.count': '{count} shown',
-
-    'kind.genesis': 'Ledger created',
-    'kind.income': 'Income',
-    'kind.expenditure': 'Spending',
-    'kind.transfer': 'Transfer',
-    'kind.reversal': 'Reversal',
-    'kind.governance': 'Governance',
-
-    'entry.paid-by': '{payer} paid {category}',
-    'entry.period': 'for {period}',
-    'entry.paid-to': 'Paid to {payee}',
-    'entry.transfer': 'From “{from}” to “{to}”',
-    'entry.reversal': 'Reverses entry {target}',
-    'entry.reason': 'Reason: {reason}',
-    'entry.reversal-of': 'It reverses: {what}, {amount} ({date})',
-    'entry.genesis': 'Ledger “{name}” created',
-    'entry.governance': 'Roles or rules changed',
-    'entry.roles-now': '{role}: {names} ({threshold} must sign)',
-    'entry.into': 'into: {fund}',
-    'entry.from-fund': 'from: {fund}',
-    'entry.signers': 'Signed by',
-    'entry.attachments': 'Attachments',
-    'entry.approval': 'Owners’ vote',
-    'entry.approval-line': 'took part: {pa} of floor area, {ph} of owners; approved: {aa} of floor area, {ah} of owners',
-    'entry.decision': 'decision {ref}',
-    'entry.reversed': 'Reversed by entry {by}',
-    'entry.reversed-reason': 'Reversed by entry {by}: {reason}',
-    'entry.reversal-unverified': ' (the reversal is not verified yet)',
-    'entry.recorded': 'recorded {time}',
-    'entry.verify': 'Verify',
-    'entry.receipt': 'Receipt',
-    'entry.former-key': 'former key',
-    'entry.seq': 'entry {seq}',
-
-    'role.company': 'Management company',
-    'role.committee': 'Owners’ committee',
-    'role.supervisor': 'Community supervisor',
-    'role.witness': 'Witness',
-
-    'fund.operating': 'Property fees',
-    'fund.public_revenue': 'Common-area income',
-    'fund.maintenance': 'Maintenance fund',
-
-    'cat.property_fee': 'property fee',
-    'cat.parking': 'parking',
-    'cat.advertising': 'advertising',
-    'cat.venue_rental': 'venue rental',
-    'cat.interest': 'interest',
-    'cat.other': 'other',
-    'cat.cleaning': 'cleaning',
-    'cat.security': 'security',
-    'cat.greening': 'greenery',
-    'cat.elevator': 'elevators',
-    'cat.repairs': 'repairs',
-    'cat.utilities': 'utilities',
-    'cat.salaries': 'salaries',
-    'cat.management_fee': 'management fee',
-    'cat.transfer': 'transfer',
-
-    'v.running': 'Verifying…',
-    'v.verified': '已验证 verified',
-    'v.failed': 'Verification failed',
-    'v.unsupported': 'This browser cannot verify',
-    'v.amount': 'Amount {amount} (from the verified, signed data)',
-    'v.checkpoint': 'Included in the checkpoint ({size} entries, log key {keyid})',
-    'v.details': 'What was checked',
-    'v.failed-at': 'Step “{step}” failed: {reason}',
-    'v.result-title': 'Verifying entry {seq}',
-    'v.what.crypto': 'the browser has the cryptography needed',
-    'v.what.log-key': 'log key {keyId} is well-formed',
-    'v.what.checkpoint': 'the checkpoint ({size} entries) is signed by the log key',
-    'v.what.genesis': 'the genesis entry is in the log, signed by every role',
-    'v.what.governance': '{count} governance changes replayed; roles match what the server says',
-    'v.what.governance-uncompared': '{count} governance changes replayed; the roles the server lists are for a ledger newer than the checkpoint, so they were not compared',
-    'v.what.cosignature': 'cosignatures valid: {names}',
-    'v.what.leaf-hash': 'the entry’s hash {hash}… matches the server and the proof',
-    'v.what.signature': 'signatures valid and the rule met: {names}',
-    'v.what.inclusion': 'the inclusion proof leads to the signed root',
-    'v.what.amount': 'the amount and details shown match the verified data',
-    'v.what.target': 'the reversed entry {seq} is in the log too',
-
-    'step.crypto': 'browser cryptography',
-    'step.fetch': 'fetching data',
-    'step.log-key': 'log key',
-    'step.checkpoint': 'checkpoint signature',
-    'step.genesis': 'genesis entry',
-    'step.governance': 'governance history',
-    'step.cosignature': 'cosignatures',
-    'step.leaf-hash': 'entry hash',
-    'step.signature': 'approval signatures',
-    'step.target': 'reversed entry',
-    'step.inclusion': 'inclusion proof',
-    'step.amount': 'amount and details',
-    'step.internal': 'internal error',
-
-    'r.no-webcrypto': 'this browser or connection has no WebCrypto (HTTPS is needed)',
-    'r.no-ed25519': 'this browser cannot verify Ed25519 signatures; please update it',
-    'r.network': 'cannot reach the server ({path})',
-    'r.http': 'the server answered {status} ({path})',
-    'r.not-json': 'the server did not send JSON ({path})',
-    'r.bad-seq': 'not an entry number',
-    'r.bad-vkey': 'the log key is malformed',
-    'r.pin-mismatch': 'the server’s log key is not the one remembered on this phone',
-    'r.note-format': 'the checkpoint is malformed ({why})',
-    'r.no-log-signature': 'the checkpoint carries no log key signature',
-    'r.bad-log-signature': 'the log key signature on the checkpoint is invalid',
-    'r.origin-mismatch': 'the checkpoint belongs to another ledger',
-    'r.bad-cosignature': 'the cosignature by {name} is invalid',
-    'r.not-base64': 'the entry data is not base64',
-    'r.mismatch-claimed': 'the entry’s hash is not the one the server claims: its content was changed',
-    'r.mismatch-proof': 'the entry’s hash is not the one the inclusion proof uses',
-    'r.not-utf8': 'the entry is not valid UTF-8',
-    'r.not-json-leaf': 'the entry is not valid JSON',
-    'r.not-canonical': 'the entry is not in canonical (JCS) form',
-    'r.wrong-seq': 'the entry number is not the one asked for',
-    'r.wrong-ledger': 'the entry belongs to another ledger',
-    'r.wrong-kind': 'the entry has the wrong kind',
-    'r.no-signatures': 'the entry has no valid signature list',
-    'r.unknown-key': 'key {key} held no role at the time',
-    'r.bad-signature': 'the signature by {key} is invalid',
-    'r.rule-unmet': 'not enough signatures from the {role}: {have} of {need}',
-    'r.bad-proof': 'the inclusion proof is malformed',
-    'r.root-mismatch': 'the inclusion proof does not lead to the signed root',
-    'r.not-in-checkpoint': 'the entry is not in a checkpoint yet',
-    'r.amount-mismatch': 'the amount shown, {shown}, is not the verified {verified}',
-    'r.display-mismatch': 'what the page showed is not what was signed',
-    'r.log-key-mismatch': 'the genesis entry names another log key',
-    'r.roles-mismatch': 'the roles the server lists are not what the governance history gives',
-    'r.bad-size': 'the ledger size the server states is not valid',
-    'r.empty-log': 'the log is empty',
-    'r.order': 'governance entries out of order',
-    'r.not-reversible': 'the reversed entry cannot be reversed',
-    'r.inner': 'entry {seq}: {inner}',
-    'r.exception': '{message}',
-
-    'footer.api': 'API',
-    'footer.how': 'How it checks: this page recomputes entry hashes, Ed25519 signatures, inclusion proofs and the checkpoint signature with the browser’s own WebCrypto; the only thing to trust is the log key fingerprint on the notice board. Full audit: feeledger verify --url THIS-SITE --log-key KEY-FROM-THE-NOTICE-BOARD.',
-  },
-};
-
-const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
 const EXPENSE_CATEGORIES = ['cleaning', 'security', 'greening', 'elevator', 'repairs', 'utilities', 'salaries', 'management_fee'];
@@ -527,129 +72,25 @@ function readPinned() {
 // ---------------------------------------------------------------------------
 
 function t(key, vars = {}) {
-  const table = STRINGS[S.lang] || STRINGS.zh;
-  const template = table[key] ?? STRINGS.zh[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (m, name) => (vars[name] === undefined || vars[name] === null ? m : String(vars[name])));
-}
-
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-function build(ns, tag, attrs, kids) {
-  const el = ns ? document.createElementNS(ns, tag) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.setAttribute('class', v);
-    else if (k === 'value' && !ns) el.value = v;
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const kid of kids.flat(Infinity)) {
-    if (kid === null || kid === undefined || kid === false) continue;
-    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
-  }
-  return el;
-}
-
-/** An HTML element; text children are always text nodes (never HTML). */
-function h(tag, attrs, ...kids) {
-  return build(null, tag, attrs, kids);
-}
-
-function svg(tag, attrs, ...kids) {
-  return build(SVG_NS, tag, attrs, kids);
-}
-
-function mount(id, ...kids) {
-  const el = document.getElementById(id);
-  if (!el) return null;
-  el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));
-  return el;
-}
-
-/** Integer fen -> "¥1,234.56" (BigInt; no floating point). */
-function yuan(fen, { sign = false } = {}) {
-  if (fen === null || fen === undefined) return '—';
-  let v = BigInt(fen);
-  const neg = v < 0n;
-  if (neg) v = -v;
-  const whole = (v / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const cents = (v % 100n).toString().padStart(2, '0');
-  return `${neg ? '−' : sign ? '+' : ''}¥${whole}.${cents}`;
-}
-
-/** Compact axis labels from fen: "12.5万" / "125k" (BigInt). */
-function compactYuan(fen) {
-  const y = BigInt(fen) / 100n;
-  const oneDecimal = (n, d) => {
-    const tenths = (n * 10n) / d;
-    const s = `${tenths / 10n}`;
-    return tenths % 10n === 0n ? s : `${s}.${tenths % 10n}`;
-  };
-  if (S.lang === 'zh') {
-    if (y >= 100000000n) return `${oneDecimal(y, 100000000n)}亿`;
-    if (y >= 10000n) return `${oneDecimal(y, 10000n)}万`;
-    return `${y}`;
-  }
-  if (y >= 1000000n) return `${oneDecimal(y, 1000000n)}M`;
-  if (y >= 1000n) return `${oneDecimal(y, 1000n)}k`;
-  return `${y}`;
-}
-
-/** Basis points -> "84.20%" (integer math). */
-function percent(bp) {
-  if (!Number.isSafeInteger(bp)) return '—';
-  return `${Math.trunc(bp / 100)}.${String(bp % 100).padStart(2, '0')}%`;
-}
-
-function bytesText(n) {
-  if (!Number.isSafeInteger(n)) return '';
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = BigInt(n);
-  let i = -1;
-  let scaled = 0n;
-  do {
-    scaled = (v * 10n) / 1024n;
-    v /= 1024n;
-    i++;
-  } while (v >= 1024n && i < units.length - 1);
-  return `${scaled / 10n}.${scaled % 10n} ${units[i]}`;
-}
-
-function timeText(ms) {
-  if (!Number.isSafeInteger(ms)) return '';
-  const fmt = new Intl.DateTimeFormat(S.lang === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  });
-  return fmt.format(new Date(ms));
+  return translate(S.lang, key, vars);
 }
 
 function fundName(id) {
   const key = `fund.${id}`;
-  if (STRINGS.zh[key]) return t(key);
+  if (hasString(key)) return t(key);
   const f = S.ledger && (S.ledger.funds || []).find((x) => x.id === id);
   return f ? f.name : String(id);
 }
 
 function catName(id) {
   const key = `cat.${id}`;
-  return STRINGS.zh[key] ? t(key) : String(id);
+  return hasString(key) ? t(key) : String(id);
 }
 
 function roleName(role) {
   if (!role) return t('entry.former-key');
   const key = `role.${role}`;
-  return STRINGS.zh[key] ? t(key) : String(role);
-}
-
-function groupHex(hex) {
-  return hex.replace(/(.{4})(?=.)/g, '$1 ');
+  return hasString(key) ? t(key) : String(role);
 }
 
 async function api(path) {
@@ -869,7 +310,7 @@ function renderTrust() {
         h('dt', {}, t('trust.checkpoint')),
         h('dd', { class: 'big' }, t('trust.size', { size: parsed.cp.size.toLocaleString('en-US') })),
         h('dt', {}, t('trust.time')),
-        h('dd', { id: 'checkpoint-time' }, S.newest ? timeText(S.newest.leaf.time) : '…'),
+        h('dd', { id: 'checkpoint-time' }, S.newest ? timeText(S.newest.leaf.time, S.lang) : '…'),
         h('dt', {}, t('trust.root')),
         h('dd', { class: 'hash' }, groupHex(toHex(parsed.cp.root).slice(0, 16)), '…'),
       ),
@@ -1281,7 +722,7 @@ function renderCard(entry, { compact = false } = {}) {
     compact
       ? null
       : h('p', { class: 'signers small' }, h('span', { class: 'muted' }, t('entry.signers'), t('colon')), signersLine(leaf.signatures, entry.signers, result && result.ok ? result.signers : null)),
-    compact ? null : h('p', { class: 'muted small' }, t('entry.recorded', { time: timeText(leaf.time) })),
+    compact ? null : h('p', { class: 'muted small' }, t('entry.recorded', { time: timeText(leaf.time, S.lang) })),
     h(
       'div',
       { class: 'actions' },
@@ -1341,41 +782,10 @@ function remember(entries) {
 // Chart
 // ---------------------------------------------------------------------------
 
-function monthly(fund) {
-  const months = (S.summary && S.summary.months) || [];
-  return months.map((m) => {
-    let income = 0n;
-    let spending = 0n;
-    for (const row of m.totals || []) {
-      if (row.fund !== fund) continue;
-      income += BigInt(row.income_fen);
-      spending += BigInt(row.spending_fen);
-    }
-    return { month: m.month, income, spending };
-  });
-}
-
-function niceTop(max) {
-  // Smallest 1/2/5 x 10^k (in fen) whose four steps reach max.
-  if (max <= 0n) return 100n;
-  let p = 100n;
-  for (;;) {
-    for (const m of [1n, 2n, 5n]) {
-      if (m * p * 4n >= max) return m * p * 4n;
-    }
-    p *= 10n;
-  }
-}
-
-function monthLabel(month) {
-  const m = Number(month.slice(5, 7));
-  return S.lang === 'zh' ? t('chart.month-label', { m }) : MONTHS_EN[m - 1] || month;
-}
-
 function renderChart() {
   const funds = fundIds();
   if (!funds.includes(S.chartFund) && funds.length) S.chartFund = funds[0];
-  const rows = monthly(S.chartFund).slice(-12);
+  const rows = monthly(S.summary, S.chartFund).slice(-12);
   const select = h(
     'select',
     {
@@ -1397,78 +807,7 @@ function renderChart() {
     mount('chart-section', header, h('p', { class: 'muted' }, t('chart.empty')));
     return;
   }
-  const W = 360;
-  const H = 220;
-  const left = 44;
-  const right = 6;
-  const top = 10;
-  const bottom = 26;
-  const plotH = H - top - bottom;
-  const plotW = W - left - right;
-  const clamp = (v) => (v < 0n ? 0n : v);
-  let max = 0n;
-  for (const r of rows) {
-    if (clamp(r.income) > max) max = clamp(r.income);
-    if (clamp(r.spending) > max) max = clamp(r.spending);
-  }
-  const topValue = niceTop(max);
-  const y = (v) => top + plotH - Number((clamp(v) * BigInt(plotH)) / topValue);
-  const slot = plotW / rows.length;
-  const barW = Math.max(2, Math.floor(slot / 2) - 2);
-  const parts = [];
-  for (let i = 0; i <= 4; i++) {
-    const v = (topValue * BigInt(i)) / 4n;
-    const yy = y(v);
-    parts.push(svg('line', { x1: left, x2: W - right, y1: yy, y2: yy, class: 'grid' }));
-    parts.push(svg('text', { x: left - 4, y: yy + 4, class: 'axis', 'text-anchor': 'end' }, compactYuan(v)));
-  }
-  rows.forEach((r, i) => {
-    const x0 = left + slot * i + (slot - 2 * barW - 2) / 2;
-    const yi = y(r.income);
-    const ys = y(r.spending);
-    parts.push(
-      svg('rect', { x: x0.toFixed(1), y: yi, width: barW, height: top + plotH - yi, class: 'bar income' }, svg('title', {}, `${r.month} ${t('chart.income')} ${yuan(r.income)}`)),
-      svg('rect', { x: (x0 + barW + 2).toFixed(1), y: ys, width: barW, height: top + plotH - ys, class: 'bar spending' }, svg('title', {}, `${r.month} ${t('chart.spending')} ${yuan(r.spending)}`)),
-      svg('text', { x: (left + slot * i + slot / 2).toFixed(1), y: H - 8, class: 'axis', 'text-anchor': 'middle' }, monthLabel(r.month)),
-    );
-  });
-  const from = rows[0].month;
-  const to = rows[rows.length - 1].month;
-  const chart = svg(
-    'svg',
-    { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': t('chart.aria', { fund: fundName(S.chartFund), from, to }), 'data-fund': S.chartFund },
-    parts,
-  );
-  let inTotal = 0n;
-  let outTotal = 0n;
-  for (const r of rows) {
-    inTotal += r.income;
-    outTotal += r.spending;
-  }
-  const legend = h(
-    'p',
-    { class: 'legend' },
-    h('span', { class: 'item' }, h('span', { class: 'key income' }, ''), ` ${t('chart.income')} ${yuan(inTotal)}`),
-    h('span', { class: 'item' }, h('span', { class: 'key spending' }, ''), ` ${t('chart.spending')} ${yuan(outTotal)}`),
-    h('span', { class: 'item muted' }, `${from} – ${to}`),
-  );
-  const table = h(
-    'details',
-    {},
-    h('summary', {}, t('chart.table')),
-    h(
-      'table',
-      { class: 'data' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('chart.month')), h('th', { scope: 'col' }, t('chart.income')), h('th', { scope: 'col' }, t('chart.spending')))),
-      h(
-        'tbody',
-        {},
-        rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.month), h('td', {}, yuan(r.income)), h('td', {}, yuan(r.spending)))),
-        h('tr', { class: 'total' }, h('th', { scope: 'row' }, t('chart.total')), h('td', {}, yuan(inTotal)), h('td', {}, yuan(outTotal))),
-      ),
-    ),
-  );
-  mount('chart-section', header, legend, chart, table);
+  mount('chart-section', header, ...chartParts(rows, { fund: S.chartFund, fundLabel: fundName(S.chartFund), lang: S.lang, t }));
 }
 
 // ---------------------------------------------------------------------------
@@ -1566,7 +905,7 @@ function renderProposals() {
         : null,
       status.blocked ? h('p', { class: 'alert small' }, t('proposals.blocked', { message: status.blocked.message })) : null,
       h('p', { class: 'small muted' }, t('proposals.signed', { names: (p.signatures || []).map((s) => s.key).join(', ') || '—' })),
-      h('p', { class: 'small muted' }, t('proposals.created', { time: timeText(p.created_ms) }), ' · ', t('proposals.id'), ' ', h('code', {}, String(p.id).slice(0, 12))),
+      h('p', { class: 'small muted' }, t('proposals.created', { time: timeText(p.created_ms, S.lang) }), ' · ', t('proposals.id'), ' ', h('code', {}, String(p.id).slice(0, 12))),
     );
   });
   mount('proposals-section', title, help, cards);

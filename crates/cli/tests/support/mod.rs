@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod chromium;
 pub mod http;
 
 use serde_json::Value;
