@@ -111,6 +111,9 @@ enum Command {
         /// Remembers the last checkpoint this key cosigned (created on first use).
         #[arg(long)]
         state: PathBuf,
+        /// With --url: if the server records another last size for this key (a restored ledger), cosign from the size it records.
+        #[arg(long, requires = "url")]
+        resync: bool,
     },
     /// Show one entry.
     Show {
@@ -349,11 +352,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Proposals { data, json } => {
             inspect::proposals(&DataDir::new(&data).open()?, json)?
         }
-        Command::CosignCheckpoint { target, key, state } => {
+        Command::CosignCheckpoint {
+            target,
+            key,
+            state,
+            resync,
+        } => {
             let key = KeyFile::read(&key)?;
             match target.resolve()? {
                 Place::Local(data) => cosign::cosign_local(&data, &key, &state)?,
-                Place::Remote(remote) => cosign::cosign_remote(&remote, &key, &state)?,
+                Place::Remote(remote) => cosign::cosign_remote(&remote, &key, &state, resync)?,
             }
         }
         Command::Show { data, seq, json } => {

@@ -20,7 +20,6 @@ pub fn init_logging() {
 /// whole store is audited first (as `verify --data` does), and a damaged
 /// one is not served: opening checks only the head.
 pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
-    let log_key = data.log_key()?;
     if check {
         // The audit reads the store once through, with a scan's small cache
         // and no in-memory tree; the server then opens it afresh.
@@ -28,7 +27,10 @@ pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
         check_store(&scanned)?;
         scanned.close()?;
     }
-    serve_store(data.open()?, log_key, listen)
+    // The store first: a directory with no ledger is told so (as every
+    // command tells it), not that its log key is missing.
+    let store = data.open()?;
+    serve_store(store, data.log_key()?, listen)
 }
 
 /// Refuses a store the audit finds damaged, naming what and where.
