@@ -108,12 +108,6 @@ impl StoreError {
         }
     }
 
-    /// Whether this is damage to the stored data (as opposed to a refusal,
-    /// a lock or an I/O failure): what `rebuild` or a restore mends.
-    pub fn is_damage(&self) -> bool {
-        matches!(self, StoreError::Damaged { .. })
-    }
-
     /// A stable machine-readable name, for API bodies and scripts.
     pub fn code(&self) -> &'static str {
         match self {
@@ -134,5 +128,38 @@ impl StoreError {
             StoreError::Signing(_) => "internal",
             StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sled's corruption error becomes typed damage, marked unreadable
+    /// (what tells the CLI that `rebuild` cannot help), with the log offset
+    /// in plain words; other sled errors stay I/O.
+    #[test]
+    fn sled_corruption_is_damage_not_io() {
+        let e = StoreError::from(sled::Error::Corruption {
+            at: Some(sled::DiskPtr::Inline(3_276_775)),
+            bt: (),
+        });
+        assert!(
+            matches!(
+                &e,
+                StoreError::Damaged {
+                    unreadable: true,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.code(), "damaged");
+        assert_eq!(
+            e.to_string(),
+            "the store is damaged: sled found corrupted data at offset 3276775 of its log"
+        );
+        let io = StoreError::from(sled::Error::Io(std::io::Error::other("disk")));
+        assert!(matches!(io, StoreError::Io(_)), "{io:?}");
     }
 }
