@@ -266,14 +266,14 @@ fn size_conflict(
     let name = key.name();
     let already = note.signatures.iter().any(|s| s.name == name);
     let carried = if already {
-        format!(", which already carries a cosignature by {name:?} from before")
+        format!("; it already carries a cosignature by {name:?} from before the restore")
     } else {
         String::new()
     };
     let state = state_path.display();
     if recorded < old_size {
         format!(
-            "the server records {} for {name:?}, but {state} says this key last cosigned size {old_size}: the server runs a ledger restored from a backup (or rebuilt into a new directory), which keeps the checkpoints and their cosignatures but not each cosigner's last size; its checkpoint of size {} (root {}){carried} extends the one you cosigned, checked here; ask the operator why it was restored, then run this again with --resync to cosign from the size the server records",
+            "the server records {} for {name:?}, but {state} says this key last cosigned size {old_size}: the server most likely runs a ledger restored from a tiles backup, which keeps the checkpoints and their cosignatures but not each cosigner's last size; its checkpoint of size {} (root {}) extends the one you cosigned (checked here){carried}; ask the operator why it was restored, then run this again with --resync to cosign from the size the server records",
             if recorded == 0 {
                 "no cosignature".to_string()
             } else {

@@ -99,8 +99,8 @@ impl DataDir {
                     "no log key"
                 }
             )),
-            Ok(Contents::Other(names)) if names == ["log.key"] => {
-                self.unfinished("only a log key (log.key)")
+            Ok(Contents::Other(names)) if is_unfinished(&names) => {
+                self.unfinished(&format!("what it left ({})", list_names(&names)))
             }
             Ok(Contents::Other(names)) => format!(
                 "{root} holds no ledger (no {}; it holds {}); check the path, or create a ledger in a new directory with 'feeledger init --data NEWDIR --genesis GENESIS.toml'",
@@ -111,13 +111,13 @@ impl DataDir {
         }
     }
 
-    /// A directory a failed `init` of an older feeledger left half-made:
-    /// it wrote `log.key`, and sometimes an empty store, before the
-    /// genesis was refused.
+    /// A directory an unfinished `init` left half-made: an older feeledger
+    /// wrote `log.key`, and sometimes an empty store, before the genesis
+    /// was refused; a killed one leaves its staging directory.
     fn unfinished(&self, what: &str) -> String {
         let root = self.root.display();
         format!(
-            "{root} holds no complete ledger, only {what}: an unfinished 'feeledger init' (of an older version) left it; nothing was recorded, so remove it ('rm -r {root}') and run 'feeledger init --data {root} --genesis GENESIS.toml' again"
+            "{root} holds no complete ledger, only {what}: an unfinished 'feeledger init' (killed, or of an older version) left it; nothing was recorded, so remove it ('rm -r {root}') and run 'feeledger init --data {root} --genesis GENESIS.toml' again"
         )
     }
 
@@ -186,6 +186,19 @@ impl DataDir {
         KeyFile::read(&self.log_key_path())
             .with_context(|| format!("the log key of {} is needed to append", self.root.display()))
     }
+}
+
+/// The prefix of the temporary directory `init` builds a ledger in, when
+/// the data directory exists (empty) already; see `init::Staging`.
+pub const INIT_STAGING_PREFIX: &str = ".feeledger-init.";
+
+/// Whether a directory's names (no `ledger/` among them) are what an
+/// unfinished `init` leaves: the log key an older version wrote before the
+/// genesis was refused, or a staging directory of a killed `init`.
+pub fn is_unfinished(names: &[String]) -> bool {
+    names
+        .iter()
+        .all(|n| n == "log.key" || n.starts_with(INIT_STAGING_PREFIX))
 }
 
 /// Names for a message: the first few, and how many more.

@@ -6,7 +6,7 @@
 //! genesis (every role, up to its threshold). Paths are relative to the
 //! description file.
 
-use crate::datadir::{list_names, now_ms, Contents, DataDir};
+use crate::datadir::{is_unfinished, list_names, now_ms, Contents, DataDir, INIT_STAGING_PREFIX};
 use crate::keyfile::KeyFile;
 use anyhow::{bail, Context, Result};
 use feeledger_core::entry::{
@@ -165,9 +165,11 @@ pub fn sign_body(body: &Body, keys: &[KeyFile]) -> Vec<EntrySignature> {
 /// Creates the data directory and its genesis. Returns the store.
 ///
 /// All or nothing: the ledger is built in a temporary directory and moved
-/// into place only once its genesis is stored, so a refused genesis, a
-/// missing signer key or a crash leaves no `log.key` and no empty store
-/// for a retry to stumble on. `data` must not exist or be empty.
+/// into place only once its genesis is stored, so a refused genesis or a
+/// missing signer key leaves no `log.key` and no empty store for a retry
+/// to stumble on. (A killed `init` can leave its hidden staging directory:
+/// `.NAME.feeledger-init.PID` beside `data`, or `.feeledger-init.PID` in
+/// it, which every command then names.) `data` must not exist or be empty.
 pub fn init(data: &Path, description_path: &Path, log_key_path: Option<&Path>) -> Result<Store> {
     let description = read_description(description_path)?;
     let base = description_path.parent().unwrap_or(Path::new("."));
@@ -213,7 +215,7 @@ fn occupied_message(dir: &DataDir, contents: Contents) -> String {
                 "{root} already holds a ledger store, which does not open ({e}); {elsewhere}"
             ),
         },
-        Contents::Other(names) if names == ["log.key"] => dir.no_ledger(),
+        Contents::Other(names) if is_unfinished(&names) => dir.no_ledger(),
         Contents::Other(names) => format!(
             "{root} is not empty (it holds {}); {elsewhere}, or empty it",
             list_names(&names)
@@ -242,7 +244,7 @@ struct Staging {
 
 impl Staging {
     fn new(data: &Path, empty: bool) -> Result<Staging> {
-        let tag = format!(".feeledger-init.{}", std::process::id());
+        let tag = format!("{INIT_STAGING_PREFIX}{}", std::process::id());
         let (path, created) = if empty {
             (data.join(tag), Vec::new())
         } else {

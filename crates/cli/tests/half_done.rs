@@ -236,7 +236,25 @@ fn init_and_serve_say_what_an_occupied_directory_holds() {
         "rm -r",
         "run 'feeledger init",
     ];
-    let cases: [(&Path, Vec<&str>, bool); 4] = [
+    // What an init killed while building in an existing empty directory
+    // leaves: its staging directory.
+    let killed = place.path().join("killed");
+    std::fs::create_dir_all(killed.join(".feeledger-init.999")).unwrap();
+    std::fs::copy(
+        keys.keys[COMPANY].path.clone(),
+        killed.join(".feeledger-init.999/log.key"),
+    )
+    .unwrap();
+    let cases: [(&Path, Vec<&str>, bool); 5] = [
+        (
+            &killed,
+            [
+                &unfinished[..],
+                &["only what it left (.feeledger-init.999)"],
+            ]
+            .concat(),
+            true,
+        ),
         (
             &community.data,
             vec![
@@ -255,7 +273,7 @@ fn init_and_serve_say_what_an_occupied_directory_holds() {
         ),
         (
             &key_only,
-            [&unfinished[..], &["only a log key"]].concat(),
+            [&unfinished[..], &["only what it left (log.key)"]].concat(),
             true,
         ),
         (
@@ -421,9 +439,10 @@ fn cosign_against_a_restored_copy_explains_and_resync_cosigns() {
     cosign(&server.url, &[]).assert_one_line_error(&[
         "the server records no cosignature for \"weiyuan-wang\"",
         "says this key last cosigned size 2",
-        "restored from a backup",
+        "restored from a tiles backup",
         "its checkpoint of size 2",
-        "already carries a cosignature by \"weiyuan-wang\"",
+        "extends the one you cosigned (checked here)",
+        "it already carries a cosignature by \"weiyuan-wang\" from before the restore",
         "--resync",
     ]);
     assert_eq!(std::fs::read(&state).unwrap(), state_before);
