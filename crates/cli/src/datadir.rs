@@ -15,8 +15,9 @@ pub enum Contents {
     /// It exists and holds nothing.
     Empty,
     /// It holds a `ledger/` store directory (a ledger, or, left by an
-    /// older `init` that failed, a store that never got its genesis).
-    Store,
+    /// older `init` that failed, a store that never got its genesis), and
+    /// these names in all.
+    Store(Vec<String>),
     /// It holds these names but no `ledger/`.
     Other(Vec<String>),
 }
@@ -72,7 +73,7 @@ impl DataDir {
         Ok(if names.is_empty() {
             Contents::Empty
         } else if self.store_path().is_dir() {
-            Contents::Store
+            Contents::Store(names)
         } else {
             Contents::Other(names)
         })
@@ -90,7 +91,7 @@ impl DataDir {
             Ok(Contents::Empty) => {
                 format!("{root} is empty: it holds no ledger; create one with {init}")
             }
-            Ok(Contents::Store) => self.unfinished(&format!(
+            Ok(Contents::Store(names)) if is_unfinished(&names) => self.unfinished(&format!(
                 "a store with no genesis ({}) and {}",
                 self.store_path().display(),
                 if self.log_key_path().exists() {
@@ -99,6 +100,14 @@ impl DataDir {
                     "no log key"
                 }
             )),
+            // Not `rm -r` the whole directory: it holds other files too.
+            Ok(Contents::Store(names)) => format!(
+                "{root} holds no complete ledger: {} is a store with no genesis, beside {}; if an unfinished 'feeledger init' left it, remove {} and {}, or check the path",
+                self.store_path().display(),
+                list_names(&names),
+                self.store_path().display(),
+                self.log_key_path().display()
+            ),
             Ok(Contents::Other(names)) if is_unfinished(&names) => {
                 self.unfinished(&format!("what it left ({})", list_names(&names)))
             }
@@ -192,13 +201,14 @@ impl DataDir {
 /// the data directory exists (empty) already; see `init::Staging`.
 pub const INIT_STAGING_PREFIX: &str = ".feeledger-init.";
 
-/// Whether a directory's names (no `ledger/` among them) are what an
-/// unfinished `init` leaves: the log key an older version wrote before the
-/// genesis was refused, or a staging directory of a killed `init`.
+/// Whether a directory's names are all what an unfinished `init` leaves:
+/// the log key and the empty store an older version wrote before the
+/// genesis was refused, or a staging directory of a killed `init`. Only
+/// then is removing the whole directory the advice.
 pub fn is_unfinished(names: &[String]) -> bool {
     names
         .iter()
-        .all(|n| n == "log.key" || n.starts_with(INIT_STAGING_PREFIX))
+        .all(|n| n == "log.key" || n == "ledger" || n.starts_with(INIT_STAGING_PREFIX))
 }
 
 /// Names for a message: the first few, and how many more.

@@ -199,7 +199,7 @@ fn occupied_message(dir: &DataDir, contents: Contents) -> String {
     let root = dir.root.display();
     let elsewhere = "init needs a new or empty directory: choose another --data";
     match contents {
-        Contents::Store => match Store::open(&dir.store_path()) {
+        Contents::Store(_) => match Store::open(&dir.store_path()) {
             Ok(store) => format!(
                 "{root} already holds the ledger {} ({} entries); {elsewhere}",
                 store.state().origin(),

@@ -245,7 +245,27 @@ fn init_and_serve_say_what_an_occupied_directory_holds() {
         killed.join(".feeledger-init.999/log.key"),
     )
     .unwrap();
-    let cases: [(&Path, Vec<&str>, bool); 5] = [
+    // The same beside a file of the user's: the advice is not to remove
+    // the whole directory.
+    let shared = place.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("notes.txt"), "minutes").unwrap();
+    drop(sled::open(shared.join("ledger")).unwrap());
+    let shared_store = format!(
+        "{} is a store with no genesis",
+        shared.join("ledger").display()
+    );
+    let cases: [(&Path, Vec<&str>, bool); 6] = [
+        (
+            &shared,
+            vec![
+                "holds no complete ledger",
+                &shared_store,
+                "beside ledger, notes.txt",
+                "if an unfinished 'feeledger init' left it, remove",
+            ],
+            true,
+        ),
         (
             &killed,
             [
@@ -288,7 +308,11 @@ fn init_and_serve_say_what_an_occupied_directory_holds() {
     ];
     for (dir, needles, half) in cases {
         let before = files(dir);
-        init(dir, &genesis).assert_one_line_error(&needles);
+        let refused = init(dir, &genesis);
+        refused.assert_one_line_error(&needles);
+        if dir == shared {
+            assert!(!refused.stderr.contains("rm -r"), "{refused:#?}");
+        }
         assert_eq!(files(dir), before, "{}", dir.display());
         if half {
             for sub in ["serve", "list"] {
