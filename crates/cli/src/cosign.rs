@@ -116,10 +116,15 @@ pub fn cosign_local(data: &DataDir, key: &KeyFile, state_path: &Path) -> Result<
 /// Cosigns a server's latest checkpoint and submits the cosignature through
 /// `POST /add-checkpoint`. The log key is learned on first use and pinned in
 /// the state file.
+///
+/// With `resync`, a 409 (the server records another size than the state
+/// file for this key, as after a restore) is answered by sending again from
+/// the size the server records; see [`size_conflict`].
 pub fn cosign_remote(
     remote: &crate::remote::Remote,
     key: &KeyFile,
     state_path: &Path,
+    resync: bool,
 ) -> Result<()> {
     let info = remote.get_json("/api/v1/ledger")?;
     let log_key_text = info["log_key"]
@@ -162,17 +167,38 @@ pub fn cosign_remote(
         .signatures
         .retain(|s| s.name == log_key.name() && s.key_id == log_key.key_id());
     cosigned.signatures.push(signature);
-    let mut body = format!("old {old_size}\n");
-    for hash in &proof {
-        body.push_str(&base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            hash.0,
-        ));
-        body.push('\n');
+    let cosigned = cosigned.to_bytes();
+    let (mut status, mut text) =
+        remote.add_checkpoint(add_checkpoint_body(old_size, &proof, &cosigned)?)?;
+    if status == 409 {
+        let recorded = recorded_size(&text)?;
+        if !resync {
+            bail!(
+                "{}",
+                size_conflict(recorded, old_size, &checkpoint, &note, key, state_path)
+            );
+        }
+        if recorded > checkpoint.size {
+            bail!(
+                "REFUSED: the server records that {:?} cosigned size {recorded}, beyond its checkpoint of size {}; the log shrank, so it is not resynced",
+                key.name(),
+                checkpoint.size
+            );
+        }
+        // This key's own check (against its state file) passed above; the
+        // server checks its own record: a proof from the size it records.
+        let proof = if recorded > 0 {
+            remote.consistency(recorded, checkpoint.size)?
+        } else {
+            vec![]
+        };
+        println!(
+            "resync: the server records size {recorded} for {}, this state file {old_size}; sending from size {recorded}",
+            key.name()
+        );
+        (status, text) =
+            remote.add_checkpoint(add_checkpoint_body(recorded, &proof, &cosigned)?)?;
     }
-    body.push('\n');
-    body.push_str(std::str::from_utf8(&cosigned.to_bytes())?);
-    let (status, text) = remote.add_checkpoint(body)?;
     if status != 200 {
         bail!(
             "the server refused the cosignature ({status}): {}",
@@ -194,4 +220,71 @@ pub fn cosign_remote(
         key.name()
     );
     Ok(())
+}
+
+/// The tlog-witness `add-checkpoint` request body: `old N`, the consistency
+/// proof from N (one base64 hash a line), a blank line, the note.
+fn add_checkpoint_body(old_size: u64, proof: &[Hash], note: &[u8]) -> Result<String> {
+    let mut body = format!("old {old_size}\n");
+    for hash in proof {
+        body.push_str(&base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            hash.0,
+        ));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(std::str::from_utf8(note)?);
+    Ok(body)
+}
+
+/// The body of a 409: the size of the last checkpoint the server records
+/// this cosigner cosigning (`text/x.tlog.size`), 0 for none.
+fn recorded_size(text: &str) -> Result<u64> {
+    text.trim().parse().map_err(|_| {
+        anyhow::anyhow!(
+            "the server refused the cosignature (409) without a size: {}",
+            text.trim()
+        )
+    })
+}
+
+/// Explains a 409: the server's record of the last size this key cosigned
+/// there differs from the state file's. The server keeps that record in its
+/// data directory only, so a directory restored from a tiles backup (or made
+/// anew) records nothing, 0, while the backup's checkpoint still carries the
+/// cosignatures made before. This key's own check against its state file
+/// has passed by then; the server's record is the one out of step.
+fn size_conflict(
+    recorded: u64,
+    old_size: u64,
+    checkpoint: &Checkpoint,
+    note: &feeledger_core::note::Note,
+    key: &KeyFile,
+    state_path: &Path,
+) -> String {
+    let name = key.name();
+    let already = note.signatures.iter().any(|s| s.name == name);
+    let carried = if already {
+        format!("; it already carries a cosignature by {name:?} from before the restore")
+    } else {
+        String::new()
+    };
+    let state = state_path.display();
+    if recorded < old_size {
+        format!(
+            "the server records {} for {name:?}, but {state} says this key last cosigned size {old_size}: the server most likely runs a ledger restored from a tiles backup, which keeps the checkpoints and their cosignatures but not each cosigner's last size; its checkpoint of size {} (root {}) extends the one you cosigned (checked here){carried}; ask the operator why it was restored, then run this again with --resync to cosign from the size the server records",
+            if recorded == 0 {
+                "no cosignature".to_string()
+            } else {
+                format!("size {recorded} as the last cosigned")
+            },
+            checkpoint.size,
+            checkpoint.root,
+        )
+    } else {
+        format!(
+            "the server records that {name:?} last cosigned size {recorded}, but {state} says size {old_size}: this state file is older than the key's last cosignature (another copy of the key or of the state file cosigned since); use the newest state file, or run this again with --resync to cosign from the size the server records"
+        )
+    }
 }

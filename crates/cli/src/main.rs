@@ -112,6 +112,9 @@ enum Command {
         /// Remembers the last checkpoint this key cosigned (created on first use).
         #[arg(long)]
         state: PathBuf,
+        /// With --url: if the server records another last size for this key (a restored ledger), cosign from the size it records.
+        #[arg(long, requires = "url")]
+        resync: bool,
     },
     /// Show one entry.
     Show {
@@ -348,11 +351,16 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Proposals { from, json } => inspect::proposals(&*from.open()?, json)?,
-        Command::CosignCheckpoint { target, key, state } => {
+        Command::CosignCheckpoint {
+            target,
+            key,
+            state,
+            resync,
+        } => {
             let key = KeyFile::read(&key)?;
             match target.resolve()? {
                 Place::Local(data) => cosign::cosign_local(&data, &key, &state)?,
-                Place::Remote(remote) => cosign::cosign_remote(&remote, &key, &state)?,
+                Place::Remote(remote) => cosign::cosign_remote(&remote, &key, &state, resync)?,
             }
         }
         Command::Show { from, seq, json } => inspect::show(&*from.open()?, seq, json)?,

@@ -22,7 +22,29 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// A server at `url`: `http://` or `https://`, a host, and optionally
+    /// a path (a server behind a reverse proxy under a prefix). Anything
+    /// else is refused here with a message saying what `--url` needs,
+    /// rather than by the HTTP client at the first request.
     pub fn new(url: &str) -> Result<Remote> {
+        const EXAMPLE: &str = "e.g. http://127.0.0.1:8080";
+        // Checked before parsing: `localhost:8080` would parse, with
+        // "localhost" as its scheme, and `127.0.0.1:8080` fails as a
+        // relative URL, which says nothing to a reader.
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) {
+            bail!("--url needs http:// or https://, {EXAMPLE} (got {url:?})");
+        }
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| anyhow::anyhow!("--url {url:?} is not a valid URL ({e}); {EXAMPLE}"))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            bail!("--url {url:?} names no host; {EXAMPLE}");
+        }
+        // Paths are appended to the URL as text: a query or fragment would
+        // swallow them.
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            bail!("--url {url:?} must not carry a query (?) or fragment (#); {EXAMPLE}");
+        }
         let client = reqwest::blocking::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()?;

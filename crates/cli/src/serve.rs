@@ -20,15 +20,19 @@ pub fn init_logging() {
 /// whole store is audited first (as `verify --data` does), and a damaged
 /// one is not served: opening checks only the head.
 pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
-    let log_key = data.log_key()?;
+    // The store is opened before the log key is read: a directory with no
+    // ledger is told so (as every command tells it), not that its log key
+    // is missing. The key is read before the audit, which can take minutes.
     if check {
         // The audit reads the store once through, with a scan's small cache
         // and no in-memory tree; the server then opens it afresh.
         let scanned = data.open_for_scan()?;
+        data.log_key()?;
         check_store(&scanned)?;
         scanned.close()?;
     }
-    serve_store(data.open()?, log_key, listen)
+    let store = data.open()?;
+    serve_store(store, data.log_key()?, listen)
 }
 
 /// Refuses a store the audit finds damaged, naming what and where.

@@ -1,6 +1,36 @@
 use feeledger_core::state::ApplyError;
 use std::path::Path;
 
+/// What sled says when a checksum or a structure on disk does not hold,
+/// with the log offset it read at when it knows it. It is damage to the
+/// store, not a failure of the disk's I/O, so it is reported (and handled)
+/// as [`StoreError::Damaged`].
+pub(crate) fn sled_corruption(at: Option<sled::DiskPtr>) -> String {
+    match at {
+        // `DiskPtr::lid` is the offset in sled's log file (`db`) for both
+        // kinds of pointer; a blob pointer names its blob file too.
+        Some(sled::DiskPtr::Blob(offset, blob)) => format!(
+            "sled found corrupted data at offset {offset} of its log, pointing to blob {blob}"
+        ),
+        Some(sled::DiskPtr::Inline(offset)) => {
+            format!("sled found corrupted data at offset {offset} of its log")
+        }
+        None => "sled found corrupted data".to_string(),
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Corruption { at, .. } => StoreError::Damaged {
+                what: sled_corruption(at),
+                unreadable: true,
+            },
+            other => StoreError::Io(other),
+        }
+    }
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -16,14 +46,21 @@ pub enum StoreError {
     NotInitialized { dir: String },
     #[error("{dir} already holds a ledger")]
     AlreadyInitialized { dir: String },
+    /// Another process (or a store not yet closed in this one) holds the
+    /// directory's lock: sled lets one process open a directory at a time.
     #[error("{dir} is in use by another feeledger process")]
     Locked { dir: String },
     #[error("the data directory uses store format {found}; this feeledger reads {} (export it with the feeledger that made it, or rebuild it from its leaves)", crate::STORE_FORMAT)]
     IncompatibleFormat { found: String },
     #[error("an earlier write could not be flushed or undone; reopen the store (restart the server) before writing again")]
     Poisoned,
+    /// Stored data does not check out. `unreadable`: sled itself cannot
+    /// read its files (a checksum or structure of its log failed), so the
+    /// leaves cannot be read back either and only a backup restores the
+    /// ledger; otherwise what is damaged is feeledger's data in a store
+    /// sled reads, which `rebuild` may mend.
     #[error("the store is damaged: {what}")]
-    Damaged { what: String },
+    Damaged { what: String, unreadable: bool },
     #[error("the log key given is not this ledger's log key")]
     WrongLogKey,
     #[error("no checkpoint of size {size}")]
@@ -38,8 +75,10 @@ pub enum StoreError {
     Proof(String),
     #[error("signing a checkpoint failed: {0}")]
     Signing(String),
+    /// Any other storage failure. sled's corruption errors never land here:
+    /// [`From<sled::Error>`] makes them [`StoreError::Damaged`].
     #[error("storage I/O: {0}")]
-    Io(#[from] sled::Error),
+    Io(sled::Error),
     /// The batch this request was part of failed as a whole (told to each
     /// request of a group commit); nothing of it was written.
     #[error("the write failed and nothing was stored: {reason}")]
@@ -48,20 +87,24 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn damaged(what: impl Into<String>) -> StoreError {
-        StoreError::Damaged { what: what.into() }
+        StoreError::Damaged {
+            what: what.into(),
+            unreadable: false,
+        }
     }
 
+    /// An error of `sled::open`. sled reports a held lock as an `Io` error
+    /// of kind `Other` whose only trace of the cause is its text, so the
+    /// lock is probed again, by the error kind of the lock call itself
+    /// (see [`crate::recovery::lock_is_held`]), instead of reading the text.
     pub(crate) fn from_sled_open(dir: &Path, e: sled::Error) -> StoreError {
-        let text = e.to_string();
-        if text.contains("lock")
-            || text.contains("WouldBlock")
-            || text.contains("temporarily unavailable")
-        {
-            StoreError::Locked {
-                dir: dir.display().to_string(),
+        match e {
+            sled::Error::Io(_) if crate::recovery::lock_is_held(dir).unwrap_or(false) => {
+                StoreError::Locked {
+                    dir: dir.display().to_string(),
+                }
             }
-        } else {
-            StoreError::Io(e)
+            other => StoreError::from(other),
         }
     }
 
@@ -85,5 +128,38 @@ impl StoreError {
             StoreError::Signing(_) => "internal",
             StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sled's corruption error becomes typed damage, marked unreadable
+    /// (what tells the CLI that `rebuild` cannot help), with the log offset
+    /// in plain words; other sled errors stay I/O.
+    #[test]
+    fn sled_corruption_is_damage_not_io() {
+        let e = StoreError::from(sled::Error::Corruption {
+            at: Some(sled::DiskPtr::Inline(3_276_775)),
+            bt: (),
+        });
+        assert!(
+            matches!(
+                &e,
+                StoreError::Damaged {
+                    unreadable: true,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.code(), "damaged");
+        assert_eq!(
+            e.to_string(),
+            "the store is damaged: sled found corrupted data at offset 3276775 of its log"
+        );
+        let io = StoreError::from(sled::Error::Io(std::io::Error::other("disk")));
+        assert!(matches!(io, StoreError::Io(_)), "{io:?}");
     }
 }

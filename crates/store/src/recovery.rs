@@ -31,6 +31,31 @@ use fs2::FileExt;
 const SNAPSHOT_PREFIX: &str = "snap.";
 const UNFINISHED_SUFFIX: &str = ".generating";
 
+/// Whether a live sled (of another process, or one not yet shut down in
+/// this one) holds the lock of the sled directory `dir`. Told by the kind
+/// of error the lock call gives, which is what fs2 documents for a lock
+/// held elsewhere; sled's own error for it keeps only a text.
+///
+/// # Errors
+/// If the lock file exists but cannot be opened or locked for another
+/// reason.
+pub(crate) fn lock_is_held(dir: &Path) -> io::Result<bool> {
+    if !cfg!(any(windows, target_os = "linux", target_os = "macos")) {
+        return Ok(false);
+    }
+    let lock_file = match fs::OpenOptions::new().read(true).open(dir.join("db")) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    match lock_file.try_lock_exclusive() {
+        // Dropping the file releases the lock at once.
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// Removes unfinished sled snapshots from `dir`, if no process holds its
 /// lock.
 ///
@@ -49,6 +74,7 @@ pub(crate) fn remove_unfinished_snapshots(dir: &Path) -> io::Result<()> {
     };
     if lock_file.try_lock_exclusive().is_err() {
         // A live sled owns the directory; its snapshot may be in progress.
+        // sled's open then fails, and `lock_is_held` tells why.
         return Ok(());
     }
     for dir_entry in fs::read_dir(dir)? {
