@@ -413,21 +413,30 @@ fn missing_cosignature_stays_pending() {
 #[test]
 fn refuses_an_overdraft() {
     let c = funded();
-    assert_refused(&c, &["overdraft", "operating", "510000"], || {
-        c.propose(
-            &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
-            "2026-01-07",
-            &[
-                "expenditure",
-                "--amount",
-                "5100.01",
-                "--category",
-                "repairs",
-                "--payee",
-                "某某工程公司",
-            ],
-        )
-    });
+    assert_refused(
+        &c,
+        &[
+            "overdraft",
+            "operating",
+            "holds ¥5,100.00",
+            "takes ¥5,100.01",
+        ],
+        || {
+            c.propose(
+                &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
+                "2026-01-07",
+                &[
+                    "expenditure",
+                    "--amount",
+                    "5100.01",
+                    "--category",
+                    "repairs",
+                    "--payee",
+                    "某某工程公司",
+                ],
+            )
+        },
+    );
     // An empty fund cannot pay anything either.
     assert_refused(&c, &["overdraft", "maintenance"], || {
         c.propose(
@@ -563,6 +572,7 @@ fn refuses_bad_key_files() {
     let income = |key: &Path| {
         run([
             "propose",
+            "--yes",
             "--data",
             c.data.to_str().unwrap(),
             "--key",
