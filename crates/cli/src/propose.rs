@@ -630,13 +630,11 @@ pub fn warnings(body: &Body, today: Date, near: &Neighbours) -> Vec<String> {
                 ));
             }
         }
-        Content::Transfer(t) => {
-            if t.from_fund == MAINTENANCE_FUND && t.owners_approval.is_none() {
-                out.push(
-                    "专项维修资金未引用业主表决 a transfer out of the maintenance fund cites no owners' vote (--decision-ref and the vote's shares)"
-                        .to_string(),
-                );
-            }
+        Content::Transfer(t) if t.from_fund == MAINTENANCE_FUND && t.owners_approval.is_none() => {
+            out.push(
+                "专项维修资金未引用业主表决 a transfer out of the maintenance fund cites no owners' vote (--decision-ref and the vote's shares)"
+                    .to_string(),
+            );
         }
         _ => {}
     }

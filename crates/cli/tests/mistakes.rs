@@ -553,6 +553,21 @@ fn signing_twice_is_refused() {
     );
     out.assert_ok();
     let id = out.pending_id().expect("spending waits for the committee");
+    // Unconfirmed (stdin at its end, no --yes), a signature is not added.
+    let member = c.key_path(COMMITTEE[0]).display().to_string();
+    let before = c.snapshot();
+    let data = c.data.display().to_string();
+    let out = run_with_stdin(
+        &["sign", "--data", &data, "--key", &member, &id].map(String::from),
+        "",
+    );
+    out.assert_failed();
+    assert!(
+        out.stderr
+            .ends_with("\nerror: not signed: not confirmed (answer y, or pass --yes in scripts)\n"),
+        "{out:#?}"
+    );
+    assert_eq!(c.snapshot(), before);
     c.sign(COMMITTEE[0], &id).assert_ok();
 
     for signer in [COMMITTEE[0], COMPANY] {
@@ -710,6 +725,38 @@ fn warnings_must_be_confirmed() {
     assert_not_confirmed(&out);
     assert!(!out.stdout.contains("cites no owners' vote"), "{out:#?}");
     assert!(out.stdout.contains("2026-业主大会-03"), "{out:#?}");
+    // A transfer out of the maintenance fund with no vote.
+    warned(
+        &all,
+        "2026-01-12",
+        &[
+            "transfer",
+            "--from",
+            "maintenance",
+            "--to",
+            "operating",
+            "--amount",
+            "10",
+        ],
+        "a transfer out of the maintenance fund cites no owners' vote",
+    );
+    // Salaries from a fund other than operating.
+    warned(
+        &all,
+        "2026-01-12",
+        &[
+            "expenditure",
+            "--fund",
+            "public_revenue",
+            "--amount",
+            "10",
+            "--category",
+            "salaries",
+            "--payee",
+            "保安队",
+        ],
+        "人员工资 salaries is usually paid from operating, not public_revenue",
+    );
 }
 
 /// Proves that overdraft errors count in yuan, never in fen.
