@@ -756,17 +756,21 @@ pub fn sign_local(data: &DataDir, keys: &[KeyFile], id: &str, yes: bool) -> Resu
         .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
     // Read the proposal, then let go of the data directory while a person
     // decides: the store's lock must not wait on a terminal.
-    let (body, already) = {
+    let (facts, body, already) = {
         let store = data.open()?;
         let Some(proposal) = store.proposal(&id)? else {
             bail!("no pending proposal {id}");
         };
         let signed: Vec<String> = proposal.signatures.iter().map(|s| s.key.clone()).collect();
-        (proposal.decoded_body()?, signed)
+        (
+            LedgerFacts::of_store(&store),
+            proposal.decoded_body()?,
+            signed,
+        )
     };
     refuse_signed_again(keys, &already)?;
-    eprintln!("{}", describe::details(&body));
-    eprintln!("signed so far by: {}", already.join(", "));
+    show_for_signing(&facts, &body);
+    eprintln!("已签 signed so far by: {}", already.join(", "));
     if !yes && !confirm("联署此提议？Co-sign it?")? {
         bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
     }
@@ -776,6 +780,17 @@ pub fn sign_local(data: &DataDir, keys: &[KeyFile], id: &str, yes: bool) -> Resu
     let outcome = store.add_signatures(&id, signatures, now_ms(), &log_key.signer)?;
     report(&outcome, &body);
     Ok(())
+}
+
+/// What a co-signer reads before deciding, on stderr: the same plain
+/// words as the proposer's echo, and for governance the roles and rules
+/// in full.
+fn show_for_signing(facts: &LedgerFacts, body: &Body) {
+    eprintln!("联署 To co-sign in {}:", facts.origin);
+    eprint!("{}", describe::proposal_echo(body, &facts.funds, None));
+    if body.kind() == Kind::Governance {
+        eprint!("{}", describe::details(body));
+    }
 }
 
 /// Asks on stderr and reads one line of stdin, terminal or not; only y,
@@ -878,7 +893,8 @@ pub fn sign_remote(
         .filter_map(|s| s["key"].as_str().map(str::to_string))
         .collect();
     refuse_signed_again(keys, &signed)?;
-    eprintln!("{}", describe::details(&body));
+    show_for_signing(&LedgerFacts::of_remote(remote)?, &body);
+    eprintln!("已签 signed so far by: {}", signed.join(", "));
     if !yes && !confirm("联署此提议？Co-sign it?")? {
         bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
     }

@@ -567,6 +567,15 @@ fn signing_twice_is_refused() {
             .ends_with("\nerror: not signed: not confirmed (answer y, or pass --yes in scripts)\n"),
         "{out:#?}"
     );
+    // The co-signer read the same plain words as the proposer.
+    for shown in [
+        "联署 To co-sign",
+        "支出 expenditure",
+        "¥300.00 (300.00 元)",
+        "保洁 cleaning",
+    ] {
+        assert!(out.stderr.contains(shown), "shows {shown:?}: {out:#?}");
+    }
     assert_eq!(c.snapshot(), before);
     c.sign(COMMITTEE[0], &id).assert_ok();
 
