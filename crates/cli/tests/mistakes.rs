@@ -794,6 +794,27 @@ fn overdraft_errors_are_in_yuan() {
     assert!(!out.stderr.contains("fen"), "{out:#?}");
 }
 
+/// Proves that a body file with an amount out of range is refused with the
+/// range in yuan, not fen.
+#[test]
+fn amount_range_errors_are_in_yuan() {
+    let c = funded();
+    let mut body = c.show_json(1)["leaf"]["body"].clone();
+    body["nonce"] = json!("zero0amount0test");
+    body["amount_fen"] = json!(0);
+    let path = c.path("zero.json");
+    std::fs::write(&path, support::canonical_json(&body)).unwrap();
+    let out = assert_refused(
+        &c,
+        &[
+            "amount_fen",
+            "an amount is ¥0.01 to ¥100,000,000,000.00, is ¥0.00",
+        ],
+        || c.propose(&[COMPANY], "2026-01-07", &["body", path.to_str().unwrap()]),
+    );
+    assert!(!out.stderr.contains(" fen"), "{out:#?}");
+}
+
 /// Proves that `keygen` refuses the key names `init` would refuse, naming
 /// the rule and a valid example and writing no file, and that a log key
 /// named after an origin is made with `--log`.
