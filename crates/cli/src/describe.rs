@@ -1,7 +1,9 @@
 //! Entries and proposals in human terms.
 
-use feeledger_core::entry::{Body, Content, Leaf, Role};
-use feeledger_core::money::format_fen;
+use feeledger_core::entry::{
+    Body, Content, ExpenseCategory, FundDef, IncomeCategory, Kind, Leaf, Role,
+};
+use feeledger_core::money::{format_fen, format_yuan};
 use feeledger_core::state::LedgerState;
 use std::fmt::Write as _;
 
@@ -134,4 +136,175 @@ pub fn role_label(role: Role) -> &'static str {
         Role::Committee => "committee (业主委员会)",
         Role::Supervisor => "supervisor (社区党组织)",
     }
+}
+
+/// Income categories, each with the Chinese name residents know it by (the
+/// web page's names).
+pub const INCOME_CATEGORIES: [(IncomeCategory, &str); 6] = [
+    (IncomeCategory::PropertyFee, "物业费"),
+    (IncomeCategory::Parking, "停车费"),
+    (IncomeCategory::Advertising, "广告收入"),
+    (IncomeCategory::VenueRental, "场地租金"),
+    (IncomeCategory::Interest, "利息"),
+    (IncomeCategory::Other, "其他"),
+];
+
+/// Expenditure categories with their Chinese names.
+pub const EXPENSE_CATEGORIES: [(ExpenseCategory, &str); 9] = [
+    (ExpenseCategory::Cleaning, "保洁"),
+    (ExpenseCategory::Security, "秩序维护"),
+    (ExpenseCategory::Greening, "绿化"),
+    (ExpenseCategory::Elevator, "电梯"),
+    (ExpenseCategory::Repairs, "维修"),
+    (ExpenseCategory::Utilities, "公共水电"),
+    (ExpenseCategory::Salaries, "人员工资"),
+    (ExpenseCategory::ManagementFee, "物业酬金"),
+    (ExpenseCategory::Other, "其他"),
+];
+
+pub fn income_category_zh(category: IncomeCategory) -> &'static str {
+    INCOME_CATEGORIES
+        .iter()
+        .find(|(c, _)| *c == category)
+        .map_or("", |(_, zh)| zh)
+}
+
+pub fn expense_category_zh(category: ExpenseCategory) -> &'static str {
+    EXPENSE_CATEGORIES
+        .iter()
+        .find(|(c, _)| *c == category)
+        .map_or("", |(_, zh)| zh)
+}
+
+/// `停车费 parking`
+pub fn income_category_label(category: IncomeCategory) -> String {
+    format!("{} {}", income_category_zh(category), category.as_str())
+}
+
+/// `保洁 cleaning`
+pub fn expense_category_label(category: ExpenseCategory) -> String {
+    format!("{} {}", expense_category_zh(category), category.as_str())
+}
+
+/// `收入 income`
+pub fn kind_label(kind: Kind) -> String {
+    let zh = match kind {
+        Kind::Genesis => "创世",
+        Kind::Income => "收入",
+        Kind::Expenditure => "支出",
+        Kind::Transfer => "资金划转",
+        Kind::Reversal => "冲正",
+        Kind::Governance => "治理变更",
+    };
+    format!("{zh} {}", kind.as_str())
+}
+
+/// `¥1,280.50 (1280.50 元)`: the grouped form people read, and the plain
+/// form they type.
+pub fn amount_label(amount_fen: u64) -> String {
+    format!(
+        "{} ({} 元)",
+        format_yuan(amount_fen),
+        format_fen(amount_fen)
+    )
+}
+
+/// `公共收益 Common-area income (public_revenue)`, from the ledger's own
+/// fund names; the bare id for a fund the ledger does not define.
+pub fn fund_label(id: &str, funds: &[FundDef]) -> String {
+    match funds.iter().find(|f| f.id == id) {
+        Some(f) => format!("{} ({id})", f.name),
+        None => format!("{id} (not a fund of this ledger)"),
+    }
+}
+
+/// The kind and amount of a body in a few words, for the line that says
+/// it was recorded: `收入 income ¥1,280.50`.
+pub fn kind_and_amount(body: &Body) -> String {
+    let amount = match &body.content {
+        Content::Income(i) => Some(i.amount_fen),
+        Content::Expenditure(e) => Some(e.amount_fen),
+        Content::Transfer(t) => Some(t.amount_fen),
+        _ => None,
+    };
+    match amount {
+        Some(fen) => format!("{} {}", kind_label(body.kind()), format_yuan(fen)),
+        None => kind_label(body.kind()),
+    }
+}
+
+/// Terminal columns of the echo's labels, so that the values line up.
+const ECHO_LABEL_COLUMNS: usize = 26;
+
+/// Terminal columns a text takes: CJK characters take two.
+fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| if c >= '\u{2E80}' { 2 } else { 1 })
+        .sum()
+}
+
+/// A proposal in plain words, Chinese first, before it is recorded: what a
+/// bookkeeper checks against the invoice or bank slip in hand.
+pub fn proposal_echo(body: &Body, funds: &[FundDef], reversal_target: Option<&Body>) -> String {
+    let mut out = String::new();
+    let mut line = |label: &str, value: &str| {
+        let pad = ECHO_LABEL_COLUMNS.saturating_sub(columns(label));
+        let _ = writeln!(out, "  {label}{:pad$}{value}", "");
+    };
+    line("类型 kind:", &kind_label(body.kind()));
+    match &body.content {
+        Content::Income(i) => {
+            line("金额 amount:", &amount_label(i.amount_fen));
+            line("基金 fund:", &fund_label(&i.fund, funds));
+            line("类别 category:", &income_category_label(i.category));
+            line("付款方 payer:", &i.payer);
+            line("所属期 period:", &i.period.to_string());
+        }
+        Content::Expenditure(e) => {
+            line("金额 amount:", &amount_label(e.amount_fen));
+            line("基金 fund:", &fund_label(&e.fund, funds));
+            line("类别 category:", &expense_category_label(e.category));
+            line("收款方 payee:", &e.payee);
+            for a in &e.attachments {
+                line(
+                    "附件 attached:",
+                    &format!("{} ({} bytes, sha256 {})", a.name, a.bytes, a.sha256),
+                );
+            }
+            match &e.owners_approval {
+                Some(o) => line("业主表决 owners' vote:", &o.decision_ref),
+                None => line("业主表决 owners' vote:", "无 none cited"),
+            }
+        }
+        Content::Transfer(t) => {
+            line("金额 amount:", &amount_label(t.amount_fen));
+            line("转出 from fund:", &fund_label(&t.from_fund, funds));
+            line("转入 to fund:", &fund_label(&t.to_fund, funds));
+            if let Some(o) = &t.owners_approval {
+                line("业主表决 owners' vote:", &o.decision_ref);
+            }
+        }
+        Content::Reversal(r) => {
+            line("冲正对象 target:", &format!("entry {}", r.target_seq));
+            if let Some(target) = reversal_target {
+                line("原记录 which was:", &summary(target));
+            }
+            line("原因 reason:", &r.reason);
+        }
+        Content::Governance(_) | Content::Genesis(_) => {
+            line("内容 what:", &summary(body));
+        }
+    }
+    line("业务日期 date:", &body.date.to_string());
+    let memo = match &body.content {
+        Content::Income(i) => i.memo.as_str(),
+        Content::Expenditure(e) => e.memo.as_str(),
+        Content::Transfer(t) => t.memo.as_str(),
+        Content::Governance(g) => g.memo.as_str(),
+        _ => "",
+    };
+    if !memo.is_empty() {
+        line("备注 memo:", memo);
+    }
+    out
 }

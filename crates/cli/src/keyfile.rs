@@ -5,16 +5,19 @@
 //! signs entries (as the role key `<name>`) and cosigns checkpoints (as the
 //! cosignature/v1 key `<name>`); the messages are domain-separated.
 //!
-//! Files are created with mode 0600, and a file that other users can read
-//! is refused: a leaked key can sign for its role.
+//! Files are created with mode 0600, and a key file that other users can
+//! read is refused: a leaked key can sign for its role. A file that is not
+//! a key at all (a genesis description, a directory) is named as such
+//! first.
 
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
+use feeledger_core::entry::{check_key_name, check_origin};
 use feeledger_core::note::{KeyAlg, NoteSigner, VerifierKey};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest key file read: a key line is about 100 bytes.
 const KEY_FILE_BYTES_MAX: u64 = 4_096;
@@ -84,9 +87,37 @@ impl KeyFile {
     }
 
     /// Reads a key file. Never prints the key in an error.
+    ///
+    /// The checks run from "is this a key file at all" to "is it kept
+    /// safe": a genesis description or a directory given as `--key` is
+    /// named as such, not met with advice to chmod it.
     pub fn read(path: &Path) -> Result<KeyFile> {
         let meta = std::fs::metadata(path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;
+        if meta.is_dir() {
+            bail!(
+                "{} is a directory, not a feeledger key file; give the file `feeledger keygen --out` wrote",
+                path.display()
+            );
+        }
+        if meta.len() > KEY_FILE_BYTES_MAX {
+            bail!(
+                "{} is not a feeledger key file (over {KEY_FILE_BYTES_MAX} bytes; a key file is one line)",
+                path.display()
+            );
+        }
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read key file {}: it is not a feeledger key file (not text)",
+                path.display()
+            )
+        })?;
+        let signer = NoteSigner::parse(text.trim_end_matches('\n')).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a feeledger key file: not a valid feeledger key ({e}); `feeledger keygen` makes key files",
+                path.display()
+            )
+        })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -100,23 +131,48 @@ impl KeyFile {
                 );
             }
         }
-        if meta.len() > KEY_FILE_BYTES_MAX {
-            bail!(
-                "key file {} is not a feeledger key (too large)",
-                path.display()
-            );
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read key file {}", path.display()))?;
-        let signer = NoteSigner::parse(text.trim_end_matches('\n')).map_err(|e| {
-            anyhow::anyhow!(
-                "key file {} is not a valid feeledger key: {e}",
-                path.display()
-            )
-        })?;
         if signer.alg() != KeyAlg::Ed25519 {
             bail!("key file {} holds a cosigner-only key; feeledger key files hold Ed25519 (type 0x01) keys", path.display());
         }
         Ok(KeyFile { signer })
+    }
+
+    /// Reads several key files, refusing the same key given twice: it
+    /// would count once, and saying nothing would look as if it counted
+    /// twice.
+    pub fn read_all(paths: &[PathBuf]) -> Result<Vec<KeyFile>> {
+        let keys = paths
+            .iter()
+            .map(|p| KeyFile::read(p))
+            .collect::<Result<Vec<_>>>()?;
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(j) = keys[..i].iter().position(|k| k.name() == key.name()) {
+                bail!(
+                    "the same key was given twice: --key {} and --key {} are both {:?}; give each signer's key once",
+                    paths[j].display(),
+                    paths[i].display(),
+                    key.name()
+                );
+            }
+        }
+        Ok(keys)
+    }
+
+    /// A new key for `keygen`, named by the rule the key will be held to
+    /// later: a role key by the core's key-name rule (the one `init`
+    /// applies), a log key by the origin rule. Refusing here saves making
+    /// a key that `init` would refuse.
+    pub fn generate_checked(name: &str, log: bool) -> Result<KeyFile> {
+        if log {
+            check_origin(name)
+                .map_err(|rule| anyhow::anyhow!("--name {name:?} cannot name a log key: {rule}"))?;
+        } else {
+            check_key_name(name).map_err(|rule| {
+                anyhow::anyhow!(
+                    "--name {name:?} is not a valid key name: {rule}, e.g. wuye-li or weiyuan-wang (a person's Chinese name goes in the genesis, not the key name; for a log key named after the origin, add --log)"
+                )
+            })?;
+        }
+        KeyFile::generate(name)
     }
 }

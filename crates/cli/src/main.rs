@@ -54,12 +54,15 @@ struct Target {
 enum Command {
     /// Make a new Ed25519 key: writes the private key file (mode 0600) and prints the public keys.
     Keygen {
-        /// The key's name, e.g. committee-wang (for a log key: the ledger's origin).
+        /// The key's name: a-z 0-9 . _ -, e.g. weiyuan-wang (with --log: the ledger's origin).
         #[arg(long)]
         name: String,
         /// Where to write the private key.
         #[arg(long)]
         out: PathBuf,
+        /// A log (checkpoint) key: the name is the ledger's origin, e.g. example.org/xingguang.
+        #[arg(long)]
+        log: bool,
     },
     /// Create a ledger from a genesis description (TOML or JSON).
     Init {
@@ -78,9 +81,12 @@ enum Command {
         /// Private key file(s) to sign with.
         #[arg(long = "key", required = true)]
         keys: Vec<PathBuf>,
-        /// Business date, YYYY-MM-DD (default: today, UTC).
-        #[arg(long)]
+        /// Business date, YYYY-MM-DD, 2000 or later (default: today, UTC).
+        #[arg(long, global = true)]
         date: Option<String>,
+        /// Record without asking (for scripts); the proposal is still printed.
+        #[arg(long, global = true)]
+        yes: bool,
         #[command(subcommand)]
         kind: propose::ProposeKind,
     },
@@ -287,13 +293,13 @@ fn main() {
 }
 
 fn read_keys(paths: &[PathBuf]) -> Result<Vec<KeyFile>> {
-    paths.iter().map(|p| KeyFile::read(p)).collect()
+    KeyFile::read_all(paths)
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Keygen { name, out } => {
-            let key = KeyFile::generate(&name)?;
+        Command::Keygen { name, out, log } => {
+            let key = KeyFile::generate_checked(&name, log)?;
             key.write_new(&out)?;
             println!(
                 "wrote {} (private: keep it secret; mode 0600)",
@@ -322,16 +328,16 @@ fn run(cli: Cli) -> Result<()> {
             target,
             keys,
             date,
+            yes,
             kind,
         } => {
             let keys = read_keys(&keys)?;
             match target.resolve()? {
                 Place::Local(data) => {
-                    let outcome = propose::propose_local(&data, &keys, date.as_deref(), &kind)?;
-                    propose::report(&outcome);
+                    propose::propose_local(&data, &keys, date.as_deref(), yes, &kind)?
                 }
                 Place::Remote(remote) => {
-                    propose::propose_remote(&remote, &keys, date.as_deref(), &kind)?
+                    propose::propose_remote(&remote, &keys, date.as_deref(), yes, &kind)?
                 }
             }
         }
@@ -343,10 +349,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let keys = read_keys(&keys)?;
             match target.resolve()? {
-                Place::Local(data) => {
-                    let outcome = propose::sign_local(&data, &keys, &id, yes)?;
-                    propose::report(&outcome);
-                }
+                Place::Local(data) => propose::sign_local(&data, &keys, &id, yes)?,
                 Place::Remote(remote) => propose::sign_remote(&remote, &keys, &id, yes)?,
             }
         }

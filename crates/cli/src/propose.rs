@@ -1,18 +1,26 @@
 //! `feeledger propose` and `feeledger sign`.
+//!
+//! Every proposal is built and checked here first, then echoed in plain
+//! words (Chinese first) with any warnings, and recorded only once a person
+//! says yes (or a script passes `--yes`). A mistake caught at the keyboard
+//! costs nothing; one caught after it is in the log costs a reversal.
 
 use crate::datadir::{now_ms, DataDir};
-use crate::describe;
+use crate::describe::{self, EXPENSE_CATEGORIES, INCOME_CATEGORIES};
 use crate::init::{new_nonce, sign_body, today};
 use crate::keyfile::KeyFile;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use clap::{Args, Subcommand};
 use feeledger_core::entry::{
-    Attachment, Body, Content, Date, Expenditure, ExpenseCategory, Governance, Income,
-    IncomeCategory, Month, OwnersApproval, Reversal, Roles, Rules, Transfer,
+    Attachment, Body, Content, Date, Expenditure, ExpenseCategory, FundDef, Governance, Income,
+    IncomeCategory, Kind, Leaf, Month, OwnersApproval, Reversal, Roles, Rules, Transfer,
 };
 use feeledger_core::hash::{sha256, Hash};
+use feeledger_core::money::{format_yuan, parse_amount};
 use feeledger_core::state::Approval;
-use feeledger_store::ProposalOutcome;
+use feeledger_store::{EntryFilter, Order, ProposalOutcome, Store, LIST_LIMIT_MAX};
 use std::io::Read as _;
 use std::path::PathBuf;
 
@@ -20,27 +28,34 @@ use std::path::PathBuf;
 /// bound keeps one command from reading a disk image by mistake.
 const ATTACHMENT_BYTES_MAX: u64 = 1 << 30;
 
-fn parse_amount(text: &str) -> Result<u64, String> {
-    feeledger_core::money::parse_yuan(text).map_err(|e| e.to_string())
-}
+/// How far apart two business dates may be for the same expenditure (fund,
+/// amount and payee) to be flagged as a possible duplicate: about one
+/// quarter, the usual billing cycle of a service contract.
+pub const DUPLICATE_WINDOW_DAYS: i64 = 90;
 
-fn parse_enum<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_string()))
-        .map_err(|_| format!("unknown value {text:?}"))
-}
+/// Most pending proposals read when looking for duplicates: the store
+/// holds at most 1,000, and the server lists at most this many.
+const PENDING_READ_MAX: usize = LIST_LIMIT_MAX;
+
+/// The fund for maintenance (专项维修资金), which is spent only on an owners'
+/// decision.
+const MAINTENANCE_FUND: &str = "maintenance";
+const OPERATING_FUND: &str = "operating";
+const PUBLIC_REVENUE_FUND: &str = "public_revenue";
 
 #[derive(Debug, Subcommand)]
 pub enum ProposeKind {
     /// Money in: a property fee, parking, advertising...
     Income {
-        #[arg(long, default_value = "operating")]
-        fund: String,
-        /// Yuan, e.g. 1280.50.
-        #[arg(long, value_parser = parse_amount)]
-        amount: u64,
-        /// property_fee, parking, advertising, venue_rental, interest, other.
-        #[arg(long, value_parser = parse_enum::<IncomeCategory>)]
-        category: IncomeCategory,
+        /// Fund id or Chinese name (default: by category: parking, advertising and venue rental go to public_revenue 公共收益, the rest to operating).
+        #[arg(long)]
+        fund: Option<String>,
+        /// Yuan, e.g. 1280.50 or 1,280.50.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// property_fee 物业费, parking 停车费, advertising 广告收入, venue_rental 场地租金, interest 利息, other 其他.
+        #[arg(long)]
+        category: String,
         /// A unit number such as 3-1502, or a business name.
         #[arg(long)]
         payer: String,
@@ -52,13 +67,15 @@ pub enum ProposeKind {
     },
     /// Money out; needs the committee's co-signatures by default.
     Expenditure {
-        #[arg(long, default_value = "operating")]
-        fund: String,
-        #[arg(long, value_parser = parse_amount)]
-        amount: u64,
-        /// cleaning, security, greening, elevator, repairs, utilities, salaries, management_fee, other.
-        #[arg(long, value_parser = parse_enum::<ExpenseCategory>)]
-        category: ExpenseCategory,
+        /// Fund id or Chinese name (default: operating 物业服务费).
+        #[arg(long)]
+        fund: Option<String>,
+        /// Yuan, e.g. 3200 or 3,200.00.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// cleaning 保洁, security 秩序维护, greening 绿化, elevator 电梯, repairs 维修, utilities 公共水电, salaries 人员工资, management_fee 物业酬金, other 其他.
+        #[arg(long)]
+        category: String,
         #[arg(long)]
         payee: String,
         #[arg(long, default_value = "")]
@@ -75,8 +92,8 @@ pub enum ProposeKind {
         from: String,
         #[arg(long)]
         to: String,
-        #[arg(long, value_parser = parse_amount)]
-        amount: u64,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
         #[arg(long, default_value = "")]
         memo: String,
         #[command(flatten)]
@@ -100,7 +117,7 @@ pub enum ProposeKind {
         #[arg(long, default_value = "")]
         memo: String,
     },
-    /// A body already written as canonical JSON (use - for stdin).
+    /// A body already written as canonical JSON (use - for stdin, with --yes).
     Body { file: PathBuf },
 }
 
@@ -130,6 +147,261 @@ impl ApprovalArgs {
             approving_headcount_bp: self.approving_headcount_bp?,
         })
     }
+}
+
+/// What `propose` needs to know of the ledger before it builds a body.
+pub struct LedgerFacts {
+    pub origin: String,
+    pub funds: Vec<FundDef>,
+}
+
+impl LedgerFacts {
+    fn of_store(store: &Store) -> LedgerFacts {
+        let state = store.state();
+        LedgerFacts {
+            origin: state.origin().to_string(),
+            funds: state.genesis().funds.clone(),
+        }
+    }
+
+    fn of_remote(remote: &crate::remote::Remote) -> Result<LedgerFacts> {
+        let info = remote.get_json("/api/v1/ledger")?;
+        let origin = info["origin"]
+            .as_str()
+            .context("the server's /api/v1/ledger has no origin")?
+            .to_string();
+        let funds: Vec<FundDef> = serde_json::from_value(info["funds"].clone())
+            .context("the server's /api/v1/ledger has no list of funds")?;
+        Ok(LedgerFacts { origin, funds })
+    }
+}
+
+/// Earlier entries and pending proposals that a new body is compared with.
+#[derive(Default)]
+pub struct Neighbours {
+    /// Pending proposals: id and body.
+    pub pending: Vec<(Hash, Body)>,
+    /// Committed expenditures with the same fund and payee, newest first.
+    pub recent: Vec<(u64, Body)>,
+    /// The entry a reversal undoes, if it exists.
+    pub reversal_target: Option<Body>,
+}
+
+impl Neighbours {
+    fn of_store(store: &Store, body: &Body) -> Result<Neighbours> {
+        let mut found = Neighbours::default();
+        match &body.content {
+            Content::Expenditure(e) => {
+                for p in store.proposals(PENDING_READ_MAX)? {
+                    if let Ok(b) = p.decoded_body() {
+                        found.pending.push((p.id, b));
+                    }
+                }
+                let filter = EntryFilter {
+                    fund: Some(e.fund.clone()),
+                    party: Some(e.payee.clone()),
+                    kind: Some(Kind::Expenditure),
+                    ..EntryFilter::default()
+                };
+                let page = store.list(&filter, Order::Descending, None, LIST_LIMIT_MAX)?;
+                for (seq, bytes) in page.entries {
+                    if let Ok(leaf) = Leaf::decode(&bytes) {
+                        found.recent.push((seq, leaf.body));
+                    }
+                }
+            }
+            Content::Reversal(r) => {
+                found.reversal_target = store
+                    .leaf_bytes(r.target_seq)?
+                    .and_then(|bytes| Leaf::decode(&bytes).ok())
+                    .map(|leaf| leaf.body);
+            }
+            _ => {}
+        }
+        Ok(found)
+    }
+
+    /// As [`Neighbours::of_store`], from a server. What it returns is used
+    /// only for warnings, so it is not verified: the worst a lying server
+    /// can do here is hide or invent a warning.
+    fn of_remote(remote: &crate::remote::Remote, body: &Body) -> Result<Neighbours> {
+        let mut found = Neighbours::default();
+        let leaf_body = |entry: &serde_json::Value| -> Option<(u64, Body)> {
+            let seq = entry["seq"].as_u64()?;
+            let bytes = BASE64.decode(entry["leaf_base64"].as_str()?).ok()?;
+            Some((seq, Leaf::decode(&bytes).ok()?.body))
+        };
+        match &body.content {
+            Content::Expenditure(e) => {
+                let list = remote.get_json("/api/v1/proposals")?;
+                for p in list["proposals"].as_array().into_iter().flatten() {
+                    let id = p["id"].as_str().and_then(|id| Hash::from_hex(id).ok());
+                    let body = p["body_jcs"]
+                        .as_str()
+                        .and_then(|text| Body::decode(text.as_bytes()).ok());
+                    if let (Some(id), Some(body)) = (id, body) {
+                        found.pending.push((id, body));
+                    }
+                }
+                let page = remote.get_json(&format!(
+                    "/api/v1/entries?kind=expenditure&order=desc&limit={LIST_LIMIT_MAX}&fund={}&payer={}",
+                    query_escape(&e.fund),
+                    query_escape(&e.payee)
+                ))?;
+                found.recent = page["entries"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(leaf_body)
+                    .collect();
+            }
+            Content::Reversal(r) => {
+                // A missing target is the server's to refuse, with its reason.
+                found.reversal_target = remote
+                    .get_json(&format!("/api/v1/entries/{}", r.target_seq))
+                    .ok()
+                    .and_then(|entry| leaf_body(&entry))
+                    .map(|(_, body)| body);
+            }
+            _ => {}
+        }
+        Ok(found)
+    }
+}
+
+/// Percent-encodes a query parameter value (a payee may hold `&`, spaces
+/// or Chinese).
+fn query_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn amount_arg(flag: &str, text: &str) -> Result<u64> {
+    parse_amount(text).map_err(|e| anyhow!("{flag} {e}"))
+}
+
+fn income_category(text: &str) -> Result<IncomeCategory> {
+    if let Some((category, _)) = INCOME_CATEGORIES
+        .iter()
+        .find(|(c, zh)| c.as_str() == text || *zh == text)
+    {
+        return Ok(*category);
+    }
+    let hint = EXPENSE_CATEGORIES
+        .iter()
+        .find(|(c, zh)| c.as_str() == text || *zh == text)
+        .map(|(c, zh)| format!(" ({zh} {} is an expenditure category)", c.as_str()))
+        .unwrap_or_default();
+    let valid: Vec<String> = INCOME_CATEGORIES
+        .iter()
+        .map(|(c, zh)| format!("{} ({zh})", c.as_str()))
+        .collect();
+    bail!(
+        "--category {text:?} is not an income category{hint}; use one of: {}",
+        valid.join(", ")
+    )
+}
+
+fn expense_category(text: &str) -> Result<ExpenseCategory> {
+    if let Some((category, _)) = EXPENSE_CATEGORIES
+        .iter()
+        .find(|(c, zh)| c.as_str() == text || *zh == text)
+    {
+        return Ok(*category);
+    }
+    let hint = INCOME_CATEGORIES
+        .iter()
+        .find(|(c, zh)| c.as_str() == text || *zh == text)
+        .map(|(c, zh)| format!(" ({zh} {} is an income category)", c.as_str()))
+        .unwrap_or_default();
+    let valid: Vec<String> = EXPENSE_CATEGORIES
+        .iter()
+        .map(|(c, zh)| format!("{} ({zh})", c.as_str()))
+        .collect();
+    bail!(
+        "--category {text:?} is not an expenditure category{hint}; use one of: {}",
+        valid.join(", ")
+    )
+}
+
+/// The fund an income of this category goes to unless `--fund` says
+/// otherwise: money from the common areas (parking, advertising, venue
+/// rental) belongs to the owners, as 公共收益, not to the company's
+/// operating fund.
+pub fn default_income_fund(category: IncomeCategory) -> &'static str {
+    match category {
+        IncomeCategory::Parking | IncomeCategory::Advertising | IncomeCategory::VenueRental => {
+            PUBLIC_REVENUE_FUND
+        }
+        IncomeCategory::PropertyFee | IncomeCategory::Interest | IncomeCategory::Other => {
+            OPERATING_FUND
+        }
+    }
+}
+
+/// A fund named by id, by its full name, or by the first word of its name
+/// (the Chinese name in the default funds, e.g. 公共收益). A name that
+/// matches two funds is not guessed at.
+fn resolve_fund(flag: &str, text: &str, funds: &[FundDef]) -> Result<String> {
+    if funds.iter().any(|f| f.id == text) {
+        return Ok(text.to_string());
+    }
+    let by_name: Vec<&FundDef> = funds
+        .iter()
+        .filter(|f| f.name == text || f.name.split_whitespace().next() == Some(text))
+        .collect();
+    if let [only] = by_name.as_slice() {
+        return Ok(only.id.clone());
+    }
+    let valid: Vec<String> = funds
+        .iter()
+        .map(|f| format!("{} ({})", f.id, f.name))
+        .collect();
+    bail!(
+        "{flag}: fund {text:?} does not exist in this ledger; use one of: {}",
+        valid.join(", ")
+    )
+}
+
+/// `--date`: a real calendar date, 2000 or later.
+fn date_arg(text: &str) -> Result<Date> {
+    Date::parse(text).ok_or_else(|| {
+        if before_2000(text, "") {
+            anyhow!("--date {text:?} is before 2000; business dates are 2000-01-01 or later (YYYY-MM-DD)")
+        } else {
+            anyhow!("--date {text:?} is not a real date; write YYYY-MM-DD, e.g. 2026-10-01")
+        }
+    })
+}
+
+fn period_arg(text: &str) -> Result<Month> {
+    Month::parse(text).ok_or_else(|| {
+        if before_2000(text, "-01") {
+            anyhow!("--period {text:?} is before 2000; periods are 2000-01 or later (YYYY-MM)")
+        } else {
+            anyhow!("--period {text:?} is not a month; write YYYY-MM, e.g. 2026-10")
+        }
+    })
+}
+
+/// Whether `text` (+ `suffix`) is a real date except that its year is
+/// before 2000, the core's earliest: such a date is refused for the year,
+/// and the message should say so rather than "not a real date".
+fn before_2000(text: &str, suffix: &str) -> bool {
+    let full = format!("{text}{suffix}");
+    full.is_ascii()
+        && full.len() == 10
+        && full[..4].bytes().all(|b| b.is_ascii_digit())
+        && full[..4] < *"2000"
+        // 2000 is a leap year, so 02-29 of any year passes here and is
+        // named for its year: close enough for a message.
+        && Date::parse(&format!("2000{}", &full[4..])).is_some()
 }
 
 fn read_table<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T> {
@@ -164,12 +436,14 @@ fn attachment(path: &PathBuf) -> Result<Attachment> {
     })
 }
 
-/// The canonical bytes of the body to propose.
-pub fn body_bytes(origin: &str, date: Option<&str>, kind: &ProposeKind) -> Result<Vec<u8>> {
+/// The canonical bytes of the body to propose, and the body.
+pub fn build_body(
+    facts: &LedgerFacts,
+    date: Option<&str>,
+    kind: &ProposeKind,
+) -> Result<(Vec<u8>, Body)> {
     let date = match date {
-        Some(d) => {
-            Date::parse(d).with_context(|| format!("--date {d:?} is not a real date YYYY-MM-DD"))?
-        }
+        Some(d) => date_arg(d)?,
         None => today(),
     };
     let content = match kind {
@@ -181,7 +455,8 @@ pub fn body_bytes(origin: &str, date: Option<&str>, kind: &ProposeKind) -> Resul
                 bytes = std::fs::read(file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
             }
-            return Ok(bytes);
+            let body = Body::decode(&bytes).map_err(|e| anyhow!("the body is refused: {e}"))?;
+            return Ok((bytes, body));
         }
         ProposeKind::Income {
             fund,
@@ -191,16 +466,20 @@ pub fn body_bytes(origin: &str, date: Option<&str>, kind: &ProposeKind) -> Resul
             period,
             memo,
         } => {
+            let amount_fen = amount_arg("--amount", amount)?;
+            let category = income_category(category)?;
+            let fund = match fund {
+                Some(f) => resolve_fund("--fund", f, &facts.funds)?,
+                None => default_income_fund(category).to_string(),
+            };
             let period = match period {
-                Some(p) => {
-                    Month::parse(p).with_context(|| format!("--period {p:?} is not YYYY-MM"))?
-                }
+                Some(p) => period_arg(p)?,
                 None => date.month(),
             };
             Content::Income(Income {
-                fund: fund.clone(),
-                amount_fen: *amount,
-                category: *category,
+                fund,
+                amount_fen,
+                category,
                 payer: payer.clone(),
                 period,
                 memo: memo.clone(),
@@ -214,15 +493,23 @@ pub fn body_bytes(origin: &str, date: Option<&str>, kind: &ProposeKind) -> Resul
             memo,
             attachments,
             approval,
-        } => Content::Expenditure(Expenditure {
-            fund: fund.clone(),
-            amount_fen: *amount,
-            category: *category,
-            payee: payee.clone(),
-            memo: memo.clone(),
-            attachments: attachments.iter().map(attachment).collect::<Result<_>>()?,
-            owners_approval: approval.build(),
-        }),
+        } => {
+            let amount_fen = amount_arg("--amount", amount)?;
+            let category = expense_category(category)?;
+            let fund = match fund {
+                Some(f) => resolve_fund("--fund", f, &facts.funds)?,
+                None => OPERATING_FUND.to_string(),
+            };
+            Content::Expenditure(Expenditure {
+                fund,
+                amount_fen,
+                category,
+                payee: payee.clone(),
+                memo: memo.clone(),
+                attachments: attachments.iter().map(attachment).collect::<Result<_>>()?,
+                owners_approval: approval.build(),
+            })
+        }
         ProposeKind::Transfer {
             from,
             to,
@@ -230,9 +517,9 @@ pub fn body_bytes(origin: &str, date: Option<&str>, kind: &ProposeKind) -> Resul
             memo,
             approval,
         } => Content::Transfer(Transfer {
-            from_fund: from.clone(),
-            to_fund: to.clone(),
-            amount_fen: *amount,
+            from_fund: resolve_fund("--from", from, &facts.funds)?,
+            to_fund: resolve_fund("--to", to, &facts.funds)?,
+            amount_fen: amount_arg("--amount", amount)?,
             memo: memo.clone(),
             owners_approval: approval.build(),
         }),
@@ -247,13 +534,143 @@ pub fn body_bytes(origin: &str, date: Option<&str>, kind: &ProposeKind) -> Resul
         }),
     };
     let body = Body {
-        ledger: origin.to_string(),
+        ledger: facts.origin.clone(),
         date,
         nonce: new_nonce(),
         content,
     };
-    body.check_fields("$").map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(body.to_canonical_bytes())
+    body.check_fields("$").map_err(|e| anyhow!("{e}"))?;
+    Ok((body.to_canonical_bytes(), body))
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), to
+/// measure how far apart two business dates are.
+fn days(date: Date) -> i64 {
+    let (m, d) = (i64::from(date.month), i64::from(date.day));
+    let y = i64::from(date.year) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Things that are allowed but often a mistake; each must be confirmed.
+pub fn warnings(body: &Body, today: Date, near: &Neighbours) -> Vec<String> {
+    let mut out = Vec::new();
+    if body.date > today {
+        out.push(format!(
+            "业务日期在今天之后 the business date {} is after today ({today}, UTC)",
+            body.date
+        ));
+    }
+    match &body.content {
+        Content::Income(i) => {
+            let usual = default_income_fund(i.category);
+            if i.fund != usual && i.category != IncomeCategory::Other {
+                out.push(format!(
+                    "基金与类别不符 {} usually goes to {usual}, not {}{}",
+                    describe::income_category_label(i.category),
+                    i.fund,
+                    if usual == PUBLIC_REVENUE_FUND {
+                        " (income from the common areas belongs to the owners, 公共收益)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        Content::Expenditure(e) => {
+            if e.fund == MAINTENANCE_FUND && e.owners_approval.is_none() {
+                out.push(
+                    "专项维修资金未引用业主表决 spending from the maintenance fund cites no owners' vote (--decision-ref and the vote's shares)"
+                        .to_string(),
+                );
+            }
+            if e.fund != OPERATING_FUND
+                && matches!(
+                    e.category,
+                    ExpenseCategory::Salaries | ExpenseCategory::ManagementFee
+                )
+            {
+                out.push(format!(
+                    "基金与类别不符 {} is usually paid from operating, not {}",
+                    describe::expense_category_label(e.category),
+                    e.fund
+                ));
+            }
+            let same = |b: &Body| match &b.content {
+                Content::Expenditure(o) => {
+                    o.fund == e.fund && o.amount_fen == e.amount_fen && o.payee == e.payee
+                }
+                _ => false,
+            };
+            for (id, b) in near.pending.iter().filter(|(_, b)| same(b)) {
+                out.push(format!(
+                    "可能重复 possible duplicate: {} to {} from {} is already waiting for signatures (id {}, dated {})",
+                    format_yuan(e.amount_fen),
+                    e.payee,
+                    e.fund,
+                    &id.to_hex()[..16],
+                    b.date
+                ));
+            }
+            let window = DUPLICATE_WINDOW_DAYS;
+            for (seq, b) in near
+                .recent
+                .iter()
+                .filter(|(_, b)| same(b) && (days(b.date) - days(body.date)).abs() <= window)
+            {
+                out.push(format!(
+                    "可能重复 possible duplicate: entry {seq} (dated {}) already paid {} to {} from {} (same fund, amount and payee within {window} days)",
+                    b.date,
+                    format_yuan(e.amount_fen),
+                    e.payee,
+                    e.fund
+                ));
+            }
+        }
+        Content::Transfer(t) if t.from_fund == MAINTENANCE_FUND && t.owners_approval.is_none() => {
+            out.push(
+                "专项维修资金未引用业主表决 a transfer out of the maintenance fund cites no owners' vote (--decision-ref and the vote's shares)"
+                    .to_string(),
+            );
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Prints the proposal and its warnings, then asks; an error unless the
+/// answer (or `--yes`) is yes.
+fn echo_and_confirm(facts: &LedgerFacts, body: &Body, near: &Neighbours, yes: bool) -> Result<()> {
+    println!("记入账本 To record in {}:", facts.origin);
+    print!(
+        "{}",
+        describe::proposal_echo(body, &facts.funds, near.reversal_target.as_ref())
+    );
+    let warnings = warnings(body, today(), near);
+    if !warnings.is_empty() {
+        println!("注意 Check before recording:");
+        for w in &warnings {
+            println!("  ! {w}");
+        }
+    }
+    if !yes && !confirm("记入账本？Record it?")? {
+        bail!("not recorded: not confirmed (answer y, or pass --yes in scripts)");
+    }
+    Ok(())
+}
+
+/// `propose body -` reads the body from standard input, which then cannot
+/// also carry the answer to the question.
+fn check_stdin_use(kind: &ProposeKind, yes: bool) -> Result<()> {
+    if let ProposeKind::Body { file } = kind {
+        if file.as_os_str() == "-" && !yes {
+            bail!("propose body - reads the body from standard input, which then cannot answer the question; pass --yes");
+        }
+    }
+    Ok(())
 }
 
 /// What is still missing, in words.
@@ -267,7 +684,7 @@ pub fn progress(approval: &Approval) -> String {
 }
 
 /// Prints a proposal outcome; returns the seq if it committed.
-pub fn report(outcome: &ProposalOutcome) -> Option<u64> {
+pub fn report(outcome: &ProposalOutcome, body: &Body) -> Option<u64> {
     match outcome {
         ProposalOutcome::Committed {
             id,
@@ -275,8 +692,9 @@ pub fn report(outcome: &ProposalOutcome) -> Option<u64> {
             committed,
         } => {
             println!(
-                "committed as entry {} (proposal {id}; {})",
+                "committed as entry {} ({}; proposal {id}; {})",
                 committed.seq,
+                describe::kind_and_amount(body),
                 progress(approval)
             );
             println!(
@@ -294,63 +712,106 @@ pub fn report(outcome: &ProposalOutcome) -> Option<u64> {
     }
 }
 
+/// `propose --data`: build, echo, confirm, then record.
 pub fn propose_local(
     data: &DataDir,
     keys: &[KeyFile],
     date: Option<&str>,
+    yes: bool,
     kind: &ProposeKind,
-) -> Result<ProposalOutcome> {
+) -> Result<()> {
+    check_stdin_use(kind, yes)?;
+    // Read what the echo needs, then let go of the data directory while a
+    // person decides: the store's lock must not wait on a terminal.
+    let (facts, bytes, body, near) = {
+        let store = data.open()?;
+        let facts = LedgerFacts::of_store(&store);
+        let (bytes, body) = build_body(&facts, date, kind)?;
+        let near = Neighbours::of_store(&store, &body)?;
+        (facts, bytes, body, near)
+    };
+    echo_and_confirm(&facts, &body, &near, yes)?;
     let store = data.open()?;
     let log_key = data.log_key()?;
-    let bytes = body_bytes(store.state().origin(), date, kind)?;
-    let body = Body::decode(&bytes).map_err(|e| anyhow::anyhow!("the body is refused: {e}"))?;
     let signatures = sign_body(&body, keys);
     let outcome = store.propose(&bytes, signatures, now_ms(), &log_key.signer)?;
-    Ok(outcome)
+    report(&outcome, &body);
+    Ok(())
 }
 
-pub fn sign_local(
-    data: &DataDir,
-    keys: &[KeyFile],
-    id: &str,
-    yes: bool,
-) -> Result<ProposalOutcome> {
+/// Refuses keys that already signed: signing again changes nothing, and
+/// saying nothing would look as if it had counted.
+fn refuse_signed_again(keys: &[KeyFile], signed: &[String]) -> Result<()> {
+    if let Some(key) = keys.iter().find(|k| signed.iter().any(|s| s == k.name())) {
+        bail!(
+            "you already signed this proposal (as {}); it needs signatures from other keys",
+            key.name()
+        );
+    }
+    Ok(())
+}
+
+pub fn sign_local(data: &DataDir, keys: &[KeyFile], id: &str, yes: bool) -> Result<()> {
     let id = Hash::from_hex(id)
         .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
     // Read the proposal, then let go of the data directory while a person
     // decides: the store's lock must not wait on a terminal.
-    let (body, already) = {
+    let (facts, body, already) = {
         let store = data.open()?;
         let Some(proposal) = store.proposal(&id)? else {
             bail!("no pending proposal {id}");
         };
         let signed: Vec<String> = proposal.signatures.iter().map(|s| s.key.clone()).collect();
-        (proposal.decoded_body()?, signed)
+        (
+            LedgerFacts::of_store(&store),
+            proposal.decoded_body()?,
+            signed,
+        )
     };
-    eprintln!("{}", describe::details(&body));
-    eprintln!("signed so far by: {}", already.join(", "));
-    if !yes && !confirm("co-sign this proposal?")? {
-        bail!("not signed");
+    refuse_signed_again(keys, &already)?;
+    show_for_signing(&facts, &body);
+    eprintln!("已签 signed so far by: {}", already.join(", "));
+    if !yes && !confirm("联署此提议？Co-sign it?")? {
+        bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
     }
     let store = data.open()?;
     let log_key = data.log_key()?;
     let signatures = sign_body(&body, keys);
-    Ok(store.add_signatures(&id, signatures, now_ms(), &log_key.signer)?)
+    let outcome = store.add_signatures(&id, signatures, now_ms(), &log_key.signer)?;
+    report(&outcome, &body);
+    Ok(())
 }
 
-/// Asks on the terminal; anything but y/yes is no.
+/// What a co-signer reads before deciding, on stderr: the same plain
+/// words as the proposer's echo, and for governance the roles and rules
+/// in full.
+fn show_for_signing(facts: &LedgerFacts, body: &Body) {
+    eprintln!("联署 To co-sign in {}:", facts.origin);
+    eprint!("{}", describe::proposal_echo(body, &facts.funds, None));
+    if body.kind() == Kind::Governance {
+        eprint!("{}", describe::details(body));
+    }
+}
+
+/// Asks on stderr and reads one line of stdin, terminal or not; only y,
+/// yes or 是 is yes, and end of input is no.
 pub fn confirm(question: &str) -> Result<bool> {
     eprint!("{question} [y/N] ");
     let mut answer = String::new();
     std::io::BufRead::read_line(&mut std::io::stdin().lock().take(64), &mut answer)?;
-    if !answer.ends_with('\n') {
+    // A terminal echoes the typed newline; a pipe or end of input does
+    // not, and the next message would share the question's line.
+    if !answer.ends_with('\n') || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         eprintln!();
     }
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "是"
+    ))
 }
 
 /// Prints a server's answer to a proposal or co-signature.
-fn report_remote(answer: &serde_json::Value) {
+fn report_remote(answer: &serde_json::Value, body: &Body) {
     let id = answer["id"].as_str().unwrap_or("?");
     let progress: Vec<String> = answer["progress"]
         .as_array()
@@ -371,8 +832,9 @@ fn report_remote(answer: &serde_json::Value) {
     match answer["status"].as_str() {
         Some("committed") => {
             println!(
-                "committed as entry {} (proposal {id}; {})",
+                "committed as entry {} ({}; proposal {id}; {})",
                 answer["seq"],
+                describe::kind_and_amount(body),
                 progress.join("; ")
             );
             println!(
@@ -388,16 +850,21 @@ fn report_remote(answer: &serde_json::Value) {
     }
 }
 
+/// `propose --url`: build, echo, confirm, then send.
 pub fn propose_remote(
     remote: &crate::remote::Remote,
     keys: &[KeyFile],
     date: Option<&str>,
+    yes: bool,
     kind: &ProposeKind,
 ) -> Result<()> {
-    let bytes = body_bytes(&remote.origin()?, date, kind)?;
-    let body = Body::decode(&bytes).map_err(|e| anyhow::anyhow!("the body is refused: {e}"))?;
+    check_stdin_use(kind, yes)?;
+    let facts = LedgerFacts::of_remote(remote)?;
+    let (bytes, body) = build_body(&facts, date, kind)?;
+    let near = Neighbours::of_remote(remote, &body)?;
+    echo_and_confirm(&facts, &body, &near, yes)?;
     let answer = remote.propose(&bytes, &sign_body(&body, keys))?;
-    report_remote(&answer);
+    report_remote(&answer, &body);
     Ok(())
 }
 
@@ -409,18 +876,54 @@ pub fn sign_remote(
 ) -> Result<()> {
     let id_hash = Hash::from_hex(id)
         .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
-    let text = remote.proposal_body(id)?;
+    let proposal = remote.get_json(&format!("/api/v1/proposals/{id}"))?;
+    let text = proposal["body_jcs"]
+        .as_str()
+        .context("the server's proposal has no body_jcs")?;
     // The body is checked here, not trusted: its id must be the one asked for.
     let body = Body::decode(text.as_bytes())
-        .map_err(|e| anyhow::anyhow!("the server's proposal is malformed: {e}"))?;
+        .map_err(|e| anyhow!("the server's proposal is malformed: {e}"))?;
     if body.id() != id_hash {
         bail!("the server returned a different body than proposal {id}");
     }
-    eprintln!("{}", describe::details(&body));
-    if !yes && !confirm("co-sign this proposal?")? {
-        bail!("not signed");
+    let signed: Vec<String> = proposal["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["key"].as_str().map(str::to_string))
+        .collect();
+    refuse_signed_again(keys, &signed)?;
+    show_for_signing(&LedgerFacts::of_remote(remote)?, &body);
+    eprintln!("已签 signed so far by: {}", signed.join(", "));
+    if !yes && !confirm("联署此提议？Co-sign it?")? {
+        bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
     }
     let answer = remote.add_signatures(id, &sign_body(&body, keys))?;
-    report_remote(&answer);
+    report_remote(&answer, &body);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Day counts match the civil calendar, across a leap day and a year end.
+    #[test]
+    fn days_count_the_calendar() {
+        let d = |s: &str| days(Date::parse(s).unwrap());
+        assert_eq!(d("2000-03-01") - d("2000-02-28"), 2);
+        assert_eq!(d("2027-01-01") - d("2026-12-31"), 1);
+        assert_eq!(d("2026-04-01") - d("2026-01-01"), 90);
+        assert_eq!(
+            crate::init::date_from_days(d("2026-10-01")).to_string(),
+            "2026-10-01"
+        );
+    }
+
+    /// Query values are percent-encoded byte by byte.
+    #[test]
+    fn escapes_query_values() {
+        assert_eq!(query_escape("洁美 A&B"), "%E6%B4%81%E7%BE%8E%20A%26B");
+        assert_eq!(query_escape("3-1502"), "3-1502");
+    }
 }

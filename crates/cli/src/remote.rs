@@ -105,29 +105,12 @@ impl Remote {
         Ok(self.check(response)?.json()?)
     }
 
-    pub fn origin(&self) -> Result<String> {
-        let info = self.get_json("/api/v1/ledger")?;
-        info["origin"]
-            .as_str()
-            .map(str::to_string)
-            .context("the server's /api/v1/ledger has no origin")
-    }
-
     pub fn propose(&self, body_jcs: &[u8], signatures: &[EntrySignature]) -> Result<Value> {
         let body = std::str::from_utf8(body_jcs).context("body is not UTF-8")?;
         self.post_json(
             "/api/v1/proposals",
             &json!({"body": body, "signatures": signatures}),
         )
-    }
-
-    /// A pending proposal's canonical body text.
-    pub fn proposal_body(&self, id: &str) -> Result<String> {
-        let p = self.get_json(&format!("/api/v1/proposals/{id}"))?;
-        p["body_jcs"]
-            .as_str()
-            .map(str::to_string)
-            .context("the server's proposal has no body_jcs")
     }
 
     pub fn add_signatures(&self, id: &str, signatures: &[EntrySignature]) -> Result<Value> {

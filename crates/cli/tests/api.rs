@@ -557,6 +557,7 @@ fn committee_cosigns_over_http_from_another_directory() {
 
     let out = run([
         "propose",
+        "--yes",
         "--url",
         &server.url,
         "--key",
@@ -1063,6 +1064,7 @@ fn keys_never_appear_in_logs_or_output() {
     };
     let proposed = run_and_keep(vec![
         "propose",
+        "--yes",
         "--url",
         &url,
         "--key",
@@ -1103,6 +1105,7 @@ fn keys_never_appear_in_logs_or_output() {
     ]);
     run_and_keep(vec![
         "propose",
+        "--yes",
         "--url",
         &url,
         "--key",
@@ -1186,6 +1189,7 @@ fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
     let company = demo.data.join("keys").join("wuye-li.key");
     run([
         "propose",
+        "--yes",
         "--url",
         &server.url,
         "--key",

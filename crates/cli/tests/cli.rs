@@ -413,7 +413,7 @@ fn missing_cosignature_stays_pending() {
 #[test]
 fn refuses_an_overdraft() {
     let c = funded();
-    assert_refused(&c, &["overdraft", "operating", "510000"], || {
+    assert_refused(&c, &["overdraft", "operating", "¥5,100.00"], || {
         c.propose(
             &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
             "2026-01-07",
@@ -563,6 +563,7 @@ fn refuses_bad_key_files() {
     let income = |key: &Path| {
         run([
             "propose",
+            "--yes",
             "--data",
             c.data.to_str().unwrap(),
             "--key",

@@ -240,6 +240,7 @@ fn demo_reuses_its_directory_and_its_keys_work() {
     let clerk = data.join("keys").join("wuye-zhou.key");
     let out = feeledger(&[
         "propose",
+        "--yes",
         "--data",
         data.to_str().unwrap(),
         "--key",

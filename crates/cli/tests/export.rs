@@ -94,7 +94,7 @@ impl Ledger {
     /// `feeledger propose --data D --key K... --date DATE ARGS...`
     fn propose(&self, keys: &[&str], date: &str, args: &[&str]) -> String {
         let data = self.data().display().to_string();
-        let mut all = vec!["propose", "--data", &data];
+        let mut all = vec!["propose", "--yes", "--data", &data];
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         for key in &keys {
             all.extend(["--key", key]);

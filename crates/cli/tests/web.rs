@@ -105,6 +105,7 @@ impl Fixture {
         let company = data.join("keys").join("wuye-li.key");
         let out = run([
             "propose",
+            "--yes",
             "--data",
             data_arg,
             "--key",

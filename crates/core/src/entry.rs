@@ -1041,7 +1041,9 @@ fn check_fund_id(s: &str) -> Result<(), String> {
 fn check_amount(amount_fen: u64) -> Result<(), String> {
     if amount_fen == 0 || amount_fen > AMOUNT_FEN_MAX {
         Err(format!(
-            "an amount is 1 to {AMOUNT_FEN_MAX} fen, is {amount_fen}"
+            "an amount is ¥0.01 to {}, is {}",
+            crate::money::format_yuan(AMOUNT_FEN_MAX),
+            crate::money::format_yuan(amount_fen)
         ))
     } else {
         Ok(())

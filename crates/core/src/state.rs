@@ -76,7 +76,7 @@ pub enum ApplyError {
     NotReversible { target_seq: u64, kind: Kind },
     #[error("entry {target_seq} was already reversed by entry {by_seq}")]
     AlreadyReversed { target_seq: u64, by_seq: u64 },
-    #[error("overdraft: fund {fund:?} holds {balance_fen} fen, the entry takes {amount_fen} fen")]
+    #[error("overdraft: fund {fund:?} holds {}, this entry takes {}", crate::money::format_yuan(*.balance_fen), crate::money::format_yuan(*.amount_fen))]
     Overdraft {
         fund: String,
         balance_fen: u64,

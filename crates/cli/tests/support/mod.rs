@@ -278,7 +278,7 @@ keys = [{k0}, {k1}, {k2}]
         run(all)
     }
 
-    /// The argument list of `propose --data DATA --key K... --date DATE KIND...`.
+    /// The argument list of `propose --data DATA --key K... --date DATE --yes KIND...`.
     pub fn propose_args(&self, signers: &[&str], date: &str, kind: &[&str]) -> Vec<String> {
         let mut args = vec![
             "propose".to_string(),
@@ -291,6 +291,8 @@ keys = [{k0}, {k1}, {k2}]
         }
         args.push("--date".into());
         args.push(date.into());
+        // Scripts answer the confirmation with --yes; stdin is null here.
+        args.push("--yes".into());
         args.extend(kind.iter().map(|s| s.to_string()));
         args
     }
