@@ -494,7 +494,7 @@ fn verify_url_checks_the_served_tiles_and_bundles() {
                     body[32 * 9 + 3] ^= 1;
                 }
             }),
-            vec!["tile/0/007", &"entry 1801"[..], "damaged"],
+            vec!["tile/0/007", "entry 1801", "damaged"],
         ),
         (
             "flipped-level-1-partial-tile",
