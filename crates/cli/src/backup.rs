@@ -11,11 +11,13 @@
 //! | `checkpoint` | the latest signed checkpoint note, with its cosignatures |
 //! | `tile/<L>/<N>[.p/<W>]` | hash tiles: tree level 8·L, node hashes 256·N .. 256·N+W−1 |
 //! | `tile/entries/<N>[.p/<W>]` | entry bundles: each leaf as a big-endian u16 length and its bytes |
-//! | `log.vkey` | the log's verifier key (text), for convenience; trust the one on the notice board |
-//! | `witnesses` | registered witnesses' verifier keys, one a line (only if there are any) |
+//! | `log.vkey` | the log's verifier key, one line `<origin>+<hex8>+<base64(0x01 ‖ key)>\n`, for convenience; trust the one on the notice board |
+//! | `witnesses` | registered witnesses' cosigner keys, one a line `<name>+<hex8>+<base64(0x04 ‖ key)>\n` (only if there are any); not in the log: the operator's list |
 //!
 //! Any C2SP tlog-tiles client can read it; it can be served by a static
-//! file server as it is. The export streams the leaves once, computes every
+//! file server as it is. `feeledger verify --tiles DIR|URL --log-key VKEY`
+//! audits it (or a static mirror of it) with only the public log key,
+//! reading the tiles through the same [`TileReader`] as `restore`. The export streams the leaves once, computes every
 //! hash from them (checking the store's own node tiles as it goes), checks
 //! the root against the signed checkpoint, writes into a temporary
 //! directory beside the target and renames it, so a failed export leaves

@@ -128,6 +128,7 @@ fn verify_fails(args: &[&str], needles: &[&str], not: &[&str]) -> String {
         .as_str()
         .expect("a failure message")
         .to_string();
+    eprintln!("verify {}: {message}", args.join(" "));
     for needle in needles {
         assert!(message.contains(needle), "{needle:?} in {message}");
     }
