@@ -278,9 +278,15 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
     let note = store
         .latest_checkpoint()
         .context("reading the checkpoint")?;
-    let (checkpoint, _, _) = open_checkpoint(&note, state.log_key(), &[]).map_err(|e| {
+    let (checkpoint, parsed, _) = open_checkpoint(&note, state.log_key(), &[]).map_err(|e| {
         anyhow!("the store's latest checkpoint does not verify with its log key: {e}")
     })?;
+    let cosigners = crate::audit::Cosigners {
+        roles: state.cosigner_keys(),
+        witnesses: store.witnesses().context("reading the witnesses")?,
+    };
+    let (note, dropped) =
+        without_bad_cosignatures(note, parsed, checkpoint.size, &cosigners, state.log_key());
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -372,12 +378,61 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
         checkpoint.size, checkpoint.root
     );
     println!("log key:    {}", state.log_key());
+    for bad in &dropped {
+        println!(
+            "dropped:    {bad}; not copied into the backup (`feeledger verify` names it in the store; `feeledger rebuild` drops it there)"
+        );
+    }
     if let Some(damage) = writer.store_damage {
         eprintln!(
             "warning: {damage}; the backup holds the hashes of the entries (which give the signed root), but the store is damaged: run `feeledger verify --data DIR` and `feeledger rebuild --data DIR`"
         );
     }
     Ok(())
+}
+
+/// The checkpoint note without its bad cosignature lines (by a key the
+/// ledger knows, not verifying, or a second line by one key), so that a
+/// backup never carries a line `verify` would refuse; and each dropped
+/// line, named. Lines by unknown keys are kept, as verifiers ignore them.
+fn without_bad_cosignatures(
+    bytes: Vec<u8>,
+    note: Note,
+    size: u64,
+    cosigners: &crate::audit::Cosigners,
+    log_key: &VerifierKey,
+) -> (Vec<u8>, Vec<String>) {
+    let all = crate::audit::check_cosignatures(&note, size, log_key, cosigners);
+    if all.bad.is_empty() {
+        // The stored bytes, exactly.
+        return (bytes, Vec::new());
+    }
+    let mut kept: Vec<feeledger_core::note::NoteSignature> = Vec::new();
+    let mut dropped = Vec::new();
+    for line in note.signatures {
+        let alone = Note {
+            text: note.text.clone(),
+            signatures: vec![line.clone()],
+        };
+        let checked = crate::audit::check_cosignatures(&alone, size, log_key, cosigners);
+        let twice = kept
+            .iter()
+            .any(|k| k.name == line.name && k.key_id == line.key_id);
+        match checked.bad.first() {
+            Some(bad) => dropped.push(bad.clone()),
+            None if twice => dropped.push(format!(
+                "a second cosignature line by {} (key id {})",
+                line.name,
+                hex::encode(line.key_id)
+            )),
+            None => kept.push(line),
+        }
+    }
+    let note = Note {
+        text: note.text,
+        signatures: kept,
+    };
+    (note.to_bytes(), dropped)
 }
 
 // ----------------------------------------------------------------- restore

@@ -170,7 +170,8 @@ fn restore(backup: &Path, data: &Path, log_key: &Path) -> Output {
 /// --url` of a server serving it. Each names the witness's key and the
 /// size, as a bad cosignature, not as a checkpoint the log key did not
 /// sign. Before, `verify --data` never checked witness lines and passed.
-/// The unaltered witness line verifies and is reported by name.
+/// A re-export drops the bad line, naming it. The unaltered witness line
+/// verifies and is reported by name.
 #[test]
 fn a_flipped_witness_cosignature_is_named_under_data_tiles_and_url() {
     let c = community(2);
@@ -211,6 +212,28 @@ fn a_flipped_witness_cosignature_is_named_under_data_tiles_and_url() {
         "the bad line is not reported as a cosignature: {out:#?}"
     );
     verify_fails(&["--data", s(&restored)], &needles, &not);
+
+    // A re-export of the restored copy does not carry the bad line on
+    // (before, it did): it names and drops it, and the new backup verifies.
+    let again = c.path("backup-again");
+    let out = run([
+        "export",
+        "--data",
+        s(&restored),
+        "--format",
+        "tiles",
+        "--out",
+        s(&again),
+    ]);
+    out.assert_ok();
+    assert!(
+        out.stdout
+            .contains("dropped:    the cosignature by witness-a"),
+        "{out:#?}"
+    );
+    let note = std::fs::read_to_string(again.join("checkpoint")).unwrap();
+    assert!(!note.contains("\u{2014} witness-a "), "{note}");
+    verify_passes(&["--tiles", s(&again), "--log-key", &c.log_key]);
 
     // `serve` audits the store first and refuses it, naming the line;
     // served anyway (`--no-check`), the line is found by `verify --url`.
