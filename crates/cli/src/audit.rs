@@ -20,7 +20,7 @@ use anyhow::Result;
 use feeledger_core::entry::{body_bytes_of_leaf, Leaf};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier, NodeId};
-use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
+use feeledger_core::note::{open_checkpoint, Checkpoint, Note, VerifierKey};
 use feeledger_core::state::{LedgerState, MemoryHistory, Replayer, SignatureCheck};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -104,6 +104,124 @@ pub struct CheckpointReport {
     pub root: String,
     /// Names of the cosigners whose cosignatures verified.
     pub cosigned_by: Vec<String>,
+    /// Cosignature lines by keys this verifier does not know (neither a
+    /// role key in force at the checkpoint's size nor a witness key it was
+    /// given): not checked and not counted, as C2SP signed-note verifiers
+    /// ignore them. A line by a known key that does not verify is a failure.
+    pub unverified_cosignatures: Vec<UnverifiedCosignature>,
+}
+
+/// A cosignature line whose key the verifier does not know.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnverifiedCosignature {
+    pub name: String,
+    /// The line's key id, 8 hex digits.
+    pub key_id: String,
+}
+
+/// The keys a checkpoint's cosignature lines are checked with.
+#[derive(Debug, Clone, Default)]
+pub struct Cosigners {
+    /// The role keys in force at the checkpoint's size (from the replayed
+    /// governance), as cosignature/v1 keys.
+    pub roles: Vec<VerifierKey>,
+    /// Witness keys, from where the ledger's operator records them (the
+    /// store, `/api/v1/ledger`, a backup's `witnesses` file): not in the log.
+    pub witnesses: Vec<VerifierKey>,
+}
+
+/// A checkpoint's cosignature lines, sorted by [`check_cosignatures`].
+#[derive(Debug, Default)]
+pub struct CosignatureLines {
+    /// Names of the keys whose lines verified, in line order.
+    pub verified: Vec<String>,
+    /// Lines by keys the verifier does not know.
+    pub unverified: Vec<UnverifiedCosignature>,
+    /// Each bad line, named: its key, whose key it is, what is wrong.
+    pub bad: Vec<String>,
+}
+
+impl CosignatureLines {
+    /// The failure message naming every bad line, if there is one.
+    pub fn failure(&self, size: u64) -> Option<String> {
+        (!self.bad.is_empty()).then(|| {
+            format!(
+                "bad cosignature line(s) on the checkpoint of size {size}: {}; the line was altered or was not made by that key",
+                self.bad.join("; ")
+            )
+        })
+    }
+}
+
+/// Checks every cosignature line of a checkpoint note whose log signature
+/// was verified before: a line by a known key (a role key in force at
+/// `size` or a witness key) must verify, and a key may sign once. Bad
+/// lines are named (their key, and the size), not counted.
+pub fn check_cosignatures(
+    note: &Note,
+    size: u64,
+    log_key: &VerifierKey,
+    cosigners: &Cosigners,
+) -> CosignatureLines {
+    let mut verified: Vec<(String, [u8; 4])> = Vec::new();
+    let mut unverified = Vec::new();
+    let mut bad = Vec::new();
+    for line in &note.signatures {
+        if line.name == log_key.name() && line.key_id == log_key.key_id() {
+            continue;
+        }
+        let key_id = hex::encode(line.key_id);
+        let known = |keys: &[VerifierKey]| -> Vec<VerifierKey> {
+            keys.iter()
+                .filter(|k| k.name() == line.name && k.key_id() == line.key_id)
+                .cloned()
+                .collect()
+        };
+        let (roles, witnesses) = (known(&cosigners.roles), known(&cosigners.witnesses));
+        if roles.is_empty() && witnesses.is_empty() {
+            unverified.push(UnverifiedCosignature {
+                name: line.name.clone(),
+                key_id,
+            });
+            continue;
+        }
+        let whose = if roles.is_empty() {
+            "a registered witness's key".to_string()
+        } else {
+            format!("a role key in force at size {size}")
+        };
+        if verified
+            .iter()
+            .any(|(n, id)| *n == line.name && *id == line.key_id)
+        {
+            bad.push(format!(
+                "{} (key id {key_id}, {whose}) cosigned twice",
+                line.name
+            ));
+            continue;
+        }
+        let alone = Note {
+            text: note.text.clone(),
+            signatures: vec![line.clone()],
+        };
+        let ok = roles
+            .iter()
+            .chain(&witnesses)
+            .any(|key| alone.verify(std::slice::from_ref(key)).is_ok());
+        if ok {
+            verified.push((line.name.clone(), line.key_id));
+        } else {
+            bad.push(format!(
+                "the cosignature by {} (key id {key_id}, {whose}) does not verify",
+                line.name
+            ));
+        }
+    }
+    CosignatureLines {
+        verified: verified.into_iter().map(|(n, _)| n).collect(),
+        unverified,
+        bad,
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +229,11 @@ pub struct Report {
     pub ok: bool,
     pub origin: Option<String>,
     pub entries: u64,
-    pub root: String,
+    /// The recomputed root, reported only when the audit passed: a root of
+    /// entries that did not all verify (or of none, after a wrong log key)
+    /// is not a root anyone signed.
+    pub root: Option<String>,
+    /// The balances, only when the audit passed.
     pub balances_fen: BTreeMap<String, u64>,
     pub checkpoint: Option<CheckpointReport>,
     /// Size of the earlier checkpoint this log was shown consistent with.
@@ -506,25 +628,29 @@ impl Audit {
         }
     }
 
-    /// Checks the latest signed checkpoint against the recomputed tree,
-    /// with the ledger's log key, and reports which cosigners verified.
+    /// Checks the latest signed checkpoint against the recomputed tree:
+    /// the log key's signature (with the ledger's log key), the size and
+    /// root, then every cosignature line, with the role keys in force at
+    /// the checkpoint's size (the replayed state, since the size must be
+    /// the audit's) and the given witness keys.
     pub fn check_checkpoint(
         &self,
         checkpoint_bytes: &[u8],
-        cosigners: &[VerifierKey],
+        witnesses: &[VerifierKey],
     ) -> Result<CheckpointReport, Failure> {
         let replayer = self
             .replayer
             .as_ref()
             .ok_or_else(|| Failure::general("the log is empty"))?;
-        let (checkpoint, _, cosigned) =
-            open_checkpoint(checkpoint_bytes, replayer.state.log_key(), cosigners).map_err(
-                |e| {
-                    Failure::general(format!(
-                        "the checkpoint does not verify with the log key: {e}"
-                    ))
-                },
-            )?;
+        let log_key = replayer.state.log_key();
+        // The log's own line alone: a bad cosignature line is reported as
+        // one below, not as a checkpoint the log key did not sign.
+        let (checkpoint, note, _) =
+            open_checkpoint(checkpoint_bytes, log_key, &[]).map_err(|e| {
+                Failure::general(format!(
+                    "the checkpoint does not verify with the log key: {e}"
+                ))
+            })?;
         if checkpoint.size != self.size() || checkpoint.root != self.root() {
             return Err(Failure::general(format!(
                 "the signed checkpoint says size {} root {}, the entries give size {} root {}",
@@ -534,11 +660,29 @@ impl Audit {
                 self.root()
             )));
         }
+        let cosigners = Cosigners {
+            roles: replayer.state.cosigner_keys(),
+            witnesses: witnesses.to_vec(),
+        };
+        let lines = check_cosignatures(&note, checkpoint.size, log_key, &cosigners);
+        if let Some(message) = lines.failure(checkpoint.size) {
+            return Err(Failure::general(message));
+        }
         Ok(CheckpointReport {
             size: checkpoint.size,
             root: checkpoint.root.to_hex(),
-            cosigned_by: cosigned.into_iter().map(|c| c.name).collect(),
+            cosigned_by: lines.verified,
+            unverified_cosignatures: lines.unverified,
         })
+    }
+
+    /// The leaf hash of entry `seq` the audit verified, when it holds
+    /// every leaf hash (an audit that does not prove earlier leaves).
+    pub fn verified_leaf_hash(&self, seq: u64) -> Option<Hash> {
+        match &self.earlier_check {
+            EarlierCheck::Held(hashes) => hashes.get(usize::try_from(seq).ok()?).copied(),
+            EarlierCheck::Proved { .. } => None,
+        }
     }
 
     /// Checks that the log extends an earlier signed checkpoint: its root at
@@ -575,14 +719,16 @@ impl Audit {
         saved: Option<u64>,
         failure: Option<Failure>,
     ) -> Report {
+        let ok = failure.is_none();
         Report {
-            ok: failure.is_none(),
+            ok,
             origin: self.replayer.as_ref().map(|r| r.state.origin().to_string()),
             entries: self.size(),
-            root: self.root().to_hex(),
+            root: ok.then(|| self.root().to_hex()),
             balances_fen: self
                 .replayer
                 .as_ref()
+                .filter(|_| ok)
                 .map(|r| r.state.balances().clone())
                 .unwrap_or_default(),
             checkpoint,
@@ -610,8 +756,18 @@ pub fn print_report(report: &Report, json: bool) {
     if let Some(origin) = &report.origin {
         println!("ledger:      {origin}");
     }
+    if report.failure.is_some() {
+        // Only what was verified: the entries before the failure. Their
+        // root and balances were never signed, so they are not shown.
+        if report.entries > 0 {
+            println!("entries:     {} checked before the failure", report.entries);
+        }
+        return;
+    }
     println!("entries:     {} checked", report.entries);
-    println!("root:        {}", report.root);
+    if let Some(root) = &report.root {
+        println!("root:        {root}");
+    }
     if let Some(c) = &report.checkpoint {
         println!(
             "checkpoint:  size {} signed by the log key; cosigned by: {}",
@@ -622,6 +778,12 @@ pub fn print_report(report: &Report, json: bool) {
                 c.cosigned_by.join(", ")
             }
         );
+        for u in &c.unverified_cosignatures {
+            println!(
+                "unverified:  a cosignature line by {} (key id {}), a key this verifier does not know (not a role key at size {}, not a witness key given); not checked, not counted",
+                u.name, u.key_id, c.size
+            );
+        }
     }
     if let Some(size) = report.consistent_with_saved_size {
         println!("consistent:  extends the saved checkpoint of size {size}");

@@ -11,11 +11,13 @@
 //! | `checkpoint` | the latest signed checkpoint note, with its cosignatures |
 //! | `tile/<L>/<N>[.p/<W>]` | hash tiles: tree level 8·L, node hashes 256·N .. 256·N+W−1 |
 //! | `tile/entries/<N>[.p/<W>]` | entry bundles: each leaf as a big-endian u16 length and its bytes |
-//! | `log.vkey` | the log's verifier key (text), for convenience; trust the one on the notice board |
-//! | `witnesses` | registered witnesses' verifier keys, one a line (only if there are any) |
+//! | `log.vkey` | the log's verifier key, one line `<origin>+<hex8>+<base64(0x01 ‖ key)>\n`, for convenience; trust the one on the notice board |
+//! | `witnesses` | registered witnesses' cosigner keys, one a line `<name>+<hex8>+<base64(0x04 ‖ key)>\n` (only if there are any); not in the log: the operator's list |
 //!
 //! Any C2SP tlog-tiles client can read it; it can be served by a static
-//! file server as it is. The export streams the leaves once, computes every
+//! file server as it is. `feeledger verify --tiles DIR|URL --log-key VKEY`
+//! audits it (or a static mirror of it) with only the public log key,
+//! reading the tiles through the same [`TileReader`] as `restore`. The export streams the leaves once, computes every
 //! hash from them (checking the store's own node tiles as it goes), checks
 //! the root against the signed checkpoint, writes into a temporary
 //! directory beside the target and renames it, so a failed export leaves
@@ -36,7 +38,8 @@
 //!
 //! * **Derived data damaged** (a node tile, an index, the totals, the state
 //!   snapshot, a body id or reversal link; or the head checks at open):
-//!   stop the server and run `feeledger rebuild --data DIR`. It reads every
+//!   stop the server and run `feeledger rebuild --data DIR`. (On a store
+//!   that passes the full audit it says so and changes nothing.) It reads every
 //!   leaf (even from a store `open` refuses), checks each again (its hash
 //!   against the tree's record and the next entry's link, signatures,
 //!   rules, balances), writes a fresh store in `DIR/ledger.rebuild`, keeps
@@ -275,9 +278,15 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
     let note = store
         .latest_checkpoint()
         .context("reading the checkpoint")?;
-    let (checkpoint, _, _) = open_checkpoint(&note, state.log_key(), &[]).map_err(|e| {
+    let (checkpoint, parsed, _) = open_checkpoint(&note, state.log_key(), &[]).map_err(|e| {
         anyhow!("the store's latest checkpoint does not verify with its log key: {e}")
     })?;
+    let cosigners = crate::audit::Cosigners {
+        roles: state.cosigner_keys(),
+        witnesses: store.witnesses().context("reading the witnesses")?,
+    };
+    let (note, dropped) =
+        without_bad_cosignatures(note, parsed, checkpoint.size, &cosigners, state.log_key());
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -369,6 +378,11 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
         checkpoint.size, checkpoint.root
     );
     println!("log key:    {}", state.log_key());
+    for bad in &dropped {
+        println!(
+            "dropped:    {bad}; not copied into the backup (`feeledger verify` names it in the store; `feeledger rebuild` drops it there)"
+        );
+    }
     if let Some(damage) = writer.store_damage {
         eprintln!(
             "warning: {damage}; the backup holds the hashes of the entries (which give the signed root), but the store is damaged: run `feeledger verify --data DIR` and `feeledger rebuild --data DIR`"
@@ -377,9 +391,105 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The checkpoint note without its bad cosignature lines (by a key the
+/// ledger knows, not verifying, or a second line by one key), so that a
+/// backup never carries a line `verify` would refuse; and each dropped
+/// line, named. Lines by unknown keys are kept, as verifiers ignore them.
+fn without_bad_cosignatures(
+    bytes: Vec<u8>,
+    note: Note,
+    size: u64,
+    cosigners: &crate::audit::Cosigners,
+    log_key: &VerifierKey,
+) -> (Vec<u8>, Vec<String>) {
+    let all = crate::audit::check_cosignatures(&note, size, log_key, cosigners);
+    if all.bad.is_empty() {
+        // The stored bytes, exactly.
+        return (bytes, Vec::new());
+    }
+    let mut kept: Vec<feeledger_core::note::NoteSignature> = Vec::new();
+    let mut dropped = Vec::new();
+    for line in note.signatures {
+        let alone = Note {
+            text: note.text.clone(),
+            signatures: vec![line.clone()],
+        };
+        let checked = crate::audit::check_cosignatures(&alone, size, log_key, cosigners);
+        let twice = kept
+            .iter()
+            .any(|k| k.name == line.name && k.key_id == line.key_id);
+        match checked.bad.first() {
+            Some(bad) => dropped.push(bad.clone()),
+            None if twice => dropped.push(format!(
+                "a second cosignature line by {} (key id {})",
+                line.name,
+                hex::encode(line.key_id)
+            )),
+            None => kept.push(line),
+        }
+    }
+    let note = Note {
+        text: note.text,
+        signatures: kept,
+    };
+    (note.to_bytes(), dropped)
+}
+
 // ----------------------------------------------------------------- restore
 
-/// One tile file of a backup.
+/// Where tiles are read from: a backup directory, or a URL (a feeledger
+/// server, or a static mirror of a backup). `verify --tiles`, `verify
+/// --url` and `restore` read them the same way, as C2SP tlog-tiles clients
+/// do.
+#[derive(Clone, Copy)]
+pub(crate) enum TileSource<'a> {
+    Dir(&'a Path),
+    Http(&'a crate::remote::Remote),
+}
+
+impl TileSource<'_> {
+    /// The file at `rel` (`checkpoint`, `tile/0/000`, ...), if there is one.
+    pub(crate) fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            TileSource::Dir(dir) => match std::fs::read(dir.join(rel)) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(anyhow!("cannot read {rel} of {}: {e}", self.name())),
+            },
+            TileSource::Http(remote) => remote.get_optional_bytes(&format!("/{rel}")),
+        }
+    }
+
+    /// For messages: "the backup" or the URL.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            TileSource::Dir(_) => "the backup".to_string(),
+            TileSource::Http(remote) => remote.base_url().to_string(),
+        }
+    }
+
+    /// The witness keys its `witnesses` file lists (none if it has none).
+    pub(crate) fn witnesses(&self) -> Result<Vec<VerifierKey>> {
+        let Some(bytes) = self.read(WITNESSES_FILE)? else {
+            return Ok(Vec::new());
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow!("{WITNESSES_FILE} of {} is not UTF-8", self.name()))?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                VerifierKey::parse(line.trim()).map_err(|e| {
+                    anyhow!(
+                        "{WITNESSES_FILE} of {} holds a bad key {line:?}: {e}",
+                        self.name()
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// One tile file.
 struct TileFile {
     /// `tile/...`, for messages.
     path: String,
@@ -389,16 +499,17 @@ struct TileFile {
     exact: bool,
 }
 
-/// Reads tile `(kind, index)` of `width` from a backup; a missing partial
-/// tile may be served by the full one.
-fn read_tile(from: &Path, kind: TileKind, index: u64, width: u64, what: &str) -> Result<TileFile> {
+/// Reads tile `(kind, index)` of `width`; a missing partial tile may be
+/// served by the full one.
+fn read_tile(
+    from: TileSource<'_>,
+    kind: TileKind,
+    index: u64,
+    width: u64,
+    what: &str,
+) -> Result<TileFile> {
     let exact = tile_path(kind, index, width);
-    let read = |path: &str| match std::fs::read(from.join(path)) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow!("cannot read {path} of the backup: {e}")),
-    };
-    if let Some(bytes) = read(&exact)? {
+    if let Some(bytes) = from.read(&exact)? {
         return Ok(TileFile {
             path: exact,
             bytes,
@@ -407,7 +518,7 @@ fn read_tile(from: &Path, kind: TileKind, index: u64, width: u64, what: &str) ->
     }
     if width < TILE_WIDTH_MAX {
         let full = tile_path(kind, index, TILE_WIDTH_MAX);
-        if let Some(bytes) = read(&full)? {
+        if let Some(bytes) = from.read(&full)? {
             return Ok(TileFile {
                 path: full,
                 bytes,
@@ -415,7 +526,7 @@ fn read_tile(from: &Path, kind: TileKind, index: u64, width: u64, what: &str) ->
             });
         }
     }
-    bail!("{exact} is missing from the backup ({what})")
+    bail!("{exact} is missing from {} ({what})", from.name())
 }
 
 /// The `width` leaves of an entry bundle.
@@ -444,24 +555,25 @@ fn parse_bundle(file: &TileFile, first_seq: u64, width: u64) -> Result<Vec<Vec<u
     }
     if file.exact && at != bytes.len() {
         bail!(
-            "{} has {} bytes after its {width} entries",
+            "{} has {} bytes after its {width} entries (the last is entry {})",
             file.path,
-            bytes.len() - at
+            bytes.len() - at,
+            first_seq + width - 1
         );
     }
     Ok(leaves)
 }
 
-/// The backup's hash tiles, read as the recomputed nodes reach them (one
-/// kept per tile level), and compared hash by hash.
+/// The hash tiles, read as the recomputed nodes reach them (one kept per
+/// tile level), and compared hash by hash.
 struct HashTiles<'a> {
-    from: &'a Path,
+    from: TileSource<'a>,
     size: u64,
     current: Vec<Option<(u64, TileFile)>>,
 }
 
 impl HashTiles<'_> {
-    /// Compares node `id`, recomputed from the entries, with the backup's.
+    /// Compares node `id`, recomputed from the entries, with the tile's.
     fn check(&mut self, id: NodeId, hash: Hash, bundle: &str) -> Result<()> {
         let level = id.level / TILE_HEIGHT;
         let slot = usize::from(level);
@@ -492,15 +604,16 @@ impl HashTiles<'_> {
         let stored = &file.bytes[32 * position..32 * position + 32];
         if stored != hash.0 {
             let stored = Hash::from_slice(stored).expect("32 bytes");
+            let source = self.from.name();
             if id.level == 0 {
                 bail!(
-                    "entry {} in {bundle} does not match {}: its bytes hash to {hash}, the hash tile records {stored}; the backup is damaged",
+                    "entry {} in {bundle} does not match {}: its bytes hash to {hash}, the hash tile records {stored}; {source} is damaged",
                     id.index,
                     file.path
                 );
             }
             bail!(
-                "{} differs at tree level {} node {} (the hash of {}): the backup is damaged",
+                "{} differs at tree level {} node {} (the hash of {}): {source} is damaged",
                 file.path,
                 id.level,
                 id.index,
@@ -511,10 +624,84 @@ impl HashTiles<'_> {
     }
 }
 
+/// Reads a tree of `size` entries from tiles, bundle by bundle, checking
+/// every entry's hash and every node it completes against the hash tiles
+/// of every level (partial tiles included), as a C2SP client would read
+/// them. Bounded memory: one tile per level and one bundle.
+pub(crate) struct TileReader<'a> {
+    source: TileSource<'a>,
+    size: u64,
+    tiles: HashTiles<'a>,
+    frontier: Frontier,
+}
+
+impl<'a> TileReader<'a> {
+    pub(crate) fn new(source: TileSource<'a>, size: u64) -> TileReader<'a> {
+        TileReader {
+            source,
+            size,
+            tiles: HashTiles {
+                from: source,
+                size,
+                current: (0..TILE_LEVELS).map(|_| None).collect(),
+            },
+            frontier: Frontier::new(),
+        }
+    }
+
+    /// Entry bundles in a tree of `size` entries.
+    pub(crate) fn bundles(size: u64) -> u64 {
+        size.div_ceil(TILE_WIDTH_MAX)
+    }
+
+    /// Bundle `index`, read and checked: (its path, its first seq, its
+    /// leaves). Bundles must be read in order.
+    pub(crate) fn bundle(&mut self, index: u64) -> Result<(String, u64, Vec<Vec<u8>>)> {
+        assert_eq!(
+            self.frontier.size(),
+            index * TILE_WIDTH_MAX,
+            "bundles are read in order"
+        );
+        let first = index * TILE_WIDTH_MAX;
+        let width = (self.size - first).min(TILE_WIDTH_MAX);
+        let what = format!("entries {first}..={}", first + width - 1);
+        let file = read_tile(self.source, TileKind::Entries, index, width, &what)?;
+        let leaves = parse_bundle(&file, first, width)?;
+        for leaf in &leaves {
+            for (id, hash) in self.frontier.append(leaf_hash(leaf)) {
+                if id.level % TILE_HEIGHT == 0 {
+                    self.tiles.check(id, hash, &file.path)?;
+                }
+            }
+        }
+        Ok((file.path, first, leaves))
+    }
+
+    /// The root of the entries read so far.
+    pub(crate) fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// Entry `seq`'s bytes, read again from its bundle, unchecked (the
+    /// caller compares them with the hash it verified).
+    pub(crate) fn leaf_again(source: TileSource<'_>, size: u64, seq: u64) -> Option<Vec<u8>> {
+        let index = seq / TILE_WIDTH_MAX;
+        let first = index * TILE_WIDTH_MAX;
+        let width = size.checked_sub(first)?.min(TILE_WIDTH_MAX);
+        let file = read_tile(source, TileKind::Entries, index, width, "").ok()?;
+        parse_bundle(&file, first, width)
+            .ok()?
+            .into_iter()
+            .nth((seq - first) as usize)
+    }
+}
+
 /// What a restore or rebuild wrote.
 struct Restored {
     root: Hash,
     checkpoint: Vec<u8>,
+    /// The keys its checkpoint's cosignature lines are checked with.
+    cosigners: crate::audit::Cosigners,
 }
 
 /// A refused leaf, with where it came from.
@@ -523,6 +710,8 @@ fn leaf_refused(e: StoreError, origin: impl Fn(u64) -> String) -> anyhow::Error 
         StoreError::LeafRefused { seq, reason } => {
             anyhow!("entry {seq} ({}) is refused: {reason}", origin(seq))
         }
+        // Only the genesis reaches the store undecoded-by-us: every other
+        // leaf was decoded (and named) before its batch.
         StoreError::Rejected(e) => anyhow!("entry 0 ({}) is refused: {e}", origin(0)),
         other => anyhow::Error::new(other),
     }
@@ -593,13 +782,11 @@ pub fn restore(from: &Path, data: &Path, key_path: &Path) -> Result<()> {
             return Err(e.context(format!("restore from {} failed", from.display())));
         }
     };
-    let cosigned: Vec<String> = Note::parse(&restored.checkpoint)
-        .map(|n| {
-            n.signatures
-                .into_iter()
-                .filter(|s| !(s.name == vkey.name() && s.key_id == vkey.key_id()))
-                .map(|s| s.name)
-                .collect()
+    // The backup's checkpoint is kept as it is, every line; each line is
+    // checked as `verify` will check it, and a bad one is named now.
+    let lines = Note::parse(&restored.checkpoint)
+        .map(|note| {
+            crate::audit::check_cosignatures(&note, checkpoint.size, &vkey, &restored.cosigners)
         })
         .unwrap_or_default();
     println!(
@@ -612,12 +799,24 @@ pub fn restore(from: &Path, data: &Path, key_path: &Path) -> Result<()> {
     println!(
         "checkpoint: size {}, the backup's own; cosigned by: {}",
         checkpoint.size,
-        if cosigned.is_empty() {
+        if lines.verified.is_empty() {
             "nobody yet".to_string()
         } else {
-            cosigned.join(", ")
+            lines.verified.join(", ")
         }
     );
+    for u in &lines.unverified {
+        println!(
+            "unverified: a cosignature line by {} (key id {}), neither a role key at size {} nor a witness in {WITNESSES_FILE}; kept, not counted",
+            u.name, u.key_id, checkpoint.size
+        );
+    }
+    if let Some(bad) = lines.failure(checkpoint.size) {
+        println!(
+            "WARNING:    {bad}. The backup's checkpoint is kept as it is, so `feeledger verify` fails on it; `feeledger rebuild --data {}` drops the bad line(s)",
+            data.display()
+        );
+    }
     println!(
         "log key:    copied to {} (mode 0600)",
         dd.log_key_path().display()
@@ -639,30 +838,22 @@ fn restore_into(
     key: &KeyFile,
 ) -> Result<Restored> {
     let size = checkpoint.size;
-    let mut tiles = HashTiles {
-        from,
-        size,
-        current: (0..TILE_LEVELS).map(|_| None).collect(),
-    };
     let bundle_of = |seq: u64| {
         let index = seq / TILE_WIDTH_MAX;
         let width = (size - index * TILE_WIDTH_MAX).min(TILE_WIDTH_MAX);
         tile_path(TileKind::Entries, index, width)
     };
     let origin = |seq: u64| format!("in {}", bundle_of(seq));
-    let mut frontier = Frontier::new();
+    let mut reader = TileReader::new(TileSource::Dir(from), size);
     let mut store: Option<Store> = None;
     let mut batch: Vec<Vec<u8>> = Vec::new();
-    for index in 0..size.div_ceil(TILE_WIDTH_MAX) {
-        let first = index * TILE_WIDTH_MAX;
-        let width = (size - first).min(TILE_WIDTH_MAX);
-        let what = format!("entries {first}..={}", first + width - 1);
-        let file = read_tile(from, TileKind::Entries, index, width, &what)?;
-        for leaf in parse_bundle(&file, first, width)? {
-            for (id, hash) in frontier.append(leaf_hash(&leaf)) {
-                if id.level % TILE_HEIGHT == 0 {
-                    tiles.check(id, hash, &file.path)?;
-                }
+    for index in 0..TileReader::bundles(size) {
+        let (path, first, leaves) = reader.bundle(index)?;
+        for (seq, leaf) in (first..).zip(leaves) {
+            // Decoded here, so that a leaf that does not decode is named by
+            // its seq (the store's batch reports only that one did not).
+            if let Err(e) = Leaf::decode(&leaf) {
+                bail!("entry {seq} (in {path}) is refused: it does not decode: {e}");
             }
             match &store {
                 None => {
@@ -685,10 +876,10 @@ fn restore_into(
             }
         }
     }
-    if frontier.root() != checkpoint.root {
+    if reader.root() != checkpoint.root {
         bail!(
             "the backup's entries give root {}, its signed checkpoint says {}: the backup is damaged",
-            frontier.root(),
+            reader.root(),
             checkpoint.root
         );
     }
@@ -703,22 +894,19 @@ fn restore_into(
     if store.root() != checkpoint.root || store.size() != size {
         bail!("the restored ledger's root differs from the backup's checkpoint");
     }
-    match std::fs::read_to_string(from.join(WITNESSES_FILE)) {
-        Ok(text) => {
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let witness = VerifierKey::parse(line.trim()).map_err(|e| {
-                    anyhow!("{WITNESSES_FILE} of the backup holds a bad key {line:?}: {e}")
-                })?;
-                store.add_witness(&witness)?;
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(anyhow!("cannot read {WITNESSES_FILE} of the backup: {e}")),
+    let witnesses = TileSource::Dir(from).witnesses()?;
+    for witness in &witnesses {
+        store.add_witness(witness)?;
     }
+    let cosigners = crate::audit::Cosigners {
+        roles: store.state().cosigner_keys(),
+        witnesses,
+    };
     let root = store.root();
     store.close()?;
     Ok(Restored {
         root,
+        cosigners,
         checkpoint: stored,
     })
 }
@@ -767,12 +955,13 @@ pub fn rebuild(data: &Path) -> Result<()> {
         }
         Err(e) => return Err(anyhow::Error::new(e).context(data.display().to_string())),
     };
-    match &found {
-        Some(damage) => println!(
-            "damage found: {damage} (the first found; a rebuild replaces all derived data)"
-        ),
-        None => println!("no damage found; rebuilding anyway"),
-    }
+    let Some(damage) = &found else {
+        // The full audit passed: there is nothing a rebuild would repair,
+        // and no copy of a healthy store to keep.
+        println!("the store is healthy; nothing to rebuild (it passes the full audit `feeledger verify --data` runs)");
+        return Ok(());
+    };
+    println!("damage found: {damage} (the first found; a rebuild replaces all derived data)");
 
     // 2. A fresh store from the leaves, beside the old one.
     let fresh = data.join("ledger.rebuild");

@@ -370,7 +370,10 @@ pub(crate) fn run_local_audit(
     postings.finish(store)?;
     check_link_counts(store, derived.reversals)?;
     let checkpoint = store.latest_checkpoint().map_err(io)?;
-    let report = audit.check_checkpoint(&checkpoint, &replayer.state.cosigner_keys())?;
+    // Witness keys are not in the log: the store records those the
+    // operator registered (`add-witness`).
+    let witnesses = store.witnesses().map_err(io)?;
+    let report = audit.check_checkpoint(&checkpoint, &witnesses)?;
     if let Some(saved) = saved_checkpoint {
         let (saved, _, _) = open_checkpoint(saved, replayer.state.log_key(), &[]).map_err(|e| {
             Failure::general(format!(
@@ -907,6 +910,8 @@ pub fn verify_remote(
     );
     let checkpoint_bytes = remote.get_bytes("/checkpoint")?;
     let result = (|| -> Result<crate::audit::CheckpointReport, Failure> {
+        // The log's line alone; cosignature lines are checked (and named)
+        // once the replay gives the role keys at this size.
         let (checkpoint, _, _) =
             open_checkpoint(&checkpoint_bytes, &trusted, &[]).map_err(|e| {
                 Failure::general(format!(
@@ -938,18 +943,27 @@ pub fn verify_remote(
             progress.set_position(next);
         }
         progress.finish_and_clear();
-        let mut cosigners = audit
-            .replayer()
-            .map(|r| r.state.cosigner_keys())
-            .unwrap_or_default();
-        if let Ok(info) = remote.get_json("/api/v1/ledger") {
-            for w in info["witness_keys"].as_array().into_iter().flatten() {
-                if let Some(k) = w.as_str().and_then(|t| VerifierKey::parse(t).ok()) {
-                    cosigners.push(k);
-                }
-            }
-        }
-        let report = audit.check_checkpoint(&checkpoint_bytes, &cosigners)?;
+        // Witness keys are not in the log: the server lists those its
+        // operator registered. A line by any other key is reported as
+        // unverified.
+        let info = remote
+            .get_json("/api/v1/ledger")
+            .map_err(|e| Failure::general(format!("reading the witness keys: {e:#}")))?;
+        let witnesses = info["witness_keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| {
+                let text = w.as_str().unwrap_or_default();
+                VerifierKey::parse(text).map_err(|e| {
+                    Failure::general(format!(
+                        "the server lists a witness key {text:?} that does not parse: {e}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, Failure>>()?;
+        let report = audit.check_checkpoint(&checkpoint_bytes, &witnesses)?;
+        check_served_tiles(remote, &audit, &checkpoint)?;
         if let Some(saved) = &saved_checkpoint {
             audit.check_saved(saved)?;
         }
@@ -976,4 +990,147 @@ pub fn verify_remote(
 fn is_damage(e: &anyhow::Error) -> bool {
     e.downcast_ref::<feeledger_store::StoreError>()
         .is_some_and(|s| matches!(s, feeledger_store::StoreError::Damaged { .. }))
+}
+
+/// The hash tiles and entry bundles a server serves for the verified
+/// checkpoint (`/tile/<L>/<N>[.p/<W>]` on every level, `/tile/entries/...`),
+/// read as C2SP tlog-tiles clients read them: every bundle's entries must
+/// be the ones `/api/v1/entries` served and the audit verified, and every
+/// hash tile must hold the nodes recomputed from them.
+fn check_served_tiles(
+    remote: &crate::remote::Remote,
+    audit: &Audit,
+    checkpoint: &feeledger_core::note::Checkpoint,
+) -> Result<(), Failure> {
+    use crate::backup::{TileReader, TileSource};
+    let served = |e: anyhow::Error| Failure::general(format!("the server's tiles: {e:#}"));
+    let mut reader = TileReader::new(TileSource::Http(remote), checkpoint.size);
+    for index in 0..TileReader::bundles(checkpoint.size) {
+        let (path, first, leaves) = reader.bundle(index).map_err(served)?;
+        for (seq, leaf) in (first..).zip(leaves) {
+            let hash = feeledger_core::hash::leaf_hash(&leaf);
+            let verified = audit
+                .verified_leaf_hash(seq)
+                .ok_or_else(|| Failure::general("internal: the audit holds no leaf hashes"))?;
+            if hash != verified {
+                return Err(Failure::at(
+                    seq,
+                    format!(
+                        "the server's {path} holds another entry {seq} than /api/v1/entries: its bytes hash to {hash}, the verified entry to {verified}"
+                    ),
+                ));
+            }
+        }
+    }
+    if reader.root() != checkpoint.root {
+        return Err(Failure::general(format!(
+            "the server's tiles give root {}, the signed checkpoint says {}",
+            reader.root(),
+            checkpoint.root
+        )));
+    }
+    Ok(())
+}
+
+/// Audits a backup made with `export --format tiles`, in a directory or
+/// served by a static mirror (`http://...`), trusting only `log_key`: the
+/// checkpoint, every entry bundle and hash tile, the replay of every entry,
+/// and every cosignature line (witness keys from the backup's `witnesses`
+/// file). Returns whether it passed.
+pub fn verify_tiles(
+    location: &str,
+    log_key: &str,
+    saved: Option<&Path>,
+    save_to: Option<&Path>,
+    json: bool,
+) -> Result<bool> {
+    use crate::backup::{TileReader, TileSource, CHECKPOINT_FILE};
+    let trusted = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
+    let remote;
+    let source = if location.starts_with("http://") || location.starts_with("https://") {
+        remote = crate::remote::Remote::new(location)?;
+        TileSource::Http(&remote)
+    } else {
+        let dir = Path::new(location);
+        if !dir.is_dir() {
+            bail!(
+                "--tiles {location}: no such directory (give a backup directory made with `export --format tiles`, or a URL starting with http:// or https://)"
+            );
+        }
+        TileSource::Dir(dir)
+    };
+    let saved_bytes = saved
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    let saved_checkpoint = saved_bytes
+        .as_deref()
+        .map(|b| open_checkpoint(b, &trusted, &[]).map(|(c, _, _)| c))
+        .transpose()
+        .map_err(|e| {
+            anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}")
+        })?;
+    let checkpoint_bytes = source.read(CHECKPOINT_FILE)?.with_context(|| {
+        format!("{location} is not a feeledger tiles backup: it has no {CHECKPOINT_FILE} file")
+    })?;
+    let mut audit = Audit::new(
+        Some(trusted.clone()),
+        saved_checkpoint.iter().map(|c| c.size).collect(),
+    );
+    let result = (|| -> Result<crate::audit::CheckpointReport, Failure> {
+        let (checkpoint, _, _) =
+            open_checkpoint(&checkpoint_bytes, &trusted, &[]).map_err(|e| {
+                Failure::general(format!(
+                    "the backup's {CHECKPOINT_FILE} does not verify with the log key: {e}"
+                ))
+            })?;
+        if checkpoint.size == 0 {
+            return Err(Failure::general(
+                "the backup's checkpoint is of an empty log",
+            ));
+        }
+        let size = checkpoint.size;
+        let progress = indicatif::ProgressBar::new(size);
+        let mut reader = TileReader::new(source, size);
+        for index in 0..TileReader::bundles(size) {
+            let (_, first, leaves) = reader
+                .bundle(index)
+                .map_err(|e| Failure::general(format!("{e:#}")))?;
+            let chunk = (first..)
+                .zip(leaves)
+                .map(|(seq, bytes)| (seq, bytes, None))
+                .collect();
+            // A reversal's target, read again; the audit checks it against
+            // the hash it verified.
+            let mut fetch = |seq: u64| TileReader::leaf_again(source, size, seq);
+            audit.push_chunk(chunk, &mut fetch)?;
+            progress.set_position(audit.size());
+        }
+        progress.finish_and_clear();
+        // Witness keys are not in the log: the backup lists those the
+        // operator registered.
+        let witnesses = source
+            .witnesses()
+            .map_err(|e| Failure::general(format!("{e:#}")))?;
+        let report = audit.check_checkpoint(&checkpoint_bytes, &witnesses)?;
+        if let Some(saved) = &saved_checkpoint {
+            audit.check_saved(saved)?;
+        }
+        Ok(report)
+    })();
+    let ok = result.is_ok();
+    let (checkpoint, failure) = match result {
+        Ok(c) => (Some(c), None),
+        Err(f) => (None, Some(f)),
+    };
+    if let (true, Some(path)) = (ok, save_to) {
+        std::fs::write(path, &checkpoint_bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let consistent = if ok {
+        saved_checkpoint.map(|c| c.size)
+    } else {
+        None
+    };
+    print_report(&audit.report(checkpoint, consistent, failure), json);
+    Ok(ok)
 }

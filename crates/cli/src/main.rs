@@ -50,6 +50,22 @@ struct Target {
     url: Option<String>,
 }
 
+/// Where `verify` reads the ledger: a data directory, a server, or a
+/// backup made with `export --format tiles`.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct VerifyTarget {
+    /// A local data directory.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A feeledger server, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    url: Option<String>,
+    /// A tiles backup (`export --format tiles`): its directory, or the http(s) URL of a static mirror of it. Needs only the public --log-key.
+    #[arg(long)]
+    tiles: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Make a new Ed25519 key: writes the private key file (mode 0600) and prints the public keys.
@@ -151,8 +167,8 @@ enum Command {
     /// Audit a ledger: every leaf, the chain, every signature and rule, every balance, the signed root.
     Verify {
         #[command(flatten)]
-        target: Target,
-        /// The log's verifier key, as posted on the notice board (name+hex8+base64). Required with --url.
+        target: VerifyTarget,
+        /// The log's verifier key, as posted on the notice board (name+hex8+base64). Required with --url and --tiles.
         #[arg(long)]
         log_key: Option<String>,
         /// A checkpoint saved earlier: the log must extend it.
@@ -385,15 +401,24 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let (saved, save_to) = (checkpoint.as_deref(), save_checkpoint.as_deref());
-            let ok = match target.resolve()? {
-                Place::Local(data) => {
-                    inspect::verify_local(&data.root, log_key.as_deref(), saved, save_to, json)?
+            let VerifyTarget { data, url, tiles } = target;
+            let ok = match tiles {
+                Some(tiles) => {
+                    let log_key = log_key.context(
+                        "--tiles needs --log-key (the log's verifier key from the notice board): the backup itself is not trusted",
+                    )?;
+                    inspect::verify_tiles(&tiles, &log_key, saved, save_to, json)?
                 }
-                Place::Remote(remote) => {
-                    let log_key = log_key
-                        .context("--url needs --log-key: the server itself is not trusted")?;
-                    inspect::verify_remote(&remote, &log_key, saved, save_to, json)?
-                }
+                None => match (Target { data, url }).resolve()? {
+                    Place::Local(data) => {
+                        inspect::verify_local(&data.root, log_key.as_deref(), saved, save_to, json)?
+                    }
+                    Place::Remote(remote) => {
+                        let log_key = log_key
+                            .context("--url needs --log-key: the server itself is not trusted")?;
+                        inspect::verify_remote(&remote, &log_key, saved, save_to, json)?
+                    }
+                },
             };
             if !ok {
                 std::process::exit(1);

@@ -169,3 +169,25 @@ fn hashes(v: &Value) -> Result<Vec<Hash>> {
         })
         .collect()
 }
+
+impl Remote {
+    /// The bytes at `path`, or `None` if the server answers 404 (a tile
+    /// a backup mirror does not have, for example).
+    pub fn get_optional_bytes(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Ok(Some(self.check(response)?.bytes()?.to_vec()))
+    }
+
+    /// The URL this remote was made with, without a final `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+}
