@@ -484,7 +484,10 @@ fn a_wrong_command_names_its_block_and_leaves_no_server() {
         shown.starts_with("README.md block 2 of 3 (line 7):"),
         "{shown}"
     );
-    assert!(shown.contains("'cleanng'"), "{shown}");
+    assert!(
+        shown.contains("\"cleanng\" is not an expenditure category"),
+        "{shown}"
+    );
     assert!(
         transcript.outputs[0].contains("serving "),
         "{}",
