@@ -28,7 +28,7 @@ pub use error::{ApiError, ApiResult};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use feeledger_core::note::NoteSigner;
 use feeledger_store::{ProposalOutcome, ProposalRequest, Store, StoreError};
@@ -165,32 +165,55 @@ fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJ
     }
 }
 
+/// Every route of one ledger: its path (axum syntax) and its handlers.
+///
+/// The router is built from this list and nothing else, so that a test can
+/// hold it against `openapi.json` (crates/cli/tests/openapi.rs): a route
+/// added here but not described there, or the other way round, fails it.
+pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
+    vec![
+        ("/", get(web::index)),
+        ("/assets/{name}", get(web::asset)),
+        ("/checkpoint", get(read::checkpoint)),
+        ("/tile/{*path}", get(read::tile)),
+        ("/add-checkpoint", post(witness::add_checkpoint)),
+        ("/api/openapi.json", get(read::openapi)),
+        ("/api/v1/entries", get(read::entries)),
+        ("/api/v1/entries/{seq}", get(read::entry)),
+        ("/api/v1/entries/{seq}/proof", get(read::inclusion_proof)),
+        ("/api/v1/entries/{seq}/receipt", get(read::receipt)),
+        ("/api/v1/consistency", get(read::consistency)),
+        ("/api/v1/ledger", get(read::ledger_info)),
+        ("/api/v1/balances", get(read::balances)),
+        ("/api/v1/summary", get(read::summary)),
+        ("/api/v1/payers/{unit}/entries", get(read::payer_entries)),
+        (
+            "/api/v1/proposals",
+            get(read::proposals).post(write::propose),
+        ),
+        ("/api/v1/proposals/{id}", get(read::proposal)),
+        (
+            "/api/v1/proposals/{id}/signatures",
+            post(write::add_signatures),
+        ),
+    ]
+}
+
+/// The paths of [`routes`], in axum's syntax (`{*path}` for a wildcard).
+pub fn route_paths() -> Vec<&'static str> {
+    routes().into_iter().map(|(path, _)| path).collect()
+}
+
 /// Every route of one ledger.
 pub fn ledger_router(ledger: Ledger) -> Router {
-    let api = Router::new()
-        .route("/entries", get(read::entries))
-        .route("/entries/{seq}", get(read::entry))
-        .route("/entries/{seq}/proof", get(read::inclusion_proof))
-        .route("/entries/{seq}/receipt", get(read::receipt))
-        .route("/consistency", get(read::consistency))
-        .route("/ledger", get(read::ledger_info))
-        .route("/balances", get(read::balances))
-        .route("/summary", get(read::summary))
-        .route("/payers/{unit}/entries", get(read::payer_entries))
-        .route("/proposals", get(read::proposals).post(write::propose))
-        .route("/proposals/{id}", get(read::proposal))
-        .route("/proposals/{id}/signatures", post(write::add_signatures));
     let cors = tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET, Method::HEAD]);
-    Router::new()
-        .route("/", get(web::index))
-        .route("/assets/{name}", get(web::asset))
-        .route("/checkpoint", get(read::checkpoint))
-        .route("/tile/{*path}", get(read::tile))
-        .route("/add-checkpoint", post(witness::add_checkpoint))
-        .route("/api/openapi.json", get(read::openapi))
-        .nest("/api/v1", api)
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handlers)| {
+            router.route(path, handlers)
+        })
         .fallback(read::not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(error::refuse_huge_bodies))

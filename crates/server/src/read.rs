@@ -351,7 +351,16 @@ pub async fn consistency(
                     )));
                 }
                 let proof = store.consistency_proof(q.from, to)?;
-                Ok(json!({"from": q.from, "to": to, "proof": hashes_base64(&proof)}))
+                // The two roots the proof links, so that a client holding
+                // neither checkpoint can still see what was proven; a
+                // careful client compares them with roots it trusts.
+                Ok(json!({
+                    "from": q.from,
+                    "to": to,
+                    "from_root": store.root_at(q.from)?.to_hex(),
+                    "to_root": store.root_at(to)?.to_hex(),
+                    "proof": hashes_base64(&proof),
+                }))
             })
             .await?,
     ))
