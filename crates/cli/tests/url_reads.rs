@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::http::Server;
-use support::{keygen, run, Community, Output, COMMITTEE, COMPANY, ORIGIN};
+use support::{log_keygen, run, Community, Output, COMMITTEE, COMPANY, ORIGIN};
 
 /// The entry whose leaf the lying proxy alters: an income.
 const TAMPERED_SEQ: u64 = 2;
@@ -228,9 +228,8 @@ fn hledger_reads_the_journal_exported_from_a_url() {
 /// differs from the one on the notice board.
 fn wrong_log_key(c: &Community) -> String {
     let dir = c.path("wrong");
-    // The key file is named after the key, and the origin holds a '/'.
-    std::fs::create_dir_all(dir.join(ORIGIN).parent().unwrap()).unwrap();
-    keygen(&dir, ORIGIN).verifier_key
+    std::fs::create_dir_all(&dir).unwrap();
+    log_keygen(&dir, ORIGIN).verifier_key
 }
 
 /// What the proxy changes on its way from the server to the CLI.

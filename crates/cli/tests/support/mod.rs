@@ -159,14 +159,25 @@ pub fn field(text: &str, label: &str) -> Option<String> {
 
 /// Makes a key with `feeledger keygen` in `dir`.
 pub fn keygen(dir: &Path, name: &str) -> Key {
-    let path = dir.join(format!("{name}.key"));
-    let out = run([
+    make_key(dir.join(format!("{name}.key")), name, &[])
+}
+
+/// Makes a log key named after a ledger's origin (`keygen --log`) in
+/// `dir/log.key`.
+pub fn log_keygen(dir: &Path, origin: &str) -> Key {
+    make_key(dir.join("log.key"), origin, &["--log"])
+}
+
+fn make_key(path: PathBuf, name: &str, extra_args: &[&str]) -> Key {
+    let mut args = vec![
         OsStr::new("keygen"),
         OsStr::new("--name"),
         OsStr::new(name),
         OsStr::new("--out"),
         path.as_os_str(),
-    ]);
+    ];
+    args.extend(extra_args.iter().map(OsStr::new));
+    let out = run(args);
     out.assert_ok();
     #[cfg(unix)]
     {
