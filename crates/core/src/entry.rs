@@ -34,7 +34,10 @@ pub const MEMO_BYTES_MAX: usize = 1_000;
 pub const REASON_BYTES_MAX: usize = 1_000;
 pub const DECISION_REF_BYTES_MAX: usize = 200;
 pub const ATTACHMENT_NAME_BYTES_MAX: usize = 200;
-pub const KEY_NAME_BYTES_MAX: usize = 64;
+/// Longest name of a role member's key in an entry (signatures' `key`,
+/// roles' key names). Stricter than a signed-note key name
+/// ([`crate::note::NOTE_KEY_NAME_BYTES_MAX`]): lower-case ASCII only.
+pub const MEMBER_KEY_NAME_BYTES_MAX: usize = 64;
 pub const NONCE_BYTES_MAX: usize = 64;
 pub const FUND_ID_BYTES_MAX: usize = 32;
 
@@ -802,7 +805,7 @@ pub fn check_signature_list(signatures: &[EntrySignature], path: &str) -> Result
         ));
     }
     for (i, s) in signatures.iter().enumerate() {
-        check_key_name(&s.key).map_err(|r| field_error(format!("{path}[{i}].key"), r))?;
+        check_member_key_name(&s.key).map_err(|r| field_error(format!("{path}[{i}].key"), r))?;
         if s.signature().is_none()
             || BASE64.encode(BASE64.decode(&s.sig).unwrap_or_default()) != s.sig
         {
@@ -943,7 +946,7 @@ impl Leaf {
         out.extend_from_slice(prev.to_hex().as_bytes());
         out.extend_from_slice(format!("\",\"seq\":{seq},\"signatures\":[").as_bytes());
         for (i, s) in signatures.iter().enumerate() {
-            debug_assert!(check_key_name(&s.key).is_ok());
+            debug_assert!(check_member_key_name(&s.key).is_ok());
             if i > 0 {
                 out.push(b',');
             }
@@ -1007,10 +1010,18 @@ pub fn check_origin(s: &str) -> Result<(), String> {
     }
 }
 
-/// Key names are lower-case ASCII so that they read the same everywhere.
-pub fn check_key_name(s: &str) -> Result<(), String> {
+/// Checks the name of a role member's key as an entry carries it (a
+/// signature's `key`, a role's key `name`): 1 to
+/// [`MEMBER_KEY_NAME_BYTES_MAX`] characters of `a-z 0-9 . _ -`, starting
+/// with a letter or digit. Lower-case ASCII so that names read the same
+/// everywhere. Not the signed-note key name rule
+/// ([`crate::note::check_note_key_name`]), which is looser.
+///
+/// # Errors
+/// The rule, as a sentence for the user.
+pub fn check_member_key_name(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
-        && s.len() <= KEY_NAME_BYTES_MAX
+        && s.len() <= MEMBER_KEY_NAME_BYTES_MAX
         && s.bytes()
             .next()
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
@@ -1019,7 +1030,7 @@ pub fn check_key_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("a key name is 1 to {KEY_NAME_BYTES_MAX} characters of a-z 0-9 . _ -, starting with a letter or digit"))
+        Err(format!("a key name is 1 to {MEMBER_KEY_NAME_BYTES_MAX} characters of a-z 0-9 . _ -, starting with a letter or digit"))
     }
 }
 
@@ -1127,7 +1138,8 @@ pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
         }
         for (i, key) in def.keys.iter().enumerate() {
             let key_at = format!("{at}.keys[{i}]");
-            check_key_name(&key.name).map_err(|r| field_error(format!("{key_at}.name"), r))?;
+            check_member_key_name(&key.name)
+                .map_err(|r| field_error(format!("{key_at}.name"), r))?;
             let Some(verifying) = key.verifying_key() else {
                 return Err(field_error(
                     format!("{key_at}.public_key"),
