@@ -600,6 +600,10 @@ impl Body {
 
     /// Builds a body from an already-checked JSON value; `path` prefixes
     /// error locations.
+    ///
+    /// # Errors
+    /// [`FormatError`] for a missing, unknown or ill-typed field, or a field
+    /// limit broken ([`Body::check_fields`]).
     pub fn from_value(value: Value, path: &str) -> Result<Body, FormatError> {
         let Value::Object(mut map) = value else {
             return Err(field_error(path, "a body must be a JSON object"));
@@ -643,6 +647,9 @@ impl Body {
     /// Field-level limits that need no ledger state: lengths, patterns,
     /// ranges. Cross-field rules that need the ledger (does the fund exist?)
     /// live in [`crate::state`].
+    ///
+    /// # Errors
+    /// [`FormatError`] naming the first field out of its limits, with its path.
     pub fn check_fields(&self, path: &str) -> Result<(), FormatError> {
         let at = |field: &str| format!("{path}.{field}");
         check_origin(&self.ledger).map_err(|r| field_error(at("ledger"), r))?;
@@ -797,6 +804,11 @@ impl EntrySignature {
 
 /// Signatures are listed in key-name order with no repeats, so that a set of
 /// signatures has one encoding.
+///
+/// # Errors
+/// [`FormatError`] if the list is empty, longer than `SIGNATURES_MAX`,
+/// out of key-name order, repeats a key, or has a malformed key name or
+/// signature.
 pub fn check_signature_list(signatures: &[EntrySignature], path: &str) -> Result<(), FormatError> {
     if signatures.is_empty() || signatures.len() > SIGNATURES_MAX {
         return Err(field_error(
@@ -932,6 +944,11 @@ impl Leaf {
     /// signatures, time`, and signature key names and base64 need no
     /// escaping. Equal to [`Leaf::to_canonical_bytes`] (asserted in debug
     /// builds) but without re-encoding the body.
+    ///
+    /// # Panics
+    /// In debug builds, if a signature's key name breaks
+    /// [`check_member_key_name`] (it could need escaping): pass signatures
+    /// that passed [`check_signature_list`].
     pub fn canonical_bytes_from_parts(
         body_bytes: &[u8],
         prev: &Hash,
@@ -996,6 +1013,9 @@ fn check_token(s: &str, bytes_max: usize, what: &str) -> Result<(), String> {
 
 /// Origins follow C2SP: a schema-less URL-like name. We allow printable
 /// ASCII without spaces or `+` (the note key-name separator).
+///
+/// # Errors
+/// The rule, as a sentence for the user.
 pub fn check_origin(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= ORIGIN_BYTES_MAX
@@ -1114,6 +1134,9 @@ fn check_approval(a: &OwnersApproval, path: &str) -> Result<(), FormatError> {
 /// Role sets: company and committee present; each role 1 to 32 keys,
 /// threshold 1 to its key count; key names and key bytes unique across all
 /// roles (a key belongs to one role only); no weak keys.
+///
+/// # Errors
+/// [`FormatError`] naming the first role or key that breaks a rule.
 pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
     for required in [Role::Company, Role::Committee] {
         if !roles.contains_key(&required) {
@@ -1191,6 +1214,10 @@ pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
 
 /// Rules: every rule kind present, each naming 1 or more distinct roles
 /// that exist.
+///
+/// # Errors
+/// [`FormatError`] naming the first rule kind missing or naming a role
+/// that is absent or repeated.
 pub fn check_rules(rules: &Rules, roles: &Roles, path: &str) -> Result<(), FormatError> {
     for kind in RuleKind::ALL {
         let at = format!("{path}.{}", kind.as_str());

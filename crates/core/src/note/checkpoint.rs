@@ -46,6 +46,9 @@ impl Checkpoint {
     }
 
     /// Parses a checkpoint note text strictly.
+    ///
+    /// # Errors
+    /// [`CheckpointError`] naming the line that breaks the format.
     pub fn parse(text: &str) -> Result<Checkpoint, CheckpointError> {
         if text.len() > NOTE_BYTES_MAX {
             return Err(CheckpointError::TooLarge {
@@ -110,6 +113,10 @@ impl Checkpoint {
 
 /// Signs a checkpoint with the log's Ed25519 key. The origin must equal the
 /// key name.
+///
+/// # Errors
+/// [`NoteError`] if the checkpoint is malformed, its origin is not the
+/// key's name, or the key is not an Ed25519 note key.
 pub fn sign_checkpoint(cp: &Checkpoint, log: &NoteSigner) -> Result<Note, NoteError> {
     let text = cp.check()?;
     if cp.origin != log.name {
@@ -129,6 +136,11 @@ pub fn sign_checkpoint(cp: &Checkpoint, log: &NoteSigner) -> Result<Note, NoteEr
 /// log's own signature, which is implied by success), in line order. Whether
 /// enough cosigners signed, and whether their timestamps are recent, is the
 /// caller's policy.
+///
+/// # Errors
+/// [`NoteError`] if the note does not parse, is not a checkpoint, lacks a
+/// valid log signature, names another origin, or carries a line from a
+/// known key that does not verify.
 pub fn open_checkpoint(
     bytes: &[u8],
     log_key: &VerifierKey,
@@ -140,6 +152,9 @@ pub fn open_checkpoint(
 }
 
 /// [`open_checkpoint`] for an already parsed note.
+///
+/// # Errors
+/// As [`open_checkpoint`].
 pub fn verify_checkpoint_note(
     note: &Note,
     log_key: &VerifierKey,

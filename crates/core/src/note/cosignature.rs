@@ -15,6 +15,10 @@ pub fn cosignature_message(note_text: &str, timestamp_s: u64) -> Vec<u8> {
 /// Cosigns a checkpoint note text at `timestamp_s` (POSIX seconds) with a
 /// [`KeyAlg::CosignatureV1`] signer. The text must be a valid checkpoint.
 /// The returned line's payload is `timestamp (u64 BE) || Ed25519 signature`.
+///
+/// # Errors
+/// [`NoteError`] if the signer is not a cosignature/v1 key, the text is
+/// not a checkpoint, or the timestamp is above [`COSIGNATURE_TIMESTAMP_MAX`].
 pub fn cosign(
     note_text: &str,
     timestamp_s: u64,

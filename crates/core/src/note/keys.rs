@@ -148,6 +148,9 @@ pub struct VerifierKey {
 impl VerifierKey {
     /// Builds a verifier key, checking the name rules and refusing weak
     /// (small-order) and non-canonically encoded public keys.
+    ///
+    /// # Errors
+    /// [`KeyError`] for a bad name, or a weak or non-canonical public key.
     pub fn new(name: &str, alg: KeyAlg, key: VerifyingKey) -> Result<VerifierKey, KeyError> {
         check_note_key_name(name)?;
         if key.is_weak() {
@@ -167,6 +170,10 @@ impl VerifierKey {
 
     /// Parses `<name>+<hex8>+<base64(alg || key)>`, checking that the key id
     /// matches the name, algorithm and key.
+    ///
+    /// # Errors
+    /// [`KeyError`] for a malformed text, an unknown algorithm, a bad key,
+    /// or a key id that does not match.
     pub fn parse(text: &str) -> Result<VerifierKey, KeyError> {
         let (name, id, raw) = split_key_text(text, KeyError::VerifierKeyShape)?;
         let alg = KeyAlg::from_byte(raw[0]).ok_or(KeyError::UnknownAlg { alg: raw[0] })?;
@@ -288,6 +295,9 @@ pub struct NoteSigner {
 
 impl NoteSigner {
     /// Builds a signer. The caller generates the key (this crate has no RNG).
+    ///
+    /// # Errors
+    /// [`KeyError`] for a bad name, or a weak public key.
     pub fn new(name: &str, alg: KeyAlg, key: SigningKey) -> Result<NoteSigner, KeyError> {
         let vkey = VerifierKey::new(name, alg, key.verifying_key())?;
         Ok(NoteSigner {
@@ -300,6 +310,10 @@ impl NoteSigner {
 
     /// Parses `PRIVATE+KEY+<name>+<hex8>+<base64(alg || seed)>`, checking that
     /// the key id matches the public key derived from the seed.
+    ///
+    /// # Errors
+    /// [`KeyError`] for a malformed text, an unknown algorithm, or a key id
+    /// that does not match.
     pub fn parse(text: &str) -> Result<NoteSigner, KeyError> {
         let rest = text
             .strip_prefix(PRIVATE_KEY_PREFIX)

@@ -58,6 +58,10 @@ impl Receipt {
     }
 
     /// Parses a receipt. Does not verify it.
+    ///
+    /// # Errors
+    /// [`ReceiptError`] naming the line that breaks the format, or the size
+    /// limit.
     pub fn parse(bytes: &[u8]) -> Result<Receipt, ReceiptError> {
         if bytes.len() > RECEIPT_BYTES_MAX {
             return Err(ReceiptError::TooLarge {
@@ -140,6 +144,10 @@ impl Receipt {
     /// Verifies the checkpoint (log signature, origin, cosignatures as in
     /// [`open_checkpoint`]) and then the inclusion of `leaf_hash(leaf)` at
     /// `index` under the checkpoint root.
+    ///
+    /// # Errors
+    /// [`ReceiptError`] if the checkpoint does not open (as
+    /// [`open_checkpoint`]) or the inclusion proof does not lead to its root.
     pub fn verify(
         &self,
         log_key: &VerifierKey,

@@ -18,6 +18,10 @@ pub struct NoteSignature {
 
 impl NoteSignature {
     /// Parses one signature line, without its final newline.
+    ///
+    /// # Errors
+    /// [`NoteError`] for a missing `— ` prefix, a bad key name, or a payload
+    /// that is not strict base64 longer than a key id.
     pub fn parse_line(line: &str) -> Result<NoteSignature, NoteError> {
         NoteSignature::parse_line_at(line, 1)
     }
@@ -120,6 +124,9 @@ pub(super) fn check_text(text: &str) -> Result<(), NoteError> {
 
 impl Note {
     /// Builds a note from parts, checking the same rules as [`Note::parse`].
+    ///
+    /// # Errors
+    /// As [`Note::parse`].
     pub fn new(text: String, signatures: Vec<NoteSignature>) -> Result<Note, NoteError> {
         let note = Note { text, signatures };
         note.check()?;
@@ -166,6 +173,11 @@ impl Note {
     }
 
     /// Parses a signed note (signed-note.md) without verifying it.
+    ///
+    /// # Errors
+    /// [`NoteError`] for a note over [`NOTE_BYTES_MAX`], not UTF-8, with
+    /// control characters, without a blank line before the signatures, with a
+    /// malformed signature line, or over [`NOTE_SIGNATURES_MAX`] lines.
     pub fn parse(bytes: &[u8]) -> Result<Note, NoteError> {
         if bytes.len() > NOTE_BYTES_MAX {
             return Err(NoteError::TooLarge {
@@ -219,6 +231,11 @@ impl Note {
     }
 
     /// Signs `text` with Ed25519 signers (alg [`KeyAlg::Ed25519`]).
+    ///
+    /// # Errors
+    /// [`NoteError`] if there is no signer, a signer is not an Ed25519 key
+    /// or signs twice, or the text or the signed note breaks
+    /// [`Note::parse`]'s rules.
     pub fn sign(text: &str, signers: &[&NoteSigner]) -> Result<Note, NoteError> {
         check_text(text)?;
         if signers.is_empty() {
@@ -253,6 +270,10 @@ impl Note {
 
     /// Appends a signature line (for example a cosignature returned by a
     /// witness). Refuses a second line for the same `(name, key id)`.
+    ///
+    /// # Errors
+    /// [`NoteError`] for a repeated `(name, key id)`, or a note that would
+    /// break [`Note::parse`]'s limits; the note is then unchanged.
     pub fn add_signature(&mut self, sig: NoteSignature) -> Result<(), NoteError> {
         if self
             .signatures
@@ -276,6 +297,10 @@ impl Note {
     /// unknown `(name, key id)` pairs are ignored; a line from a known key
     /// must verify; two lines from one known key are refused; at least one
     /// line must verify. Returns the verified signatures in line order.
+    ///
+    /// # Errors
+    /// [`NoteError`] if a line from a known key does not verify, a known
+    /// key signed twice, or no known key signed.
     pub fn verify(&self, verifiers: &[VerifierKey]) -> Result<Vec<VerifiedSignature>, NoteError> {
         self.check()?;
         for (i, a) in verifiers.iter().enumerate() {

@@ -139,6 +139,11 @@ pub(super) fn money_effect(body: &Body) -> (Effect, Vec<Posting>) {
 
 /// New balances after an effect, with checked arithmetic. No fund may go
 /// below zero.
+///
+/// # Errors
+/// [`ApplyError::UnknownFund`] for a fund not in `balances`,
+/// [`ApplyError::Overdraft`] for a debit above a balance, and
+/// [`ApplyError::Overflow`] for a credit past `u64::MAX` fen.
 pub fn apply_effect(
     balances: &BTreeMap<String, u64>,
     effect: &Effect,
