@@ -13,7 +13,6 @@
 //! parse but do not verify against the fixed keys. Existing files are
 //! overwritten, others are left alone.
 
-use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use feeledger_core::entry::{Kind, Leaf};
 use feeledger_core::merkle::consistency_proof;
 use feeledger_core::note::{cosign, Checkpoint, Note, Receipt};
@@ -272,15 +271,14 @@ fn fixed(out: &mut Out) {
     }
 
     // add-checkpoint bodies, against the store of the fixed ledger.
+    // Built by the core, as `feeledger cosign --url` builds them.
     let body = |old: u64, proof: &[feeledger_core::hash::Hash], note: &Note| {
-        let mut s = format!("old {old}\n");
-        for h in proof {
-            s.push_str(&B64.encode(h.0));
-            s.push('\n');
+        feeledger_core::note::AddCheckpointRequest {
+            old_size: old,
+            proof: proof.to_vec(),
+            checkpoint: note.to_bytes(),
         }
-        s.push('\n');
-        s.push_str(&String::from_utf8(note.to_bytes()).expect("utf-8"));
-        s
+        .to_bytes()
     };
     let at_size = |size: usize, signer: &feeledger_core::note::NoteSigner| {
         let mut note = f.checkpoints[size - 1].clone();
@@ -324,6 +322,33 @@ fn fixed(out: &mut Out) {
         "c2sp-foreign-origin",
         format!("old 0\n\n{C2SP_COSIGNED}"),
     );
+
+    // The same bodies for the parser alone (`witness_request`): a few
+    // valid ones and the malformed edges.
+    let proof = consistency_proof(1, 2, &f.tree).expect("proof");
+    out.put(
+        "witness_request",
+        "fixture-member-1-to-2",
+        body(1, &proof, &at_size(2, &m)),
+    );
+    out.put(
+        "witness_request",
+        "fixture-member-old-0",
+        body(0, &[], &at_size(5, &m)),
+    );
+    out.put(
+        "witness_request",
+        "c2sp-foreign-origin",
+        format!("old 0\n\n{C2SP_COSIGNED}"),
+    );
+    out.put("witness_request", "edge-no-blank-line", "old 0\n");
+    out.put("witness_request", "edge-bad-old", "old 01\n\nx\n");
+    out.put(
+        "witness_request",
+        "edge-short-proof-hash",
+        "old 2\nAQ==\n\nx\n",
+    );
+    out.put("witness_request", "edge-empty-note", "old 0\n\n");
 
     // Proposals for the next entry of each kind: with every signature (the
     // store commits it), with the first one only (pending), forged.

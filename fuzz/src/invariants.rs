@@ -28,9 +28,9 @@ use feeledger_core::entry::{
 use feeledger_core::hash::{leaf_hash, sha256, Hash};
 use feeledger_core::merkle::{inclusion_proof, verify_inclusion, MemoryTree};
 use feeledger_core::note::{
-    cosign, cosignature_message, open_checkpoint, sign_checkpoint, Checkpoint, KeyAlg, Note,
-    NoteSignature, NoteSigner, Receipt, VerifierKey, COSIGNATURE_TIMESTAMP_MAX, NOTE_BYTES_MAX,
-    NOTE_SIGNATURES_MAX, RECEIPT_PROOF_HASHES_MAX,
+    cosign, cosignature_message, open_checkpoint, sign_checkpoint, AddCheckpointRequest,
+    Checkpoint, KeyAlg, Note, NoteSignature, NoteSigner, Receipt, VerifierKey,
+    COSIGNATURE_TIMESTAMP_MAX, NOTE_BYTES_MAX, NOTE_SIGNATURES_MAX, RECEIPT_PROOF_HASHES_MAX,
 };
 use feeledger_core::state::{leaf_needs, Effect, LedgerState, MemoryHistory, Replayer};
 use feeledger_core::tiles::{parse_tile_path, TileKind, TilePath, TILE_LEVEL_MAX};
@@ -904,5 +904,25 @@ pub fn check_tile_path(bytes: &[u8]) {
                 assert_eq!(back, None, "more than 6 index elements");
             }
         }
+    }
+}
+
+/// `witness_request`: [`AddCheckpointRequest::parse`]. An accepted body is
+/// exactly the one `to_bytes` builds from what was parsed (so the server
+/// accepts one spelling of each request, the CLI's), with at most
+/// `PROOF_HASHES_MAX` proof hashes and the note taken verbatim after the
+/// first blank line; a refused body is refused again the same way.
+pub fn check_witness_request(bytes: &[u8]) {
+    match AddCheckpointRequest::parse(bytes) {
+        Ok(request) => {
+            assert_eq!(request.to_bytes(), bytes, "witness request to_bytes");
+            assert!(request.proof.len() as u64 <= feeledger_core::merkle::PROOF_HASHES_MAX);
+            let blank = bytes
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .expect("an accepted body has a blank line");
+            assert_eq!(request.checkpoint, &bytes[blank + 2..], "note verbatim");
+        }
+        Err(e) => assert_eq!(AddCheckpointRequest::parse(bytes), Err(e)),
     }
 }

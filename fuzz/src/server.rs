@@ -4,10 +4,9 @@
 //! `feeledger_server::ledger_router`, and each input POSTed in-process (no
 //! socket).
 //!
-//! * `add_checkpoint`: `POST /add-checkpoint`. The server's
-//!   `parse_add_checkpoint` lives in a private module (`mod witness;` in
-//!   `crates/server/src/lib.rs`) and is not re-exported, so the route is the
-//!   only way to reach it; it also exercises what the handler does next.
+//! * `add_checkpoint`: `POST /add-checkpoint`: the body parser (the core's
+//!   `AddCheckpointRequest::parse`, fuzzed alone by `witness_request`) and
+//!   what the handler does next.
 //! * `proposal`: `POST /api/v1/proposals`.
 //!
 //! Both must never answer 5xx, whatever the body.

@@ -11,7 +11,7 @@ use crate::keyfile::KeyFile;
 use anyhow::{bail, Context, Result};
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle::verify_consistency;
-use feeledger_core::note::{cosign, open_checkpoint, Checkpoint};
+use feeledger_core::note::{cosign, open_checkpoint, AddCheckpointRequest, Checkpoint};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -222,20 +222,16 @@ pub fn cosign_remote(
     Ok(())
 }
 
-/// The tlog-witness `add-checkpoint` request body: `old N`, the consistency
-/// proof from N (one base64 hash a line), a blank line, the note.
+/// The tlog-witness `add-checkpoint` request body, built by the core
+/// ([`AddCheckpointRequest::to_bytes`]), the same module the server parses
+/// it with.
 fn add_checkpoint_body(old_size: u64, proof: &[Hash], note: &[u8]) -> Result<String> {
-    let mut body = format!("old {old_size}\n");
-    for hash in proof {
-        body.push_str(&base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            hash.0,
-        ));
-        body.push('\n');
-    }
-    body.push('\n');
-    body.push_str(std::str::from_utf8(note)?);
-    Ok(body)
+    let request = AddCheckpointRequest {
+        old_size,
+        proof: proof.to_vec(),
+        checkpoint: note.to_vec(),
+    };
+    Ok(String::from_utf8(request.to_bytes())?)
 }
 
 /// The body of a 409: the size of the last checkpoint the server records

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use feeledger_core::entry::{check_key_name, check_origin};
+use feeledger_core::entry::{check_member_key_name, check_origin};
 use feeledger_core::note::{KeyAlg, NoteSigner, VerifierKey};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -167,7 +167,7 @@ impl KeyFile {
             check_origin(name)
                 .map_err(|rule| anyhow::anyhow!("--name {name:?} cannot name a log key: {rule}"))?;
         } else {
-            check_key_name(name).map_err(|rule| {
+            check_member_key_name(name).map_err(|rule| {
                 anyhow::anyhow!(
                     "--name {name:?} is not a valid key name: {rule}, e.g. wuye-li or weiyuan-wang (a person's Chinese name goes in the genesis, not the key name; for a log key named after the origin, add --log)"
                 )

@@ -132,6 +132,10 @@ pub fn parse_canonical(bytes: &[u8]) -> Result<Value, CanonicalError> {
 
 /// Checks the restrictions on a value tree. `path` names the position for
 /// error messages, in JSONPath-like form (`$.body.amount_fen`).
+///
+/// # Errors
+/// [`CanonicalError`] for the first restriction broken (a float, a null,
+/// too deep, a string or key out of range), located by `path`.
 pub fn check_value(value: &Value, path: &str, depth: usize) -> Result<(), CanonicalError> {
     let mut segments = Vec::with_capacity(JSON_DEPTH_MAX);
     check_at(value, &mut segments, depth).map_err(|fault| fault.into_error(path, &segments))

@@ -34,7 +34,10 @@ pub const MEMO_BYTES_MAX: usize = 1_000;
 pub const REASON_BYTES_MAX: usize = 1_000;
 pub const DECISION_REF_BYTES_MAX: usize = 200;
 pub const ATTACHMENT_NAME_BYTES_MAX: usize = 200;
-pub const KEY_NAME_BYTES_MAX: usize = 64;
+/// Longest name of a role member's key in an entry (signatures' `key`,
+/// roles' key names). Stricter than a signed-note key name
+/// ([`crate::note::NOTE_KEY_NAME_BYTES_MAX`]): lower-case ASCII only.
+pub const MEMBER_KEY_NAME_BYTES_MAX: usize = 64;
 pub const NONCE_BYTES_MAX: usize = 64;
 pub const FUND_ID_BYTES_MAX: usize = 32;
 
@@ -597,6 +600,10 @@ impl Body {
 
     /// Builds a body from an already-checked JSON value; `path` prefixes
     /// error locations.
+    ///
+    /// # Errors
+    /// [`FormatError`] for a missing, unknown or ill-typed field, or a field
+    /// limit broken ([`Body::check_fields`]).
     pub fn from_value(value: Value, path: &str) -> Result<Body, FormatError> {
         let Value::Object(mut map) = value else {
             return Err(field_error(path, "a body must be a JSON object"));
@@ -640,6 +647,9 @@ impl Body {
     /// Field-level limits that need no ledger state: lengths, patterns,
     /// ranges. Cross-field rules that need the ledger (does the fund exist?)
     /// live in [`crate::state`].
+    ///
+    /// # Errors
+    /// [`FormatError`] naming the first field out of its limits, with its path.
     pub fn check_fields(&self, path: &str) -> Result<(), FormatError> {
         let at = |field: &str| format!("{path}.{field}");
         check_origin(&self.ledger).map_err(|r| field_error(at("ledger"), r))?;
@@ -794,6 +804,11 @@ impl EntrySignature {
 
 /// Signatures are listed in key-name order with no repeats, so that a set of
 /// signatures has one encoding.
+///
+/// # Errors
+/// [`FormatError`] if the list is empty, longer than `SIGNATURES_MAX`,
+/// out of key-name order, repeats a key, or has a malformed key name or
+/// signature.
 pub fn check_signature_list(signatures: &[EntrySignature], path: &str) -> Result<(), FormatError> {
     if signatures.is_empty() || signatures.len() > SIGNATURES_MAX {
         return Err(field_error(
@@ -802,7 +817,7 @@ pub fn check_signature_list(signatures: &[EntrySignature], path: &str) -> Result
         ));
     }
     for (i, s) in signatures.iter().enumerate() {
-        check_key_name(&s.key).map_err(|r| field_error(format!("{path}[{i}].key"), r))?;
+        check_member_key_name(&s.key).map_err(|r| field_error(format!("{path}[{i}].key"), r))?;
         if s.signature().is_none()
             || BASE64.encode(BASE64.decode(&s.sig).unwrap_or_default()) != s.sig
         {
@@ -929,6 +944,11 @@ impl Leaf {
     /// signatures, time`, and signature key names and base64 need no
     /// escaping. Equal to [`Leaf::to_canonical_bytes`] (asserted in debug
     /// builds) but without re-encoding the body.
+    ///
+    /// # Panics
+    /// In debug builds, if a signature's key name breaks
+    /// [`check_member_key_name`] (it could need escaping): pass signatures
+    /// that passed [`check_signature_list`].
     pub fn canonical_bytes_from_parts(
         body_bytes: &[u8],
         prev: &Hash,
@@ -943,7 +963,7 @@ impl Leaf {
         out.extend_from_slice(prev.to_hex().as_bytes());
         out.extend_from_slice(format!("\",\"seq\":{seq},\"signatures\":[").as_bytes());
         for (i, s) in signatures.iter().enumerate() {
-            debug_assert!(check_key_name(&s.key).is_ok());
+            debug_assert!(check_member_key_name(&s.key).is_ok());
             if i > 0 {
                 out.push(b',');
             }
@@ -993,6 +1013,9 @@ fn check_token(s: &str, bytes_max: usize, what: &str) -> Result<(), String> {
 
 /// Origins follow C2SP: a schema-less URL-like name. We allow printable
 /// ASCII without spaces or `+` (the note key-name separator).
+///
+/// # Errors
+/// The rule, as a sentence for the user.
 pub fn check_origin(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= ORIGIN_BYTES_MAX
@@ -1007,10 +1030,18 @@ pub fn check_origin(s: &str) -> Result<(), String> {
     }
 }
 
-/// Key names are lower-case ASCII so that they read the same everywhere.
-pub fn check_key_name(s: &str) -> Result<(), String> {
+/// Checks the name of a role member's key as an entry carries it (a
+/// signature's `key`, a role's key `name`): 1 to
+/// [`MEMBER_KEY_NAME_BYTES_MAX`] characters of `a-z 0-9 . _ -`, starting
+/// with a letter or digit. Lower-case ASCII so that names read the same
+/// everywhere. Not the signed-note key name rule
+/// ([`crate::note::check_note_key_name`]), which is looser.
+///
+/// # Errors
+/// The rule, as a sentence for the user.
+pub fn check_member_key_name(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
-        && s.len() <= KEY_NAME_BYTES_MAX
+        && s.len() <= MEMBER_KEY_NAME_BYTES_MAX
         && s.bytes()
             .next()
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
@@ -1019,7 +1050,7 @@ pub fn check_key_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("a key name is 1 to {KEY_NAME_BYTES_MAX} characters of a-z 0-9 . _ -, starting with a letter or digit"))
+        Err(format!("a key name is 1 to {MEMBER_KEY_NAME_BYTES_MAX} characters of a-z 0-9 . _ -, starting with a letter or digit"))
     }
 }
 
@@ -1103,6 +1134,9 @@ fn check_approval(a: &OwnersApproval, path: &str) -> Result<(), FormatError> {
 /// Role sets: company and committee present; each role 1 to 32 keys,
 /// threshold 1 to its key count; key names and key bytes unique across all
 /// roles (a key belongs to one role only); no weak keys.
+///
+/// # Errors
+/// [`FormatError`] naming the first role or key that breaks a rule.
 pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
     for required in [Role::Company, Role::Committee] {
         if !roles.contains_key(&required) {
@@ -1127,7 +1161,8 @@ pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
         }
         for (i, key) in def.keys.iter().enumerate() {
             let key_at = format!("{at}.keys[{i}]");
-            check_key_name(&key.name).map_err(|r| field_error(format!("{key_at}.name"), r))?;
+            check_member_key_name(&key.name)
+                .map_err(|r| field_error(format!("{key_at}.name"), r))?;
             let Some(verifying) = key.verifying_key() else {
                 return Err(field_error(
                     format!("{key_at}.public_key"),
@@ -1179,6 +1214,10 @@ pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
 
 /// Rules: every rule kind present, each naming 1 or more distinct roles
 /// that exist.
+///
+/// # Errors
+/// [`FormatError`] naming the first rule kind missing or naming a role
+/// that is absent or repeated.
 pub fn check_rules(rules: &Rules, roles: &Roles, path: &str) -> Result<(), FormatError> {
     for kind in RuleKind::ALL {
         let at = format!("{path}.{}", kind.as_str());

@@ -33,6 +33,9 @@ impl Hash {
 
     /// Parses exactly 64 lower-case hex digits; upper case is refused so
     /// that every hash has one spelling in canonical bytes.
+    ///
+    /// # Errors
+    /// [`HashParseError`] if the text is not 64 lower-case hex digits.
     pub fn from_hex(text: &str) -> Result<Hash, HashParseError> {
         if text.len() != 2 * HASH_BYTES {
             return Err(HashParseError::Length {

@@ -11,8 +11,9 @@
 //!   the replay an audit runs.
 //! - [`hash`] and [`merkle`]: RFC 6962 leaf and node hashes, the tree's
 //!   frontier, inclusion and consistency proofs, and node tile maths.
-//! - [`note`]: C2SP signed notes, checkpoints, cosignatures and tlog-proof
-//!   receipts. [`tiles`]: C2SP tlog-tiles paths.
+//! - [`note`]: C2SP signed notes, checkpoints, cosignatures, tlog-proof
+//!   receipts and the tlog-witness request, one file per spec.
+//!   [`tiles`]: C2SP tlog-tiles paths.
 //! - [`money`]: amounts as integer fen, with checked arithmetic.
 //!
 //! Nothing here reads the disk, the clock, the network or an RNG: time,

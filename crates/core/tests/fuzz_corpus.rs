@@ -23,7 +23,7 @@ type Check = fn(&[u8]);
 /// The fuzz targets whose corpus this test replays, with the check each
 /// file goes through. `add_checkpoint` and `proposal` drive the HTTP server
 /// and are replayed here through the core checks only (see their tests).
-const TARGETS: [(&str, Check); 9] = [
+const TARGETS: [(&str, Check); 10] = [
     ("body", check_body),
     ("leaf", check_leaf),
     ("canonical", check_canonical),
@@ -33,6 +33,7 @@ const TARGETS: [(&str, Check); 9] = [
     ("cosignature", check_cosignature),
     ("receipt", check_receipt),
     ("tile_path", check_tile_path),
+    ("witness_request", check_witness_request),
 ];
 
 fn corpus_root() -> PathBuf {
@@ -160,10 +161,28 @@ fn tile_path_corpus() {
     replay("tile_path", check_tile_path);
 }
 
+// Proves `AddCheckpointRequest::parse` holds its invariants on its corpus
+// (an accepted body is the one `to_bytes` builds back), and that the
+// fixture seeds and every add-checkpoint body the fixture ledger produced
+// still parse, so the deep paths stay reachable.
+#[test]
+fn witness_request_corpus() {
+    replay("witness_request", check_witness_request);
+    let mut fixtures = fixture_files("witness_request");
+    fixtures.extend(fixture_files("add_checkpoint"));
+    assert!(!fixtures.is_empty(), "no witness_request fixture seeds");
+    for (name, bytes) in fixtures {
+        assert!(
+            feeledger_core::note::AddCheckpointRequest::parse(&bytes).is_ok(),
+            "{name}"
+        );
+    }
+}
+
 // Proves the checkpoint notes inside the add-checkpoint bodies (after the
-// first blank line) hold the note and cosignature invariants. The endpoint
-// itself (`parse_add_checkpoint` in the server's private `witness` module,
-// and the handler) is replayed only by `cargo fuzz run add_checkpoint`.
+// first blank line) hold the note and cosignature invariants. The handler
+// is replayed only by `cargo fuzz run add_checkpoint`; the body parser is
+// also replayed here (`witness_request_corpus`, `every_check_on_every_file`).
 #[test]
 fn add_checkpoint_corpus_notes() {
     let files = corpus("add_checkpoint");

@@ -1051,7 +1051,7 @@ fn a_signature_check_speaks_only_for_its_own_body_and_list() {
         .check_signatures(&honest.body.to_canonical_bytes(), &honest.signatures);
     let try_apply = |leaf: &Leaf| {
         let lookups = l.r.history.lookups(&leaf.needs());
-        l.state().clone().apply_leaf_checked(
+        l.state().clone().apply_leaf_prechecked(
             leaf,
             &leaf.to_canonical_bytes(),
             &lookups,

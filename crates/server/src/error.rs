@@ -61,6 +61,7 @@ pub fn apply_status(e: &ApplyError) -> StatusCode {
         | ApplyError::NotReversible { .. }
         | ApplyError::Overdraft { .. }
         | ApplyError::Overflow { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ApplyError::LeafTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
     }
 }
 

@@ -25,58 +25,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
-use feeledger_core::hash::Hash;
-use feeledger_core::merkle::{verify_consistency, PROOF_HASHES_MAX};
-use feeledger_core::note::{Checkpoint, Note, NoteError};
-
-/// A parsed add-checkpoint request.
-#[derive(Debug)]
-pub struct AddCheckpoint {
-    pub old_size: u64,
-    pub proof: Vec<Hash>,
-    pub checkpoint: Vec<u8>,
-}
-
-/// Parses the tlog-witness request body.
-///
-/// # Errors
-/// A message saying what is malformed.
-pub fn parse_add_checkpoint(body: &[u8]) -> Result<AddCheckpoint, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_string())?;
-    let (head, checkpoint) = text
-        .split_once("\n\n")
-        .ok_or("no blank line before the checkpoint")?;
-    let mut lines = head.split('\n');
-    let old = lines
-        .next()
-        .and_then(|l| l.strip_prefix("old "))
-        .ok_or("the first line must be \"old <size>\"")?;
-    let canonical = !old.is_empty()
-        && old.bytes().all(|b| b.is_ascii_digit())
-        && (old == "0" || !old.starts_with('0'));
-    let old_size: u64 = if canonical {
-        old.parse().map_err(|_| "old size too large")?
-    } else {
-        return Err("bad old size".into());
-    };
-    let mut proof = Vec::new();
-    for line in lines {
-        if proof.len() as u64 >= PROOF_HASHES_MAX {
-            return Err("too many proof lines".into());
-        }
-        let bytes = BASE64
-            .decode(line)
-            .map_err(|_| format!("proof line {line:?} is not base64"))?;
-        proof.push(Hash::from_slice(&bytes).ok_or("a proof hash is not 32 bytes")?);
-    }
-    Ok(AddCheckpoint {
-        old_size,
-        proof,
-        checkpoint: checkpoint.as_bytes().to_vec(),
-    })
-}
+use feeledger_core::merkle::verify_consistency;
+use feeledger_core::note::{AddCheckpointRequest, Checkpoint, Note, NoteError};
 
 fn size_conflict(size: u64) -> Response {
     (
@@ -95,7 +45,9 @@ pub async fn add_checkpoint(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let bytes = crate::error::body_bytes(body)?;
-    let request = parse_add_checkpoint(&bytes).map_err(ApiError::bad_request)?;
+    // Parsed by the core, which also builds the body the CLI sends.
+    let request =
+        AddCheckpointRequest::parse(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
     ledger
         .blocking(move |inner| {
             let store = &inner.store;
@@ -192,28 +144,4 @@ pub async fn add_checkpoint(
                 .into_response())
         })
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The request body parses as tlog-witness lays it out, and malformed ones are refused.
-    #[test]
-    fn parses_request_bodies() {
-        let h = BASE64.encode([7u8; 32]);
-        let body = format!("old 3\n{h}\n{h}\n\norigin\n5\nroot\n\n— x y\n");
-        let r = parse_add_checkpoint(body.as_bytes()).unwrap();
-        assert_eq!((r.old_size, r.proof.len()), (3, 2));
-        assert!(r.checkpoint.starts_with(b"origin\n5\n"));
-        for bad in [
-            "old 03\n\nx",
-            "old -1\n\nx",
-            "new 3\n\nx",
-            "old 3\nnotbase64!\n\nx",
-            "old 3",
-        ] {
-            assert!(parse_add_checkpoint(bad.as_bytes()).is_err(), "{bad}");
-        }
-    }
 }

@@ -519,7 +519,7 @@ impl Store {
             let lookups =
                 self.lookups_with(&feeledger_core::state::leaf_needs(&leaf, bytes), &batch)?;
             let applied = state
-                .apply_leaf_checked(&leaf, bytes, &lookups, check.as_ref())
+                .apply_leaf_prechecked(&leaf, bytes, &lookups, check.as_ref())
                 .map_err(|e| StoreError::LeafRefused {
                     seq: expected_seq,
                     reason: e.to_string(),
@@ -646,7 +646,7 @@ impl Store {
             batch,
         )?;
         let applied =
-            state.apply_leaf_checked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
+            state.apply_leaf_prechecked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
         write_entry(
             batch,
             &leaf,

@@ -226,7 +226,7 @@ impl Store {
         merged.extend(signatures);
         normalize_signatures(&mut merged);
         let lookups = self.lookups_with(&body_needs_from_bytes(&body, &body_bytes), &work.batch)?;
-        let (approval, check) = work.state.check_proposal_checked(
+        let (approval, check) = work.state.check_proposal_prechecked(
             &body,
             &body_bytes,
             &merged,
