@@ -8,11 +8,8 @@ mod support;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use ed25519_dalek::{Signer as _, SigningKey};
-use feeledger_core::entry::{
-    Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, Income, IncomeCategory,
-    Leaf, Month, Reversal,
-};
+use ed25519_dalek::SigningKey;
+use feeledger_core::entry::{Body, Content, Leaf, Reversal};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::root_from_leaf_hashes;
 use feeledger_core::note::{
@@ -21,201 +18,20 @@ use feeledger_core::note::{
 use feeledger_core::tiles::{TileKind, TilePath};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::bodies::{date, proposal_request, read_signer, sign_with, Bodies};
+use support::demo::{Demo, DEMO_ENTRIES, DEMO_ORIGIN};
 use support::http::{Http, Resp, Server};
-use support::{field, keygen, run, Output};
-
-/// Entries `feeledger demo` creates.
-const DEMO_ENTRIES: u64 = 3669;
-/// The demo's origin (also the log key's name).
-const DEMO_ORIGIN: &str = "demo.feeledger.local/xingguang";
-
-// ---------------------------------------------------------------------------
-// Fixtures: a demo ledger, the real server, an HTTP client
-// ---------------------------------------------------------------------------
-
-/// A demo ledger in a temporary directory (removed on drop).
-struct Demo {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    /// The log key the demo printed, for the notice board.
-    log_key: String,
-}
-
-impl Demo {
-    fn new() -> Demo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("demo-data");
-        let started = Instant::now();
-        let out = run([
-            "demo",
-            "--no-serve",
-            "--data",
-            data.to_str().expect("UTF-8 temp path"),
-        ]);
-        out.assert_ok();
-        let log_key = field(&out.stdout, "log key:").expect("demo prints the log key");
-        println!(
-            "demo ledger created in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        Demo {
-            _dir: dir,
-            data,
-            log_key,
-        }
-    }
-
-    fn key_path(&self, name: &str) -> PathBuf {
-        self.data.join("keys").join(format!("{name}.key"))
-    }
-
-    /// The Ed25519 key of a demo role key file.
-    fn signing_key(&self, name: &str) -> SigningKey {
-        read_signer(&self.key_path(name)).signing_key().clone()
-    }
-
-    /// The log key (DATA/log.key): only the operator holds it.
-    fn log_signer(&self) -> NoteSigner {
-        read_signer(&self.data.join("log.key"))
-    }
-}
-
-fn read_signer(path: &Path) -> NoteSigner {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    NoteSigner::parse(text.trim()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A GET whose path is sent byte for byte (no client-side `..` folding),
-/// over a raw HTTP/1.1 connection. Returns the status and the body.
-fn raw_get(addr: &str, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("read the answer");
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("headers end");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    (status, body.to_string())
-}
-
-// ---------------------------------------------------------------------------
-// Signed bodies built in the test
-// ---------------------------------------------------------------------------
-
-fn date(text: &str) -> Date {
-    Date::parse(text).expect("a valid date")
-}
-
-fn income_body(ledger: &str, nonce: &str, amount_fen: u64, payer: &str) -> Body {
-    Body {
-        ledger: ledger.to_string(),
-        date: date("2027-01-15"),
-        nonce: nonce.to_string(),
-        content: Content::Income(Income {
-            fund: "operating".into(),
-            amount_fen,
-            category: IncomeCategory::PropertyFee,
-            payer: payer.into(),
-            period: Month::parse("2027-01").unwrap(),
-            memo: "API test".into(),
-        }),
-    }
-}
-
-fn expenditure_body(nonce: &str, amount_fen: u64) -> Body {
-    Body {
-        ledger: DEMO_ORIGIN.to_string(),
-        date: date("2027-01-20"),
-        nonce: nonce.to_string(),
-        content: Content::Expenditure(Expenditure {
-            fund: "operating".into(),
-            amount_fen,
-            category: ExpenseCategory::Repairs,
-            payee: "宏达机电维修服务部".into(),
-            memo: "API test".into(),
-            attachments: vec![],
-            owners_approval: None,
-        }),
-    }
-}
-
-fn sign_with(body: &Body, keys: &[(&str, &SigningKey)]) -> Vec<EntrySignature> {
-    let message = body.signing_message();
-    keys.iter()
-        .map(|(name, key)| EntrySignature::new(name, &key.sign(&message)))
-        .collect()
-}
-
-/// The `POST /api/v1/proposals` request for a body and its signatures.
-fn proposal_request(body: &Body, signatures: &[EntrySignature]) -> Value {
-    json!({
-        "body": String::from_utf8(body.to_canonical_bytes()).unwrap(),
-        "signatures": signatures,
-    })
-}
-
-/// `feeledger verify --url URL --log-key KEY --json`, trusting only the
-/// certificate authorities in `ca_file` (`SSL_CERT_FILE`) if given.
-fn verify_command(url: &str, log_key: &str, ca_file: Option<&Path>) -> Output {
-    let args = ["verify", "--url", url, "--log-key", log_key, "--json"];
-    let mut command = support::command();
-    if let Some(ca_file) = ca_file {
-        command.env("SSL_CERT_FILE", ca_file);
-    }
-    let out = command
-        .args(args)
-        .output()
-        .expect("the feeledger binary runs");
-    Output::from_std(args.iter().map(|a| a.to_string()).collect(), out)
-}
-
-/// `feeledger verify --url URL --log-key KEY --json`, and its report.
-fn verify_url(url: &str, log_key: &str) -> (Output, Value) {
-    let out = verify_command(url, log_key, None);
-    let report = out.json();
-    (out, report)
-}
-
-#[track_caller]
-fn assert_verifies(url: &str, log_key: &str, entries: u64) -> Value {
-    let started = Instant::now();
-    let report = assert_verified(verify_command(url, log_key, None), entries);
-    println!(
-        "verify --url: {entries} entries in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    report
-}
-
-/// `out` is a passing audit of `entries` entries; its report.
-#[track_caller]
-fn assert_verified(out: Output, entries: u64) -> Value {
-    let report = out.json();
-    assert!(
-        out.success() && report["ok"] == json!(true),
-        "verify --url should pass: {out:#?}"
-    );
-    assert_eq!(report["entries"], json!(entries), "{report}");
-    assert_eq!(report["checkpoint"]["size"], json!(entries), "{report}");
-    assert_eq!(report["checkpoint"]["root"], report["root"], "{report}");
-    assert_eq!(report["failure"], Value::Null, "{report}");
-    report
-}
+use support::raw::raw_get;
+use support::verify::{assert_verified, assert_verifies, verify_command, verify_url};
+use support::{keygen, run};
+/// The bodies these tests sign: the demo ledger, a month after its last entry.
+const BODIES: Bodies = Bodies {
+    ledger: DEMO_ORIGIN,
+    month: "2027-01",
+    memo: "API test",
+};
 
 // ---------------------------------------------------------------------------
 // 1. Remote audit
@@ -526,7 +342,8 @@ fn tiles_rebuild_the_signed_root() {
         "/tile/0/../../../etc/passwd",
         "/tile/entries/../../log.key",
     ] {
-        let (status, body) = raw_get(&server.addr, bad);
+        let answer = raw_get(&server.addr, bad.as_bytes());
+        let (status, body) = (answer.status, answer.text());
         assert_eq!(status, 404, "{bad}: {body}");
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{bad}: {e}: {body}"));
         assert_eq!(v["error"]["code"], json!("not_found"), "{bad}: {v}");
@@ -930,7 +747,7 @@ fn witness_cosigns_and_forks_are_refused() {
     // The log grows by one entry; the witness, whose record says 3669,
     // cosigns the new checkpoint with a real consistency proof from 3669.
     let li = demo.signing_key("wuye-li");
-    let income = income_body(DEMO_ORIGIN, "api-witness-1", 27525, "3-1502");
+    let income = BODIES.income("api-witness-1", 27525, "3-1502");
     let r = http.post_json(
         "/api/v1/proposals",
         &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
@@ -1260,7 +1077,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     };
 
     // A well-formed, properly signed income, used as the base of variants.
-    let good = income_body(DEMO_ORIGIN, "api-bad-1", 27525, "3-1502");
+    let good = BODIES.income("api-bad-1", 27525, "3-1502");
     let good_sigs = sign_with(&good, &[("wuye-li", &li)]);
 
     // Non-canonical body strings: members reordered, white space added.
@@ -1311,7 +1128,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     );
 
     // A signature that does not verify (over another body), with a good one.
-    let other = income_body(DEMO_ORIGIN, "api-bad-2", 27525, "3-1502");
+    let other = BODIES.income("api-bad-2", 27525, "3-1502");
     let bad_sig = sign_with(&other, &[("wuye-li", &li)]);
     check(
         propose(&proposal_request(&good, &bad_sig)),
@@ -1359,7 +1176,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         "unauthorized_signer",
         "income signed only by a committee member",
     );
-    let spend = expenditure_body("api-bad-3", 10000);
+    let spend = BODIES.expenditure("api-bad-3", 10000);
     check(
         propose(&proposal_request(
             &spend,
@@ -1391,7 +1208,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     let operating = before.balances["balances_fen"]["operating"]
         .as_u64()
         .unwrap();
-    let overdraft = expenditure_body("api-bad-4", operating + 1);
+    let overdraft = BODIES.expenditure("api-bad-4", operating + 1);
     check(
         propose(&proposal_request(
             &overdraft,
@@ -1441,7 +1258,11 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         &format!("second reversal of entry {target}"),
     );
     // A body for another ledger.
-    let foreign = income_body("other.example/ledger", "api-bad-6", 100, "3-1502");
+    let foreign = Bodies {
+        ledger: "other.example/ledger",
+        ..BODIES
+    }
+    .income("api-bad-6", 100, "3-1502");
     check(
         propose(&proposal_request(
             &foreign,
@@ -1544,7 +1365,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     assert_eq!(r.json()["seq"], json!(DEMO_ENTRIES));
     // An expenditure signed only by a committee member is not refused: the
     // expenditure rule names the committee (with the company), so it waits.
-    let pending = expenditure_body("api-bad-7", 10000);
+    let pending = BODIES.expenditure("api-bad-7", 10000);
     let r = propose(&proposal_request(
         &pending,
         &sign_with(&pending, &[("weiyuan-wang", &wang)]),
@@ -1596,8 +1417,7 @@ fn concurrent_writers_lose_and_duplicate_nothing() {
                 for i in 0..PER_WRITER {
                     let payer = format!("{}-{}{:02}", t % 10 + 1, i + 1, t / 10 + 1);
                     let amount = 10_000 + (t * PER_WRITER + i) as u64;
-                    let body =
-                        income_body(DEMO_ORIGIN, &format!("api-conc-{t}-{i}"), amount, &payer);
+                    let body = BODIES.income(&format!("api-conc-{t}-{i}"), amount, &payer);
                     let sigs = sign_with(&body, &[(name, &key)]);
                     let r = http.post_json("/api/v1/proposals", &proposal_request(&body, &sigs));
                     if r.status == 201 {

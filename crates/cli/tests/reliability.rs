@@ -12,14 +12,11 @@ mod support;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use ed25519_dalek::{Signer as _, SigningKey};
-use feeledger_core::entry::{
-    signing_message, Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, Governance,
-    Income, IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef,
-};
+use ed25519_dalek::SigningKey;
+use feeledger_core::entry::{Body, Content, Governance, KeyDef, Leaf, Role, RoleDef};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{root_from_leaf_hashes, verify_consistency, Frontier};
-use feeledger_core::note::{open_checkpoint, NoteSigner, Receipt, VerifierKey};
+use feeledger_core::note::{open_checkpoint, Receipt, VerifierKey};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read as _, Write as _};
@@ -28,189 +25,34 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
+use support::bodies::{date, proposal_request, sign_bytes, sign_with, Bodies};
 use support::http::{Http, Resp, Server};
+use support::raw::{parse_raw_answer, raw_get, raw_http, raw_post};
+use support::verify::assert_verifies;
 use support::{Community, Rng, COMMITTEE, COMPANY, ORIGIN, OUTSIDER};
 
 // ---------------------------------------------------------------------------
-// Fixtures: the real server, an HTTP client, raw HTTP, signed bodies
+// Fixtures: signed bodies of this test's ledger
 // ---------------------------------------------------------------------------
 
-/// An answer read off a raw connection.
-#[derive(Debug)]
-struct RawResp {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl RawResp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// Turns it into a [`Resp`] for the error-contract checks.
-    fn into_resp(self) -> Resp {
-        let content_type = self
-            .head
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("content-type")
-                    .then(|| value.trim().to_string())
-            })
-            .unwrap_or_default();
-        Resp {
-            status: self.status,
-            content_type,
-            cache_control: String::new(),
-            body: self.body,
-        }
-    }
-}
-
-/// Sends `request` byte for byte (no client-side normalisation of paths,
-/// bodies or headers) and reads the answer until the server closes.
-fn raw_http(addr: &str, request: &[u8]) -> RawResp {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    // The server may answer (413) and close before it has read everything.
-    let _ = stream.write_all(request);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    parse_raw_answer(&answer)
-        .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(&answer)))
-}
-
-fn parse_raw_answer(answer: &[u8]) -> Option<RawResp> {
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
-    let mut body = answer[split + 4..].to_vec();
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.contains("chunked"));
-    if chunked {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-            let len =
-                usize::from_str_radix(std::str::from_utf8(&rest[..eol]).ok()?.trim(), 16).ok()?;
-            if len == 0 {
-                break;
-            }
-            let start = eol + 2;
-            out.extend_from_slice(rest.get(start..start + len)?);
-            rest = rest.get(start + len + 2..)?;
-        }
-        body = out;
-    }
-    Some(RawResp { status, head, body })
-}
-
-fn raw_get(addr: &str, path: &[u8]) -> RawResp {
-    let mut request = b"GET ".to_vec();
-    request.extend_from_slice(path);
-    request.extend_from_slice(
-        format!(" HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    );
-    raw_http(addr, &request)
-}
-
-fn raw_post(addr: &str, path: &str, body: &[u8]) -> RawResp {
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(body);
-    raw_http(addr, &request)
-}
-
-fn read_signer(path: &Path) -> NoteSigner {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    NoteSigner::parse(text.trim()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+/// The bodies these tests sign: the community's ledger, in March 2026.
+const BODIES: Bodies = Bodies {
+    ledger: ORIGIN,
+    month: "2026-03",
+    memo: "reliability test",
+};
 
 fn signing_key(c: &Community, name: &str) -> SigningKey {
-    read_signer(c.key_path(name)).signing_key().clone()
+    support::bodies::signing_key(c.key_path(name))
 }
 
-fn date(text: &str) -> Date {
-    Date::parse(text).expect("a valid date")
-}
-
+/// A property-fee income of this ledger carrying `memo`.
 fn income_body(nonce: &str, amount_fen: u64, payer: &str, memo: &str) -> Body {
-    Body {
-        ledger: ORIGIN.to_string(),
-        date: date("2026-03-15"),
-        nonce: nonce.to_string(),
-        content: Content::Income(Income {
-            fund: "operating".into(),
-            amount_fen,
-            category: IncomeCategory::PropertyFee,
-            payer: payer.into(),
-            period: Month::parse("2026-03").unwrap(),
-            memo: memo.into(),
-        }),
-    }
+    Bodies { memo, ..BODIES }.income(nonce, amount_fen, payer)
 }
 
 fn expenditure_body(nonce: &str, amount_fen: u64) -> Body {
-    Body {
-        ledger: ORIGIN.to_string(),
-        date: date("2026-03-20"),
-        nonce: nonce.to_string(),
-        content: Content::Expenditure(Expenditure {
-            fund: "operating".into(),
-            amount_fen,
-            category: ExpenseCategory::Repairs,
-            payee: "宏达机电维修服务部".into(),
-            memo: "reliability test".into(),
-            attachments: vec![],
-            owners_approval: None,
-        }),
-    }
-}
-
-fn sign_with(body: &Body, keys: &[(&str, &SigningKey)]) -> Vec<EntrySignature> {
-    sign_bytes(&body.to_canonical_bytes(), keys)
-}
-
-/// Signatures over exactly these body bytes, canonical or not.
-fn sign_bytes(body: &[u8], keys: &[(&str, &SigningKey)]) -> Vec<EntrySignature> {
-    let message = signing_message(body);
-    let mut sigs: Vec<EntrySignature> = keys
-        .iter()
-        .map(|(name, key)| EntrySignature::new(name, &key.sign(&message)))
-        .collect();
-    sigs.sort_by(|a, b| a.key.cmp(&b.key));
-    sigs
-}
-
-/// The `POST /api/v1/proposals` request for a body and its signatures.
-fn proposal_request(body: &Body, signatures: &[EntrySignature]) -> Value {
-    json!({
-        "body": String::from_utf8(body.to_canonical_bytes()).unwrap(),
-        "signatures": signatures,
-    })
-}
-
-/// `feeledger verify --url URL --log-key KEY --json`, which must pass with
-/// `entries` entries.
-#[track_caller]
-fn assert_verifies(url: &str, log_key: &str, entries: u64) {
-    let out = support::run(["verify", "--url", url, "--log-key", log_key, "--json"]);
-    let report = out.json();
-    assert!(
-        out.success() && report["ok"] == json!(true),
-        "verify --url should pass: {out:#?}"
-    );
-    assert_eq!(report["entries"], json!(entries), "{report}");
-    assert_eq!(report["checkpoint"]["size"], json!(entries), "{report}");
-    assert_eq!(report["checkpoint"]["root"], report["root"], "{report}");
+    BODIES.expenditure(nonce, amount_fen)
 }
 
 /// Bytes of the files under `dir`: the larger of their lengths and the
