@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use support::bodies::{date, proposal_request, read_signer, sign_with, Bodies};
 use support::demo::{Demo, DEMO_ENTRIES, DEMO_ORIGIN};
-use support::http::{Http, Resp, Server};
+use support::http::{Cases, Http, Resp, Server};
 use support::raw::raw_get;
 use support::verify::{assert_verified, assert_verifies, verify_command, verify_url};
 use support::{keygen, run};
@@ -630,6 +630,9 @@ fn witness_cosigns_and_forks_are_refused() {
     assert_eq!(wsigner.verifier_key(), wkey);
 
     let post = |body: Vec<u8>| http.post("/add-checkpoint", "text/plain", body);
+    // Each refusal is a named case; a failing one is reported with the
+    // others at the end instead of hiding them.
+    let cases = Cases::new();
     let made_up = Hash([0x5a; 32]);
 
     // A fork at the same size: the log key signed a different root.
@@ -642,7 +645,7 @@ fn witness_cosigns_and_forks_are_refused() {
         &[],
         &signed_cosigned(&fork, &log, &wsigner),
     ));
-    r.assert_error(422, "inconsistent");
+    cases.check(r, 422, "inconsistent", "a fork at the same size");
 
     // A fork one entry ahead, with a made-up proof.
     let ahead = Checkpoint {
@@ -656,22 +659,24 @@ fn witness_cosigns_and_forks_are_refused() {
         &proof,
         &signed_cosigned(&ahead, &log, &wsigner),
     ));
-    r.assert_error(422, "inconsistent");
+    cases.check(r, 422, "inconsistent", "a fork one entry ahead, made-up proof");
     // ...and with no proof at all.
     let r = post(add_checkpoint_body(
         DEMO_ENTRIES,
         &[],
         &signed_cosigned(&ahead, &log, &wsigner),
     ));
-    r.assert_error(422, "inconsistent");
+    cases.check(r, 422, "inconsistent", "a fork one entry ahead, no proof");
 
     // The real checkpoint, but the wrong old size: 409 with the recorded one.
     let honest = signed_cosigned(&checkpoint, &log, &wsigner);
     for wrong_old in [0, 100, DEMO_ENTRIES - 1] {
-        let r = post(add_checkpoint_body(wrong_old, &[], &honest));
-        assert_eq!(r.status, 409, "old {wrong_old}: {}", r.text());
-        assert_eq!(r.content_type, "text/x.tlog.size", "{r:?}");
-        assert_eq!(r.text().trim(), DEMO_ENTRIES.to_string(), "{r:?}");
+        cases.case(&format!("the wrong old size {wrong_old}"), || {
+            let r = post(add_checkpoint_body(wrong_old, &[], &honest));
+            assert_eq!(r.status, 409, "old {wrong_old}: {}", r.text());
+            assert_eq!(r.content_type, "text/x.tlog.size", "{r:?}");
+            assert_eq!(r.text().trim(), DEMO_ENTRIES.to_string(), "{r:?}");
+        });
     }
 
     // Not signed by the log key (an impostor key of the same name).
@@ -681,13 +686,15 @@ fn witness_cosigns_and_forks_are_refused() {
         SigningKey::from_bytes(&[7u8; 32]),
     )
     .unwrap();
-    let r = post(add_checkpoint_body(
-        DEMO_ENTRIES,
-        &[],
-        &signed_cosigned(&checkpoint, &impostor, &wsigner),
-    ));
-    assert_eq!(r.status, 403, "{}", r.text());
-    assert!(r.json()["error"]["code"].is_string(), "{}", r.text());
+    cases.case("not signed by the log key", || {
+        let r = post(add_checkpoint_body(
+            DEMO_ENTRIES,
+            &[],
+            &signed_cosigned(&checkpoint, &impostor, &wsigner),
+        ));
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(r.json()["error"]["code"].is_string(), "{}", r.text());
+    });
 
     // Signed by the log key, cosigned by a key the server does not know.
     let stranger = NoteSigner::new(
@@ -701,7 +708,7 @@ fn witness_cosigns_and_forks_are_refused() {
         &[],
         &signed_cosigned(&checkpoint, &log, &stranger),
     ));
-    r.assert_error(403, "unknown_cosigner");
+    cases.check(r, 403, "unknown_cosigner", "cosigned by an unknown key");
 
     // Another origin.
     let other_log = NoteSigner::new(
@@ -719,7 +726,7 @@ fn witness_cosigns_and_forks_are_refused() {
         &[],
         &signed_cosigned(&other, &other_log, &wsigner),
     ));
-    r.assert_error(404, "not_found");
+    cases.check(r, 404, "not_found", "another origin");
 
     // Garbage.
     let honest_text = String::from_utf8(honest.clone()).unwrap();
@@ -732,9 +739,16 @@ fn witness_cosigns_and_forks_are_refused() {
         format!("old {DEMO_ENTRIES}\n\nnot a signed note"),
         format!("old {DEMO_ENTRIES}\n{honest_text}"),
     ] {
-        post(garbage.into_bytes()).assert_error(400, "malformed");
+        let what = format!("garbage {:?}", garbage.chars().take(40).collect::<String>());
+        cases.check(post(garbage.into_bytes()), 400, "malformed", &what);
     }
-    post(vec![0xff, 0xfe, b'\n', b'\n']).assert_error(400, "malformed");
+    cases.check(
+        post(vec![0xff, 0xfe, b'\n', b'\n']),
+        400,
+        "malformed",
+        "garbage that is not UTF-8",
+    );
+    cases.finish();
 
     // Nothing above changed what is served.
     assert_eq!(
@@ -1047,18 +1061,17 @@ fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
 // 5. Bad input
 // ---------------------------------------------------------------------------
 
-/// Proves that every kind of bad input gets its documented status and a
+/// Proves that every kind of bad proposal gets its documented status and a
 /// JSON `{error: {code, message}}`, and changes nothing (the checkpoint is
 /// byte-identical, balances, proposals and ledger info equal): a
 /// non-canonical body string, malformed JSON, an unknown request field, a
 /// body over 128 KiB, a bad signature, an unknown key, signatures only by
 /// roles the rule does not name (an income by a committee member, an
 /// expenditure by the supervisor), a replayed committed body, an overdraft,
-/// a second reversal of the demo's reversed entry, a body for another
-/// ledger, an oversized page, an unknown entry, and unknown or malformed
-/// proposal ids.
+/// a second reversal of the demo's reversed entry and a body for another
+/// ledger; and that the base income was fine all along.
 #[test]
-fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
+fn bad_proposals_are_refused_with_json_errors_and_change_nothing() {
     let demo = Demo::new();
     let server = Server::start(&demo.data);
     let http = server.http();
@@ -1069,11 +1082,11 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     let zhao = demo.signing_key("weiyuan-zhao");
     let dangwei = demo.signing_key("shequ-dangwei");
     let propose = |request: &Value| http.post_json("/api/v1/proposals", request);
-    let mut cases = 0;
-    let mut check = |r: Resp, status: u16, code: &str, what: &str| {
-        let message = r.assert_error(status, code);
-        println!("{what}: {status} {code}: {message}");
-        cases += 1;
+    // Each case is named; a failing one is reported with the others at the
+    // end instead of hiding them.
+    let cases = Cases::new();
+    let check = |r: Resp, status: u16, code: &str, what: &str| {
+        cases.check(r, status, code, what);
     };
 
     // A well-formed, properly signed income, used as the base of variants.
@@ -1273,7 +1286,44 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         "body for another ledger",
     );
 
-    // Reads.
+    let count = cases.finish();
+    println!("{count} bad requests refused");
+
+    assert_eq!(http.snapshot(), before, "refused requests change nothing");
+
+    // The base income itself was fine all along.
+    let r = propose(&proposal_request(&good, &good_sigs));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["seq"], json!(DEMO_ENTRIES));
+    // An expenditure signed only by a committee member is not refused: the
+    // expenditure rule names the committee (with the company), so it waits.
+    let pending = BODIES.expenditure("api-bad-7", 10000);
+    let r = propose(&proposal_request(
+        &pending,
+        &sign_with(&pending, &[("weiyuan-wang", &wang)]),
+    ));
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.json()["status"], json!("pending"));
+}
+
+/// Proves that bad reads and co-signing requests get their documented
+/// status and a JSON `{error: {code, message}}`, and change nothing: an
+/// oversized, zero or unparsable page, an unknown query parameter, an
+/// unknown or negative entry, unknown or malformed proposal ids (read and
+/// co-signed), and an unknown route.
+#[test]
+fn bad_reads_are_refused_with_json_errors_and_change_nothing() {
+    let demo = Demo::new();
+    let server = Server::start(&demo.data);
+    let http = server.http();
+    let before = http.snapshot();
+    let li = demo.signing_key("wuye-li");
+    let good = BODIES.income("api-bad-1", 27525, "3-1502");
+    let good_sigs = sign_with(&good, &[("wuye-li", &li)]);
+    let cases = Cases::new();
+    let check = |r: Resp, status: u16, code: &str, what: &str| {
+        cases.check(r, status, code, what);
+    };
     check(
         http.get("/api/v1/entries?limit=1000000000"),
         400,
@@ -1355,23 +1405,9 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         "not_found",
         "unknown route",
     );
-    println!("{cases} bad requests refused");
-
+    let count = cases.finish();
+    println!("{count} bad reads refused");
     assert_eq!(http.snapshot(), before, "refused requests change nothing");
-
-    // The base income itself was fine all along.
-    let r = propose(&proposal_request(&good, &good_sigs));
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["seq"], json!(DEMO_ENTRIES));
-    // An expenditure signed only by a committee member is not refused: the
-    // expenditure rule names the committee (with the company), so it waits.
-    let pending = BODIES.expenditure("api-bad-7", 10000);
-    let r = propose(&proposal_request(
-        &pending,
-        &sign_with(&pending, &[("weiyuan-wang", &wang)]),
-    ));
-    assert_eq!(r.status, 202, "{}", r.text());
-    assert_eq!(r.json()["status"], json!("pending"));
 }
 
 // ---------------------------------------------------------------------------
