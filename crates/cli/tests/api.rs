@@ -659,7 +659,12 @@ fn witness_cosigns_and_forks_are_refused() {
         &proof,
         &signed_cosigned(&ahead, &log, &wsigner),
     ));
-    cases.check(r, 422, "inconsistent", "a fork one entry ahead, made-up proof");
+    cases.check(
+        r,
+        422,
+        "inconsistent",
+        "a fork one entry ahead, made-up proof",
+    );
     // ...and with no proof at all.
     let r = post(add_checkpoint_body(
         DEMO_ENTRIES,
