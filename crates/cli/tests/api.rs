@@ -546,45 +546,142 @@ fn signed_cosigned(cp: &Checkpoint, log: &NoteSigner, cosigner: &NoteSigner) -> 
     note.to_bytes()
 }
 
+/// The demo with witness `witness-a` registered by `add-witness` and its
+/// first cosignature, made with `cosign-checkpoint --url`, on the served
+/// checkpoint (checked on the way: the checkpoint carries its `— witness-a`
+/// line, verifiable with its key, and `/api/v1/ledger` lists it).
+struct Witnessed {
+    demo: Demo,
+    _wdir: tempfile::TempDir,
+    witness: support::Key,
+    server: Server,
+    http: Http,
+    log_key: VerifierKey,
+    wkey: VerifierKey,
+    /// The witness's state file (the last size it cosigned).
+    state: PathBuf,
+    /// The served checkpoint note, cosigned.
+    served: Vec<u8>,
+    checkpoint: Checkpoint,
+    /// `/api/v1/ledger` after the cosignature.
+    info: Value,
+}
+
+impl Witnessed {
+    fn new() -> Witnessed {
+        let demo = Demo::new();
+        let wdir = tempfile::tempdir().unwrap();
+        let witness = keygen(wdir.path(), "witness-a");
+        assert!(
+            witness.cosigner_key.starts_with("witness-a+"),
+            "{witness:?}"
+        );
+        let wkey = VerifierKey::parse(&witness.cosigner_key).unwrap();
+        assert_eq!(wkey.alg(), KeyAlg::CosignatureV1, "a type 0x04 key");
+        let out = run([
+            "add-witness",
+            "--data",
+            demo.data.to_str().unwrap(),
+            &witness.cosigner_key,
+        ]);
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("registered witness witness-a"),
+            "{out:#?}"
+        );
+
+        let server = Server::start(&demo.data);
+        let http = server.http();
+        let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+
+        let state = wdir.path().join("w.state");
+        let out = run([
+            "cosign-checkpoint",
+            "--url",
+            &server.url,
+            "--key",
+            witness.path.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ]);
+        out.assert_ok();
+        assert!(
+            out.stdout
+                .contains(&format!("cosigned checkpoint of size {DEMO_ENTRIES}")),
+            "{out:#?}"
+        );
+
+        let served = http.checkpoint();
+        let text = String::from_utf8(served.clone()).unwrap();
+        assert!(text.contains("\n\u{2014} witness-a "), "{text}");
+        let (checkpoint, _, cosigs) =
+            open_checkpoint(&served, &log_key, std::slice::from_ref(&wkey)).unwrap();
+        assert_eq!(checkpoint.size, DEMO_ENTRIES);
+        assert_eq!(cosigs.len(), 1, "the witness cosignature verifies");
+        assert_eq!(cosigs[0].name, "witness-a");
+        let info = http.get("/api/v1/ledger").ok_json();
+        assert!(
+            info["witness_keys"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(witness.cosigner_key)),
+            "{info}"
+        );
+
+        Witnessed {
+            demo,
+            _wdir: wdir,
+            witness,
+            server,
+            http,
+            log_key,
+            wkey,
+            state,
+            served,
+            checkpoint,
+            info,
+        }
+    }
+
+    /// The operator's log key, and the witness's key as a cosigner.
+    fn signers(&self) -> (NoteSigner, NoteSigner) {
+        let log = self.demo.log_signer();
+        assert_eq!(log.verifier_key().to_string(), self.demo.log_key);
+        let wsigner = NoteSigner::new(
+            "witness-a",
+            KeyAlg::CosignatureV1,
+            read_signer(&self.witness.path).signing_key().clone(),
+        )
+        .unwrap();
+        assert_eq!(wsigner.verifier_key(), self.wkey);
+        (log, wsigner)
+    }
+}
+
 /// Proves the witness side of tlog-witness, turned around: a witness
 /// registered with `add-witness` cosigns the served checkpoint with
 /// `cosign-checkpoint --url` (the checkpoint then carries its `— witness-a`
-/// line, verifiable with its key, and `/api/v1/ledger` lists it); and the
-/// server refuses to collect a cosignature on anything but this log's own
-/// tree, even when the forged checkpoint carries the real log key's
-/// signature: a same-size different-root fork and a size+1 made-up root are
-/// 422; a wrong `old` is 409 `text/x.tlog.size` with the recorded size; a
-/// checkpoint not signed by the log key or cosigned by an unknown key is 403;
-/// another origin 404; garbage 400. Afterwards the served checkpoint is
-/// byte-identical, and the witness can still cosign honestly.
+/// line, verifiable with its key, and `/api/v1/ledger` lists it); when the
+/// log grows by one entry it cosigns the new checkpoint through a real
+/// consistency proof, and its recorded size moves on (the old size is now
+/// 409).
 #[test]
-fn witness_cosigns_and_forks_are_refused() {
-    let demo = Demo::new();
-    let wdir = tempfile::tempdir().unwrap();
-    let witness = keygen(wdir.path(), "witness-a");
-    assert!(
-        witness.cosigner_key.starts_with("witness-a+"),
-        "{witness:?}"
+fn a_witness_cosigns_the_served_checkpoint_and_its_growth() {
+    let w = Witnessed::new();
+    let (demo, server, http) = (&w.demo, &w.server, &w.http);
+    let (witness, state, log_key, wkey) = (&w.witness, &w.state, &w.log_key, &w.wkey);
+    let (log, wsigner) = w.signers();
+    let post = |body: Vec<u8>| http.post("/add-checkpoint", "text/plain", body);
+    let honest = signed_cosigned(&w.checkpoint, &log, &wsigner);
+    // The log grows by one entry; the witness, whose record says 3669,
+    // cosigns the new checkpoint with a real consistency proof from 3669.
+    let li = demo.signing_key("wuye-li");
+    let income = BODIES.income("api-witness-1", 27525, "3-1502");
+    let r = http.post_json(
+        "/api/v1/proposals",
+        &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
     );
-    let wkey = VerifierKey::parse(&witness.cosigner_key).unwrap();
-    assert_eq!(wkey.alg(), KeyAlg::CosignatureV1, "a type 0x04 key");
-    let out = run([
-        "add-witness",
-        "--data",
-        demo.data.to_str().unwrap(),
-        &witness.cosigner_key,
-    ]);
-    out.assert_ok();
-    assert!(
-        out.stdout.contains("registered witness witness-a"),
-        "{out:#?}"
-    );
-
-    let server = Server::start(&demo.data);
-    let http = server.http();
-    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
-
-    let state = wdir.path().join("w.state");
+    assert_eq!(r.status, 201, "{}", r.text());
     let out = run([
         "cosign-checkpoint",
         "--url",
@@ -597,38 +694,33 @@ fn witness_cosigns_and_forks_are_refused() {
     out.assert_ok();
     assert!(
         out.stdout
-            .contains(&format!("cosigned checkpoint of size {DEMO_ENTRIES}")),
+            .contains(&format!("cosigned checkpoint of size {}", DEMO_ENTRIES + 1)),
         "{out:#?}"
     );
+    let (grown, _, cosigs) =
+        open_checkpoint(&http.checkpoint(), log_key, std::slice::from_ref(wkey)).unwrap();
+    assert_eq!(grown.size, DEMO_ENTRIES + 1);
+    assert_eq!(cosigs.len(), 1, "the new checkpoint carries witness-a");
+    // Its record moved on: old 3669 is now the wrong size.
+    let r = post(add_checkpoint_body(DEMO_ENTRIES, &[], &honest));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.text().trim(), (DEMO_ENTRIES + 1).to_string());
+}
 
-    let served = http.checkpoint();
-    let text = String::from_utf8(served.clone()).unwrap();
-    assert!(text.contains("\n\u{2014} witness-a "), "{text}");
-    let (checkpoint, _, cosigs) =
-        open_checkpoint(&served, &log_key, std::slice::from_ref(&wkey)).unwrap();
-    assert_eq!(checkpoint.size, DEMO_ENTRIES);
-    assert_eq!(cosigs.len(), 1, "the witness cosignature verifies");
-    assert_eq!(cosigs[0].name, "witness-a");
-    let info = http.get("/api/v1/ledger").ok_json();
-    assert!(
-        info["witness_keys"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(witness.cosigner_key)),
-        "{info}"
-    );
-
-    // The operator's log key, and the witness's key as a cosigner.
-    let log = demo.log_signer();
-    assert_eq!(log.verifier_key().to_string(), demo.log_key);
-    let wsigner = NoteSigner::new(
-        "witness-a",
-        KeyAlg::CosignatureV1,
-        read_signer(&witness.path).signing_key().clone(),
-    )
-    .unwrap();
-    assert_eq!(wsigner.verifier_key(), wkey);
-
+/// Proves the server refuses to collect a witness cosignature on anything
+/// but this log's own tree, even when the forged checkpoint carries the real
+/// log key's signature, each refusal a named case: a same-size
+/// different-root fork and a size+1 made-up root (with and without a proof)
+/// are 422; a wrong `old` is 409 `text/x.tlog.size` with the recorded size;
+/// a checkpoint not signed by the log key or cosigned by an unknown key is
+/// 403; another origin 404; garbage 400. Afterwards the served checkpoint
+/// and `/api/v1/ledger` are byte-identical.
+#[test]
+fn witness_forks_and_garbage_are_refused() {
+    let w = Witnessed::new();
+    let (http, served, info) = (&w.http, &w.served, &w.info);
+    let checkpoint = w.checkpoint.clone();
+    let (log, wsigner) = w.signers();
     let post = |body: Vec<u8>| http.post("/add-checkpoint", "text/plain", body);
     // Each refusal is a named case; a failing one is reported with the
     // others at the end instead of hiding them.
@@ -758,43 +850,10 @@ fn witness_cosigns_and_forks_are_refused() {
     // Nothing above changed what is served.
     assert_eq!(
         http.checkpoint(),
-        served,
+        *served,
         "the served checkpoint is unchanged"
     );
-    assert_eq!(http.get("/api/v1/ledger").ok_json(), info);
-
-    // The log grows by one entry; the witness, whose record says 3669,
-    // cosigns the new checkpoint with a real consistency proof from 3669.
-    let li = demo.signing_key("wuye-li");
-    let income = BODIES.income("api-witness-1", 27525, "3-1502");
-    let r = http.post_json(
-        "/api/v1/proposals",
-        &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let out = run([
-        "cosign-checkpoint",
-        "--url",
-        &server.url,
-        "--key",
-        witness.path.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-    ]);
-    out.assert_ok();
-    assert!(
-        out.stdout
-            .contains(&format!("cosigned checkpoint of size {}", DEMO_ENTRIES + 1)),
-        "{out:#?}"
-    );
-    let (grown, _, cosigs) =
-        open_checkpoint(&http.checkpoint(), &log_key, std::slice::from_ref(&wkey)).unwrap();
-    assert_eq!(grown.size, DEMO_ENTRIES + 1);
-    assert_eq!(cosigs.len(), 1, "the new checkpoint carries witness-a");
-    // Its record moved on: old 3669 is now the wrong size.
-    let r = post(add_checkpoint_body(DEMO_ENTRIES, &[], &honest));
-    assert_eq!(r.status, 409, "{}", r.text());
-    assert_eq!(r.text().trim(), (DEMO_ENTRIES + 1).to_string());
+    assert_eq!(http.get("/api/v1/ledger").ok_json(), *info);
 }
 
 /// Proves that a witness running `cosign-checkpoint --url` again when the
