@@ -25,7 +25,7 @@ use support::demo::{Demo, DEMO_ENTRIES, DEMO_ORIGIN};
 use support::http::{Cases, Http, Resp, Server};
 use support::raw::raw_get;
 use support::verify::{assert_verified, assert_verifies, verify_command, verify_url};
-use support::{keygen, run};
+use support::{keygen, run, Output};
 /// The bodies these tests sign: the demo ledger, a month after its last entry.
 const BODIES: Bodies = Bodies {
     ledger: DEMO_ORIGIN,
@@ -546,6 +546,40 @@ fn signed_cosigned(cp: &Checkpoint, log: &NoteSigner, cosigner: &NoteSigner) -> 
     note.to_bytes()
 }
 
+/// `feeledger cosign-checkpoint --url URL --key KEY --state STATE`.
+fn cosign_over_http(url: &str, key: &Path, state: &Path) -> CosignRun {
+    CosignRun(run([
+        "cosign-checkpoint",
+        "--url",
+        url,
+        "--key",
+        key.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]))
+}
+
+/// One `cosign-checkpoint` run.
+struct CosignRun(Output);
+
+impl CosignRun {
+    #[track_caller]
+    fn assert_ok(&self) -> &Output {
+        self.0.assert_ok()
+    }
+
+    /// It passed and says it cosigned a checkpoint of `size` entries.
+    #[track_caller]
+    fn assert_cosigned(&self, size: u64) {
+        let out = self.assert_ok();
+        assert!(
+            out.stdout
+                .contains(&format!("cosigned checkpoint of size {size}")),
+            "{out:#?}"
+        );
+    }
+}
+
 /// The demo with witness `witness-a` registered by `add-witness` and its
 /// first cosignature, made with `cosign-checkpoint --url`, on the served
 /// checkpoint (checked on the way: the checkpoint carries its `— witness-a`
@@ -595,21 +629,7 @@ impl Witnessed {
         let log_key = VerifierKey::parse(&demo.log_key).unwrap();
 
         let state = wdir.path().join("w.state");
-        let out = run([
-            "cosign-checkpoint",
-            "--url",
-            &server.url,
-            "--key",
-            witness.path.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ]);
-        out.assert_ok();
-        assert!(
-            out.stdout
-                .contains(&format!("cosigned checkpoint of size {DEMO_ENTRIES}")),
-            "{out:#?}"
-        );
+        cosign_over_http(&server.url, &witness.path, &state).assert_cosigned(DEMO_ENTRIES);
 
         let served = http.checkpoint();
         let text = String::from_utf8(served.clone()).unwrap();
@@ -682,21 +702,7 @@ fn a_witness_cosigns_the_served_checkpoint_and_its_growth() {
         &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let out = run([
-        "cosign-checkpoint",
-        "--url",
-        &server.url,
-        "--key",
-        witness.path.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-    ]);
-    out.assert_ok();
-    assert!(
-        out.stdout
-            .contains(&format!("cosigned checkpoint of size {}", DEMO_ENTRIES + 1)),
-        "{out:#?}"
-    );
+    cosign_over_http(&server.url, &witness.path, state).assert_cosigned(DEMO_ENTRIES + 1);
     let (grown, _, cosigs) =
         open_checkpoint(&http.checkpoint(), log_key, std::slice::from_ref(wkey)).unwrap();
     assert_eq!(grown.size, DEMO_ENTRIES + 1);
@@ -874,17 +880,7 @@ fn witness_recosigns_an_unchanged_checkpoint() {
     .assert_ok();
     let server = Server::start(&demo.data);
     let state = wdir.path().join("w.state");
-    let cosign_once = || {
-        run([
-            "cosign-checkpoint",
-            "--url",
-            &server.url,
-            "--key",
-            witness.path.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ])
-    };
+    let cosign_once = || cosign_over_http(&server.url, &witness.path, &state);
     cosign_once().assert_ok();
     cosign_once().assert_ok();
     let wkey = VerifierKey::parse(&witness.cosigner_key).unwrap();
@@ -910,16 +906,7 @@ fn several_cosigners_cosign_the_same_checkpoint_over_http() {
     for name in members {
         let key = demo.data.join("keys").join(format!("{name}.key"));
         let state = states.path().join(format!("{name}.state"));
-        run([
-            "cosign-checkpoint",
-            "--url",
-            &server.url,
-            "--key",
-            key.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ])
-        .assert_ok();
+        cosign_over_http(&server.url, &key, &state).assert_ok();
     }
     let log_key = VerifierKey::parse(&demo.log_key).unwrap();
     let cosigners: Vec<VerifierKey> = members

@@ -210,6 +210,24 @@ fn the_audit_and_a_receipt_trust_only_the_posted_log_key() {
     .assert_one_line_error(&["does NOT verify"]);
 }
 
+/// `weiyuan-wang` cosigns the checkpoint with `cosign-checkpoint`, its state
+/// kept in DIR/wang.state; the checkpoint cosigned is of `size` entries.
+#[track_caller]
+fn cosign_as_wang(c: &Community, size: u64) {
+    let wang = c.key_path(COMMITTEE[0]).to_str().unwrap().to_string();
+    let wang_state = c.path("wang.state");
+    let out = c.cmd(
+        "cosign-checkpoint",
+        &["--key", &wang, "--state", wang_state.to_str().unwrap()],
+    );
+    out.assert_ok();
+    assert!(
+        out.stdout
+            .contains(&format!("cosigned checkpoint of size {size}")),
+        "{out:#?}"
+    );
+}
+
 /// Proves that a committee member's checkpoint cosignature is reported by
 /// the audit (JSON and text), and that a receipt made afterwards carries it,
 /// checked with `--cosigner`.
@@ -217,17 +235,7 @@ fn the_audit_and_a_receipt_trust_only_the_posted_log_key() {
 fn a_checkpoint_cosignature_is_reported_and_carried_by_receipts() {
     let c = session_with_a_cosigned_spend();
     // A committee member cosigns the checkpoint; the audit reports it.
-    let wang_state = c.path("wang.state");
-    let wang = c.key_path(COMMITTEE[0]).to_str().unwrap().to_string();
-    let out = c.cmd(
-        "cosign-checkpoint",
-        &["--key", &wang, "--state", wang_state.to_str().unwrap()],
-    );
-    out.assert_ok();
-    assert!(
-        out.stdout.contains("cosigned checkpoint of size 3"),
-        "{out:#?}"
-    );
+    cosign_as_wang(&c, 3);
     let report = c.verify_json();
     assert_eq!(report["checkpoint"]["cosigned_by"], json!([COMMITTEE[0]]));
     let out = c.cmd("verify", &[]);
@@ -256,17 +264,7 @@ fn a_checkpoint_cosignature_is_reported_and_carried_by_receipts() {
 fn a_saved_checkpoint_is_extended_and_cosigned_again() {
     let c = session_with_a_cosigned_spend();
     // The cosigner's first cosignature, at size 3, records its state.
-    let wang_state = c.path("wang.state");
-    let wang = c.key_path(COMMITTEE[0]).to_str().unwrap().to_string();
-    let out = c.cmd(
-        "cosign-checkpoint",
-        &["--key", &wang, "--state", wang_state.to_str().unwrap()],
-    );
-    out.assert_ok();
-    assert!(
-        out.stdout.contains("cosigned checkpoint of size 3"),
-        "{out:#?}"
-    );
+    cosign_as_wang(&c, 3);
 
     // Save the checkpoint, grow the log, and show that it extends it.
     let saved = c.path("saved.txt");
@@ -314,15 +312,7 @@ fn a_saved_checkpoint_is_extended_and_cosigned_again() {
 
     // The same cosigner cosigns the larger checkpoint (a consistency proof
     // from size 3 to 5 is checked on the way).
-    let out = c.cmd(
-        "cosign-checkpoint",
-        &["--key", &wang, "--state", wang_state.to_str().unwrap()],
-    );
-    out.assert_ok();
-    assert!(
-        out.stdout.contains("cosigned checkpoint of size 5"),
-        "{out:#?}"
-    );
+    cosign_as_wang(&c, 5);
     assert_eq!(
         c.verify_json()["checkpoint"]["cosigned_by"],
         json!([COMMITTEE[0]])

@@ -3,11 +3,12 @@
 //! later) checks the journal. hledger is required: without it these tests
 //! fail, they are never skipped.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_feeledger");
+use support::run;
 
 const NAME: &str = "星光小区 X Star District";
 const ORIGIN: &str = "ledger.xingguang.example";
@@ -19,19 +20,10 @@ fn text(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
 
-fn run_ok(command: &mut Command) -> String {
-    let output = command.output().expect("the command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        text(&output),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text(&output)
-}
-
+/// Runs the binary; panics with everything it printed unless it exits 0.
+#[track_caller]
 fn feeledger(args: &[&str]) -> String {
-    run_ok(Command::new(BIN).args(args))
+    run(args).assert_ok().stdout.clone()
 }
 
 /// hledger with a UTF-8 locale (hledger refuses non-ASCII text under LANG=C).
@@ -591,21 +583,16 @@ fn json_parses_with_every_entry_and_the_balances() {
     assert_eq!(balances, ledger.balances_fen());
 
     let missing = ledger.path("no-such-dir").join("x.json");
-    let output = Command::new(BIN)
-        .args([
-            "export",
-            "--data",
-            ledger.data().to_str().unwrap(),
-            "--format",
-            "json",
-            "--out",
-            missing.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.starts_with("error: export to "), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = run([
+        "export",
+        "--data",
+        ledger.data().to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    out.assert_one_line_error(&[]);
+    assert!(out.stderr.starts_with("error: export to "), "{out:#?}");
     assert!(!missing.exists());
 }
