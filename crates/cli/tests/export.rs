@@ -392,11 +392,11 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     records
 }
 
-// Proves: the journal passes `hledger check --strict` (every account and
-// commodity declared) plus ordereddates and payees, names the ledger, asserts
-// running balances in date order (the back-dated entry makes operating
-// -100.00 on 2026-01-03), and hledger's fund balances equal
-// `feeledger balances --json` exactly.
+/// Proves: the journal passes `hledger check --strict` (every account and
+/// commodity declared) plus ordereddates and payees, names the ledger, asserts
+/// running balances in date order (the back-dated entry makes operating
+/// -100.00 on 2026-01-03), and hledger's fund balances equal
+/// `feeledger balances --json` exactly.
 #[test]
 fn hledger_journal_passes_strict_check_and_matches_balances() {
     let ledger = build_ledger();
@@ -450,9 +450,9 @@ fn hledger_journal_passes_strict_check_and_matches_balances() {
     );
 }
 
-// Proves the balance assertions are real: changing one transaction's amount
-// (kept balanced, so only an assertion can catch it) makes hledger refuse
-// the journal, in `check` and in a plain `balance` report.
+/// Proves the balance assertions are real: changing one transaction's amount
+/// (kept balanced, so only an assertion can catch it) makes hledger refuse
+/// the journal, in `check` and in a plain `balance` report.
 #[test]
 fn altered_journal_amount_fails_a_balance_assertion() {
     let ledger = build_ledger();
@@ -480,9 +480,9 @@ fn altered_journal_amount_fails_a_balance_assertion() {
     }
 }
 
-// Proves: the CSV has a header and one row per entry (genesis and reversal
-// included), RFC 4180 quoting round-trips commas and quotes, Chinese text
-// survives, and known rows carry the right fields.
+/// Proves: the CSV has a header and one row per entry (genesis and reversal
+/// included), RFC 4180 quoting round-trips commas and quotes, Chinese text
+/// survives, and known rows carry the right fields.
 #[test]
 fn csv_has_one_row_per_entry_with_exact_fields() {
     let ledger = build_ledger();
@@ -550,10 +550,10 @@ fn csv_has_one_row_per_entry_with_exact_fields() {
     assert_eq!(reversal["amount_fen"], "45025");
 }
 
-// Proves: the JSON export (here to standard output) parses, holds every
-// entry with its decoded leaf and hash, and its balances equal
-// `feeledger balances --json`; and a failed export to a file leaves nothing
-// behind and says why in one line.
+/// Proves: the JSON export (here to standard output) parses, holds every
+/// entry with its decoded leaf and hash, and its balances equal
+/// `feeledger balances --json`; and a failed export to a file leaves nothing
+/// behind and says why in one line.
 #[test]
 fn json_parses_with_every_entry_and_the_balances() {
     let ledger = build_ledger();

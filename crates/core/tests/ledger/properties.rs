@@ -96,17 +96,17 @@ fn every_single_byte_change_is_caught() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
-    // Proves Body::decode and Leaf::decode return (never panic) on arbitrary
-    // bytes.
+    /// Proves Body::decode and Leaf::decode return (never panic) on arbitrary
+    /// bytes.
     #[test]
     fn decode_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = Body::decode(&bytes);
         let _ = Leaf::decode(&bytes);
     }
 
-    // Proves the decoders never panic on JSON-looking text either (built from
-    // JSON punctuation, digits, keys of our schema and escapes), which
-    // reaches deeper than random bytes.
+    /// Proves the decoders never panic on JSON-looking text either (built from
+    /// JSON punctuation, digits, keys of our schema and escapes), which
+    /// reaches deeper than random bytes.
     #[test]
     fn decode_never_panics_on_json_like_text(
         parts in proptest::collection::vec(
@@ -126,8 +126,8 @@ proptest! {
         let _ = Leaf::decode(text.as_bytes());
     }
 
-    // Proves a random single-byte change to a valid signed leaf never slips
-    // a changed body or signature past decode and apply.
+    /// Proves a random single-byte change to a valid signed leaf never slips
+    /// a changed body or signature past decode and apply.
     #[test]
     fn random_single_byte_change_is_caught(index in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let fx = mutation_fixture();
@@ -139,8 +139,8 @@ proptest! {
         let _ = Body::decode(&m);
     }
 
-    // Proves decoding a valid body with one byte changed never panics, and
-    // a changed body that still decodes has another proposal id.
+    /// Proves decoding a valid body with one byte changed never panics, and
+    /// a changed body that still decodes has another proposal id.
     #[test]
     fn mutated_body_decode_never_panics(index in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let fx = mutation_fixture();
