@@ -8,11 +8,8 @@ mod support;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use ed25519_dalek::{Signer as _, SigningKey};
-use feeledger_core::entry::{
-    Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, Income, IncomeCategory,
-    Leaf, Month, Reversal,
-};
+use ed25519_dalek::SigningKey;
+use feeledger_core::entry::{Body, Content, Leaf, Reversal};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::root_from_leaf_hashes;
 use feeledger_core::note::{
@@ -21,201 +18,20 @@ use feeledger_core::note::{
 use feeledger_core::tiles::{TileKind, TilePath};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-use support::http::{Http, Resp, Server};
-use support::{field, keygen, run, Output};
-
-/// Entries `feeledger demo` creates.
-const DEMO_ENTRIES: u64 = 3669;
-/// The demo's origin (also the log key's name).
-const DEMO_ORIGIN: &str = "demo.feeledger.local/xingguang";
-
-// ---------------------------------------------------------------------------
-// Fixtures: a demo ledger, the real server, an HTTP client
-// ---------------------------------------------------------------------------
-
-/// A demo ledger in a temporary directory (removed on drop).
-struct Demo {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    /// The log key the demo printed, for the notice board.
-    log_key: String,
-}
-
-impl Demo {
-    fn new() -> Demo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("demo-data");
-        let started = Instant::now();
-        let out = run([
-            "demo",
-            "--no-serve",
-            "--data",
-            data.to_str().expect("UTF-8 temp path"),
-        ]);
-        out.assert_ok();
-        let log_key = field(&out.stdout, "log key:").expect("demo prints the log key");
-        println!(
-            "demo ledger created in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        Demo {
-            _dir: dir,
-            data,
-            log_key,
-        }
-    }
-
-    fn key_path(&self, name: &str) -> PathBuf {
-        self.data.join("keys").join(format!("{name}.key"))
-    }
-
-    /// The Ed25519 key of a demo role key file.
-    fn signing_key(&self, name: &str) -> SigningKey {
-        read_signer(&self.key_path(name)).signing_key().clone()
-    }
-
-    /// The log key (DATA/log.key): only the operator holds it.
-    fn log_signer(&self) -> NoteSigner {
-        read_signer(&self.data.join("log.key"))
-    }
-}
-
-fn read_signer(path: &Path) -> NoteSigner {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    NoteSigner::parse(text.trim()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// A GET whose path is sent byte for byte (no client-side `..` folding),
-/// over a raw HTTP/1.1 connection. Returns the status and the body.
-fn raw_get(addr: &str, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("read the answer");
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("headers end");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    (status, body.to_string())
-}
-
-// ---------------------------------------------------------------------------
-// Signed bodies built in the test
-// ---------------------------------------------------------------------------
-
-fn date(text: &str) -> Date {
-    Date::parse(text).expect("a valid date")
-}
-
-fn income_body(ledger: &str, nonce: &str, amount_fen: u64, payer: &str) -> Body {
-    Body {
-        ledger: ledger.to_string(),
-        date: date("2027-01-15"),
-        nonce: nonce.to_string(),
-        content: Content::Income(Income {
-            fund: "operating".into(),
-            amount_fen,
-            category: IncomeCategory::PropertyFee,
-            payer: payer.into(),
-            period: Month::parse("2027-01").unwrap(),
-            memo: "API test".into(),
-        }),
-    }
-}
-
-fn expenditure_body(nonce: &str, amount_fen: u64) -> Body {
-    Body {
-        ledger: DEMO_ORIGIN.to_string(),
-        date: date("2027-01-20"),
-        nonce: nonce.to_string(),
-        content: Content::Expenditure(Expenditure {
-            fund: "operating".into(),
-            amount_fen,
-            category: ExpenseCategory::Repairs,
-            payee: "宏达机电维修服务部".into(),
-            memo: "API test".into(),
-            attachments: vec![],
-            owners_approval: None,
-        }),
-    }
-}
-
-fn sign_with(body: &Body, keys: &[(&str, &SigningKey)]) -> Vec<EntrySignature> {
-    let message = body.signing_message();
-    keys.iter()
-        .map(|(name, key)| EntrySignature::new(name, &key.sign(&message)))
-        .collect()
-}
-
-/// The `POST /api/v1/proposals` request for a body and its signatures.
-fn proposal_request(body: &Body, signatures: &[EntrySignature]) -> Value {
-    json!({
-        "body": String::from_utf8(body.to_canonical_bytes()).unwrap(),
-        "signatures": signatures,
-    })
-}
-
-/// `feeledger verify --url URL --log-key KEY --json`, trusting only the
-/// certificate authorities in `ca_file` (`SSL_CERT_FILE`) if given.
-fn verify_command(url: &str, log_key: &str, ca_file: Option<&Path>) -> Output {
-    let args = ["verify", "--url", url, "--log-key", log_key, "--json"];
-    let mut command = support::command();
-    if let Some(ca_file) = ca_file {
-        command.env("SSL_CERT_FILE", ca_file);
-    }
-    let out = command
-        .args(args)
-        .output()
-        .expect("the feeledger binary runs");
-    Output::from_std(args.iter().map(|a| a.to_string()).collect(), out)
-}
-
-/// `feeledger verify --url URL --log-key KEY --json`, and its report.
-fn verify_url(url: &str, log_key: &str) -> (Output, Value) {
-    let out = verify_command(url, log_key, None);
-    let report = out.json();
-    (out, report)
-}
-
-#[track_caller]
-fn assert_verifies(url: &str, log_key: &str, entries: u64) -> Value {
-    let started = Instant::now();
-    let report = assert_verified(verify_command(url, log_key, None), entries);
-    println!(
-        "verify --url: {entries} entries in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    report
-}
-
-/// `out` is a passing audit of `entries` entries; its report.
-#[track_caller]
-fn assert_verified(out: Output, entries: u64) -> Value {
-    let report = out.json();
-    assert!(
-        out.success() && report["ok"] == json!(true),
-        "verify --url should pass: {out:#?}"
-    );
-    assert_eq!(report["entries"], json!(entries), "{report}");
-    assert_eq!(report["checkpoint"]["size"], json!(entries), "{report}");
-    assert_eq!(report["checkpoint"]["root"], report["root"], "{report}");
-    assert_eq!(report["failure"], Value::Null, "{report}");
-    report
-}
+use std::time::Instant;
+use support::bodies::{date, proposal_request, read_signer, sign_with, Bodies};
+use support::demo::{Demo, DEMO_ENTRIES, DEMO_ORIGIN};
+use support::http::{Cases, Http, Resp, Server};
+use support::raw::raw_get;
+use support::verify::{assert_verified, assert_verifies, verify_command, verify_url};
+use support::{keygen, run, Output};
+/// The bodies these tests sign: the demo ledger, a month after its last entry.
+const BODIES: Bodies = Bodies {
+    ledger: DEMO_ORIGIN,
+    month: "2027-01",
+    memo: "API test",
+};
 
 // ---------------------------------------------------------------------------
 // 1. Remote audit
@@ -526,7 +342,8 @@ fn tiles_rebuild_the_signed_root() {
         "/tile/0/../../../etc/passwd",
         "/tile/entries/../../log.key",
     ] {
-        let (status, body) = raw_get(&server.addr, bad);
+        let answer = raw_get(&server.addr, bad.as_bytes());
+        let (status, body) = (answer.status, answer.text());
         assert_eq!(status, 404, "{bad}: {body}");
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{bad}: {e}: {body}"));
         assert_eq!(v["error"]["code"], json!("not_found"), "{bad}: {v}");
@@ -729,90 +546,191 @@ fn signed_cosigned(cp: &Checkpoint, log: &NoteSigner, cosigner: &NoteSigner) -> 
     note.to_bytes()
 }
 
+/// `feeledger cosign-checkpoint --url URL --key KEY --state STATE`.
+fn cosign_over_http(url: &str, key: &Path, state: &Path) -> CosignRun {
+    CosignRun(run([
+        "cosign-checkpoint",
+        "--url",
+        url,
+        "--key",
+        key.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+    ]))
+}
+
+/// One `cosign-checkpoint` run.
+struct CosignRun(Output);
+
+impl CosignRun {
+    #[track_caller]
+    fn assert_ok(&self) -> &Output {
+        self.0.assert_ok()
+    }
+
+    /// It passed and says it cosigned a checkpoint of `size` entries.
+    #[track_caller]
+    fn assert_cosigned(&self, size: u64) {
+        let out = self.assert_ok();
+        assert!(
+            out.stdout
+                .contains(&format!("cosigned checkpoint of size {size}")),
+            "{out:#?}"
+        );
+    }
+}
+
+/// The demo with witness `witness-a` registered by `add-witness` and its
+/// first cosignature, made with `cosign-checkpoint --url`, on the served
+/// checkpoint (checked on the way: the checkpoint carries its `— witness-a`
+/// line, verifiable with its key, and `/api/v1/ledger` lists it).
+struct Witnessed {
+    demo: Demo,
+    _wdir: tempfile::TempDir,
+    witness: support::Key,
+    server: Server,
+    http: Http,
+    log_key: VerifierKey,
+    wkey: VerifierKey,
+    /// The witness's state file (the last size it cosigned).
+    state: PathBuf,
+    /// The served checkpoint note, cosigned.
+    served: Vec<u8>,
+    checkpoint: Checkpoint,
+    /// `/api/v1/ledger` after the cosignature.
+    info: Value,
+}
+
+impl Witnessed {
+    fn new() -> Witnessed {
+        let demo = Demo::new();
+        let wdir = tempfile::tempdir().unwrap();
+        let witness = keygen(wdir.path(), "witness-a");
+        assert!(
+            witness.cosigner_key.starts_with("witness-a+"),
+            "{witness:?}"
+        );
+        let wkey = VerifierKey::parse(&witness.cosigner_key).unwrap();
+        assert_eq!(wkey.alg(), KeyAlg::CosignatureV1, "a type 0x04 key");
+        let out = run([
+            "add-witness",
+            "--data",
+            demo.data.to_str().unwrap(),
+            &witness.cosigner_key,
+        ]);
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("registered witness witness-a"),
+            "{out:#?}"
+        );
+
+        let server = Server::start(&demo.data);
+        let http = server.http();
+        let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+
+        let state = wdir.path().join("w.state");
+        cosign_over_http(&server.url, &witness.path, &state).assert_cosigned(DEMO_ENTRIES);
+
+        let served = http.checkpoint();
+        let text = String::from_utf8(served.clone()).unwrap();
+        assert!(text.contains("\n\u{2014} witness-a "), "{text}");
+        let (checkpoint, _, cosigs) =
+            open_checkpoint(&served, &log_key, std::slice::from_ref(&wkey)).unwrap();
+        assert_eq!(checkpoint.size, DEMO_ENTRIES);
+        assert_eq!(cosigs.len(), 1, "the witness cosignature verifies");
+        assert_eq!(cosigs[0].name, "witness-a");
+        let info = http.get("/api/v1/ledger").ok_json();
+        assert!(
+            info["witness_keys"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(witness.cosigner_key)),
+            "{info}"
+        );
+
+        Witnessed {
+            demo,
+            _wdir: wdir,
+            witness,
+            server,
+            http,
+            log_key,
+            wkey,
+            state,
+            served,
+            checkpoint,
+            info,
+        }
+    }
+
+    /// The operator's log key, and the witness's key as a cosigner.
+    fn signers(&self) -> (NoteSigner, NoteSigner) {
+        let log = self.demo.log_signer();
+        assert_eq!(log.verifier_key().to_string(), self.demo.log_key);
+        let wsigner = NoteSigner::new(
+            "witness-a",
+            KeyAlg::CosignatureV1,
+            read_signer(&self.witness.path).signing_key().clone(),
+        )
+        .unwrap();
+        assert_eq!(wsigner.verifier_key(), self.wkey);
+        (log, wsigner)
+    }
+}
+
 /// Proves the witness side of tlog-witness, turned around: a witness
 /// registered with `add-witness` cosigns the served checkpoint with
 /// `cosign-checkpoint --url` (the checkpoint then carries its `— witness-a`
-/// line, verifiable with its key, and `/api/v1/ledger` lists it); and the
-/// server refuses to collect a cosignature on anything but this log's own
-/// tree, even when the forged checkpoint carries the real log key's
-/// signature: a same-size different-root fork and a size+1 made-up root are
-/// 422; a wrong `old` is 409 `text/x.tlog.size` with the recorded size; a
-/// checkpoint not signed by the log key or cosigned by an unknown key is 403;
-/// another origin 404; garbage 400. Afterwards the served checkpoint is
-/// byte-identical, and the witness can still cosign honestly.
+/// line, verifiable with its key, and `/api/v1/ledger` lists it); when the
+/// log grows by one entry it cosigns the new checkpoint through a real
+/// consistency proof, and its recorded size moves on (the old size is now
+/// 409).
 #[test]
-fn witness_cosigns_and_forks_are_refused() {
-    let demo = Demo::new();
-    let wdir = tempfile::tempdir().unwrap();
-    let witness = keygen(wdir.path(), "witness-a");
-    assert!(
-        witness.cosigner_key.starts_with("witness-a+"),
-        "{witness:?}"
-    );
-    let wkey = VerifierKey::parse(&witness.cosigner_key).unwrap();
-    assert_eq!(wkey.alg(), KeyAlg::CosignatureV1, "a type 0x04 key");
-    let out = run([
-        "add-witness",
-        "--data",
-        demo.data.to_str().unwrap(),
-        &witness.cosigner_key,
-    ]);
-    out.assert_ok();
-    assert!(
-        out.stdout.contains("registered witness witness-a"),
-        "{out:#?}"
-    );
-
-    let server = Server::start(&demo.data);
-    let http = server.http();
-    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
-
-    let state = wdir.path().join("w.state");
-    let out = run([
-        "cosign-checkpoint",
-        "--url",
-        &server.url,
-        "--key",
-        witness.path.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-    ]);
-    out.assert_ok();
-    assert!(
-        out.stdout
-            .contains(&format!("cosigned checkpoint of size {DEMO_ENTRIES}")),
-        "{out:#?}"
-    );
-
-    let served = http.checkpoint();
-    let text = String::from_utf8(served.clone()).unwrap();
-    assert!(text.contains("\n\u{2014} witness-a "), "{text}");
-    let (checkpoint, _, cosigs) =
-        open_checkpoint(&served, &log_key, std::slice::from_ref(&wkey)).unwrap();
-    assert_eq!(checkpoint.size, DEMO_ENTRIES);
-    assert_eq!(cosigs.len(), 1, "the witness cosignature verifies");
-    assert_eq!(cosigs[0].name, "witness-a");
-    let info = http.get("/api/v1/ledger").ok_json();
-    assert!(
-        info["witness_keys"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(witness.cosigner_key)),
-        "{info}"
-    );
-
-    // The operator's log key, and the witness's key as a cosigner.
-    let log = demo.log_signer();
-    assert_eq!(log.verifier_key().to_string(), demo.log_key);
-    let wsigner = NoteSigner::new(
-        "witness-a",
-        KeyAlg::CosignatureV1,
-        read_signer(&witness.path).signing_key().clone(),
-    )
-    .unwrap();
-    assert_eq!(wsigner.verifier_key(), wkey);
-
+fn a_witness_cosigns_the_served_checkpoint_and_its_growth() {
+    let w = Witnessed::new();
+    let (demo, server, http) = (&w.demo, &w.server, &w.http);
+    let (witness, state, log_key, wkey) = (&w.witness, &w.state, &w.log_key, &w.wkey);
+    let (log, wsigner) = w.signers();
     let post = |body: Vec<u8>| http.post("/add-checkpoint", "text/plain", body);
+    let honest = signed_cosigned(&w.checkpoint, &log, &wsigner);
+    // The log grows by one entry; the witness, whose record says 3669,
+    // cosigns the new checkpoint with a real consistency proof from 3669.
+    let li = demo.signing_key("wuye-li");
+    let income = BODIES.income("api-witness-1", 27525, "3-1502");
+    let r = http.post_json(
+        "/api/v1/proposals",
+        &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    cosign_over_http(&server.url, &witness.path, state).assert_cosigned(DEMO_ENTRIES + 1);
+    let (grown, _, cosigs) =
+        open_checkpoint(&http.checkpoint(), log_key, std::slice::from_ref(wkey)).unwrap();
+    assert_eq!(grown.size, DEMO_ENTRIES + 1);
+    assert_eq!(cosigs.len(), 1, "the new checkpoint carries witness-a");
+    // Its record moved on: old 3669 is now the wrong size.
+    let r = post(add_checkpoint_body(DEMO_ENTRIES, &[], &honest));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.text().trim(), (DEMO_ENTRIES + 1).to_string());
+}
+
+/// Proves the server refuses to collect a witness cosignature on anything
+/// but this log's own tree, even when the forged checkpoint carries the real
+/// log key's signature, each refusal a named case: a same-size
+/// different-root fork and a size+1 made-up root (with and without a proof)
+/// are 422; a wrong `old` is 409 `text/x.tlog.size` with the recorded size;
+/// a checkpoint not signed by the log key or cosigned by an unknown key is
+/// 403; another origin 404; garbage 400. Afterwards the served checkpoint
+/// and `/api/v1/ledger` are byte-identical.
+#[test]
+fn witness_forks_and_garbage_are_refused() {
+    let w = Witnessed::new();
+    let (http, served, info) = (&w.http, &w.served, &w.info);
+    let checkpoint = w.checkpoint.clone();
+    let (log, wsigner) = w.signers();
+    let post = |body: Vec<u8>| http.post("/add-checkpoint", "text/plain", body);
+    // Each refusal is a named case; a failing one is reported with the
+    // others at the end instead of hiding them.
+    let cases = Cases::new();
     let made_up = Hash([0x5a; 32]);
 
     // A fork at the same size: the log key signed a different root.
@@ -825,7 +743,7 @@ fn witness_cosigns_and_forks_are_refused() {
         &[],
         &signed_cosigned(&fork, &log, &wsigner),
     ));
-    r.assert_error(422, "inconsistent");
+    cases.check(r, 422, "inconsistent", "a fork at the same size");
 
     // A fork one entry ahead, with a made-up proof.
     let ahead = Checkpoint {
@@ -839,22 +757,29 @@ fn witness_cosigns_and_forks_are_refused() {
         &proof,
         &signed_cosigned(&ahead, &log, &wsigner),
     ));
-    r.assert_error(422, "inconsistent");
+    cases.check(
+        r,
+        422,
+        "inconsistent",
+        "a fork one entry ahead, made-up proof",
+    );
     // ...and with no proof at all.
     let r = post(add_checkpoint_body(
         DEMO_ENTRIES,
         &[],
         &signed_cosigned(&ahead, &log, &wsigner),
     ));
-    r.assert_error(422, "inconsistent");
+    cases.check(r, 422, "inconsistent", "a fork one entry ahead, no proof");
 
     // The real checkpoint, but the wrong old size: 409 with the recorded one.
     let honest = signed_cosigned(&checkpoint, &log, &wsigner);
     for wrong_old in [0, 100, DEMO_ENTRIES - 1] {
-        let r = post(add_checkpoint_body(wrong_old, &[], &honest));
-        assert_eq!(r.status, 409, "old {wrong_old}: {}", r.text());
-        assert_eq!(r.content_type, "text/x.tlog.size", "{r:?}");
-        assert_eq!(r.text().trim(), DEMO_ENTRIES.to_string(), "{r:?}");
+        cases.case(&format!("the wrong old size {wrong_old}"), || {
+            let r = post(add_checkpoint_body(wrong_old, &[], &honest));
+            assert_eq!(r.status, 409, "old {wrong_old}: {}", r.text());
+            assert_eq!(r.content_type, "text/x.tlog.size", "{r:?}");
+            assert_eq!(r.text().trim(), DEMO_ENTRIES.to_string(), "{r:?}");
+        });
     }
 
     // Not signed by the log key (an impostor key of the same name).
@@ -864,13 +789,15 @@ fn witness_cosigns_and_forks_are_refused() {
         SigningKey::from_bytes(&[7u8; 32]),
     )
     .unwrap();
-    let r = post(add_checkpoint_body(
-        DEMO_ENTRIES,
-        &[],
-        &signed_cosigned(&checkpoint, &impostor, &wsigner),
-    ));
-    assert_eq!(r.status, 403, "{}", r.text());
-    assert!(r.json()["error"]["code"].is_string(), "{}", r.text());
+    cases.case("not signed by the log key", || {
+        let r = post(add_checkpoint_body(
+            DEMO_ENTRIES,
+            &[],
+            &signed_cosigned(&checkpoint, &impostor, &wsigner),
+        ));
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(r.json()["error"]["code"].is_string(), "{}", r.text());
+    });
 
     // Signed by the log key, cosigned by a key the server does not know.
     let stranger = NoteSigner::new(
@@ -884,7 +811,7 @@ fn witness_cosigns_and_forks_are_refused() {
         &[],
         &signed_cosigned(&checkpoint, &log, &stranger),
     ));
-    r.assert_error(403, "unknown_cosigner");
+    cases.check(r, 403, "unknown_cosigner", "cosigned by an unknown key");
 
     // Another origin.
     let other_log = NoteSigner::new(
@@ -902,7 +829,7 @@ fn witness_cosigns_and_forks_are_refused() {
         &[],
         &signed_cosigned(&other, &other_log, &wsigner),
     ));
-    r.assert_error(404, "not_found");
+    cases.check(r, 404, "not_found", "another origin");
 
     // Garbage.
     let honest_text = String::from_utf8(honest.clone()).unwrap();
@@ -915,50 +842,24 @@ fn witness_cosigns_and_forks_are_refused() {
         format!("old {DEMO_ENTRIES}\n\nnot a signed note"),
         format!("old {DEMO_ENTRIES}\n{honest_text}"),
     ] {
-        post(garbage.into_bytes()).assert_error(400, "malformed");
+        let what = format!("garbage {:?}", garbage.chars().take(40).collect::<String>());
+        cases.check(post(garbage.into_bytes()), 400, "malformed", &what);
     }
-    post(vec![0xff, 0xfe, b'\n', b'\n']).assert_error(400, "malformed");
+    cases.check(
+        post(vec![0xff, 0xfe, b'\n', b'\n']),
+        400,
+        "malformed",
+        "garbage that is not UTF-8",
+    );
+    cases.finish();
 
     // Nothing above changed what is served.
     assert_eq!(
         http.checkpoint(),
-        served,
+        *served,
         "the served checkpoint is unchanged"
     );
-    assert_eq!(http.get("/api/v1/ledger").ok_json(), info);
-
-    // The log grows by one entry; the witness, whose record says 3669,
-    // cosigns the new checkpoint with a real consistency proof from 3669.
-    let li = demo.signing_key("wuye-li");
-    let income = income_body(DEMO_ORIGIN, "api-witness-1", 27525, "3-1502");
-    let r = http.post_json(
-        "/api/v1/proposals",
-        &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let out = run([
-        "cosign-checkpoint",
-        "--url",
-        &server.url,
-        "--key",
-        witness.path.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-    ]);
-    out.assert_ok();
-    assert!(
-        out.stdout
-            .contains(&format!("cosigned checkpoint of size {}", DEMO_ENTRIES + 1)),
-        "{out:#?}"
-    );
-    let (grown, _, cosigs) =
-        open_checkpoint(&http.checkpoint(), &log_key, std::slice::from_ref(&wkey)).unwrap();
-    assert_eq!(grown.size, DEMO_ENTRIES + 1);
-    assert_eq!(cosigs.len(), 1, "the new checkpoint carries witness-a");
-    // Its record moved on: old 3669 is now the wrong size.
-    let r = post(add_checkpoint_body(DEMO_ENTRIES, &[], &honest));
-    assert_eq!(r.status, 409, "{}", r.text());
-    assert_eq!(r.text().trim(), (DEMO_ENTRIES + 1).to_string());
+    assert_eq!(http.get("/api/v1/ledger").ok_json(), *info);
 }
 
 /// Proves that a witness running `cosign-checkpoint --url` again when the
@@ -979,17 +880,7 @@ fn witness_recosigns_an_unchanged_checkpoint() {
     .assert_ok();
     let server = Server::start(&demo.data);
     let state = wdir.path().join("w.state");
-    let cosign_once = || {
-        run([
-            "cosign-checkpoint",
-            "--url",
-            &server.url,
-            "--key",
-            witness.path.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ])
-    };
+    let cosign_once = || cosign_over_http(&server.url, &witness.path, &state);
     cosign_once().assert_ok();
     cosign_once().assert_ok();
     let wkey = VerifierKey::parse(&witness.cosigner_key).unwrap();
@@ -1015,16 +906,7 @@ fn several_cosigners_cosign_the_same_checkpoint_over_http() {
     for name in members {
         let key = demo.data.join("keys").join(format!("{name}.key"));
         let state = states.path().join(format!("{name}.state"));
-        run([
-            "cosign-checkpoint",
-            "--url",
-            &server.url,
-            "--key",
-            key.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-        ])
-        .assert_ok();
+        cosign_over_http(&server.url, &key, &state).assert_ok();
     }
     let log_key = VerifierKey::parse(&demo.log_key).unwrap();
     let cosigners: Vec<VerifierKey> = members
@@ -1230,18 +1112,17 @@ fn cors_is_open_for_reads_and_sigterm_exits_cleanly() {
 // 5. Bad input
 // ---------------------------------------------------------------------------
 
-/// Proves that every kind of bad input gets its documented status and a
+/// Proves that every kind of bad proposal gets its documented status and a
 /// JSON `{error: {code, message}}`, and changes nothing (the checkpoint is
 /// byte-identical, balances, proposals and ledger info equal): a
 /// non-canonical body string, malformed JSON, an unknown request field, a
 /// body over 128 KiB, a bad signature, an unknown key, signatures only by
 /// roles the rule does not name (an income by a committee member, an
 /// expenditure by the supervisor), a replayed committed body, an overdraft,
-/// a second reversal of the demo's reversed entry, a body for another
-/// ledger, an oversized page, an unknown entry, and unknown or malformed
-/// proposal ids.
+/// a second reversal of the demo's reversed entry and a body for another
+/// ledger; and that the base income was fine all along.
 #[test]
-fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
+fn bad_proposals_are_refused_with_json_errors_and_change_nothing() {
     let demo = Demo::new();
     let server = Server::start(&demo.data);
     let http = server.http();
@@ -1252,15 +1133,15 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     let zhao = demo.signing_key("weiyuan-zhao");
     let dangwei = demo.signing_key("shequ-dangwei");
     let propose = |request: &Value| http.post_json("/api/v1/proposals", request);
-    let mut cases = 0;
-    let mut check = |r: Resp, status: u16, code: &str, what: &str| {
-        let message = r.assert_error(status, code);
-        println!("{what}: {status} {code}: {message}");
-        cases += 1;
+    // Each case is named; a failing one is reported with the others at the
+    // end instead of hiding them.
+    let cases = Cases::new();
+    let check = |r: Resp, status: u16, code: &str, what: &str| {
+        cases.check(r, status, code, what);
     };
 
     // A well-formed, properly signed income, used as the base of variants.
-    let good = income_body(DEMO_ORIGIN, "api-bad-1", 27525, "3-1502");
+    let good = BODIES.income("api-bad-1", 27525, "3-1502");
     let good_sigs = sign_with(&good, &[("wuye-li", &li)]);
 
     // Non-canonical body strings: members reordered, white space added.
@@ -1311,7 +1192,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     );
 
     // A signature that does not verify (over another body), with a good one.
-    let other = income_body(DEMO_ORIGIN, "api-bad-2", 27525, "3-1502");
+    let other = BODIES.income("api-bad-2", 27525, "3-1502");
     let bad_sig = sign_with(&other, &[("wuye-li", &li)]);
     check(
         propose(&proposal_request(&good, &bad_sig)),
@@ -1359,7 +1240,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         "unauthorized_signer",
         "income signed only by a committee member",
     );
-    let spend = expenditure_body("api-bad-3", 10000);
+    let spend = BODIES.expenditure("api-bad-3", 10000);
     check(
         propose(&proposal_request(
             &spend,
@@ -1391,7 +1272,7 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
     let operating = before.balances["balances_fen"]["operating"]
         .as_u64()
         .unwrap();
-    let overdraft = expenditure_body("api-bad-4", operating + 1);
+    let overdraft = BODIES.expenditure("api-bad-4", operating + 1);
     check(
         propose(&proposal_request(
             &overdraft,
@@ -1441,7 +1322,11 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         &format!("second reversal of entry {target}"),
     );
     // A body for another ledger.
-    let foreign = income_body("other.example/ledger", "api-bad-6", 100, "3-1502");
+    let foreign = Bodies {
+        ledger: "other.example/ledger",
+        ..BODIES
+    }
+    .income("api-bad-6", 100, "3-1502");
     check(
         propose(&proposal_request(
             &foreign,
@@ -1452,7 +1337,44 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         "body for another ledger",
     );
 
-    // Reads.
+    let count = cases.finish();
+    println!("{count} bad requests refused");
+
+    assert_eq!(http.snapshot(), before, "refused requests change nothing");
+
+    // The base income itself was fine all along.
+    let r = propose(&proposal_request(&good, &good_sigs));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["seq"], json!(DEMO_ENTRIES));
+    // An expenditure signed only by a committee member is not refused: the
+    // expenditure rule names the committee (with the company), so it waits.
+    let pending = BODIES.expenditure("api-bad-7", 10000);
+    let r = propose(&proposal_request(
+        &pending,
+        &sign_with(&pending, &[("weiyuan-wang", &wang)]),
+    ));
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.json()["status"], json!("pending"));
+}
+
+/// Proves that bad reads and co-signing requests get their documented
+/// status and a JSON `{error: {code, message}}`, and change nothing: an
+/// oversized, zero or unparsable page, an unknown query parameter, an
+/// unknown or negative entry, unknown or malformed proposal ids (read and
+/// co-signed), and an unknown route.
+#[test]
+fn bad_reads_are_refused_with_json_errors_and_change_nothing() {
+    let demo = Demo::new();
+    let server = Server::start(&demo.data);
+    let http = server.http();
+    let before = http.snapshot();
+    let li = demo.signing_key("wuye-li");
+    let good = BODIES.income("api-bad-1", 27525, "3-1502");
+    let good_sigs = sign_with(&good, &[("wuye-li", &li)]);
+    let cases = Cases::new();
+    let check = |r: Resp, status: u16, code: &str, what: &str| {
+        cases.check(r, status, code, what);
+    };
     check(
         http.get("/api/v1/entries?limit=1000000000"),
         400,
@@ -1534,23 +1456,9 @@ fn bad_input_is_refused_with_json_errors_and_changes_nothing() {
         "not_found",
         "unknown route",
     );
-    println!("{cases} bad requests refused");
-
+    let count = cases.finish();
+    println!("{count} bad reads refused");
     assert_eq!(http.snapshot(), before, "refused requests change nothing");
-
-    // The base income itself was fine all along.
-    let r = propose(&proposal_request(&good, &good_sigs));
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["seq"], json!(DEMO_ENTRIES));
-    // An expenditure signed only by a committee member is not refused: the
-    // expenditure rule names the committee (with the company), so it waits.
-    let pending = expenditure_body("api-bad-7", 10000);
-    let r = propose(&proposal_request(
-        &pending,
-        &sign_with(&pending, &[("weiyuan-wang", &wang)]),
-    ));
-    assert_eq!(r.status, 202, "{}", r.text());
-    assert_eq!(r.json()["status"], json!("pending"));
 }
 
 // ---------------------------------------------------------------------------
@@ -1596,8 +1504,7 @@ fn concurrent_writers_lose_and_duplicate_nothing() {
                 for i in 0..PER_WRITER {
                     let payer = format!("{}-{}{:02}", t % 10 + 1, i + 1, t / 10 + 1);
                     let amount = 10_000 + (t * PER_WRITER + i) as u64;
-                    let body =
-                        income_body(DEMO_ORIGIN, &format!("api-conc-{t}-{i}"), amount, &payer);
+                    let body = BODIES.income(&format!("api-conc-{t}-{i}"), amount, &payer);
                     let sigs = sign_with(&body, &[(name, &key)]);
                     let r = http.post_json("/api/v1/proposals", &proposal_request(&body, &sigs));
                     if r.status == 201 {

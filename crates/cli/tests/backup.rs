@@ -8,61 +8,10 @@ mod support;
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::BufRead as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
+use support::demo::{copy_dir, Demo, DEMO_ENTRIES};
 use support::{run, Output};
-
-/// Entries in the demo ledger.
-const DEMO_ENTRIES: u64 = 3_669;
-
-/// A demo ledger in a temporary directory.
-struct Demo {
-    dir: tempfile::TempDir,
-    /// DIR/demo: the data directory.
-    data: PathBuf,
-    /// Its log verifier key.
-    vkey: String,
-}
-
-impl Demo {
-    fn new() -> Demo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("demo");
-        let out = run([
-            OsStr::new("demo"),
-            OsStr::new("--no-serve"),
-            OsStr::new("--data"),
-            data.as_os_str(),
-        ]);
-        out.assert_ok();
-        let vkey = support::field(&out.stdout, "log key:").expect("demo prints its log key");
-        Demo { dir, data, vkey }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// A copy of the data directory, to damage.
-    fn copy(&self, name: &str) -> PathBuf {
-        let to = self.path(name);
-        copy_dir(&self.data, &to);
-        to
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn feeledger<S: AsRef<OsStr>>(args: &[S]) -> Output {
     run(args.iter().map(|a| a.as_ref().to_owned()))
@@ -280,7 +229,7 @@ fn export_tiles_then_restore_gives_the_same_ledger() {
         std::fs::read_to_string(backup.join("log.vkey"))
             .unwrap()
             .trim(),
-        demo.vkey
+        demo.log_key
     );
     // 3,669 entries: 14 full bundles and one of 85; level-0 hash tiles
     // alike; 14 level-1 hashes in one partial tile.
@@ -323,7 +272,7 @@ fn export_tiles_then_restore_gives_the_same_ledger() {
         OsStr::new("--data"),
         restored.as_os_str(),
         OsStr::new("--log-key"),
-        OsStr::new(&demo.vkey),
+        OsStr::new(&demo.log_key),
     ]);
     out.assert_ok();
     assert!(out.stdout.contains("cosigned by: weiyuan-wang"), "{out:#?}");

@@ -14,14 +14,11 @@ use support::{canonical_json, reordered_json, run, Community, Rng, COMMITTEE, CO
 // 1. A full session
 // ---------------------------------------------------------------------------
 
-/// Proves that the everyday workflow works end to end through the binary:
-/// keygen, init, an income that commits at once, an expenditure that waits
-/// for two committee co-signatures and then commits, exact balances in fen,
-/// list/show output, a passing audit, a receipt that verifies offline with
-/// the posted log key, a checkpoint cosignature that the audit reports, and
-/// a saved checkpoint that a longer log is shown to extend.
-#[test]
-fn full_session() {
+/// The everyday session so far: keygen and init, an income the company
+/// commits at once (seq 1), and an expenditure that stays pending after one
+/// committee co-signature and commits with the second (seq 2). Each step is
+/// checked on the way.
+fn session_with_a_cosigned_spend() -> Community {
     let c = Community::new();
     assert!(
         c.log_key.starts_with(&format!("{}+", support::ORIGIN)),
@@ -86,12 +83,35 @@ fn full_session() {
     assert_eq!(out.committed_seq(), Some(2), "{out:#?}");
     assert_eq!(c.cmd("proposals", &["--json"]).json(), json!([]));
 
+    c
+}
+
+/// The operating balance after the session's income and spend, in fen.
+fn session_balances() -> Value {
+    json!({"maintenance": 0, "operating": 98050, "public_revenue": 0})
+}
+
+/// Proves the everyday write path through the binary: keygen and init (the
+/// log key is named after the origin), an income that the company alone
+/// commits at once, and an expenditure that stays pending (listed by
+/// `proposals`, "1 of 2", not in the ledger) until a second committee member
+/// co-signs it.
+#[test]
+fn an_income_commits_at_once_and_a_spend_waits_for_two_committee_signatures() {
+    let c = session_with_a_cosigned_spend();
+    assert_eq!(c.verify_json()["entries"], json!(3));
+}
+
+/// Proves that after the session the balances are exact in fen and in yuan,
+/// `list` shows the entries newest first in yuan, `list --payer` finds the
+/// income with its amount and period, and `show` (text and JSON) shows the
+/// expenditure with its payee, memo and three signers.
+#[test]
+fn balances_list_and_show_report_the_session_exactly() {
+    let c = session_with_a_cosigned_spend();
     // Balances, exact in fen: 1280.50 - 300.00.
     let balances = c.cmd("balances", &["--json"]).json();
-    assert_eq!(
-        balances,
-        json!({"maintenance": 0, "operating": 98050, "public_revenue": 0})
-    );
+    assert_eq!(balances, session_balances());
     let text = c.cmd("balances", &[]);
     text.assert_ok();
     assert!(
@@ -138,7 +158,16 @@ fn full_session() {
     assert_eq!(shown["leaf"]["body"]["kind"], json!("expenditure"));
     assert_eq!(shown["leaf"]["signatures"].as_array().unwrap().len(), 3);
     assert_eq!(shown["reversed_by"], Value::Null);
+}
 
+/// Proves that the audit passes with the session's entries, balances and
+/// checkpoint, with and without the posted log key, and fails with another
+/// log key; and that a receipt verifies offline with the posted log key and
+/// not with another.
+#[test]
+fn the_audit_and_a_receipt_trust_only_the_posted_log_key() {
+    let c = session_with_a_cosigned_spend();
+    let balances = session_balances();
     // The audit, with and without the trusted log key.
     let report = c.verify_json();
     assert_eq!(report["entries"], json!(3));
@@ -179,19 +208,34 @@ fn full_session() {
         &other_log_key,
     ])
     .assert_one_line_error(&["does NOT verify"]);
+}
 
-    // A committee member cosigns the checkpoint; the audit reports it.
-    let wang_state = c.path("wang.state");
+/// `weiyuan-wang` cosigns the checkpoint with `cosign-checkpoint`, its state
+/// kept in DIR/wang.state; the checkpoint cosigned is of `size` entries.
+#[track_caller]
+fn cosign_as_wang(c: &Community, size: u64) {
     let wang = c.key_path(COMMITTEE[0]).to_str().unwrap().to_string();
+    let wang_state = c.path("wang.state");
     let out = c.cmd(
         "cosign-checkpoint",
         &["--key", &wang, "--state", wang_state.to_str().unwrap()],
     );
     out.assert_ok();
     assert!(
-        out.stdout.contains("cosigned checkpoint of size 3"),
+        out.stdout
+            .contains(&format!("cosigned checkpoint of size {size}")),
         "{out:#?}"
     );
+}
+
+/// Proves that a committee member's checkpoint cosignature is reported by
+/// the audit (JSON and text), and that a receipt made afterwards carries it,
+/// checked with `--cosigner`.
+#[test]
+fn a_checkpoint_cosignature_is_reported_and_carried_by_receipts() {
+    let c = session_with_a_cosigned_spend();
+    // A committee member cosigns the checkpoint; the audit reports it.
+    cosign_as_wang(&c, 3);
     let report = c.verify_json();
     assert_eq!(report["checkpoint"]["cosigned_by"], json!([COMMITTEE[0]]));
     let out = c.cmd("verify", &[]);
@@ -210,6 +254,17 @@ fn full_session() {
     ]);
     out.assert_ok();
     assert!(out.stdout.contains("cosigned by: weiyuan-wang"), "{out:#?}");
+}
+
+/// Proves that a checkpoint saved with `verify --save-checkpoint` is shown
+/// to be extended by the longer log (JSON and text, with exact balances),
+/// and that the same cosigner cosigns the larger checkpoint, its state
+/// checked with a consistency proof from the old size.
+#[test]
+fn a_saved_checkpoint_is_extended_and_cosigned_again() {
+    let c = session_with_a_cosigned_spend();
+    // The cosigner's first cosignature, at size 3, records its state.
+    cosign_as_wang(&c, 3);
 
     // Save the checkpoint, grow the log, and show that it extends it.
     let saved = c.path("saved.txt");
@@ -257,15 +312,7 @@ fn full_session() {
 
     // The same cosigner cosigns the larger checkpoint (a consistency proof
     // from size 3 to 5 is checked on the way).
-    let out = c.cmd(
-        "cosign-checkpoint",
-        &["--key", &wang, "--state", wang_state.to_str().unwrap()],
-    );
-    out.assert_ok();
-    assert!(
-        out.stdout.contains("cosigned checkpoint of size 5"),
-        "{out:#?}"
-    );
+    cosign_as_wang(&c, 5);
     assert_eq!(
         c.verify_json()["checkpoint"]["cosigned_by"],
         json!([COMMITTEE[0]])

@@ -3,30 +3,19 @@
 //! promises, a second run reuses it, its keys are private and usable, and
 //! two demos hold the same entries.
 
+mod support;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use support::{field, run};
 
 const UNIT: &str = "3-1502";
 
 /// Runs the binary; panics with everything it printed unless it exits 0.
 #[track_caller]
 fn feeledger(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_feeledger"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "feeledger {args:?} failed ({:?})\nstdout:\n{stdout}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    run(args).assert_ok().stdout.clone()
 }
 
 /// Runs a command with `--data DIR` and `--json`, and parses its output.
@@ -49,11 +38,7 @@ fn new_demo() -> (tempfile::TempDir, PathBuf, String) {
 
 /// The value after "log key:" in the demo's output.
 fn printed_log_key(out: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix("log key:"))
-        .unwrap_or_else(|| panic!("no log key printed:\n{out}"))
-        .trim()
-        .to_string()
+    field(out, "log key:").unwrap_or_else(|| panic!("no log key printed:\n{out}"))
 }
 
 /// The number of entries: one more than the newest seq (cheaper than an audit).

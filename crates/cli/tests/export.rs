@@ -3,11 +3,12 @@
 //! later) checks the journal. hledger is required: without it these tests
 //! fail, they are never skipped.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_feeledger");
+use support::run;
 
 const NAME: &str = "星光小区 X Star District";
 const ORIGIN: &str = "ledger.xingguang.example";
@@ -19,19 +20,10 @@ fn text(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
 
-fn run_ok(command: &mut Command) -> String {
-    let output = command.output().expect("the command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        text(&output),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text(&output)
-}
-
+/// Runs the binary; panics with everything it printed unless it exits 0.
+#[track_caller]
 fn feeledger(args: &[&str]) -> String {
-    run_ok(Command::new(BIN).args(args))
+    run(args).assert_ok().stdout.clone()
 }
 
 /// hledger with a UTF-8 locale (hledger refuses non-ASCII text under LANG=C).
@@ -400,11 +392,11 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     records
 }
 
-// Proves: the journal passes `hledger check --strict` (every account and
-// commodity declared) plus ordereddates and payees, names the ledger, asserts
-// running balances in date order (the back-dated entry makes operating
-// -100.00 on 2026-01-03), and hledger's fund balances equal
-// `feeledger balances --json` exactly.
+/// Proves: the journal passes `hledger check --strict` (every account and
+/// commodity declared) plus ordereddates and payees, names the ledger, asserts
+/// running balances in date order (the back-dated entry makes operating
+/// -100.00 on 2026-01-03), and hledger's fund balances equal
+/// `feeledger balances --json` exactly.
 #[test]
 fn hledger_journal_passes_strict_check_and_matches_balances() {
     let ledger = build_ledger();
@@ -458,9 +450,9 @@ fn hledger_journal_passes_strict_check_and_matches_balances() {
     );
 }
 
-// Proves the balance assertions are real: changing one transaction's amount
-// (kept balanced, so only an assertion can catch it) makes hledger refuse
-// the journal, in `check` and in a plain `balance` report.
+/// Proves the balance assertions are real: changing one transaction's amount
+/// (kept balanced, so only an assertion can catch it) makes hledger refuse
+/// the journal, in `check` and in a plain `balance` report.
 #[test]
 fn altered_journal_amount_fails_a_balance_assertion() {
     let ledger = build_ledger();
@@ -488,9 +480,9 @@ fn altered_journal_amount_fails_a_balance_assertion() {
     }
 }
 
-// Proves: the CSV has a header and one row per entry (genesis and reversal
-// included), RFC 4180 quoting round-trips commas and quotes, Chinese text
-// survives, and known rows carry the right fields.
+/// Proves: the CSV has a header and one row per entry (genesis and reversal
+/// included), RFC 4180 quoting round-trips commas and quotes, Chinese text
+/// survives, and known rows carry the right fields.
 #[test]
 fn csv_has_one_row_per_entry_with_exact_fields() {
     let ledger = build_ledger();
@@ -558,10 +550,10 @@ fn csv_has_one_row_per_entry_with_exact_fields() {
     assert_eq!(reversal["amount_fen"], "45025");
 }
 
-// Proves: the JSON export (here to standard output) parses, holds every
-// entry with its decoded leaf and hash, and its balances equal
-// `feeledger balances --json`; and a failed export to a file leaves nothing
-// behind and says why in one line.
+/// Proves: the JSON export (here to standard output) parses, holds every
+/// entry with its decoded leaf and hash, and its balances equal
+/// `feeledger balances --json`; and a failed export to a file leaves nothing
+/// behind and says why in one line.
 #[test]
 fn json_parses_with_every_entry_and_the_balances() {
     let ledger = build_ledger();
@@ -591,21 +583,16 @@ fn json_parses_with_every_entry_and_the_balances() {
     assert_eq!(balances, ledger.balances_fen());
 
     let missing = ledger.path("no-such-dir").join("x.json");
-    let output = Command::new(BIN)
-        .args([
-            "export",
-            "--data",
-            ledger.data().to_str().unwrap(),
-            "--format",
-            "json",
-            "--out",
-            missing.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.starts_with("error: export to "), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = run([
+        "export",
+        "--data",
+        ledger.data().to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    out.assert_one_line_error(&[]);
+    assert!(out.stderr.starts_with("error: export to "), "{out:#?}");
     assert!(!missing.exists());
 }

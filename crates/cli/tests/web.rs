@@ -19,36 +19,13 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::chromium::{assert_chromium, chromium};
 use support::http::Server;
 use support::{keygen, run};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Flags for every Chromium run: headless, no sandbox (containers run as
-/// root), and nothing that reaches the network or a GPU.
-const CHROMIUM_FLAGS: [&str; 9] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-];
-
-/// Virtual time the page gets to load and verify (real time is far less).
-const VIRTUAL_TIME_BUDGET_MS: u32 = 15_000;
-
-/// A Chromium run that takes longer than this is killed and the test fails.
-const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------------------
 // Fixtures: a cosigned demo ledger and the real server
@@ -172,84 +149,6 @@ impl Fixture {
             .ok_json();
         list["entries"][0].clone()
     }
-}
-
-// ---------------------------------------------------------------------------
-// Chromium
-// ---------------------------------------------------------------------------
-
-#[track_caller]
-fn assert_chromium() {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: these browser tests need headless Chromium \
-         (Debian: `apt-get update && apt-get install -y chromium`)"
-    );
-}
-
-/// What one Chromium run left: stdout (the DOM with --dump-dom) and the
-/// console messages it logged.
-struct Run {
-    stdout: String,
-    console: Vec<String>,
-}
-
-/// Runs Chromium with a fresh profile on `url`, killing it after a timeout.
-fn chromium(extra: &[&str], url: &str) -> Run {
-    assert_chromium();
-    let profile = tempfile::tempdir().expect("temp profile dir");
-    let mut child = Command::new(CHROMIUM)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--enable-logging=stderr", "--v=0"])
-        .arg(format!("--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}"))
-        .args(extra)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group, so a timeout ends its helpers too.
-        .process_group(0)
-        .spawn()
-        .expect("chromium starts");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("waiting for chromium").is_some() {
-            break;
-        }
-        if started.elapsed() > CHROMIUM_TIMEOUT {
-            // SAFETY: signalling the process group of the child we started.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-            }
-            let _ = child.wait();
-            panic!("chromium took over {CHROMIUM_TIMEOUT:?} on {url}");
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    let stdout = out.join().unwrap();
-    let stderr = err.join().unwrap();
-    // Chromium logs every console message (log, warn, error, uncaught
-    // exceptions) as ":CONSOLE" lines at INFO level; the page logs nothing
-    // when all is well, so any such line is a problem.
-    let console = stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_string)
-        .collect();
-    Run { stdout, console }
 }
 
 /// The page's DOM once its scripts ran and went idle.

@@ -5,8 +5,8 @@
 //! Chromium is required: without it the tests that call this fail, they
 //! never skip. WebCrypto Ed25519 needs no flag in Chromium 137 and later.
 //!
-//! `tests/web.rs` still has its own copy of this runner; it can switch to
-//! this module.
+//! Used by `tests/web.rs` (the residents' page) and `tests/verify_js.rs`
+//! (the page's verifier against the core's vectors).
 
 use std::io::Read as _;
 use std::os::unix::process::CommandExt as _;
@@ -102,7 +102,8 @@ pub fn chromium(extra: &[&str], url: &str) -> Run {
     let stdout = out.join().unwrap();
     let stderr = err.join().unwrap();
     // Chromium logs every console message (log, warn, error, uncaught
-    // exceptions) as ":CONSOLE" lines at INFO level.
+    // exceptions) as ":CONSOLE" lines at INFO level; the page logs nothing
+    // when all is well, so any such line is a problem.
     let console = stderr
         .lines()
         .filter(|l| l.contains(":CONSOLE"))

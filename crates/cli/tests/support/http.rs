@@ -269,3 +269,59 @@ impl Http {
         }
     }
 }
+
+/// A table of refusal cases checked one by one. A case that fails is
+/// recorded under its name and the later cases still run; [`Cases::finish`]
+/// then fails the test naming every case that failed, so one broken rule
+/// cannot hide the others.
+#[derive(Default)]
+pub struct Cases {
+    failures: std::cell::RefCell<Vec<String>>,
+    count: std::cell::Cell<usize>,
+}
+
+impl Cases {
+    pub fn new() -> Cases {
+        Cases::default()
+    }
+
+    /// Runs one named case: `check` panics if the case fails.
+    pub fn case<T>(&self, what: &str, check: impl FnOnce() -> T) -> Option<T> {
+        self.count.set(self.count.get() + 1);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                let why = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "(no message)".into());
+                self.failures.borrow_mut().push(format!("{what}: {why}"));
+                None
+            }
+        }
+    }
+
+    /// One named case: `r` is the JSON error `status` `code` (see
+    /// [`Resp::assert_error`]). Returns its message.
+    pub fn check(&self, r: Resp, status: u16, code: &str, what: &str) -> Option<String> {
+        let message = self.case(what, || r.assert_error(status, code))?;
+        println!("{what}: {status} {code}: {message}");
+        Some(message)
+    }
+
+    /// Fails the test if any case failed, naming each; else the number of
+    /// cases that ran.
+    #[track_caller]
+    pub fn finish(self) -> usize {
+        let failures = self.failures.into_inner();
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases failed:\n{}",
+            failures.len(),
+            self.count.get(),
+            failures.join("\n")
+        );
+        self.count.get()
+    }
+}

@@ -4,8 +4,12 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod bodies;
 pub mod chromium;
+pub mod demo;
 pub mod http;
+pub mod raw;
+pub mod verify;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
