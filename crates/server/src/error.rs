@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use feeledger_core::state::ApplyError;
-use feeledger_store::StoreError;
+use feeledger_store::{StoreError, WitnessError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -75,7 +75,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::TooManyProposals { .. } => StatusCode::TOO_MANY_REQUESTS,
             StoreError::TooManyCosignatures { .. } => StatusCode::CONFLICT,
-            StoreError::Proof(_) => StatusCode::BAD_REQUEST,
+            StoreError::Proof(_)
+            | StoreError::ProofRequest(_)
+            | StoreError::SizeBeyondLog { .. } => StatusCode::BAD_REQUEST,
             StoreError::NotInitialized { .. }
             | StoreError::AlreadyInitialized { .. }
             | StoreError::Locked { .. }
@@ -88,6 +90,19 @@ impl From<StoreError> for ApiError {
             | StoreError::Poisoned => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<WitnessError> for ApiError {
+    /// A key of the wrong type is the caller's mistake (400
+    /// `not_a_witness_key`); a failure to store it is the store's.
+    fn from(e: WitnessError) -> ApiError {
+        match e {
+            WitnessError::NotACosignatureKey { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string())
+            }
+            WitnessError::Store(e) => ApiError::from(e),
+        }
     }
 }
 
