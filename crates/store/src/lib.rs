@@ -98,18 +98,55 @@ pub const STORE_FORMAT: &str = "feeledger-store/2";
 pub const BATCH_ENTRIES_MAX: usize = 4_096;
 
 /// sled's page cache, as [`Store::open`] configures it. Bounded so that
-/// serving a large ledger stays within a small, predictable memory budget.
-/// sled holds about three times its configured size at its peak (see
-/// docs/performance.md), so this is a third of what it may use.
+/// serving a large ledger stays within a small, predictable memory budget;
+/// sled holds more than this at its peak (docs/performance.md, "What
+/// bounds each figure", server memory).
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// sled's page cache for [`Store::open_for_scan`]. An audit reads leaves,
 /// node tiles, index buckets and body ids in order (a body id at random
 /// only for a possible replay), each about once, so a large cache only adds
-/// memory: at 1M entries, 16 MiB instead
-/// of the default 64 MiB took the audit's peak RSS from 339 to 237 MiB at
-/// the same speed (docs/performance.md).
+/// memory and no speed (measured in docs/performance.md, "What bounds each
+/// figure", the audit's memory).
 pub const SCAN_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How the caller wants a store opened. The default is what
+/// [`Store::open`] and [`Store::create`] use; [`StoreOptions::for_scan`] is
+/// [`Store::open_for_scan`]'s.
+///
+/// The store owns one sled `Db` per data directory. A multi-ledger platform
+/// will want many ledgers in one shared `Db`, each in its own `sled::Tree`;
+/// that option is designed (docs/ARCHITECTURE.md, the store) but not yet
+/// offered, because the readers in `read.rs` take a `sled::Db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes ([`CACHE_BYTES`] by default).
+    pub cache_bytes: u64,
+    /// Whether the tree's levels from 4 up are held in memory (see the
+    /// `upper` module): on for a store that serves proofs, off for one pass
+    /// over the ledger, which reads each node about once.
+    pub hold_upper_levels: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            cache_bytes: CACHE_BYTES,
+            hold_upper_levels: true,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// For one pass over the whole ledger (an audit): a [`SCAN_CACHE_BYTES`]
+    /// cache and no tree levels in memory.
+    pub fn for_scan() -> StoreOptions {
+        StoreOptions {
+            cache_bytes: SCAN_CACHE_BYTES,
+            hold_upper_levels: false,
+        }
+    }
+}
 
 /// An entry to append: a body and the signatures on it.
 #[derive(Debug, Clone)]
@@ -209,7 +246,20 @@ impl Store {
         genesis_leaf: &[u8],
         log_signer: &NoteSigner,
     ) -> Result<Store, StoreError> {
-        let db = open_db(dir)?;
+        Self::create_with(dir, genesis_leaf, log_signer, &StoreOptions::default())
+    }
+
+    /// As [`Store::create`], with the caller's options.
+    ///
+    /// # Errors
+    /// As [`Store::create`].
+    pub fn create_with(
+        dir: &Path,
+        genesis_leaf: &[u8],
+        log_signer: &NoteSigner,
+        options: &StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let db = open_db_with_cache(dir, options.cache_bytes)?;
         if db.get(keys::STATE)?.is_some() {
             return Err(StoreError::AlreadyInitialized {
                 dir: dir.display().to_string(),
@@ -229,7 +279,7 @@ impl Store {
         let writer = Writer { state, frontier };
         let store = Store {
             published: RwLock::new(Published::of(&writer)),
-            upper: RwLock::new(UpperNodes::new(true)),
+            upper: RwLock::new(UpperNodes::new(options.hold_upper_levels)),
             db,
             writer: Mutex::new(writer),
             faults,
@@ -245,7 +295,7 @@ impl Store {
     /// [`StoreError::NotInitialized`], or [`StoreError::Damaged`] naming
     /// what does not agree.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Self::open_with(dir, CACHE_BYTES, true)
+        Self::open_with(dir, &StoreOptions::default())
     }
 
     /// As [`Store::open`], for one pass over the whole ledger (an audit):
@@ -257,10 +307,15 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub fn open_for_scan(dir: &Path) -> Result<Store, StoreError> {
-        Self::open_with(dir, SCAN_CACHE_BYTES, false)
+        Self::open_with(dir, &StoreOptions::for_scan())
     }
 
-    fn open_with(dir: &Path, cache_bytes: u64, hold_upper: bool) -> Result<Store, StoreError> {
+    /// As [`Store::open`], with the caller's options.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with(dir: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+        let (cache_bytes, hold_upper) = (options.cache_bytes, options.hold_upper_levels);
         if !dir.join("conf").exists() && !dir.join("db").exists() {
             return Err(StoreError::NotInitialized {
                 dir: dir.display().to_string(),

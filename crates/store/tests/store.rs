@@ -17,7 +17,9 @@ use feeledger_core::fixtures;
 use feeledger_core::hash::Hash;
 use feeledger_core::note::{cosign, KeyAlg, NoteSigner};
 use feeledger_core::state::ApplyError;
-use feeledger_store::{FaultPoint, ProposalOutcome, Store, StoreError, Submission, WitnessError};
+use feeledger_store::{
+    FaultPoint, ProposalOutcome, Store, StoreError, StoreOptions, Submission, WitnessError,
+};
 use std::path::Path;
 
 const ORIGIN: &str = "faults.example/ledger";
@@ -850,4 +852,45 @@ fn add_witness_refuses_a_note_key_by_its_own_error() {
     );
     store.add_witness(&cosigner_key).unwrap();
     assert_eq!(store.witnesses().unwrap(), vec![cosigner_key]);
+}
+
+/// Proves the caller's options open the same ledger: a store created with a
+/// 1 MiB cache and reopened for a scan (no levels in memory) and with the
+/// defaults gives the same root and proofs, and the defaults are what
+/// `Store::open` always used, so existing callers are unchanged.
+#[test]
+fn store_options_open_the_same_ledger() {
+    assert_eq!(
+        StoreOptions::default(),
+        StoreOptions {
+            cache_bytes: feeledger_store::CACHE_BYTES,
+            hold_upper_levels: true
+        }
+    );
+    assert_eq!(
+        StoreOptions::for_scan(),
+        StoreOptions {
+            cache_bytes: feeledger_store::SCAN_CACHE_BYTES,
+            hold_upper_levels: false
+        }
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let small = StoreOptions {
+        cache_bytes: 1024 * 1024,
+        hold_upper_levels: true,
+    };
+    let store = Store::create_with(&path, &genesis(), &log_signer(), &small).unwrap();
+    let batch = (0..40).map(|i| income(&format!("opt-{i}"))).collect();
+    for r in store.append_batch(batch, 10, &log_signer()).unwrap() {
+        r.unwrap();
+    }
+    let (root, proof) = (store.root(), store.inclusion_proof(17, 41).unwrap());
+    drop(store);
+    for options in [StoreOptions::for_scan(), StoreOptions::default(), small] {
+        let store = Store::open_with(&path, &options).unwrap();
+        assert_eq!(store.root(), root, "{options:?}");
+        assert_eq!(store.inclusion_proof(17, 41).unwrap(), proof, "{options:?}");
+        drop(store);
+    }
 }
