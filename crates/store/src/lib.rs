@@ -43,6 +43,15 @@
 //! [`Store::append_prepared`], to prepare the next batch meanwhile), the
 //! server's write queue to [`Store::proposals_batch`].
 //!
+//! Every write — an append, a restore's leaves, a proposal, a cosignature,
+//! a witness key, the genesis — goes through one commit path, in the
+//! `append` module: a working copy of the writer's state is staged,
+//! written as one sled batch, flushed (undone or poisoned on failure, in
+//! the `writes` module) and only then published. The policy it follows
+//! comes from the core: the next leaf's seq, prev and time from
+//! `LedgerState::next_leaf`, proposal decisions from
+//! `feeledger_core::proposal_policy`.
+//!
 //! **Invariant:** after every committed batch, the snapshot's `size` and
 //! `head`, the `N` nodes, and the latest checkpoint all describe the same
 //! tree. [`Store::open`] checks this and refuses a store where they differ.
@@ -480,6 +489,9 @@ impl Store {
     /// Lookups for a body against the published ledger: like the other
     /// reads, they see no entry beyond [`Store::size`], so that they agree
     /// with [`Store::state`] while a batch is being written.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored target leaf that does not decode.
     pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
         let size = self.size();
         let needs = feeledger_core::state::body_needs(body);
@@ -548,6 +560,9 @@ impl Store {
     }
 
     /// The size of the last checkpoint this cosigner cosigned here.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored size that is not 8 bytes.
     pub fn cosigned_size(&self, cosigner: &str) -> Result<Option<u64>, StoreError> {
         self.db
             .get(keys::cosigned(cosigner))?
@@ -576,6 +591,9 @@ impl Store {
     }
 
     /// The registered witnesses' keys.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored key that does not parse (damage).
     pub fn witnesses(&self) -> Result<Vec<feeledger_core::note::VerifierKey>, StoreError> {
         self.db
             .scan_prefix(keys::WITNESS_PREFIX)

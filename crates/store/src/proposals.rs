@@ -33,6 +33,9 @@ pub struct Proposal {
 }
 
 impl Proposal {
+    ///
+    /// # Errors
+    /// [`StoreError::Damaged`] if the stored body does not decode.
     pub fn decoded_body(&self) -> Result<Body, StoreError> {
         Body::decode(self.body.as_bytes())
             .map_err(|e| StoreError::damaged(format!("pending proposal {}: {e}", self.id)))
@@ -122,6 +125,9 @@ impl Store {
     ///
     /// # Errors
     /// A storage failure fails the whole batch, and nothing is written.
+    ///
+    /// # Panics
+    /// If given more than [`crate::BATCH_ENTRIES_MAX`] requests.
     pub fn proposals_batch(
         &self,
         requests: Vec<ProposalRequest>,
@@ -318,6 +324,9 @@ impl Store {
     }
 
     /// A pending proposal by id.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored proposal that does not parse.
     pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, StoreError> {
         self.db()
             .get(keys::proposal(id))?
@@ -329,6 +338,9 @@ impl Store {
     }
 
     /// Pending proposals, at most `limit`, in id order.
+    ///
+    /// # Errors
+    /// As [`Store::proposal`].
     pub fn proposals(&self, limit: usize) -> Result<Vec<Proposal>, StoreError> {
         self.db()
             .scan_prefix(keys::PROPOSAL_PREFIX)
