@@ -198,3 +198,42 @@ pub async fn refuse_huge_bodies(
         _ => next.run(request).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feeledger_core::note::KeyAlg;
+
+    /// A witness key of the wrong type is the caller's 400
+    /// `not_a_witness_key`, not a proof error; a failed write of a witness
+    /// key stays the store's 500; a proof asked beyond the log stays 400
+    /// `bad_proof_request`.
+    #[test]
+    fn witness_and_proof_errors_map_to_their_own_codes() {
+        let wrong = ApiError::from(WitnessError::NotACosignatureKey {
+            name: "witness-a".into(),
+            alg: KeyAlg::Ed25519,
+        });
+        assert_eq!(
+            (wrong.status, wrong.code),
+            (StatusCode::BAD_REQUEST, "not_a_witness_key")
+        );
+        let failed = ApiError::from(WitnessError::Store(StoreError::Poisoned));
+        assert_eq!(
+            (failed.status, failed.code),
+            (StatusCode::INTERNAL_SERVER_ERROR, "io")
+        );
+        let beyond = ApiError::from(StoreError::SizeBeyondLog {
+            size: 9,
+            current: 3,
+        });
+        assert_eq!(
+            (beyond.status, beyond.code),
+            (StatusCode::BAD_REQUEST, "bad_proof_request")
+        );
+        assert_eq!(
+            beyond.message,
+            "proof request: tree size 9 is beyond the log's 3"
+        );
+    }
+}
