@@ -121,7 +121,7 @@ pub enum BatchFailure {
 pub enum WitnessError {
     /// Witnesses cosign with a cosignature/v1 key (type 0x04); any other
     /// type could not verify the cosignatures the ledger collects.
-    #[error("witness key {name:?} is a {alg:?} key; a witness key must be a cosignature/v1 (type 0x04) key: give the \"cosigner key\" line `feeledger keygen` prints, not the verifier key")]
+    #[error("witness key {name:?} is a type 0x{:02x} key; a witness key must be a cosignature/v1 (type 0x04) key: give the \"cosigner key\" line `feeledger keygen` prints, not the verifier key", alg.to_byte())]
     NotACosignatureKey { name: String, alg: KeyAlg },
     /// Writing the key failed.
     #[error(transparent)]
