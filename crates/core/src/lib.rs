@@ -27,5 +27,6 @@ pub mod hash;
 pub mod merkle;
 pub mod money;
 pub mod note;
+pub mod proposal_policy;
 pub mod state;
 pub mod tiles;

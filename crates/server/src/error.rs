@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use feeledger_core::state::ApplyError;
-use feeledger_store::StoreError;
+use feeledger_store::{StoreError, WitnessError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -69,14 +69,15 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let status = match &e {
             StoreError::Rejected(apply) => apply_status(apply),
-            StoreError::LeafTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             StoreError::LeafRefused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError::NoCheckpoint { .. } | StoreError::NoProposal { .. } => {
                 StatusCode::NOT_FOUND
             }
             StoreError::TooManyProposals { .. } => StatusCode::TOO_MANY_REQUESTS,
             StoreError::TooManyCosignatures { .. } => StatusCode::CONFLICT,
-            StoreError::Proof(_) => StatusCode::BAD_REQUEST,
+            StoreError::Proof(_)
+            | StoreError::ProofRequest(_)
+            | StoreError::SizeBeyondLog { .. } => StatusCode::BAD_REQUEST,
             StoreError::NotInitialized { .. }
             | StoreError::AlreadyInitialized { .. }
             | StoreError::Locked { .. }
@@ -89,6 +90,19 @@ impl From<StoreError> for ApiError {
             | StoreError::Poisoned => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<WitnessError> for ApiError {
+    /// A key of the wrong type is the caller's mistake (400
+    /// `not_a_witness_key`); a failure to store it is the store's.
+    fn from(e: WitnessError) -> ApiError {
+        match e {
+            WitnessError::NotACosignatureKey { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string())
+            }
+            WitnessError::Store(e) => ApiError::from(e),
+        }
     }
 }
 
@@ -182,5 +196,44 @@ pub async fn refuse_huge_bodies(
         )
         .into_response(),
         _ => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feeledger_core::note::KeyAlg;
+
+    /// A witness key of the wrong type is the caller's 400
+    /// `not_a_witness_key`, not a proof error; a failed write of a witness
+    /// key stays the store's 500; a proof asked beyond the log stays 400
+    /// `bad_proof_request`.
+    #[test]
+    fn witness_and_proof_errors_map_to_their_own_codes() {
+        let wrong = ApiError::from(WitnessError::NotACosignatureKey {
+            name: "witness-a".into(),
+            alg: KeyAlg::Ed25519,
+        });
+        assert_eq!(
+            (wrong.status, wrong.code),
+            (StatusCode::BAD_REQUEST, "not_a_witness_key")
+        );
+        let failed = ApiError::from(WitnessError::Store(StoreError::Poisoned));
+        assert_eq!(
+            (failed.status, failed.code),
+            (StatusCode::INTERNAL_SERVER_ERROR, "io")
+        );
+        let beyond = ApiError::from(StoreError::SizeBeyondLog {
+            size: 9,
+            current: 3,
+        });
+        assert_eq!(
+            (beyond.status, beyond.code),
+            (StatusCode::BAD_REQUEST, "bad_proof_request")
+        );
+        assert_eq!(
+            beyond.message,
+            "proof request: tree size 9 is beyond the log's 3"
+        );
     }
 }

@@ -144,8 +144,10 @@ fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJ
                 .proposals_batch(requests, now_ms, &inner.log_signer)
         }));
         let outcome = match outcome {
-            Ok(outcome) => outcome.map_err(|e| e.to_string()),
-            Err(_) => Err("the writer panicked in this batch".to_string()),
+            Ok(outcome) => {
+                outcome.map_err(|e| feeledger_store::BatchFailure::Store(std::sync::Arc::new(e)))
+            }
+            Err(_) => Err(feeledger_store::BatchFailure::WriterPanicked),
         };
         match outcome {
             Ok(results) => {
@@ -157,7 +159,7 @@ fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJ
                 tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
                 for reply in replies {
                     let _ = reply.send(Err(StoreError::BatchFailed {
-                        reason: reason.clone(),
+                        cause: reason.clone(),
                     }));
                 }
             }

@@ -1,5 +1,8 @@
+use feeledger_core::merkle::ProofRequestError;
+use feeledger_core::note::{KeyAlg, NoteError};
 use feeledger_core::state::ApplyError;
 use std::path::Path;
+use std::sync::Arc;
 
 /// What sled says when a checksum or a structure on disk does not hold,
 /// with the log offset it read at when it knows it. It is damage to the
@@ -37,11 +40,10 @@ pub enum StoreError {
     /// The entry was refused by the core's validation; nothing was written.
     #[error(transparent)]
     Rejected(#[from] ApplyError),
-    /// A leaf given whole (restore, rebuild) was refused.
+    /// A leaf given whole (restore, rebuild) was refused by the core;
+    /// `seq` is where it would have gone.
     #[error("leaf {seq} is refused: {reason}")]
-    LeafRefused { seq: u64, reason: String },
-    #[error("the leaf would be {bytes} bytes; the limit is 65535")]
-    LeafTooLarge { bytes: usize },
+    LeafRefused { seq: u64, reason: ApplyError },
     #[error("{dir} holds no ledger (run `feeledger init` first)")]
     NotInitialized { dir: String },
     #[error("{dir} already holds a ledger")]
@@ -71,18 +73,67 @@ pub enum StoreError {
     TooManyProposals { count: usize, limit: usize },
     #[error("the checkpoint already carries {limit} signature lines, the most a note may hold")]
     TooManyCosignatures { limit: usize },
+    /// A proof or root could not be built. Still text because `read.rs`
+    /// (another helper's file this round) builds it from a formatted
+    /// message; new code uses [`StoreError::ProofRequest`] or
+    /// [`StoreError::SizeBeyondLog`], which carry the cause's fields.
     #[error("proof request: {0}")]
     Proof(String),
+    /// A proof or root asked of a tree that cannot have one (an index
+    /// beyond its size, an old size larger than the new one).
+    #[error("proof request: {0}")]
+    ProofRequest(#[from] ProofRequestError),
+    /// A proof or root asked of a size the published log has not reached.
+    #[error("proof request: tree size {size} is beyond the log's {current}")]
+    SizeBeyondLog { size: u64, current: u64 },
+    /// The log key could not sign the new checkpoint (its origin differs
+    /// from the ledger's, or the checkpoint is malformed): a bug or a wrong
+    /// key, never the caller's input.
     #[error("signing a checkpoint failed: {0}")]
-    Signing(String),
+    Signing(#[source] NoteError),
     /// Any other storage failure. sled's corruption errors never land here:
     /// [`From<sled::Error>`] makes them [`StoreError::Damaged`].
     #[error("storage I/O: {0}")]
     Io(sled::Error),
     /// The batch this request was part of failed as a whole (told to each
     /// request of a group commit); nothing of it was written.
-    #[error("the write failed and nothing was stored: {reason}")]
-    BatchFailed { reason: String },
+    #[error("the write failed and nothing was stored: {cause}")]
+    BatchFailed { cause: BatchFailure },
+}
+
+/// Why a group commit failed as a whole, told to every request in it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BatchFailure {
+    /// The store failed (I/O, damage, poisoning); shared by every request
+    /// of the batch, hence the `Arc`.
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+    /// The writer panicked while building the batch; the working copy was
+    /// dropped, so the ledger is as it was.
+    #[error("the writer panicked in this batch")]
+    WriterPanicked,
+}
+
+/// Why [`crate::Store::add_witness`] refused a key.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// Witnesses cosign with a cosignature/v1 key (type 0x04); any other
+    /// type could not verify the cosignatures the ledger collects.
+    #[error("witness key {name:?} is a type 0x{:02x} key; a witness key must be a cosignature/v1 (type 0x04) key: give the \"cosigner key\" line `feeledger keygen` prints, not the verifier key", alg.to_byte())]
+    NotACosignatureKey { name: String, alg: KeyAlg },
+    /// Writing the key failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl WitnessError {
+    /// A stable machine-readable name, for API bodies and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WitnessError::NotACosignatureKey { .. } => "not_a_witness_key",
+            WitnessError::Store(e) => e.code(),
+        }
+    }
 }
 
 impl StoreError {
@@ -112,7 +163,6 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Rejected(e) => e.code(),
-            StoreError::LeafTooLarge { .. } => "too_large",
             StoreError::LeafRefused { .. } => "leaf_refused",
             StoreError::NotInitialized { .. } => "not_initialized",
             StoreError::AlreadyInitialized { .. } => "already_initialized",
@@ -124,7 +174,9 @@ impl StoreError {
             StoreError::NoProposal { .. } => "not_found",
             StoreError::TooManyProposals { .. } => "too_many_proposals",
             StoreError::TooManyCosignatures { .. } => "too_many_cosignatures",
-            StoreError::Proof(_) => "bad_proof_request",
+            StoreError::Proof(_)
+            | StoreError::ProofRequest(_)
+            | StoreError::SizeBeyondLog { .. } => "bad_proof_request",
             StoreError::Signing(_) => "internal",
             StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",
         }

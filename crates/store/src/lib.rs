@@ -43,6 +43,15 @@
 //! [`Store::append_prepared`], to prepare the next batch meanwhile), the
 //! server's write queue to [`Store::proposals_batch`].
 //!
+//! Every write — an append, a restore's leaves, a proposal, a cosignature,
+//! a witness key, the genesis — goes through one commit path, in the
+//! `append` module: a working copy of the writer's state is staged,
+//! written as one sled batch, flushed (undone or poisoned on failure, in
+//! the `writes` module) and only then published. The policy it follows
+//! comes from the core: the next leaf's seq, prev and time from
+//! `LedgerState::next_leaf`, proposal decisions from
+//! `feeledger_core::proposal_policy`.
+//!
 //! **Invariant:** after every committed batch, the snapshot's `size` and
 //! `head`, the `N` nodes, and the latest checkpoint all describe the same
 //! tree. [`Store::open`] checks this and refuses a store where they differ.
@@ -55,9 +64,11 @@
 //! snapshot left unfinished by a crash, which sled 0.34 would otherwise
 //! take for its latest one and refuse to open.
 
+mod append;
 mod error;
 pub mod floor;
 mod keys;
+mod nodes;
 mod parallel;
 mod proposals;
 mod read;
@@ -65,7 +76,8 @@ mod recovery;
 mod upper;
 mod writes;
 
-pub use error::StoreError;
+pub use append::PreparedBatch;
+pub use error::{BatchFailure, StoreError, WitnessError};
 pub use parallel::parallel_map;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
@@ -74,16 +86,14 @@ pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 #[cfg(feature = "faults")]
 pub use writes::FaultPoint;
 
-use feeledger_core::entry::{
-    check_signature_list, normalize_signatures, Body, Content, EntrySignature, Leaf,
-};
+pub(crate) use append::index_values;
+use append::WorkingCopy;
+use feeledger_core::entry::{Body, EntrySignature, Leaf};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader};
-use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
-use feeledger_core::state::{
-    Applied, ApplyError, LedgerState, Lookups, Needs, SignatureCheck, StateSnapshot,
-};
-use std::collections::{BTreeMap, HashMap};
+use feeledger_core::note::{Note, NoteSigner};
+use feeledger_core::state::{LedgerState, Lookups, StateSnapshot};
+use nodes::StoredNodes;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use upper::UpperNodes;
@@ -98,18 +108,55 @@ pub const STORE_FORMAT: &str = "feeledger-store/2";
 pub const BATCH_ENTRIES_MAX: usize = 4_096;
 
 /// sled's page cache, as [`Store::open`] configures it. Bounded so that
-/// serving a large ledger stays within a small, predictable memory budget.
-/// sled holds about three times its configured size at its peak (see
-/// docs/performance.md), so this is a third of what it may use.
+/// serving a large ledger stays within a small, predictable memory budget;
+/// sled holds more than this at its peak (docs/performance.md, "What
+/// bounds each figure", server memory).
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// sled's page cache for [`Store::open_for_scan`]. An audit reads leaves,
 /// node tiles, index buckets and body ids in order (a body id at random
 /// only for a possible replay), each about once, so a large cache only adds
-/// memory: at 1M entries, 16 MiB instead
-/// of the default 64 MiB took the audit's peak RSS from 339 to 237 MiB at
-/// the same speed (docs/performance.md).
+/// memory and no speed (measured in docs/performance.md, "What bounds each
+/// figure", the audit's memory).
 pub const SCAN_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How the caller wants a store opened. The default is what
+/// [`Store::open`] and [`Store::create`] use; [`StoreOptions::for_scan`] is
+/// [`Store::open_for_scan`]'s.
+///
+/// The store owns one sled `Db` per data directory. A multi-ledger platform
+/// will want many ledgers in one shared `Db`, each in its own `sled::Tree`;
+/// that option is designed (docs/ARCHITECTURE.md, the store) but not yet
+/// offered, because the readers in `read.rs` take a `sled::Db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes ([`CACHE_BYTES`] by default).
+    pub cache_bytes: u64,
+    /// Whether the tree's levels from 4 up are held in memory (see the
+    /// `upper` module): on for a store that serves proofs, off for one pass
+    /// over the ledger, which reads each node about once.
+    pub hold_upper_levels: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            cache_bytes: CACHE_BYTES,
+            hold_upper_levels: true,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// For one pass over the whole ledger (an audit): a [`SCAN_CACHE_BYTES`]
+    /// cache and no tree levels in memory.
+    pub fn for_scan() -> StoreOptions {
+        StoreOptions {
+            cache_bytes: SCAN_CACHE_BYTES,
+            hold_upper_levels: false,
+        }
+    }
+}
 
 /// An entry to append: a body and the signatures on it.
 #[derive(Debug, Clone)]
@@ -209,7 +256,20 @@ impl Store {
         genesis_leaf: &[u8],
         log_signer: &NoteSigner,
     ) -> Result<Store, StoreError> {
-        let db = open_db(dir)?;
+        Self::create_with(dir, genesis_leaf, log_signer, &StoreOptions::default())
+    }
+
+    /// As [`Store::create`], with the caller's options.
+    ///
+    /// # Errors
+    /// As [`Store::create`].
+    pub fn create_with(
+        dir: &Path,
+        genesis_leaf: &[u8],
+        log_signer: &NoteSigner,
+        options: &StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let db = open_db_with_cache(dir, options.cache_bytes)?;
         if db.get(keys::STATE)?.is_some() {
             return Err(StoreError::AlreadyInitialized {
                 dir: dir.display().to_string(),
@@ -218,27 +278,18 @@ impl Store {
         let (state, applied) = LedgerState::from_genesis(genesis_leaf)?;
         check_log_signer(&state, log_signer)?;
         let leaf = Leaf::decode(genesis_leaf).expect("from_genesis decoded it");
-        let mut frontier = Frontier::new();
-        let mut batch = WriteSet::default();
-        let mut staging = Staging::default();
-        write_entry(
-            &mut batch,
-            &leaf,
-            genesis_leaf,
-            &applied,
-            &mut frontier,
-            &mut staging,
-            &db,
-        )?;
-        staging.finish(&db, &mut batch)?;
-        write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
-        batch.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
+        // The copy holds the state after the genesis and an empty tree, which
+        // staging the genesis leaf grows to one entry.
+        let mut work = WorkingCopy::new(state, Frontier::new());
+        work.stage_leaf(&db, &leaf, genesis_leaf, &applied)?;
+        work.writes.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
         let faults = Faults::default();
-        writes::commit(&db, &faults, batch)?;
+        let (state, frontier) = append::commit_to_db(&db, &faults, work, Some(log_signer))?
+            .expect("the genesis grows the tree");
         let writer = Writer { state, frontier };
         let store = Store {
             published: RwLock::new(Published::of(&writer)),
-            upper: RwLock::new(UpperNodes::new(true)),
+            upper: RwLock::new(UpperNodes::new(options.hold_upper_levels)),
             db,
             writer: Mutex::new(writer),
             faults,
@@ -254,7 +305,7 @@ impl Store {
     /// [`StoreError::NotInitialized`], or [`StoreError::Damaged`] naming
     /// what does not agree.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Self::open_with(dir, CACHE_BYTES, true)
+        Self::open_with(dir, &StoreOptions::default())
     }
 
     /// As [`Store::open`], for one pass over the whole ledger (an audit):
@@ -266,10 +317,15 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub fn open_for_scan(dir: &Path) -> Result<Store, StoreError> {
-        Self::open_with(dir, SCAN_CACHE_BYTES, false)
+        Self::open_with(dir, &StoreOptions::for_scan())
     }
 
-    fn open_with(dir: &Path, cache_bytes: u64, hold_upper: bool) -> Result<Store, StoreError> {
+    /// As [`Store::open`], with the caller's options.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with(dir: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+        let (cache_bytes, hold_upper) = (options.cache_bytes, options.hold_upper_levels);
         if !dir.join("conf").exists() && !dir.join("db").exists() {
             return Err(StoreError::NotInitialized {
                 dir: dir.display().to_string(),
@@ -431,280 +487,12 @@ impl Store {
         Ok(frontier)
     }
 
-    /// Appends entries in one atomic batch and one flush (group commit).
-    /// Each submission gets its own result: a refused one does not stop the
-    /// others. The batch is durable when this returns.
-    ///
-    /// # Errors
-    /// An I/O error fails the whole batch, and the ledger stays as it was.
-    pub fn append_batch(
-        &self,
-        submissions: Vec<Submission>,
-        now_ms: u64,
-        log_signer: &NoteSigner,
-    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
-        assert!(
-            submissions.len() <= BATCH_ENTRIES_MAX,
-            "batch of {} entries",
-            submissions.len()
-        );
-        let prepared = self.prepare_batch(submissions);
-        self.append_prepared(prepared, now_ms, log_signer)
-    }
-
-    /// The first half of [`Store::append_batch`]: decodes each submission
-    /// and checks its signatures against the published keys, on every core
-    /// for large batches. It does not take the writer, so a bulk import can
-    /// prepare one batch while [`Store::append_prepared`] commits the one
-    /// before. A check made against keys that a later governance entry
-    /// changed is not trusted: staging verifies those signatures again.
-    pub fn prepare_batch(&self, submissions: Vec<Submission>) -> PreparedBatch {
-        assert!(
-            submissions.len() <= BATCH_ENTRIES_MAX,
-            "batch of {} entries",
-            submissions.len()
-        );
-        let state = self.state();
-        let items = submissions.into_iter().map(|s| (s, None)).collect();
-        PreparedBatch {
-            items: prepare_all(&state, items),
-        }
-    }
-
-    /// The second half of [`Store::append_batch`]: stages the prepared
-    /// submissions in order, then writes and flushes them as one batch.
-    ///
-    /// # Errors
-    /// As [`Store::append_batch`].
-    pub fn append_prepared(
-        &self,
-        prepared: PreparedBatch,
-        now_ms: u64,
-        log_signer: &NoteSigner,
-    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
-        let mut w = self.lock();
-        self.commit_locked(&mut w, prepared.items, now_ms, log_signer)
-    }
-
-    /// Appends leaves that already exist (a backup being restored, a store
-    /// being rebuilt): each must be the exact next leaf, with its own seq,
-    /// prev and time, and pass every check `apply` makes. One atomic batch
-    /// and one flush; then a checkpoint for the new size is stored: the
-    /// `checkpoint` note given, if it verifies with the log key and matches
-    /// the new tree, else one newly signed with `log_signer`.
-    ///
-    /// # Errors
-    /// The first leaf refused, naming its seq; nothing is written then.
-    pub fn append_leaves(
-        &self,
-        leaves: Vec<Vec<u8>>,
-        checkpoint: Option<&[u8]>,
-        log_signer: &NoteSigner,
-    ) -> Result<u64, StoreError> {
-        assert!(
-            leaves.len() <= BATCH_ENTRIES_MAX,
-            "batch of {} leaves",
-            leaves.len()
-        );
-        let mut w = self.lock();
-        check_log_signer(&w.state, log_signer)?;
-        let checks = check_leaves_parallel(&w.state, &leaves);
-        let mut state = w.state.clone();
-        let mut frontier = w.frontier.clone();
-        let mut batch = WriteSet::default();
-        let mut staging = Staging::default();
-        for (bytes, (leaf, check)) in leaves.iter().zip(checks) {
-            let expected_seq = state.size();
-            let leaf = leaf.map_err(|e| StoreError::Rejected(ApplyError::Format(e)))?;
-            let lookups =
-                self.lookups_with(&feeledger_core::state::leaf_needs(&leaf, bytes), &batch)?;
-            let applied = state
-                .apply_leaf_prechecked(&leaf, bytes, &lookups, check.as_ref())
-                .map_err(|e| StoreError::LeafRefused {
-                    seq: expected_seq,
-                    reason: e.to_string(),
-                })?;
-            write_entry(
-                &mut batch,
-                &leaf,
-                bytes,
-                &applied,
-                &mut frontier,
-                &mut staging,
-                &self.db,
-            )?;
-        }
-        self.fault(Fault::ReadDerived)?;
-        staging.finish(&self.db, &mut batch)?;
-        let given = checkpoint.and_then(|note| {
-            let (cp, _, _) =
-                feeledger_core::note::open_checkpoint(note, state.log_key(), &[]).ok()?;
-            (cp.size == frontier.size() && cp.root == frontier.root()).then(|| note.to_vec())
-        });
-        self.fault(Fault::SignCheckpoint)?;
-        write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
-        if let Some(note) = given {
-            batch.insert(keys::checkpoint(frontier.size()), note);
-        }
-        writes::commit(&self.db, &self.faults, batch)?;
-        w.state = state;
-        w.frontier = frontier;
-        self.publish(&w);
-        Ok(w.frontier.size())
-    }
-
-    /// Prepares every submission (on all cores for large batches), stages
-    /// each on a copy of the state in order, then writes and flushes the
-    /// batch; the in-memory state moves only after the flush.
-    fn commit_locked(
-        &self,
-        w: &mut Writer,
-        prepared: Vec<Result<Prepared, StoreError>>,
-        now_ms: u64,
-        log_signer: &NoteSigner,
-    ) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
-        check_log_signer(&w.state, log_signer)?;
-        let mut state = w.state.clone();
-        let mut frontier = w.frontier.clone();
-        let mut batch = WriteSet::default();
-        let mut staging = Staging::default();
-        let mut results = Vec::with_capacity(prepared.len());
-        for p in prepared {
-            let result = p.and_then(|p| {
-                self.stage(
-                    &mut state,
-                    &mut frontier,
-                    &mut batch,
-                    &mut staging,
-                    p,
-                    now_ms,
-                )
-            });
-            // A refused entry is that entry's answer; a storage failure
-            // leaves the working copy half-staged, so the whole batch fails
-            // and the ledger stays as it was.
-            if let Err(e @ (StoreError::Io(_) | StoreError::Damaged { .. })) = result {
-                return Err(e);
-            }
-            results.push(result);
-        }
-        if frontier.size() == w.frontier.size() {
-            return Ok(results);
-        }
-        self.fault(Fault::ReadDerived)?;
-        staging.finish(&self.db, &mut batch)?;
-        self.fault(Fault::SignCheckpoint)?;
-        write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
-        writes::commit(&self.db, &self.faults, batch)?;
-        let size = frontier.size();
-        let mut results = results;
-        for committed in results.iter_mut().flatten() {
-            committed.size = size;
-        }
-        w.state = state;
-        w.frontier = frontier;
-        self.publish(w);
-        Ok(results)
-    }
-
-    /// Validates one prepared submission against the working state and
-    /// stages its writes.
-    fn stage(
-        &self,
-        state: &mut LedgerState,
-        frontier: &mut Frontier,
-        batch: &mut WriteSet,
-        staging: &mut Staging,
-        prepared: Prepared,
-        now_ms: u64,
-    ) -> Result<Committed, StoreError> {
-        let seq = state.size();
-        let prev = state.head();
-        let time_ms = now_ms.max(state.last_time_ms());
-        let leaf_bytes = Leaf::canonical_bytes_from_parts(
-            &prepared.body_bytes,
-            &prev,
-            seq,
-            &prepared.signatures,
-            time_ms,
-        );
-        if leaf_bytes.len() > feeledger_core::canonical::LEAF_BYTES_MAX {
-            return Err(StoreError::LeafTooLarge {
-                bytes: leaf_bytes.len(),
-            });
-        }
-        let leaf = Leaf {
-            seq,
-            prev,
-            time_ms,
-            body: prepared.body,
-            signatures: prepared.signatures,
-        };
-        debug_assert_eq!(leaf.to_canonical_bytes(), leaf_bytes);
-        let lookups = self.lookups_with(
-            &feeledger_core::state::leaf_needs(&leaf, &leaf_bytes),
-            batch,
-        )?;
-        let applied =
-            state.apply_leaf_prechecked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
-        write_entry(
-            batch,
-            &leaf,
-            &leaf_bytes,
-            &applied,
-            frontier,
-            staging,
-            &self.db,
-        )?;
-        if let Some(id) = prepared.drop_proposal {
-            batch.remove(keys::proposal(&id));
-        }
-        Ok(Committed {
-            seq: applied.seq,
-            leaf_hash: applied.leaf_hash,
-            size: frontier.size(),
-        })
-    }
-
-    /// Looks up what `apply` needs, seeing the writes of `batch` so far.
-    fn lookups_with(&self, needs: &Needs, batch: &WriteSet) -> Result<Lookups, StoreError> {
-        self.fault(Fault::ReadLookups)?;
-        let staged_or_stored = |key: &[u8]| -> Result<Option<Vec<u8>>, StoreError> {
-            match batch.get(key) {
-                Some(staged) => Ok(staged.map(<[u8]>::to_vec)),
-                None => Ok(self.db.get(key)?.map(|v| v.to_vec())),
-            }
-        };
-        let body_seen_at = staged_or_stored(&keys::body(&needs.body_id))?
-            .map(|v| keys::decode_u64(&v))
-            .transpose()?;
-        let target = match needs.target_seq {
-            None => None,
-            Some(seq) => {
-                let leaf = staged_or_stored(&keys::leaf(seq))?;
-                match leaf {
-                    None => None,
-                    Some(bytes) => {
-                        let leaf = Leaf::decode(&bytes).map_err(|e| {
-                            StoreError::damaged(format!("leaf {seq} does not decode: {e}"))
-                        })?;
-                        let reversed_by = staged_or_stored(&keys::reversal(seq))?
-                            .map(|v| keys::decode_u64(&v))
-                            .transpose()?;
-                        Some((leaf, reversed_by))
-                    }
-                }
-            }
-        };
-        Ok(Lookups {
-            body_seen_at,
-            target,
-        })
-    }
-
     /// Lookups for a body against the published ledger: like the other
     /// reads, they see no entry beyond [`Store::size`], so that they agree
     /// with [`Store::state`] while a batch is being written.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored target leaf that does not decode.
     pub fn lookups(&self, body: &Body) -> Result<Lookups, StoreError> {
         let size = self.size();
         let needs = feeledger_core::state::body_needs(body);
@@ -746,7 +534,7 @@ impl Store {
         size: u64,
         signature: feeledger_core::note::NoteSignature,
     ) -> Result<Vec<u8>, StoreError> {
-        let _w = self.lock();
+        let mut w = self.lock();
         let bytes = self
             .db
             .get(keys::checkpoint(size))?
@@ -764,14 +552,18 @@ impl Store {
         }
         note.signatures.push(signature);
         let out = note.to_bytes();
-        let mut batch = WriteSet::default();
-        batch.insert(keys::checkpoint(size), out.clone());
-        batch.insert(keys::cosigned(&cosigner), size.to_be_bytes().to_vec());
-        writes::commit(&self.db, &self.faults, batch)?;
+        let mut work = WorkingCopy::of(&w);
+        work.writes.insert(keys::checkpoint(size), out.clone());
+        work.writes
+            .insert(keys::cosigned(&cosigner), size.to_be_bytes().to_vec());
+        self.commit_work(&mut w, work, None)?;
         Ok(out)
     }
 
     /// The size of the last checkpoint this cosigner cosigned here.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored size that is not 8 bytes.
     pub fn cosigned_size(&self, cosigner: &str) -> Result<Option<u64>, StoreError> {
         self.db
             .get(keys::cosigned(cosigner))?
@@ -781,21 +573,28 @@ impl Store {
 
     /// Registers an independent witness's cosigner key (type 0x04), whose
     /// cosignatures the ledger then collects. Durable on return.
-    pub fn add_witness(&self, key: &feeledger_core::note::VerifierKey) -> Result<(), StoreError> {
+    ///
+    /// # Errors
+    /// [`WitnessError::NotACosignatureKey`] for a key of another type
+    /// (nothing is written), or the store's failure to write it.
+    pub fn add_witness(&self, key: &feeledger_core::note::VerifierKey) -> Result<(), WitnessError> {
         if key.alg() != feeledger_core::note::KeyAlg::CosignatureV1 {
-            return Err(StoreError::Proof(
-                "a witness key must be a cosignature/v1 (type 0x04) key".into(),
-            ));
+            return Err(WitnessError::NotACosignatureKey {
+                name: key.name().to_string(),
+                alg: key.alg(),
+            });
         }
-        // `commit` undoes a failed flush from the values it read first,
-        // which holds only for the single writer.
-        let _writer = self.lock();
-        let mut batch = WriteSet::default();
-        batch.insert(keys::witness(key.name()), key.to_string().as_bytes());
-        writes::commit(&self.db, &self.faults, batch)
+        let mut w = self.lock();
+        let mut work = WorkingCopy::of(&w);
+        work.writes
+            .insert(keys::witness(key.name()), key.to_string().as_bytes());
+        Ok(self.commit_work(&mut w, work, None)?)
     }
 
     /// The registered witnesses' keys.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored key that does not parse (damage).
     pub fn witnesses(&self) -> Result<Vec<feeledger_core::note::VerifierKey>, StoreError> {
         self.db
             .scan_prefix(keys::WITNESS_PREFIX)
@@ -830,10 +629,6 @@ impl Store {
         &self.db
     }
 
-    pub(crate) fn commit(&self, batch: WriteSet) -> Result<(), StoreError> {
-        writes::commit(&self.db, &self.faults, batch)
-    }
-
     pub(crate) fn fault(&self, point: Fault) -> Result<(), StoreError> {
         self.faults.check(point)
     }
@@ -846,381 +641,9 @@ impl Store {
     }
 }
 
-/// Batches smaller than this are prepared on the writer's thread: spawning
-/// threads costs more than it saves.
-const PARALLEL_BATCH_MIN: usize = 16;
-
-/// A submission made ready off the sequential path: signatures sorted, the
-/// body canonicalized and decoded (so a body built in memory gets every
-/// check a reader will apply), and its signatures verified.
-/// Submissions made ready by [`Store::prepare_batch`] for
-/// [`Store::append_prepared`].
-#[derive(Debug)]
-pub struct PreparedBatch {
-    items: Vec<Result<Prepared, StoreError>>,
-}
-
-impl PreparedBatch {
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-}
-
-#[derive(Debug)]
-struct Prepared {
-    body: Body,
-    body_bytes: Vec<u8>,
-    signatures: Vec<EntrySignature>,
-    check: SignatureCheck,
-    drop_proposal: Option<Hash>,
-}
-
-fn prepare(
-    state: &LedgerState,
-    submission: Submission,
-    drop_proposal: Option<Hash>,
-) -> Result<Prepared, StoreError> {
-    let mut signatures = submission.signatures;
-    normalize_signatures(&mut signatures);
-    check_signature_list(&signatures, "$.signatures").map_err(ApplyError::from)?;
-    let body_bytes = submission.body.to_canonical_bytes();
-    let body = Body::decode(&body_bytes).map_err(ApplyError::from)?;
-    let check = state.check_signatures(&body_bytes, &signatures);
-    Ok(Prepared {
-        body,
-        body_bytes,
-        signatures,
-        check,
-        drop_proposal,
-    })
-}
-
-/// Decodes leaves and checks their signatures against `state`'s keys, on
-/// every core for large batches, keeping their order.
-fn check_leaves_parallel(
-    state: &LedgerState,
-    leaves: &[Vec<u8>],
-) -> Vec<(
-    Result<Leaf, feeledger_core::entry::FormatError>,
-    Option<SignatureCheck>,
-)> {
-    let check = |bytes: &Vec<u8>| {
-        let leaf = Leaf::decode(bytes);
-        let check = match (&leaf, feeledger_core::entry::body_bytes_of_leaf(bytes)) {
-            (Ok(leaf), Some(body)) => Some(state.check_signatures(body, &leaf.signatures)),
-            _ => None,
-        };
-        (leaf, check)
-    };
-    parallel_map(leaves.iter().collect(), PARALLEL_BATCH_MIN, check)
-}
-
-/// Prepares submissions in order, on every core when the batch is large.
-fn prepare_all(
-    state: &LedgerState,
-    items: Vec<(Submission, Option<Hash>)>,
-) -> Vec<Result<Prepared, StoreError>> {
-    parallel_map(items, PARALLEL_BATCH_MIN, |(s, d)| prepare(state, s, d))
-}
-
 fn check_log_signer(state: &LedgerState, log_signer: &NoteSigner) -> Result<(), StoreError> {
     if log_signer.verifier_key() != *state.log_key() {
         return Err(StoreError::WrongLogKey);
     }
     Ok(())
-}
-
-fn write_entry(
-    batch: &mut WriteSet,
-    leaf: &Leaf,
-    leaf_bytes: &[u8],
-    applied: &Applied,
-    frontier: &mut Frontier,
-    staging: &mut Staging,
-    db: &sled::Db,
-) -> Result<(), StoreError> {
-    batch.insert_new(keys::leaf(applied.seq), leaf_bytes.to_vec());
-    for (id, hash) in frontier.append(applied.leaf_hash) {
-        let (level, tile, _) = keys::node_place(id);
-        let hashes = &mut staging
-            .nodes
-            .entry((level, tile))
-            .or_insert_with(|| (id.index, Vec::new()))
-            .1;
-        hashes.push(hash);
-    }
-    debug_assert_eq!(frontier.size(), applied.seq + 1);
-    batch.insert_new(
-        keys::body(&applied.body_id),
-        applied.seq.to_be_bytes().to_vec(),
-    );
-    if let Some(target) = applied.reverses {
-        batch.insert_new(keys::reversal(target), applied.seq.to_be_bytes().to_vec());
-    }
-    for (tag, value) in index_values(leaf) {
-        let key = keys::posting(tag, &value, applied.seq >> keys::POSTING_BUCKET_BITS);
-        let seqs = staging.postings.entry(key).or_default();
-        // A transfer lists one fund twice only if both are the same, which
-        // the core refuses; still, never index an entry twice.
-        if seqs.last() != Some(&applied.seq) {
-            seqs.push(applied.seq);
-        }
-    }
-    for posting in &applied.postings {
-        let key = keys::totals(posting.month, &posting.fund, &posting.category);
-        if !staging.totals.contains_key(&key) {
-            let current = match db.get(&key)? {
-                Some(v) => serde_json::from_slice(&v)
-                    .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
-                None => (0, 0),
-            };
-            staging.totals.insert(key.clone(), current);
-        }
-        let total = staging.totals.get_mut(&key).expect("inserted above");
-        // i128 sums of at most 2^64 postings of at most 10^13 fen cannot
-        // overflow (see `CategoryTotals`).
-        total.0 += i128::from(posting.income_fen);
-        total.1 += i128::from(posting.spending_fen);
-    }
-    Ok(())
-}
-
-/// What the batch being built appends to: node hashes, index postings and
-/// totals are gathered here and written once per batch by
-/// [`Staging::finish`]. Point writes (a leaf, a body id, a reversal mark) go
-/// straight to the batch's [`WriteSet`], where later submissions in the
-/// batch see them ([`Store::lookups_with`]).
-#[derive(Default)]
-struct Staging {
-    /// (level, tile) → (index of the first new hash, new hashes in order).
-    nodes: BTreeMap<(u8, u64), (u64, Vec<Hash>)>,
-    /// Posting key → new seqs, ascending.
-    postings: BTreeMap<Vec<u8>, Vec<u64>>,
-    /// Totals key → running (income, spending) fen.
-    totals: BTreeMap<Vec<u8>, (i128, i128)>,
-}
-
-impl Staging {
-    /// Appends the gathered node hashes and seqs to their tiles and
-    /// buckets (read, extend, write), and writes the totals.
-    fn finish(self, db: &sled::Db, batch: &mut WriteSet) -> Result<(), StoreError> {
-        for ((level, tile), (first_index, hashes)) in self.nodes {
-            let key = keys::node_tile(level, tile);
-            let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
-            let held = (blob.len() / 32) as u64;
-            if blob.len() % 32 != 0 || tile * keys::NODE_TILE_WIDTH + held != first_index {
-                return Err(StoreError::damaged(format!(
-                    "node tile level {level} index {tile} holds {held} hashes; the next node is {first_index}"
-                )));
-            }
-            for hash in hashes {
-                blob.extend_from_slice(&hash.0);
-            }
-            assert!(
-                blob.len() as u64 <= 32 * keys::NODE_TILE_WIDTH,
-                "a node tile overflowed"
-            );
-            batch.insert(key, blob);
-        }
-        for (key, seqs) in self.postings {
-            let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
-            if blob.len() % 8 != 0 {
-                return Err(StoreError::damaged(format!(
-                    "an index bucket holds {} bytes, not whole seqs (run `feeledger rebuild`)",
-                    blob.len()
-                )));
-            }
-            for seq in seqs {
-                blob.extend_from_slice(&seq.to_be_bytes());
-            }
-            batch.insert(key, blob);
-        }
-        for (key, total) in self.totals {
-            batch.insert(key, serde_json::to_vec(&total).expect("a tuple serializes"));
-        }
-        Ok(())
-    }
-}
-
-/// The values each entry is indexed under: (tag, value).
-fn index_values(leaf: &Leaf) -> Vec<(u8, String)> {
-    let mut out = vec![
-        (keys::IDX_KIND, leaf.body.kind().as_str().to_string()),
-        (keys::IDX_MONTH, leaf.body.date.month().to_string()),
-    ];
-    match &leaf.body.content {
-        Content::Income(i) => {
-            out.push((keys::IDX_FUND, i.fund.clone()));
-            out.push((keys::IDX_CATEGORY, i.category.as_str().to_string()));
-            out.push((keys::IDX_PARTY, i.payer.clone()));
-        }
-        Content::Expenditure(e) => {
-            out.push((keys::IDX_FUND, e.fund.clone()));
-            out.push((keys::IDX_CATEGORY, e.category.as_str().to_string()));
-            out.push((keys::IDX_PARTY, e.payee.clone()));
-        }
-        Content::Transfer(t) => {
-            out.push((keys::IDX_FUND, t.from_fund.clone()));
-            out.push((keys::IDX_FUND, t.to_fund.clone()));
-            out.push((
-                keys::IDX_CATEGORY,
-                feeledger_core::state::TRANSFER_CATEGORY.to_string(),
-            ));
-        }
-        _ => {}
-    }
-    out
-}
-
-fn write_state_and_checkpoint(
-    batch: &mut WriteSet,
-    state: &LedgerState,
-    frontier: &Frontier,
-    log_signer: &NoteSigner,
-) -> Result<(), StoreError> {
-    assert_eq!(
-        state.size(),
-        frontier.size(),
-        "state and tree advance together"
-    );
-    batch.insert(
-        keys::STATE,
-        serde_json::to_vec(state.snapshot()).expect("snapshot serializes"),
-    );
-    let checkpoint = Checkpoint {
-        origin: state.origin().to_string(),
-        size: frontier.size(),
-        root: frontier.root(),
-        extensions: vec![],
-    };
-    let note =
-        sign_checkpoint(&checkpoint, log_signer).map_err(|e| StoreError::Signing(e.to_string()))?;
-    batch.insert_new(keys::checkpoint(frontier.size()), note.to_bytes());
-    batch.insert(
-        keys::LATEST_CHECKPOINT,
-        frontier.size().to_be_bytes().to_vec(),
-    );
-    Ok(())
-}
-
-impl NodeReader for Store {
-    type Error = StoreError;
-
-    /// Takes the upper levels from memory (see the `upper` module). A node
-    /// of a lower level is computed from the leaf hashes under it, which one
-    /// level-0 tile holds: at most 2^3 leaves and 7 hashes for level 3, so
-    /// that an inclusion proof reads the tile of its leaf, and that of the
-    /// tree's last leaves when the size is not a multiple of 16, not one
-    /// tile per level. Any other node is read from its own tile. Each tile
-    /// is read once, and none while the in-memory levels are locked.
-    fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        let sources: Vec<NodeSource> = {
-            let upper = self.upper.read().unwrap_or_else(|p| p.into_inner());
-            ids.iter()
-                .map(|&id| match upper.get(id) {
-                    Some(hash) => NodeSource::Held(hash),
-                    None if id.level < upper::MEMORY_LEVEL_MIN => NodeSource::LeafTile,
-                    None => NodeSource::OwnTile,
-                })
-                .collect()
-        };
-        read_tiled_nodes(&self.db, ids, |i| sources[i])
-    }
-}
-
-/// The nodes as their own tiles record them, each read from the tile of
-/// its level: what [`Store::open`] checks the head and the checkpoint
-/// against, so that damage to a tile is named as such.
-struct StoredNodes<'a>(&'a sled::Db);
-
-impl NodeReader for StoredNodes<'_> {
-    type Error = StoreError;
-
-    fn read_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
-        read_tiled_nodes(self.0, ids, |_| NodeSource::OwnTile)
-    }
-}
-
-/// Where [`read_tiled_nodes`] takes a node from.
-#[derive(Clone, Copy)]
-enum NodeSource {
-    /// Already known: the in-memory upper levels.
-    Held(Hash),
-    /// Computed from the leaf hashes under it, in one level-0 tile.
-    LeafTile,
-    /// Read from the node tile of its own level.
-    OwnTile,
-}
-
-/// Reads `ids` from node tiles, each tile once, taking the `i`th node from
-/// where `source(i)` says.
-fn read_tiled_nodes(
-    db: &sled::Db,
-    ids: &[NodeId],
-    source: impl Fn(usize) -> NodeSource,
-) -> Result<Vec<Hash>, StoreError> {
-    let mut tiles: HashMap<(u8, u64), sled::IVec> = HashMap::new();
-    let mut out = Vec::with_capacity(ids.len());
-    for (i, &id) in ids.iter().enumerate() {
-        let (tile_level, leaves) = match source(i) {
-            NodeSource::Held(hash) => {
-                out.push(hash);
-                continue;
-            }
-            // A level-0 tile holds 256 leaves; a node below level 8 is
-            // aligned, so all of its leaves are in one tile.
-            NodeSource::LeafTile => (0, 1u64 << id.level),
-            NodeSource::OwnTile => (id.level, 1),
-        };
-        let first = id
-            .index
-            .checked_mul(leaves)
-            .ok_or_else(|| missing_node(id))?;
-        let (tile, position) = (
-            first / keys::NODE_TILE_WIDTH,
-            (first % keys::NODE_TILE_WIDTH) as usize,
-        );
-        let blob = match tiles.get(&(tile_level, tile)) {
-            Some(blob) => blob,
-            None => {
-                let blob = db
-                    .get(keys::node_tile(tile_level, tile))?
-                    .unwrap_or_default();
-                tiles.entry((tile_level, tile)).or_insert(blob)
-            }
-        };
-        let hashes = blob
-            .get(32 * position..32 * (position + leaves as usize))
-            .ok_or_else(|| missing_node(id))?;
-        out.push(subtree_root(hashes));
-    }
-    Ok(out)
-}
-
-/// The root of the perfect subtree over `hashes` (a power of two of them,
-/// 32 bytes each: at most 2^3, for a node below the in-memory levels).
-fn subtree_root(hashes: &[u8]) -> Hash {
-    let mut level: Vec<Hash> = hashes
-        .chunks_exact(32)
-        .map(|chunk| Hash::from_slice(chunk).expect("32-byte chunks"))
-        .collect();
-    debug_assert!(level.len().is_power_of_two());
-    while level.len() > 1 {
-        level = level
-            .chunks_exact(2)
-            .map(|pair| feeledger_core::hash::node_hash(&pair[0], &pair[1]))
-            .collect();
-    }
-    level[0]
-}
-
-fn missing_node(id: NodeId) -> StoreError {
-    StoreError::damaged(format!(
-        "Merkle node level {} index {} is missing",
-        id.level, id.index
-    ))
 }

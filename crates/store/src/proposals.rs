@@ -3,28 +3,24 @@
 //! A proposal is keyed by its id, SHA-256(JCS(body)). It commits by itself,
 //! in the same atomic batch that deletes it, as soon as its signatures meet
 //! the kind's rule.
+//!
+//! What happens to a proposal (merging signatures, committing, expiry,
+//! staleness, bounds) is decided by the core's pure
+//! [`feeledger_core::proposal_policy`]; this module keeps the proposals in
+//! sled and stages the writes those decisions make.
 
+use crate::append::{Prepared, WorkingCopy};
 use crate::{keys, Committed, Store, StoreError};
 use feeledger_core::entry::{normalize_signatures, Body, EntrySignature};
 use feeledger_core::hash::Hash;
-use feeledger_core::merkle::Frontier;
 use feeledger_core::note::NoteSigner;
-use feeledger_core::state::{
-    body_needs_from_bytes, ApplyError, Approval, LedgerState, SignatureCheck,
+use feeledger_core::proposal_policy::{self as policy, NextStep, RoomError};
+pub use feeledger_core::proposal_policy::{
+    PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS,
 };
+use feeledger_core::state::{body_needs_from_bytes, ApplyError, Approval, SignatureCheck};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Most pending proposals a ledger holds at once. A flood of junk proposals
-/// cannot grow the store past this.
-pub const PROPOSALS_PENDING_MAX: usize = 1_000;
-
-/// A pending proposal older than this no longer counts toward the bounds
-/// and is dropped when room is needed: 60 days for a committee to decide.
-pub const PROPOSAL_TTL_MS: u64 = 60 * 24 * 3_600 * 1_000;
-
-/// Most pending proposals that carry the signature of any one key.
-pub const PROPOSALS_PER_KEY_MAX: usize = 100;
 
 /// A body and the signatures gathered so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +33,9 @@ pub struct Proposal {
 }
 
 impl Proposal {
+    ///
+    /// # Errors
+    /// [`StoreError::Damaged`] if the stored body does not decode.
     pub fn decoded_body(&self) -> Result<Body, StoreError> {
         Body::decode(self.body.as_bytes())
             .map_err(|e| StoreError::damaged(format!("pending proposal {}: {e}", self.id)))
@@ -126,6 +125,9 @@ impl Store {
     ///
     /// # Errors
     /// A storage failure fails the whole batch, and nothing is written.
+    ///
+    /// # Panics
+    /// If given more than [`crate::BATCH_ENTRIES_MAX`] requests.
     pub fn proposals_batch(
         &self,
         requests: Vec<ProposalRequest>,
@@ -140,12 +142,8 @@ impl Store {
         let mut w = self.lock();
         crate::check_log_signer(&w.state, log_signer)?;
         let mut work = BatchWork {
-            state: w.state.clone(),
-            frontier: w.frontier.clone(),
-            batch: crate::WriteSet::default(),
-            staging: crate::Staging::default(),
+            copy: WorkingCopy::of(&w),
             pending: HashMap::new(),
-            changed: false,
         };
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
@@ -155,34 +153,14 @@ impl Store {
             }
             results.push(result);
         }
-        if !work.changed {
-            return Ok(results);
-        }
-        let BatchWork {
-            state,
-            frontier,
-            mut batch,
-            staging,
-            ..
-        } = work;
-        let grew = frontier.size() != w.frontier.size();
-        if grew {
-            self.fault(crate::Fault::ReadDerived)?;
-            staging.finish(self.db(), &mut batch)?;
-            self.fault(crate::Fault::SignCheckpoint)?;
-            crate::write_state_and_checkpoint(&mut batch, &state, &frontier, log_signer)?;
-        }
-        self.commit(batch)?;
+        let size = work.copy.frontier.size();
+        // Pending proposals alone change nothing readers see: the commit
+        // publishes only a grown tree.
+        self.commit_work(&mut w, work.copy, Some(log_signer))?;
         for outcome in results.iter_mut().flatten() {
             if let ProposalOutcome::Committed { committed, .. } = outcome {
-                committed.size = frontier.size();
+                committed.size = size;
             }
-        }
-        // Pending proposals alone change nothing readers see.
-        if grew {
-            w.state = state;
-            w.frontier = frontier;
-            self.publish(&w);
         }
         Ok(results)
     }
@@ -219,40 +197,33 @@ impl Store {
             Some(pending) => Some(pending),
             None => self.pending_in(work, &id, now_ms)?,
         };
-        let mut merged = existing
-            .as_ref()
-            .map(|p| p.signatures.clone())
-            .unwrap_or_default();
-        merged.extend(signatures);
-        normalize_signatures(&mut merged);
-        let lookups = self.lookups_with(&body_needs_from_bytes(&body, &body_bytes), &work.batch)?;
-        let (approval, check) = work.state.check_proposal_prechecked(
+        let merged = policy::merge_signatures(
+            existing.as_ref().map_or(&[][..], |p| &p.signatures),
+            signatures,
+        );
+        let lookups = self.lookups_with(
+            &body_needs_from_bytes(&body, &body_bytes),
+            &work.copy.writes,
+        )?;
+        let (approval, check) = work.copy.state.check_proposal_prechecked(
             &body,
             &body_bytes,
             &merged,
             &lookups,
             earlier_check.as_ref(),
         )?;
-        if approval.is_satisfied() {
+        if policy::next_step(&approval) == NextStep::Commit {
             // The signatures were just verified against these keys; staging
             // uses `check` instead of verifying them again.
-            let prepared = crate::Prepared {
+            let prepared = Prepared {
                 body,
                 body_bytes: body_bytes.clone(),
                 signatures: merged,
                 check,
                 drop_proposal: existing.is_some().then_some(id),
             };
-            let committed = self.stage(
-                &mut work.state,
-                &mut work.frontier,
-                &mut work.batch,
-                &mut work.staging,
-                prepared,
-                now_ms,
-            )?;
+            let committed = self.stage(&mut work.copy, prepared, now_ms)?;
             work.pending.insert(id, None);
-            work.changed = true;
             return Ok(ProposalOutcome::Committed {
                 id,
                 approval,
@@ -266,14 +237,13 @@ impl Store {
             id,
             body: String::from_utf8(body_bytes).expect("decoded bodies are UTF-8"),
             signatures: merged,
-            created_ms: existing.map_or(now_ms, |p| p.created_ms),
+            created_ms: policy::created_ms(existing.map(|p| p.created_ms), now_ms),
         };
-        work.batch.insert(
+        work.copy.writes.insert(
             keys::proposal(&id),
             serde_json::to_vec(&proposal).expect("proposal serializes"),
         );
         work.pending.insert(id, Some(proposal));
-        work.changed = true;
         Ok(ProposalOutcome::Pending { id, approval })
     }
 
@@ -309,7 +279,7 @@ impl Store {
             Some(p) => p.clone(),
             None => self.proposal(id)?,
         };
-        Ok(pending.filter(|p| !is_expired(p, now_ms)))
+        Ok(pending.filter(|p| !policy::is_expired(p.created_ms, now_ms)))
     }
 
     /// Refuses a new pending proposal over the bounds. First drops the
@@ -335,42 +305,28 @@ impl Store {
         }
         let stale: Vec<Hash> = pending
             .values()
-            .filter(|p| {
-                is_expired(p, now_ms)
-                    || p.signatures
-                        .iter()
-                        .any(|s| work.state.role_of(&s.key).is_none())
-            })
+            .filter(|p| policy::is_stale(p.created_ms, &p.signatures, &work.copy.state, now_ms))
             .map(|p| p.id)
             .collect();
         for id in stale {
             pending.remove(&id);
-            work.batch.remove(keys::proposal(&id));
+            work.copy.writes.remove(keys::proposal(&id));
             work.pending.insert(id, None);
-            work.changed = true;
         }
-        if pending.len() >= PROPOSALS_PENDING_MAX {
-            return Err(StoreError::TooManyProposals {
-                count: pending.len(),
-                limit: PROPOSALS_PENDING_MAX,
-            });
-        }
-        for signature in signatures {
-            let count = pending
-                .values()
-                .filter(|p| p.signatures.iter().any(|s| s.key == signature.key))
-                .count();
-            if count >= PROPOSALS_PER_KEY_MAX {
-                return Err(StoreError::TooManyProposals {
-                    count,
-                    limit: PROPOSALS_PER_KEY_MAX,
-                });
+        let kept: Vec<&[EntrySignature]> =
+            pending.values().map(|p| p.signatures.as_slice()).collect();
+        policy::check_room(&kept, signatures).map_err(|e| match e {
+            RoomError::TooManyPending { count, limit }
+            | RoomError::TooManyForKey { count, limit, .. } => {
+                StoreError::TooManyProposals { count, limit }
             }
-        }
-        Ok(())
+        })
     }
 
     /// A pending proposal by id.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored proposal that does not parse.
     pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, StoreError> {
         self.db()
             .get(keys::proposal(id))?
@@ -382,6 +338,9 @@ impl Store {
     }
 
     /// Pending proposals, at most `limit`, in id order.
+    ///
+    /// # Errors
+    /// As [`Store::proposal`].
     pub fn proposals(&self, limit: usize) -> Result<Vec<Proposal>, StoreError> {
         self.db()
             .scan_prefix(keys::PROPOSAL_PREFIX)
@@ -397,15 +356,7 @@ impl Store {
 
 /// The working copy a proposals batch builds on.
 struct BatchWork {
-    state: LedgerState,
-    frontier: Frontier,
-    batch: crate::WriteSet,
-    staging: crate::Staging,
+    copy: WorkingCopy,
     /// Proposals written (Some) or removed (None) by this batch.
     pending: HashMap<Hash, Option<Proposal>>,
-    changed: bool,
-}
-
-fn is_expired(proposal: &Proposal, now_ms: u64) -> bool {
-    proposal.created_ms.saturating_add(PROPOSAL_TTL_MS) < now_ms
 }

@@ -16,7 +16,10 @@ use feeledger_core::entry::{
 use feeledger_core::fixtures;
 use feeledger_core::hash::Hash;
 use feeledger_core::note::{cosign, KeyAlg, NoteSigner};
-use feeledger_store::{FaultPoint, ProposalOutcome, Store, StoreError, Submission};
+use feeledger_core::state::ApplyError;
+use feeledger_store::{
+    FaultPoint, ProposalOutcome, Store, StoreError, StoreOptions, Submission, WitnessError,
+};
 use std::path::Path;
 
 const ORIGIN: &str = "faults.example/ledger";
@@ -724,4 +727,170 @@ fn the_sled_floor_writes_the_leaf_and_body_id_records_of_a_store() {
         matches!(again, Err(StoreError::AlreadyInitialized { .. })),
         "{again:?}"
     );
+}
+
+/// The leaves and latest checkpoint of a small ledger, as a backup holds
+/// them, for restoring into another directory.
+fn backup_of(dir: &Path) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let source = ledger(dir);
+    let leaves = (0..source.size())
+        .map(|seq| source.leaf_bytes(seq).unwrap().unwrap())
+        .collect();
+    (leaves, source.latest_checkpoint().unwrap())
+}
+
+/// Proves that restoring leaves (`append_leaves`, which now commits through
+/// the same path as an append) survives a fault at every step: nothing of
+/// the batch is kept in memory or on disk, and the same leaves then restore
+/// to the source's root, keeping the source's own checkpoint note.
+#[test]
+fn restoring_leaves_survives_a_fault_at_every_step() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let (leaves, checkpoint) = backup_of(&source_dir.path().join("source"));
+    let steps = [
+        FaultPoint::ReadLookups,
+        FaultPoint::ReadDerived,
+        FaultPoint::SignCheckpoint,
+        FaultPoint::WriteBatch,
+        FaultPoint::Flush,
+    ];
+    for step in steps {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("restored");
+        let store = Store::create(&path, &leaves[0], &log_signer()).unwrap();
+        let before = seen(&store);
+        store.inject_fault(step);
+        let err = store
+            .append_leaves(leaves[1..].to_vec(), Some(&checkpoint), &log_signer())
+            .unwrap_err();
+        assert!(is_injected(&err), "{step:?}: {err}");
+        assert_eq!(seen(&store), before, "{step:?}: changed in memory");
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(seen(&store), before, "{step:?}: changed on disk");
+        let size = store
+            .append_leaves(leaves[1..].to_vec(), Some(&checkpoint), &log_signer())
+            .unwrap();
+        assert_eq!(size, leaves.len() as u64, "{step:?}");
+        assert_eq!(
+            store.latest_checkpoint().unwrap(),
+            checkpoint,
+            "{step:?}: the backup's own checkpoint note is kept"
+        );
+    }
+}
+
+/// Proves a leaf refused on restore carries the core's typed reason and
+/// the seq it would have taken, and that nothing of its batch is written.
+#[test]
+fn a_refused_leaf_carries_the_cores_typed_reason() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let (leaves, _) = backup_of(&source_dir.path().join("source"));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("restored"), &leaves[0], &log_signer()).unwrap();
+    let before = seen(&store);
+    // Leaf 1 is fine; leaf 3 given as the next after it skips leaf 2.
+    let err = store
+        .append_leaves(
+            vec![leaves[1].clone(), leaves[3].clone()],
+            None,
+            &log_signer(),
+        )
+        .unwrap_err();
+    match &err {
+        StoreError::LeafRefused {
+            seq: 2,
+            reason:
+                ApplyError::Sequence {
+                    expected: 2,
+                    found: 3,
+                },
+        } => {}
+        other => panic!("expected leaf 2 refused for its sequence, got {other:?}"),
+    }
+    assert_eq!(err.code(), "leaf_refused");
+    assert_eq!(seen(&store), before, "nothing of the batch was written");
+}
+
+/// Proves `add_witness` refuses a note key (type 0x01) with its own error
+/// and code, not a proof error, and writes nothing; a cosignature key is
+/// registered, and a fault while writing one leaves none behind.
+#[test]
+fn add_witness_refuses_a_note_key_by_its_own_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ledger(&dir.path().join("ledger"));
+    let note_key = NoteSigner::new("witness-a", KeyAlg::Ed25519, key(7))
+        .unwrap()
+        .verifier_key();
+    let err = store.add_witness(&note_key).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            WitnessError::NotACosignatureKey { name, alg: KeyAlg::Ed25519 } if name == "witness-a"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "not_a_witness_key");
+    assert!(
+        err.to_string().contains("cosignature/v1 (type 0x04)"),
+        "{err}"
+    );
+    assert!(store.witnesses().unwrap().is_empty());
+
+    let cosigner_key = NoteSigner::new("witness-a", KeyAlg::CosignatureV1, key(7))
+        .unwrap()
+        .verifier_key();
+    store.inject_fault(FaultPoint::Flush);
+    let err = store.add_witness(&cosigner_key).unwrap_err();
+    assert!(
+        matches!(&err, WitnessError::Store(e) if is_injected(e)),
+        "{err:?}"
+    );
+    assert!(
+        store.witnesses().unwrap().is_empty(),
+        "undone after the fault"
+    );
+    store.add_witness(&cosigner_key).unwrap();
+    assert_eq!(store.witnesses().unwrap(), vec![cosigner_key]);
+}
+
+/// Proves the caller's options open the same ledger: a store created with a
+/// 1 MiB cache and reopened for a scan (no levels in memory) and with the
+/// defaults gives the same root and proofs, and the defaults are what
+/// `Store::open` always used, so existing callers are unchanged.
+#[test]
+fn store_options_open_the_same_ledger() {
+    assert_eq!(
+        StoreOptions::default(),
+        StoreOptions {
+            cache_bytes: feeledger_store::CACHE_BYTES,
+            hold_upper_levels: true
+        }
+    );
+    assert_eq!(
+        StoreOptions::for_scan(),
+        StoreOptions {
+            cache_bytes: feeledger_store::SCAN_CACHE_BYTES,
+            hold_upper_levels: false
+        }
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger");
+    let small = StoreOptions {
+        cache_bytes: 1024 * 1024,
+        hold_upper_levels: true,
+    };
+    let store = Store::create_with(&path, &genesis(), &log_signer(), &small).unwrap();
+    let batch = (0..40).map(|i| income(&format!("opt-{i}"))).collect();
+    for r in store.append_batch(batch, 10, &log_signer()).unwrap() {
+        r.unwrap();
+    }
+    let (root, proof) = (store.root(), store.inclusion_proof(17, 41).unwrap());
+    drop(store);
+    for options in [StoreOptions::for_scan(), StoreOptions::default(), small] {
+        let store = Store::open_with(&path, &options).unwrap();
+        assert_eq!(store.root(), root, "{options:?}");
+        assert_eq!(store.inclusion_proof(17, 41).unwrap(), proof, "{options:?}");
+        drop(store);
+    }
 }
