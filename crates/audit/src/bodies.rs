@@ -14,7 +14,7 @@
 //!   record must be exactly one entry's, and every entry must have its
 //!   own: so an index that hid a replay is named there.
 
-use crate::audit::Failure;
+use crate::replay::Failure;
 use feeledger_core::hash::Hash;
 use feeledger_store::Store;
 use std::io::{Read, Write};
@@ -84,6 +84,12 @@ pub struct BodyIdsSeen {
     buffers: Vec<Vec<u8>>,
     files: Vec<Option<std::fs::File>>,
     dir: Option<tempfile::TempDir>,
+}
+
+impl Default for BodyIdsSeen {
+    fn default() -> BodyIdsSeen {
+        BodyIdsSeen::new()
+    }
 }
 
 impl BodyIdsSeen {
