@@ -1,7 +1,8 @@
 //! How a data directory's audit checks the body-id index (the store's `B`
 //! records, body id → seq) without reading it at random once per entry:
-//! at a million entries that read missed sled's cache and cost about as
-//! much CPU as a tenth of the whole audit (docs/performance.md).
+//! on a large ledger that read misses sled's cache, and it alone held the
+//! audit below its target (the figures are in docs/performance.md, "What
+//! bounds each figure", **Audit**).
 //!
 //! - [`SeenBodies`] answers "may an earlier entry have this body?" from
 //!   two to four bytes an entry held in memory (16 bits an entry, rounded up

@@ -386,8 +386,8 @@ fn check_entry_links(earlier: &mut StoreEarlier, applied: &[AppliedLinks]) -> Re
 /// No node tile lies beyond the tree of `size` entries. The replay read
 /// every tile the tree has (and named one too long or too short there), so
 /// only the keys after each level's last tile are read, not every tile
-/// again: at 1M entries that read of about 64 MB raised the audit's peak
-/// memory by about 60 MiB.
+/// again, which raised the audit's peak memory (docs/performance.md, "What
+/// bounds each figure", **Audit**).
 fn check_node_tile_sizes(store: &Store, size: u64) -> Result<(), Failure> {
     for level in 0..=u8::MAX {
         let nodes = size.checked_shr(u32::from(level)).unwrap_or(0);
