@@ -6,10 +6,10 @@ use crate::describe;
 use crate::remote_ledger::LedgerView;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use feeledger_audit::{Audit, Failure};
+use feeledger_audit::{Audit, CheckpointReport, Failure};
 use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::money::format_fen;
-use feeledger_core::note::{open_checkpoint, Note, Receipt, VerifierKey};
+use feeledger_core::note::{open_checkpoint, Checkpoint, Note, Receipt, VerifierKey};
 use feeledger_store::EntryFilter;
 use std::path::Path;
 
@@ -277,16 +277,7 @@ pub fn verify_remote(
     json: bool,
 ) -> Result<bool> {
     let trusted = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
-    let saved_bytes = saved
-        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
-        .transpose()?;
-    let saved_checkpoint = saved_bytes
-        .as_deref()
-        .map(|b| open_checkpoint(b, &trusted, &[]).map(|(c, _, _)| c))
-        .transpose()
-        .map_err(|e| {
-            anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}")
-        })?;
+    let saved_checkpoint = read_saved(saved, &trusted)?;
     let mut audit = Audit::new(
         Some(trusted.clone()),
         saved_checkpoint.iter().map(|c| c.size).collect(),
@@ -302,20 +293,49 @@ pub fn verify_remote(
         &mut |p| bar.update(p),
     );
     bar.finish();
+    conclude(
+        &audit,
+        result,
+        &checkpoint_bytes,
+        saved_checkpoint.as_ref(),
+        save_to,
+        json,
+    )
+}
+
+/// `--saved FILE`: a checkpoint saved earlier, which must verify with the
+/// trusted log key.
+fn read_saved(saved: Option<&Path>, trusted: &VerifierKey) -> Result<Option<Checkpoint>> {
+    let saved_bytes = saved
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()?;
+    saved_bytes
+        .as_deref()
+        .map(|b| open_checkpoint(b, trusted, &[]).map(|(c, _, _)| c))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}"))
+}
+
+/// Saves the audited checkpoint (`--save-to`) if the audit passed, and
+/// prints the report. Returns whether it passed.
+fn conclude(
+    audit: &Audit,
+    result: Result<CheckpointReport, Failure>,
+    checkpoint_bytes: &[u8],
+    saved: Option<&Checkpoint>,
+    save_to: Option<&Path>,
+    json: bool,
+) -> Result<bool> {
     let ok = result.is_ok();
     let (checkpoint, failure) = match result {
         Ok(c) => (Some(c), None),
         Err(f) => (None, Some(f)),
     };
     if let (true, Some(path)) = (ok, save_to) {
-        std::fs::write(path, &checkpoint_bytes)
+        std::fs::write(path, checkpoint_bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let consistent = if ok {
-        saved_checkpoint.map(|c| c.size)
-    } else {
-        None
-    };
+    let consistent = if ok { saved.map(|c| c.size) } else { None };
     print_report(&audit.report(checkpoint, consistent, failure), json);
     Ok(ok)
 }
@@ -352,16 +372,7 @@ pub fn verify_tiles(
         }
         TileSource::Dir(dir)
     };
-    let saved_bytes = saved
-        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
-        .transpose()?;
-    let saved_checkpoint = saved_bytes
-        .as_deref()
-        .map(|b| open_checkpoint(b, &trusted, &[]).map(|(c, _, _)| c))
-        .transpose()
-        .map_err(|e| {
-            anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}")
-        })?;
+    let saved_checkpoint = read_saved(saved, &trusted)?;
     let checkpoint_bytes = source.read(CHECKPOINT_FILE)?.with_context(|| {
         format!("{location} is not a feeledger tiles backup: it has no {CHECKPOINT_FILE} file")
     })?;
@@ -379,20 +390,12 @@ pub fn verify_tiles(
         &mut |p| bar.update(p),
     );
     bar.finish();
-    let ok = result.is_ok();
-    let (checkpoint, failure) = match result {
-        Ok(c) => (Some(c), None),
-        Err(f) => (None, Some(f)),
-    };
-    if let (true, Some(path)) = (ok, save_to) {
-        std::fs::write(path, &checkpoint_bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let consistent = if ok {
-        saved_checkpoint.map(|c| c.size)
-    } else {
-        None
-    };
-    print_report(&audit.report(checkpoint, consistent, failure), json);
-    Ok(ok)
+    conclude(
+        &audit,
+        result,
+        &checkpoint_bytes,
+        saved_checkpoint.as_ref(),
+        save_to,
+        json,
+    )
 }
