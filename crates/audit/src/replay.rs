@@ -2,10 +2,11 @@
 //! applied; every balance recomputed; the root compared with the signed
 //! checkpoint, and with a checkpoint saved earlier.
 //!
-//! [`Audit`] is fed leaves in order by a driver (a local data directory or a
-//! server), so the same checks run whichever way the bytes arrive. It holds
-//! O(log n) tree state and the reversals. An earlier entry read again (a
-//! reversal's target, or the first copy of a replayed body) is checked
+//! [`Audit`] is fed leaves in order by a driver (a local data directory, a
+//! server or a tiles backup), so the same checks run whichever way the
+//! bytes arrive. It holds O(log n) tree state and the reversals. An
+//! earlier entry read again (a reversal's target, or the first copy of a
+//! replayed body) is checked
 //! against what was verified before: a server's audit holds every verified
 //! leaf hash (32 bytes an entry) and every body id for this; a data
 //! directory's audit holds neither (only the hashes of the chunk being

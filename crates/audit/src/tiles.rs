@@ -425,7 +425,7 @@ impl<'a> TileReader<'a> {
 ///
 /// # Errors
 ///
-/// The first [`Failure`] found; a tile that cannot be read is one too.
+/// The first [`Failure`](crate::Failure) found; a tile that cannot be read is one too.
 pub fn audit_tiles(
     source: TileSource<'_>,
     checkpoint_bytes: &[u8],
