@@ -67,50 +67,23 @@
 //! BACKUP-DATE`; it opens the data directory, so the server must be
 //! stopped while it runs) and keep them on another disk.
 
-use crate::audit::Audit;
 use crate::datadir::DataDir;
 use crate::keyfile::KeyFile;
 use anyhow::{anyhow, bail, Context, Result};
+use feeledger_audit::tiles::{
+    covered, tile_path, TileReader, TileSource, CHECKPOINT_FILE, TILE_LEVELS, VKEY_FILE,
+    WITNESSES_FILE,
+};
+use feeledger_audit::{check_cosignatures, Audit, Cosigners};
 use feeledger_core::entry::Leaf;
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader, TILE_HEIGHT, TILE_WIDTH_MAX};
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, VerifierKey};
 use feeledger_core::state::StateSnapshot;
-use feeledger_core::tiles::{TileKind, TilePath};
+use feeledger_core::tiles::TileKind;
 use feeledger_store::{Store, StoreError, BATCH_ENTRIES_MAX};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// The backup's checkpoint note.
-pub const CHECKPOINT_FILE: &str = "checkpoint";
-/// The log's verifier key, as text.
-pub const VKEY_FILE: &str = "log.vkey";
-/// Registered witnesses' verifier keys, one a line.
-pub const WITNESSES_FILE: &str = "witnesses";
-
-/// Tile levels a backup can hold: tree levels 0, 8, ..., 40.
-const TILE_LEVELS: usize = feeledger_core::tiles::TILE_LEVEL_MAX as usize + 1;
-
-/// `tile/...` path of a tile of `width` (a full tile has no `.p/W`).
-fn tile_path(kind: TileKind, index: u64, width: u64) -> String {
-    let path = TilePath {
-        kind,
-        index,
-        partial_width: (width < TILE_WIDTH_MAX).then_some(width as u16),
-    };
-    format!("tile/{}", path.to_path())
-}
-
-/// The entries a node covers, for messages: "entries 0..=255".
-fn covered(id: NodeId) -> String {
-    let first = id.first_leaf().unwrap_or(u64::MAX);
-    let last = id.end_leaf().map_or(u64::MAX, |e| e - 1);
-    if first == last {
-        format!("entry {first}")
-    } else {
-        format!("entries {first}..={last}")
-    }
-}
 
 /// Writes a file and syncs it to disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -281,7 +254,7 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
     let (checkpoint, parsed, _) = open_checkpoint(&note, state.log_key(), &[]).map_err(|e| {
         anyhow!("the store's latest checkpoint does not verify with its log key: {e}")
     })?;
-    let cosigners = crate::audit::Cosigners {
+    let cosigners = Cosigners {
         roles: state.cosigner_keys(),
         witnesses: store.witnesses().context("reading the witnesses")?,
     };
@@ -399,10 +372,10 @@ fn without_bad_cosignatures(
     bytes: Vec<u8>,
     note: Note,
     size: u64,
-    cosigners: &crate::audit::Cosigners,
+    cosigners: &Cosigners,
     log_key: &VerifierKey,
 ) -> (Vec<u8>, Vec<String>) {
-    let all = crate::audit::check_cosignatures(&note, size, log_key, cosigners);
+    let all = check_cosignatures(&note, size, log_key, cosigners);
     if all.bad.is_empty() {
         // The stored bytes, exactly.
         return (bytes, Vec::new());
@@ -414,7 +387,7 @@ fn without_bad_cosignatures(
             text: note.text.clone(),
             signatures: vec![line.clone()],
         };
-        let checked = crate::audit::check_cosignatures(&alone, size, log_key, cosigners);
+        let checked = check_cosignatures(&alone, size, log_key, cosigners);
         let twice = kept
             .iter()
             .any(|k| k.name == line.name && k.key_id == line.key_id);
@@ -437,271 +410,12 @@ fn without_bad_cosignatures(
 
 // ----------------------------------------------------------------- restore
 
-/// Where tiles are read from: a backup directory, or a URL (a feeledger
-/// server, or a static mirror of a backup). `verify --tiles`, `verify
-/// --url` and `restore` read them the same way, as C2SP tlog-tiles clients
-/// do.
-#[derive(Clone, Copy)]
-pub(crate) enum TileSource<'a> {
-    Dir(&'a Path),
-    Http(&'a crate::remote::Remote),
-}
-
-impl TileSource<'_> {
-    /// The file at `rel` (`checkpoint`, `tile/0/000`, ...), if there is one.
-    pub(crate) fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
-        match self {
-            TileSource::Dir(dir) => match std::fs::read(dir.join(rel)) {
-                Ok(bytes) => Ok(Some(bytes)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(anyhow!("cannot read {rel} of {}: {e}", self.name())),
-            },
-            TileSource::Http(remote) => remote.get_optional_bytes(&format!("/{rel}")),
-        }
-    }
-
-    /// For messages: "the backup" or the URL.
-    pub(crate) fn name(&self) -> String {
-        match self {
-            TileSource::Dir(_) => "the backup".to_string(),
-            TileSource::Http(remote) => remote.base_url().to_string(),
-        }
-    }
-
-    /// The witness keys its `witnesses` file lists (none if it has none).
-    pub(crate) fn witnesses(&self) -> Result<Vec<VerifierKey>> {
-        let Some(bytes) = self.read(WITNESSES_FILE)? else {
-            return Ok(Vec::new());
-        };
-        let text = String::from_utf8(bytes)
-            .map_err(|_| anyhow!("{WITNESSES_FILE} of {} is not UTF-8", self.name()))?;
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|line| {
-                VerifierKey::parse(line.trim()).map_err(|e| {
-                    anyhow!(
-                        "{WITNESSES_FILE} of {} holds a bad key {line:?}: {e}",
-                        self.name()
-                    )
-                })
-            })
-            .collect()
-    }
-}
-
-/// One tile file.
-struct TileFile {
-    /// `tile/...`, for messages.
-    path: String,
-    bytes: Vec<u8>,
-    /// Whether it is the exact tile asked for (else a full tile standing in
-    /// for a partial one, as C2SP allows).
-    exact: bool,
-}
-
-/// Reads tile `(kind, index)` of `width`; a missing partial tile may be
-/// served by the full one.
-fn read_tile(
-    from: TileSource<'_>,
-    kind: TileKind,
-    index: u64,
-    width: u64,
-    what: &str,
-) -> Result<TileFile> {
-    let exact = tile_path(kind, index, width);
-    if let Some(bytes) = from.read(&exact)? {
-        return Ok(TileFile {
-            path: exact,
-            bytes,
-            exact: true,
-        });
-    }
-    if width < TILE_WIDTH_MAX {
-        let full = tile_path(kind, index, TILE_WIDTH_MAX);
-        if let Some(bytes) = from.read(&full)? {
-            return Ok(TileFile {
-                path: full,
-                bytes,
-                exact: false,
-            });
-        }
-    }
-    bail!("{exact} is missing from {} ({what})", from.name())
-}
-
-/// The `width` leaves of an entry bundle.
-fn parse_bundle(file: &TileFile, first_seq: u64, width: u64) -> Result<Vec<Vec<u8>>> {
-    let bytes = &file.bytes;
-    let mut at = 0usize;
-    let mut leaves = Vec::with_capacity(width as usize);
-    for i in 0..width {
-        let seq = first_seq + i;
-        let Some(len) = bytes.get(at..at + 2) else {
-            bail!(
-                "{} is truncated: it ends before entry {seq} ({i} of its {width} entries)",
-                file.path
-            );
-        };
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-        at += 2;
-        let Some(leaf) = bytes.get(at..at + len) else {
-            bail!(
-                "{} is truncated: entry {seq} runs past the end of the file",
-                file.path
-            );
-        };
-        leaves.push(leaf.to_vec());
-        at += len;
-    }
-    if file.exact && at != bytes.len() {
-        bail!(
-            "{} has {} bytes after its {width} entries (the last is entry {})",
-            file.path,
-            bytes.len() - at,
-            first_seq + width - 1
-        );
-    }
-    Ok(leaves)
-}
-
-/// The hash tiles, read as the recomputed nodes reach them (one kept per
-/// tile level), and compared hash by hash.
-struct HashTiles<'a> {
-    from: TileSource<'a>,
-    size: u64,
-    current: Vec<Option<(u64, TileFile)>>,
-}
-
-impl HashTiles<'_> {
-    /// Compares node `id`, recomputed from the entries, with the tile's.
-    fn check(&mut self, id: NodeId, hash: Hash, bundle: &str) -> Result<()> {
-        let level = id.level / TILE_HEIGHT;
-        let slot = usize::from(level);
-        let index = id.index / TILE_WIDTH_MAX;
-        let position = (id.index % TILE_WIDTH_MAX) as usize;
-        if !matches!(&self.current[slot], Some((i, _)) if *i == index) {
-            let width = merkle::tile_width(level, index, self.size)
-                .ok_or_else(|| anyhow!("node {id:?} is beyond the checkpoint"))?;
-            let what = format!(
-                "hashes of tree level {} nodes {}..={}",
-                id.level,
-                index * TILE_WIDTH_MAX,
-                index * TILE_WIDTH_MAX + width - 1
-            );
-            let file = read_tile(self.from, TileKind::Hashes { level }, index, width, &what)?;
-            let expected = if file.exact { width } else { TILE_WIDTH_MAX };
-            if file.bytes.len() as u64 != 32 * expected {
-                bail!(
-                    "{} is truncated: {} bytes, a tile of {expected} hashes has {}",
-                    file.path,
-                    file.bytes.len(),
-                    32 * expected
-                );
-            }
-            self.current[slot] = Some((index, file));
-        }
-        let (_, file) = self.current[slot].as_ref().expect("loaded above");
-        let stored = &file.bytes[32 * position..32 * position + 32];
-        if stored != hash.0 {
-            let stored = Hash::from_slice(stored).expect("32 bytes");
-            let source = self.from.name();
-            if id.level == 0 {
-                bail!(
-                    "entry {} in {bundle} does not match {}: its bytes hash to {hash}, the hash tile records {stored}; {source} is damaged",
-                    id.index,
-                    file.path
-                );
-            }
-            bail!(
-                "{} differs at tree level {} node {} (the hash of {}): {source} is damaged",
-                file.path,
-                id.level,
-                id.index,
-                covered(id)
-            );
-        }
-        Ok(())
-    }
-}
-
-/// Reads a tree of `size` entries from tiles, bundle by bundle, checking
-/// every entry's hash and every node it completes against the hash tiles
-/// of every level (partial tiles included), as a C2SP client would read
-/// them. Bounded memory: one tile per level and one bundle.
-pub(crate) struct TileReader<'a> {
-    source: TileSource<'a>,
-    size: u64,
-    tiles: HashTiles<'a>,
-    frontier: Frontier,
-}
-
-impl<'a> TileReader<'a> {
-    pub(crate) fn new(source: TileSource<'a>, size: u64) -> TileReader<'a> {
-        TileReader {
-            source,
-            size,
-            tiles: HashTiles {
-                from: source,
-                size,
-                current: (0..TILE_LEVELS).map(|_| None).collect(),
-            },
-            frontier: Frontier::new(),
-        }
-    }
-
-    /// Entry bundles in a tree of `size` entries.
-    pub(crate) fn bundles(size: u64) -> u64 {
-        size.div_ceil(TILE_WIDTH_MAX)
-    }
-
-    /// Bundle `index`, read and checked: (its path, its first seq, its
-    /// leaves). Bundles must be read in order.
-    pub(crate) fn bundle(&mut self, index: u64) -> Result<(String, u64, Vec<Vec<u8>>)> {
-        assert_eq!(
-            self.frontier.size(),
-            index * TILE_WIDTH_MAX,
-            "bundles are read in order"
-        );
-        let first = index * TILE_WIDTH_MAX;
-        let width = (self.size - first).min(TILE_WIDTH_MAX);
-        let what = format!("entries {first}..={}", first + width - 1);
-        let file = read_tile(self.source, TileKind::Entries, index, width, &what)?;
-        let leaves = parse_bundle(&file, first, width)?;
-        for leaf in &leaves {
-            for (id, hash) in self.frontier.append(leaf_hash(leaf)) {
-                if id.level % TILE_HEIGHT == 0 {
-                    self.tiles.check(id, hash, &file.path)?;
-                }
-            }
-        }
-        Ok((file.path, first, leaves))
-    }
-
-    /// The root of the entries read so far.
-    pub(crate) fn root(&self) -> Hash {
-        self.frontier.root()
-    }
-
-    /// Entry `seq`'s bytes, read again from its bundle, unchecked (the
-    /// caller compares them with the hash it verified).
-    pub(crate) fn leaf_again(source: TileSource<'_>, size: u64, seq: u64) -> Option<Vec<u8>> {
-        let index = seq / TILE_WIDTH_MAX;
-        let first = index * TILE_WIDTH_MAX;
-        let width = size.checked_sub(first)?.min(TILE_WIDTH_MAX);
-        let file = read_tile(source, TileKind::Entries, index, width, "").ok()?;
-        parse_bundle(&file, first, width)
-            .ok()?
-            .into_iter()
-            .nth((seq - first) as usize)
-    }
-}
-
 /// What a restore or rebuild wrote.
 struct Restored {
     root: Hash,
     checkpoint: Vec<u8>,
     /// The keys its checkpoint's cosignature lines are checked with.
-    cosigners: crate::audit::Cosigners,
+    cosigners: Cosigners,
 }
 
 /// A refused leaf, with where it came from.
@@ -785,9 +499,7 @@ pub fn restore(from: &Path, data: &Path, key_path: &Path) -> Result<()> {
     // The backup's checkpoint is kept as it is, every line; each line is
     // checked as `verify` will check it, and a bad one is named now.
     let lines = Note::parse(&restored.checkpoint)
-        .map(|note| {
-            crate::audit::check_cosignatures(&note, checkpoint.size, &vkey, &restored.cosigners)
-        })
+        .map(|note| check_cosignatures(&note, checkpoint.size, &vkey, &restored.cosigners))
         .unwrap_or_default();
     println!(
         "restored {} entries from {} into {}",
@@ -898,7 +610,7 @@ fn restore_into(
     for witness in &witnesses {
         store.add_witness(witness)?;
     }
-    let cosigners = crate::audit::Cosigners {
+    let cosigners = Cosigners {
         roles: store.state().cosigner_keys(),
         witnesses,
     };
@@ -940,7 +652,11 @@ pub fn rebuild(data: &Path) -> Result<()> {
     let found = match Store::open(&store_path) {
         Ok(store) => {
             let mut audit = Audit::new(None, Vec::new());
-            let found = match crate::inspect::run_local_audit(&store, &mut audit, None) {
+            let mut bar = crate::audit::Bar::styled();
+            let result =
+                feeledger_audit::audit_store(&store, &mut audit, None, &mut |p| bar.update(p));
+            bar.finish();
+            let found = match result {
                 Ok(_) => None,
                 Err(f) => Some(match f.seq {
                     Some(seq) => format!("at entry {seq}: {}", f.message),
@@ -1015,7 +731,11 @@ pub fn rebuild(data: &Path) -> Result<()> {
         let rebuilt = Store::open(&fresh)
             .with_context(|| format!("opening the rebuilt store {}", fresh.display()))?;
         let mut audit = Audit::new(Some(vkey), Vec::new());
-        if let Err(f) = crate::inspect::run_local_audit(&rebuilt, &mut audit, None) {
+        let mut bar = crate::audit::Bar::styled();
+        let result =
+            feeledger_audit::audit_store(&rebuilt, &mut audit, None, &mut |p| bar.update(p));
+        bar.finish();
+        if let Err(f) = result {
             bail!(
                 "the rebuilt store does not pass the audit{}: {}; nothing was changed (the rebuilt copy is in {})",
                 f.seq.map(|seq| format!(" at entry {seq}")).unwrap_or_default(),

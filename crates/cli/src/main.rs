@@ -7,7 +7,6 @@
 mod audit;
 mod backup;
 mod bench;
-mod bodies;
 mod cosign;
 mod datadir;
 mod demo;

@@ -5,20 +5,15 @@
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use feeledger_audit::Server;
 use feeledger_core::entry::EntrySignature;
 use feeledger_core::hash::Hash;
 use serde_json::{json, Value};
-use std::time::Duration;
 
-/// Entries fetched per page during a remote audit (the server's maximum).
-pub const PAGE_ENTRIES: u64 = 500;
-
-/// Longest a single request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
+/// A server: the auditor's read-only client ([`Server`]), and the writes
+/// the command line makes (proposals, signatures, cosigned checkpoints).
 pub struct Remote {
-    base: String,
-    client: reqwest::blocking::Client,
+    server: Server,
 }
 
 impl Remote {
@@ -45,64 +40,34 @@ impl Remote {
         if parsed.query().is_some() || parsed.fragment().is_some() {
             bail!("--url {url:?} must not carry a query (?) or fragment (#); {EXAMPLE}");
         }
-        let client = reqwest::blocking::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()?;
         Ok(Remote {
-            base: url.trim_end_matches('/').to_string(),
-            client,
+            server: Server::new(url)?,
         })
     }
 
-    fn check(&self, response: reqwest::blocking::Response) -> Result<reqwest::blocking::Response> {
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let text = response.text().unwrap_or_default();
-        let message = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| {
-                let e = v.get("error")?;
-                Some(format!(
-                    "{} ({})",
-                    e.get("message")?.as_str()?,
-                    e.get("code")?.as_str()?
-                ))
-            })
-            .unwrap_or(text);
-        bail!("the server refused ({status}): {}", message.trim())
+    /// The read-only client the auditor fetches with.
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     pub fn get_json(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let response = self
-            .client
-            .get(&url)
-            .send()
-            .with_context(|| format!("cannot reach {url}"))?;
-        Ok(self.check(response)?.json()?)
+        Ok(self.server.get_json(path)?)
     }
 
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
-        let url = format!("{}{path}", self.base);
-        let response = self
-            .client
-            .get(&url)
-            .send()
-            .with_context(|| format!("cannot reach {url}"))?;
-        Ok(self.check(response)?.bytes()?.to_vec())
+        Ok(self.server.get_bytes(path)?)
     }
 
     fn post_json(&self, path: &str, body: &Value) -> Result<Value> {
-        let url = format!("{}{path}", self.base);
+        let url = self.server.url(path);
         let response = self
-            .client
+            .server
+            .client()
             .post(&url)
             .json(body)
             .send()
             .with_context(|| format!("cannot reach {url}"))?;
-        Ok(self.check(response)?.json()?)
+        Ok(self.server.check(response)?.json()?)
     }
 
     pub fn propose(&self, body_jcs: &[u8], signatures: &[EntrySignature]) -> Result<Value> {
@@ -125,31 +90,12 @@ impl Remote {
         hashes(&v["proof"])
     }
 
-    /// Leaves `[from, to)`, at most one page.
-    pub fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
-        let limit = (to - from).min(PAGE_ENTRIES);
-        let v = self.get_json(&format!("/api/v1/entries?from={from}&limit={limit}"))?;
-        let entries = v["entries"].as_array().context("no entries in the page")?;
-        entries
-            .iter()
-            .map(|e| {
-                let seq = e["seq"].as_u64().context("entry without seq")?;
-                let leaf = BASE64.decode(
-                    e["leaf_base64"]
-                        .as_str()
-                        .context("entry without leaf_base64")?,
-                )?;
-                Ok((seq, leaf))
-            })
-            .filter(|r: &Result<(u64, Vec<u8>)>| r.as_ref().map_or(true, |(seq, _)| *seq < to))
-            .collect()
-    }
-
     /// `POST /add-checkpoint`; returns the status code and body text.
     pub fn add_checkpoint(&self, body: String) -> Result<(u16, String)> {
-        let url = format!("{}/add-checkpoint", self.base);
+        let url = self.server.url("/add-checkpoint");
         let response = self
-            .client
+            .server
+            .client()
             .post(&url)
             .body(body)
             .send()
@@ -168,26 +114,4 @@ fn hashes(v: &Value) -> Result<Vec<Hash>> {
             Hash::from_slice(&bytes).context("proof hash is not 32 bytes")
         })
         .collect()
-}
-
-impl Remote {
-    /// The bytes at `path`, or `None` if the server answers 404 (a tile
-    /// a backup mirror does not have, for example).
-    pub fn get_optional_bytes(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let url = format!("{}{path}", self.base);
-        let response = self
-            .client
-            .get(&url)
-            .send()
-            .with_context(|| format!("cannot reach {url}"))?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        Ok(Some(self.check(response)?.bytes()?.to_vec()))
-    }
-
-    /// The URL this remote was made with, without a final `/`.
-    pub fn base_url(&self) -> &str {
-        &self.base
-    }
 }

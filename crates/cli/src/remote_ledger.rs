@@ -10,11 +10,11 @@
 //! roles in force, every rule, every balance), and the recomputed root
 //! against the checkpoint's. Nothing the server says is used unchecked.
 
-use crate::audit::{Audit, Failure};
 use crate::datadir::DataDir;
 use crate::remote::Remote;
 use crate::{Place, Target};
 use anyhow::{anyhow, bail, Context, Result};
+use feeledger_audit::{replay_server, served_witness_keys, Audit, Failure, ReplayError};
 use feeledger_core::entry::{
     check_signature_list, signing_message, Body, Content, EntrySignature, KeyDef, Leaf,
 };
@@ -217,43 +217,28 @@ impl RemoteLedger {
             )
         })?;
         let mut audit = Audit::new(Some(trusted.clone()), Vec::new());
+        // Held, so that later reads (and an earlier entry read again during
+        // the replay, a reversal's target) come from the bytes replayed.
         let mut leaves: Vec<Vec<u8>> = Vec::new();
-        let progress = indicatif::ProgressBar::new(checkpoint.size);
-        while (leaves.len() as u64) < checkpoint.size {
-            let next = leaves.len() as u64;
-            let page = remote.leaves(next, checkpoint.size)?;
-            if page.is_empty() {
-                return Err(refused(Failure::at(
-                    next,
-                    "the server did not return this entry",
-                )));
-            }
-            let chunk: Vec<(u64, Vec<u8>, Option<Hash>)> = page
-                .iter()
-                .map(|(seq, bytes)| (*seq, bytes.clone(), None))
-                .collect();
-            // Held in order, so that an earlier entry read again (a
-            // reversal's target) comes from the bytes just replayed; the
-            // audit checks them against the hashes it verified.
-            for (seq, bytes) in page {
-                if seq != leaves.len() as u64 {
-                    return Err(refused(Failure::at(
-                        leaves.len() as u64,
-                        format!("entry {} is missing (found {seq} next)", leaves.len()),
-                    )));
-                }
-                leaves.push(bytes);
-            }
-            let mut earlier = |seq: u64| leaves.get(seq as usize).cloned();
-            audit.push_chunk(chunk, &mut earlier).map_err(refused)?;
-            progress.set_position(leaves.len() as u64);
+        let mut bar = crate::audit::Bar::plain();
+        let replayed = replay_server(
+            remote.server(),
+            checkpoint.size,
+            &mut audit,
+            Some(&mut leaves),
+            &mut |p| bar.update(p),
+        );
+        bar.finish();
+        match replayed {
+            Ok(()) => {}
+            Err(ReplayError::Fetch(e)) => return Err(e.into()),
+            Err(ReplayError::Failed(f)) => return Err(refused(f)),
         }
-        progress.finish_and_clear();
         let mut cosigners = audit
             .replayer()
             .map(|r| r.state.cosigner_keys())
             .unwrap_or_default();
-        cosigners.extend(served_witness_keys(&remote));
+        cosigners.extend(served_witness_keys(remote.server()));
         audit
             .check_checkpoint(&checkpoint_bytes, &cosigners)
             .map_err(refused)?;
@@ -399,20 +384,6 @@ impl RemoteLedger {
             created_ms,
         })
     }
-}
-
-/// The witness keys the server lists: only used to check cosignature lines
-/// of the checkpoint (a wrong one makes a line fail, never pass).
-fn served_witness_keys(remote: &Remote) -> Vec<VerifierKey> {
-    let Ok(info) = remote.get_json("/api/v1/ledger") else {
-        return Vec::new();
-    };
-    info["witness_keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|w| VerifierKey::parse(w.as_str()?).ok())
-        .collect()
 }
 
 impl LedgerView for RemoteLedger {

@@ -37,8 +37,11 @@ pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
 
 /// Refuses a store the audit finds damaged, naming what and where.
 pub fn check_store(store: &feeledger_store::Store) -> Result<()> {
-    let mut audit = crate::audit::Audit::new(None, Vec::new());
-    if let Err(f) = crate::inspect::run_local_audit(store, &mut audit, None) {
+    let mut audit = feeledger_audit::Audit::new(None, Vec::new());
+    let mut bar = crate::audit::Bar::styled();
+    let result = feeledger_audit::audit_store(store, &mut audit, None, &mut |p| bar.update(p));
+    bar.finish();
+    if let Err(f) = result {
         let at = f
             .seq
             .map(|seq| format!(" at entry {seq}"))

@@ -1,7 +1,8 @@
 //! How a data directory's audit checks the body-id index (the store's `B`
 //! records, body id → seq) without reading it at random once per entry:
-//! at a million entries that read missed sled's cache and cost about as
-//! much CPU as a tenth of the whole audit (docs/performance.md).
+//! on a large ledger that read misses sled's cache, and it alone held the
+//! audit below its target (the figures are in docs/performance.md, "What
+//! bounds each figure", **Audit**).
 //!
 //! - [`SeenBodies`] answers "may an earlier entry have this body?" from
 //!   two to four bytes an entry held in memory (16 bits an entry, rounded up
@@ -14,7 +15,7 @@
 //!   record must be exactly one entry's, and every entry must have its
 //!   own: so an index that hid a replay is named there.
 
-use crate::audit::Failure;
+use crate::replay::Failure;
 use feeledger_core::hash::Hash;
 use feeledger_store::Store;
 use std::io::{Read, Write};
@@ -84,6 +85,12 @@ pub struct BodyIdsSeen {
     buffers: Vec<Vec<u8>>,
     files: Vec<Option<std::fs::File>>,
     dir: Option<tempfile::TempDir>,
+}
+
+impl Default for BodyIdsSeen {
+    fn default() -> BodyIdsSeen {
+        BodyIdsSeen::new()
+    }
 }
 
 impl BodyIdsSeen {

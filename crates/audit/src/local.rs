@@ -1,0 +1,643 @@
+//! The audit of a data directory: the replay of every leaf, and every key
+//! the store derives from the leaves, checked as the replay reaches it.
+
+use crate::bodies::{BodyIdsSeen, SeenBodies};
+use crate::replay::{
+    AppliedLinks, Audit, CheckpointReport, Failure, Postings, POSTING_BUCKET_BITS,
+};
+use crate::Progress;
+use feeledger_core::entry::Leaf;
+use feeledger_core::hash::Hash;
+use feeledger_core::merkle::NodeId;
+use feeledger_core::note::open_checkpoint;
+use feeledger_store::Store;
+use std::collections::{BTreeMap, HashMap};
+
+/// Audits a data directory: everything [`Audit`] checks (every leaf, the
+/// chain, signatures, rules, balances, the signed root), and every key the
+/// store derives from the leaves: each Merkle node tile, each index bucket,
+/// each body id and reversal link, the totals and the state snapshot. The
+/// failure names the damaged key.
+///
+/// `audit` is made by the caller (with the trusted log key, if any, and the
+/// size of `saved_checkpoint`), so that it can report what was checked
+/// whichever way this ends. `progress` is told after each chunk of entries.
+/// Memory stays bounded whatever the ledger's size: one chunk of leaves
+/// and hashes, one node tile per level, the open index buckets, and a
+/// filter of two to four bytes an entry ([`crate::bodies`]).
+///
+/// # Errors
+///
+/// The first [`Failure`] found, naming the entry or the damaged key. A
+/// store that cannot be read is a failure too (`reading the store: ...`).
+pub fn audit_store(
+    store: &Store,
+    audit: &mut Audit,
+    saved_checkpoint: Option<&[u8]>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<CheckpointReport, Failure> {
+    let size = store.size();
+    let mut report_progress = |entries_checked: u64| {
+        progress(Progress {
+            entries_checked,
+            entries_total: size,
+        })
+    };
+    audit.collect_derived();
+    audit.use_body_index();
+    audit.prove_earlier_leaves();
+    let mut tiles = NodeTiles::new(store, size);
+    let mut postings = PostingCheck::default();
+    let mut fetch = StoreEarlier {
+        store,
+        seen: SeenBodies::for_entries(size),
+        body_ids: BodyIdsSeen::new(),
+    };
+    // Genesis first: it defines the keys the other entries are checked
+    // against.
+    let mut leaves = store.iter_leaves(0);
+    let Some(first) = leaves.next() else {
+        return Err(Failure::general("the ledger is empty"));
+    };
+    let (seq, bytes) = first.map_err(io)?;
+    let stored = tiles
+        .stored(NodeId {
+            level: 0,
+            index: seq,
+        })
+        .ok();
+    audit
+        .push_chunk(vec![(seq, bytes, stored)], &mut fetch)
+        .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+    let mut derived_check = |audit: &mut Audit,
+                             tiles: &mut NodeTiles,
+                             earlier: &mut StoreEarlier|
+     -> Result<(), Failure> {
+        let derived = audit.take_derived(false);
+        for (id, hash) in derived.nodes {
+            tiles.check(id, hash)?;
+        }
+        check_entry_links(earlier, &derived.applied)?;
+        postings.check(store, derived.postings)?;
+        report_progress(audit.size());
+        Ok(())
+    };
+    derived_check(audit, &mut tiles, &mut fetch)?;
+    // One thread reads chunks from sled, another decodes them and checks
+    // their signatures (on every core), while this one applies the last and
+    // checks what the store derived from it. The decoder checks signatures
+    // against the keys as of the last chunk applied; after a governance
+    // change the audit verifies the stale ones again itself.
+    let keys = std::sync::Mutex::new(std::sync::Arc::new(
+        audit.state().expect("genesis applied").clone(),
+    ));
+    let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Result<Vec<(u64, Vec<u8>)>, Failure>>(1);
+    let (ready, decoded) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        let keys = &keys;
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(crate::replay::AUDIT_CHUNK);
+            // The entries read before a failure are audited first, so that
+            // damage among them is named before the failure is. An error
+            // from `send` means the audit stopped at a failure.
+            let send = |chunk: Vec<(u64, Vec<u8>)>| raw_tx.send(Ok(chunk)).is_ok();
+            for item in leaves {
+                let failure = match item {
+                    Ok((seq, _)) if seq >= size => {
+                        Failure::at(seq, "an entry beyond the recorded head")
+                    }
+                    Ok(leaf) => {
+                        chunk.push(leaf);
+                        if chunk.len() == crate::replay::AUDIT_CHUNK
+                            && !send(std::mem::take(&mut chunk))
+                        {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(e) => io(e),
+                };
+                if chunk.is_empty() || send(chunk) {
+                    let _ = raw_tx.send(Err(failure));
+                }
+                return;
+            }
+            if !chunk.is_empty() {
+                send(chunk);
+            }
+        });
+        scope.spawn(move || {
+            for raw in raw_rx {
+                let decoded = raw.map(|chunk| {
+                    let state = keys.lock().expect("keys lock").clone();
+                    Audit::decode_chunk(&state, chunk)
+                });
+                let stop = decoded.is_err();
+                if ready.send(decoded).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        for chunk in decoded {
+            let mut chunk = chunk?;
+            // The store's own record of each leaf's hash, when it can be
+            // read; a missing or short tile is named by the node check.
+            chunk.set_stored_hashes(|seq| {
+                tiles
+                    .stored(NodeId {
+                        level: 0,
+                        index: seq,
+                    })
+                    .ok()
+            });
+            audit
+                .push_decoded(chunk, &mut fetch)
+                .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+            derived_check(audit, &mut tiles, &mut fetch)?;
+            let state = audit.state().expect("genesis applied");
+            let mut shared = keys.lock().expect("keys lock");
+            if shared.roles_version() != state.roles_version() {
+                *shared = std::sync::Arc::new(state.clone());
+            }
+        }
+        Ok(())
+    })?;
+    if audit.size() != size {
+        return Err(Failure::at(
+            audit.size(),
+            format!(
+                "entry {} is missing; the head says {size} entries",
+                audit.size()
+            ),
+        ));
+    }
+    fetch.body_ids.check_index(store)?;
+    let derived = audit.take_derived(true);
+    postings.check(store, derived.postings)?;
+    let replayer = audit
+        .replayer()
+        .ok_or_else(|| Failure::general("the ledger is empty"))?;
+    check_node_tile_sizes(store, size)?;
+    check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
+    check_totals(store, &replayer.totals)?;
+    postings.finish(store)?;
+    check_link_counts(store, derived.reversals)?;
+    let checkpoint = store.latest_checkpoint().map_err(io)?;
+    // Witness keys are not in the log: the store records those the
+    // operator registered (`add-witness`).
+    let witnesses = store.witnesses().map_err(io)?;
+    let report = audit.check_checkpoint(&checkpoint, &witnesses)?;
+    if let Some(saved) = saved_checkpoint {
+        let (saved, _, _) = open_checkpoint(saved, replayer.state.log_key(), &[]).map_err(|e| {
+            Failure::general(format!(
+                "the saved checkpoint does not verify with this ledger's log key: {e}"
+            ))
+        })?;
+        audit.check_saved(&saved)?;
+    }
+    Ok(report)
+}
+
+fn io(e: feeledger_store::StoreError) -> Failure {
+    Failure::general(format!("reading the store: {e}"))
+}
+
+/// Hashes per node tile in the store.
+const NODE_TILE_WIDTH: u64 = 256;
+
+/// The store's node tiles, one kept per level while the replay moves
+/// through it: on each level, nodes complete in index order, so each tile
+/// is read once. A tile longer than the tree of `size` entries has there is
+/// named when it is read.
+struct NodeTiles<'a> {
+    store: &'a Store,
+    size: u64,
+    /// level → (tile index, its bytes if stored).
+    current: HashMap<u8, (u64, Option<Vec<u8>>)>,
+}
+
+impl<'a> NodeTiles<'a> {
+    fn new(store: &'a Store, size: u64) -> NodeTiles<'a> {
+        NodeTiles {
+            store,
+            size,
+            current: HashMap::new(),
+        }
+    }
+
+    fn tile(&mut self, level: u8, tile: u64) -> Result<Option<&[u8]>, Failure> {
+        if !matches!(self.current.get(&level), Some((t, _)) if *t == tile) {
+            let blob = self.store.node_tile_raw(level, tile).map_err(io)?;
+            if let Some(blob) = &blob {
+                // Too short, or not whole hashes, is named by `stored`
+                // at the first node missing.
+                check_node_tile_size(level, tile, blob, self.size, |expected, held| {
+                    held > 32 * expected
+                })?;
+            }
+            self.current.insert(level, (tile, blob));
+        }
+        Ok(self.current[&level].1.as_deref())
+    }
+
+    /// The stored hash of node `id`, or what is wrong with its tile.
+    fn stored(&mut self, id: NodeId) -> Result<Hash, Failure> {
+        let (tile, position) = (
+            id.index / NODE_TILE_WIDTH,
+            (id.index % NODE_TILE_WIDTH) as usize,
+        );
+        let name = format!("Merkle node tile level {} index {tile}", id.level);
+        let Some(blob) = self.tile(id.level, tile)? else {
+            return Err(Failure::general(format!(
+                "{name} is missing (it should hold node {})",
+                id.index
+            )));
+        };
+        if blob.len() % 32 != 0 {
+            return Err(Failure::general(format!(
+                "{name} is truncated: {} bytes, not a whole number of 32-byte hashes",
+                blob.len()
+            )));
+        }
+        blob.get(32 * position..32 * position + 32)
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| {
+                Failure::general(format!(
+                    "{name} is truncated: it holds {} hashes, node {} is missing",
+                    blob.len() / 32,
+                    id.index
+                ))
+            })
+    }
+
+    /// Compares node `id` as recomputed from the leaves with the store's.
+    fn check(&mut self, id: NodeId, hash: Hash) -> Result<(), Failure> {
+        if self.stored(id)? != hash {
+            let first = id.first_leaf().unwrap_or(u64::MAX);
+            let last = id.end_leaf().map_or(u64::MAX, |e| e - 1);
+            return Err(Failure::general(format!(
+                "Merkle node tile level {} index {} differs at node {} (the hash of entries {first}..={last})",
+                id.level,
+                id.index / NODE_TILE_WIDTH,
+                id.index
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A leaf whose bytes disagree with the tree's record of its hash: either
+/// the leaf or the node tile is damaged. The next entry's link (or, for the
+/// head, the state's head) is a third record that tells which.
+fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
+    let (Some(seq), Some((computed, recorded))) = (failure.seq, failure.leaf_hash_mismatch) else {
+        return failure;
+    };
+    let (linked, by) = match store.leaf_bytes(seq + 1) {
+        Ok(Some(next)) => (
+            Leaf::decode(&next).ok().map(|l| l.prev),
+            format!("entry {} links to it", seq + 1),
+        ),
+        _ => (
+            (seq + 1 == store.size()).then(|| store.state().head()),
+            "the recorded head is its hash".to_string(),
+        ),
+    };
+    if linked == Some(computed) {
+        Failure::general(format!(
+            "Merkle node tile level 0 index {} differs at node {seq}: entry {seq} is intact ({by}); the tree's record of its hash is damaged",
+            seq / NODE_TILE_WIDTH
+        ))
+    } else {
+        Failure::at(
+            seq,
+            format!(
+                "entry {seq} is damaged or was altered: its bytes hash to {computed}, the Merkle tree records {recorded}{}; an entry cannot be rebuilt from itself: restore from a backup (`feeledger restore`)",
+                if linked == Some(recorded) {
+                    " and the next entry links to that"
+                } else {
+                    ""
+                }
+            ),
+        )
+    }
+}
+
+/// Earlier entries, and the body id index, read from the store under audit.
+/// The index is read only for a body the filter may have seen before (a
+/// replay, or rarely by chance); every applied entry's body id is kept for
+/// the merge with the whole index after the replay ([`crate::bodies`]).
+struct StoreEarlier<'a> {
+    store: &'a Store,
+    seen: SeenBodies,
+    body_ids: BodyIdsSeen,
+}
+
+impl crate::replay::Earlier for StoreEarlier<'_> {
+    fn leaf(&mut self, seq: u64) -> Option<Vec<u8>> {
+        self.store.leaf_bytes(seq).ok().flatten()
+    }
+
+    fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
+        if !self.seen.may_contain(body_id) {
+            return None;
+        }
+        // A damaged record is named by the merge with the index.
+        self.store.seq_of_body(body_id).ok().flatten()
+    }
+
+    fn applied(&mut self, _seq: u64, body_id: &Hash) {
+        self.seen.insert(body_id);
+    }
+
+    fn inclusion_proof(&mut self, seq: u64, size: u64) -> Option<Vec<Hash>> {
+        // Damaged nodes fail the proof; the node check names them.
+        self.store.inclusion_proof(seq, size).ok()
+    }
+}
+
+/// The reversal records of entries just applied; their body ids are kept
+/// for the merge with the body id index after the replay.
+fn check_entry_links(earlier: &mut StoreEarlier, applied: &[AppliedLinks]) -> Result<(), Failure> {
+    let store = earlier.store;
+    for &(seq, body_id, reverses) in applied {
+        earlier.body_ids.push(&body_id, seq)?;
+        if let Some(target) = reverses {
+            let wrong = |what: String| Err(Failure::at(seq, format!("the reversal index {what}")));
+            match store.reversed_by(target) {
+                Ok(Some(s)) if s == seq => {}
+                Ok(Some(s)) => {
+                    return wrong(format!(
+                        "says entry {target} is reversed by entry {s}, not by entry {seq}"
+                    ))
+                }
+                Ok(None) => {
+                    return wrong(format!(
+                        "is missing entry {seq} (the reversal of entry {target})"
+                    ))
+                }
+                Err(e) => return wrong(format!("record of entry {target} is damaged: {e}")),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No node tile lies beyond the tree of `size` entries. The replay read
+/// every tile the tree has (and named one too long or too short there), so
+/// only the keys after each level's last tile are read, not every tile
+/// again, which raised the audit's peak memory (docs/performance.md, "What
+/// bounds each figure", **Audit**).
+fn check_node_tile_sizes(store: &Store, size: u64) -> Result<(), Failure> {
+    for level in 0..=u8::MAX {
+        let nodes = size.checked_shr(u32::from(level)).unwrap_or(0);
+        let tiles_in_tree = nodes.div_ceil(NODE_TILE_WIDTH);
+        for item in store.node_tiles_raw_from(level, tiles_in_tree) {
+            let (level, tile, blob) = item.map_err(io)?;
+            check_node_tile_size(level, tile, &blob, size, |expected, held| {
+                held != 32 * expected
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Names tile `tile` of `level` if `wrong(the hashes a tree of `size`
+/// entries has there, the bytes the tile holds)`.
+fn check_node_tile_size(
+    level: u8,
+    tile: u64,
+    blob: &[u8],
+    size: u64,
+    wrong: impl Fn(u64, u64) -> bool,
+) -> Result<(), Failure> {
+    let at_level = size.checked_shr(u32::from(level)).unwrap_or(0);
+    let expected = at_level
+        .saturating_sub(tile.saturating_mul(NODE_TILE_WIDTH))
+        .min(NODE_TILE_WIDTH);
+    if wrong(expected, blob.len() as u64) {
+        return Err(Failure::general(format!(
+            "Merkle node tile level {level} index {tile} holds {} bytes; a tree of {size} entries has {expected} hashes there",
+            blob.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The stored state snapshot against the replayed one, naming the part
+/// that differs.
+fn check_snapshot(
+    recomputed: &feeledger_core::state::StateSnapshot,
+    stored: &feeledger_core::state::StateSnapshot,
+) -> Result<(), Failure> {
+    let differs = |what: &str, s: String, r: String| {
+        Err(Failure::general(format!(
+            "the state snapshot's {what} differ from the recomputed ones: stored {s}, recomputed {r}"
+        )))
+    };
+    if stored.balances != recomputed.balances {
+        return differs(
+            "balances",
+            format!("{:?}", stored.balances),
+            format!("{:?}", recomputed.balances),
+        );
+    }
+    if stored.head != recomputed.head || stored.size != recomputed.size {
+        return differs(
+            "size and head",
+            format!("{} {}", stored.size, stored.head),
+            format!("{} {}", recomputed.size, recomputed.head),
+        );
+    }
+    if stored.last_time_ms != recomputed.last_time_ms {
+        return differs(
+            "last recorded time",
+            stored.last_time_ms.to_string(),
+            recomputed.last_time_ms.to_string(),
+        );
+    }
+    if stored != recomputed {
+        return Err(Failure::general(
+            "the state snapshot's origin, genesis, roles or rules differ from the recomputed ones",
+        ));
+    }
+    Ok(())
+}
+
+/// Every stored totals value against the replayed totals.
+fn check_totals(store: &Store, totals: &feeledger_core::state::Totals) -> Result<(), Failure> {
+    type Key = (String, String, String);
+    let mut stored: BTreeMap<Key, (i128, i128)> = BTreeMap::new();
+    for item in store.totals_raw() {
+        let (month, fund, category, raw) = item.map_err(io)?;
+        let value = serde_json::from_slice(&raw).map_err(|e| {
+            Failure::general(format!(
+                "totals of {month} (fund {fund}, category {category}) do not parse: {e}"
+            ))
+        })?;
+        stored.insert((month, fund, category), value);
+    }
+    let recomputed: BTreeMap<Key, (i128, i128)> = totals
+        .by_month
+        .iter()
+        .map(|((m, f, c), v)| ((m.to_string(), f.clone(), c.clone()), *v))
+        .collect();
+    let keys: std::collections::BTreeSet<&Key> = stored.keys().chain(recomputed.keys()).collect();
+    for key in keys {
+        let (month, fund, category) = key;
+        let name = format!("totals of {month} (fund {fund}, category {category})");
+        let show = |v: &(i128, i128)| format!("income {} fen, spending {} fen", v.0, v.1);
+        match (stored.get(key), recomputed.get(key)) {
+            (Some(s), Some(r)) if s == r => {}
+            (Some(s), Some(r)) => {
+                return Err(Failure::general(format!(
+                    "{name} differ: stored {}, recomputed {}",
+                    show(s),
+                    show(r)
+                )))
+            }
+            (None, Some(r)) => {
+                return Err(Failure::general(format!(
+                    "{name} are missing: recomputed {}",
+                    show(r)
+                )))
+            }
+            (Some(s), None) => {
+                return Err(Failure::general(format!(
+                    "{name} are stored ({}) but no entry gives them",
+                    show(s)
+                )))
+            }
+            (None, None) => unreachable!("the key came from one of the maps"),
+        }
+    }
+    Ok(())
+}
+
+/// Index buckets, compared as they complete: each one the leaves give must
+/// be stored exactly; at the end, no other may be. Memory stays small: the
+/// audit hands over each bucket once entries have moved past it.
+#[derive(Default)]
+struct PostingCheck {
+    /// Buckets the leaves give, all found and equal so far.
+    buckets: u64,
+}
+
+/// A stored bucket's seqs.
+fn posting_seqs(name: &str, raw: &[u8]) -> Result<Vec<u64>, Failure> {
+    if raw.len() % 8 != 0 {
+        return Err(Failure::general(format!(
+            "{name} is truncated: {} bytes, not a whole number of seqs",
+            raw.len()
+        )));
+    }
+    Ok(raw
+        .chunks_exact(8)
+        .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+impl PostingCheck {
+    fn check(&mut self, store: &Store, postings: Postings) -> Result<(), Failure> {
+        for ((bucket, index, value), want) in postings {
+            self.buckets += 1;
+            let name = format!("index {index}={value} bucket {bucket}");
+            let Some(raw) = store.posting_raw(index, &value, bucket).map_err(io)? else {
+                return Err(Failure::general(format!(
+                    "{name} is missing (it should list {} entries from entry {})",
+                    want.len(),
+                    want[0]
+                )));
+            };
+            let seqs = posting_seqs(&name, &raw)?;
+            if seqs != want {
+                if let Some(missing) = want.iter().find(|s| !seqs.contains(s)) {
+                    return Err(Failure::general(format!(
+                        "{name} is missing entry {missing}"
+                    )));
+                }
+                if let Some(extra) = seqs.iter().find(|s| !want.contains(s)) {
+                    return Err(Failure::general(format!(
+                        "{name} lists entry {extra}, which is not a {index}={value} entry"
+                    )));
+                }
+                return Err(Failure::general(format!(
+                    "{name} lists its entries out of order or twice"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// No stored bucket beyond those the leaves give; if there is one,
+    /// names it.
+    fn finish(&self, store: &Store) -> Result<(), Failure> {
+        let mut count = 0u64;
+        for item in store.postings_raw() {
+            item.map_err(io)?;
+            count += 1;
+        }
+        if count == self.buckets {
+            return Ok(());
+        }
+        for item in store.postings_raw() {
+            let (index, value, bucket, raw) = item.map_err(io)?;
+            let name = format!("index {index}={value} bucket {bucket}");
+            let seqs = posting_seqs(&name, &raw)?;
+            let Some(&first) = seqs.first() else {
+                return Err(Failure::general(format!(
+                    "{name} is stored but lists no entries"
+                )));
+            };
+            let belongs = first >> POSTING_BUCKET_BITS == bucket
+                && store
+                    .leaf_bytes(first)
+                    .ok()
+                    .flatten()
+                    .and_then(|bytes| Leaf::decode(&bytes).ok())
+                    .is_some_and(|leaf| {
+                        Store::index_values_of(&leaf)
+                            .iter()
+                            .any(|(i, v)| *i == index && *v == value)
+                    });
+            if !belongs {
+                return Err(Failure::general(format!(
+                    "{name} lists entry {first}, which is not a {index}={value} entry"
+                )));
+            }
+        }
+        Err(Failure::general(format!(
+            "the indexes hold {count} buckets; the entries give {}",
+            self.buckets
+        )))
+    }
+}
+
+/// There are as many reversal records as reversals (each reversal's was
+/// checked during the replay); if not, names the record that belongs to no
+/// reversal. (The body id index is checked whole by the merge.)
+fn check_link_counts(store: &Store, reversals: u64) -> Result<(), Failure> {
+    let decode = |raw: &[u8]| <[u8; 8]>::try_from(raw).ok().map(u64::from_be_bytes);
+    let leaf = |seq: u64| -> Option<Leaf> { Leaf::decode(&store.leaf_bytes(seq).ok()??).ok() };
+    let count = store.reversals_raw().count() as u64;
+    if count != reversals {
+        for item in store.reversals_raw() {
+            let (target, raw) = item.map_err(io)?;
+            let seq = decode(&raw);
+            let reverses = seq.and_then(leaf).and_then(|leaf| match leaf.body.content {
+                feeledger_core::entry::Content::Reversal(r) => Some(r.target_seq),
+                _ => None,
+            });
+            if reverses != Some(target) {
+                return Err(Failure::general(format!(
+                    "the reversal index says entry {target} is reversed by entry {}, which does not reverse it",
+                    seq.map_or("(damaged)".to_string(), |s| s.to_string())
+                )));
+            }
+        }
+        return Err(Failure::general(format!(
+            "the reversal index holds {count} records for {reversals} reversals"
+        )));
+    }
+    Ok(())
+}
