@@ -268,10 +268,10 @@ enum Command {
 
 /// glibc gives each thread that allocates concurrently its own arena, up to
 /// 8 per core, and each keeps its freed memory. Under read load the
-/// server's tokio and blocking-pool threads spread over many arenas: at 1M
-/// entries the server peaked at 292 MiB with the default and 230 MiB with
-/// two arenas (docs/performance.md). Only the server is limited: the audit
-/// ran 8% slower with two arenas. An environment's `MALLOC_ARENA_MAX` still
+/// server's tokio and blocking-pool threads spread over many arenas, and
+/// two arenas cut its peak memory markedly (docs/performance.md, "Server
+/// memory", has the figures). Only the server is limited, since the audit
+/// ran slower with two arenas. An environment's `MALLOC_ARENA_MAX` still
 /// wins.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -255,9 +255,9 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// Blocking threads per core. Store reads and signature checks run on
 /// them and are CPU-bound, so many more threads than cores add only
 /// context switches: with tokio's default of 512, 64 busy clients kept
-/// about as many threads runnable on two cores, and HTTP ingest ran at
-/// 6,000 to 7,800 entries/s against 8,300 to 9,500 with two per core
-/// (docs/performance.md). No blocking task waits for another, so a small
+/// about as many threads runnable on two cores, and HTTP ingest was
+/// slower than with two per core (docs/performance.md has the figures).
+/// No blocking task waits for another, so a small
 /// pool cannot deadlock; a slow read delays the others, as a busy core
 /// would.
 pub const BLOCKING_THREADS_PER_CORE: usize = 2;

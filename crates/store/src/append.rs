@@ -329,9 +329,12 @@ impl Store {
             &feeledger_core::state::leaf_needs(&leaf, &leaf_bytes),
             &work.writes,
         )?;
-        let applied =
-            work.state
-                .apply_leaf_prechecked(&leaf, &leaf_bytes, &lookups, Some(&prepared.check))?;
+        let applied = work.state.apply_leaf_prechecked(
+            &leaf,
+            &leaf_bytes,
+            &lookups,
+            Some(&prepared.check),
+        )?;
         work.stage_leaf(self.db(), &leaf, &leaf_bytes, &applied)?;
         if let Some(id) = prepared.drop_proposal {
             work.writes.remove(keys::proposal(&id));
