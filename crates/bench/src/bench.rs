@@ -134,6 +134,9 @@ pub const ORIGIN: &str = "bench.feeledger.local/city";
 
 impl BenchKeys {
     pub fn new() -> Result<BenchKeys> {
+        // The seed text keeps the name of the old `feeledger bench`
+        // subcommand: changing it would change every generated entry, and
+        // the figures would no longer compare with earlier runs.
         let seed = |name: &str| {
             feeledger_core::hash::sha256(format!("feeledger bench key {name}").as_bytes()).0
         };
