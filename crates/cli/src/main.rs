@@ -6,7 +6,6 @@
 
 mod audit;
 mod backup;
-mod bench;
 mod cosign;
 mod datadir;
 mod demo;
@@ -246,15 +245,6 @@ enum Command {
         /// The witness's verifier key: name+hex8+base64 with type 0x04.
         key: String,
     },
-    /// Measure every performance figure against a ceiling measured in the same run (see docs/performance.md).
-    Bench {
-        /// Entries to generate: 10000, 100000 or 1000000.
-        #[arg(long, default_value_t = 10_000)]
-        entries: u64,
-        /// Keep the generated ledger here (default: a temporary directory, removed after).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-    },
     /// Check a receipt offline against the trusted log key.
     VerifyReceipt {
         file: PathBuf,
@@ -452,7 +442,6 @@ fn run(cli: Cli) -> Result<()> {
             DataDir::new(&data).open()?.add_witness(&key)?;
             println!("registered witness {}", key.name());
         }
-        Command::Bench { entries, dir } => bench::run(bench::BenchArgs { entries, dir })?,
         Command::VerifyReceipt {
             file,
             log_key,

@@ -1,4 +1,4 @@
-//! `feeledger bench`: measures every performance figure of the ledger
+//! `feeledger-bench`: measures every performance figure of the ledger
 //! against a physical ceiling measured in the same run on the same machine.
 //!
 //! Signature checking (Ed25519 `verify_strict`) and fsync bound what the
@@ -23,16 +23,15 @@
 //! Generating and signing the entries is not timed. docs/performance.md
 //! has the method and the results.
 
-use crate::datadir::DataDir;
-use crate::init::sign_body;
-use crate::keyfile::KeyFile;
 use anyhow::{bail, Context, Result};
+use base64::Engine as _;
 use feeledger_core::entry::{
-    default_rules, Body, Content, Date, Expenditure, ExpenseCategory, FundDef, Genesis, Income,
-    IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef,
+    default_rules, Body, Content, Date, EntrySignature, Expenditure, ExpenseCategory, FundDef,
+    Genesis, Income, IncomeCategory, KeyDef, Leaf, Month, Role, RoleDef,
 };
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle;
+use feeledger_core::note::{KeyAlg, NoteSigner};
 use feeledger_core::tiles::{TileKind, TilePath};
 use feeledger_store::{Store, Submission, BATCH_ENTRIES_MAX};
 use std::io::{BufRead, Read};
@@ -56,6 +55,44 @@ const IMPORT_BATCH: usize = BATCH_ENTRIES_MAX;
 pub struct BenchArgs {
     pub entries: u64,
     pub dir: Option<PathBuf>,
+    /// The `feeledger` binary run as the audit and server children.
+    pub feeledger: PathBuf,
+}
+
+/// A ledger's data directory laid out as `feeledger init` lays one out
+/// (crates/cli/src/datadir.rs): the children, `feeledger verify --data`
+/// and `feeledger serve --data`, read it as they would a real one.
+struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    fn new(root: &Path) -> DataDir {
+        DataDir {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The sled store.
+    fn store_path(&self) -> PathBuf {
+        self.root.join("ledger")
+    }
+
+    /// Writes the log key where `serve` reads it, with the mode 0600 it
+    /// insists on.
+    fn write_log_key(&self, log: &NoteSigner) -> Result<()> {
+        use std::io::Write as _;
+        let path = self.root.join("log.key");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        writeln!(file, "{}", log.to_private_key_text())?;
+        Ok(())
+    }
 }
 
 /// One printed figure.
@@ -88,32 +125,36 @@ impl Figure {
 
 /// Fixed bench keys: derived from published seeds, for measurement only.
 pub struct BenchKeys {
-    pub company: KeyFile,
-    pub committee: Vec<KeyFile>,
-    pub log: KeyFile,
+    pub company: NoteSigner,
+    pub committee: Vec<NoteSigner>,
+    pub log: NoteSigner,
 }
 
 pub const ORIGIN: &str = "bench.feeledger.local/city";
 
 impl BenchKeys {
     pub fn new() -> Result<BenchKeys> {
+        // The seed text keeps the name of the old `feeledger bench`
+        // subcommand: changing it would change every generated entry, and
+        // the figures would no longer compare with earlier runs.
         let seed = |name: &str| {
             feeledger_core::hash::sha256(format!("feeledger bench key {name}").as_bytes()).0
         };
         Ok(BenchKeys {
-            company: KeyFile::from_seed("wuye-1", seed("wuye-1"))?,
+            company: from_seed("wuye-1", seed("wuye-1"))?,
             committee: ["weiyuan-1", "weiyuan-2", "weiyuan-3"]
                 .iter()
-                .map(|n| KeyFile::from_seed(n, seed(n)))
+                .map(|n| from_seed(n, seed(n)))
                 .collect::<Result<_>>()?,
-            log: KeyFile::from_seed(ORIGIN, seed("log"))?,
+            log: from_seed(ORIGIN, seed("log"))?,
         })
     }
 
-    fn key_def(k: &KeyFile) -> KeyDef {
+    fn key_def(k: &NoteSigner) -> KeyDef {
         KeyDef {
             name: k.name().to_string(),
-            public_key: k.public_key_base64(),
+            public_key: base64::engine::general_purpose::STANDARD
+                .encode(k.signing_key().verifying_key().as_bytes()),
         }
     }
 
@@ -158,7 +199,7 @@ impl BenchKeys {
                 log_key: self.log.verifier_key().to_string(),
             }),
         };
-        let mut keys: Vec<&KeyFile> = vec![&self.company];
+        let mut keys: Vec<&NoteSigner> = vec![&self.company];
         keys.extend(self.committee.iter().take(2));
         let signatures = sign_refs(&body, &keys);
         Leaf {
@@ -172,12 +213,30 @@ impl BenchKeys {
     }
 }
 
-fn sign_refs(body: &Body, keys: &[&KeyFile]) -> Vec<feeledger_core::entry::EntrySignature> {
-    let owned: Vec<KeyFile> = keys
+/// An Ed25519 key (type 0x01) named `name`, from `seed`.
+fn from_seed(name: &str, seed: [u8; 32]) -> Result<NoteSigner> {
+    NoteSigner::new(
+        name,
+        KeyAlg::Ed25519,
+        ed25519_dalek::SigningKey::from_bytes(&seed),
+    )
+    .with_context(|| format!("bench key {name}"))
+}
+
+/// Each key's signature on `body`, in the order the format requires.
+fn sign_refs(body: &Body, keys: &[&NoteSigner]) -> Vec<EntrySignature> {
+    let message = body.signing_message();
+    let mut signatures: Vec<EntrySignature> = keys
         .iter()
-        .map(|k| KeyFile::from_seed(k.name(), k.signing_key().to_bytes()).expect("valid key"))
+        .map(|k| {
+            EntrySignature::new(
+                k.name(),
+                &ed25519_dalek::Signer::sign(k.signing_key(), &message),
+            )
+        })
         .collect();
-    sign_body(body, &owned)
+    feeledger_core::entry::normalize_signatures(&mut signatures);
+    signatures
 }
 
 /// The i-th generated entry (1-based): about 80% property fees signed by the
@@ -193,7 +252,7 @@ pub fn generated_entry(keys: &BenchKeys, i: u64) -> Submission {
         day: day as u8,
     };
     let is_expenditure = i % 100 < EXPENDITURE_PERCENT && i > 100;
-    let (content, signers): (Content, Vec<&KeyFile>) = if is_expenditure {
+    let (content, signers): (Content, Vec<&NoteSigner>) = if is_expenditure {
         (
             Content::Expenditure(Expenditure {
                 fund: "operating".into(),
@@ -831,10 +890,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
     };
     let data = DataDir::new(&scratch.path.join("import"));
     std::fs::create_dir_all(&data.root)?;
-    keys.log.write_new(&data.log_key_path())?;
-    let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log.signer)?;
+    data.write_log_key(&keys.log)?;
+    let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log)?;
     let start = Instant::now();
-    let batch_rates = import_pipelined(&store, submissions, &keys.log.signer)?;
+    let batch_rates = import_pipelined(&store, submissions, &keys.log)?;
     let import_s = start.elapsed().as_secs_f64();
     let import_rate = n as f64 / import_s;
     Figure {
@@ -870,11 +929,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
     // 2. Audit: `feeledger verify --data DIR --json` as a child process, so
     // that its peak memory is its own.
-    let exe = std::env::current_exe().context("finding this program")?;
+    let exe = &args.feeledger;
     let audit_log = scratch.path.join("audit.stderr");
     let start = Instant::now();
     let mut audit = ChildGuard(Some(
-        Command::new(&exe)
+        Command::new(exe)
             .arg("verify")
             .arg("--data")
             .arg(&data.root)
@@ -959,7 +1018,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     .print();
 
     // 4. Proofs from the store, on one thread.
-    let store = data.open()?;
+    let store = Store::open(&data.store_path()).context("reopening the imported ledger")?;
     let small = PROOF_SMALL_SIZE.min(size);
     let (mut inclusion, mut consistency) = proof_times(&store, size, 1)?;
     let (mut small_inclusion, mut small_consistency) = proof_times(&store, small, 2)?;
@@ -1018,7 +1077,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     } else {
         Duration::from_secs(1)
     };
-    let (reads, server_rss_kib) = reads_over_http(&exe, &data, size, read_duration)?;
+    let (reads, server_rss_kib) = reads_over_http(exe, &data, size, read_duration)?;
     for (name, load, target) in &reads {
         Figure {
             name,
@@ -1056,8 +1115,8 @@ fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
     let keys = BenchKeys::new()?;
     let data = DataDir::new(dir);
     std::fs::create_dir_all(dir)?;
-    let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log.signer)?;
-    let ledger = feeledger_server::Ledger::new(store, keys.log.signer);
+    let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log)?;
+    let ledger = feeledger_server::Ledger::new(store, keys.log);
     let server = feeledger_server::runtime().context("starting the server's runtime")?;
     let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let address = listener.local_addr()?;
