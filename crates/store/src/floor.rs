@@ -1,6 +1,6 @@
 //! What sled itself costs for the two keys every entry writes, measured
 //! apart from everything else an append does: a floor under the cost of an
-//! append, for `feeledger bench` (see docs/performance.md).
+//! append, for `feeledger-bench` (see docs/performance.md).
 //!
 //! An append writes a leaf (`L`, in seq order) and its body id (`B`, a
 //! random 32-byte key, for replay protection), plus per-batch keys (node

@@ -57,7 +57,7 @@
 //! tree. [`Store::open`] checks this and refuses a store where they differ.
 //!
 //! The `floor` module measures sled alone writing the two keys every entry
-//! writes (its leaf and body id), for `feeledger bench`: a bound on any
+//! writes (its leaf and body id), for `feeledger-bench`: a bound on any
 //! store on sled that keeps those two records.
 //!
 //! Before sled opens a directory, the `recovery` module removes a sled
