@@ -278,28 +278,23 @@ pub fn verify_remote(
 ) -> Result<bool> {
     let trusted = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
     let saved_checkpoint = read_saved(saved, &trusted)?;
-    let mut audit = Audit::new(
-        Some(trusted.clone()),
-        saved_checkpoint.iter().map(|c| c.size).collect(),
-    );
     let checkpoint_bytes = remote.get_bytes("/checkpoint")?;
-    let mut bar = Bar::plain();
-    let result = feeledger_audit::audit_server(
-        remote.server(),
-        &checkpoint_bytes,
+    run_audit(
         &trusted,
-        saved_checkpoint.as_ref(),
-        &mut audit,
-        &mut |p| bar.update(p),
-    );
-    bar.finish();
-    conclude(
-        &audit,
-        result,
         &checkpoint_bytes,
         saved_checkpoint.as_ref(),
         save_to,
         json,
+        |audit, progress| {
+            feeledger_audit::audit_server(
+                remote.server(),
+                &checkpoint_bytes,
+                &trusted,
+                saved_checkpoint.as_ref(),
+                audit,
+                progress,
+            )
+        },
     )
 }
 
@@ -316,16 +311,27 @@ fn read_saved(saved: Option<&Path>, trusted: &VerifierKey) -> Result<Option<Chec
         .map_err(|e| anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}"))
 }
 
-/// Saves the audited checkpoint (`--save-to`) if the audit passed, and
+/// Runs one audit (`run`, given the audit state and the progress bar's
+/// callback), saves the audited checkpoint (`--save-to`) if it passed, and
 /// prints the report. Returns whether it passed.
-fn conclude(
-    audit: &Audit,
-    result: Result<CheckpointReport, Failure>,
+fn run_audit(
+    trusted: &VerifierKey,
     checkpoint_bytes: &[u8],
     saved: Option<&Checkpoint>,
     save_to: Option<&Path>,
     json: bool,
+    run: impl FnOnce(
+        &mut Audit,
+        &mut dyn FnMut(feeledger_audit::Progress),
+    ) -> Result<CheckpointReport, Failure>,
 ) -> Result<bool> {
+    let mut audit = Audit::new(
+        Some(trusted.clone()),
+        saved.iter().map(|c| c.size).collect(),
+    );
+    let mut bar = Bar::plain();
+    let result = run(&mut audit, &mut |p| bar.update(p));
+    bar.finish();
     let ok = result.is_ok();
     let (checkpoint, failure) = match result {
         Ok(c) => (Some(c), None),
@@ -376,26 +382,21 @@ pub fn verify_tiles(
     let checkpoint_bytes = source.read(CHECKPOINT_FILE)?.with_context(|| {
         format!("{location} is not a feeledger tiles backup: it has no {CHECKPOINT_FILE} file")
     })?;
-    let mut audit = Audit::new(
-        Some(trusted.clone()),
-        saved_checkpoint.iter().map(|c| c.size).collect(),
-    );
-    let mut bar = Bar::plain();
-    let result = feeledger_audit::audit_tiles(
-        source,
-        &checkpoint_bytes,
+    run_audit(
         &trusted,
-        saved_checkpoint.as_ref(),
-        &mut audit,
-        &mut |p| bar.update(p),
-    );
-    bar.finish();
-    conclude(
-        &audit,
-        result,
         &checkpoint_bytes,
         saved_checkpoint.as_ref(),
         save_to,
         json,
+        |audit, progress| {
+            feeledger_audit::audit_tiles(
+                source,
+                &checkpoint_bytes,
+                &trusted,
+                saved_checkpoint.as_ref(),
+                audit,
+                progress,
+            )
+        },
     )
 }
