@@ -11,12 +11,12 @@ mod support;
 use feeledger_core::hash::leaf_hash;
 use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
 use serde_json::Value;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use support::http::Server;
+use support::proxy::{forward_get, loopback, Loopback};
 use support::{keygen, run, Community, Output, COMMITTEE};
 
 /// A community with `n` incomes after the genesis.
@@ -436,61 +436,18 @@ fn verify_tiles_reads_a_static_mirror() {
 }
 
 /// A loopback HTTP proxy in front of `upstream` that passes every GET
-/// through, changing the body of the paths `tamper` changes.
-struct TamperProxy {
-    url: String,
-}
-
+/// through, changing the body of the paths `tamper` changes (given the
+/// request target).
 type Tamper = dyn Fn(&str, &mut Vec<u8>) + Send + Sync;
 
-fn tamper_proxy(upstream: &str, tamper: Arc<Tamper>) -> TamperProxy {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+fn tamper_proxy(upstream: &str, tamper: Arc<Tamper>) -> Loopback {
     let upstream = upstream.to_string();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (upstream, tamper) = (upstream.clone(), tamper.clone());
-            std::thread::spawn(move || proxy_one(stream, &upstream, &*tamper));
-        }
-    });
-    TamperProxy { url }
-}
-
-/// Answers one request (GET only) on `stream`, then closes it.
-fn proxy_one(mut stream: TcpStream, upstream: &str, tamper: &Tamper) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    let response = reqwest::blocking::get(format!("{upstream}{path}")).unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let mut body = response.bytes().unwrap().to_vec();
-    tamper(&path, &mut body);
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
+    let client = reqwest::blocking::Client::new();
+    loopback(move |target| {
+        let mut answer = forward_get(&client, &upstream, target)?;
+        tamper(target, &mut answer.body);
+        Ok(answer)
+    })
 }
 
 /// Proves that `verify --url` reads the hash tiles and entry bundles the

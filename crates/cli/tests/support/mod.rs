@@ -8,6 +8,7 @@ pub mod bodies;
 pub mod chromium;
 pub mod demo;
 pub mod http;
+pub mod proxy;
 pub mod raw;
 pub mod verify;
 
@@ -474,5 +475,23 @@ impl Rng {
     /// Uniform-ish in `0..bound` (bound > 0).
     pub fn below(&mut self, bound: u64) -> u64 {
         self.next_u64() % bound.max(1)
+    }
+}
+
+/// hledger with a UTF-8 locale (hledger refuses non-ASCII text under
+/// LANG=C). hledger is required: without it the test fails, it is never
+/// skipped.
+pub fn hledger(args: &[&str]) -> std::process::Output {
+    match std::process::Command::new("hledger")
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("hledger is not installed, and this test needs it: apt-get install -y hledger")
+        }
+        Err(e) => panic!("cannot run hledger: {e}"),
     }
 }
