@@ -280,21 +280,13 @@ pub fn verify_remote(
     let saved_checkpoint = read_saved(saved, &trusted)?;
     let checkpoint_bytes = remote.get_bytes("/checkpoint")?;
     run_audit(
+        feeledger_audit::audit_server,
+        remote.server(),
         &trusted,
         &checkpoint_bytes,
         saved_checkpoint.as_ref(),
         save_to,
         json,
-        |audit, progress| {
-            feeledger_audit::audit_server(
-                remote.server(),
-                &checkpoint_bytes,
-                &trusted,
-                saved_checkpoint.as_ref(),
-                audit,
-                progress,
-            )
-        },
     )
 }
 
@@ -311,26 +303,38 @@ fn read_saved(saved: Option<&Path>, trusted: &VerifierKey) -> Result<Option<Chec
         .map_err(|e| anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}"))
 }
 
-/// Runs one audit (`run`, given the audit state and the progress bar's
-/// callback), saves the audited checkpoint (`--save-to`) if it passed, and
-/// prints the report. Returns whether it passed.
-fn run_audit(
+/// Runs one audit (`audit_source`: the server's or the tiles backup's, from
+/// `source`), saves the audited checkpoint (`--save-to`) if it passed, and
+/// prints the report (`--json` or text). Returns whether it passed.
+fn run_audit<S>(
+    audit_source: impl FnOnce(
+        S,
+        &[u8],
+        &VerifierKey,
+        Option<&Checkpoint>,
+        &mut Audit,
+        &mut dyn FnMut(feeledger_audit::Progress),
+    ) -> Result<CheckpointReport, Failure>,
+    source: S,
     trusted: &VerifierKey,
     checkpoint_bytes: &[u8],
     saved: Option<&Checkpoint>,
     save_to: Option<&Path>,
     json: bool,
-    run: impl FnOnce(
-        &mut Audit,
-        &mut dyn FnMut(feeledger_audit::Progress),
-    ) -> Result<CheckpointReport, Failure>,
 ) -> Result<bool> {
     let mut audit = Audit::new(
         Some(trusted.clone()),
         saved.iter().map(|c| c.size).collect(),
     );
     let mut bar = Bar::plain();
-    let result = run(&mut audit, &mut |p| bar.update(p));
+    let result = audit_source(
+        source,
+        checkpoint_bytes,
+        trusted,
+        saved,
+        &mut audit,
+        &mut |p| bar.update(p),
+    );
     bar.finish();
     let ok = result.is_ok();
     let (checkpoint, failure) = match result {
@@ -383,20 +387,12 @@ pub fn verify_tiles(
         format!("{location} is not a feeledger tiles backup: it has no {CHECKPOINT_FILE} file")
     })?;
     run_audit(
+        feeledger_audit::audit_tiles,
+        source,
         &trusted,
         &checkpoint_bytes,
         saved_checkpoint.as_ref(),
         save_to,
         json,
-        |audit, progress| {
-            feeledger_audit::audit_tiles(
-                source,
-                &checkpoint_bytes,
-                &trusted,
-                saved_checkpoint.as_ref(),
-                audit,
-                progress,
-            )
-        },
     )
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use support::http::Server;
-use support::{keygen, run, Community, Key, Output, COMMITTEE, COMPANY};
+use support::{keygen, names, run, Community, Key, Output, COMMITTEE, COMPANY};
 
 /// Every file under `dir` (relative path → bytes), or `None` if `dir`
 /// does not exist: what "changes nothing on disk" compares.
@@ -51,16 +51,6 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             !(path.starts_with("ledger") && (name.starts_with("snap.") || name == "db"))
         })
         .collect()
-}
-
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Keys for a company and two committee members, and a way to write a

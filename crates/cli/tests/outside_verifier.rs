@@ -17,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use support::http::Server;
 use support::proxy::{forward_get, loopback, Loopback};
-use support::{keygen, run, Community, Output, COMMITTEE};
+use support::verify::{verify_fails_with, verify_run};
+use support::{keygen, names, run, Community, Output, COMMITTEE};
 
 /// A community with `n` incomes after the genesis.
 fn community(n: usize) -> Community {
@@ -108,38 +109,14 @@ fn flip_cosignature(path: &Path, signer: &str) {
 
 /// `verify ARGS --json`: (passed, report, output).
 fn verify(args: &[&str]) -> (bool, Value, Output) {
-    let mut all = vec!["verify"];
-    all.extend_from_slice(args);
-    all.push("--json");
-    let out = run(all);
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify prints JSON ({e}): {out:#?}"));
-    (out.success() && report["ok"] == true, report, out)
+    verify_run(args)
 }
 
 /// Runs `verify ARGS`, which must fail with a failure message holding
-/// every needle and none of `not`; returns the message.
+/// every needle and none of `not`, and no root; returns the message.
 #[track_caller]
 fn verify_fails(args: &[&str], needles: &[&str], not: &[&str]) -> String {
-    let (ok, report, out) = verify(args);
-    assert!(!ok, "verify should fail: {out:#?}");
-    assert_ne!(out.code, Some(0), "verify exits non-zero: {out:#?}");
-    let message = report["failure"]["message"]
-        .as_str()
-        .expect("a failure message")
-        .to_string();
-    eprintln!("verify {}: {message}", args.join(" "));
-    for needle in needles {
-        assert!(message.contains(needle), "{needle:?} in {message}");
-    }
-    for needle in not {
-        assert!(!message.contains(needle), "not {needle:?} in {message}");
-    }
-    assert!(
-        report["root"].is_null(),
-        "no root after a failure: {report}"
-    );
-    message
+    verify_fails_with(args, needles, not)
 }
 
 /// Runs `verify ARGS`, which must pass; returns the report.
@@ -598,16 +575,6 @@ fn verify_with_a_wrong_log_key_prints_no_root() {
     }
 }
 
-/// The names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// The latest checkpoint of a data directory, read through `verify
 /// --save-checkpoint`.
 fn checkpoint_of(c: &Community, name: &str) -> Vec<u8> {
@@ -628,7 +595,7 @@ fn rebuild_on_a_healthy_store_changes_nothing() {
     cosign(&c, c.key_path(COMMITTEE[0]), "wang.state");
     let before = c.snapshot();
     let checkpoint = checkpoint_of(&c, "before.checkpoint");
-    let names = listing(&c.data);
+    let files = names(&c.data);
     let out = c.cmd("rebuild", &[]);
     out.assert_ok();
     assert!(
@@ -637,7 +604,7 @@ fn rebuild_on_a_healthy_store_changes_nothing() {
         "{out:#?}"
     );
     assert!(!out.stdout.contains("damage"), "{out:#?}");
-    assert_eq!(listing(&c.data), names, "no copy is kept, nothing is added");
+    assert_eq!(names(&c.data), files, "no copy is kept, nothing is added");
     assert_eq!(c.snapshot(), before);
     assert_eq!(checkpoint_of(&c, "after.checkpoint"), checkpoint);
 }

@@ -495,3 +495,25 @@ pub fn hledger(args: &[&str]) -> std::process::Output {
         Err(e) => panic!("cannot run hledger: {e}"),
     }
 }
+
+/// The names in `dir`, sorted.
+pub fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `refused`, which must fail with a one-line error holding every
+/// needle (`error: ...`, a non-zero exit), and checks that the ledger
+/// (entries, root, balances, pending proposals) did not change.
+#[track_caller]
+pub fn assert_refused(c: &Community, needles: &[&str], refused: impl FnOnce() -> Output) -> Output {
+    let before = c.snapshot();
+    let out = refused();
+    out.assert_one_line_error(needles);
+    assert_eq!(c.snapshot(), before, "the ledger changed: {out:#?}");
+    out
+}
