@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use support::demo::{copy_dir, Demo, DEMO_ENTRIES};
 use support::verify::{verify_fails_with, verify_run};
-use support::{run, Output};
+use support::{export_tiles, restore, run, Output};
 
 fn feeledger<S: AsRef<OsStr>>(args: &[S]) -> Output {
     run(args.iter().map(|a| a.as_ref().to_owned()))
@@ -40,30 +40,6 @@ fn verify_passes(data: &Path) -> (String, Value) {
         report["root"].as_str().unwrap().to_string(),
         report["balances_fen"].clone(),
     )
-}
-
-fn export_tiles(data: &Path, out: &Path) -> Output {
-    feeledger(&[
-        OsStr::new("export"),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--format"),
-        OsStr::new("tiles"),
-        OsStr::new("--out"),
-        out.as_os_str(),
-    ])
-}
-
-fn restore(from: &Path, data: &Path, key: &Path) -> Output {
-    feeledger(&[
-        OsStr::new("restore"),
-        OsStr::new("--from"),
-        from.as_os_str(),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--log-key"),
-        key.as_os_str(),
-    ])
 }
 
 fn rebuild(data: &Path) -> Output {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use support::http::Server;
-use support::{keygen, names, run, Community, Key, Output, COMMITTEE, COMPANY};
+use support::{keygen, names, restore, run, Community, Key, Output, COMMITTEE, COMPANY};
 
 /// Every file under `dir` (relative path → bytes), or `None` if `dir`
 /// does not exist: what "changes nothing on disk" compares.
@@ -437,16 +437,7 @@ fn cosign_against_a_restored_copy_explains_and_resync_cosigns() {
     )
     .assert_ok();
     let restored = c.path("restored");
-    run([
-        OsStr::new("restore"),
-        OsStr::new("--from"),
-        backup.as_os_str(),
-        OsStr::new("--data"),
-        restored.as_os_str(),
-        OsStr::new("--log-key"),
-        c.data.join("log.key").as_os_str(),
-    ])
-    .assert_ok();
+    restore(&backup, &restored, &c.data.join("log.key")).assert_ok();
     let server = Server::start(&restored);
     let state_before = std::fs::read(&state).unwrap();
     let checkpoint_before = server.http().checkpoint();

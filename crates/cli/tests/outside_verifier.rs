@@ -18,7 +18,7 @@ use std::sync::Arc;
 use support::http::Server;
 use support::proxy::{forward_get, loopback, Loopback};
 use support::verify::{verify_fails_with, verify_run};
-use support::{keygen, names, run, Community, Output, COMMITTEE};
+use support::{export_tiles, keygen, names, restore, run, Community, Output, COMMITTEE};
 
 /// A community with `n` incomes after the genesis.
 fn community(n: usize) -> Community {
@@ -36,20 +36,6 @@ fn community(n: usize) -> Community {
 
 fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 temp path")
-}
-
-/// `export --data DATA --format tiles --out OUT`, which must succeed.
-fn export_tiles(data: &Path, out: &Path) {
-    run([
-        "export",
-        "--data",
-        s(data),
-        "--format",
-        "tiles",
-        "--out",
-        s(out),
-    ])
-    .assert_ok();
 }
 
 /// `cosign-checkpoint --data DATA --key KEY` with a fresh state file.
@@ -127,19 +113,6 @@ fn verify_passes(args: &[&str]) -> Value {
     report
 }
 
-/// `restore --from BACKUP --data DATA --log-key DATA0/log.key`.
-fn restore(backup: &Path, data: &Path, log_key: &Path) -> Output {
-    run([
-        "restore",
-        "--from",
-        s(backup),
-        "--data",
-        s(data),
-        "--log-key",
-        s(log_key),
-    ])
-}
-
 /// Proves that a witness cosignature with one flipped byte, carried by a
 /// backup's checkpoint, is named wherever the checkpoint goes: `verify
 /// --tiles` of the backup, `restore` (which keeps the backup's checkpoint
@@ -159,7 +132,7 @@ fn a_flipped_witness_cosignature_is_named_under_data_tiles_and_url() {
         serde_json::json!(["witness-a"])
     );
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     let witnesses = std::fs::read_to_string(backup.join("witnesses")).unwrap();
     assert!(witnesses.starts_with("witness-a+"), "{witnesses}");
     flip_cosignature(&backup.join("checkpoint"), "witness-a");
@@ -237,11 +210,11 @@ fn a_flipped_role_member_cosignature_is_named_and_an_unknown_key_is_unverified()
     cosign(&c, c.key_path(COMMITTEE[0]), "wang.state");
     cosign(&c, c.key_path(COMMITTEE[1]), "zhao.state");
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
 
     // A line by a stranger's key: unverified, reported, not a failure.
     let stranger = c.path("stranger-backup");
-    export_tiles(&c.data, &stranger);
+    export_tiles(&c.data, &stranger).assert_ok();
     let mut note = std::fs::read_to_string(stranger.join("checkpoint")).unwrap();
     note.push_str(&format!("\u{2014} stranger {}\n", "QUJD".repeat(19)));
     std::fs::write(stranger.join("checkpoint"), note).unwrap();
@@ -290,7 +263,7 @@ fn a_flipped_role_member_cosignature_is_named_and_an_unknown_key_is_unverified()
 fn verify_tiles_audits_a_backup_with_only_the_public_key() {
     let c = community(4);
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     let data_report = c.verify_json();
     let report = verify_passes(&["--tiles", s(&backup), "--log-key", &c.log_key]);
     assert_eq!(report["entries"], 5);
@@ -301,7 +274,7 @@ fn verify_tiles_audits_a_backup_with_only_the_public_key() {
 
     let damaged = |name: &str, damage: &dyn Fn(&Path), needles: &[&str]| {
         let copy = c.path(name);
-        export_tiles(&c.data, &copy);
+        export_tiles(&c.data, &copy).assert_ok();
         damage(&copy);
         verify_fails(
             &["--tiles", s(&copy), "--log-key", &c.log_key],
@@ -390,7 +363,7 @@ fn verify_tiles_reads_a_static_mirror() {
     let c = community(2);
     cosign(&c, c.key_path(COMMITTEE[0]), "wang.state");
     let site = c.path("site");
-    export_tiles(&c.data, &site.join("backup"));
+    export_tiles(&c.data, &site.join("backup")).assert_ok();
     let mirror = static_server(&site);
     let url = format!("{}/backup/", mirror.url);
     let report = verify_passes(&["--tiles", &url, "--log-key", &c.log_key]);
@@ -498,7 +471,7 @@ fn verify_url_checks_the_served_tiles_and_bundles() {
 fn restore_names_the_entry_that_does_not_decode() {
     let c = community(2);
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     let bundle = std::fs::read(backup.join("tile/entries/000.p/3")).unwrap();
     let mut leaves = Vec::new();
     let mut at = 0;
@@ -552,7 +525,7 @@ fn verify_with_a_wrong_log_key_prints_no_root() {
     let c = community(1);
     let wrong = c.key(COMMITTEE[0]).verifier_key.clone();
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     // The server holds its data directory: it serves a restored copy.
     let served = c.path("served");
     restore(&backup, &served, &c.data.join("log.key")).assert_ok();

@@ -497,7 +497,7 @@ pub fn hledger(args: &[&str]) -> std::process::Output {
 }
 
 /// The names in `dir`, sorted.
-pub fn names(dir: &std::path::Path) -> Vec<String> {
+pub fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -516,4 +516,30 @@ pub fn assert_refused(c: &Community, needles: &[&str], refused: impl FnOnce() ->
     out.assert_one_line_error(needles);
     assert_eq!(c.snapshot(), before, "the ledger changed: {out:#?}");
     out
+}
+
+/// `export --data DATA --format tiles --out OUT`.
+pub fn export_tiles(data: &Path, out: &Path) -> Output {
+    run([
+        OsStr::new("export"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--format"),
+        OsStr::new("tiles"),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ])
+}
+
+/// `restore --from BACKUP --data DATA --log-key LOG_KEY`.
+pub fn restore(from: &Path, data: &Path, log_key: &Path) -> Output {
+    run([
+        OsStr::new("restore"),
+        OsStr::new("--from"),
+        from.as_os_str(),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--log-key"),
+        log_key.as_os_str(),
+    ])
 }
