@@ -278,24 +278,11 @@ pub fn verify_remote(
 ) -> Result<bool> {
     let trusted = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
     let saved_checkpoint = read_saved(saved, &trusted)?;
-    let mut audit = Audit::new(
-        Some(trusted.clone()),
-        saved_checkpoint.iter().map(|c| c.size).collect(),
-    );
     let checkpoint_bytes = remote.get_bytes("/checkpoint")?;
-    let mut bar = Bar::plain();
-    let result = feeledger_audit::audit_server(
+    run_audit(
+        feeledger_audit::audit_server,
         remote.server(),
-        &checkpoint_bytes,
         &trusted,
-        saved_checkpoint.as_ref(),
-        &mut audit,
-        &mut |p| bar.update(p),
-    );
-    bar.finish();
-    conclude(
-        &audit,
-        result,
         &checkpoint_bytes,
         saved_checkpoint.as_ref(),
         save_to,
@@ -316,16 +303,39 @@ fn read_saved(saved: Option<&Path>, trusted: &VerifierKey) -> Result<Option<Chec
         .map_err(|e| anyhow::anyhow!("the saved checkpoint does not verify with the log key: {e}"))
 }
 
-/// Saves the audited checkpoint (`--save-to`) if the audit passed, and
-/// prints the report. Returns whether it passed.
-fn conclude(
-    audit: &Audit,
-    result: Result<CheckpointReport, Failure>,
+/// Runs one audit (`audit_source`: the server's or the tiles backup's, from
+/// `source`), saves the audited checkpoint (`--save-to`) if it passed, and
+/// prints the report (`--json` or text). Returns whether it passed.
+fn run_audit<S>(
+    audit_source: impl FnOnce(
+        S,
+        &[u8],
+        &VerifierKey,
+        Option<&Checkpoint>,
+        &mut Audit,
+        &mut dyn FnMut(feeledger_audit::Progress),
+    ) -> Result<CheckpointReport, Failure>,
+    source: S,
+    trusted: &VerifierKey,
     checkpoint_bytes: &[u8],
     saved: Option<&Checkpoint>,
     save_to: Option<&Path>,
     json: bool,
 ) -> Result<bool> {
+    let mut audit = Audit::new(
+        Some(trusted.clone()),
+        saved.iter().map(|c| c.size).collect(),
+    );
+    let mut bar = Bar::plain();
+    let result = audit_source(
+        source,
+        checkpoint_bytes,
+        trusted,
+        saved,
+        &mut audit,
+        &mut |p| bar.update(p),
+    );
+    bar.finish();
     let ok = result.is_ok();
     let (checkpoint, failure) = match result {
         Ok(c) => (Some(c), None),
@@ -376,23 +386,10 @@ pub fn verify_tiles(
     let checkpoint_bytes = source.read(CHECKPOINT_FILE)?.with_context(|| {
         format!("{location} is not a feeledger tiles backup: it has no {CHECKPOINT_FILE} file")
     })?;
-    let mut audit = Audit::new(
-        Some(trusted.clone()),
-        saved_checkpoint.iter().map(|c| c.size).collect(),
-    );
-    let mut bar = Bar::plain();
-    let result = feeledger_audit::audit_tiles(
+    run_audit(
+        feeledger_audit::audit_tiles,
         source,
-        &checkpoint_bytes,
         &trusted,
-        saved_checkpoint.as_ref(),
-        &mut audit,
-        &mut |p| bar.update(p),
-    );
-    bar.finish();
-    conclude(
-        &audit,
-        result,
         &checkpoint_bytes,
         saved_checkpoint.as_ref(),
         save_to,

@@ -287,45 +287,62 @@ fn amount_arg(flag: &str, text: &str) -> Result<u64> {
 }
 
 fn income_category(text: &str) -> Result<IncomeCategory> {
-    if let Some((category, _)) = INCOME_CATEGORIES
-        .iter()
-        .find(|(c, zh)| c.as_str() == text || *zh == text)
-    {
-        return Ok(*category);
-    }
-    let hint = EXPENSE_CATEGORIES
-        .iter()
-        .find(|(c, zh)| c.as_str() == text || *zh == text)
-        .map(|(c, zh)| format!(" ({zh} {} is an expenditure category)", c.as_str()))
-        .unwrap_or_default();
-    let valid: Vec<String> = INCOME_CATEGORIES
-        .iter()
-        .map(|(c, zh)| format!("{} ({zh})", c.as_str()))
-        .collect();
-    bail!(
-        "--category {text:?} is not an income category{hint}; use one of: {}",
-        valid.join(", ")
+    find_category(
+        text,
+        ("an income", &INCOME_CATEGORIES, IncomeCategory::as_str),
+        (
+            "an expenditure",
+            &EXPENSE_CATEGORIES,
+            ExpenseCategory::as_str,
+        ),
     )
 }
 
 fn expense_category(text: &str) -> Result<ExpenseCategory> {
-    if let Some((category, _)) = EXPENSE_CATEGORIES
+    find_category(
+        text,
+        (
+            "an expenditure",
+            &EXPENSE_CATEGORIES,
+            ExpenseCategory::as_str,
+        ),
+        ("an income", &INCOME_CATEGORIES, IncomeCategory::as_str),
+    )
+}
+
+/// One side of [`find_category`]: what the kind is called in messages
+/// ("an income"), its categories with their Chinese names, and each
+/// category's English code.
+type CategoryTable<'a, C> = (&'a str, &'a [(C, &'static str)], fn(C) -> &'static str);
+
+/// Finds `--category text` (English code or Chinese name) among `wanted`'s
+/// categories. When it is not there, the error says whether `text` is a
+/// category of the `other` kind (a common slip: income given to `expense`)
+/// and lists the valid ones.
+fn find_category<C: Copy, O: Copy>(
+    text: &str,
+    wanted: CategoryTable<'_, C>,
+    other: CategoryTable<'_, O>,
+) -> Result<C> {
+    let (wanted_kind, wanted_table, wanted_code) = wanted;
+    let (other_kind, other_table, other_code) = other;
+    if let Some((category, _)) = wanted_table
         .iter()
-        .find(|(c, zh)| c.as_str() == text || *zh == text)
+        .find(|(c, zh)| wanted_code(*c) == text || *zh == text)
     {
         return Ok(*category);
     }
-    let hint = INCOME_CATEGORIES
+    let hint = other_table
         .iter()
-        .find(|(c, zh)| c.as_str() == text || *zh == text)
-        .map(|(c, zh)| format!(" ({zh} {} is an income category)", c.as_str()))
+        .find(|(c, zh)| other_code(*c) == text || *zh == text)
+        .map(|(c, zh)| format!(" ({zh} {} is {other_kind} category)", other_code(*c)))
         .unwrap_or_default();
-    let valid: Vec<String> = EXPENSE_CATEGORIES
+    let valid: Vec<String> = wanted_table
         .iter()
-        .map(|(c, zh)| format!("{} ({zh})", c.as_str()))
+        .map(|(c, zh)| format!("{} ({zh})", wanted_code(*c)))
         .collect();
     bail!(
-        "--category {text:?} is not an expenditure category{hint}; use one of: {}",
+        "--category {text:?} is not {wanted_kind} category{hint}; use one of: {}",
         valid.join(", ")
     )
 }

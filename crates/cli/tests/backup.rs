@@ -11,43 +11,23 @@ use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use support::demo::{copy_dir, Demo, DEMO_ENTRIES};
-use support::{run, Output};
+use support::verify::{verify_fails_with, verify_run};
+use support::{export_tiles, restore, run, Output};
 
 fn feeledger<S: AsRef<OsStr>>(args: &[S]) -> Output {
     run(args.iter().map(|a| a.as_ref().to_owned()))
 }
 
-/// `verify --data DATA --json`: (passed, report).
+/// `verify --data DATA --json`: (passed, report, output).
 fn verify(data: &Path) -> (bool, Value, Output) {
-    let out = feeledger(&[
-        OsStr::new("verify"),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--json"),
-    ]);
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify prints JSON ({e}): {out:#?}"));
-    (out.success() && report["ok"] == true, report, out)
+    verify_run(&[OsStr::new("--data"), data.as_os_str()])
 }
 
-/// Runs `verify` and requires it to fail with a message holding `needles`.
+/// Runs `verify` and requires it to fail with a message holding `needles`
+/// (and no root).
 #[track_caller]
 fn verify_fails(data: &Path, needles: &[&str]) -> String {
-    let (ok, report, out) = verify(data);
-    assert!(!ok, "verify should fail: {out:#?}");
-    assert_ne!(out.code, Some(0), "verify exits non-zero: {out:#?}");
-    let message = report["failure"]["message"]
-        .as_str()
-        .expect("a failure message")
-        .to_string();
-    eprintln!("verify {}: {message}", data.display());
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "the failure should mention {needle:?}: {message}"
-        );
-    }
-    message
+    verify_fails_with(&[OsStr::new("--data"), data.as_os_str()], needles, &[])
 }
 
 /// `verify` passes; returns (root, balances).
@@ -60,30 +40,6 @@ fn verify_passes(data: &Path) -> (String, Value) {
         report["root"].as_str().unwrap().to_string(),
         report["balances_fen"].clone(),
     )
-}
-
-fn export_tiles(data: &Path, out: &Path) -> Output {
-    feeledger(&[
-        OsStr::new("export"),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--format"),
-        OsStr::new("tiles"),
-        OsStr::new("--out"),
-        out.as_os_str(),
-    ])
-}
-
-fn restore(from: &Path, data: &Path, key: &Path) -> Output {
-    feeledger(&[
-        OsStr::new("restore"),
-        OsStr::new("--from"),
-        from.as_os_str(),
-        OsStr::new("--data"),
-        data.as_os_str(),
-        OsStr::new("--log-key"),
-        key.as_os_str(),
-    ])
 }
 
 fn rebuild(data: &Path) -> Output {

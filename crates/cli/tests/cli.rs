@@ -8,7 +8,10 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::{canonical_json, reordered_json, run, Community, Rng, COMMITTEE, COMPANY, OUTSIDER};
+use support::{
+    assert_refused, canonical_json, reordered_json, run, Community, Rng, COMMITTEE, COMPANY,
+    OUTSIDER,
+};
 
 // ---------------------------------------------------------------------------
 // 1. A full session
@@ -330,17 +333,6 @@ fn funded() -> Community {
     assert_eq!(c.income("2026-01-05", "5000", "3-1502", "一季度物业费"), 1);
     assert_eq!(c.income("2026-01-06", "100", "3-1503", "一月物业费"), 2);
     c
-}
-
-/// Runs `refused` and checks the error contract: exactly one stderr line
-/// starting with "error:" that mentions each needle, a non-zero exit, and
-/// the same entries, root, balances and pending proposals as before.
-#[track_caller]
-fn assert_refused(c: &Community, needles: &[&str], refused: impl FnOnce() -> support::Output) {
-    let before = c.snapshot();
-    let out = refused();
-    out.assert_one_line_error(needles);
-    assert_eq!(c.snapshot(), before, "the ledger changed: {out:#?}");
 }
 
 /// Proves that a key holding no role cannot record anything, and that

@@ -7,8 +7,8 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use support::run;
+use std::process::Output;
+use support::{hledger, run};
 
 const NAME: &str = "星光小区 X Star District";
 const ORIGIN: &str = "ledger.xingguang.example";
@@ -24,22 +24,6 @@ fn text(output: &Output) -> String {
 #[track_caller]
 fn feeledger(args: &[&str]) -> String {
     run(args).assert_ok().stdout.clone()
-}
-
-/// hledger with a UTF-8 locale (hledger refuses non-ASCII text under LANG=C).
-fn hledger(args: &[&str]) -> Output {
-    match Command::new("hledger")
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("hledger is not installed, and these tests need it: apt-get install -y hledger")
-        }
-        Err(e) => panic!("cannot run hledger: {e}"),
-    }
 }
 
 fn hledger_ok(args: &[&str]) -> String {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use support::http::Server;
-use support::{keygen, run, Community, Key, Output, COMMITTEE, COMPANY};
+use support::{keygen, names, restore, run, Community, Key, Output, COMMITTEE, COMPANY};
 
 /// Every file under `dir` (relative path → bytes), or `None` if `dir`
 /// does not exist: what "changes nothing on disk" compares.
@@ -51,16 +51,6 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             !(path.starts_with("ledger") && (name.starts_with("snap.") || name == "db"))
         })
         .collect()
-}
-
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Keys for a company and two committee members, and a way to write a
@@ -447,16 +437,7 @@ fn cosign_against_a_restored_copy_explains_and_resync_cosigns() {
     )
     .assert_ok();
     let restored = c.path("restored");
-    run([
-        OsStr::new("restore"),
-        OsStr::new("--from"),
-        backup.as_os_str(),
-        OsStr::new("--data"),
-        restored.as_os_str(),
-        OsStr::new("--log-key"),
-        c.data.join("log.key").as_os_str(),
-    ])
-    .assert_ok();
+    restore(&backup, &restored, &c.data.join("log.key")).assert_ok();
     let server = Server::start(&restored);
     let state_before = std::fs::read(&state).unwrap();
     let checkpoint_before = server.http().checkpoint();

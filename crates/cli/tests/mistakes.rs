@@ -9,7 +9,7 @@ use serde_json::json;
 use std::io::Write as _;
 use std::process::Stdio;
 use support::http::Server;
-use support::{command, run, Community, Output, COMMITTEE, COMPANY};
+use support::{assert_refused, command, run, Community, Output, COMMITTEE, COMPANY};
 
 /// A community whose operating fund holds ¥5,100.00 (entry 1).
 fn funded() -> Community {
@@ -43,18 +43,6 @@ fn propose_args_asking(c: &Community, signers: &[&str], date: &str, kind: &[&str
         .into_iter()
         .filter(|a| a != "--yes")
         .collect()
-}
-
-/// Runs `refused`, which must fail with a one-line error holding every
-/// needle, and checks that the ledger (entries, root, balances, pending
-/// proposals) did not change.
-#[track_caller]
-fn assert_refused(c: &Community, needles: &[&str], refused: impl FnOnce() -> Output) -> Output {
-    let before = c.snapshot();
-    let out = refused();
-    out.assert_one_line_error(needles);
-    assert_eq!(c.snapshot(), before, "the ledger changed: {out:#?}");
-    out
 }
 
 /// A refusal after the question: stdout holds the echo, stderr the
@@ -591,25 +579,9 @@ fn signing_twice_is_refused() {
         c.cmd("sign", &["--key", &member, "--key", &member, "--yes", &id])
     });
     let company = c.key_path(COMPANY).display().to_string();
-    let data = c.data.display().to_string();
     assert_refused(&c, &["the same key was given twice", COMPANY], || {
-        run([
-            "propose",
-            "--data",
-            &data,
-            "--key",
-            &company,
-            "--key",
-            &company,
-            "--yes",
-            "income",
-            "--amount",
-            "1",
-            "--category",
-            "property_fee",
-            "--payer",
-            "3-1502",
-        ])
+        let keys = ["--key", &company, "--key", &company, "--yes"].map(String::from);
+        c.cmd("propose", &strs(&[keys.to_vec(), income("1")].concat()))
     });
 
     let server = Server::start(&c.data);
@@ -868,24 +840,13 @@ fn non_key_files_are_named_before_their_mode() {
     let c = funded();
     let genesis = c.path("genesis.toml");
     std::fs::set_permissions(&genesis, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let data = c.data.display().to_string();
     let with_key = |key: &std::path::Path| {
-        let key = key.display().to_string();
-        run([
-            "propose",
-            "--data",
-            &data,
-            "--key",
-            &key,
-            "--yes",
-            "income",
-            "--amount",
-            "1",
-            "--category",
-            "property_fee",
-            "--payer",
-            "3-1502",
-        ])
+        let key = [
+            "--key".to_string(),
+            key.display().to_string(),
+            "--yes".into(),
+        ];
+        c.cmd("propose", &strs(&[key.to_vec(), income("1")].concat()))
     };
     let out = assert_refused(&c, &["genesis.toml is not a feeledger key file"], || {
         with_key(&genesis)

@@ -11,13 +11,14 @@ mod support;
 use feeledger_core::hash::leaf_hash;
 use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
 use serde_json::Value;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use support::http::Server;
-use support::{keygen, run, Community, Output, COMMITTEE};
+use support::proxy::{forward_get, loopback, Loopback};
+use support::verify::{verify_fails_with, verify_run};
+use support::{export_tiles, keygen, names, restore, run, Community, Output, COMMITTEE};
 
 /// A community with `n` incomes after the genesis.
 fn community(n: usize) -> Community {
@@ -35,20 +36,6 @@ fn community(n: usize) -> Community {
 
 fn s(path: &Path) -> &str {
     path.to_str().expect("UTF-8 temp path")
-}
-
-/// `export --data DATA --format tiles --out OUT`, which must succeed.
-fn export_tiles(data: &Path, out: &Path) {
-    run([
-        "export",
-        "--data",
-        s(data),
-        "--format",
-        "tiles",
-        "--out",
-        s(out),
-    ])
-    .assert_ok();
 }
 
 /// `cosign-checkpoint --data DATA --key KEY` with a fresh state file.
@@ -108,38 +95,14 @@ fn flip_cosignature(path: &Path, signer: &str) {
 
 /// `verify ARGS --json`: (passed, report, output).
 fn verify(args: &[&str]) -> (bool, Value, Output) {
-    let mut all = vec!["verify"];
-    all.extend_from_slice(args);
-    all.push("--json");
-    let out = run(all);
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify prints JSON ({e}): {out:#?}"));
-    (out.success() && report["ok"] == true, report, out)
+    verify_run(args)
 }
 
 /// Runs `verify ARGS`, which must fail with a failure message holding
-/// every needle and none of `not`; returns the message.
+/// every needle and none of `not`, and no root; returns the message.
 #[track_caller]
 fn verify_fails(args: &[&str], needles: &[&str], not: &[&str]) -> String {
-    let (ok, report, out) = verify(args);
-    assert!(!ok, "verify should fail: {out:#?}");
-    assert_ne!(out.code, Some(0), "verify exits non-zero: {out:#?}");
-    let message = report["failure"]["message"]
-        .as_str()
-        .expect("a failure message")
-        .to_string();
-    eprintln!("verify {}: {message}", args.join(" "));
-    for needle in needles {
-        assert!(message.contains(needle), "{needle:?} in {message}");
-    }
-    for needle in not {
-        assert!(!message.contains(needle), "not {needle:?} in {message}");
-    }
-    assert!(
-        report["root"].is_null(),
-        "no root after a failure: {report}"
-    );
-    message
+    verify_fails_with(args, needles, not)
 }
 
 /// Runs `verify ARGS`, which must pass; returns the report.
@@ -148,19 +111,6 @@ fn verify_passes(args: &[&str]) -> Value {
     let (ok, report, out) = verify(args);
     assert!(ok, "verify should pass: {out:#?}");
     report
-}
-
-/// `restore --from BACKUP --data DATA --log-key DATA0/log.key`.
-fn restore(backup: &Path, data: &Path, log_key: &Path) -> Output {
-    run([
-        "restore",
-        "--from",
-        s(backup),
-        "--data",
-        s(data),
-        "--log-key",
-        s(log_key),
-    ])
 }
 
 /// Proves that a witness cosignature with one flipped byte, carried by a
@@ -182,7 +132,7 @@ fn a_flipped_witness_cosignature_is_named_under_data_tiles_and_url() {
         serde_json::json!(["witness-a"])
     );
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     let witnesses = std::fs::read_to_string(backup.join("witnesses")).unwrap();
     assert!(witnesses.starts_with("witness-a+"), "{witnesses}");
     flip_cosignature(&backup.join("checkpoint"), "witness-a");
@@ -260,11 +210,11 @@ fn a_flipped_role_member_cosignature_is_named_and_an_unknown_key_is_unverified()
     cosign(&c, c.key_path(COMMITTEE[0]), "wang.state");
     cosign(&c, c.key_path(COMMITTEE[1]), "zhao.state");
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
 
     // A line by a stranger's key: unverified, reported, not a failure.
     let stranger = c.path("stranger-backup");
-    export_tiles(&c.data, &stranger);
+    export_tiles(&c.data, &stranger).assert_ok();
     let mut note = std::fs::read_to_string(stranger.join("checkpoint")).unwrap();
     note.push_str(&format!("\u{2014} stranger {}\n", "QUJD".repeat(19)));
     std::fs::write(stranger.join("checkpoint"), note).unwrap();
@@ -313,7 +263,7 @@ fn a_flipped_role_member_cosignature_is_named_and_an_unknown_key_is_unverified()
 fn verify_tiles_audits_a_backup_with_only_the_public_key() {
     let c = community(4);
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     let data_report = c.verify_json();
     let report = verify_passes(&["--tiles", s(&backup), "--log-key", &c.log_key]);
     assert_eq!(report["entries"], 5);
@@ -324,7 +274,7 @@ fn verify_tiles_audits_a_backup_with_only_the_public_key() {
 
     let damaged = |name: &str, damage: &dyn Fn(&Path), needles: &[&str]| {
         let copy = c.path(name);
-        export_tiles(&c.data, &copy);
+        export_tiles(&c.data, &copy).assert_ok();
         damage(&copy);
         verify_fails(
             &["--tiles", s(&copy), "--log-key", &c.log_key],
@@ -413,7 +363,7 @@ fn verify_tiles_reads_a_static_mirror() {
     let c = community(2);
     cosign(&c, c.key_path(COMMITTEE[0]), "wang.state");
     let site = c.path("site");
-    export_tiles(&c.data, &site.join("backup"));
+    export_tiles(&c.data, &site.join("backup")).assert_ok();
     let mirror = static_server(&site);
     let url = format!("{}/backup/", mirror.url);
     let report = verify_passes(&["--tiles", &url, "--log-key", &c.log_key]);
@@ -436,61 +386,18 @@ fn verify_tiles_reads_a_static_mirror() {
 }
 
 /// A loopback HTTP proxy in front of `upstream` that passes every GET
-/// through, changing the body of the paths `tamper` changes.
-struct TamperProxy {
-    url: String,
-}
-
+/// through, changing the body of the paths `tamper` changes (given the
+/// request target).
 type Tamper = dyn Fn(&str, &mut Vec<u8>) + Send + Sync;
 
-fn tamper_proxy(upstream: &str, tamper: Arc<Tamper>) -> TamperProxy {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+fn tamper_proxy(upstream: &str, tamper: Arc<Tamper>) -> Loopback {
     let upstream = upstream.to_string();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (upstream, tamper) = (upstream.clone(), tamper.clone());
-            std::thread::spawn(move || proxy_one(stream, &upstream, &*tamper));
-        }
-    });
-    TamperProxy { url }
-}
-
-/// Answers one request (GET only) on `stream`, then closes it.
-fn proxy_one(mut stream: TcpStream, upstream: &str, tamper: &Tamper) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    let response = reqwest::blocking::get(format!("{upstream}{path}")).unwrap();
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let mut body = response.bytes().unwrap().to_vec();
-    tamper(&path, &mut body);
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&body);
+    let client = reqwest::blocking::Client::new();
+    loopback(move |target| {
+        let mut answer = forward_get(&client, &upstream, target)?;
+        tamper(target, &mut answer.body);
+        Ok(answer)
+    })
 }
 
 /// Proves that `verify --url` reads the hash tiles and entry bundles the
@@ -564,7 +471,7 @@ fn verify_url_checks_the_served_tiles_and_bundles() {
 fn restore_names_the_entry_that_does_not_decode() {
     let c = community(2);
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     let bundle = std::fs::read(backup.join("tile/entries/000.p/3")).unwrap();
     let mut leaves = Vec::new();
     let mut at = 0;
@@ -618,7 +525,7 @@ fn verify_with_a_wrong_log_key_prints_no_root() {
     let c = community(1);
     let wrong = c.key(COMMITTEE[0]).verifier_key.clone();
     let backup = c.path("backup");
-    export_tiles(&c.data, &backup);
+    export_tiles(&c.data, &backup).assert_ok();
     // The server holds its data directory: it serves a restored copy.
     let served = c.path("served");
     restore(&backup, &served, &c.data.join("log.key")).assert_ok();
@@ -641,16 +548,6 @@ fn verify_with_a_wrong_log_key_prints_no_root() {
     }
 }
 
-/// The names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// The latest checkpoint of a data directory, read through `verify
 /// --save-checkpoint`.
 fn checkpoint_of(c: &Community, name: &str) -> Vec<u8> {
@@ -671,7 +568,7 @@ fn rebuild_on_a_healthy_store_changes_nothing() {
     cosign(&c, c.key_path(COMMITTEE[0]), "wang.state");
     let before = c.snapshot();
     let checkpoint = checkpoint_of(&c, "before.checkpoint");
-    let names = listing(&c.data);
+    let files = names(&c.data);
     let out = c.cmd("rebuild", &[]);
     out.assert_ok();
     assert!(
@@ -680,7 +577,7 @@ fn rebuild_on_a_healthy_store_changes_nothing() {
         "{out:#?}"
     );
     assert!(!out.stdout.contains("damage"), "{out:#?}");
-    assert_eq!(listing(&c.data), names, "no copy is kept, nothing is added");
+    assert_eq!(names(&c.data), files, "no copy is kept, nothing is added");
     assert_eq!(c.snapshot(), before);
     assert_eq!(checkpoint_of(&c, "after.checkpoint"), checkpoint);
 }

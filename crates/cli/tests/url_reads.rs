@@ -8,14 +8,10 @@
 mod support;
 
 use serde_json::Value;
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 use support::http::Server;
-use support::{log_keygen, run, Community, Output, COMMITTEE, COMPANY, ORIGIN};
+use support::proxy::{forward_get, loopback, path_of, Answer, Loopback};
+use support::{hledger, log_keygen, run, Community, Output, COMMITTEE, COMPANY, ORIGIN};
 
 /// The entry whose leaf the lying proxy alters: an income.
 const TAMPERED_SEQ: u64 = 2;
@@ -169,23 +165,6 @@ fn every_read_command_prints_the_same_from_a_url_as_from_the_data_directory() {
     assert!(text(12).contains("assets:funds:operating"), "{}", text(12));
 }
 
-/// hledger with a UTF-8 locale. hledger is required: without it this test
-/// fails, it is never skipped.
-fn hledger(args: &[&str]) -> std::process::Output {
-    match std::process::Command::new("hledger")
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("hledger is not installed, and this test needs it: apt-get install -y hledger")
-        }
-        Err(e) => panic!("cannot run hledger: {e}"),
-    }
-}
-
 /// Proves that the journal an auditor exports with only the URL is read
 /// by the real hledger: it passes `hledger check --strict`, and hledger's
 /// balance of the operating fund is the ledger's (1,280.50 + 960.00 +
@@ -300,84 +279,16 @@ fn tamper(lie: Lie, path: &str, body: Vec<u8>) -> Vec<u8> {
 }
 
 /// A proxy in front of the server that tells one [`Lie`]; stopped on drop.
-struct Proxy {
-    url: String,
-    stop: Arc<AtomicBool>,
-    addr: std::net::SocketAddr,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // wake the accept loop
-    }
-}
-
-fn proxy(upstream: &str, lie: Lie) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("proxy binds");
-    let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (upstream, stopping) = (upstream.to_string(), stop.clone());
+fn proxy(upstream: &str, lie: Lie) -> Loopback {
+    let upstream = upstream.to_string();
     let client = reqwest::blocking::Client::new();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            if stopping.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(stream) = stream else { continue };
-            let (upstream, client) = (upstream.clone(), client.clone());
-            std::thread::spawn(move || {
-                let _ = forward(stream, &upstream, &client, lie);
-            });
-        }
-    });
-    Proxy {
-        url: format!("http://{addr}"),
-        stop,
-        addr,
-    }
-}
-
-/// Reads one GET request, forwards it, tells the lie, answers, closes.
-fn forward(
-    mut stream: TcpStream,
-    upstream: &str,
-    client: &reqwest::blocking::Client,
-    lie: Lie,
-) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let response = client
-        .get(format!("{upstream}{target}"))
-        .send()
-        .map_err(std::io::Error::other)?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let body = response.bytes().map_err(std::io::Error::other)?.to_vec();
-    let path = target.split('?').next().unwrap_or(&target);
-    let body = tamper(lie, path, body);
-    let header = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(header.as_bytes())?;
-    stream.write_all(&body)?;
-    stream.flush()
+    loopback(move |target| {
+        let answer = forward_get(&client, &upstream, target)?;
+        Ok(Answer {
+            body: tamper(lie, path_of(target), answer.body),
+            ..answer
+        })
+    })
 }
 
 /// Asserts a refusal: one line `error: ...` naming every needle, nothing

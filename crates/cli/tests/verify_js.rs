@@ -23,14 +23,11 @@ mod support;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 use support::chromium::chromium;
 use support::http::Server;
+use support::proxy::{loopback, Answer, Loopback};
 use support::{reordered_json, Community};
 
 // ---------------------------------------------------------------------------
@@ -687,84 +684,22 @@ document.getElementById('results').textContent = v.toBase64(v.utf8(JSON.stringif
 /// A loopback server that serves the harness and the cases itself and
 /// forwards everything else (the page's modules) to the real server, so
 /// all of them share one origin. Stops on drop.
-struct HarnessServer {
-    url: String,
-    stop: Arc<AtomicBool>,
-    addr: std::net::SocketAddr,
-}
-
-impl Drop for HarnessServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // wake the accept loop
-    }
-}
-
-fn harness_server(upstream: &str, cases_json: String) -> HarnessServer {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("harness server binds");
-    let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopping = stop.clone();
+fn harness_server(upstream: &str, cases_json: String) -> Loopback {
     let upstream = upstream.to_string();
-    let cases_json = Arc::new(cases_json);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            if stopping.load(Ordering::SeqCst) {
-                break;
+    loopback(move |target| {
+        Ok(match target {
+            HARNESS_PATH => Answer::ok("text/html; charset=utf-8", HARNESS),
+            CASES_PATH => Answer::ok("application/json", cases_json.as_bytes()),
+            _ => {
+                let r = support::http::Http::new(&upstream).get(target);
+                Answer {
+                    status: r.status,
+                    content_type: r.content_type,
+                    body: r.body,
+                }
             }
-            let Ok(stream) = stream else { continue };
-            let (upstream, cases_json) = (upstream.clone(), cases_json.clone());
-            std::thread::spawn(move || {
-                let _ = serve_one(stream, &upstream, &cases_json);
-            });
-        }
-    });
-    HarnessServer {
-        url: format!("http://{addr}"),
-        stop,
-        addr,
-    }
-}
-
-fn serve_one(mut stream: TcpStream, upstream: &str, cases_json: &str) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-        if head.len() > 64 * 1024 {
-            return Ok(());
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let (status, content_type, body) = match target.as_str() {
-        HARNESS_PATH => (
-            200,
-            "text/html; charset=utf-8".to_string(),
-            HARNESS.as_bytes().to_vec(),
-        ),
-        CASES_PATH => (
-            200,
-            "application/json".to_string(),
-            cases_json.as_bytes().to_vec(),
-        ),
-        _ => {
-            let r = support::http::Http::new(upstream).get(&target);
-            (r.status, r.content_type, r.body)
-        }
-    };
-    let header = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(header.as_bytes())?;
-    stream.write_all(&body)?;
-    stream.flush()
+        })
+    })
 }
 
 // ---------------------------------------------------------------------------

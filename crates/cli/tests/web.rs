@@ -17,14 +17,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use support::chromium::{assert_chromium, chromium};
 use support::http::Server;
+use support::proxy::{forward_get, loopback, path_of, Answer, Loopback};
 use support::{keygen, run};
 
 // ---------------------------------------------------------------------------
@@ -332,43 +329,22 @@ enum Tamper {
     SizeZero,
 }
 
-struct Proxy {
-    url: String,
-    stop: Arc<AtomicBool>,
-    addr: std::net::SocketAddr,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // wake the accept loop
-    }
-}
-
-fn proxy(upstream: &str, tamper: Tamper, seq: u64) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("proxy binds");
-    let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
+/// A proxy in front of the server that tampers as `tamper` says with entry
+/// `seq`, and serves [`PHONE_FRAME`]; stopped on drop.
+fn proxy(upstream: &str, tamper: Tamper, seq: u64) -> Loopback {
     let upstream = upstream.to_string();
     let client = reqwest::blocking::Client::new();
-    let stopping = stop.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            if stopping.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(stream) = stream else { continue };
-            let (upstream, client) = (upstream.clone(), client.clone());
-            std::thread::spawn(move || {
-                let _ = serve_one(stream, &upstream, &client, tamper, seq);
-            });
+    loopback(move |target| {
+        let path = path_of(target);
+        if path == PHONE_FRAME_PATH {
+            return Ok(Answer::ok("text/html; charset=utf-8", PHONE_FRAME));
         }
-    });
-    Proxy {
-        url: format!("http://{addr}"),
-        stop,
-        addr,
-    }
+        let mut answer = forward_get(&client, &upstream, target)?;
+        if answer.status == 200 {
+            answer.body = tampered(tamper, seq, path, answer.body, &upstream, &client);
+        }
+        Ok(answer)
+    })
 }
 
 /// Where the proxy serves [`PHONE_FRAME`].
@@ -407,69 +383,6 @@ frame.addEventListener('load', () => setTimeout(measure, 50));
 frame.src = new URLSearchParams(location.search).get('src');
 </script></body></html>
 "#;
-
-/// Reads one GET request, forwards it, tampers, answers, closes.
-fn serve_one(
-    mut stream: TcpStream,
-    upstream: &str,
-    client: &reqwest::blocking::Client,
-    tamper: Tamper,
-    seq: u64,
-) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&buf[..n]);
-        if head.len() > 64 * 1024 {
-            return Ok(());
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let mut words = head.split_whitespace();
-    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
-    let (status, content_type, mut body) = if method == "GET" {
-        let response = client
-            .get(format!("{upstream}{target}"))
-            .send()
-            .map_err(std::io::Error::other)?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/octet-stream")
-            .to_string();
-        let body = response.bytes().map_err(std::io::Error::other)?.to_vec();
-        (status, content_type, body)
-    } else {
-        (405, "text/plain".to_string(), b"GET only".to_vec())
-    };
-    let path = target.split('?').next().unwrap_or(target);
-    if path == PHONE_FRAME_PATH {
-        let header = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            PHONE_FRAME.len()
-        );
-        stream.write_all(header.as_bytes())?;
-        stream.write_all(PHONE_FRAME.as_bytes())?;
-        return stream.flush();
-    }
-    if status == 200 {
-        body = tampered(tamper, seq, path, body, upstream, client);
-    }
-    let header = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(header.as_bytes())?;
-    stream.write_all(&body)?;
-    stream.flush()
-}
 
 fn tampered(
     tamper: Tamper,

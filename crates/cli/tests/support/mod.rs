@@ -8,6 +8,7 @@ pub mod bodies;
 pub mod chromium;
 pub mod demo;
 pub mod http;
+pub mod proxy;
 pub mod raw;
 pub mod verify;
 
@@ -475,4 +476,70 @@ impl Rng {
     pub fn below(&mut self, bound: u64) -> u64 {
         self.next_u64() % bound.max(1)
     }
+}
+
+/// hledger with a UTF-8 locale (hledger refuses non-ASCII text under
+/// LANG=C). hledger is required: without it the test fails, it is never
+/// skipped.
+pub fn hledger(args: &[&str]) -> std::process::Output {
+    match std::process::Command::new("hledger")
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("hledger is not installed, and this test needs it: apt-get install -y hledger")
+        }
+        Err(e) => panic!("cannot run hledger: {e}"),
+    }
+}
+
+/// The names in `dir`, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `refused`, which must fail with a one-line error holding every
+/// needle (`error: ...`, a non-zero exit), and checks that the ledger
+/// (entries, root, balances, pending proposals) did not change.
+#[track_caller]
+pub fn assert_refused(c: &Community, needles: &[&str], refused: impl FnOnce() -> Output) -> Output {
+    let before = c.snapshot();
+    let out = refused();
+    out.assert_one_line_error(needles);
+    assert_eq!(c.snapshot(), before, "the ledger changed: {out:#?}");
+    out
+}
+
+/// `export --data DATA --format tiles --out OUT`.
+pub fn export_tiles(data: &Path, out: &Path) -> Output {
+    run([
+        OsStr::new("export"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--format"),
+        OsStr::new("tiles"),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ])
+}
+
+/// `restore --from BACKUP --data DATA --log-key LOG_KEY`.
+pub fn restore(from: &Path, data: &Path, log_key: &Path) -> Output {
+    run([
+        OsStr::new("restore"),
+        OsStr::new("--from"),
+        from.as_os_str(),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--log-key"),
+        log_key.as_os_str(),
+    ])
 }

@@ -3,6 +3,7 @@
 
 use super::{command, Output};
 use serde_json::{json, Value};
+use std::ffi::OsStr;
 use std::path::Path;
 use std::time::Instant;
 
@@ -55,4 +56,51 @@ pub fn assert_verified(out: Output, entries: u64) -> Value {
     assert_eq!(report["checkpoint"]["root"], report["root"], "{report}");
     assert_eq!(report["failure"], Value::Null, "{report}");
     report
+}
+
+/// `feeledger verify ARGS --json`: (passed, report, output).
+pub fn verify_run<S: AsRef<OsStr>>(args: &[S]) -> (bool, Value, Output) {
+    let mut all = vec![OsStr::new("verify").to_owned()];
+    all.extend(args.iter().map(|a| a.as_ref().to_owned()));
+    all.push("--json".into());
+    let out = super::run(all);
+    let report: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("verify prints JSON ({e}): {out:#?}"));
+    (out.success() && report["ok"] == true, report, out)
+}
+
+/// Runs `verify ARGS`, which must fail (non-zero exit, no root) with a
+/// failure message holding every needle and none of `not`; returns the
+/// message.
+#[track_caller]
+pub fn verify_fails_with<S: AsRef<OsStr>>(args: &[S], needles: &[&str], not: &[&str]) -> String {
+    let (ok, report, out) = verify_run(args);
+    assert!(!ok, "verify should fail: {out:#?}");
+    assert_ne!(out.code, Some(0), "verify exits non-zero: {out:#?}");
+    let message = report["failure"]["message"]
+        .as_str()
+        .expect("a failure message")
+        .to_string();
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    eprintln!("verify {}: {message}", shown.join(" "));
+    for needle in needles {
+        assert!(
+            message.contains(needle),
+            "the failure should mention {needle:?}: {message}"
+        );
+    }
+    for needle in not {
+        assert!(
+            !message.contains(needle),
+            "the failure should not mention {needle:?}: {message}"
+        );
+    }
+    assert!(
+        report["root"].is_null(),
+        "no root after a failure: {report}"
+    );
+    message
 }
