@@ -354,7 +354,9 @@ impl Store {
 
     /// Every reversal link, by target seq (streamed): (target seq, the seq
     /// of the reversal it records).
-    pub fn reversal_links(&self) -> impl Iterator<Item = Result<(u64, StoredSeq), StoreError>> + '_ {
+    pub fn reversal_links(
+        &self,
+    ) -> impl Iterator<Item = Result<(u64, StoredSeq), StoreError>> + '_ {
         self.db().scan_prefix(b"R").map(|item| {
             let (key, value) = item?;
             Ok((keys::seq_suffix(&key)?, stored_seq(&value)))

@@ -78,14 +78,14 @@ mod upper;
 mod writes;
 
 pub use append::PreparedBatch;
-pub use error::{BatchFailure, StoreError, WitnessError};
-pub use parallel::parallel_map;
-pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
-pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
 pub use derived::{
     node_tile_name, posting_bucket, IndexBucket, NodeTileFault, NodeTiles, NotASeq, NotWholeSeqs,
     StoredSeq, StoredTotals, TotalsUnparsable,
 };
+pub use error::{BatchFailure, StoreError, WitnessError};
+pub use parallel::parallel_map;
+pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
+pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 pub use read::{RecordedLeafHashes, UncheckedStore};
 #[cfg(feature = "faults")]

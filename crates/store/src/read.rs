@@ -442,7 +442,10 @@ impl RecordedLeafHashes<'_> {
             index: seq,
         });
         if !matches!(&self.tile, Some((t, _)) if *t == tile) {
-            let blob = self.db.get(keys::node_tile(level, tile))?.map(|v| v.to_vec());
+            let blob = self
+                .db
+                .get(keys::node_tile(level, tile))?
+                .map(|v| v.to_vec());
             self.tile = Some((tile, blob));
         }
         Ok(self
