@@ -17,7 +17,7 @@
 
 use crate::replay::Failure;
 use feeledger_core::hash::Hash;
-use feeledger_store::Store;
+use feeledger_store::{NotASeq, Store, StoredSeq};
 use std::io::{Read, Write};
 
 /// Bits of the filter per entry: with [`PROBES`], about one entry in a
@@ -173,13 +173,13 @@ impl BodyIdsSeen {
     /// with no record, a record of no entry, a record that does not hold a
     /// seq.
     pub fn check_index(self, store: &Store) -> Result<(), Failure> {
-        self.merge(store.body_ids_raw())
+        self.merge(store.body_index())
     }
 
     /// [`BodyIdsSeen::check_index`] against `records`, in id order.
     fn merge<E: std::fmt::Display>(
         mut self,
-        records: impl Iterator<Item = Result<(Hash, Vec<u8>), E>>,
+        records: impl Iterator<Item = Result<(Hash, StoredSeq), E>>,
     ) -> Result<(), Failure> {
         let mut records = records.peekable();
         for bucket in 0..256 {
@@ -214,13 +214,13 @@ impl BodyIdsSeen {
                         ));
                     }
                     (Some((id, seq)), Some(r)) if id == r => {
-                        let Some(Ok((_, raw))) = records.next() else {
+                        let Some(Ok((_, stored))) = records.next() else {
                             unreachable!("peeked a record")
                         };
                         pairs.next();
-                        match decode_seq(&raw) {
-                            Some(s) if s == seq => {}
-                            Some(s) => {
+                        match stored {
+                            Ok(s) if s == seq => {}
+                            Ok(s) => {
                                 return Err(Failure::at(
                                     seq,
                                     format!(
@@ -228,26 +228,25 @@ impl BodyIdsSeen {
                                     ),
                                 ))
                             }
-                            None => {
+                            Err(NotASeq { bytes }) => {
                                 return Err(Failure::at(
                                     seq,
                                     format!(
-                                        "the body id index record of entry {seq} is damaged: it holds {} bytes, not a seq",
-                                        raw.len()
+                                        "the body id index record of entry {seq} is damaged: it holds {bytes} bytes, not a seq"
                                     ),
                                 ))
                             }
                         }
                     }
                     _ => {
-                        let Some(Ok((id, raw))) = records.next() else {
+                        let Some(Ok((id, stored))) = records.next() else {
                             unreachable!("peeked a record")
                         };
-                        return Err(Failure::general(match decode_seq(&raw) {
-                            Some(s) => format!(
+                        return Err(Failure::general(match stored {
+                            Ok(s) => format!(
                                 "the body id index lists body {id} at entry {s}, which is not that entry's body"
                             ),
-                            None => format!("the body id index record of body {id} is damaged"),
+                            Err(_) => format!("the body id index record of body {id} is damaged"),
                         }));
                     }
                 }
@@ -259,10 +258,6 @@ impl BodyIdsSeen {
             Some(Ok(_)) => unreachable!("every first byte is a bucket"),
         }
     }
-}
-
-fn decode_seq(raw: &[u8]) -> Option<u64> {
-    <[u8; 8]>::try_from(raw).ok().map(u64::from_be_bytes)
 }
 
 #[cfg(test)]
@@ -314,7 +309,16 @@ mod tests {
         for (id, seq) in seqs {
             seen.push(id, *seq).unwrap();
         }
-        seen.merge(records.into_iter())
+        // The records as the store reads them: a value of other than 8
+        // bytes is not a seq.
+        seen.merge(records.into_iter().map(|record| {
+            record.map(|(id, raw)| {
+                let seq = <[u8; 8]>::try_from(raw.as_slice())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| NotASeq { bytes: raw.len() });
+                (id, seq)
+            })
+        }))
     }
 
     // Proves that the merge passes an honest index and names each way one

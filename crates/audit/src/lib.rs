@@ -51,7 +51,6 @@ pub use remote::{audit_server, replay_server, served_witness_keys, ReplayError};
 pub use replay::{
     check_cosignatures, AppliedLinks, Audit, CheckpointReport, CosignatureLines, Cosigners,
     DecodedChunk, Derived, Earlier, Failure, Postings, Report, UnverifiedCosignature, AUDIT_CHUNK,
-    POSTING_BUCKET_BITS,
 };
 pub use tiles::{audit_tiles, TileError, TileReader, TileSource};
 

@@ -2,16 +2,14 @@
 //! the store derives from the leaves, checked as the replay reaches it.
 
 use crate::bodies::{BodyIdsSeen, SeenBodies};
-use crate::replay::{
-    AppliedLinks, Audit, CheckpointReport, Failure, Postings, POSTING_BUCKET_BITS,
-};
+use crate::replay::{AppliedLinks, Audit, CheckpointReport, Failure, Postings};
 use crate::Progress;
 use feeledger_core::entry::Leaf;
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle::NodeId;
 use feeledger_core::note::open_checkpoint;
-use feeledger_store::Store;
-use std::collections::{BTreeMap, HashMap};
+use feeledger_store::{IndexBucket, NodeTileFault, NodeTiles, Store};
+use std::collections::BTreeMap;
 
 /// Audits a data directory: everything [`Audit`] checks (every leaf, the
 /// chain, signatures, rules, balances, the signed root), and every key the
@@ -46,7 +44,7 @@ pub fn audit_store(
     audit.collect_derived();
     audit.use_body_index();
     audit.prove_earlier_leaves();
-    let mut tiles = NodeTiles::new(store, size);
+    let mut tiles = store.node_tiles(size);
     let mut postings = PostingCheck::default();
     let mut fetch = StoreEarlier {
         store,
@@ -75,7 +73,7 @@ pub fn audit_store(
      -> Result<(), Failure> {
         let derived = audit.take_derived(false);
         for (id, hash) in derived.nodes {
-            tiles.check(id, hash)?;
+            tiles.check(id, hash).map_err(tile_fault)?;
         }
         check_entry_links(earlier, &derived.applied)?;
         postings.check(store, derived.postings)?;
@@ -177,7 +175,7 @@ pub fn audit_store(
     let replayer = audit
         .replayer()
         .ok_or_else(|| Failure::general("the ledger is empty"))?;
-    check_node_tile_sizes(store, size)?;
+    store.check_no_node_tiles_beyond(size).map_err(tile_fault)?;
     check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
     check_totals(store, &replayer.totals)?;
     postings.finish(store)?;
@@ -202,87 +200,11 @@ fn io(e: feeledger_store::StoreError) -> Failure {
     Failure::general(format!("reading the store: {e}"))
 }
 
-/// Hashes per node tile in the store.
-const NODE_TILE_WIDTH: u64 = 256;
-
-/// The store's node tiles, one kept per level while the replay moves
-/// through it: on each level, nodes complete in index order, so each tile
-/// is read once. A tile longer than the tree of `size` entries has there is
-/// named when it is read.
-struct NodeTiles<'a> {
-    store: &'a Store,
-    size: u64,
-    /// level → (tile index, its bytes if stored).
-    current: HashMap<u8, (u64, Option<Vec<u8>>)>,
-}
-
-impl<'a> NodeTiles<'a> {
-    fn new(store: &'a Store, size: u64) -> NodeTiles<'a> {
-        NodeTiles {
-            store,
-            size,
-            current: HashMap::new(),
-        }
-    }
-
-    fn tile(&mut self, level: u8, tile: u64) -> Result<Option<&[u8]>, Failure> {
-        if !matches!(self.current.get(&level), Some((t, _)) if *t == tile) {
-            let blob = self.store.node_tile_raw(level, tile).map_err(io)?;
-            if let Some(blob) = &blob {
-                // Too short, or not whole hashes, is named by `stored`
-                // at the first node missing.
-                check_node_tile_size(level, tile, blob, self.size, |expected, held| {
-                    held > 32 * expected
-                })?;
-            }
-            self.current.insert(level, (tile, blob));
-        }
-        Ok(self.current[&level].1.as_deref())
-    }
-
-    /// The stored hash of node `id`, or what is wrong with its tile.
-    fn stored(&mut self, id: NodeId) -> Result<Hash, Failure> {
-        let (tile, position) = (
-            id.index / NODE_TILE_WIDTH,
-            (id.index % NODE_TILE_WIDTH) as usize,
-        );
-        let name = format!("Merkle node tile level {} index {tile}", id.level);
-        let Some(blob) = self.tile(id.level, tile)? else {
-            return Err(Failure::general(format!(
-                "{name} is missing (it should hold node {})",
-                id.index
-            )));
-        };
-        if blob.len() % 32 != 0 {
-            return Err(Failure::general(format!(
-                "{name} is truncated: {} bytes, not a whole number of 32-byte hashes",
-                blob.len()
-            )));
-        }
-        blob.get(32 * position..32 * position + 32)
-            .and_then(Hash::from_slice)
-            .ok_or_else(|| {
-                Failure::general(format!(
-                    "{name} is truncated: it holds {} hashes, node {} is missing",
-                    blob.len() / 32,
-                    id.index
-                ))
-            })
-    }
-
-    /// Compares node `id` as recomputed from the leaves with the store's.
-    fn check(&mut self, id: NodeId, hash: Hash) -> Result<(), Failure> {
-        if self.stored(id)? != hash {
-            let first = id.first_leaf().unwrap_or(u64::MAX);
-            let last = id.end_leaf().map_or(u64::MAX, |e| e - 1);
-            return Err(Failure::general(format!(
-                "Merkle node tile level {} index {} differs at node {} (the hash of entries {first}..={last})",
-                id.level,
-                id.index / NODE_TILE_WIDTH,
-                id.index
-            )));
-        }
-        Ok(())
+/// A node tile's fault as the audit reports it; the store names the tile.
+fn tile_fault(fault: NodeTileFault) -> Failure {
+    match fault {
+        NodeTileFault::Store(e) => io(e),
+        other => Failure::general(other.to_string()),
     }
 }
 
@@ -305,8 +227,11 @@ fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
     };
     if linked == Some(computed) {
         Failure::general(format!(
-            "Merkle node tile level 0 index {} differs at node {seq}: entry {seq} is intact ({by}); the tree's record of its hash is damaged",
-            seq / NODE_TILE_WIDTH
+            "{} differs at node {seq}: entry {seq} is intact ({by}); the tree's record of its hash is damaged",
+            feeledger_store::node_tile_name(NodeId {
+                level: 0,
+                index: seq
+            })
         ))
     } else {
         Failure::at(
@@ -383,47 +308,6 @@ fn check_entry_links(earlier: &mut StoreEarlier, applied: &[AppliedLinks]) -> Re
     Ok(())
 }
 
-/// No node tile lies beyond the tree of `size` entries. The replay read
-/// every tile the tree has (and named one too long or too short there), so
-/// only the keys after each level's last tile are read, not every tile
-/// again, which raised the audit's peak memory (docs/performance.md, "What
-/// bounds each figure", **Audit**).
-fn check_node_tile_sizes(store: &Store, size: u64) -> Result<(), Failure> {
-    for level in 0..=u8::MAX {
-        let nodes = size.checked_shr(u32::from(level)).unwrap_or(0);
-        let tiles_in_tree = nodes.div_ceil(NODE_TILE_WIDTH);
-        for item in store.node_tiles_raw_from(level, tiles_in_tree) {
-            let (level, tile, blob) = item.map_err(io)?;
-            check_node_tile_size(level, tile, &blob, size, |expected, held| {
-                held != 32 * expected
-            })?;
-        }
-    }
-    Ok(())
-}
-
-/// Names tile `tile` of `level` if `wrong(the hashes a tree of `size`
-/// entries has there, the bytes the tile holds)`.
-fn check_node_tile_size(
-    level: u8,
-    tile: u64,
-    blob: &[u8],
-    size: u64,
-    wrong: impl Fn(u64, u64) -> bool,
-) -> Result<(), Failure> {
-    let at_level = size.checked_shr(u32::from(level)).unwrap_or(0);
-    let expected = at_level
-        .saturating_sub(tile.saturating_mul(NODE_TILE_WIDTH))
-        .min(NODE_TILE_WIDTH);
-    if wrong(expected, blob.len() as u64) {
-        return Err(Failure::general(format!(
-            "Merkle node tile level {level} index {tile} holds {} bytes; a tree of {size} entries has {expected} hashes there",
-            blob.len()
-        )));
-    }
-    Ok(())
-}
-
 /// The stored state snapshot against the replayed one, naming the part
 /// that differs.
 fn check_snapshot(
@@ -468,14 +352,15 @@ fn check_snapshot(
 fn check_totals(store: &Store, totals: &feeledger_core::state::Totals) -> Result<(), Failure> {
     type Key = (String, String, String);
     let mut stored: BTreeMap<Key, (i128, i128)> = BTreeMap::new();
-    for item in store.totals_raw() {
-        let (month, fund, category, raw) = item.map_err(io)?;
-        let value = serde_json::from_slice(&raw).map_err(|e| {
+    for item in store.stored_totals() {
+        let t = item.map_err(io)?;
+        let value = t.fen.map_err(|e| {
             Failure::general(format!(
-                "totals of {month} (fund {fund}, category {category}) do not parse: {e}"
+                "totals of {} (fund {}, category {}) do not parse: {e}",
+                t.month, t.fund, t.category
             ))
         })?;
-        stored.insert((month, fund, category), value);
+        stored.insert((t.month, t.fund, t.category), value);
     }
     let recomputed: BTreeMap<Key, (i128, i128)> = totals
         .by_month
@@ -523,18 +408,14 @@ struct PostingCheck {
     buckets: u64,
 }
 
-/// A stored bucket's seqs.
-fn posting_seqs(name: &str, raw: &[u8]) -> Result<Vec<u64>, Failure> {
-    if raw.len() % 8 != 0 {
-        return Err(Failure::general(format!(
+/// A stored bucket's seqs, or what is wrong with it (named `name`).
+fn posting_seqs(name: &str, stored: IndexBucket) -> Result<Vec<u64>, Failure> {
+    stored.seqs.map_err(|bad| {
+        Failure::general(format!(
             "{name} is truncated: {} bytes, not a whole number of seqs",
-            raw.len()
-        )));
-    }
-    Ok(raw
-        .chunks_exact(8)
-        .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
-        .collect())
+            bad.bytes
+        ))
+    })
 }
 
 impl PostingCheck {
@@ -542,14 +423,14 @@ impl PostingCheck {
         for ((bucket, index, value), want) in postings {
             self.buckets += 1;
             let name = format!("index {index}={value} bucket {bucket}");
-            let Some(raw) = store.posting_raw(index, &value, bucket).map_err(io)? else {
+            let Some(stored) = store.index_bucket(index, &value, bucket).map_err(io)? else {
                 return Err(Failure::general(format!(
                     "{name} is missing (it should list {} entries from entry {})",
                     want.len(),
                     want[0]
                 )));
             };
-            let seqs = posting_seqs(&name, &raw)?;
+            let seqs = posting_seqs(&name, stored)?;
             if seqs != want {
                 if let Some(missing) = want.iter().find(|s| !seqs.contains(s)) {
                     return Err(Failure::general(format!(
@@ -573,23 +454,24 @@ impl PostingCheck {
     /// names it.
     fn finish(&self, store: &Store) -> Result<(), Failure> {
         let mut count = 0u64;
-        for item in store.postings_raw() {
+        for item in store.index_buckets() {
             item.map_err(io)?;
             count += 1;
         }
         if count == self.buckets {
             return Ok(());
         }
-        for item in store.postings_raw() {
-            let (index, value, bucket, raw) = item.map_err(io)?;
+        for item in store.index_buckets() {
+            let stored = item.map_err(io)?;
+            let (index, value, bucket) = (stored.index, stored.value.clone(), stored.bucket);
             let name = format!("index {index}={value} bucket {bucket}");
-            let seqs = posting_seqs(&name, &raw)?;
+            let seqs = posting_seqs(&name, stored)?;
             let Some(&first) = seqs.first() else {
                 return Err(Failure::general(format!(
                     "{name} is stored but lists no entries"
                 )));
             };
-            let belongs = first >> POSTING_BUCKET_BITS == bucket
+            let belongs = feeledger_store::posting_bucket(first) == bucket
                 && store
                     .leaf_bytes(first)
                     .ok()
@@ -617,13 +499,12 @@ impl PostingCheck {
 /// checked during the replay); if not, names the record that belongs to no
 /// reversal. (The body id index is checked whole by the merge.)
 fn check_link_counts(store: &Store, reversals: u64) -> Result<(), Failure> {
-    let decode = |raw: &[u8]| <[u8; 8]>::try_from(raw).ok().map(u64::from_be_bytes);
     let leaf = |seq: u64| -> Option<Leaf> { Leaf::decode(&store.leaf_bytes(seq).ok()??).ok() };
-    let count = store.reversals_raw().count() as u64;
+    let count = store.reversal_links().count() as u64;
     if count != reversals {
-        for item in store.reversals_raw() {
-            let (target, raw) = item.map_err(io)?;
-            let seq = decode(&raw);
+        for item in store.reversal_links() {
+            let (target, seq) = item.map_err(io)?;
+            let seq = seq.ok();
             let reverses = seq.and_then(leaf).and_then(|leaf| match leaf.body.content {
                 feeledger_core::entry::Content::Reversal(r) => Some(r.target_seq),
                 _ => None,

@@ -62,9 +62,6 @@ impl Failure {
 /// reverses).
 pub type AppliedLinks = (u64, Hash, Option<u64>);
 
-/// Seqs per index bucket in the store (seq >> 10).
-pub const POSTING_BUCKET_BITS: u32 = 10;
-
 /// Index postings by (bucket, index, value) → seqs, ascending.
 pub type Postings = BTreeMap<(u64, &'static str, String), Vec<u64>>;
 
@@ -88,7 +85,7 @@ pub struct Derived {
 
 impl Derived {
     fn record(&mut self, leaf: &Leaf, body_id: Hash, reverses: Option<u64>) {
-        let bucket = leaf.seq >> POSTING_BUCKET_BITS;
+        let bucket = feeledger_store::posting_bucket(leaf.seq);
         for (index, value) in feeledger_store::Store::index_values_of(leaf) {
             let seqs = self.postings.entry((bucket, index, value)).or_default();
             // A transfer names two funds; never list one entry twice.
@@ -403,7 +400,7 @@ impl Audit {
     /// the index buckets that are complete (all of them if `all`: at the
     /// end of the log). The reversal count is the running total.
     pub fn take_derived(&mut self, all: bool) -> Derived {
-        let complete = self.frontier.size() >> POSTING_BUCKET_BITS;
+        let complete = feeledger_store::posting_bucket(self.frontier.size());
         match &mut self.derived {
             Some(d) => {
                 let open = if all {

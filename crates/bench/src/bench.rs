@@ -387,7 +387,7 @@ fn sled_floor(
     cores: usize,
     entries_per_core_s: f64,
 ) -> Result<SledFloor> {
-    let entries = Store::read_leaves_raw(imported)?
+    let entries = Store::open_unchecked(imported)?
         .leaves()
         .map(|item| {
             let (seq, leaf) = item?;

@@ -81,7 +81,7 @@ use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader, TILE_HEIGHT, TI
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, VerifierKey};
 use feeledger_core::state::StateSnapshot;
 use feeledger_core::tiles::TileKind;
-use feeledger_store::{Store, StoreError, BATCH_ENTRIES_MAX};
+use feeledger_store::{RecordedLeafHashes, Store, StoreError, BATCH_ENTRIES_MAX};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -689,7 +689,7 @@ pub fn rebuild(data: &Path) -> Result<()> {
             )
         })?;
     }
-    let raw = Store::read_leaves_raw(&store_path)
+    let raw = Store::open_unchecked(&store_path)
         .map_err(anyhow::Error::new)
         .with_context(|| data.display().to_string())?;
     let mut notes = Vec::new();
@@ -703,7 +703,7 @@ pub fn rebuild(data: &Path) -> Result<()> {
         let source = Source {
             leaves: Box::new(raw.leaves()),
             checkpoints: Box::new(raw.checkpoints()),
-            node_tile: Box::new(|level, tile| raw.node_tile(level, tile)),
+            recorded_leaf_hashes: raw.recorded_leaf_hashes(),
             head,
             kept,
             latest,
@@ -802,8 +802,6 @@ struct Rebuilt {
     notes: Vec<String>,
 }
 
-type ReadTile<'a> = Box<dyn Fn(u8, u64) -> Result<Option<Vec<u8>>, StoreError> + 'a>;
-
 type RawItems<'a> = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + 'a>;
 
 /// What a rebuild reads from the old store, as it is on disk.
@@ -812,7 +810,8 @@ struct Source<'a> {
     /// Every stored checkpoint, ascending by size: each must agree with
     /// the rebuilt tree.
     checkpoints: RawItems<'a>,
-    node_tile: ReadTile<'a>,
+    /// The tree's record of each leaf's hash (its level-0 nodes).
+    recorded_leaf_hashes: RecordedLeafHashes<'a>,
     /// The head the state snapshot records, if it parses.
     head: Option<Hash>,
     /// The checkpoints to store again, ascending by size.
@@ -938,7 +937,7 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
     let Source {
         mut leaves,
         checkpoints,
-        node_tile,
+        mut recorded_leaf_hashes,
         head,
         kept,
         latest,
@@ -952,7 +951,6 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
     let mut frontier = Frontier::new();
     let mut store: Option<Store> = None;
     let mut batch: Vec<Vec<u8>> = Vec::new();
-    let mut tile0: Option<(u64, Option<Vec<u8>>)> = None;
     let mut repaired_leaf_nodes = 0u64;
     let refused = |e: StoreError| match e {
         StoreError::LeafRefused { seq, reason } => {
@@ -975,16 +973,7 @@ fn rebuild_into(src: Source<'_>, dir: &Path, key: &KeyFile, vkey: &VerifierKey) 
             // Three records of this leaf's hash: its bytes, the tree's
             // level-0 node and the next entry's link (for the head, the
             // state's head). Damage in one place leaves two agreeing.
-            let tile = seq / TILE_WIDTH_MAX;
-            if !matches!(&tile0, Some((t, _)) if *t == tile) {
-                tile0 = Some((tile, node_tile(0, tile)?));
-            }
-            let position = (seq % TILE_WIDTH_MAX) as usize;
-            let recorded = tile0
-                .as_ref()
-                .and_then(|(_, blob)| blob.as_ref())
-                .and_then(|b| b.get(32 * position..32 * position + 32))
-                .and_then(Hash::from_slice);
+            let recorded = recorded_leaf_hashes.get(seq)?;
             let (linked, by) = match &next {
                 Some((_, next)) => (
                     Leaf::decode(next).ok().map(|l| l.prev),

@@ -75,9 +75,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::TooManyProposals { .. } => StatusCode::TOO_MANY_REQUESTS,
             StoreError::TooManyCosignatures { .. } => StatusCode::CONFLICT,
-            StoreError::Proof(_)
-            | StoreError::ProofRequest(_)
-            | StoreError::SizeBeyondLog { .. } => StatusCode::BAD_REQUEST,
+            StoreError::ProofRequest(_) | StoreError::SizeBeyondLog { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             StoreError::NotInitialized { .. }
             | StoreError::AlreadyInitialized { .. }
             | StoreError::Locked { .. }

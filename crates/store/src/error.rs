@@ -73,12 +73,6 @@ pub enum StoreError {
     TooManyProposals { count: usize, limit: usize },
     #[error("the checkpoint already carries {limit} signature lines, the most a note may hold")]
     TooManyCosignatures { limit: usize },
-    /// A proof or root could not be built. Still text because `read.rs`
-    /// (another helper's file this round) builds it from a formatted
-    /// message; new code uses [`StoreError::ProofRequest`] or
-    /// [`StoreError::SizeBeyondLog`], which carry the cause's fields.
-    #[error("proof request: {0}")]
-    Proof(String),
     /// A proof or root asked of a tree that cannot have one (an index
     /// beyond its size, an old size larger than the new one).
     #[error("proof request: {0}")]
@@ -174,9 +168,7 @@ impl StoreError {
             StoreError::NoProposal { .. } => "not_found",
             StoreError::TooManyProposals { .. } => "too_many_proposals",
             StoreError::TooManyCosignatures { .. } => "too_many_cosignatures",
-            StoreError::Proof(_)
-            | StoreError::ProofRequest(_)
-            | StoreError::SizeBeyondLog { .. } => "bad_proof_request",
+            StoreError::ProofRequest(_) | StoreError::SizeBeyondLog { .. } => "bad_proof_request",
             StoreError::Signing(_) => "internal",
             StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",
         }

@@ -65,6 +65,7 @@
 //! take for its latest one and refuse to open.
 
 mod append;
+mod derived;
 mod error;
 pub mod floor;
 mod keys;
@@ -77,12 +78,16 @@ mod upper;
 mod writes;
 
 pub use append::PreparedBatch;
+pub use derived::{
+    node_tile_name, posting_bucket, IndexBucket, NodeTileFault, NodeTiles, NotASeq, NotWholeSeqs,
+    StoredSeq, StoredTotals, TotalsUnparsable,
+};
 pub use error::{BatchFailure, StoreError, WitnessError};
 pub use parallel::parallel_map;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
-pub use read::RawStore;
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
+pub use read::{RecordedLeafHashes, UncheckedStore};
 #[cfg(feature = "faults")]
 pub use writes::FaultPoint;
 

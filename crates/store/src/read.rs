@@ -195,28 +195,25 @@ impl Store {
     /// Inclusion proof of leaf `index` in the tree of `size` (≤ current size).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(size)?;
-        merkle::inclusion_proof(index, size, self).map_err(|e| StoreError::Proof(e.to_string()))
+        merkle::inclusion_proof(index, size, self).map_err(proof_error)
     }
 
     /// Consistency proof between two sizes (≤ current size).
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(new_size)?;
-        merkle::consistency_proof(old_size, new_size, self)
-            .map_err(|e| StoreError::Proof(e.to_string()))
+        merkle::consistency_proof(old_size, new_size, self).map_err(proof_error)
     }
 
     /// Root of the tree of `size` (≤ current size).
     pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
         self.check_size(size)?;
-        merkle::tree_root(size, self).map_err(|e| StoreError::Proof(e.to_string()))
+        merkle::tree_root(size, self).map_err(proof_error)
     }
 
     fn check_size(&self, size: u64) -> Result<(), StoreError> {
         let current = self.size();
         if size > current {
-            return Err(StoreError::Proof(format!(
-                "tree size {size} is beyond the log's {current}"
-            )));
+            return Err(StoreError::SizeBeyondLog { size, current });
         }
         Ok(())
     }
@@ -304,6 +301,19 @@ impl Store {
     }
 }
 
+/// A proof that could not be built: an impossible request is the caller's
+/// ([`StoreError::ProofRequest`]); a node that could not be read is the
+/// store's own error (damage or I/O), not the request's.
+fn proof_error(e: merkle::ProofBuildError<StoreError>) -> StoreError {
+    match e {
+        merkle::ProofBuildError::Request(request) => StoreError::ProofRequest(request),
+        merkle::ProofBuildError::Read(store) => store,
+        wrong @ merkle::ProofBuildError::WrongNodeCount { .. } => {
+            StoreError::damaged(wrong.to_string())
+        }
+    }
+}
+
 /// The seqs of one posting bucket, or the error reading it.
 fn bucket_seqs(item: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<u64, StoreError>> {
     match item
@@ -315,178 +325,47 @@ fn bucket_seqs(item: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<u64, 
     }
 }
 
-// ---------------------------------------------------------------- raw reads
+// ------------------------------------------------------------ unchecked reads
 //
-// The stored keys as they are, without the checks of `Store::open`: for the
-// deep audit (which compares every derived key with what the leaves give),
-// for backups, and for rebuilding a store that `open` refuses.
-
-/// The name of an index tag, as [`Store::index_values_of`] and
-/// [`Store::postings_raw`] give it.
-fn index_name(tag: u8) -> &'static str {
-    match tag {
-        keys::IDX_FUND => "fund",
-        keys::IDX_CATEGORY => "category",
-        keys::IDX_PARTY => "party",
-        keys::IDX_MONTH => "month",
-        keys::IDX_KIND => "kind",
-        _ => "unknown",
-    }
-}
-
-fn raw_node_tile(db: &sled::Db, level: u8, tile: u64) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(db.get(keys::node_tile(level, tile))?.map(|v| v.to_vec()))
-}
+// The stored records as they are, without the checks of `Store::open`: for
+// rebuilding a store that `open` refuses.
 
 impl Store {
     /// The (index, value) pairs entry `leaf` is listed under, e.g.
-    /// `("fund", "operating")`: what the `X` postings hold for it.
+    /// `("fund", "operating")`: what the index buckets hold for it.
     pub fn index_values_of(leaf: &Leaf) -> Vec<(&'static str, String)> {
         crate::index_values(leaf)
             .into_iter()
-            .map(|(tag, value)| (index_name(tag), value))
+            .map(|(tag, value)| (crate::derived::index_name(tag), value))
             .collect()
     }
 
-    /// One stored node tile as it is: the hashes of tree level `level`,
-    /// indices 256·tile.., 32 bytes each.
-    pub fn node_tile_raw(&self, level: u8, tile: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        raw_node_tile(self.db(), level, tile)
-    }
-
-    /// The stored node tiles of `level` from tile `first_tile` on, in
-    /// order: (level, tile index, bytes). An audit reads the tiles a tree
-    /// has as it replays; this finds any beyond them without reading all.
-    pub fn node_tiles_raw_from(
-        &self,
-        level: u8,
-        first_tile: u64,
-    ) -> impl Iterator<Item = Result<(u8, u64, Vec<u8>), StoreError>> + '_ {
-        let start = keys::node_tile(level, first_tile);
-        let end = match level.checked_add(1) {
-            Some(next) => keys::node_tile(next, 0),
-            None => vec![b'N' + 1],
-        };
-        self.db().range(start..end).map(|item| {
-            let (key, value) = item?;
-            if key.len() != 10 {
-                return Err(StoreError::damaged(format!(
-                    "a node tile key is malformed ({} bytes)",
-                    key.len()
-                )));
-            }
-            let tile = keys::decode_u64(&key[2..])?;
-            Ok((key[1], tile, value.to_vec()))
-        })
-    }
-
-    /// One stored index bucket as it is (packed u64 BE seqs), by index name
-    /// (as [`Store::index_values_of`] gives it), value and bucket (seq >> 10).
-    pub fn posting_raw(
-        &self,
-        index: &str,
-        value: &str,
-        bucket: u64,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let tag = [
-            keys::IDX_FUND,
-            keys::IDX_CATEGORY,
-            keys::IDX_PARTY,
-            keys::IDX_MONTH,
-            keys::IDX_KIND,
-        ]
-        .into_iter()
-        .find(|t| index_name(*t) == index);
-        let Some(tag) = tag else {
-            return Ok(None);
-        };
-        Ok(self
-            .db()
-            .get(keys::posting(tag, value, bucket))?
-            .map(|v| v.to_vec()))
-    }
-
-    /// Every stored index bucket, in key order: (index name, value, bucket,
-    /// the packed seqs as stored).
-    pub fn postings_raw(
-        &self,
-    ) -> impl Iterator<Item = Result<(&'static str, String, u64, Vec<u8>), StoreError>> + '_ {
-        self.db().scan_prefix(b"X").map(|item| {
-            let (key, value) = item?;
-            let malformed = || StoreError::damaged("an index key is malformed");
-            if key.len() < 2 + 1 + 8 || key[key.len() - 9] != 0 {
-                return Err(malformed());
-            }
-            let name = index_name(key[1]);
-            let text = std::str::from_utf8(&key[2..key.len() - 9]).map_err(|_| malformed())?;
-            let bucket = keys::seq_suffix(&key)?;
-            Ok((name, text.to_string(), bucket, value.to_vec()))
-        })
-    }
-
-    /// Every stored totals value, in key order: (month, fund, category, the
-    /// JSON as stored).
-    pub fn totals_raw(
-        &self,
-    ) -> impl Iterator<Item = Result<(String, String, String, Vec<u8>), StoreError>> + '_ {
-        self.db().scan_prefix(keys::TOTALS_PREFIX).map(|item| {
-            let (key, value) = item?;
-            let mut parts = key[1..].split(|b| *b == 0);
-            let (Some(month), Some(fund), Some(category), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Err(StoreError::damaged("a totals key is malformed"));
-            };
-            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-            Ok((text(month), text(fund), text(category), value.to_vec()))
-        })
-    }
-
-    /// Every stored body id, in id order: (body id, the seq as stored).
-    pub fn body_ids_raw(&self) -> impl Iterator<Item = Result<(Hash, Vec<u8>), StoreError>> + '_ {
-        self.db().scan_prefix(b"B").map(|item| {
-            let (key, value) = item?;
-            let id = Hash::from_slice(&key[1..])
-                .ok_or_else(|| StoreError::damaged("a body id key is malformed"))?;
-            Ok((id, value.to_vec()))
-        })
-    }
-
-    /// Every stored reversal link, by target: (target seq, the reversal's
-    /// seq as stored).
-    pub fn reversals_raw(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db().scan_prefix(b"R").map(|item| {
-            let (key, value) = item?;
-            Ok((keys::seq_suffix(&key)?, value.to_vec()))
-        })
-    }
-
-    /// Opens the store in `dir` for reading its keys as they are, without
-    /// the checks of [`Store::open`]: to rebuild a store that `open`
-    /// refuses. The data directory is locked while the reader lives.
+    /// Opens the store in `dir` for reading its records as they are,
+    /// without the checks of [`Store::open`]: to rebuild a store that
+    /// `open` refuses. The data directory is locked while the reader lives.
     ///
     /// # Errors
     /// [`StoreError::NotInitialized`] if `dir` holds no store,
     /// [`StoreError::Locked`] if it is in use.
-    pub fn read_leaves_raw(dir: &std::path::Path) -> Result<RawStore, StoreError> {
+    pub fn open_unchecked(dir: &std::path::Path) -> Result<UncheckedStore, StoreError> {
         if !dir.join("conf").exists() && !dir.join("db").exists() {
             return Err(StoreError::NotInitialized {
                 dir: dir.display().to_string(),
             });
         }
-        Ok(RawStore {
+        Ok(UncheckedStore {
             db: crate::open_db(dir)?,
         })
     }
 }
 
-/// A store's keys read as they are (see [`Store::read_leaves_raw`]). It
+/// A store's records read as they are (see [`Store::open_unchecked`]). It
 /// only reads.
-pub struct RawStore {
+pub struct UncheckedStore {
     db: sled::Db,
 }
 
-impl RawStore {
+impl UncheckedStore {
     /// Every stored leaf, in seq order: (seq, leaf bytes).
     pub fn leaves(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
         self.db.scan_prefix(b"L").map(|item| {
@@ -498,9 +377,13 @@ impl RawStore {
         })
     }
 
-    /// One node tile as stored (see [`Store::node_tile_raw`]).
-    pub fn node_tile(&self, level: u8, tile: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        raw_node_tile(&self.db, level, tile)
+    /// The tree's record of each leaf's hash, read in seq order (see
+    /// [`RecordedLeafHashes`]).
+    pub fn recorded_leaf_hashes(&self) -> RecordedLeafHashes<'_> {
+        RecordedLeafHashes {
+            db: &self.db,
+            tile: None,
+        }
     }
 
     /// Every stored checkpoint note, ascending by size: (size, note bytes).
@@ -538,5 +421,38 @@ impl RawStore {
     /// The state snapshot, as stored (JSON).
     pub fn state_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.get(keys::STATE)?.map(|v| v.to_vec()))
+    }
+}
+
+/// The Merkle tree's record of leaf hashes (its level-0 nodes), one of the
+/// three records a rebuild compares (the leaf's bytes, this, and the next
+/// entry's link). Read in seq order, it reads each node tile once.
+pub struct RecordedLeafHashes<'a> {
+    db: &'a sled::Db,
+    /// The node tile last read: (tile index, its bytes if stored).
+    tile: Option<(u64, Option<Vec<u8>>)>,
+}
+
+impl RecordedLeafHashes<'_> {
+    /// The recorded hash of leaf `seq`; `None` if its tile is missing or
+    /// too short to hold it.
+    pub fn get(&mut self, seq: u64) -> Result<Option<Hash>, StoreError> {
+        let (level, tile, position) = keys::node_place(merkle::NodeId {
+            level: 0,
+            index: seq,
+        });
+        if !matches!(&self.tile, Some((t, _)) if *t == tile) {
+            let blob = self
+                .db
+                .get(keys::node_tile(level, tile))?
+                .map(|v| v.to_vec());
+            self.tile = Some((tile, blob));
+        }
+        Ok(self
+            .tile
+            .as_ref()
+            .and_then(|(_, blob)| blob.as_ref())
+            .and_then(|b| b.get(32 * position..32 * position + 32))
+            .and_then(Hash::from_slice))
     }
 }
