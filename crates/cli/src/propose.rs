@@ -700,8 +700,10 @@ pub fn progress(approval: &Approval) -> String {
         .join("; ")
 }
 
-/// Prints a proposal outcome; returns the seq if it committed.
-pub fn report(outcome: &ProposalOutcome, body: &Body) -> Option<u64> {
+/// Prints a proposal outcome; returns the seq if it committed. `target`
+/// is where the ledger is (`--data DIR` or `--url URL`), so that the
+/// co-signing command it prints can be copied as it stands.
+pub fn report(outcome: &ProposalOutcome, body: &Body, target: &str) -> Option<u64> {
     match outcome {
         ProposalOutcome::Committed {
             id,
@@ -723,7 +725,7 @@ pub fn report(outcome: &ProposalOutcome, body: &Body) -> Option<u64> {
         ProposalOutcome::Pending { id, approval } => {
             println!("pending proposal {id}");
             println!("signatures so far: {}", progress(approval));
-            println!("co-signers run: feeledger sign --key KEY {id}");
+            println!("co-signers run: feeledger sign {target} --key KEY {id}");
             None
         }
     }
@@ -752,7 +754,7 @@ pub fn propose_local(
     let log_key = data.log_key()?;
     let signatures = sign_body(&body, keys);
     let outcome = store.propose(&bytes, signatures, now_ms(), &log_key.signer)?;
-    report(&outcome, &body);
+    report(&outcome, &body, &data_target(data));
     Ok(())
 }
 
@@ -795,7 +797,7 @@ pub fn sign_local(data: &DataDir, keys: &[KeyFile], id: &str, yes: bool) -> Resu
     let log_key = data.log_key()?;
     let signatures = sign_body(&body, keys);
     let outcome = store.add_signatures(&id, signatures, now_ms(), &log_key.signer)?;
-    report(&outcome, &body);
+    report(&outcome, &body, &data_target(data));
     Ok(())
 }
 
@@ -828,7 +830,20 @@ pub fn confirm(question: &str) -> Result<bool> {
 }
 
 /// Prints a server's answer to a proposal or co-signature.
-fn report_remote(answer: &serde_json::Value, body: &Body) {
+/// `--data DIR`, quoted for a shell where it needs it.
+fn data_target(data: &DataDir) -> String {
+    let dir = data.root.display().to_string();
+    if dir
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        format!("--data {dir}")
+    } else {
+        format!("--data '{}'", dir.replace('\'', "'\\''"))
+    }
+}
+
+fn report_remote(answer: &serde_json::Value, body: &Body, remote: &crate::remote::Remote) {
     let id = answer["id"].as_str().unwrap_or("?");
     let progress: Vec<String> = answer["progress"]
         .as_array()
@@ -863,6 +878,10 @@ fn report_remote(answer: &serde_json::Value, body: &Body) {
         _ => {
             println!("pending proposal {id}");
             println!("signatures so far: {}", progress.join("; "));
+            println!(
+                "co-signers run: feeledger sign --url {} --key KEY {id}",
+                remote.server().base_url()
+            );
         }
     }
 }
@@ -881,7 +900,7 @@ pub fn propose_remote(
     let near = Neighbours::of_remote(remote, &body)?;
     echo_and_confirm(&facts, &body, &near, yes)?;
     let answer = remote.propose(&bytes, &sign_body(&body, keys))?;
-    report_remote(&answer, &body);
+    report_remote(&answer, &body, remote);
     Ok(())
 }
 
@@ -916,7 +935,7 @@ pub fn sign_remote(
         bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
     }
     let answer = remote.add_signatures(id, &sign_body(&body, keys))?;
-    report_remote(&answer, &body);
+    report_remote(&answer, &body, remote);
     Ok(())
 }
 

@@ -427,6 +427,13 @@ fn missing_cosignature_stays_pending() {
     let id = out.pending_id().expect("pending, not committed");
     assert_eq!(out.committed_seq(), None);
     assert!(out.stdout.contains("0 of 2"), "{out:#?}");
+    // The co-signing command it prints names the same data directory, so
+    // it can be copied as it stands.
+    let hint = format!(
+        "co-signers run: feeledger sign --data {} --key KEY {id}",
+        c.data.display()
+    );
+    assert!(out.stdout.contains(&hint), "{out:#?}");
 
     let out = c.sign(COMMITTEE[2], &id);
     out.assert_ok();

@@ -329,6 +329,10 @@ fn readme_walkthrough_runs_as_written() {
     );
     t.assert_step("income --amount 1280.50", "committed as entry 1 ");
     t.assert_step("expenditure --amount 860", "pending proposal ");
+    t.assert_step(
+        "expenditure --amount 860",
+        "co-signers run: feeledger sign --url http://127.0.0.1:",
+    );
     t.assert_step("feeledger sign", "committee: 1 of 2");
     t.assert_step("feeledger sign", "committed as entry 2 ");
     t.assert_step(
