@@ -530,6 +530,7 @@ export function decodeLeaf(bytes) {
 
 /** What a money entry does: kept per entry a reversal may name. */
 function moneyOf(body) {
+  if (!MONEY_KINDS.includes(body.kind)) return null;
   const m = body.date.slice(0, 7);
   const amountFen = BigInt(body.amount_fen);
   switch (body.kind) {
