@@ -31,8 +31,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use feeledger_core::entry::{
-    Body, Content, EntrySignature, Expenditure, ExpenseCategory, Governance, Leaf, Reversal, Role,
-    RoleDef, Transfer,
+    default_rules, Body, Content, EntrySignature, Expenditure, ExpenseCategory, Governance, KeyDef,
+    Leaf, Reversal, Role, RoleDef, Rules, Transfer,
 };
 use feeledger_core::fixtures::{self, key_def, property_fee, sign_with, two_role_genesis};
 use feeledger_core::hash::{leaf_hash, Hash};
@@ -200,12 +200,18 @@ fn reversal(nonce: &str, target_seq: u64, signers: &[(&str, u8)]) -> (Body, Vec<
 /// A governance entry that gives the company a new key ("co-2", seed 5)
 /// in place of "co".
 fn new_company_key(nonce: &str) -> (Body, Vec<EntrySignature>) {
+    company_key_governance(nonce, key_def("co-2", 5))
+}
+
+/// A governance entry that gives the company `key` in place of "co",
+/// signed under the rules in force.
+fn company_key_governance(nonce: &str, key: KeyDef) -> (Body, Vec<EntrySignature>) {
     let mut roles = feeledger_core::entry::Roles::new();
     roles.insert(
         Role::Company,
         RoleDef {
             threshold: 1,
-            keys: vec![key_def("co-2", 5)],
+            keys: vec![key],
         },
     );
     roles.insert(
@@ -221,6 +227,29 @@ fn new_company_key(nonce: &str) -> (Body, Vec<EntrySignature>) {
             roles: Some(roles),
             rules: None,
             memo: "换届".into(),
+        }),
+    );
+    let sigs = sign_with(&body, &[cm(), co()]);
+    (body, sigs)
+}
+
+/// A role key of these 32 bytes, whatever they are: the core decides
+/// whether they are a usable Ed25519 public key.
+fn raw_key(bytes: [u8; 32]) -> KeyDef {
+    KeyDef {
+        name: "co-raw".into(),
+        public_key: BASE64.encode(bytes),
+    }
+}
+
+/// A governance entry that changes only the rules, to `rules`.
+fn rules_governance(nonce: &str, rules: Rules) -> (Body, Vec<EntrySignature>) {
+    let body = body_of(
+        fee(nonce),
+        Content::Governance(Governance {
+            roles: None,
+            rules: Some(rules),
+            memo: String::new(),
         }),
     );
     let sigs = sign_with(&body, &[cm(), co()]);
@@ -372,6 +401,38 @@ fn ledgers() -> Vec<(&'static str, Vec<Vec<u8>>)> {
                 .into_bytes(),
         ),
     );
+    add(
+        "rules_name_a_missing_role",
+        Chain::new()
+            .push(fee("f1"))
+            .push(rules_governance("g1", default_rules(true))),
+    );
+    // Role keys: the identity (small order), y = p (not canonical), and a
+    // few small y values, some on the curve and some not: replay.js's
+    // point decoding must agree with ed25519-dalek's on each.
+    let mut weak = [0u8; 32];
+    weak[0] = 1;
+    let mut y_is_p = [0xff_u8; 32];
+    y_is_p[0] = 0xed;
+    y_is_p[31] = 0x7f;
+    let mut keys = vec![("key_small_order", weak), ("key_not_canonical", y_is_p)];
+    for y in 2..8u8 {
+        let mut bytes = [0u8; 32];
+        bytes[0] = y;
+        keys.push((
+            ["key_y2", "key_y3", "key_y4", "key_y5", "key_y6", "key_y7"][usize::from(y - 2)],
+            bytes,
+        ));
+    }
+    for (name, bytes) in keys {
+        add(
+            name,
+            Chain::new()
+                .push(fee("f1"))
+                .push(company_key_governance("g1", raw_key(bytes)))
+                .push(fee("f2")),
+        );
+    }
     add("not_genesis", &mut {
         let mut chain = Chain::new();
         chain.leaves.clear();
@@ -986,8 +1047,9 @@ fn another_log_key_is_refused() {
 /// at the same seq with the same rule (unknown key, overdraft, broken
 /// chain, bad signature, unmet rule, replay, reversal faults, second
 /// genesis, wrong ledger, unknown fund, an old key after governance,
-/// malformed leaves), or accepted with the same balances, month totals and
-/// root; and leaf-by-leaf resumption reaches the same state.
+/// malformed leaves, rules naming a missing role, weak, non-canonical and
+/// off-curve role keys), or accepted with the same balances, month totals
+/// and root; and leaf-by-leaf resumption reaches the same state.
 #[test]
 fn hand_made_ledgers_get_the_cores_verdict() {
     let mut wrong = Vec::new();
@@ -1023,6 +1085,24 @@ fn hand_made_ledgers_get_the_cores_verdict() {
     assert_eq!(verdict("overdraft")["rule"], json!("overdraft"));
     assert_eq!(verdict("broken_chain")["rule"], json!("broken_chain"));
     assert_eq!(verdict("good")["ok"], json!(true));
+    // Role keys: weak and non-canonical ones are malformed; of the small y
+    // values some are points (the key is accepted, so the old key is then
+    // unknown) and some are not (malformed), so both paths of replay.js's
+    // point decoding were compared.
+    for name in ["key_small_order", "key_not_canonical"] {
+        assert_eq!(verdict(name)["rule"], json!("malformed"), "{name}");
+        assert_eq!(verdict(name)["seq"], json!(2), "{name}");
+    }
+    let y_rules: Vec<&Value> = ["key_y2", "key_y3", "key_y4", "key_y5", "key_y6", "key_y7"]
+        .iter()
+        .map(|name| &verdict(name)["rule"])
+        .collect();
+    assert!(y_rules.contains(&&json!("malformed")), "{y_rules:?}");
+    assert!(y_rules.contains(&&json!("unknown_key")), "{y_rules:?}");
+    assert_eq!(
+        verdict("rules_name_a_missing_role")["rule"],
+        json!("malformed")
+    );
 }
 
 /// tlog.js verifies consistency proofs as the core does: every RFC 6962
