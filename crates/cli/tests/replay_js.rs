@@ -549,6 +549,9 @@ const APPEND_PATH: &str = "/__append";
 /// Requests under this prefix are forwarded without it, with one byte of
 /// the bundle holding [`TAMPERED_SEQ`] changed.
 const TAMPERED_PREFIX: &str = "/tampered";
+/// Requests under this prefix are forwarded without it, except the
+/// checkpoint, which is the one from before the append (a rollback).
+const OLD_PREFIX: &str = "/old";
 
 const HARNESS: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>replay.js harness</title></head>
@@ -624,7 +627,13 @@ async function run(c) {
     case 'bundles':
       return { ok: true, bundles: t.bundlesCovering(c.from, c.to).map((b) => [b.path, b.first, b.width, b.skip]) };
     case 'worker': {
-      const out = await inWorker({ base: c.base, logKey: c.logKey, saved: c.resume ? saved[c.resume] : null });
+      let state = c.resume ? saved[c.resume] : null;
+      if (c.corrupt) {
+        // The saved tree is not the log's: its first subtree hash differs.
+        state = structuredClone(state);
+        state.frontier[0] = (state.frontier[0][0] === '0' ? '1' : '0') + state.frontier[0].slice(1);
+      }
+      const out = await inWorker({ base: c.base, logKey: c.logKey, saved: state });
       if (out.ok && c.save) saved[c.save] = out.state;
       return out.ok
         ? { ok: true, ...plain(out.result), progress: out.progress }
@@ -699,6 +708,9 @@ struct Seen {
     requests: Vec<String>,
     /// The server's balances and summary just before the append.
     before_append: Option<(Value, Value)>,
+    /// The signed checkpoint just before the append, served again under
+    /// [`OLD_PREFIX`] as a rolled-back server would.
+    old_checkpoint: Option<Vec<u8>>,
 }
 
 /// Appends [`APPENDED`] incomes to the real server, signed by the demo's
@@ -738,10 +750,21 @@ fn harness_server(
                     http.get("/api/v1/balances").json(),
                     http.get("/api/v1/summary").json(),
                 );
-                seen.lock().unwrap().before_append = Some(before);
+                let mut seen = seen.lock().unwrap();
+                seen.before_append = Some(before);
+                seen.old_checkpoint = Some(http.checkpoint());
+                drop(seen);
                 Answer::ok("text/plain", append_incomes(&http, &clerk))
             }
+            path if path == format!("{OLD_PREFIX}/checkpoint") => {
+                let old = seen.lock().unwrap().old_checkpoint.clone();
+                match old {
+                    Some(note) => Answer::ok("text/plain; charset=utf-8", note),
+                    None => Answer::ok("text/plain", "no old checkpoint yet"),
+                }
+            }
             _ => {
+                let target = target.strip_prefix(OLD_PREFIX).unwrap_or(target);
                 let (forward, tampered) = match target.strip_prefix(TAMPERED_PREFIX) {
                     Some(rest) => (rest, true),
                     None => (target, false),
@@ -825,6 +848,10 @@ fn outcome() -> &'static Outcome {
         let other = demo.path("other-log-key");
         std::fs::create_dir_all(&other).unwrap();
         cases[last]["logKey"] = json!(support::log_keygen(&other, DEMO_ORIGIN).verifier_key);
+        let mut forked = worker("worker/forked-state", "", Some("first"), None);
+        forked["corrupt"] = json!(true);
+        cases.push(forked);
+        cases.push(worker("worker/rolled-back", OLD_PREFIX, Some("resumed"), None));
 
         let seen = Arc::new(Mutex::new(Seen::default()));
         let reported = ResultChunks::default();
@@ -1032,6 +1059,30 @@ fn a_changed_byte_in_a_bundle_names_the_entry() {
     assert_eq!(failure["seq"], json!(TAMPERED_SEQ), "{failure}");
     assert_eq!(failure["rule"], json!("bad_signature"), "{failure}");
     assert_eq!(failure["step"], json!("replay"));
+}
+
+/// A saved state the signed log does not extend is refused before any
+/// bundle is read: a saved tree that is not the log's prefix fails the
+/// consistency proof (a fork), and a checkpoint smaller than the saved
+/// size (the server rolled back) is named as such.
+#[test]
+fn a_saved_state_the_log_does_not_extend_is_refused() {
+    let forked = result("worker/forked-state");
+    assert_eq!(forked["ok"], json!(false), "{forked}");
+    assert_eq!(forked["failure"]["step"], json!("consistency"), "{forked}");
+    assert_eq!(forked["failure"]["rule"], json!("fork"), "{forked}");
+    assert_eq!(forked["progress"], json!([]), "no bundle was replayed");
+    let rolled_back = result("worker/rolled-back");
+    assert_eq!(rolled_back["ok"], json!(false), "{rolled_back}");
+    assert_eq!(
+        rolled_back["failure"]["rule"],
+        json!("rollback"),
+        "{rolled_back}"
+    );
+    assert_eq!(
+        rolled_back["failure"]["detail"],
+        json!({ "savedSize": DEMO_ENTRIES + APPENDED, "size": DEMO_ENTRIES })
+    );
 }
 
 /// A log key other than the ledger's (another key for the same origin) is
