@@ -988,6 +988,16 @@ fn worker_replay_of_the_demo_matches_the_cli_and_the_checkpoint() {
         hex::encode(BASE64.decode(root_b64).unwrap()),
         first["root"].as_str().unwrap()
     );
+    // For the reader of the test log, not a check: how long the visits took.
+    for id in ["worker/first", "worker/resumed", "worker/fresh"] {
+        let fetched = &result(id)["fetched"];
+        println!(
+            "{id}: {} ms, {} bytes in {} requests",
+            fetched["elapsedMs"],
+            fetched["bytes"],
+            fetched["requests"].as_array().map_or(0, Vec::len)
+        );
+    }
     let progress = first["progress"].as_array().unwrap();
     assert_eq!(progress.len(), 15, "one progress message a bundle");
     assert_eq!(progress.last(), Some(&json!(DEMO_ENTRIES)));

@@ -51,6 +51,7 @@ function plainFailure(e) {
  * LedgerFailure, ReplayError or VerifyError. `fetch` may be injected.
  */
 export async function verifyLedger({ base = '', logKey, saved = null, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
+  const startedMs = performance.now();
   let bytesFetched = 0;
   const requests = [];
   async function get(path, cache) {
@@ -139,7 +140,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
       ...summarize(state),
       root,
       checkpoint: { size, root: signedRoot, note: noteText },
-      fetched: { requests, bytes: bytesFetched, from },
+      fetched: { requests, bytes: bytesFetched, from, elapsedMs: Math.round(performance.now() - startedMs) },
     },
   };
 }
