@@ -1,0 +1,164 @@
+// The page's verification of a whole ledger, run in a Web Worker so the
+// page stays responsive: fetch the signed checkpoint, then the entry
+// bundles (c2sp.org/tlog-tiles) the saved state does not cover, replay
+// every leaf (replay.js), and compare the root of all leaves with the
+// checkpoint's. Only then are the balances and month totals verified.
+//
+// Trust: only the log key given by the page (the one on the notice board,
+// or pinned in this browser). The checkpoint must carry its signature; the
+// genesis must name that same key; the bundles are believed only through
+// the replay and the root. A saved state (the page keeps it in IndexedDB)
+// is resumed only when a consistency proof shows the signed checkpoint
+// extends the tree the state ends at; then only the bundles holding new
+// leaves are fetched.
+//
+// Messages: the page posts {base, logKey, saved} (base: the ledger's URL
+// prefix, '' for this origin; saved: a state from an earlier run, or null)
+// and receives {type: 'progress', size, total} after each bundle, then
+// {type: 'done', ok: true, state, result} or {type: 'done', ok: false,
+// failure}. A failure names its step, its rule (the core's code for a
+// refused entry) and, for an entry, its seq.
+//
+// `verifyLedger` is exported too, for a caller that runs it without a
+// worker (tests, a page that already is in one).
+
+import { VerifyError, fromBase64, fromHex, fromUtf8, parseVkey, toHex, verifyCheckpointNote, ALG_ED25519 } from './verify.js';
+import { ReplayError, STATE_FORMAT, replay, stateRoot, summarize } from './replay.js';
+import { bundlesCovering, parseBundle, verifyConsistency } from './tlog.js';
+
+/** A failure of the whole verification; `seq` is set for an entry. */
+export class LedgerFailure extends Error {
+  constructor(step, rule, detail = {}, seq = null) {
+    super(`${step}: ${rule}${seq === null ? '' : ` (entry ${seq})`}`);
+    this.name = 'LedgerFailure';
+    this.step = step;
+    this.rule = rule;
+    this.detail = detail;
+    this.seq = seq;
+  }
+}
+
+function plainFailure(e) {
+  if (e instanceof LedgerFailure) return { step: e.step, rule: e.rule, seq: e.seq, detail: e.detail };
+  if (e instanceof ReplayError) return { step: 'replay', rule: e.rule, seq: e.seq, detail: e.detail };
+  if (e instanceof VerifyError) return { step: e.step, rule: e.reason, seq: null, detail: e.params };
+  return { step: 'internal', rule: 'exception', seq: null, detail: { message: String((e && e.message) || e) } };
+}
+
+/**
+ * Verifies the ledger at `base` against `logKey` (verifier key text),
+ * resuming from `saved` when it is given. Returns {state, result}; throws
+ * LedgerFailure, ReplayError or VerifyError. `fetch` may be injected.
+ */
+export async function verifyLedger({ base = '', logKey, saved = null, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
+  const startedMs = performance.now();
+  let bytesFetched = 0;
+  const requests = [];
+  async function get(path, cache) {
+    requests.push(path);
+    let res;
+    try {
+      res = await doFetch(`${base}/${path}`, { cache });
+    } catch {
+      throw new LedgerFailure('fetch', 'network', { path });
+    }
+    if (!res.ok) throw new LedgerFailure('fetch', 'http', { path, status: res.status });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    bytesFetched += bytes.length;
+    return bytes;
+  }
+
+  const key = await parseVkey(logKey, 'log-key');
+  if (key.alg !== ALG_ED25519) throw new LedgerFailure('log-key', 'bad-vkey', { why: 'algorithm' });
+
+  let noteText;
+  try {
+    noteText = fromUtf8(await get('checkpoint', 'no-store'));
+  } catch (e) {
+    if (e instanceof LedgerFailure) throw e;
+    throw new LedgerFailure('checkpoint', 'note-format', { why: 'not UTF-8' });
+  }
+  const { checkpoint } = await verifyCheckpointNote(noteText, key, []);
+  const size = checkpoint.size;
+  const signedRoot = toHex(checkpoint.root);
+  if (size === 0) throw new LedgerFailure('checkpoint', 'empty-log');
+
+  let state = null;
+  if (saved) {
+    if (saved.format !== STATE_FORMAT || saved.logKey !== key.text) throw new LedgerFailure('saved', 'not-this-ledger');
+    const savedRoot = await stateRoot(saved);
+    if (saved.size > size) {
+      throw new LedgerFailure('consistency', 'rollback', { savedSize: saved.size, size });
+    }
+    if (saved.size === size) {
+      if (savedRoot !== signedRoot) throw new LedgerFailure('consistency', 'fork', { size, savedRoot, signedRoot });
+    } else {
+      const proofJson = JSON.parse(fromUtf8(await get(`api/v1/consistency?from=${saved.size}&to=${size}`, 'no-store')));
+      let proof;
+      try {
+        proof = (proofJson.proof || []).map(fromBase64);
+      } catch {
+        throw new LedgerFailure('consistency', 'bad-proof', {});
+      }
+      if (!(await verifyConsistency(saved.size, size, proof, fromHex(savedRoot), checkpoint.root))) {
+        throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size });
+      }
+    }
+    state = structuredClone(saved);
+  }
+
+  const from = state ? state.size : 0;
+  const bundles = bundlesCovering(from, size);
+  // One bundle is fetched while the one before it is replayed.
+  const fetchBundle = (b) => get(b.path, b.width === 256 ? 'default' : 'no-store').then(
+    (bytes) => ({ bytes }),
+    (error) => ({ error }),
+  );
+  let next = bundles.length > 0 ? fetchBundle(bundles[0]) : null;
+  for (let i = 0; i < bundles.length; i++) {
+    const b = bundles[i];
+    const got = await next;
+    next = i + 1 < bundles.length ? fetchBundle(bundles[i + 1]) : null;
+    if (got.error) throw got.error;
+    let leaves;
+    try {
+      leaves = parseBundle(got.bytes, b.width);
+    } catch (e) {
+      throw new LedgerFailure('bundle', 'bad-bundle', { path: b.path, why: e.message }, b.first + b.skip);
+    }
+    state = await replay(state, leaves.slice(b.skip), { inPlace: state !== null });
+    if (state.logKey !== key.text) throw new LedgerFailure('genesis', 'log-key-mismatch', { genesis: state.logKey }, 0);
+    onProgress({ size: state.size, total: size });
+  }
+  const root = await stateRoot(state);
+  if (state.size !== size || root !== signedRoot) {
+    throw new LedgerFailure('root', 'root-mismatch', { size: state.size, computed: root, signed: signedRoot });
+  }
+  return {
+    state,
+    result: {
+      ...summarize(state),
+      root,
+      checkpoint: { size, root: signedRoot, note: noteText },
+      fetched: { requests, bytes: bytesFetched, from, elapsedMs: Math.round(performance.now() - startedMs) },
+    },
+  };
+}
+
+// As a worker: one verification per message.
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
+  globalThis.onmessage = async (event) => {
+    const { base, logKey, saved } = event.data || {};
+    try {
+      const { state, result } = await verifyLedger({
+        base,
+        logKey,
+        saved: saved || null,
+        onProgress: (p) => globalThis.postMessage({ type: 'progress', ...p }),
+      });
+      globalThis.postMessage({ type: 'done', ok: true, state, result });
+    } catch (e) {
+      globalThis.postMessage({ type: 'done', ok: false, failure: plainFailure(e) });
+    }
+  };
+}
