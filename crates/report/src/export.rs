@@ -1,120 +1,107 @@
-//! `feeledger export`: the ledger for accounting tools.
+//! The ledger for accounting tools, written to any [`std::io::Write`].
 //!
-//! * **hledger**: a journal that `hledger check --strict` (and `ordereddates`
-//!   and `payees`) accepts. Every account, commodity and payee is declared;
-//!   each money-moving entry is one transaction dated with its business date,
-//!   and every posting to a fund carries a balance assertion, so hledger
-//!   itself re-adds the whole ledger and refuses a journal whose amounts were
-//!   altered.
-//! * **csv**: one row per entry (genesis and governance too), RFC 4180.
-//! * **json**: the decoded leaves with their hashes, and the balances.
-//! * **tiles**: a backup: the log as plain C2SP tlog-tiles files and the
-//!   signed checkpoint, in a new directory (see `backup.rs`; `feeledger
-//!   restore` reads it back).
+//! * **hledger** ([`write_hledger`]): a journal that `hledger check
+//!   --strict` (and `ordereddates` and `payees`) accepts. Every account,
+//!   commodity and payee is declared; each money-moving entry is one
+//!   transaction dated with its business date, and every posting to a fund
+//!   carries a balance assertion, so hledger itself re-adds the whole
+//!   ledger and refuses a journal whose amounts were altered.
+//! * **csv** ([`write_csv`]): one row per entry (genesis and governance
+//!   too), RFC 4180.
+//! * **json** ([`write_json`]): the decoded leaves with their hashes, and
+//!   the balances.
 //!
 //! Amounts are integer fen throughout, written as yuan with [`format_fen`];
-//! never floats. Output goes to a file (written beside it, then renamed, so a
-//! failed export leaves no half-written file) or to standard output.
+//! never floats. Each writer streams: it holds no entries, only (for
+//! hledger) a 16-byte sort key per entry.
 //!
-//! From `--data`, export reads entries as the store holds them; it does not
-//! re-check signatures or the hash chain (`feeledger verify` does that).
-//! From `--url`, the whole ledger is verified against the log key before
-//! anything is written (see `remote_ledger.rs`). Either way it checks that
-//! the hledger journal's final fund balances equal the ledger's. A tiles
-//! backup is made only from a data directory.
+//! From a data directory, the entries are read as the store holds them;
+//! their signatures and hash chain are not checked again (the audit does
+//! that). A [`feeledger_audit::RemoteLedger`] was verified whole against
+//! the log key before it can be read. Either way the hledger journal's
+//! final fund balances must equal the ledger's, or nothing more is
+//! written and the export fails.
 
-use crate::inspect::format_time_ms;
-use crate::remote_ledger::{LedgerView, ReadFrom};
-use anyhow::{anyhow, bail, Context, Result};
-use feeledger_core::entry::{Body, Content, Date, Kind, Leaf};
+use crate::describe::format_time_ms;
+use feeledger_audit::{LedgerView, ViewError};
+use feeledger_core::entry::{Body, Content, Date, FormatError, Kind, Leaf};
 use feeledger_core::hash::leaf_hash;
 use feeledger_core::money::format_fen;
 use feeledger_core::state::TRANSFER_CATEGORY;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::io::Write;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ExportFormat {
-    Hledger,
-    Csv,
-    Json,
-    /// A backup: C2SP tlog-tiles files in the directory `--out`.
-    Tiles,
+/// Why an export failed. What was written before the failure is not a
+/// whole export: write to a file that replaces the old one only on success.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The ledger could not be read.
+    #[error("reading the store")]
+    Read(#[source] ViewError),
+    /// An entry below the ledger's size is not there.
+    #[error("entry {seq} is missing from the store")]
+    Missing { seq: u64 },
+    /// An entry's leaf does not decode.
+    #[error("entry {seq} is damaged: {error}")]
+    Damaged { seq: u64, error: FormatError },
+    /// An entry's leaf is stored under another seq than its own.
+    #[error("entry {seq} is damaged: its leaf says it is entry {leaf_seq}")]
+    WrongSeq { seq: u64, leaf_seq: u64 },
+    /// The store holds an entry at or beyond its recorded size.
+    #[error("the store holds entry {seq}, beyond its recorded size {size}")]
+    BeyondSize { seq: u64, size: u64 },
+    /// The store holds fewer entries than its recorded size.
+    #[error("the store holds {held} entries; its head says {size}")]
+    TooFew { held: u64, size: u64 },
+    /// A reversal names itself or a later entry.
+    #[error("entry {seq} reverses entry {target_seq}, which is not before it")]
+    ReversalNotBefore { seq: u64, target_seq: u64 },
+    /// A reversal names an entry that moves no money.
+    #[error("entry {seq} reverses entry {target_seq}, a {target_kind}, which moves no money")]
+    ReversalOfNoMoney {
+        seq: u64,
+        target_seq: u64,
+        target_kind: Kind,
+    },
+    /// An amount beyond what an `i64` of fen holds (the core allows at
+    /// most 10^13 fen, so never from a ledger that verifies).
+    #[error("amount {amount_fen} fen is out of range")]
+    AmountRange { amount_fen: u64 },
+    /// A journal running balance beyond a `u64` of fen.
+    #[error("a running balance of {balance_fen} fen is out of range")]
+    BalanceRange { balance_fen: i128 },
+    /// A posting to a fund the genesis does not define.
+    #[error("entry {seq} names fund {fund:?}, which genesis does not define")]
+    UnknownFund { seq: u64, fund: String },
+    /// A posting to an account the journal did not declare.
+    #[error("entry {seq} posts to {account}, which was not declared")]
+    UndeclaredAccount { seq: u64, account: String },
+    /// The journal's final balance of a fund is not the ledger's.
+    #[error(
+        "the journal's balance of fund {fund} differs from the ledger's {} CNY; run `feeledger verify`",
+        format_fen(*ledger_fen)
+    )]
+    JournalBalance { fund: String, ledger_fen: u64 },
+    /// Writing the output failed.
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+    /// A JSON value could not be written.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
+
+type Result<T> = std::result::Result<T, ExportError>;
 
 /// The hledger commodity: CNY with two decimals, amounts after the number.
 const COMMODITY: &str = "CNY";
 
-/// Reads the ledger from `--data` or `--url` and writes its export. A
-/// tiles backup from a URL is refused before anything is fetched.
-pub fn run_from(from: ReadFrom, format: ExportFormat, out: Option<&Path>) -> Result<()> {
-    if matches!(format, ExportFormat::Tiles) && from.is_url() {
-        bail!("{TILES_NEED_DATA}");
-    }
-    run(&*from.open()?, format, out)
-}
-
-/// Why a tiles backup cannot be made from a URL.
-const TILES_NEED_DATA: &str = "--format tiles needs --data DIR: a backup is made from the data directory; with only a URL, use --format json, csv or hledger";
-
-/// Writes the export of `store` to `out`, or to standard output.
-pub fn run(store: &dyn LedgerView, format: ExportFormat, out: Option<&Path>) -> Result<()> {
-    if let ExportFormat::Tiles = format {
-        let out = out.context("--format tiles needs --out DIR, a new directory for the backup")?;
-        let store = store.store().context(TILES_NEED_DATA)?;
-        return crate::backup::export_tiles(store, out);
-    }
-    let write = |w: &mut dyn Write| -> Result<()> {
-        match format {
-            ExportFormat::Hledger => hledger(store, w),
-            ExportFormat::Csv => csv(store, w),
-            ExportFormat::Json => json(store, w),
-            ExportFormat::Tiles => unreachable!("handled above"),
-        }
-    };
-    match out {
-        None => {
-            let mut w = BufWriter::new(std::io::stdout().lock());
-            write(&mut w)?;
-            w.flush().context("writing to standard output")?;
-            Ok(())
-        }
-        Some(path) => write_file(path, write),
-    }
-}
-
-/// Writes `path.partial`, then renames it over `path`.
-fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = std::path::PathBuf::from(partial);
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&partial)
-            .with_context(|| format!("cannot create {}", partial.display()))?;
-        let mut w = BufWriter::new(file);
-        write(&mut w)?;
-        let file = w
-            .into_inner()
-            .map_err(|e| anyhow!("cannot write {}: {}", partial.display(), e.error()))?;
-        file.sync_all()
-            .with_context(|| format!("cannot write {}", partial.display()))?;
-        std::fs::rename(&partial, path)
-            .with_context(|| format!("cannot rename {} to {}", partial.display(), path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result.with_context(|| format!("export to {} failed", path.display()))
-}
-
 fn decode(seq: u64, bytes: &[u8]) -> Result<Leaf> {
-    let leaf = Leaf::decode(bytes).map_err(|e| anyhow!("entry {seq} is damaged: {e}"))?;
+    let leaf = Leaf::decode(bytes).map_err(|error| ExportError::Damaged { seq, error })?;
     if leaf.seq != seq {
-        bail!(
-            "entry {seq} is damaged: its leaf says it is entry {}",
-            leaf.seq
-        );
+        return Err(ExportError::WrongSeq {
+            seq,
+            leaf_seq: leaf.seq,
+        });
     }
     Ok(leaf)
 }
@@ -123,8 +110,8 @@ fn decode(seq: u64, bytes: &[u8]) -> Result<Leaf> {
 fn read_leaf(store: &dyn LedgerView, seq: u64) -> Result<(Vec<u8>, Leaf)> {
     let bytes = store
         .leaf_bytes(seq)
-        .context("reading the store")?
-        .ok_or_else(|| anyhow!("entry {seq} is missing from the store"))?;
+        .map_err(ExportError::Read)?
+        .ok_or(ExportError::Missing { seq })?;
     let leaf = decode(seq, &bytes)?;
     Ok((bytes, leaf))
 }
@@ -137,18 +124,18 @@ fn for_each_leaf(
     let size = store.size();
     let mut next = 0u64;
     for item in store.leaves() {
-        let (seq, bytes) = item.context("reading the store")?;
+        let (seq, bytes) = item.map_err(ExportError::Read)?;
         if seq != next {
-            bail!("entry {next} is missing from the store");
+            return Err(ExportError::Missing { seq: next });
         }
         if seq >= size {
-            bail!("the store holds entry {seq}, beyond its recorded size {size}");
+            return Err(ExportError::BeyondSize { seq, size });
         }
         f(&bytes, decode(seq, &bytes)?)?;
         next += 1;
     }
     if next != size {
-        bail!("the store holds {next} entries; its head says {size}");
+        return Err(ExportError::TooFew { held: next, size });
     }
     Ok(())
 }
@@ -156,17 +143,18 @@ fn for_each_leaf(
 /// The target of a reversal, which must move money.
 fn reversal_target(store: &dyn LedgerView, seq: u64, target_seq: u64) -> Result<Leaf> {
     if target_seq >= seq {
-        bail!("entry {seq} reverses entry {target_seq}, which is not before it");
+        return Err(ExportError::ReversalNotBefore { seq, target_seq });
     }
     let (_, target) = read_leaf(store, target_seq)?;
     if !matches!(
         target.body.content,
         Content::Income(_) | Content::Expenditure(_) | Content::Transfer(_)
     ) {
-        bail!(
-            "entry {seq} reverses entry {target_seq}, a {}, which moves no money",
-            target.body.kind()
-        );
+        return Err(ExportError::ReversalOfNoMoney {
+            seq,
+            target_seq,
+            target_kind: target.body.kind(),
+        });
     }
     Ok(target)
 }
@@ -204,7 +192,7 @@ fn other(account: String, fen: i64) -> Posting {
 
 /// Amounts are at most 10^13 fen, so they fit an i64.
 fn signed(amount_fen: u64) -> Result<i64> {
-    i64::try_from(amount_fen).map_err(|_| anyhow!("amount {amount_fen} fen is out of range"))
+    i64::try_from(amount_fen).map_err(|_| ExportError::AmountRange { amount_fen })
 }
 
 /// The postings of an income, expenditure or transfer; none for the rest.
@@ -318,7 +306,7 @@ fn transaction(store: &dyn LedgerView, leaf: &Leaf, bytes: &[u8]) -> Result<Opti
         body.kind(),
         Kind::Income | Kind::Expenditure | Kind::Transfer
     ) {
-        if let Some(by) = store.reversed_by(seq).context("reading the store")? {
+        if let Some(by) = store.reversed_by(seq).map_err(ExportError::Read)? {
             tags.push_str(&format!(", reversed_by:{by}"));
         }
     }
@@ -335,12 +323,21 @@ fn transaction(store: &dyn LedgerView, leaf: &Leaf, bytes: &[u8]) -> Result<Opti
 /// Yuan text of signed fen, exactly: -12345 → "-123.45".
 fn yuan(fen: i128) -> Result<String> {
     let abs = u64::try_from(fen.unsigned_abs())
-        .map_err(|_| anyhow!("a running balance of {fen} fen is out of range"))?;
+        .map_err(|_| ExportError::BalanceRange { balance_fen: fen })?;
     let sign = if fen < 0 { "-" } else { "" };
     Ok(format!("{sign}{}", format_fen(abs)))
 }
 
-fn hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
+/// Writes the hledger journal of `store` to `w`.
+///
+/// # Errors
+///
+/// [`ExportError::Read`] if the ledger cannot be read; an entry missing,
+/// damaged or out of place ([`ExportError::Missing`], ...); a reversal of
+/// a later entry or of one that moves no money; a posting to a fund the
+/// genesis lacks; [`ExportError::JournalBalance`] if the journal's final
+/// balances are not the ledger's; [`ExportError::Write`] if `w` fails.
+pub fn write_hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     let state = store.state();
     let genesis = state.genesis();
 
@@ -450,7 +447,10 @@ fn hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
             match &p.fund {
                 Some(fund) => {
                     let balance = balances.get_mut(fund.as_str()).ok_or_else(|| {
-                        anyhow!("entry {seq} names fund {fund:?}, which genesis does not define")
+                        ExportError::UnknownFund {
+                            seq,
+                            fund: fund.clone(),
+                        }
                     })?;
                     *balance += i128::from(p.fen);
                     writeln!(
@@ -462,7 +462,10 @@ fn hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
                 }
                 None => {
                     if !accounts.contains(&p.account) {
-                        bail!("entry {seq} posts to {}, which was not declared", p.account);
+                        return Err(ExportError::UndeclaredAccount {
+                            seq,
+                            account: p.account.clone(),
+                        });
                     }
                     writeln!(w, "    {:<44}  {amount:>20}", p.account)?;
                 }
@@ -473,10 +476,10 @@ fn hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     // The journal must end where the ledger is.
     for (fund, fen) in state.balances() {
         if balances.get(fund.as_str()).copied() != Some(i128::from(*fen)) {
-            bail!(
-                "the journal's balance of fund {fund} differs from the ledger's {} CNY; run `feeledger verify`",
-                format_fen(*fen)
-            );
+            return Err(ExportError::JournalBalance {
+                fund: fund.clone(),
+                ledger_fen: *fen,
+            });
         }
     }
     Ok(())
@@ -484,7 +487,8 @@ fn hledger(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
 
 // -------------------------------------------------------------------- csv
 
-const CSV_COLUMNS: [&str; 17] = [
+/// The CSV export's columns, in order.
+pub const CSV_COLUMNS: [&str; 17] = [
     "seq",
     "time",
     "date",
@@ -568,7 +572,15 @@ fn money_columns(body: &Body) -> [String; 8] {
     }
 }
 
-fn csv(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
+/// Writes one CSV row per entry of `store` to `w`, after a header row
+/// ([`CSV_COLUMNS`]).
+///
+/// # Errors
+///
+/// [`ExportError::Read`] if the ledger cannot be read; an entry missing,
+/// damaged or out of place; a reversal of a later entry or of one that
+/// moves no money; [`ExportError::Write`] if `w` fails.
+pub fn write_csv(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     csv_record(w, &CSV_COLUMNS)?;
     for_each_leaf(store, |bytes, leaf| {
         let seq = leaf.seq;
@@ -593,7 +605,7 @@ fn csv(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
             body.kind(),
             Kind::Income | Kind::Expenditure | Kind::Transfer
         ) {
-            if let Some(by) = store.reversed_by(seq).context("reading the store")? {
+            if let Some(by) = store.reversed_by(seq).map_err(ExportError::Read)? {
                 reversed_by = by.to_string();
             }
         }
@@ -628,7 +640,12 @@ fn csv(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
 
 /// Streams `{"ledger", "name", "size", "head", "entries": [...],
 /// "balances_fen"}`, one entry per line, without holding the entries.
-fn json(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
+///
+/// # Errors
+///
+/// [`ExportError::Read`] if the ledger cannot be read; an entry missing,
+/// damaged or out of place; [`ExportError::Write`] if `w` fails.
+pub fn write_json(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
     let state = store.state();
     let head = |key: &str, value: serde_json::Value| -> Result<String> {
         Ok(format!("{}:{}", serde_json::to_string(key)?, value))
@@ -647,7 +664,7 @@ fn json(store: &dyn LedgerView, w: &mut dyn Write) -> Result<()> {
             w.write_all(b",\n")?;
         }
         first = false;
-        let reversed_by = store.reversed_by(leaf.seq).context("reading the store")?;
+        let reversed_by = store.reversed_by(leaf.seq).map_err(ExportError::Read)?;
         // Written by hand so that seq comes first (serde_json sorts keys).
         write!(
             w,
