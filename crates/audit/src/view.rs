@@ -621,7 +621,10 @@ mod tests {
         assert_eq!(view.size(), 4);
         let seqs: Vec<u64> = view.leaves().map(|item| item.unwrap().0).collect();
         assert_eq!(seqs, [0, 1, 2, 3]);
-        assert_eq!(view.leaf_bytes(0).unwrap().as_deref(), Some(&genesis[0][..]));
+        assert_eq!(
+            view.leaf_bytes(0).unwrap().as_deref(),
+            Some(&genesis[0][..])
+        );
         assert_eq!(view.leaf_bytes(4).unwrap(), None);
         let listed: Vec<u64> = view
             .list_newest_first(&EntryFilter::default(), 2)

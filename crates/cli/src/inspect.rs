@@ -9,6 +9,7 @@ use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::money::format_fen;
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, Receipt, VerifierKey};
 use feeledger_report::describe;
+// The backup names its directory with it, through this path.
 pub use feeledger_report::describe::format_time_ms;
 use feeledger_store::EntryFilter;
 use std::path::Path;
