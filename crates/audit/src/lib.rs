@@ -17,6 +17,11 @@
 //!     which the CLI's `--url` readers share.
 //!   - [`audit_tiles`]: a tiles backup or a static mirror of one, read with
 //!     [`TileReader`] (which `restore` reads through too).
+//! - [`LedgerView`] is a ledger to read from: a [`feeledger_store::Store`],
+//!   or a [`RemoteLedger`], a server's ledger fetched whole through
+//!   [`replay_server`] and verified against the log key before anything is
+//!   read. The CLI's read commands and `feeledger-report`'s exports read
+//!   through it.
 //! - [`Failure`] is the first thing found wrong, with the entry at fault
 //!   where there is one; [`Report`] is what an audit found. Every driver
 //!   reports its progress through a callback taking [`Progress`], and
@@ -44,6 +49,7 @@ mod local;
 mod remote;
 mod replay;
 pub mod tiles;
+pub mod view;
 
 pub use http::{HttpError, Server};
 pub use local::audit_store;
@@ -53,6 +59,7 @@ pub use replay::{
     DecodedChunk, Derived, Earlier, Failure, Postings, Report, UnverifiedCosignature, AUDIT_CHUNK,
 };
 pub use tiles::{audit_tiles, TileError, TileReader, TileSource};
+pub use view::{Leaves, LedgerView, ProposalFault, RemoteLedger, ViewError};
 
 /// How far an audit has come, told to the caller's callback after each
 /// chunk, page or bundle of entries.

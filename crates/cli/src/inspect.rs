@@ -2,14 +2,15 @@
 
 use crate::audit::{print_report, Bar};
 use crate::datadir::DataDir;
-use crate::describe;
-use crate::remote_ledger::LedgerView;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use feeledger_audit::{Audit, CheckpointReport, Failure};
+use feeledger_audit::{Audit, CheckpointReport, Failure, LedgerView};
 use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::money::format_fen;
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, Receipt, VerifierKey};
+use feeledger_report::describe;
+// The backup names its directory with it, through this path.
+pub use feeledger_report::describe::format_time_ms;
 use feeledger_store::EntryFilter;
 use std::path::Path;
 
@@ -48,19 +49,6 @@ impl FilterArgs {
                 .transpose()?,
         })
     }
-}
-
-/// UTC date and time of a millisecond timestamp.
-pub fn format_time_ms(time_ms: u64) -> String {
-    let secs = time_ms / 1000;
-    let date = crate::init::date_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 fn leaf_at(store: &dyn LedgerView, seq: u64) -> Result<(Vec<u8>, Leaf)> {

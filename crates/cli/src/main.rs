@@ -9,7 +9,6 @@ mod backup;
 mod cosign;
 mod datadir;
 mod demo;
-mod describe;
 mod export;
 mod init;
 mod inspect;
@@ -18,6 +17,10 @@ mod propose;
 mod remote;
 mod remote_ledger;
 mod serve;
+
+// The descriptions of entries are the report library's; the commands that
+// print them name them `crate::describe`.
+use feeledger_report::describe;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};

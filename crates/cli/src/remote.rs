@@ -50,6 +50,12 @@ impl Remote {
         &self.server
     }
 
+    /// The read-only client, for a reader that keeps it (a
+    /// `feeledger_audit::RemoteLedger`).
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+
     pub fn get_json(&self, path: &str) -> Result<Value> {
         Ok(self.server.get_json(path)?)
     }

@@ -1,7 +1,11 @@
-//! Entries and proposals in human terms.
+//! Entries and proposals in human terms: one-line summaries and full
+//! details (English, as `list` and `show` print them), the Chinese-first
+//! labels of kinds, categories, roles, amounts and funds, and the echo of
+//! a proposal a bookkeeper checks before it is recorded. Everything here
+//! returns text; printing it is the caller's.
 
 use feeledger_core::entry::{
-    Body, Content, ExpenseCategory, FundDef, IncomeCategory, Kind, Leaf, Role,
+    Body, Content, Date, ExpenseCategory, FundDef, IncomeCategory, Kind, Leaf, Role,
 };
 use feeledger_core::money::{format_fen, format_yuan};
 use feeledger_core::state::LedgerState;
@@ -130,12 +134,43 @@ pub fn signers(leaf: &Leaf, state: &LedgerState) -> String {
         .join(", ")
 }
 
+/// `committee (业主委员会)`: the role's name, with the body it stands for.
 pub fn role_label(role: Role) -> &'static str {
     match role {
         Role::Company => "company (物业公司)",
         Role::Committee => "committee (业主委员会)",
         Role::Supervisor => "supervisor (社区党组织)",
     }
+}
+
+/// UTC date and time of a millisecond timestamp, to the second:
+/// `2026-02-03T08:05:09Z`.
+pub fn format_time_ms(time_ms: u64) -> String {
+    let secs = time_ms / 1000;
+    // Whole days since 1970 fit an i64 for every u64 of milliseconds.
+    let date = date_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The civil date of a day count since 1970-01-01 (Howard Hinnant's
+/// algorithm, proleptic Gregorian).
+pub fn date_from_days(days: i64) -> Date {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+    Date { year, month, day }
 }
 
 /// Income categories, each with the Chinese name residents know it by (the
@@ -162,6 +197,7 @@ pub const EXPENSE_CATEGORIES: [(ExpenseCategory, &str); 9] = [
     (ExpenseCategory::Other, "其他"),
 ];
 
+/// `停车费`: the Chinese name of an income category.
 pub fn income_category_zh(category: IncomeCategory) -> &'static str {
     INCOME_CATEGORIES
         .iter()
@@ -169,6 +205,7 @@ pub fn income_category_zh(category: IncomeCategory) -> &'static str {
         .map_or("", |(_, zh)| zh)
 }
 
+/// `保洁`: the Chinese name of an expenditure category.
 pub fn expense_category_zh(category: ExpenseCategory) -> &'static str {
     EXPENSE_CATEGORIES
         .iter()
