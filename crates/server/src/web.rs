@@ -14,14 +14,18 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// The page's files: (name, content type, bytes). `index.html` loads
 /// `app.js` as a module, which imports the others by relative path, so
-/// each is served at `/assets/<name>`.
-const ASSETS: [(&str, &str, &str); 7] = [
+/// each is served at `/assets/<name>`. Vendored code (`web/vendor/`, see
+/// its README) is served by its file name too.
+const ASSETS: [(&str, &str, &str); 10] = [
     ("app.js", JS, include_str!("../web/app.js")),
     ("strings.js", JS, include_str!("../web/strings.js")),
     ("dom.js", JS, include_str!("../web/dom.js")),
     ("format.js", JS, include_str!("../web/format.js")),
     ("chart.js", JS, include_str!("../web/chart.js")),
     ("verify.js", JS, include_str!("../web/verify.js")),
+    ("keys.js", JS, include_str!("../web/keys.js")),
+    ("sign.js", JS, include_str!("../web/sign.js")),
+    ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",
         "text/css; charset=utf-8",
