@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod bodies;
+pub mod cdp;
 pub mod chromium;
 pub mod demo;
 pub mod http;
