@@ -46,12 +46,20 @@ impl Fixture {
 
     /// `feeledger propose --url` signed by `signers`; the output.
     fn propose(&self, signers: &[&str], kind: &[&str]) -> support::Output {
-        let mut args = vec!["propose".to_string(), "--url".to_string(), self.server.url.clone()];
+        let mut args = vec![
+            "propose".to_string(),
+            "--url".to_string(),
+            self.server.url.clone(),
+        ];
         for s in signers {
             args.push("--key".into());
             args.push(self.c.key_path(s).display().to_string());
         }
-        args.extend(["--date".to_string(), "2026-02-10".to_string(), "--yes".to_string()]);
+        args.extend([
+            "--date".to_string(),
+            "2026-02-10".to_string(),
+            "--yes".to_string(),
+        ]);
         args.extend(kind.iter().map(|s| s.to_string()));
         run(args)
     }
@@ -74,11 +82,14 @@ impl Fixture {
             ],
         );
         out.assert_ok();
-        out.pending_id().unwrap_or_else(|| panic!("the expenditure waits for the committee: {out:#?}"))
+        out.pending_id()
+            .unwrap_or_else(|| panic!("the expenditure waits for the committee: {out:#?}"))
     }
 
     fn proposal(&self, id: &str) -> Value {
-        self.http().get(&format!("/api/v1/proposals/{id}")).ok_json()
+        self.http()
+            .get(&format!("/api/v1/proposals/{id}"))
+            .ok_json()
     }
 }
 
@@ -90,7 +101,10 @@ fn phone(dir: &Path, name: &str, extra: &[&str]) -> Phone {
 /// Imports the key file of `member` in `phone`'s page and waits until the
 /// page shows the key; checks it is the key the file holds.
 fn import_key(phone: &mut Phone, c: &Community, member: &str) {
-    phone.wait_for("document.getElementById('key-file')", "the key import field");
+    phone.wait_for(
+        "document.getElementById('key-file')",
+        "the key import field",
+    );
     phone.choose_file("#key-file", c.key_path(member));
     phone.wait_for(
         "document.querySelector('#key-card[data-state=ready]')",
@@ -98,9 +112,17 @@ fn import_key(phone: &mut Phone, c: &Community, member: &str) {
     );
     let card = key_card(phone);
     assert_eq!(card["name"], json!(member), "{card}");
-    assert_eq!(card["public_key"], json!(c.key(member).public_key), "{card}");
+    assert_eq!(
+        card["public_key"],
+        json!(c.key(member).public_key),
+        "{card}"
+    );
     assert_eq!(card["source"], json!("imported"), "{card}");
-    assert_eq!(card["delete_warning"], json!(true), "the page says to delete the file: {card}");
+    assert_eq!(
+        card["delete_warning"],
+        json!(true),
+        "the page says to delete the file: {card}"
+    );
 }
 
 /// What the key card shows.
@@ -157,18 +179,30 @@ fn a_key_made_in_the_page_is_kept_is_not_extractable_and_can_be_enrolled() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = phone(dir.path(), "a", &[]);
     a.open(&f.page());
-    a.wait_for("document.getElementById('key-make')", "the make-a-key button");
+    a.wait_for(
+        "document.getElementById('key-make')",
+        "the make-a-key button",
+    );
     // A name that breaks the key-name rule is refused, in Chinese, and nothing is kept.
     a.type_into("#key-name", "Wang Wei");
     a.click("#key-make");
-    let code = a.wait_for("document.getElementById('key-error')?.dataset.code", "the bad-name error");
+    let code = a.wait_for(
+        "document.getElementById('key-error')?.dataset.code",
+        "the bad-name error",
+    );
     assert_eq!(code, json!("bad-name"));
     let message = a.eval("document.getElementById('key-error').textContent");
-    assert!(message.as_str().unwrap().contains("钥匙名不合规矩"), "{message}");
+    assert!(
+        message.as_str().unwrap().contains("钥匙名不合规矩"),
+        "{message}"
+    );
 
     a.type_into("#key-name", "weiyuan-sun");
     a.click("#key-make");
-    a.wait_for("document.querySelector('#key-card[data-state=ready]')", "the new key");
+    a.wait_for(
+        "document.querySelector('#key-card[data-state=ready]')",
+        "the new key",
+    );
     let made = key_card(&mut a);
     assert_eq!(made["name"], json!("weiyuan-sun"), "{made}");
     assert_eq!(made["source"], json!("made"), "{made}");
@@ -179,11 +213,21 @@ fn a_key_made_in_the_page_is_kept_is_not_extractable_and_can_be_enrolled() {
         json!(json!({"name": "weiyuan-sun", "public_key": public_key}).to_string()),
         "the page shows the key as a genesis or governance entry lists it"
     );
-    assert!(made["qr_path_len"].as_u64().unwrap() > 100, "a QR code is drawn: {made}");
+    assert!(
+        made["qr_path_len"].as_u64().unwrap() > 100,
+        "a QR code is drawn: {made}"
+    );
 
     a.reload();
-    a.wait_for("document.querySelector('#key-card[data-state=ready]')", "the kept key after a reload");
-    assert_eq!(key_card(&mut a)["public_key"], json!(public_key), "the same key after a reload");
+    a.wait_for(
+        "document.querySelector('#key-card[data-state=ready]')",
+        "the kept key after a reload",
+    );
+    assert_eq!(
+        key_card(&mut a)["public_key"],
+        json!(public_key),
+        "the same key after a reload"
+    );
     let export = a.eval(&format!(
         "new Promise((resolve) => {{ const req = indexedDB.open('feeledger-keys');
            req.onsuccess = () => {{ const get = req.result.transaction('keys').objectStore('keys').get({origin});
@@ -211,16 +255,29 @@ fn a_key_made_in_the_page_is_kept_is_not_extractable_and_can_be_enrolled() {
     let roles = format!(
         "[company]\nthreshold = 1\nkeys = [{}]\n\n[committee]\nthreshold = 2\nkeys = [{}]\n",
         line(COMPANY, &f.c.key(COMPANY).public_key),
-        committee.iter().map(|(n, k)| line(n, k)).collect::<Vec<_>>().join(", ")
+        committee
+            .iter()
+            .map(|(n, k)| line(n, k))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let roles_path = f.c.path("roles-with-sun.toml");
     std::fs::write(&roles_path, roles).unwrap();
     let out = f.propose(
         &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
-        &["governance", "--roles", roles_path.to_str().unwrap(), "--memo", "增补委员孙某"],
+        &[
+            "governance",
+            "--roles",
+            roles_path.to_str().unwrap(),
+            "--memo",
+            "增补委员孙某",
+        ],
     );
     out.assert_ok();
-    assert!(out.committed_seq().is_some(), "the governance entry commits: {out:#?}");
+    assert!(
+        out.committed_seq().is_some(),
+        "the governance entry commits: {out:#?}"
+    );
     let ledger = f.http().get("/api/v1/ledger").ok_json();
     let enrolled = ledger["roles"]["committee"]["keys"]
         .as_array()
@@ -258,13 +315,27 @@ fn members_cosign_in_their_own_phones_and_it_commits() {
     c.open(&f.page());
     import_key(&mut c, &f.c, COMMITTEE[2]);
 
-    b.wait_for(&format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"), "the pending expenditure in B");
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
+        "the pending expenditure in B",
+    );
     let shown = b.eval(&format!(
         "(() => {{ const c = document.querySelector('[data-sign-card=\"{id}\"]');
            return {{ text: c.innerText, amount: c.dataset.amountFen, after: c.querySelector('.balance-after')?.dataset.fen }}; }})()"
     ));
     let text = shown["text"].as_str().unwrap();
-    for needle in ["¥1,280.50", "星光电梯维修有限公司", "物业服务费", "维修", "3号楼电梯更换钢丝绳", "2026-02-10", "¥5,000.00", "¥3,719.50", "物业公司 1 人、业主委员会 2 人", "wuye-li（物业公司）"] {
+    for needle in [
+        "¥1,280.50",
+        "星光电梯维修有限公司",
+        "物业服务费",
+        "维修",
+        "3号楼电梯更换钢丝绳",
+        "2026-02-10",
+        "¥5,000.00",
+        "¥3,719.50",
+        "物业公司 1 人、业主委员会 2 人",
+        "wuye-li（物业公司）",
+    ] {
         assert!(text.contains(needle), "B's card shows {needle:?}:\n{text}");
     }
     assert_eq!(shown["amount"], json!("128050"));
@@ -273,8 +344,16 @@ fn members_cosign_in_their_own_phones_and_it_commits() {
     let (status, text) = cosign(&mut b, &id);
     assert_eq!(status, "pending", "{text}");
     assert!(text.contains("已签署"), "{text}");
-    let signers: Vec<Value> = f.proposal(&id)["signatures"].as_array().unwrap().iter().map(|s| s["key"].clone()).collect();
-    assert!(signers.contains(&json!(COMMITTEE[1])), "the server holds B's signature: {signers:?}");
+    let signers: Vec<Value> = f.proposal(&id)["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].clone())
+        .collect();
+    assert!(
+        signers.contains(&json!(COMMITTEE[1])),
+        "the server holds B's signature: {signers:?}"
+    );
     assert_eq!(b.requests("POST").len(), 1, "one signature posted");
 
     // A second tap in B: the page sees B's signature and posts nothing.
@@ -287,13 +366,31 @@ fn members_cosign_in_their_own_phones_and_it_commits() {
     let (status, text) = cosign(&mut c, &id);
     assert_eq!(status, "committed", "{text}");
     assert!(text.contains("已入账"), "{text}");
-    let seq = c.eval(&format!("Number(document.querySelector('[data-committed=\"{id}\"]').dataset.seq)"));
+    let seq = c.eval(&format!(
+        "Number(document.querySelector('[data-committed=\"{id}\"]').dataset.seq)"
+    ));
     let seq = seq.as_u64().expect("the page shows the entry's seq");
     let entry = f.http().get(&format!("/api/v1/entries/{seq}")).ok_json();
-    assert_eq!(entry["leaf"]["body"]["amount_fen"], json!(128050), "{entry}");
-    let keys: Vec<&str> = entry["leaf"]["signatures"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, [COMMITTEE[2], COMMITTEE[1], COMPANY], "both members' signatures are in the entry");
-    assert!(f.http().get("/api/v1/proposals").ok_json()["proposals"].as_array().unwrap().is_empty());
+    assert_eq!(
+        entry["leaf"]["body"]["amount_fen"],
+        json!(128050),
+        "{entry}"
+    );
+    let keys: Vec<&str> = entry["leaf"]["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [COMMITTEE[2], COMMITTEE[1], COMPANY],
+        "both members' signatures are in the entry"
+    );
+    assert!(f.http().get("/api/v1/proposals").ok_json()["proposals"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 /// Proves that a second signature by the same key is answered "you already
@@ -307,7 +404,10 @@ fn signing_what_the_same_key_already_signed_says_so() {
     let mut b = phone(dir.path(), "b", &[]);
     b.open(&f.page());
     import_key(&mut b, &f.c, COMMITTEE[1]);
-    b.wait_for(&format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"), "the pending expenditure");
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
+        "the pending expenditure",
+    );
     let out = run([
         "sign",
         "--url",
@@ -337,7 +437,10 @@ fn lie(view: &mut Value, how: u8) {
     let real = view["body"]["amount_fen"].as_u64().unwrap();
     view["body"]["amount_fen"] = json!(real + 100);
     if how == BYTES_AMOUNT {
-        let jcs = view["body_jcs"].as_str().unwrap().replace(&format!("\"amount_fen\":{real}"), &format!("\"amount_fen\":{}", real + 100));
+        let jcs = view["body_jcs"].as_str().unwrap().replace(
+            &format!("\"amount_fen\":{real}"),
+            &format!("\"amount_fen\":{}", real + 100),
+        );
         view["body_jcs"] = json!(jcs);
     }
 }
@@ -362,7 +465,8 @@ fn a_server_that_shows_another_amount_gets_no_signature() {
         let how = how.load(Ordering::SeqCst);
         let path = path_of(target);
         if how != HONEST && answer.status == 200 && path.starts_with("/api/v1/proposals") {
-            let mut value: Value = serde_json::from_slice(&answer.body).map_err(std::io::Error::other)?;
+            let mut value: Value =
+                serde_json::from_slice(&answer.body).map_err(std::io::Error::other)?;
             if let Some(list) = value["proposals"].as_array_mut() {
                 list.iter_mut().for_each(|v| lie(v, how));
             } else {
@@ -377,9 +481,15 @@ fn a_server_that_shows_another_amount_gets_no_signature() {
     let page = format!("{}/", proxy.url);
     b.open(&page);
     import_key(&mut b, &f.c, COMMITTEE[1]);
-    b.wait_for(&format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"), "the honest card's button");
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
+        "the honest card's button",
+    );
 
-    for (how, reason, words) in [(BODY_AMOUNT, "body-mismatch", "金额"), (BYTES_AMOUNT, "id-mismatch", "编号")] {
+    for (how, reason, words) in [
+        (BODY_AMOUNT, "body-mismatch", "金额"),
+        (BYTES_AMOUNT, "id-mismatch", "编号"),
+    ] {
         mode.store(how, Ordering::SeqCst);
         b.reload();
         let refused = b.wait_for(
@@ -391,12 +501,22 @@ fn a_server_that_shows_another_amount_gets_no_signature() {
             "(() => {{ const c = document.querySelector('[data-sign-card=\"{id}\"]'); return {{ text: c.innerText, button: Boolean(c.querySelector('[data-sign]')) }}; }})()"
         ));
         let text = card["text"].as_str().unwrap();
-        assert!(text.contains("本页拒绝签署") && text.contains(words), "{text}");
-        assert!(!text.contains("¥1,281.50"), "the lie is not shown as the amount: {text}");
+        assert!(
+            text.contains("本页拒绝签署") && text.contains(words),
+            "{text}"
+        );
+        assert!(
+            !text.contains("¥1,281.50"),
+            "the lie is not shown as the amount: {text}"
+        );
         assert_eq!(card["button"], json!(false), "no co-sign button: {card}");
     }
     assert!(b.requests("POST").is_empty(), "nothing was posted");
-    assert_eq!(f.proposal(&id), before, "the proposal on the server is unchanged");
+    assert_eq!(
+        f.proposal(&id),
+        before,
+        "the proposal on the server is unchanged"
+    );
 }
 
 /// Proves that on an origin that is not secure (plain HTTP to a name that
@@ -408,12 +528,24 @@ fn on_an_insecure_origin_the_page_says_why_it_cannot_sign() {
     let f = Fixture::new();
     let port = f.server.url.rsplit(':').next().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = phone(dir.path(), "insecure", &["--host-resolver-rules=MAP feeledger.test 127.0.0.1"]);
+    let mut p = phone(
+        dir.path(),
+        "insecure",
+        &["--host-resolver-rules=MAP feeledger.test 127.0.0.1"],
+    );
     p.open(&format!("http://feeledger.test:{port}/"));
-    let text = p.wait_for("document.getElementById('sign-insecure')?.innerText", "the insecure-origin message");
+    let text = p.wait_for(
+        "document.getElementById('sign-insecure')?.innerText",
+        "the insecure-origin message",
+    );
     let text = text.as_str().unwrap();
-    assert!(text.contains("不能用来签名") && text.contains("https://"), "{text}");
-    let offers = p.eval("Boolean(document.getElementById('key-make') || document.getElementById('key-file'))");
+    assert!(
+        text.contains("不能用来签名") && text.contains("https://"),
+        "{text}"
+    );
+    let offers = p.eval(
+        "Boolean(document.getElementById('key-make') || document.getElementById('key-file'))",
+    );
     assert_eq!(offers, json!(false), "no key can be made or imported here");
     assert_eq!(p.eval("window.isSecureContext"), json!(false));
 }

@@ -110,7 +110,8 @@ impl Phone {
         let page_url = page_target(&host);
         let stream = TcpStream::connect(&host).expect("connect to DevTools");
         stream.set_read_timeout(Some(CALL_MAX)).unwrap();
-        let (socket, _) = tungstenite::client(page_url.as_str(), stream).expect("DevTools WebSocket handshake");
+        let (socket, _) =
+            tungstenite::client(page_url.as_str(), stream).expect("DevTools WebSocket handshake");
         let mut phone = Phone {
             name: name.to_string(),
             profile: profile.to_path_buf(),
@@ -136,12 +137,18 @@ impl Phone {
             .unwrap_or_else(|e| panic!("{}: send {method}: {e}", self.name));
         let started = Instant::now();
         loop {
-            assert!(started.elapsed() < CALL_MAX, "{}: {method} took over {CALL_MAX:?}", self.name);
+            assert!(
+                started.elapsed() < CALL_MAX,
+                "{}: {method} took over {CALL_MAX:?}",
+                self.name
+            );
             let message = self
                 .socket
                 .read()
                 .unwrap_or_else(|e| panic!("{}: read the answer to {method}: {e}", self.name));
-            let Message::Text(text) = message else { continue };
+            let Message::Text(text) = message else {
+                continue;
+            };
             let value: Value = serde_json::from_str(text.as_str()).expect("DevTools sends JSON");
             if value["id"] == json!(id) {
                 if let Some(error) = value.get("error") {
@@ -222,7 +229,12 @@ impl Phone {
             "(() => {{ const el = document.querySelector({s}); if (!el) return false; el.click(); return true; }})()",
             s = json!(selector)
         ));
-        assert_eq!(clicked, json!(true), "{}: nothing matches {selector}", self.name);
+        assert_eq!(
+            clicked,
+            json!(true),
+            "{}: nothing matches {selector}",
+            self.name
+        );
     }
 
     /// Sets the value of the input `selector` and sends an `input` event.
@@ -259,7 +271,12 @@ impl Phone {
             .iter()
             .filter(|e| e["method"] == "Network.requestWillBeSent")
             .filter(|e| e["params"]["request"]["method"] == method)
-            .map(|e| e["params"]["request"]["url"].as_str().unwrap_or("").to_string())
+            .map(|e| {
+                e["params"]["request"]["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect()
     }
 }
