@@ -1164,11 +1164,13 @@ async function start() {
     await loadList(true);
   })();
   const mine = unit ? loadMine(unit) : Promise.resolve();
-  const sign = load(async () => {
+  // The signing view reads its key from IndexedDB, which the residents'
+  // view does not wait for: the page is ready without it.
+  load(async () => {
     await ledger;
     if (S.ledger) await signing.load();
   });
-  await Promise.all([ledger, balances, summary, checkpoint, proposals, list, mine, sign]);
+  await Promise.all([ledger, balances, summary, checkpoint, proposals, list, mine]);
   document.documentElement.setAttribute('data-app', 'ready');
   window.addEventListener('hashchange', () => handleHash().catch(reportError));
   await handleHash();
