@@ -549,3 +549,130 @@ fn on_an_insecure_origin_the_page_says_why_it_cannot_sign() {
     assert_eq!(offers, json!(false), "no key can be made or imported here");
     assert_eq!(p.eval("window.isSecureContext"), json!(false));
 }
+
+/// Proves that a maintenance-fund spend is shown with the owners' vote it
+/// cites, and that one the fund can no longer pay (another spend committed
+/// after it was proposed) says why in yuan and plain Chinese, with the
+/// balance after shown below zero; a tap on co-sign then posts nothing and
+/// says so, and the proposal on the server is unchanged.
+#[test]
+fn a_blocked_maintenance_spend_says_why_in_yuan_and_shows_the_owners_vote() {
+    let f = Fixture::new();
+    let maintenance = |signers: &[&str], amount: &str, memo: &str| {
+        let out = f.propose(
+            signers,
+            &[
+                "expenditure",
+                "--fund",
+                "maintenance",
+                "--amount",
+                amount,
+                "--category",
+                "elevator",
+                "--payee",
+                "星光电梯维修有限公司",
+                "--memo",
+                memo,
+            ],
+        );
+        out.assert_ok();
+        out
+    };
+    f.propose(
+        &[COMPANY],
+        &[
+            "income",
+            "--fund",
+            "maintenance",
+            "--amount",
+            "10000",
+            "--category",
+            "other",
+            "--payer",
+            "3-1502",
+            "--memo",
+            "维修资金续筹",
+        ],
+    )
+    .assert_ok();
+    let out = f.propose(
+        &[COMPANY],
+        &[
+            "expenditure",
+            "--fund",
+            "maintenance",
+            "--amount",
+            "8000",
+            "--category",
+            "elevator",
+            "--payee",
+            "星光电梯维修有限公司",
+            "--memo",
+            "2号楼电梯大修",
+            "--decision-ref",
+            "2026年第1次业主大会",
+            "--participating-area-bp",
+            "8120",
+            "--participating-headcount-bp",
+            "7900",
+            "--approving-area-bp",
+            "7050",
+            "--approving-headcount-bp",
+            "6880",
+        ],
+    );
+    out.assert_ok();
+    let id = out
+        .pending_id()
+        .unwrap_or_else(|| panic!("the spend waits: {out:#?}"));
+    // Another spend commits first and leaves ¥5,000.00.
+    let other = maintenance(
+        &[COMPANY, COMMITTEE[0], COMMITTEE[2]],
+        "5000",
+        "1号楼电梯更换主板",
+    );
+    assert!(other.committed_seq().is_some(), "{other:#?}");
+    let before = f.proposal(&id);
+    assert_eq!(
+        before["status"]["blocked"]["code"],
+        json!("overdraft"),
+        "{before}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    let card = format!("[data-sign-card=\"{id}\"]");
+    b.wait_for(
+        &format!("document.querySelector('{card} .sign-blocked')"),
+        "the blocked spend",
+    );
+    let text = b.eval(&format!("document.querySelector('{card}').innerText"));
+    let text = text.as_str().unwrap();
+    for needle in [
+        "专项维修资金现在只有 ¥5,000.00，这笔要 ¥8,000.00，钱不够",
+        "2026年第1次业主大会",
+        "同意：专有面积 70.50%、人数 68.80%",
+        "钱不够",
+    ] {
+        assert!(text.contains(needle), "the card shows {needle:?}:\n{text}");
+    }
+    assert!(
+        !text.contains("overdraft"),
+        "no English server text on the Chinese page:\n{text}"
+    );
+    let after = b.eval(&format!(
+        "document.querySelector('{card} .balance-after').dataset.fen"
+    ));
+    assert_eq!(after, json!("-300000"));
+
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "blocked", "{text}");
+    assert!(
+        text.contains("本页没有签署") && text.contains("¥8,000.00"),
+        "{text}"
+    );
+    assert!(b.requests("POST").is_empty(), "nothing posted");
+    assert_eq!(f.proposal(&id), before, "the proposal is unchanged");
+}
