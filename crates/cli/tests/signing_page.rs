@@ -553,8 +553,9 @@ fn on_an_insecure_origin_the_page_says_why_it_cannot_sign() {
 /// Proves that a maintenance-fund spend is shown with the owners' vote it
 /// cites, and that one the fund can no longer pay (another spend committed
 /// after it was proposed) says why in yuan and plain Chinese, with the
-/// balance after shown below zero; a tap on co-sign then posts nothing and
-/// says so, and the proposal on the server is unchanged.
+/// balance after shown below zero (the residents' pending list gives the
+/// reason in Chinese too, not the server's English); a tap on co-sign then
+/// posts nothing and says so, and the proposal on the server is unchanged.
 #[test]
 fn a_blocked_maintenance_spend_says_why_in_yuan_and_shows_the_owners_vote() {
     let f = Fixture::new();
@@ -666,6 +667,16 @@ fn a_blocked_maintenance_spend_says_why_in_yuan_and_shows_the_owners_vote() {
         "document.querySelector('{card} .balance-after').dataset.fen"
     ));
     assert_eq!(after, json!("-300000"));
+
+    // The residents' list of pending proposals says it in Chinese too.
+    let listed = b.eval(&format!(
+        "document.querySelector('[data-proposal=\"{id}\"]').innerText"
+    ));
+    let listed = listed.as_str().unwrap();
+    assert!(
+        listed.contains("资金余额不够付这一笔") && !listed.contains("overdraft"),
+        "{listed}"
+    );
 
     let (status, text) = cosign(&mut b, &id);
     assert_eq!(status, "blocked", "{text}");

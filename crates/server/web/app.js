@@ -897,6 +897,13 @@ async function loadMine(unit) {
 // Proposals
 // ---------------------------------------------------------------------------
 
+// A blocked proposal's reason in the page's language, from the API's stable
+// code (the server's message is English, for programs and logs).
+function blockedWords(code) {
+  const key = `sign.code.${code}`;
+  return hasString(key) ? t(key) : t('sign.code.other', { code: String(code) });
+}
+
 function renderProposals() {
   const title = h('h2', { tabindex: '-1' }, t('proposals.title'));
   const help = h('p', { class: 'small muted' }, t('proposals.help'));
@@ -929,7 +936,7 @@ function renderProposals() {
             ),
           )
         : null,
-      status.blocked ? h('p', { class: 'alert small' }, t('proposals.blocked', { message: status.blocked.message })) : null,
+      status.blocked ? h('p', { class: 'alert small' }, t('proposals.blocked', { message: blockedWords(status.blocked.code) })) : null,
       h('p', { class: 'small muted' }, t('proposals.signed', { names: (p.signatures || []).map((s) => s.key).join(', ') || '—' })),
       h('p', { class: 'small muted' }, t('proposals.created', { time: timeText(p.created_ms, S.lang) }), ' · ', t('proposals.id'), ' ', h('code', {}, String(p.id).slice(0, 12))),
     );
