@@ -450,7 +450,8 @@ fn lie(view: &mut Value, how: u8) {
 /// alone, then in `body_jcs` too so the id no longer matches), the page
 /// refuses to sign and says why in Chinese, offers no co-sign button, and
 /// sends no POST; the proposal on the server has no new signature. The
-/// honest proxy path shows the button.
+/// honest proxy path shows the button, and a lie that starts after the card
+/// was shown is caught by the fresh fetch on "co-sign".
 #[test]
 fn a_server_that_shows_another_amount_gets_no_signature() {
     let f = Fixture::new();
@@ -485,6 +486,13 @@ fn a_server_that_shows_another_amount_gets_no_signature() {
         &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
         "the honest card's button",
     );
+
+    // The server starts lying after the card was shown: the fresh copy
+    // fetched on "co-sign" disagrees, and the page refuses.
+    mode.store(BODY_AMOUNT, Ordering::SeqCst);
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "refused", "{text}");
+    assert!(text.contains("本页拒绝签署"), "{text}");
 
     for (how, reason, words) in [
         (BODY_AMOUNT, "body-mismatch", "金额"),
