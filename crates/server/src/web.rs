@@ -14,8 +14,9 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// The page's files: (name, content type, bytes). `index.html` loads
 /// `app.js` as a module, which imports the others by relative path, so
-/// each is served at `/assets/<name>`.
-const ASSETS: [(&str, &str, &str); 10] = [
+/// each is served at `/assets/<name>`. Vendored code (`web/vendor/`, see
+/// its README) is served by its file name too.
+const ASSETS: [(&str, &str, &str); 13] = [
     ("app.js", JS, include_str!("../web/app.js")),
     ("strings.js", JS, include_str!("../web/strings.js")),
     ("dom.js", JS, include_str!("../web/dom.js")),
@@ -25,6 +26,9 @@ const ASSETS: [(&str, &str, &str); 10] = [
     ("replay.js", JS, include_str!("../web/replay.js")),
     ("tlog.js", JS, include_str!("../web/tlog.js")),
     ("worker.js", JS, include_str!("../web/worker.js")),
+    ("keys.js", JS, include_str!("../web/keys.js")),
+    ("sign.js", JS, include_str!("../web/sign.js")),
+    ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",
         "text/css; charset=utf-8",

@@ -5,7 +5,8 @@
 // This module is the app: its state, the API requests, and rendering of each
 // section. Its parts are ES modules beside it: strings.js (the zh/en words),
 // dom.js (element helpers), format.js (money, dates), chart.js (the monthly
-// chart) and verify.js (every check, against the log key).
+// chart), verify.js (every check, against the log key), and sign.js with
+// keys.js (a committee member's key in this browser, and co-signing).
 //
 // Trust: what the API serves is shown as the server states it; an amount or
 // entry counts as checked only once verify.js has verified it, and cards
@@ -24,6 +25,7 @@ import { translate, hasString } from './strings.js';
 import { h, mount } from './dom.js';
 import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
 import { monthly, chartParts } from './chart.js';
+import { createSigning } from './sign.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -58,6 +60,29 @@ const S = {
 };
 
 const verifier = createVerifier({ pinnedLogKey: readPinned() });
+
+const signing = createSigning({
+  t: (key, vars) => t(key, vars),
+  lang: () => S.lang,
+  ledger: () => S.ledger,
+  fundName: (id) => fundName(id),
+  catName: (id) => catName(id),
+  roleName: (role) => roleName(role),
+  getJson: (path) => getJson(path),
+  reportError: (e) => reportError(e),
+  // A co-signature that commits changes the balances and the pending list.
+  onCommitted: () => {
+    refreshAfterCommit().catch(reportError);
+  },
+});
+
+async function refreshAfterCommit() {
+  const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getJson('/api/v1/proposals')]);
+  S.balances = balances;
+  S.proposals = proposals.proposals || [];
+  renderBalances();
+  renderProposals();
+}
 
 function readPinned() {
   try {
@@ -156,6 +181,7 @@ function renderChrome() {
         ['chart-section', 'nav.chart'],
         ['mine-section', 'nav.mine'],
         ['proposals-section', 'nav.proposals'],
+        ['sign-section', 'nav.sign'],
         ['entries-section', 'nav.entries'],
       ].map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, onclick: (ev) => jump(ev, id) }, t(key)))),
     ),
@@ -871,6 +897,13 @@ async function loadMine(unit) {
 // Proposals
 // ---------------------------------------------------------------------------
 
+// A blocked proposal's reason in the page's language, from the API's stable
+// code (the server's message is English, for programs and logs).
+function blockedWords(code) {
+  const key = `sign.code.${code}`;
+  return hasString(key) ? t(key) : t('sign.code.other', { code: String(code) });
+}
+
 function renderProposals() {
   const title = h('h2', { tabindex: '-1' }, t('proposals.title'));
   const help = h('p', { class: 'small muted' }, t('proposals.help'));
@@ -903,7 +936,7 @@ function renderProposals() {
             ),
           )
         : null,
-      status.blocked ? h('p', { class: 'alert small' }, t('proposals.blocked', { message: status.blocked.message })) : null,
+      status.blocked ? h('p', { class: 'alert small' }, t('proposals.blocked', { message: blockedWords(status.blocked.code) })) : null,
       h('p', { class: 'small muted' }, t('proposals.signed', { names: (p.signatures || []).map((s) => s.key).join(', ') || '—' })),
       h('p', { class: 'small muted' }, t('proposals.created', { time: timeText(p.created_ms, S.lang) }), ' · ', t('proposals.id'), ' ', h('code', {}, String(p.id).slice(0, 12))),
     );
@@ -1072,6 +1105,7 @@ function renderAll() {
   renderChart();
   renderMine();
   renderProposals();
+  signing.render();
   renderEntries();
 }
 
@@ -1137,6 +1171,12 @@ async function start() {
     await loadList(true);
   })();
   const mine = unit ? loadMine(unit) : Promise.resolve();
+  // The signing view reads its key from IndexedDB, which the residents'
+  // view does not wait for: the page is ready without it.
+  load(async () => {
+    await ledger;
+    if (S.ledger) await signing.load();
+  });
   await Promise.all([ledger, balances, summary, checkpoint, proposals, list, mine]);
   document.documentElement.setAttribute('data-app', 'ready');
   window.addEventListener('hashchange', () => handleHash().catch(reportError));

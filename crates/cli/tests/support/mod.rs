@@ -6,6 +6,7 @@
 
 pub mod bodies;
 pub mod browser;
+pub mod cdp;
 pub mod chromium;
 pub mod demo;
 pub mod http;

@@ -1,0 +1,697 @@
+//! The signing view of the residents' page (签署), driven in real headless
+//! Chromium through the DevTools protocol (support/cdp.rs), with one
+//! profile directory per phone, against the real server on loopback and a
+//! ledger made by the real binary.
+//!
+//! What is proved: a key made in the page is kept (IndexedDB), cannot be
+//! exported, and can be enrolled by a governance entry the CLI makes; key
+//! files made by `feeledger keygen` import and sign; two members co-sign in
+//! two phones and the entry commits; a second signature says "already
+//! signed"; a server that shows another amount than the bytes to sign gets
+//! no signature; and a page on an insecure origin says why it cannot sign.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use support::cdp::Phone;
+use support::http::{Http, Server};
+use support::proxy::{forward_get, loopback, path_of, Answer};
+use support::{run, Community, COMMITTEE, COMPANY, ORIGIN};
+
+/// A community with 5,000 yuan of income, served on loopback.
+struct Fixture {
+    c: Community,
+    server: Server,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let c = Community::new();
+        c.income("2026-02-01", "5000", "3-1502", "二月物业费");
+        let server = Server::start(&c.data);
+        Fixture { c, server }
+    }
+
+    fn http(&self) -> Http {
+        self.server.http()
+    }
+
+    /// The page's URL on the server (localhost: a secure origin).
+    fn page(&self) -> String {
+        format!("{}/", self.server.url)
+    }
+
+    /// `feeledger propose --url` signed by `signers`; the output.
+    fn propose(&self, signers: &[&str], kind: &[&str]) -> support::Output {
+        let mut args = vec![
+            "propose".to_string(),
+            "--url".to_string(),
+            self.server.url.clone(),
+        ];
+        for s in signers {
+            args.push("--key".into());
+            args.push(self.c.key_path(s).display().to_string());
+        }
+        args.extend([
+            "--date".to_string(),
+            "2026-02-10".to_string(),
+            "--yes".to_string(),
+        ]);
+        args.extend(kind.iter().map(|s| s.to_string()));
+        run(args)
+    }
+
+    /// An expenditure of ¥1,280.50 from the operating fund, proposed by the
+    /// company with the CLI; its pending id.
+    fn pending_expenditure(&self) -> String {
+        let out = self.propose(
+            &[COMPANY],
+            &[
+                "expenditure",
+                "--amount",
+                "1280.50",
+                "--category",
+                "repairs",
+                "--payee",
+                "星光电梯维修有限公司",
+                "--memo",
+                "3号楼电梯更换钢丝绳",
+            ],
+        );
+        out.assert_ok();
+        out.pending_id()
+            .unwrap_or_else(|| panic!("the expenditure waits for the committee: {out:#?}"))
+    }
+
+    fn proposal(&self, id: &str) -> Value {
+        self.http()
+            .get(&format!("/api/v1/proposals/{id}"))
+            .ok_json()
+    }
+}
+
+/// A new phone: Chromium with a profile directory of its own under `dir`.
+fn phone(dir: &Path, name: &str, extra: &[&str]) -> Phone {
+    Phone::start(name, &dir.join(format!("phone-{name}")), extra)
+}
+
+/// Imports the key file of `member` in `phone`'s page and waits until the
+/// page shows the key; checks it is the key the file holds.
+fn import_key(phone: &mut Phone, c: &Community, member: &str) {
+    phone.wait_for(
+        "document.getElementById('key-file')",
+        "the key import field",
+    );
+    phone.choose_file("#key-file", c.key_path(member));
+    phone.wait_for(
+        "document.querySelector('#key-card[data-state=ready]')",
+        "the imported key",
+    );
+    let card = key_card(phone);
+    assert_eq!(card["name"], json!(member), "{card}");
+    assert_eq!(
+        card["public_key"],
+        json!(c.key(member).public_key),
+        "{card}"
+    );
+    assert_eq!(card["source"], json!("imported"), "{card}");
+    assert_eq!(
+        card["delete_warning"],
+        json!(true),
+        "the page says to delete the file: {card}"
+    );
+}
+
+/// What the key card shows.
+fn key_card(phone: &mut Phone) -> Value {
+    phone.eval(
+        "(() => { const c = document.getElementById('key-card'); const q = document.querySelector('#key-qr path');
+          return { state: c.dataset.state, name: c.dataset.name, public_key: c.dataset.publicKey, source: c.dataset.source,
+            shown: document.getElementById('key-public')?.textContent, qr_path_len: q ? q.getAttribute('d').length : 0,
+            enrolment: document.getElementById('key-enrolment')?.dataset.state, role: document.getElementById('key-enrolment')?.dataset.role,
+            delete_warning: Boolean(document.getElementById('key-delete-file')) }; })()",
+    )
+}
+
+/// Clicks "co-sign" on proposal `id` and waits for the page's answer; the
+/// result's data-status and text.
+fn cosign(phone: &mut Phone, id: &str) -> (String, String) {
+    let card = format!("[data-sign-card=\"{id}\"]");
+    phone.wait_for(
+        &format!("document.querySelector('{card} [data-sign]')"),
+        "the proposal's co-sign button",
+    );
+    // The page keeps the last result per proposal: forget it first, so the
+    // wait below sees this click's answer.
+    phone.eval(&format!(
+        "document.querySelector('{card} .sign-result')?.remove(); true"
+    ));
+    phone.click(&format!("{card} [data-sign]"));
+    let status = phone.wait_for(
+        &format!(
+            "(() => {{ const r = document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]');
+               if (!r) return null; const s = r.dataset.status || (r.dataset.committed ? 'committed' : null);
+               return s === 'signing' ? null : s; }})()"
+        ),
+        "the page's answer to co-sign",
+    );
+    let text = phone.eval(&format!(
+        "(document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]')).textContent"
+    ));
+    (
+        status.as_str().unwrap().to_string(),
+        text.as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// Proves that a key made in phone A's page is kept across a reload
+/// (IndexedDB, keyed by the ledger's origin), is non-extractable
+/// (`crypto.subtle.exportKey` fails, `extractable` is false), is shown as
+/// the KeyDef text and a QR code, and that the public key shown is one a
+/// governance entry made with `feeledger propose governance` enrolls: after
+/// it, the page says the key is the committee's.
+#[test]
+fn a_key_made_in_the_page_is_kept_is_not_extractable_and_can_be_enrolled() {
+    let f = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = phone(dir.path(), "a", &[]);
+    a.open(&f.page());
+    a.wait_for(
+        "document.getElementById('key-make')",
+        "the make-a-key button",
+    );
+    // A name that breaks the key-name rule is refused, in Chinese, and nothing is kept.
+    a.type_into("#key-name", "Wang Wei");
+    a.click("#key-make");
+    let code = a.wait_for(
+        "document.getElementById('key-error')?.dataset.code",
+        "the bad-name error",
+    );
+    assert_eq!(code, json!("bad-name"));
+    let message = a.eval("document.getElementById('key-error').textContent");
+    assert!(
+        message.as_str().unwrap().contains("钥匙名不合规矩"),
+        "{message}"
+    );
+
+    a.type_into("#key-name", "weiyuan-sun");
+    a.click("#key-make");
+    a.wait_for(
+        "document.querySelector('#key-card[data-state=ready]')",
+        "the new key",
+    );
+    let made = key_card(&mut a);
+    assert_eq!(made["name"], json!("weiyuan-sun"), "{made}");
+    assert_eq!(made["source"], json!("made"), "{made}");
+    assert_eq!(made["enrolment"], json!("not-enrolled"), "{made}");
+    let public_key = made["public_key"].as_str().unwrap().to_string();
+    assert_eq!(
+        made["shown"],
+        json!(json!({"name": "weiyuan-sun", "public_key": public_key}).to_string()),
+        "the page shows the key as a genesis or governance entry lists it"
+    );
+    assert!(
+        made["qr_path_len"].as_u64().unwrap() > 100,
+        "a QR code is drawn: {made}"
+    );
+
+    a.reload();
+    a.wait_for(
+        "document.querySelector('#key-card[data-state=ready]')",
+        "the kept key after a reload",
+    );
+    assert_eq!(
+        key_card(&mut a)["public_key"],
+        json!(public_key),
+        "the same key after a reload"
+    );
+    let export = a.eval(&format!(
+        "new Promise((resolve) => {{ const req = indexedDB.open('feeledger-keys');
+           req.onsuccess = () => {{ const get = req.result.transaction('keys').objectStore('keys').get({origin});
+             get.onsuccess = async () => {{ const k = get.result.private_key; let exported = true;
+               try {{ await crypto.subtle.exportKey('pkcs8', k); }} catch (e) {{ exported = false; }}
+               let jwk = true; try {{ await crypto.subtle.exportKey('jwk', k); }} catch (e) {{ jwk = false; }}
+               resolve({{ extractable: k.extractable, exported, jwk, type: k.type, alg: k.algorithm.name }}); }}; }}; }})",
+        origin = json!(ORIGIN)
+    ));
+    assert_eq!(
+        export,
+        json!({"extractable": false, "exported": false, "jwk": false, "type": "private", "alg": "Ed25519"}),
+        "the kept private key cannot be read out"
+    );
+
+    // Enrol it: the committee with the new member, by governance (company
+    // and committee sign under the default rules).
+    let line = |name: &str, key: &str| format!("{{ name = \"{name}\", public_key = \"{key}\" }}");
+    let mut committee: Vec<(String, String)> = COMMITTEE
+        .iter()
+        .map(|n| (n.to_string(), f.c.key(n).public_key.clone()))
+        .collect();
+    committee.push(("weiyuan-sun".to_string(), public_key.clone()));
+    committee.sort();
+    let roles = format!(
+        "[company]\nthreshold = 1\nkeys = [{}]\n\n[committee]\nthreshold = 2\nkeys = [{}]\n",
+        line(COMPANY, &f.c.key(COMPANY).public_key),
+        committee
+            .iter()
+            .map(|(n, k)| line(n, k))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let roles_path = f.c.path("roles-with-sun.toml");
+    std::fs::write(&roles_path, roles).unwrap();
+    let out = f.propose(
+        &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
+        &[
+            "governance",
+            "--roles",
+            roles_path.to_str().unwrap(),
+            "--memo",
+            "增补委员孙某",
+        ],
+    );
+    out.assert_ok();
+    assert!(
+        out.committed_seq().is_some(),
+        "the governance entry commits: {out:#?}"
+    );
+    let ledger = f.http().get("/api/v1/ledger").ok_json();
+    let enrolled = ledger["roles"]["committee"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "weiyuan-sun" && k["public_key"] == json!(public_key));
+    assert!(enrolled, "the ledger lists the page's key: {ledger}");
+
+    a.reload();
+    a.wait_for(
+        "document.querySelector('#key-enrolment[data-state=enrolled][data-role=committee]')",
+        "the page to say the key is the committee's",
+    );
+    let text = a.eval("document.getElementById('key-enrolment').textContent");
+    assert!(text.as_str().unwrap().contains("业主委员会"), "{text}");
+}
+
+/// Proves the co-signing flow across phones: key files made by `feeledger
+/// keygen` import in phones B and C (each page shows the file's key and
+/// says to delete the file); an expenditure proposed with the CLI is shown
+/// in B with its payee, amount in yuan, fund, balance before and after, and
+/// rule; B co-signs (the server then lists B's signature) and a second tap
+/// says "already signed" with no second POST; C co-signs, the page says
+/// "committed" with the entry's seq, and the API serves that entry with the
+/// amount and both members' signatures.
+#[test]
+fn members_cosign_in_their_own_phones_and_it_commits() {
+    let f = Fixture::new();
+    let id = f.pending_expenditure();
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    let mut c = phone(dir.path(), "c", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    c.open(&f.page());
+    import_key(&mut c, &f.c, COMMITTEE[2]);
+
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
+        "the pending expenditure in B",
+    );
+    let shown = b.eval(&format!(
+        "(() => {{ const c = document.querySelector('[data-sign-card=\"{id}\"]');
+           return {{ text: c.innerText, amount: c.dataset.amountFen, after: c.querySelector('.balance-after')?.dataset.fen }}; }})()"
+    ));
+    let text = shown["text"].as_str().unwrap();
+    for needle in [
+        "¥1,280.50",
+        "星光电梯维修有限公司",
+        "物业服务费",
+        "维修",
+        "3号楼电梯更换钢丝绳",
+        "2026-02-10",
+        "¥5,000.00",
+        "¥3,719.50",
+        "物业公司 1 人、业主委员会 2 人",
+        "wuye-li（物业公司）",
+    ] {
+        assert!(text.contains(needle), "B's card shows {needle:?}:\n{text}");
+    }
+    assert_eq!(shown["amount"], json!("128050"));
+    assert_eq!(shown["after"], json!("371950"));
+
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "pending", "{text}");
+    assert!(text.contains("已签署"), "{text}");
+    let signers: Vec<Value> = f.proposal(&id)["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].clone())
+        .collect();
+    assert!(
+        signers.contains(&json!(COMMITTEE[1])),
+        "the server holds B's signature: {signers:?}"
+    );
+    assert_eq!(b.requests("POST").len(), 1, "one signature posted");
+
+    // A second tap in B: the page sees B's signature and posts nothing.
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "already", "{text}");
+    assert!(text.contains("您已签过"), "{text}");
+    assert_eq!(b.requests("POST").len(), 1, "no second POST");
+
+    c.reload();
+    let (status, text) = cosign(&mut c, &id);
+    assert_eq!(status, "committed", "{text}");
+    assert!(text.contains("已入账"), "{text}");
+    let seq = c.eval(&format!(
+        "Number(document.querySelector('[data-committed=\"{id}\"]').dataset.seq)"
+    ));
+    let seq = seq.as_u64().expect("the page shows the entry's seq");
+    let entry = f.http().get(&format!("/api/v1/entries/{seq}")).ok_json();
+    assert_eq!(
+        entry["leaf"]["body"]["amount_fen"],
+        json!(128050),
+        "{entry}"
+    );
+    let keys: Vec<&str> = entry["leaf"]["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [COMMITTEE[2], COMMITTEE[1], COMPANY],
+        "both members' signatures are in the entry"
+    );
+    assert!(f.http().get("/api/v1/proposals").ok_json()["proposals"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+/// Proves that a second signature by the same key is answered "you already
+/// signed": the member's key file signs with the CLI while the page is
+/// open, then a tap on co-sign in the page says so and posts nothing.
+#[test]
+fn signing_what_the_same_key_already_signed_says_so() {
+    let f = Fixture::new();
+    let id = f.pending_expenditure();
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
+        "the pending expenditure",
+    );
+    let out = run([
+        "sign",
+        "--url",
+        &f.server.url,
+        "--key",
+        f.c.key_path(COMMITTEE[1]).to_str().unwrap(),
+        "--yes",
+        &id,
+    ]);
+    out.assert_ok();
+    let before = f.proposal(&id);
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "already", "{text}");
+    assert!(text.contains("您已签过"), "{text}");
+    assert!(b.requests("POST").is_empty(), "nothing posted");
+    assert_eq!(f.proposal(&id), before, "the proposal is unchanged");
+}
+
+/// How the lying proxy changes the proposals it passes on.
+const HONEST: u8 = 0;
+/// The served `body` shows 1 yuan more; `body_jcs` and `id` are the real ones.
+const BODY_AMOUNT: u8 = 1;
+/// `body` and `body_jcs` both show 1 yuan more; `id` is the real one.
+const BYTES_AMOUNT: u8 = 2;
+
+fn lie(view: &mut Value, how: u8) {
+    let real = view["body"]["amount_fen"].as_u64().unwrap();
+    view["body"]["amount_fen"] = json!(real + 100);
+    if how == BYTES_AMOUNT {
+        let jcs = view["body_jcs"].as_str().unwrap().replace(
+            &format!("\"amount_fen\":{real}"),
+            &format!("\"amount_fen\":{}", real + 100),
+        );
+        view["body_jcs"] = json!(jcs);
+    }
+}
+
+/// Proves that the page signs only what it decoded and showed: through a
+/// proxy that changes the amount the server shows (in the served `body`
+/// alone, then in `body_jcs` too so the id no longer matches), the page
+/// refuses to sign and says why in Chinese, offers no co-sign button, and
+/// sends no POST; the proposal on the server has no new signature. The
+/// honest proxy path shows the button, and a lie that starts after the card
+/// was shown is caught by the fresh fetch on "co-sign".
+#[test]
+fn a_server_that_shows_another_amount_gets_no_signature() {
+    let f = Fixture::new();
+    let id = f.pending_expenditure();
+    let before = f.proposal(&id);
+    let mode = Arc::new(AtomicU8::new(HONEST));
+    let upstream = f.server.url.clone();
+    let how = mode.clone();
+    let client = reqwest::blocking::Client::new();
+    let proxy = loopback(move |target| {
+        let mut answer = forward_get(&client, &upstream, target)?;
+        let how = how.load(Ordering::SeqCst);
+        let path = path_of(target);
+        if how != HONEST && answer.status == 200 && path.starts_with("/api/v1/proposals") {
+            let mut value: Value =
+                serde_json::from_slice(&answer.body).map_err(std::io::Error::other)?;
+            if let Some(list) = value["proposals"].as_array_mut() {
+                list.iter_mut().for_each(|v| lie(v, how));
+            } else {
+                lie(&mut value, how);
+            }
+            answer = Answer::ok("application/json", value.to_string());
+        }
+        Ok(answer)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    let page = format!("{}/", proxy.url);
+    b.open(&page);
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-sign]')"),
+        "the honest card's button",
+    );
+
+    // The server starts lying after the card was shown: the fresh copy
+    // fetched on "co-sign" disagrees, and the page refuses.
+    mode.store(BODY_AMOUNT, Ordering::SeqCst);
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "refused", "{text}");
+    assert!(text.contains("本页拒绝签署"), "{text}");
+
+    for (how, reason, words) in [
+        (BODY_AMOUNT, "body-mismatch", "金额"),
+        (BYTES_AMOUNT, "id-mismatch", "编号"),
+    ] {
+        mode.store(how, Ordering::SeqCst);
+        b.reload();
+        let refused = b.wait_for(
+            &format!("document.querySelector('[data-sign-card=\"{id}\"]')?.dataset.refused"),
+            "the page to refuse the lying proposal",
+        );
+        assert_eq!(refused, json!(reason));
+        let card = b.eval(&format!(
+            "(() => {{ const c = document.querySelector('[data-sign-card=\"{id}\"]'); return {{ text: c.innerText, button: Boolean(c.querySelector('[data-sign]')) }}; }})()"
+        ));
+        let text = card["text"].as_str().unwrap();
+        assert!(
+            text.contains("本页拒绝签署") && text.contains(words),
+            "{text}"
+        );
+        assert!(
+            !text.contains("¥1,281.50"),
+            "the lie is not shown as the amount: {text}"
+        );
+        assert_eq!(card["button"], json!(false), "no co-sign button: {card}");
+    }
+    assert!(b.requests("POST").is_empty(), "nothing was posted");
+    assert_eq!(
+        f.proposal(&id),
+        before,
+        "the proposal on the server is unchanged"
+    );
+}
+
+/// Proves that on an origin that is not secure (plain HTTP to a name that
+/// is not localhost, here resolved to 127.0.0.1 by Chromium), the signing
+/// section says in Chinese why it cannot sign and what to do, and offers
+/// neither making nor importing a key.
+#[test]
+fn on_an_insecure_origin_the_page_says_why_it_cannot_sign() {
+    let f = Fixture::new();
+    let port = f.server.url.rsplit(':').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = phone(
+        dir.path(),
+        "insecure",
+        &["--host-resolver-rules=MAP feeledger.test 127.0.0.1"],
+    );
+    p.open(&format!("http://feeledger.test:{port}/"));
+    let text = p.wait_for(
+        "document.getElementById('sign-insecure')?.innerText",
+        "the insecure-origin message",
+    );
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("不能用来签名") && text.contains("https://"),
+        "{text}"
+    );
+    let offers = p.eval(
+        "Boolean(document.getElementById('key-make') || document.getElementById('key-file'))",
+    );
+    assert_eq!(offers, json!(false), "no key can be made or imported here");
+    assert_eq!(p.eval("window.isSecureContext"), json!(false));
+}
+
+/// Proves that a maintenance-fund spend is shown with the owners' vote it
+/// cites, and that one the fund can no longer pay (another spend committed
+/// after it was proposed) says why in yuan and plain Chinese, with the
+/// balance after shown below zero (the residents' pending list gives the
+/// reason in Chinese too, not the server's English); a tap on co-sign then
+/// posts nothing and says so, and the proposal on the server is unchanged.
+#[test]
+fn a_blocked_maintenance_spend_says_why_in_yuan_and_shows_the_owners_vote() {
+    let f = Fixture::new();
+    let maintenance = |signers: &[&str], amount: &str, memo: &str| {
+        let out = f.propose(
+            signers,
+            &[
+                "expenditure",
+                "--fund",
+                "maintenance",
+                "--amount",
+                amount,
+                "--category",
+                "elevator",
+                "--payee",
+                "星光电梯维修有限公司",
+                "--memo",
+                memo,
+            ],
+        );
+        out.assert_ok();
+        out
+    };
+    f.propose(
+        &[COMPANY],
+        &[
+            "income",
+            "--fund",
+            "maintenance",
+            "--amount",
+            "10000",
+            "--category",
+            "other",
+            "--payer",
+            "3-1502",
+            "--memo",
+            "维修资金续筹",
+        ],
+    )
+    .assert_ok();
+    let out = f.propose(
+        &[COMPANY],
+        &[
+            "expenditure",
+            "--fund",
+            "maintenance",
+            "--amount",
+            "8000",
+            "--category",
+            "elevator",
+            "--payee",
+            "星光电梯维修有限公司",
+            "--memo",
+            "2号楼电梯大修",
+            "--decision-ref",
+            "2026年第1次业主大会",
+            "--participating-area-bp",
+            "8120",
+            "--participating-headcount-bp",
+            "7900",
+            "--approving-area-bp",
+            "7050",
+            "--approving-headcount-bp",
+            "6880",
+        ],
+    );
+    out.assert_ok();
+    let id = out
+        .pending_id()
+        .unwrap_or_else(|| panic!("the spend waits: {out:#?}"));
+    // Another spend commits first and leaves ¥5,000.00.
+    let other = maintenance(
+        &[COMPANY, COMMITTEE[0], COMMITTEE[2]],
+        "5000",
+        "1号楼电梯更换主板",
+    );
+    assert!(other.committed_seq().is_some(), "{other:#?}");
+    let before = f.proposal(&id);
+    assert_eq!(
+        before["status"]["blocked"]["code"],
+        json!("overdraft"),
+        "{before}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    let card = format!("[data-sign-card=\"{id}\"]");
+    b.wait_for(
+        &format!("document.querySelector('{card} .sign-blocked')"),
+        "the blocked spend",
+    );
+    let text = b.eval(&format!("document.querySelector('{card}').innerText"));
+    let text = text.as_str().unwrap();
+    for needle in [
+        "专项维修资金现在只有 ¥5,000.00，这笔要 ¥8,000.00，钱不够",
+        "2026年第1次业主大会",
+        "同意：专有面积 70.50%、人数 68.80%",
+        "钱不够",
+    ] {
+        assert!(text.contains(needle), "the card shows {needle:?}:\n{text}");
+    }
+    assert!(
+        !text.contains("overdraft"),
+        "no English server text on the Chinese page:\n{text}"
+    );
+    let after = b.eval(&format!(
+        "document.querySelector('{card} .balance-after').dataset.fen"
+    ));
+    assert_eq!(after, json!("-300000"));
+
+    // The residents' list of pending proposals says it in Chinese too.
+    let listed = b.eval(&format!(
+        "document.querySelector('[data-proposal=\"{id}\"]').innerText"
+    ));
+    let listed = listed.as_str().unwrap();
+    assert!(
+        listed.contains("资金余额不够付这一笔") && !listed.contains("overdraft"),
+        "{listed}"
+    );
+
+    let (status, text) = cosign(&mut b, &id);
+    assert_eq!(status, "blocked", "{text}");
+    assert!(
+        text.contains("本页没有签署") && text.contains("¥8,000.00"),
+        "{text}"
+    );
+    assert!(b.requests("POST").is_empty(), "nothing posted");
+    assert_eq!(f.proposal(&id), before, "the proposal is unchanged");
+}
