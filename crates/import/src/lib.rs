@@ -11,7 +11,10 @@
 //!   strict yuan grammar), and built into the body `feeledger propose
 //!   income` would build, with a nonce derived from the row's content;
 //! - [`income`]: the rules an income follows however it is entered
-//!   (default fund by category, fund names), shared with `propose`.
+//!   (default fund by category, fund names), shared with `propose`;
+//! - [`batch`]: the rule of a batch of signed incomes, checked against the
+//!   ledger's state before one group commit (the CLI with `--data`, and the
+//!   server's `POST /api/v1/proposals/batch`).
 //!
 //! Nothing is partial: [`read_csv`] returns every row, or an error listing
 //! the bad rows by line number, and the caller records nothing then.
@@ -29,6 +32,7 @@
 //! assert_eq!(sheet.totals().unwrap().total_fen, 158_050);
 //! ```
 
+pub mod batch;
 pub mod columns;
 pub mod decode;
 pub mod income;
