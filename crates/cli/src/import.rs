@@ -50,7 +50,11 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Reads and checks every row, then signs each body.
-fn read_and_sign(facts: &LedgerFacts, path: &Path, keys: &[KeyFile]) -> Result<(Sheet, Vec<Signed>)> {
+fn read_and_sign(
+    facts: &LedgerFacts,
+    path: &Path,
+    keys: &[KeyFile],
+) -> Result<(Sheet, Vec<Signed>)> {
     let bytes = read_file(path)?;
     let ledger = LedgerInfo {
         origin: &facts.origin,
@@ -177,7 +181,10 @@ fn preview(
         );
     }
     println!("  新记录 to record:           {}", totals.rows);
-    println!("  合计 total:                 {}", format_yuan(totals.total_fen));
+    println!(
+        "  合计 total:                 {}",
+        format_yuan(totals.total_fen)
+    );
     println!("  按资金 by fund:");
     for (fund, (rows, fen)) in &totals.by_fund {
         println!(
@@ -330,7 +337,9 @@ fn post_batch(remote: &Remote, signed: &[&Signed], dry_run: bool) -> Result<Valu
                 .and_then(|i| signed.get(i))
                 .map(|s| s.line);
             match line {
-                Some(line) => bail!("未记入任何一行 nothing recorded: 第 {line} 行 line {line}: {text}"),
+                Some(line) => {
+                    bail!("未记入任何一行 nothing recorded: 第 {line} 行 line {line}: {text}")
+                }
                 None => bail!("未记入任何一行 nothing recorded: {text}"),
             }
         }
@@ -374,7 +383,11 @@ pub fn import_remote(remote: &Remote, keys: &[KeyFile], path: &Path, yes: bool) 
         .filter_map(|r| r["seq"].as_u64())
         .collect();
     if seqs.len() != new.len() {
-        bail!("the server answered {} of {} rows: check with `feeledger list`", seqs.len(), new.len());
+        bail!(
+            "the server answered {} of {} rows: check with `feeledger list`",
+            seqs.len(),
+            new.len()
+        );
     }
     report(&seqs, answer["size"].as_u64().unwrap_or(0));
     Ok(())

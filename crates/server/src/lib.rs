@@ -194,7 +194,10 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             "/api/v1/proposals",
             get(read::proposals).post(write::propose),
         ),
-        ("/api/v1/proposals/batch", post(write::propose_batch).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX))),
+        (
+            "/api/v1/proposals/batch",
+            post(write::propose_batch).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX)),
+        ),
         ("/api/v1/proposals/{id}", get(read::proposal)),
         (
             "/api/v1/proposals/{id}/signatures",

@@ -157,9 +157,11 @@ struct BatchEntry {
 fn batch_error(e: &feeledger_import::batch::BatchError) -> ApiError {
     use feeledger_import::batch::BatchError;
     match e {
-        BatchError::NotIncome { .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_income", e.to_string())
-        }
+        BatchError::NotIncome { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_income",
+            e.to_string(),
+        ),
         BatchError::Repeated { .. } => ApiError::bad_request(e.to_string()),
         BatchError::Refused { source, .. } => ApiError::new(
             crate::error::apply_status(source),
