@@ -568,7 +568,8 @@ mod tests {
     /// their rule.
     #[test]
     fn every_field_has_its_rule() {
-        let cases: [(&str, fn(&RowProblem) -> bool); 9] = [
+        type Case = (&'static str, fn(&RowProblem) -> bool);
+        let cases: [Case; 9] = [
             (",100,,2026-10-05,,,", |p| {
                 matches!(
                     p,
