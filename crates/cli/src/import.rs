@@ -137,6 +137,22 @@ fn fund_label(facts: &LedgerFacts, id: &str) -> String {
     }
 }
 
+/// Terminal columns of the preview's labels, so that the figures line up.
+const LABEL_COLUMNS: usize = 44;
+
+/// `text` padded with spaces to [`LABEL_COLUMNS`] terminal columns, a
+/// Chinese character taking two.
+fn pad(text: &str) -> String {
+    let columns: usize = text
+        .chars()
+        .map(|c| if c >= '\u{2E80}' { 2 } else { 1 })
+        .sum();
+    format!(
+        "{text}{}",
+        " ".repeat(LABEL_COLUMNS.saturating_sub(columns))
+    )
+}
+
 /// Prints what would be recorded; `Ok(false)` if nothing is new.
 fn preview(
     facts: &LedgerFacts,
@@ -188,8 +204,8 @@ fn preview(
     println!("  按资金 by fund:");
     for (fund, (rows, fen)) in &totals.by_fund {
         println!(
-            "    {:<36} {:>5} 行 rows  {:>16}",
-            fund_label(facts, fund),
+            "    {} {:>5} 行 rows  {:>16}",
+            pad(&fund_label(facts, fund)),
             rows,
             format_yuan(*fen)
         );
@@ -197,8 +213,12 @@ fn preview(
     println!("  按类别 by category:");
     for (category, (rows, fen)) in &totals.by_category {
         println!(
-            "    {:<36} {:>5} 行 rows  {:>16}",
-            format!("{} {}", income_category_zh(*category), category.as_str()),
+            "    {} {:>5} 行 rows  {:>16}",
+            pad(&format!(
+                "{} {}",
+                income_category_zh(*category),
+                category.as_str()
+            )),
             rows,
             format_yuan(*fen)
         );
