@@ -431,3 +431,40 @@ fn the_batch_route_refuses_whole() {
     assert_eq!(plan["results"][1]["seq"], start);
     server.kill();
 }
+
+/// Proves a file that extends one imported before (the month so far, then
+/// the whole month) records only the new rows, and the preview counts the
+/// rest as already recorded.
+#[test]
+fn a_longer_file_records_only_its_new_rows() {
+    let community = Community::new();
+    let first = month(3);
+    let whole = month(5);
+    assert!(whole.text.starts_with(&first.text));
+    let early = write(&community, "early.csv", first.text.as_bytes());
+    import(&community, &early).assert_ok();
+    let before = balances(&community);
+    let later = write(&community, "whole.csv", whole.text.as_bytes());
+    let out = import(&community, &later);
+    out.assert_ok();
+    assert!(
+        out.stdout.contains("已记入 already recorded:    3"),
+        "{out:#?}"
+    );
+    assert!(
+        out.stdout.contains("新记录 to record:           2"),
+        "{out:#?}"
+    );
+    assert!(
+        out.stdout.contains("recorded 2 rows as entries 4 to 5"),
+        "{out:#?}"
+    );
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    for (fund, fen) in &whole.fen_by_fund {
+        let already = first.fen_by_fund.get(fund).copied().unwrap_or(0);
+        if *fen > already {
+            want.insert(fund.to_string(), fen - already);
+        }
+    }
+    assert_eq!(gained(&before, &balances(&community)), want);
+}
