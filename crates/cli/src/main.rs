@@ -10,6 +10,7 @@ mod cosign;
 mod datadir;
 mod demo;
 mod export;
+mod import;
 mod init;
 mod inspect;
 mod keyfile;
@@ -106,6 +107,20 @@ enum Command {
         yes: bool,
         #[command(subcommand)]
         kind: propose::ProposeKind,
+    },
+    /// Record a month of fee payments from a CSV file (房号,金额,类别,缴费日期,...; docs/import.md), in one commit.
+    Import {
+        #[command(flatten)]
+        target: Target,
+        /// The CSV file: UTF-8 (with or without BOM) or GBK, as Excel saves it.
+        #[arg(long)]
+        csv: PathBuf,
+        /// Private key file(s) to sign every row with; together they must meet the income rule.
+        #[arg(long = "key", required = true)]
+        keys: Vec<PathBuf>,
+        /// Record without asking (for scripts); the preview is still printed.
+        #[arg(long)]
+        yes: bool,
     },
     /// Show a pending proposal in plain words, then co-sign it.
     Sign {
@@ -347,6 +362,18 @@ fn run(cli: Cli) -> Result<()> {
                 Place::Remote(remote) => {
                     propose::propose_remote(&remote, &keys, date.as_deref(), yes, &kind)?
                 }
+            }
+        }
+        Command::Import {
+            target,
+            csv,
+            keys,
+            yes,
+        } => {
+            let keys = read_keys(&keys)?;
+            match target.resolve()? {
+                Place::Local(data) => import::import_local(&data, &keys, &csv, yes)?,
+                Place::Remote(remote) => import::import_remote(&remote, &keys, &csv, yes)?,
             }
         }
         Command::Sign {

@@ -37,11 +37,9 @@ pub const DUPLICATE_WINDOW_DAYS: i64 = 90;
 /// holds at most 1,000, and the server lists at most this many.
 const PENDING_READ_MAX: usize = LIST_LIMIT_MAX;
 
-/// The fund for maintenance (专项维修资金), which is spent only on an owners'
-/// decision.
-const MAINTENANCE_FUND: &str = "maintenance";
-const OPERATING_FUND: &str = "operating";
-const PUBLIC_REVENUE_FUND: &str = "public_revenue";
+// The fund for maintenance (专项维修资金) is spent only on an owners'
+// decision; parking and the like go to public revenue (公共收益).
+use feeledger_import::income::{MAINTENANCE_FUND, OPERATING_FUND, PUBLIC_REVENUE_FUND};
 
 #[derive(Debug, Subcommand)]
 pub enum ProposeKind {
@@ -156,7 +154,7 @@ pub struct LedgerFacts {
 }
 
 impl LedgerFacts {
-    fn of_store(store: &Store) -> LedgerFacts {
+    pub(crate) fn of_store(store: &Store) -> LedgerFacts {
         let state = store.state();
         LedgerFacts {
             origin: state.origin().to_string(),
@@ -164,7 +162,7 @@ impl LedgerFacts {
         }
     }
 
-    fn of_remote(remote: &crate::remote::Remote) -> Result<LedgerFacts> {
+    pub(crate) fn of_remote(remote: &crate::remote::Remote) -> Result<LedgerFacts> {
         let info = remote.get_json("/api/v1/ledger")?;
         let origin = info["origin"]
             .as_str()
@@ -348,42 +346,14 @@ fn find_category<C: Copy, O: Copy>(
 }
 
 /// The fund an income of this category goes to unless `--fund` says
-/// otherwise: money from the common areas (parking, advertising, venue
-/// rental) belongs to the owners, as 公共收益, not to the company's
-/// operating fund.
-pub fn default_income_fund(category: IncomeCategory) -> &'static str {
-    match category {
-        IncomeCategory::Parking | IncomeCategory::Advertising | IncomeCategory::VenueRental => {
-            PUBLIC_REVENUE_FUND
-        }
-        IncomeCategory::PropertyFee | IncomeCategory::Interest | IncomeCategory::Other => {
-            OPERATING_FUND
-        }
-    }
-}
+/// otherwise; the rule is shared with `import` (feeledger-import).
+pub use feeledger_import::income::default_income_fund;
 
 /// A fund named by id, by its full name, or by the first word of its name
-/// (the Chinese name in the default funds, e.g. 公共收益). A name that
-/// matches two funds is not guessed at.
+/// (the rule of [`feeledger_import::income::resolve_fund`], shared with
+/// `import`).
 fn resolve_fund(flag: &str, text: &str, funds: &[FundDef]) -> Result<String> {
-    if funds.iter().any(|f| f.id == text) {
-        return Ok(text.to_string());
-    }
-    let by_name: Vec<&FundDef> = funds
-        .iter()
-        .filter(|f| f.name == text || f.name.split_whitespace().next() == Some(text))
-        .collect();
-    if let [only] = by_name.as_slice() {
-        return Ok(only.id.clone());
-    }
-    let valid: Vec<String> = funds
-        .iter()
-        .map(|f| format!("{} ({})", f.id, f.name))
-        .collect();
-    bail!(
-        "{flag}: fund {text:?} does not exist in this ledger; use one of: {}",
-        valid.join(", ")
-    )
+    feeledger_import::income::resolve_fund(text, funds).map_err(|e| anyhow!("{flag}: {e}"))
 }
 
 /// `--date`: a real calendar date, 2000 or later.
@@ -560,16 +530,10 @@ pub fn build_body(
     Ok((body.to_canonical_bytes(), body))
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), to
-/// measure how far apart two business dates are.
+/// Days since 1970-01-01 of a civil date, to measure how far apart two
+/// business dates are.
 fn days(date: Date) -> i64 {
-    let (m, d) = (i64::from(date.month), i64::from(date.day));
-    let y = i64::from(date.year) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    feeledger_import::income::days_since_epoch(date)
 }
 
 /// Things that are allowed but often a mistake; each must be confirmed.

@@ -25,6 +25,7 @@ mod witness;
 mod write;
 
 pub use error::{ApiError, ApiResult};
+pub use write::{BATCH_BODY_BYTES_MAX, BATCH_PROPOSALS_MAX};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};
@@ -192,6 +193,10 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
         (
             "/api/v1/proposals",
             get(read::proposals).post(write::propose),
+        ),
+        (
+            "/api/v1/proposals/batch",
+            post(write::propose_batch).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX)),
         ),
         ("/api/v1/proposals/{id}", get(read::proposal)),
         (

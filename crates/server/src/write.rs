@@ -118,3 +118,197 @@ pub async fn add_signatures(
         .await?;
     Ok((status, Json(view)))
 }
+
+/// Most proposals in one `POST /api/v1/proposals/batch`: a month of a
+/// large community's fee payments (`feeledger import` sends at most
+/// [`feeledger_import::FILE_ROWS_MAX`]), within the store's group-commit
+/// bound.
+pub const BATCH_PROPOSALS_MAX: usize = 2_000;
+
+/// Largest body of a batch request: the most the server reads of any
+/// request (a larger declared body is refused unread).
+pub const BATCH_BODY_BYTES_MAX: usize =
+    crate::BODY_BYTES_MAX * crate::error::DECLARED_BODY_REFUSE_FACTOR;
+
+const _: () = assert!(BATCH_PROPOSALS_MAX <= feeledger_store::BATCH_ENTRIES_MAX);
+const _: () = assert!(feeledger_import::FILE_ROWS_MAX <= BATCH_PROPOSALS_MAX);
+
+/// `POST /api/v1/proposals/batch`: many signed incomes, recorded together
+/// in one group commit or not at all. With `dry_run`, nothing is written,
+/// and the answer says of each proposal whether it is new or already
+/// recorded.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub proposals: Vec<ProposeRequest>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A proposal of a batch, decoded and looked up.
+struct BatchEntry {
+    body: feeledger_core::entry::Body,
+    body_bytes: Vec<u8>,
+    signatures: Vec<EntrySignature>,
+    lookups: feeledger_core::state::Lookups,
+    check: Option<feeledger_core::state::SignatureCheck>,
+}
+
+fn batch_error(e: &feeledger_import::batch::BatchError) -> ApiError {
+    use feeledger_import::batch::BatchError;
+    match e {
+        BatchError::NotIncome { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_income",
+            e.to_string(),
+        ),
+        BatchError::Repeated { .. } => ApiError::bad_request(e.to_string()),
+        BatchError::Refused { source, .. } => ApiError::new(
+            crate::error::apply_status(source),
+            source.code(),
+            e.to_string(),
+        ),
+    }
+}
+
+/// Decodes, checks and commits a batch on a blocking thread. The batch is
+/// checked whole against the published ledger first ([`check_batch`]);
+/// only then are its new proposals committed, in one call of
+/// [`feeledger_store::Store::proposals_batch`] (one atomic write and one
+/// flush), which takes the store's writer lock itself.
+///
+/// [`check_batch`]: feeledger_import::batch::check_batch
+fn run_batch(inner: &crate::LedgerInner, request: BatchRequest) -> ApiResult<(StatusCode, Value)> {
+    use feeledger_import::batch::{check_batch, BatchItem, Verdict};
+    let store = &inner.store;
+    let mut entries = Vec::with_capacity(request.proposals.len());
+    for (index, proposal) in request.proposals.into_iter().enumerate() {
+        let body_bytes = proposal.body.into_bytes();
+        let body = feeledger_core::entry::Body::decode(&body_bytes).map_err(|e| {
+            let e = feeledger_core::state::ApplyError::from(e);
+            ApiError::new(
+                crate::error::apply_status(&e),
+                e.code(),
+                format!("proposals[{index}]: {e}"),
+            )
+        })?;
+        let mut signatures = proposal.signatures;
+        let check = store.check_ahead(&body_bytes, &mut signatures);
+        let lookups = store.lookups(&body)?;
+        entries.push(BatchEntry {
+            body,
+            body_bytes,
+            signatures,
+            lookups,
+            check,
+        });
+    }
+    let items: Vec<BatchItem<'_>> = entries
+        .iter()
+        .map(|e| BatchItem {
+            body: &e.body,
+            body_bytes: &e.body_bytes,
+            signatures: &e.signatures,
+            lookups: &e.lookups,
+            check: e.check.as_ref(),
+        })
+        .collect();
+    let verdicts = check_batch(&store.state(), &items).map_err(|e| batch_error(&e))?;
+    let id = |e: &BatchEntry| feeledger_core::hash::sha256(&e.body_bytes).to_hex();
+    if request.dry_run {
+        let results: Vec<Value> = entries
+            .iter()
+            .zip(&verdicts)
+            .enumerate()
+            .map(|(index, (entry, verdict))| match verdict {
+                Verdict::New => json!({"index": index, "id": id(entry), "status": "new"}),
+                Verdict::Recorded { seq } => {
+                    json!({"index": index, "id": id(entry), "status": "recorded", "seq": seq})
+                }
+            })
+            .collect();
+        return Ok((StatusCode::OK, json!({"dry_run": true, "results": results})));
+    }
+    if let Some((index, seq)) = verdicts.iter().enumerate().find_map(|(i, v)| match v {
+        Verdict::Recorded { seq } => Some((i, *seq)),
+        Verdict::New => None,
+    }) {
+        let e = feeledger_core::state::ApplyError::Replay { seq };
+        return Err(ApiError::new(
+            crate::error::apply_status(&e),
+            e.code(),
+            format!("proposals[{index}]: {e}; nothing of the batch was recorded (send only the new ones, which dry_run names)"),
+        ));
+    }
+    let count = entries.len();
+    let ids: Vec<String> = entries.iter().map(id).collect();
+    let requests = entries
+        .into_iter()
+        .map(|e| ProposalRequest::Propose {
+            body_bytes: e.body_bytes,
+            signatures: e.signatures,
+            check: e.check,
+        })
+        .collect();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let outcomes = store.proposals_batch(requests, now_ms, &inner.log_signer)?;
+    let mut results = Vec::with_capacity(count);
+    let mut first_refused = None;
+    let mut size = 0;
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(ProposalOutcome::Committed { committed, .. }) => {
+                size = committed.size;
+                results.push(json!({
+                    "index": index,
+                    "id": ids[index],
+                    "status": "committed",
+                    "seq": committed.seq,
+                    "leaf_hash": committed.leaf_hash.to_hex(),
+                }));
+            }
+            // Only a write committed between the check and the commit (a
+            // governance change, the same rows from another client) can
+            // get here; what did commit stays, and is counted.
+            Err(e) => {
+                first_refused.get_or_insert((index, e.to_string()));
+            }
+            Ok(ProposalOutcome::Pending { .. }) => {
+                first_refused.get_or_insert((index, "it did not commit at once".to_string()));
+            }
+        }
+    }
+    if let Some((index, reason)) = first_refused {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "batch_interrupted",
+            format!(
+                "proposals[{index}]: refused at commit ({reason}): the ledger changed after the batch was checked; {} of {count} were recorded; send the batch again (dry_run first) to record the rest",
+                results.len()
+            ),
+        ));
+    }
+    Ok((
+        StatusCode::CREATED,
+        json!({"status": "committed", "size": size, "results": results}),
+    ))
+}
+
+pub async fn propose_batch(
+    State(ledger): State<Ledger>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let request: BatchRequest = json_body(body)?;
+    let count = request.proposals.len();
+    if count == 0 || count > BATCH_PROPOSALS_MAX {
+        return Err(ApiError::bad_request(format!(
+            "a batch holds 1 to {BATCH_PROPOSALS_MAX} proposals, this one {count}"
+        )));
+    }
+    let (status, view) = ledger
+        .blocking(move |inner| run_batch(inner, request))
+        .await?;
+    Ok((status, Json(view)))
+}
