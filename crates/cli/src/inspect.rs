@@ -1,7 +1,6 @@
 //! Read-only commands: show, list, balances, proposals, verify, receipts.
 
 use crate::audit::{print_report, Bar};
-use crate::datadir::DataDir;
 use crate::describe;
 use crate::remote_ledger::LedgerView;
 use anyhow::{bail, Context, Result};
@@ -10,6 +9,7 @@ use feeledger_audit::{Audit, CheckpointReport, Failure};
 use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::money::format_fen;
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, Receipt, VerifierKey};
+use feeledger_ledgerdir::{DataDir, DataDirError};
 use feeledger_store::EntryFilter;
 use std::path::Path;
 
@@ -53,7 +53,7 @@ impl FilterArgs {
 /// UTC date and time of a millisecond timestamp.
 pub fn format_time_ms(time_ms: u64) -> String {
     let secs = time_ms / 1000;
-    let date = crate::init::date_from_days((secs / 86_400) as i64);
+    let date = feeledger_core::genesis::date_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
         "{date}T{:02}:{:02}:{:02}Z",
@@ -184,7 +184,10 @@ pub fn verify_local(
         None => None,
     };
     let mut audit = Audit::new(trusted, saved_size.into_iter().collect());
-    let store = match DataDir::new(data).open_for_scan() {
+    let store = match DataDir::new(data)
+        .open_for_scan()
+        .map_err(anyhow::Error::from)
+    {
         Ok(store) => store,
         // A damaged store is an audit finding; a store in use or missing is
         // a reason the audit could not run.
@@ -351,8 +354,8 @@ fn run_audit<S>(
 }
 
 fn is_damage(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<feeledger_store::StoreError>()
-        .is_some_and(|s| matches!(s, feeledger_store::StoreError::Damaged { .. }))
+    e.downcast_ref::<DataDirError>()
+        .is_some_and(DataDirError::is_damage)
 }
 
 /// Audits a backup made with `export --format tiles`, in a directory or

@@ -10,7 +10,6 @@
 //! roles in force, every rule, every balance), and the recomputed root
 //! against the checkpoint's. Nothing the server says is used unchecked.
 
-use crate::datadir::DataDir;
 use crate::remote::Remote;
 use crate::{Place, Target};
 use anyhow::{anyhow, bail, Context, Result};
@@ -22,6 +21,7 @@ use feeledger_core::hash::{leaf_hash, sha256, Hash};
 use feeledger_core::merkle::{self, MemoryTree};
 use feeledger_core::note::{open_checkpoint, VerifierKey};
 use feeledger_core::state::LedgerState;
+use feeledger_ledgerdir::DataDir;
 use feeledger_store::{EntryFilter, Order, Proposal, Store, LIST_LIMIT_MAX};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
