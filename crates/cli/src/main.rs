@@ -327,7 +327,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let log_key = match &log_key {
                 Some(path) => LogKeySource::File(path),
-                None => LogKeySource::New(clock::new_signing_key()),
+                None => LogKeySource::New(Box::new(clock::new_signing_key())),
             };
             let store = feeledger_ledgerdir::init(&data, &genesis, log_key, clock::fresh())?;
             let state = store.state();

@@ -366,7 +366,9 @@ mod tests {
     fn opening_no_ledger_is_typed() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::new(tmp.path());
-        let err = dir.open().err().expect("no ledger there");
+        let Err(err) = dir.open() else {
+            panic!("no ledger there")
+        };
         assert!(matches!(err, DataDirError::NoLedger { .. }));
         assert!(!err.is_damage());
         assert_eq!(err.to_string(), dir.no_ledger());

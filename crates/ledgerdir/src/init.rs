@@ -192,7 +192,7 @@ pub enum LogKeySource<'a> {
     File(&'a Path),
     /// A new key the caller made; written to `DATA/log.key` under the
     /// origin's name.
-    New(SigningKey),
+    New(Box<SigningKey>),
 }
 
 /// What the clock and the RNG give a new ledger.
@@ -418,7 +418,7 @@ fn build(
             key
         }
         LogKeySource::New(key) => {
-            let key = KeyFile::new(&description.origin, key).map_err(|source| {
+            let key = KeyFile::new(&description.origin, *key).map_err(|source| {
                 InitError::OriginNotKeyName {
                     origin: description.origin.clone(),
                     source,
@@ -507,7 +507,7 @@ mod tests {
         let store = init(
             &data,
             &genesis,
-            LogKeySource::New(SigningKey::from_bytes(&[7; 32])),
+            LogKeySource::New(Box::new(SigningKey::from_bytes(&[7; 32]))),
             fresh(),
         )
         .unwrap();
@@ -530,14 +530,14 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let genesis = description(tmp.path(), &["wuye-li"]);
         let data = tmp.path().join("new").join("data");
-        let err = init(
+        let Err(err) = init(
             &data,
             &genesis,
-            LogKeySource::New(SigningKey::from_bytes(&[7; 32])),
+            LogKeySource::New(Box::new(SigningKey::from_bytes(&[7; 32]))),
             fresh(),
-        )
-        .err()
-        .expect("refused");
+        ) else {
+            panic!("refused")
+        };
         assert!(matches!(err, InitError::GenesisRefused(_)), "{err}");
         assert!(err.to_string().starts_with("genesis refused: "), "{err}");
         assert!(!tmp.path().join("new").exists());
@@ -555,14 +555,14 @@ mod tests {
     fn an_occupied_directory_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let genesis = description(tmp.path(), &["wuye-li", "weiyuan-wang"]);
-        let err = init(
+        let Err(err) = init(
             tmp.path(),
             &genesis,
-            LogKeySource::New(SigningKey::from_bytes(&[7; 32])),
+            LogKeySource::New(Box::new(SigningKey::from_bytes(&[7; 32]))),
             fresh(),
-        )
-        .err()
-        .expect("refused");
+        ) else {
+            panic!("refused")
+        };
         assert!(matches!(err, InitError::Occupied { .. }), "{err}");
         assert!(
             err.to_string()
