@@ -13,7 +13,7 @@ pub const STORE_DIR_NAME: &str = "ledger";
 pub const LOG_KEY_FILE_NAME: &str = "log.key";
 
 /// The prefix of the temporary directory `init` builds a ledger in, when
-/// the data directory exists (empty) already; see [`crate::init`].
+/// the data directory exists (empty) already; see [`mod@crate::init`].
 pub const INIT_STAGING_PREFIX: &str = ".feeledger-init.";
 
 /// What a data directory holds, told from its file names alone (opening
