@@ -60,7 +60,7 @@ pub struct BenchArgs {
 }
 
 /// A ledger's data directory laid out as `feeledger init` lays one out
-/// (crates/cli/src/datadir.rs): the children, `feeledger verify --data`
+/// (crates/ledgerdir/src/datadir.rs): the children, `feeledger verify --data`
 /// and `feeledger serve --data`, read it as they would a real one.
 struct DataDir {
     root: PathBuf,

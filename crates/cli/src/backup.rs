@@ -67,8 +67,6 @@
 //! BACKUP-DATE`; it opens the data directory, so the server must be
 //! stopped while it runs) and keep them on another disk.
 
-use crate::datadir::DataDir;
-use crate::keyfile::KeyFile;
 use anyhow::{anyhow, bail, Context, Result};
 use feeledger_audit::tiles::{
     covered, tile_path, TileReader, TileSource, CHECKPOINT_FILE, TILE_LEVELS, VKEY_FILE,
@@ -81,6 +79,7 @@ use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader, TILE_HEIGHT, TI
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, VerifierKey};
 use feeledger_core::state::StateSnapshot;
 use feeledger_core::tiles::TileKind;
+use feeledger_ledgerdir::{DataDir, KeyFile, KeyFileIo as _};
 use feeledger_store::{RecordedLeafHashes, Store, StoreError, BATCH_ENTRIES_MAX};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -747,7 +746,7 @@ pub fn rebuild(data: &Path) -> Result<()> {
     }
 
     // 4. Swap: the damaged store is kept beside the new one.
-    let stamp = crate::inspect::format_time_ms(crate::datadir::now_ms()).replace(':', "");
+    let stamp = crate::inspect::format_time_ms(crate::clock::now_ms()).replace(':', "");
     let mut damaged = data.join(format!("ledger.damaged-{stamp}"));
     let mut n = 2;
     while damaged.exists() {

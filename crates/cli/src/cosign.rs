@@ -6,12 +6,11 @@
 //! one; otherwise the command refuses loudly, because the operator has shown
 //! two different histories (a fork).
 
-use crate::datadir::DataDir;
-use crate::keyfile::KeyFile;
 use anyhow::{bail, Context, Result};
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle::verify_consistency;
 use feeledger_core::note::{cosign, open_checkpoint, AddCheckpointRequest, Checkpoint};
+use feeledger_ledgerdir::{DataDir, KeyFile};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -93,7 +92,7 @@ pub fn cosign_local(data: &DataDir, key: &KeyFile, state_path: &Path) -> Result<
         _ => vec![],
     };
     check_extends(previous.as_ref(), &checkpoint, &proof)?;
-    let now_s = crate::datadir::now_ms() / 1000;
+    let now_s = crate::clock::now_ms() / 1000;
     let signature = cosign(&note.text, now_s, &key.cosigner()?)?;
     store.add_cosignature(checkpoint.size, signature)?;
     write_state(
@@ -158,7 +157,7 @@ pub fn cosign_remote(
         _ => vec![],
     };
     check_extends(previous.as_ref(), &checkpoint, &proof)?;
-    let now_s = crate::datadir::now_ms() / 1000;
+    let now_s = crate::clock::now_ms() / 1000;
     let signature = cosign(&note.text, now_s, &key.cosigner()?)?;
     // Send the log's signature and this key's cosignature only: other
     // cosigners' lines are theirs to submit.

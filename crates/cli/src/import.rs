@@ -7,17 +7,17 @@
 //! yuan), the question, and one group commit of the new rows. Rows already
 //! recorded (the same file imported again) are left out and counted.
 
-use crate::datadir::{now_ms, DataDir};
-use crate::init::{sign_body, today};
-use crate::keyfile::KeyFile;
+use crate::clock::{now_ms, today};
 use crate::propose::{confirm, LedgerFacts};
 use crate::remote::Remote;
 use anyhow::{anyhow, bail, Context, Result};
 use feeledger_core::entry::{Body, EntrySignature};
+use feeledger_core::keyfile::sign_body;
 use feeledger_core::money::format_yuan;
 use feeledger_import::batch::{check_batch, BatchError, BatchItem, Verdict};
 use feeledger_import::income::income_category_zh;
 use feeledger_import::{read_csv, ImportError, LedgerInfo, Sheet, Totals, FILE_BYTES_MAX};
+use feeledger_ledgerdir::{DataDir, KeyFile};
 use feeledger_store::{ProposalOutcome, ProposalRequest, Store};
 use serde_json::{json, Value};
 use std::io::Read as _;

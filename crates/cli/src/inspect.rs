@@ -1,7 +1,6 @@
 //! Read-only commands: show, list, balances, proposals, verify, receipts.
 
 use crate::audit::{print_report, Bar};
-use crate::datadir::DataDir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use feeledger_audit::{Audit, CheckpointReport, Failure, LedgerView};
@@ -10,6 +9,7 @@ use feeledger_core::money::format_fen;
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, Receipt, VerifierKey};
 use feeledger_report::describe;
 // The backup names its directory with it, through this path.
+use feeledger_ledgerdir::{DataDir, DataDirError};
 pub use feeledger_report::describe::format_time_ms;
 use feeledger_store::EntryFilter;
 use std::path::Path;
@@ -172,7 +172,10 @@ pub fn verify_local(
         None => None,
     };
     let mut audit = Audit::new(trusted, saved_size.into_iter().collect());
-    let store = match DataDir::new(data).open_for_scan() {
+    let store = match DataDir::new(data)
+        .open_for_scan()
+        .map_err(anyhow::Error::from)
+    {
         Ok(store) => store,
         // A damaged store is an audit finding; a store in use or missing is
         // a reason the audit could not run.
@@ -339,8 +342,8 @@ fn run_audit<S>(
 }
 
 fn is_damage(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<feeledger_store::StoreError>()
-        .is_some_and(|s| matches!(s, feeledger_store::StoreError::Damaged { .. }))
+    e.downcast_ref::<DataDirError>()
+        .is_some_and(DataDirError::is_damage)
 }
 
 /// Audits a backup made with `export --format tiles`, in a directory or

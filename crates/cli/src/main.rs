@@ -1,19 +1,18 @@
 //! `feeledger`: the command line of a community's tamper-evident fee ledger.
 //!
 //! This binary is argument definitions plus glue: validation lives in
-//! `feeledger-core`, storage in `feeledger-store`. Every failure prints one
+//! `feeledger-core`, storage in `feeledger-store`, data directories, key
+//! files and `init` in `feeledger-ledgerdir`, the demo in `feeledger-demo`. Every failure prints one
 //! line, `error: ...`, and exits non-zero.
 
 mod audit;
 mod backup;
+mod clock;
 mod cosign;
-mod datadir;
 mod demo;
 mod export;
 mod import;
-mod init;
 mod inspect;
-mod keyfile;
 mod propose;
 mod remote;
 mod remote_ledger;
@@ -25,8 +24,8 @@ use feeledger_report::describe;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use datadir::DataDir;
-use keyfile::KeyFile;
+use feeledger_core::keyfile::{KeyFileError, KeyUse};
+use feeledger_ledgerdir::{DataDir, KeyFile, KeyFileIo as _, LogKeySource};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -316,13 +315,19 @@ fn main() {
 }
 
 fn read_keys(paths: &[PathBuf]) -> Result<Vec<KeyFile>> {
-    KeyFile::read_all(paths)
+    Ok(KeyFile::read_all(paths)?)
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keygen { name, out, log } => {
-            let key = KeyFile::generate_checked(&name, log)?;
+            let use_ = if log { KeyUse::Log } else { KeyUse::Role };
+            let key = match KeyFile::new_checked(&name, use_, clock::new_signing_key()) {
+                Err(e @ (KeyFileError::RoleKeyName { .. } | KeyFileError::LogKeyName { .. })) => {
+                    anyhow::bail!("--name {e}")
+                }
+                made => made?,
+            };
             key.write_new(&out)?;
             println!(
                 "wrote {} (private: keep it secret; mode 0600)",
@@ -338,7 +343,11 @@ fn run(cli: Cli) -> Result<()> {
             genesis,
             log_key,
         } => {
-            let store = init::init(&data, &genesis, log_key.as_deref())?;
+            let log_key = match &log_key {
+                Some(path) => LogKeySource::File(path),
+                None => LogKeySource::New(Box::new(clock::new_signing_key())),
+            };
+            let store = feeledger_ledgerdir::init(&data, &genesis, log_key, clock::fresh())?;
             let state = store.state();
             println!("created ledger {} in {}", state.origin(), data.display());
             println!("log key (post it on the notice board): {}", state.log_key());

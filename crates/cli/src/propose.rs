@@ -5,10 +5,9 @@
 //! says yes (or a script passes `--yes`). A mistake caught at the keyboard
 //! costs nothing; one caught after it is in the log costs a reversal.
 
-use crate::datadir::{now_ms, DataDir};
+use crate::clock::now_ms;
+use crate::clock::{new_nonce, today};
 use crate::describe::{self, EXPENSE_CATEGORIES, INCOME_CATEGORIES};
-use crate::init::{new_nonce, sign_body, today};
-use crate::keyfile::KeyFile;
 use anyhow::{anyhow, bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -18,8 +17,11 @@ use feeledger_core::entry::{
     IncomeCategory, Kind, Leaf, Month, OwnersApproval, Reversal, Roles, Rules, Transfer,
 };
 use feeledger_core::hash::{sha256, Hash};
+use feeledger_core::keyfile::sign_body;
 use feeledger_core::money::{format_yuan, parse_amount};
 use feeledger_core::state::Approval;
+use feeledger_ledgerdir::DataDir;
+use feeledger_ledgerdir::KeyFile;
 use feeledger_store::{EntryFilter, Order, ProposalOutcome, Store, LIST_LIMIT_MAX};
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -915,7 +917,7 @@ mod tests {
         assert_eq!(d("2027-01-01") - d("2026-12-31"), 1);
         assert_eq!(d("2026-04-01") - d("2026-01-01"), 90);
         assert_eq!(
-            crate::init::date_from_days(d("2026-10-01")).to_string(),
+            feeledger_core::genesis::date_from_days(d("2026-10-01")).to_string(),
             "2026-10-01"
         );
     }

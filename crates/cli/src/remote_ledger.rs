@@ -4,11 +4,11 @@
 //! get a [`LedgerView`]; the verification itself is
 //! [`feeledger_audit::RemoteLedger`]'s.
 
-use crate::datadir::DataDir;
 use crate::{Place, Target};
 use anyhow::{anyhow, bail, Context, Result};
 use feeledger_audit::{LedgerView, RemoteLedger};
 use feeledger_core::note::VerifierKey;
+use feeledger_ledgerdir::DataDir;
 use feeledger_store::Store;
 
 /// Where a read-only command reads the ledger: `--data DIR`, or `--url URL`

@@ -1,7 +1,7 @@
 //! `feeledger serve`: one ledger over HTTP.
 
-use crate::datadir::DataDir;
 use anyhow::{Context, Result};
+use feeledger_ledgerdir::DataDir;
 use feeledger_server::Ledger;
 
 /// Loopback by default: exposing a ledger is a decision, not an accident.
@@ -56,7 +56,7 @@ pub fn check_store(store: &feeledger_store::Store) -> Result<()> {
 
 pub fn serve_store(
     store: feeledger_store::Store,
-    log_key: crate::keyfile::KeyFile,
+    log_key: feeledger_ledgerdir::KeyFile,
     listen: &str,
 ) -> Result<()> {
     init_logging();

@@ -15,6 +15,8 @@
 //!   receipts and the tlog-witness request, one file per spec.
 //!   [`tiles`]: C2SP tlog-tiles paths.
 //! - [`money`]: amounts as integer fen, with checked arithmetic.
+//! - [`keyfile`]: the text of private key files; [`genesis`]: a new
+//!   ledger's genesis body from its founders' terms.
 //!
 //! Nothing here reads the disk, the clock, the network or an RNG: time,
 //! keys and earlier entries are passed in. Every refusal is a typed error,
@@ -23,7 +25,9 @@ pub mod canonical;
 pub mod entry;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod genesis;
 pub mod hash;
+pub mod keyfile;
 pub mod merkle;
 pub mod money;
 pub mod note;

@@ -1,0 +1,519 @@
+//! The feeledger demo: a realistic sample community ledger, written into a
+//! data directory.
+//!
+//! 星光小区 X Star District: 300 units in 10 buildings, one year (business
+//! dates 2025-01-01 to 2025-12-31) of property fees, common-area income,
+//! co-signed spending, an owner-approved elevator repair from the
+//! maintenance fund, a transfer into that fund, a reversed duplicate entry
+//! and a committee member replaced mid-year.
+//!
+//! **Deterministic.** Every key comes from a fixed seed, every random choice
+//! from a fixed-seed generator, every nonce from its position: two demos of
+//! one [`Community`] hold the same bodies and signatures, and so the same
+//! entries. Only each leaf's recorded `time` differs: it is the caller's
+//! clock when the demo wrote it (read once per batch; the store keeps it
+//! non-decreasing). The business `date` of each entry is what says when
+//! the money moved.
+//!
+//! **DEMO ONLY keys.** The seed of key NAME is SHA-256 of the community's
+//! [`Community::key_seed_prefix`] followed by NAME (for 星光小区,
+//! SHA-256("feeledger demo key NAME")), so anyone can recompute every
+//! private key of the demo, including the log key (named after the
+//! origin). They are written to `DATA/keys/NAME.key` (and the log key to
+//! `DATA/log.key`), mode 0600, so that `feeledger propose` and `feeledger
+//! sign` can be tried on the demo. Never use them for a real ledger.
+//!
+//! Roles: the company (物业公司) signs with 1 of its 2 keys (wuye-li, the
+//! manager; wuye-zhou, the fee clerk); the owners' committee (业主委员会)
+//! with 2 of its 5 members (a real committee may well choose 3; 2 keeps the
+//! demo readable); the supervisor (社区党委) with its one key. Rules are the
+//! defaults: income by the company; spending and transfers by company and
+//! committee; governance by committee and supervisor. On 2025-07-06 a
+//! governance entry replaces weiyuan-sun with weiyuan-he; later entries are
+//! signed by the new committee, and weiyuan-sun's key no longer signs.
+//!
+//! [`open_or_build`] is the entry point: it creates the ledger in a given
+//! directory (or opens an existing demo, and finishes one that was
+//! interrupted) and returns the open store and its log key, to print and
+//! to serve. A district of several communities is several calls, each with
+//! its own directory and [`Community`] (origin, name, seeds).
+//!
+//! ```no_run
+//! use feeledger_demo::{open_or_build, Community};
+//! let now_ms = || 1_767_225_600_000;
+//! let demo = open_or_build(std::path::Path::new("demo-data"), &Community::xingguang(), &now_ms)?;
+//! println!("{} entries", demo.store.size());
+//! # Ok::<(), feeledger_demo::DemoError>(())
+//! ```
+
+mod plan;
+
+use feeledger_core::entry::{Body, EntrySignature, FormatError, KeyDef, Leaf};
+use feeledger_core::hash::{sha256, Hash};
+use feeledger_core::keyfile::{sign_body, KeyFile, KeyFileError};
+use feeledger_ledgerdir::{DataDir, KeyFileIo as _, KeyFileIoError};
+use feeledger_store::{Store, StoreError, Submission, BATCH_ENTRIES_MAX};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use plan::{contract_pdf, plan, Planned};
+
+/// The demo ledger's origin; also the log key's name.
+pub const ORIGIN: &str = "demo.feeledger.local/xingguang";
+/// The demo community's display name.
+pub const NAME: &str = "星光小区 X Star District";
+/// The year of activity.
+pub const YEAR: u16 = 2025;
+/// A unit to try filters on: it pays every month, March's fee late in April.
+pub const SAMPLE_UNIT: &str = "3-1502";
+/// The file name of the elevator repair contract, in `DATA/attachments/`.
+pub const CONTRACT_NAME: &str = "电梯维修合同.pdf";
+
+/// Company (物业公司) keys: the manager, and the fee clerk who records fees.
+pub const COMPANY_KEYS: [&str; 2] = ["wuye-li", "wuye-zhou"];
+/// The owners' committee (业主委员会) elected at genesis.
+pub const COMMITTEE_KEYS: [&str; 5] = [
+    "weiyuan-wang",
+    "weiyuan-zhao",
+    "weiyuan-chen",
+    "weiyuan-liu",
+    "weiyuan-sun",
+];
+/// The community party committee (社区党委), the supervisor.
+pub const SUPERVISOR_KEY: &str = "shequ-dangwei";
+/// The committee member who steps down in July, and the one elected instead.
+pub const RETIRING_MEMBER: &str = "weiyuan-sun";
+pub const NEW_MEMBER: &str = "weiyuan-he";
+
+/// Which community a demo is: what makes one demo ledger differ from
+/// another built by the same plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Community {
+    /// The ledger's origin; also the log key's name.
+    pub origin: String,
+    /// The display name in the genesis.
+    pub name: String,
+    /// The seed of key NAME is SHA-256(`key_seed_prefix` + NAME). DEMO ONLY:
+    /// anyone can recompute it.
+    pub key_seed_prefix: String,
+    /// The seed of the generator that draws the units' areas, who pays
+    /// late, and the varying amounts.
+    pub events_seed: u64,
+}
+
+impl Community {
+    /// 星光小区 X Star District, the demo of `feeledger demo`.
+    pub fn xingguang() -> Community {
+        Community {
+            origin: ORIGIN.into(),
+            name: NAME.into(),
+            key_seed_prefix: "feeledger demo key ".into(),
+            events_seed: 0x5847_2026_0000_0001,
+        }
+    }
+
+    /// The seed of the demo key `name`. DEMO ONLY: anyone can recompute it.
+    pub fn key_seed(&self, name: &str) -> [u8; 32] {
+        sha256(format!("{}{name}", self.key_seed_prefix).as_bytes()).0
+    }
+}
+
+/// Why a demo could not be built or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A demo key cannot be made under its name (a bug in the demo).
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    /// A demo key file cannot be read or written.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileIoError),
+    /// The store in the directory does not open.
+    #[error("{}: {error}", data.display())]
+    Open { data: PathBuf, error: StoreError },
+    /// The directory holds another ledger.
+    #[error("{} holds the ledger {origin:?}, not this demo; choose another --data directory", data.display())]
+    OtherLedger { data: PathBuf, origin: String },
+    /// A key file in `DATA/keys/` holds another key than the demo's.
+    #[error("{} holds a different key than the demo's {name:?}; choose another --data directory", path.display())]
+    OtherKey { path: PathBuf, name: String },
+    #[error("cannot create {}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the demo genesis was refused (a bug in the demo): {0}")]
+    GenesisRefused(StoreError),
+    /// An entry already stored does not decode.
+    #[error("entry {seq} is damaged: {error}")]
+    Damaged { seq: u64, error: FormatError },
+    /// A planned body is not canonical (a bug in the demo).
+    #[error("demo entry {seq} is malformed (a bug in the demo): {error}")]
+    Malformed { seq: u64, error: FormatError },
+    /// The store refused a planned entry (a bug in the demo). `body` is
+    /// the entry, for a caller to describe.
+    #[error("demo entry {seq} ({}) was refused (a bug in the demo): {error}", body.date)]
+    Refused {
+        seq: u64,
+        body: Box<Body>,
+        error: StoreError,
+    },
+    #[error("demo entry {seq} was committed as {committed} (a bug in the demo)")]
+    Misnumbered { seq: u64, committed: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Every demo key of a community: role keys by name, and the log key.
+pub struct DemoKeys {
+    pub roles: BTreeMap<&'static str, KeyFile>,
+    pub log: KeyFile,
+}
+
+impl DemoKeys {
+    /// Derives every key from its seed.
+    ///
+    /// # Errors
+    /// [`DemoError::Key`] if the origin is no valid key name.
+    pub fn new(community: &Community) -> Result<DemoKeys, DemoError> {
+        let mut roles = BTreeMap::new();
+        for name in all_role_key_names() {
+            roles.insert(name, KeyFile::from_seed(name, community.key_seed(name))?);
+        }
+        let log = KeyFile::from_seed(&community.origin, community.key_seed(&community.origin))?;
+        Ok(DemoKeys { roles, log })
+    }
+
+    fn get(&self, name: &str) -> &KeyFile {
+        &self.roles[name]
+    }
+
+    fn key_def(&self, name: &str) -> KeyDef {
+        KeyDef {
+            name: name.to_string(),
+            public_key: self.get(name).public_key_base64(),
+        }
+    }
+}
+
+fn all_role_key_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = COMPANY_KEYS.to_vec();
+    names.extend(COMMITTEE_KEYS);
+    names.push(NEW_MEMBER);
+    names.push(SUPERVISOR_KEY);
+    names
+}
+
+/// How [`open_or_build`] found the data directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new demo was written.
+    Created,
+    /// An interrupted demo was finished.
+    Finished,
+    /// A complete demo was already there; nothing was written.
+    Reused,
+}
+
+/// An open demo ledger.
+pub struct Demo {
+    pub store: Store,
+    pub log_key: KeyFile,
+    pub data: PathBuf,
+    pub community: Community,
+    pub outcome: Outcome,
+    /// Entries written by this call.
+    pub appended: u64,
+}
+
+/// Opens the demo of `community` in `data`, creating it (or finishing an
+/// interrupted one) first if needed. Refuses a directory holding some
+/// other ledger or other keys. `now_ms` is the clock, read for the
+/// genesis and once per batch.
+///
+/// # Errors
+/// [`DemoError`]; every refusal of a planned entry is a bug in the demo.
+pub fn open_or_build(
+    data: &Path,
+    community: &Community,
+    now_ms: &dyn Fn() -> u64,
+) -> Result<Demo, DemoError> {
+    let dir = DataDir::new(data);
+    let keys = DemoKeys::new(community)?;
+    let plan = plan(community, &keys);
+    let existing = if dir.store_path().exists() {
+        match Store::open(&dir.store_path()) {
+            Ok(store) => Some(store),
+            Err(StoreError::NotInitialized { .. }) => None,
+            Err(error) => {
+                return Err(DemoError::Open {
+                    data: data.to_path_buf(),
+                    error,
+                })
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(store) = &existing {
+        if store.state().origin() != community.origin || !holds_planned(store, &plan, 0)? {
+            return Err(DemoError::OtherLedger {
+                data: data.to_path_buf(),
+                origin: store.state().origin().to_string(),
+            });
+        }
+    }
+    std::fs::create_dir_all(data.join("keys")).map_err(|source| DemoError::CreateDir {
+        path: data.to_path_buf(),
+        source,
+    })?;
+    ensure_key(&keys.log, &dir.log_key_path())?;
+    for (name, key) in &keys.roles {
+        ensure_key(key, &key_path(data, name))?;
+    }
+    write_contract(data)?;
+    let (store, created) = match existing {
+        Some(store) => (store, false),
+        None => {
+            let genesis = &plan[0];
+            let leaf = Leaf {
+                seq: 0,
+                prev: Hash::ZERO,
+                time_ms: now_ms(),
+                body: genesis.body.clone(),
+                signatures: sign(&genesis.body, &genesis.signers, &keys),
+            };
+            let store = Store::create(
+                &dir.store_path(),
+                &leaf.to_canonical_bytes(),
+                &keys.log.signer,
+            )
+            .map_err(DemoError::GenesisRefused)?;
+            (store, true)
+        }
+    };
+    let size = store.size();
+    // Finish a demo that stopped between batches; leave alone one that is
+    // complete, or that someone has since added their own entries to.
+    let finish = size < plan.len() as u64 && holds_planned(&store, &plan, size - 1)?;
+    let mut appended = u64::from(created);
+    if finish {
+        appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
+    }
+    let outcome = match (created, finish) {
+        (true, _) => Outcome::Created,
+        (false, true) => Outcome::Finished,
+        (false, false) => Outcome::Reused,
+    };
+    Ok(Demo {
+        store,
+        log_key: keys.log,
+        data: data.to_path_buf(),
+        community: community.clone(),
+        outcome,
+        appended,
+    })
+}
+
+/// Whether entry `seq` of the store has the body the plan has there.
+fn holds_planned(store: &Store, plan: &[Planned], seq: u64) -> Result<bool, DemoError> {
+    let Some(planned) = plan.get(seq as usize) else {
+        return Ok(false);
+    };
+    let Some(bytes) = store.leaf_bytes(seq)? else {
+        return Ok(false);
+    };
+    let leaf = Leaf::decode(&bytes).map_err(|error| DemoError::Damaged { seq, error })?;
+    Ok(leaf.body == planned.body)
+}
+
+/// Where the demo keeps the private key of NAME.
+pub fn key_path(data: &Path, name: &str) -> PathBuf {
+    data.join("keys").join(format!("{name}.key"))
+}
+
+/// Where the demo keeps the elevator repair contract its repair entry binds.
+pub fn contract_path(data: &Path) -> PathBuf {
+    data.join("attachments").join(CONTRACT_NAME)
+}
+
+/// Writes a key file (mode 0600), or checks that the one there is the same key.
+fn ensure_key(key: &KeyFile, path: &Path) -> Result<(), DemoError> {
+    if path.exists() {
+        let found = KeyFile::read(path)?;
+        if found.verifier_key() != key.verifier_key() {
+            return Err(DemoError::OtherKey {
+                path: path.to_path_buf(),
+                name: key.name().to_string(),
+            });
+        }
+        return Ok(());
+    }
+    Ok(key.write_new(path)?)
+}
+
+/// Appends planned entries, one batch per business month (group commit).
+/// Every entry must commit: a refusal is a bug in the demo.
+fn append_plan(
+    store: &Store,
+    rest: &[Planned],
+    first_seq: u64,
+    keys: &DemoKeys,
+    now_ms: &dyn Fn() -> u64,
+) -> Result<u64, DemoError> {
+    let mut seq = first_seq;
+    let mut start = 0;
+    while start < rest.len() {
+        let month = rest[start].body.date.month();
+        let mut end = start;
+        while end < rest.len()
+            && end - start < BATCH_ENTRIES_MAX
+            && rest[end].body.date.month() == month
+        {
+            end += 1;
+        }
+        let batch = &rest[start..end];
+        let mut submissions = Vec::with_capacity(batch.len());
+        for (i, p) in batch.iter().enumerate() {
+            // The store takes typed bodies as they are: check each one as a
+            // reader of the ledger will, field by field and canonical.
+            Body::decode(&p.body.to_canonical_bytes()).map_err(|error| DemoError::Malformed {
+                seq: seq + i as u64,
+                error,
+            })?;
+            submissions.push(Submission {
+                body: p.body.clone(),
+                signatures: sign(&p.body, &p.signers, keys),
+            });
+        }
+        let results = store.append_batch(submissions, now_ms(), &keys.log.signer)?;
+        for (planned, result) in batch.iter().zip(results) {
+            let committed = result.map_err(|error| DemoError::Refused {
+                seq,
+                body: Box::new(planned.body.clone()),
+                error,
+            })?;
+            if committed.seq != seq {
+                return Err(DemoError::Misnumbered {
+                    seq,
+                    committed: committed.seq,
+                });
+            }
+            seq += 1;
+        }
+        start = end;
+    }
+    Ok(seq - first_seq)
+}
+
+/// Signs a body with the named demo keys.
+fn sign(body: &Body, signers: &[&'static str], keys: &DemoKeys) -> Vec<EntrySignature> {
+    sign_body(body, signers.iter().map(|name| keys.get(name)))
+}
+
+fn write_contract(data: &Path) -> Result<(), DemoError> {
+    let path = contract_path(data);
+    let dir = data.join("attachments");
+    std::fs::create_dir_all(&dir).map_err(|source| DemoError::CreateDir {
+        path: dir.clone(),
+        source,
+    })?;
+    if !path.exists() {
+        std::fs::write(&path, contract_pdf())
+            .map_err(|source| DemoError::Write { path, source })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SHA-256 over every planned body and its signatures, in order.
+    fn plan_digest(community: &Community) -> String {
+        let keys = DemoKeys::new(community).unwrap();
+        let mut bytes = Vec::new();
+        for planned in plan(community, &keys) {
+            bytes.extend(planned.body.to_canonical_bytes());
+            for signature in sign(&planned.body, &planned.signers, &keys) {
+                bytes.extend(signature.key.as_bytes());
+                bytes.extend(signature.sig.as_bytes());
+            }
+        }
+        sha256(&bytes).to_hex()
+    }
+
+    /// The 星光小区 plan is the one `feeledger demo` has always written:
+    /// its bodies and signatures hash to the value recorded when the demo
+    /// moved out of the CLI (checked then against a demo made by the CLI
+    /// before the move). A change to any byte of the demo fails here.
+    #[test]
+    fn xingguang_plan_is_unchanged() {
+        let community = Community::xingguang();
+        let keys = DemoKeys::new(&community).unwrap();
+        assert_eq!(plan(&community, &keys).len(), 3_669);
+        assert_eq!(
+            plan_digest(&community),
+            "035fb148794ebf6bc7336f9d7be349ace06bf43c0876b28679050fc70e246fec"
+        );
+    }
+
+    /// Another community (origin, name, seeds) gets its own ledger, keys
+    /// and draws: what a district of several demos is built from.
+    #[test]
+    fn communities_differ_by_origin_and_seeds() {
+        let other = Community {
+            origin: "demo.feeledger.local/yueguang".into(),
+            name: "月光小区 Moonlight".into(),
+            key_seed_prefix: "feeledger demo key yueguang ".into(),
+            events_seed: 7,
+        };
+        let keys = DemoKeys::new(&other).unwrap();
+        let planned = plan(&other, &keys);
+        assert!(planned.iter().all(|p| p.body.ledger == other.origin));
+        assert_ne!(
+            keys.get("wuye-li").verifier_key(),
+            DemoKeys::new(&Community::xingguang())
+                .unwrap()
+                .get("wuye-li")
+                .verifier_key()
+        );
+        assert_ne!(plan_digest(&other), plan_digest(&Community::xingguang()));
+        assert_eq!(plan_digest(&other), plan_digest(&other.clone()));
+    }
+
+    /// A demo is built once, then reused as it is; a directory whose key
+    /// file holds another key is refused, naming the file.
+    #[test]
+    fn builds_then_reuses_and_refuses_other_keys() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("demo");
+        let clock = || 1_767_225_600_000;
+        let community = Community::xingguang();
+        let built = open_or_build(&data, &community, &clock).unwrap();
+        assert_eq!(built.outcome, Outcome::Created);
+        assert_eq!(built.appended, 3_669);
+        assert_eq!(built.store.size(), 3_669);
+        built.store.close().unwrap();
+        let again = open_or_build(&data, &community, &clock).unwrap();
+        assert_eq!(again.outcome, Outcome::Reused);
+        assert_eq!(again.appended, 0);
+        again.store.close().unwrap();
+
+        let other = tmp.path().join("other");
+        std::fs::create_dir_all(other.join("keys")).unwrap();
+        KeyFile::from_seed("wuye-li", [1; 32])
+            .unwrap()
+            .write_new(&key_path(&other, "wuye-li"))
+            .unwrap();
+        let err = open_or_build(&other, &community, &clock).err().unwrap();
+        assert!(
+            matches!(&err, DemoError::OtherKey { name, .. } if name == "wuye-li"),
+            "{err}"
+        );
+    }
+}

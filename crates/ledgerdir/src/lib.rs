@@ -1,0 +1,39 @@
+//! A feeledger ledger's data directory, and the making of one.
+//!
+//! A data directory holds `ledger/` (the sled store of `feeledger-store`)
+//! and `log.key` (the key that signs its checkpoints, mode 0600).
+//!
+//! - [`DataDir`]: a data directory by path. [`DataDir::open`] opens its
+//!   store and, when it does not open, says why in words a person can act
+//!   on ([`DataDirError`]): no ledger (missing, empty, half-made by an
+//!   unfinished `init`, something else), in use by another process, or
+//!   damaged (with how to recover). [`DataDir::contents`] tells what a
+//!   directory holds from its names alone ([`Contents`]).
+//! - [`KeyFileIo`]: reading a key file (`feeledger_core::keyfile`'s text)
+//!   with its size and permission checks, and writing one with mode 0600
+//!   ([`KeyFileIoError`]).
+//! - [`init()`]: a new ledger from a genesis description
+//!   ([`GenesisDescription`]), all or nothing: built in a staging
+//!   directory and moved into place once the genesis is stored
+//!   ([`InitError`]).
+//!
+//! The clock and the RNG are the caller's: [`init()`] is given today's
+//! date, the genesis nonce, the time to record and any new log key
+//! ([`Fresh`], [`LogKeySource`]).
+//!
+//! ```no_run
+//! use feeledger_ledgerdir::DataDir;
+//! let dir = DataDir::new(std::path::Path::new("data"));
+//! match dir.open() {
+//!     Ok(store) => println!("{} entries", store.size()),
+//!     Err(e) => eprintln!("error: {e}"),
+//! }
+//! ```
+pub mod datadir;
+pub mod init;
+pub mod keyfile;
+
+pub use datadir::{Contents, DataDir, DataDirError};
+pub use feeledger_core::keyfile::KeyFile;
+pub use init::{init, Fresh, GenesisDescription, InitError, LogKeySource, RoleDescription};
+pub use keyfile::{KeyFileIo, KeyFileIoError};
