@@ -5,7 +5,7 @@
 //! returns text; printing it is the caller's.
 
 use feeledger_core::entry::{
-    Body, Content, Date, ExpenseCategory, FundDef, IncomeCategory, Kind, Leaf, Role,
+    Body, Content, ExpenseCategory, FundDef, IncomeCategory, Kind, Leaf, Role,
 };
 use feeledger_core::money::{format_fen, format_yuan};
 use feeledger_core::state::LedgerState;
@@ -158,20 +158,7 @@ pub fn format_time_ms(time_ms: u64) -> String {
     )
 }
 
-/// The civil date of a day count since 1970-01-01 (Howard Hinnant's
-/// algorithm, proleptic Gregorian).
-pub fn date_from_days(days: i64) -> Date {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-    Date { year, month, day }
-}
+pub use feeledger_core::genesis::date_from_days;
 
 /// Income categories, each with the Chinese name residents know it by (the
 /// web page's names).
