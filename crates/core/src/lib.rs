@@ -15,6 +15,8 @@
 //!   receipts and the tlog-witness request, one file per spec.
 //!   [`tiles`]: C2SP tlog-tiles paths.
 //! - [`money`]: amounts as integer fen, with checked arithmetic.
+//! - [`withdrawal`]: the signed withdrawal of a pending proposal; who may
+//!   withdraw is [`proposal_policy`]'s.
 //!
 //! Nothing here reads the disk, the clock, the network or an RNG: time,
 //! keys and earlier entries are passed in. Every refusal is a typed error,
@@ -30,3 +32,4 @@ pub mod note;
 pub mod proposal_policy;
 pub mod state;
 pub mod tiles;
+pub mod withdrawal;
