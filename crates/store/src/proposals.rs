@@ -454,6 +454,23 @@ impl Store {
             .transpose()
     }
 
+    /// Pending proposals with their proposers and partial withdrawals, at
+    /// most `limit`, in id order.
+    ///
+    /// # Errors
+    /// As [`Store::proposal`].
+    pub fn proposal_records(&self, limit: usize) -> Result<Vec<ProposalRecord>, StoreError> {
+        self.db()
+            .scan_prefix(keys::PROPOSAL_PREFIX)
+            .take(limit)
+            .map(|item| {
+                let (_, bytes) = item?;
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::damaged(format!("pending proposal: {e}")))
+            })
+            .collect()
+    }
+
     /// A withdrawn proposal by id.
     ///
     /// # Errors
