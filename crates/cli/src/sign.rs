@@ -205,11 +205,7 @@ fn still_needed(
     rule.iter()
         .filter_map(|role| {
             let def = state.roles().get(role)?;
-            let have = def
-                .keys
-                .iter()
-                .filter(|k| signed.contains(&k.name))
-                .count();
+            let have = def.keys.iter().filter(|k| signed.contains(&k.name)).count();
             let free: Vec<String> = def
                 .keys
                 .iter()
@@ -264,11 +260,7 @@ fn balance_lines(state: &LedgerState, body: &Body, funds: &[FundDef]) -> Vec<Str
             let before = state.balances().get(fund).copied().unwrap_or(0);
             let label = describe::fund_label(fund, funds);
             match u64::try_from(i128::from(before) + change) {
-                Ok(after) => format!(
-                    "{label}: {} → {}",
-                    format_yuan(before),
-                    format_yuan(after)
-                ),
+                Ok(after) => format!("{label}: {} → {}", format_yuan(before), format_yuan(after)),
                 Err(_) => format!(
                     "{label}: {}; 余额不足，差 {} not enough: short by {}",
                     format_yuan(before),
@@ -520,8 +512,14 @@ pub fn withdraw_remote(remote: &Remote, keys: &[KeyFile], id: &str, yes: bool) -
             .map(|p| {
                 (
                     p["role"].as_str().unwrap_or("?").to_string(),
-                    p["have"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-                    p["need"].as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+                    p["have"]
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(0),
+                    p["need"]
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(0),
                 )
             })
             .collect();
@@ -539,7 +537,12 @@ fn print_withdrawn(id: &Hash, by: &[String]) {
     println!("已撤回 withdrawn proposal {id} (by {})", by.join(", "));
 }
 
-fn print_withdrawal_pending(id: &Hash, keys: &[String], progress: &[(String, u32, u32)], target: &str) {
+fn print_withdrawal_pending(
+    id: &Hash,
+    keys: &[String],
+    progress: &[(String, u32, u32)],
+    target: &str,
+) {
     println!("撤回待定 withdrawal pending for proposal {id}");
     println!("withdrawal signed by: {}", keys.join(", "));
     println!(

@@ -158,7 +158,8 @@ pub fn rule_roles(rules: &Rules, kind: Kind, reversal_target: Option<Kind>) -> V
             .and_then(rule_kind),
         other => rule_kind(other),
     };
-    rule.and_then(|r| rules.get(&r).cloned()).unwrap_or_default()
+    rule.and_then(|r| rules.get(&r).cloned())
+        .unwrap_or_default()
 }
 
 /// Who proposed a proposal: the keys that signed it when it was made
@@ -182,7 +183,9 @@ pub enum WithdrawalStep {
     /// Role members signed, but fewer than any role's threshold: the
     /// signatures are kept until more come. `progress` is, for each role
     /// the rule names, (distinct keys that signed, threshold).
-    Wait { progress: BTreeMap<Role, (u32, u32)> },
+    Wait {
+        progress: BTreeMap<Role, (u32, u32)>,
+    },
 }
 
 /// Decides a withdrawal from its verified signers (all withdrawal
@@ -461,7 +464,10 @@ mod tests {
                     .collect()
             })
         );
-        let two = [signer("cm-2", Role::Committee), signer("cm-1", Role::Committee)];
+        let two = [
+            signer("cm-2", Role::Committee),
+            signer("cm-1", Role::Committee),
+        ];
         assert_eq!(
             withdrawal_step(&two, &["co-1".into()], &rule, &roles(1, 2)),
             Ok(WithdrawalStep::Withdraw {
@@ -475,7 +481,10 @@ mod tests {
     #[test]
     fn a_role_outside_the_rule_may_not_withdraw() {
         let err = withdrawal_step(
-            &[signer("cm-1", Role::Committee), signer("sv-1", Role::Supervisor)],
+            &[
+                signer("cm-1", Role::Committee),
+                signer("sv-1", Role::Supervisor),
+            ],
             &["co-1".into()],
             &[Role::Company],
             &roles(1, 2),
@@ -542,7 +551,10 @@ mod tests {
         let shared = IdPrefix::parse("abcdef00").unwrap();
         assert_eq!(resolve_id(&shared, &[a, b]), Err(IdMatch::None));
         let c = Hash::from_hex(&format!("abcdef01{}", "1".repeat(56))).unwrap();
-        assert_eq!(resolve_id(&one, &[c, a, b]), Err(IdMatch::Ambiguous(vec![a, c])));
+        assert_eq!(
+            resolve_id(&one, &[c, a, b]),
+            Err(IdMatch::Ambiguous(vec![a, c]))
+        );
         assert_eq!(IdPrefix::parse(&a.to_hex()).unwrap().full(), Some(a));
     }
 }

@@ -60,7 +60,9 @@ pub enum WithdrawalError {
     #[error("withdrawal signatures: {0}")]
     Format(#[from] FormatError),
     /// The key holds no role in force.
-    #[error("key {key:?} holds no role in this ledger; a withdrawal is signed with a role member's key")]
+    #[error(
+        "key {key:?} holds no role in this ledger; a withdrawal is signed with a role member's key"
+    )]
     UnknownKey { key: String },
     /// The signature does not verify (`verify_strict`) over the
     /// withdrawal message of this ledger and proposal.
@@ -151,7 +153,10 @@ mod tests {
     fn message_bytes() {
         let id = Hash([0xab; 32]);
         let message = withdrawal_message("example.org/x", &id);
-        let expected = format!("feeledger/withdrawal/v1\nexample.org/x\n{}\n", "ab".repeat(32));
+        let expected = format!(
+            "feeledger/withdrawal/v1\nexample.org/x\n{}\n",
+            "ab".repeat(32)
+        );
         assert_eq!(message, expected.as_bytes());
         assert!(!message.starts_with(crate::entry::ENTRY_SIGNATURE_CONTEXT));
     }
@@ -174,7 +179,9 @@ mod tests {
         );
         let elsewhere = sign_withdrawal(COMMITTEE.0, &seeded_key(COMMITTEE.1), "other.org/x", &id);
         assert_eq!(
-            verify_withdrawal(&state, &id, &[elsewhere]).unwrap_err().code(),
+            verify_withdrawal(&state, &id, &[elsewhere])
+                .unwrap_err()
+                .code(),
             "bad_signature"
         );
         let entry_like = EntrySignature::new(
@@ -182,7 +189,9 @@ mod tests {
             &seeded_key(COMPANY.1).sign(&crate::entry::signing_message(id.to_hex().as_bytes())),
         );
         assert_eq!(
-            verify_withdrawal(&state, &id, &[entry_like]).unwrap_err().code(),
+            verify_withdrawal(&state, &id, &[entry_like])
+                .unwrap_err()
+                .code(),
             "bad_signature"
         );
     }

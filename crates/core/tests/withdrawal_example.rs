@@ -19,11 +19,8 @@ const SIGNATURE: &str =
     "S7phwUF0PQCI4DtlbP0foPs20vxK85OMmX+v+TM2pZh9w0hKH0FF41H6IDI5TWoMpreSFn1fAA3awz0nA0beCQ==";
 
 fn doc() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/format.md"
-    ))
-    .expect("docs/format.md")
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/format.md"))
+        .expect("docs/format.md")
 }
 
 /// Proves the message is the three lines of §8.5 and the signature is the
@@ -49,9 +46,7 @@ fn withdrawal_example_is_fixed() {
 #[test]
 fn format_doc_contains_the_withdrawal_example() {
     let doc = doc();
-    let message_block = format!(
-        "```text\nfeeledger/withdrawal/v1\n{ORIGIN}\n{PROPOSAL_ID}\n```"
-    );
+    let message_block = format!("```text\nfeeledger/withdrawal/v1\n{ORIGIN}\n{PROPOSAL_ID}\n```");
     assert!(doc.contains(&message_block), "the message lines");
     assert!(
         doc.contains(&format!("It is {MESSAGE_BYTES} bytes.")),

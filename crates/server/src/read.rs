@@ -11,10 +11,10 @@ use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, TILE_WIDTH_MAX};
 use feeledger_core::note::{Checkpoint, Note, Receipt};
-use feeledger_core::tiles::{parse_tile_path, TileKind};
 use feeledger_core::proposal_policy::IdPrefix;
-use feeledger_store::{EntryFilter, Order, ProposalRecord, Store, Withdrawn, LIST_LIMIT_MAX};
+use feeledger_core::tiles::{parse_tile_path, TileKind};
 use feeledger_store::WITHDRAWN_LIST_MAX;
+use feeledger_store::{EntryFilter, Order, ProposalRecord, Store, Withdrawn, LIST_LIMIT_MAX};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -21,13 +21,15 @@
 use crate::append::{Prepared, WorkingCopy};
 use crate::{keys, Committed, Store, StoreError};
 use feeledger_core::entry::{normalize_signatures, Body, EntrySignature};
+use feeledger_core::entry::{Kind, Role};
 use feeledger_core::hash::Hash;
 use feeledger_core::note::NoteSigner;
-use feeledger_core::proposal_policy::{self as policy, IdPrefix, NextStep, RoomError, WithdrawalStep};
+use feeledger_core::proposal_policy::{
+    self as policy, IdPrefix, NextStep, RoomError, WithdrawalStep,
+};
 pub use feeledger_core::proposal_policy::{
     PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS,
 };
-use feeledger_core::entry::{Kind, Role};
 use feeledger_core::state::{body_needs_from_bytes, ApplyError, Approval, SignatureCheck};
 use feeledger_core::withdrawal::verify_withdrawal;
 use serde::{Deserialize, Serialize};
@@ -277,7 +279,9 @@ impl Store {
             }
         };
         let merged = policy::merge_signatures(
-            existing.as_ref().map_or(&[][..], |p| &p.proposal.signatures),
+            existing
+                .as_ref()
+                .map_or(&[][..], |p| &p.proposal.signatures),
             signatures,
         );
         let lookups = self.lookups_with(

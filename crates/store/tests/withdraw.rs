@@ -230,7 +230,11 @@ fn a_wrong_key_or_signature_is_refused_and_changes_nothing() {
         .propose(&fee_bytes, sign_with(&fee, &[CO]), 100, &log_signer(ORIGIN))
         .unwrap();
     assert!(matches!(outcome, ProposalOutcome::Pending { .. }));
-    let before = (store.proposal_record(&id).unwrap(), store.size(), store.root());
+    let before = (
+        store.proposal_record(&id).unwrap(),
+        store.size(),
+        store.root(),
+    );
     let err = store
         .withdraw(&id, vec![withdrawal(&id, C1)], 500)
         .unwrap_err();
@@ -243,7 +247,10 @@ fn a_wrong_key_or_signature_is_refused_and_changes_nothing() {
         .withdraw(&id, vec![withdrawal(&id, ("stranger", 42))], 500)
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::Withdrawal(WithdrawalError::UnknownKey { .. })),
+        matches!(
+            err,
+            StoreError::Withdrawal(WithdrawalError::UnknownKey { .. })
+        ),
         "{err}"
     );
     let other = Hash([9; 32]);
@@ -251,12 +258,19 @@ fn a_wrong_key_or_signature_is_refused_and_changes_nothing() {
         .withdraw(&id, vec![withdrawal(&other, C1)], 500)
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::Withdrawal(WithdrawalError::BadSignature { .. })),
+        matches!(
+            err,
+            StoreError::Withdrawal(WithdrawalError::BadSignature { .. })
+        ),
         "{err}"
     );
     assert_eq!(err.code(), "bad_signature");
     assert_eq!(
-        (store.proposal_record(&id).unwrap(), store.size(), store.root()),
+        (
+            store.proposal_record(&id).unwrap(),
+            store.size(),
+            store.root()
+        ),
         before,
         "a refused withdrawal changed nothing"
     );
