@@ -367,7 +367,8 @@ pub fn sign_remote(remote: &Remote, keys: &[KeyFile], id: &str, yes: bool) -> Re
     let signed: Vec<String> = shown.signatures.iter().map(|s| s.key.clone()).collect();
     refuse_signed_again(keys, &signed, "this proposal")?;
     let state = remote_state(remote)?;
-    show(&shown, &state, None, "联署 To co-sign");
+    let target = remote_target(remote, &shown.body);
+    show(&shown, &state, target.as_ref(), "联署 To co-sign");
     if !yes && !confirm("联署此提议？Co-sign it?")? {
         bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
     }
@@ -401,6 +402,15 @@ fn remote_state(remote: &Remote) -> Result<LedgerState> {
         state = s;
     }
     Ok(state)
+}
+
+/// A reversal's target body from a server, for display and for the rule
+/// it follows. A target the server does not give is left out.
+fn remote_target(remote: &Remote, body: &Body) -> Option<Body> {
+    target_of(body, |seq| {
+        let entry = remote.get_json(&format!("/api/v1/entries/{seq}")).ok()?;
+        base64_leaf(&entry).ok()
+    })
 }
 
 fn base64_leaf(entry: &Value) -> Result<Vec<u8>> {
@@ -495,8 +505,9 @@ pub fn withdraw_remote(remote: &Remote, keys: &[KeyFile], id: &str, yes: bool) -
     let id = resolve_remote(remote, id)?;
     let shown = shown_remote(remote, &id)?;
     let state = remote_state(remote)?;
-    check_may_withdraw(&shown, &state, None, keys)?;
-    show(&shown, &state, None, "撤回 To withdraw");
+    let target = remote_target(remote, &shown.body);
+    check_may_withdraw(&shown, &state, target.as_ref(), keys)?;
+    show(&shown, &state, target.as_ref(), "撤回 To withdraw");
     if !yes && !confirm("撤回此提议？Withdraw it?")? {
         bail!("not withdrawn: not confirmed (answer y, or pass --yes in scripts)");
     }
