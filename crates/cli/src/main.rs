@@ -17,6 +17,7 @@ mod propose;
 mod remote;
 mod remote_ledger;
 mod serve;
+mod sign;
 
 // The descriptions of entries are the report library's; the commands that
 // print them name them `crate::describe`.
@@ -121,19 +122,31 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Show a pending proposal in plain words, then co-sign it.
+    /// Show a pending proposal in plain words (who proposed and signed it, the balance after), then co-sign it.
     Sign {
         #[command(flatten)]
         target: Target,
         #[arg(long = "key", required = true)]
         keys: Vec<PathBuf>,
-        /// The proposal id (64 hex digits).
+        /// The proposal id: its 64 hex digits, or any unique prefix of at least 8.
         id: String,
         /// Sign without asking.
         #[arg(long)]
         yes: bool,
     },
-    /// List pending proposals.
+    /// Withdraw a pending proposal: by its proposer, or by as many members of a role its rule names as the role's threshold.
+    Withdraw {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long = "key", required = true)]
+        keys: Vec<PathBuf>,
+        /// The proposal id: its 64 hex digits, or any unique prefix of at least 8.
+        id: String,
+        /// Withdraw without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List pending proposals, who signed them and who still must.
     Proposals {
         #[command(flatten)]
         from: remote_ledger::ReadFrom,
@@ -393,11 +406,24 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let keys = read_keys(&keys)?;
             match target.resolve()? {
-                Place::Local(data) => propose::sign_local(&data, &keys, &id, yes)?,
-                Place::Remote(remote) => propose::sign_remote(&remote, &keys, &id, yes)?,
+                Place::Local(data) => sign::sign_local(&data, &keys, &id, yes)?,
+                Place::Remote(remote) => sign::sign_remote(&remote, &keys, &id, yes)?,
             }
         }
-        Command::Proposals { from, json } => inspect::proposals(&*from.open()?, json)?,
+        Command::Withdraw {
+            target,
+            keys,
+            id,
+            yes,
+        } => {
+            let keys = read_keys(&keys)?;
+            match target.resolve()? {
+                Place::Local(data) => sign::withdraw_local(&data, &keys, &id, yes)?,
+                Place::Remote(remote) => sign::withdraw_remote(&remote, &keys, &id, yes)?,
+            }
+        }
+        Command::Proposals { from, json: true } => inspect::proposals(&*from.open()?, true)?,
+        Command::Proposals { from, json: false } => sign::list_proposals(&*from.open()?)?,
         Command::CosignCheckpoint {
             target,
             key,

@@ -1,4 +1,4 @@
-//! `feeledger propose` and `feeledger sign`.
+//! `feeledger propose` (`feeledger sign` is in `sign.rs`).
 //!
 //! Every proposal is built and checked here first, then echoed in plain
 //! words (Chinese first) with any warnings, and recorded only once a person
@@ -724,60 +724,6 @@ pub fn propose_local(
     Ok(())
 }
 
-/// Refuses keys that already signed: signing again changes nothing, and
-/// saying nothing would look as if it had counted.
-fn refuse_signed_again(keys: &[KeyFile], signed: &[String]) -> Result<()> {
-    if let Some(key) = keys.iter().find(|k| signed.iter().any(|s| s == k.name())) {
-        bail!(
-            "you already signed this proposal (as {}); it needs signatures from other keys",
-            key.name()
-        );
-    }
-    Ok(())
-}
-
-pub fn sign_local(data: &DataDir, keys: &[KeyFile], id: &str, yes: bool) -> Result<()> {
-    let id = Hash::from_hex(id)
-        .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
-    // Read the proposal, then let go of the data directory while a person
-    // decides: the store's lock must not wait on a terminal.
-    let (facts, body, already) = {
-        let store = data.open()?;
-        let Some(proposal) = store.proposal(&id)? else {
-            bail!("no pending proposal {id}");
-        };
-        let signed: Vec<String> = proposal.signatures.iter().map(|s| s.key.clone()).collect();
-        (
-            LedgerFacts::of_store(&store),
-            proposal.decoded_body()?,
-            signed,
-        )
-    };
-    refuse_signed_again(keys, &already)?;
-    show_for_signing(&facts, &body);
-    eprintln!("已签 signed so far by: {}", already.join(", "));
-    if !yes && !confirm("联署此提议？Co-sign it?")? {
-        bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
-    }
-    let store = data.open()?;
-    let log_key = data.log_key()?;
-    let signatures = sign_body(&body, keys);
-    let outcome = store.add_signatures(&id, signatures, now_ms(), &log_key.signer)?;
-    report(&outcome, &body, &data_target(data));
-    Ok(())
-}
-
-/// What a co-signer reads before deciding, on stderr: the same plain
-/// words as the proposer's echo, and for governance the roles and rules
-/// in full.
-fn show_for_signing(facts: &LedgerFacts, body: &Body) {
-    eprintln!("联署 To co-sign in {}:", facts.origin);
-    eprint!("{}", describe::proposal_echo(body, &facts.funds, None));
-    if body.kind() == Kind::Governance {
-        eprint!("{}", describe::details(body));
-    }
-}
-
 /// Asks on stderr and reads one line of stdin, terminal or not; only y,
 /// yes or 是 is yes, and end of input is no.
 pub fn confirm(question: &str) -> Result<bool> {
@@ -797,7 +743,7 @@ pub fn confirm(question: &str) -> Result<bool> {
 
 /// Prints a server's answer to a proposal or co-signature.
 /// `--data DIR`, quoted for a shell where it needs it.
-fn data_target(data: &DataDir) -> String {
+pub(crate) fn data_target(data: &DataDir) -> String {
     let dir = data.root.display().to_string();
     if dir
         .chars()
@@ -809,7 +755,11 @@ fn data_target(data: &DataDir) -> String {
     }
 }
 
-fn report_remote(answer: &serde_json::Value, body: &Body, remote: &crate::remote::Remote) {
+pub(crate) fn report_remote(
+    answer: &serde_json::Value,
+    body: &Body,
+    remote: &crate::remote::Remote,
+) {
     let id = answer["id"].as_str().unwrap_or("?");
     let progress: Vec<String> = answer["progress"]
         .as_array()
@@ -866,41 +816,6 @@ pub fn propose_remote(
     let near = Neighbours::of_remote(remote, &body)?;
     echo_and_confirm(&facts, &body, &near, yes)?;
     let answer = remote.propose(&bytes, &sign_body(&body, keys))?;
-    report_remote(&answer, &body, remote);
-    Ok(())
-}
-
-pub fn sign_remote(
-    remote: &crate::remote::Remote,
-    keys: &[KeyFile],
-    id: &str,
-    yes: bool,
-) -> Result<()> {
-    let id_hash = Hash::from_hex(id)
-        .with_context(|| format!("{id:?} is not a proposal id (64 hex digits)"))?;
-    let proposal = remote.get_json(&format!("/api/v1/proposals/{id}"))?;
-    let text = proposal["body_jcs"]
-        .as_str()
-        .context("the server's proposal has no body_jcs")?;
-    // The body is checked here, not trusted: its id must be the one asked for.
-    let body = Body::decode(text.as_bytes())
-        .map_err(|e| anyhow!("the server's proposal is malformed: {e}"))?;
-    if body.id() != id_hash {
-        bail!("the server returned a different body than proposal {id}");
-    }
-    let signed: Vec<String> = proposal["signatures"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["key"].as_str().map(str::to_string))
-        .collect();
-    refuse_signed_again(keys, &signed)?;
-    show_for_signing(&LedgerFacts::of_remote(remote)?, &body);
-    eprintln!("已签 signed so far by: {}", signed.join(", "));
-    if !yes && !confirm("联署此提议？Co-sign it?")? {
-        bail!("not signed: not confirmed (answer y, or pass --yes in scripts)");
-    }
-    let answer = remote.add_signatures(id, &sign_body(&body, keys))?;
     report_remote(&answer, &body, remote);
     Ok(())
 }

@@ -91,6 +91,14 @@ impl Remote {
         )
     }
 
+    /// `POST /api/v1/proposals/{id}/withdrawal`.
+    pub fn withdraw(&self, id: &str, signatures: &[EntrySignature]) -> Result<Value> {
+        self.post_json(
+            &format!("/api/v1/proposals/{id}/withdrawal"),
+            &json!({"signatures": signatures}),
+        )
+    }
+
     pub fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>> {
         let v = self.get_json(&format!("/api/v1/consistency?from={from}&to={to}"))?;
         hashes(&v["proof"])

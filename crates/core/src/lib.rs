@@ -17,6 +17,8 @@
 //! - [`money`]: amounts as integer fen, with checked arithmetic.
 //! - [`keyfile`]: the text of private key files; [`genesis`]: a new
 //!   ledger's genesis body from its founders' terms.
+//! - [`withdrawal`]: the signed withdrawal of a pending proposal; who may
+//!   withdraw is [`proposal_policy`]'s.
 //!
 //! Nothing here reads the disk, the clock, the network or an RNG: time,
 //! keys and earlier entries are passed in. Every refusal is a typed error,
@@ -34,3 +36,4 @@ pub mod note;
 pub mod proposal_policy;
 pub mod state;
 pub mod tiles;
+pub mod withdrawal;

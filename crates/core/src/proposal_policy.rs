@@ -10,9 +10,19 @@
 //! [`PROPOSALS_PER_KEY_MAX`] carrying any one key's signature. Proposals
 //! that can no longer commit or have waited longer than
 //! [`PROPOSAL_TTL_MS`] are [stale](is_stale) and make room for new ones.
+//!
+//! A pending proposal can also be withdrawn ([`withdrawal_step`]): by its
+//! proposer, or by as many members of a role its rule names as that role's
+//! threshold. A withdrawn proposal leaves the pending set for good.
+//!
+//! Proposal ids are taken from people by any unique prefix of at least
+//! [`PROPOSAL_ID_PREFIX_DIGITS_MIN`] hex digits ([`IdPrefix`]).
 
-use crate::entry::{normalize_signatures, EntrySignature};
-use crate::state::{Approval, LedgerState};
+use crate::entry::{normalize_signatures, EntrySignature, Kind, Role, Roles, RuleKind, Rules};
+use crate::hash::Hash;
+use crate::state::{Approval, LedgerState, Signer};
+use crate::withdrawal::WithdrawalError;
+use std::collections::BTreeMap;
 
 /// Most pending proposals a ledger holds at once. A flood of junk proposals
 /// cannot grow the store past this.
@@ -130,6 +140,213 @@ pub fn check_room(
     Ok(())
 }
 
+/// The roles the rule of a body of `kind` names, under `rules`: the roles
+/// whose members' signatures count for it, and whose threshold may
+/// withdraw it. A reversal follows the rule of the kind it reverses
+/// (`reversal_target`); one whose target is unknown names none.
+pub fn rule_roles(rules: &Rules, kind: Kind, reversal_target: Option<Kind>) -> Vec<Role> {
+    let rule_kind = |kind: Kind| match kind {
+        Kind::Income => Some(RuleKind::Income),
+        Kind::Expenditure => Some(RuleKind::Expenditure),
+        Kind::Transfer => Some(RuleKind::Transfer),
+        Kind::Governance => Some(RuleKind::Governance),
+        Kind::Genesis | Kind::Reversal => None,
+    };
+    let rule = match kind {
+        Kind::Reversal => reversal_target
+            .filter(|k| matches!(k, Kind::Income | Kind::Expenditure | Kind::Transfer))
+            .and_then(rule_kind),
+        other => rule_kind(other),
+    };
+    rule.and_then(|r| rules.get(&r).cloned())
+        .unwrap_or_default()
+}
+
+/// Who proposed a proposal: the keys that signed it when it was made
+/// (`proposed_by`). A proposal stored before that was recorded names no
+/// one, unless it carries exactly one signature, which can only be the
+/// proposer's.
+pub fn proposers(proposed_by: &[String], signatures: &[EntrySignature]) -> Vec<String> {
+    match (proposed_by, signatures) {
+        ([], [only]) => vec![only.key.clone()],
+        _ => proposed_by.to_vec(),
+    }
+}
+
+/// What a set of valid withdrawal signatures does to a pending proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WithdrawalStep {
+    /// The proposer signed, or a role the rule names reached its
+    /// threshold: the proposal leaves the pending set, withdrawn by `by`
+    /// (every key that signed the withdrawal, in key order).
+    Withdraw { by: Vec<String> },
+    /// Role members signed, but fewer than any role's threshold: the
+    /// signatures are kept until more come. `progress` is, for each role
+    /// the rule names, (distinct keys that signed, threshold).
+    Wait {
+        progress: BTreeMap<Role, (u32, u32)>,
+    },
+}
+
+/// Decides a withdrawal from its verified signers (all withdrawal
+/// signatures gathered so far, see [`crate::withdrawal::verify_withdrawal`]),
+/// the proposal's `proposers` ([`proposers`]), the roles its rule names
+/// ([`rule_roles`]) and the roles in force.
+///
+/// # Errors
+/// [`WithdrawalError::NotAllowed`] for the first signer who is neither a
+/// proposer nor a member of a role the rule names.
+pub fn withdrawal_step(
+    signers: &[Signer],
+    proposers: &[String],
+    rule_roles: &[Role],
+    roles: &Roles,
+) -> Result<WithdrawalStep, WithdrawalError> {
+    if let Some(outsider) = signers
+        .iter()
+        .find(|s| !proposers.contains(&s.key) && !rule_roles.contains(&s.role))
+    {
+        return Err(WithdrawalError::NotAllowed {
+            key: outsider.key.clone(),
+            role: outsider.role,
+            proposers: if proposers.is_empty() {
+                "unknown".into()
+            } else {
+                proposers.join(", ")
+            },
+            roles: rule_roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let mut by: Vec<String> = signers.iter().map(|s| s.key.clone()).collect();
+    by.sort();
+    by.dedup();
+    if signers.iter().any(|s| proposers.contains(&s.key)) {
+        return Ok(WithdrawalStep::Withdraw { by });
+    }
+    let progress: BTreeMap<Role, (u32, u32)> = rule_roles
+        .iter()
+        .map(|role| {
+            let mut keys: Vec<&str> = signers
+                .iter()
+                .filter(|s| s.role == *role)
+                .map(|s| s.key.as_str())
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let have = u32::try_from(keys.len()).unwrap_or(u32::MAX);
+            let need = roles.get(role).map_or(u32::MAX, |def| def.threshold);
+            (*role, (have, need))
+        })
+        .collect();
+    if progress.values().any(|(have, need)| have >= need) {
+        Ok(WithdrawalStep::Withdraw { by })
+    } else {
+        Ok(WithdrawalStep::Wait { progress })
+    }
+}
+
+/// The fewest hex digits a proposal id may be shortened to: 8 digits (32
+/// bits) tell apart the at most [`PROPOSALS_PENDING_MAX`] pending
+/// proposals with a chance of a clash of about one in ten thousand, and a
+/// clash is named, never guessed.
+pub const PROPOSAL_ID_PREFIX_DIGITS_MIN: usize = 8;
+
+/// A proposal id as a person types it: 8 to 64 hex digits, either case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdPrefix {
+    /// Lower-case hex digits.
+    digits: String,
+}
+
+/// Why a typed proposal id is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdPrefixError {
+    #[error("{text:?} is not a proposal id: an id is hex digits (0-9, a-f)")]
+    NotHex { text: String },
+    #[error("proposal id {text:?} is too short: give at least {min} of its 64 hex digits")]
+    TooShort { text: String, min: usize },
+    #[error("proposal id {text:?} is too long: an id has 64 hex digits")]
+    TooLong { text: String },
+}
+
+impl IdPrefix {
+    /// Parses a typed id or prefix.
+    ///
+    /// # Errors
+    /// [`IdPrefixError`] for a character that is not a hex digit, fewer than
+    /// [`PROPOSAL_ID_PREFIX_DIGITS_MIN`] digits, or more than 64.
+    pub fn parse(text: &str) -> Result<IdPrefix, IdPrefixError> {
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(IdPrefixError::NotHex { text: text.into() });
+        }
+        if text.len() < PROPOSAL_ID_PREFIX_DIGITS_MIN {
+            return Err(IdPrefixError::TooShort {
+                text: text.into(),
+                min: PROPOSAL_ID_PREFIX_DIGITS_MIN,
+            });
+        }
+        if text.len() > 2 * crate::hash::HASH_BYTES {
+            return Err(IdPrefixError::TooLong { text: text.into() });
+        }
+        Ok(IdPrefix {
+            digits: text.to_ascii_lowercase(),
+        })
+    }
+
+    /// The whole id, if all 64 digits were given.
+    pub fn full(&self) -> Option<Hash> {
+        Hash::from_hex(&self.digits).ok()
+    }
+
+    /// The id's leading whole bytes: a store scans the keys that start
+    /// with them, then keeps those that [match](IdPrefix::matches).
+    pub fn leading_bytes(&self) -> Vec<u8> {
+        let even = self.digits.len() & !1;
+        hex::decode(&self.digits[..even]).expect("hex digits, checked at parse")
+    }
+
+    /// Whether `id` starts with these digits.
+    pub fn matches(&self, id: &Hash) -> bool {
+        id.to_hex().starts_with(&self.digits)
+    }
+
+    /// The digits, in lower case.
+    pub fn as_str(&self) -> &str {
+        &self.digits
+    }
+}
+
+/// The one id among `candidates` that `prefix` names.
+///
+/// # Errors
+/// [`IdMatch::None`] if no candidate matches; [`IdMatch::Ambiguous`],
+/// listing the matches in order, if more than one does.
+pub fn resolve_id(prefix: &IdPrefix, candidates: &[Hash]) -> Result<Hash, IdMatch> {
+    let mut matches: Vec<Hash> = candidates
+        .iter()
+        .filter(|id| prefix.matches(id))
+        .copied()
+        .collect();
+    matches.sort_unstable_by_key(|id| id.0);
+    matches.dedup();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(IdMatch::None),
+        _ => Err(IdMatch::Ambiguous(matches)),
+    }
+}
+
+/// Why a prefix names no single id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdMatch {
+    None,
+    Ambiguous(Vec<Hash>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +410,151 @@ mod tests {
             })
         );
         assert_eq!(check_room(&by_zhang[1..], &[sig("zhang", 3)]), Ok(()));
+    }
+
+    fn signer(key: &str, role: Role) -> Signer {
+        Signer {
+            key: key.into(),
+            role,
+        }
+    }
+
+    fn roles(company: u32, committee: u32) -> Roles {
+        let mut roles = Roles::new();
+        for (role, threshold) in [(Role::Company, company), (Role::Committee, committee)] {
+            roles.insert(
+                role,
+                crate::entry::RoleDef {
+                    threshold,
+                    keys: vec![],
+                },
+            );
+        }
+        roles
+    }
+
+    /// The proposer alone withdraws, whatever the thresholds.
+    #[test]
+    fn the_proposer_withdraws_alone() {
+        let step = withdrawal_step(
+            &[signer("co-1", Role::Company)],
+            &["co-1".into()],
+            &[Role::Company, Role::Committee],
+            &roles(2, 2),
+        );
+        assert_eq!(
+            step,
+            Ok(WithdrawalStep::Withdraw {
+                by: vec!["co-1".into()]
+            })
+        );
+    }
+
+    /// Role members below the threshold wait, with the count per rule
+    /// role; at the threshold they withdraw, naming every signer.
+    #[test]
+    fn a_role_withdraws_at_its_threshold() {
+        let rule = [Role::Company, Role::Committee];
+        let one = [signer("cm-1", Role::Committee)];
+        assert_eq!(
+            withdrawal_step(&one, &["co-1".into()], &rule, &roles(1, 2)),
+            Ok(WithdrawalStep::Wait {
+                progress: [(Role::Company, (0, 1)), (Role::Committee, (1, 2))]
+                    .into_iter()
+                    .collect()
+            })
+        );
+        let two = [
+            signer("cm-2", Role::Committee),
+            signer("cm-1", Role::Committee),
+        ];
+        assert_eq!(
+            withdrawal_step(&two, &["co-1".into()], &rule, &roles(1, 2)),
+            Ok(WithdrawalStep::Withdraw {
+                by: vec!["cm-1".into(), "cm-2".into()]
+            })
+        );
+    }
+
+    /// A member of a role the rule does not name, who did not propose, is
+    /// refused by name, even beside signers who may withdraw.
+    #[test]
+    fn a_role_outside_the_rule_may_not_withdraw() {
+        let err = withdrawal_step(
+            &[
+                signer("cm-1", Role::Committee),
+                signer("sv-1", Role::Supervisor),
+            ],
+            &["co-1".into()],
+            &[Role::Company],
+            &roles(1, 2),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, WithdrawalError::NotAllowed { key, .. } if key == "cm-1"),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), "not_allowed_to_withdraw");
+    }
+
+    /// A reversal follows its target's rule; other kinds their own; a
+    /// genesis or an unknown target names no role.
+    #[test]
+    fn rule_roles_by_kind() {
+        let rules = crate::entry::default_rules(false);
+        assert_eq!(rule_roles(&rules, Kind::Income, None), [Role::Company]);
+        assert_eq!(
+            rule_roles(&rules, Kind::Reversal, Some(Kind::Expenditure)),
+            [Role::Company, Role::Committee]
+        );
+        assert!(rule_roles(&rules, Kind::Reversal, None).is_empty());
+        assert!(rule_roles(&rules, Kind::Genesis, None).is_empty());
+    }
+
+    /// The proposer is the recorded one, or the single signer of an older
+    /// proposal, and nobody for an older one with several signatures.
+    #[test]
+    fn proposers_fall_back_to_a_single_signature() {
+        assert_eq!(proposers(&["a".into()], &[sig("b", 1)]), ["a"]);
+        assert_eq!(proposers(&[], &[sig("b", 1)]), ["b"]);
+        assert!(proposers(&[], &[sig("a", 1), sig("b", 2)]).is_empty());
+    }
+
+    /// Prefixes: 8 to 64 hex digits in either case; a unique match is
+    /// found, an ambiguous one lists every match, none is told apart.
+    #[test]
+    fn id_prefixes() {
+        assert!(matches!(
+            IdPrefix::parse("abcd123"),
+            Err(IdPrefixError::TooShort { min: 8, .. })
+        ));
+        assert!(matches!(
+            IdPrefix::parse("abcd123g"),
+            Err(IdPrefixError::NotHex { .. })
+        ));
+        assert!(matches!(
+            IdPrefix::parse(&"a".repeat(65)),
+            Err(IdPrefixError::TooLong { .. })
+        ));
+        let a = Hash::from_hex(&format!("abcdef01{}", "0".repeat(56))).unwrap();
+        let b = Hash::from_hex(&format!("abcdef02{}", "0".repeat(56))).unwrap();
+        let prefix = IdPrefix::parse("ABCDEF0").map(|_| ()).unwrap_err();
+        assert!(matches!(prefix, IdPrefixError::TooShort { .. }));
+        let one = IdPrefix::parse("ABCDEF01").unwrap();
+        assert_eq!(one.leading_bytes(), [0xab, 0xcd, 0xef, 0x01]);
+        assert_eq!(resolve_id(&one, &[a, b]), Ok(a));
+        let both = IdPrefix::parse("abcdef0").err();
+        assert!(both.is_some());
+        let odd = IdPrefix::parse("abcdef000").unwrap();
+        assert_eq!(odd.leading_bytes(), [0xab, 0xcd, 0xef, 0x00]);
+        assert_eq!(resolve_id(&odd, &[a, b]), Err(IdMatch::None));
+        let shared = IdPrefix::parse("abcdef00").unwrap();
+        assert_eq!(resolve_id(&shared, &[a, b]), Err(IdMatch::None));
+        let c = Hash::from_hex(&format!("abcdef01{}", "1".repeat(56))).unwrap();
+        assert_eq!(
+            resolve_id(&one, &[c, a, b]),
+            Err(IdMatch::Ambiguous(vec![a, c]))
+        );
+        assert_eq!(IdPrefix::parse(&a.to_hex()).unwrap().full(), Some(a));
     }
 }

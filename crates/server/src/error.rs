@@ -65,6 +65,16 @@ pub fn apply_status(e: &ApplyError) -> StatusCode {
     }
 }
 
+/// The status for a refused withdrawal.
+pub fn withdrawal_status(e: &feeledger_core::withdrawal::WithdrawalError) -> StatusCode {
+    use feeledger_core::withdrawal::WithdrawalError as W;
+    match e {
+        W::Format(_) => StatusCode::BAD_REQUEST,
+        W::BadSignature { .. } => StatusCode::UNAUTHORIZED,
+        W::UnknownKey { .. } | W::NotAllowed { .. } => StatusCode::FORBIDDEN,
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         let status = match &e {
@@ -74,6 +84,10 @@ impl From<StoreError> for ApiError {
                 StatusCode::NOT_FOUND
             }
             StoreError::TooManyProposals { .. } => StatusCode::TOO_MANY_REQUESTS,
+            StoreError::ProposalWithdrawn { .. } | StoreError::ProposalCommitted { .. } => {
+                StatusCode::CONFLICT
+            }
+            StoreError::Withdrawal(w) => withdrawal_status(w),
             StoreError::TooManyCosignatures { .. } => StatusCode::CONFLICT,
             StoreError::ProofRequest(_) | StoreError::SizeBeyondLog { .. } => {
                 StatusCode::BAD_REQUEST

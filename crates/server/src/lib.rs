@@ -13,6 +13,7 @@
 //! | `POST /add-checkpoint` | C2SP tlog-witness: collect a cosignature |
 //! | `GET /api/v1/...` | entries, proofs, receipts, balances, summaries, proposals |
 //! | `POST /api/v1/proposals[/{id}/signatures]` | propose and co-sign |
+//! | `POST /api/v1/proposals/{id}/withdrawal` | withdraw a pending proposal |
 //! | `GET /api/openapi.json` | the OpenAPI description |
 //! | `GET /`, `GET /assets/...` | the residents' web page |
 //!
@@ -203,6 +204,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             "/api/v1/proposals/{id}/signatures",
             post(write::add_signatures),
         ),
+        ("/api/v1/proposals/{id}/withdrawal", post(write::withdraw)),
     ]
 }
 

@@ -11,8 +11,10 @@ use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, TILE_WIDTH_MAX};
 use feeledger_core::note::{Checkpoint, Note, Receipt};
+use feeledger_core::proposal_policy::IdPrefix;
 use feeledger_core::tiles::{parse_tile_path, TileKind};
-use feeledger_store::{EntryFilter, Order, Store, LIST_LIMIT_MAX};
+use feeledger_store::WITHDRAWN_LIST_MAX;
+use feeledger_store::{EntryFilter, Order, ProposalRecord, Store, Withdrawn, LIST_LIMIT_MAX};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -479,8 +481,10 @@ pub async fn summary(
     ))
 }
 
-/// A pending proposal with how far its signatures go, evaluated now.
-fn proposal_view(store: &Store, p: &feeledger_store::Proposal) -> ApiResult<Value> {
+/// A pending proposal with how far its signatures go, evaluated now, who
+/// proposed it, and any withdrawal signatures so far.
+fn proposal_view(store: &Store, record: &ProposalRecord) -> ApiResult<Value> {
+    let p = &record.proposal;
     let body = p.decoded_body()?;
     let state = store.state();
     let status = match state.check_proposal(&body, &p.signatures, &store.lookups(&body)?) {
@@ -491,24 +495,95 @@ fn proposal_view(store: &Store, p: &feeledger_store::Proposal) -> ApiResult<Valu
     };
     Ok(json!({
         "id": p.id.to_hex(),
+        "state": "pending",
         "body": body.to_value(),
         "body_jcs": p.body,
         "signatures": p.signatures,
         "created_ms": p.created_ms,
+        "proposed_by": record.proposers(),
+        "withdrawals": record.withdrawals,
         "status": status,
     }))
 }
 
-pub async fn proposals(State(ledger): State<Ledger>) -> ApiResult<Json<Value>> {
+/// A withdrawn proposal: what it was, and who withdrew it and when.
+fn withdrawn_view(w: &Withdrawn) -> ApiResult<Value> {
+    let p = &w.record.proposal;
+    Ok(json!({
+        "id": p.id.to_hex(),
+        "state": "withdrawn",
+        "body": p.decoded_body()?.to_value(),
+        "body_jcs": p.body,
+        "signatures": p.signatures,
+        "created_ms": p.created_ms,
+        "proposed_by": w.record.proposers(),
+        "withdrawals": w.record.withdrawals,
+        "withdrawn_by": w.withdrawn_by,
+        "withdrawn_ms": w.withdrawn_ms,
+    }))
+}
+
+/// `GET /api/v1/proposals` query: which proposals.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalsQuery {
+    /// `pending` (the default) or `withdrawn` (the most recent first).
+    state: Option<String>,
+    /// At least 8 hex digits: only the proposals whose id starts with them.
+    prefix: Option<String>,
+}
+
+/// Most proposals a prefix search returns: enough to name an ambiguity.
+const PREFIX_MATCHES_MAX: usize = 16;
+
+pub async fn proposals(
+    State(ledger): State<Ledger>,
+    Query(query): Query<ProposalsQuery>,
+) -> ApiResult<Json<Value>> {
+    let (pending, withdrawn) = match query.state.as_deref() {
+        None => (true, query.prefix.is_some()),
+        Some("pending") => (true, false),
+        Some("withdrawn") => (false, true),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "state={other:?}: give pending or withdrawn"
+            )))
+        }
+    };
+    let prefix = query
+        .prefix
+        .as_deref()
+        .map(IdPrefix::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(Json(
         ledger
-            .blocking(|inner| {
-                let list = inner.store.proposals(LIST_LIMIT_MAX)?;
-                let views = list
-                    .iter()
-                    .map(|p| proposal_view(&inner.store, p))
-                    .collect::<ApiResult<Vec<_>>>()?;
-                Ok(json!({"proposals": views}))
+            .blocking(move |inner| {
+                let store = &inner.store;
+                let mut views = Vec::new();
+                if let Some(prefix) = prefix {
+                    for id in store.proposal_ids_with_prefix(&prefix, PREFIX_MATCHES_MAX)? {
+                        match (store.proposal_record(&id)?, store.withdrawn(&id)?) {
+                            (Some(record), _) if pending => {
+                                views.push(proposal_view(store, &record)?)
+                            }
+                            (None, Some(w)) if withdrawn => views.push(withdrawn_view(&w)?),
+                            _ => {}
+                        }
+                    }
+                    return Ok(json!({ "proposals": views }));
+                }
+                if pending {
+                    for record in store.proposal_records(LIST_LIMIT_MAX)? {
+                        views.push(proposal_view(store, &record)?);
+                    }
+                }
+                if withdrawn {
+                    for w in store.withdrawn_recent(WITHDRAWN_LIST_MAX)? {
+                        views.push(withdrawn_view(&w)?);
+                    }
+                }
+                Ok(json!({ "proposals": views }))
             })
             .await?,
     ))
@@ -526,11 +601,13 @@ pub async fn proposal(
     Ok(Json(
         ledger
             .blocking(move |inner| {
-                let p = inner
-                    .store
-                    .proposal(&id)?
-                    .ok_or_else(|| ApiError::not_found(format!("no pending proposal {id}")))?;
-                proposal_view(&inner.store, &p)
+                if let Some(record) = inner.store.proposal_record(&id)? {
+                    return proposal_view(&inner.store, &record);
+                }
+                match inner.store.withdrawn(&id)? {
+                    Some(w) => withdrawn_view(&w),
+                    None => Err(ApiError::not_found(format!("no pending proposal {id}"))),
+                }
             })
             .await?,
     ))

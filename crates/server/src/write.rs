@@ -1,4 +1,5 @@
-//! Writes: proposals and co-signatures. Signatures are the only credentials.
+//! Writes: proposals, co-signatures and withdrawals. Signatures are the
+//! only credentials.
 
 use crate::read::{proposal_id, receipt_text};
 use crate::{ApiError, ApiResult, Ledger};
@@ -8,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use feeledger_core::entry::EntrySignature;
-use feeledger_store::{ProposalOutcome, ProposalRequest};
+use feeledger_store::{ProposalOutcome, ProposalRequest, WithdrawalOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -311,4 +312,54 @@ pub async fn propose_batch(
         .blocking(move |inner| run_batch(inner, request))
         .await?;
     Ok((status, Json(view)))
+}
+
+/// `POST /api/v1/proposals/{id}/withdrawal`: withdrawal signatures
+/// (docs/format.md §8.5) by the proposer, or by members of a role the
+/// proposal's rule names. 200 when withdrawn, 202 when kept as a partial
+/// withdrawal, below every threshold.
+///
+/// Withdrawals are rare, so they skip the group-commit queue and take the
+/// store's writer lock directly, on the blocking pool; the answer is sent
+/// after the flush all the same.
+pub async fn withdraw(
+    State(ledger): State<Ledger>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let id = proposal_id(&id)?;
+    let request: SignaturesRequest = json_body(body)?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let outcome = ledger
+        .blocking(move |inner| Ok(inner.store.withdraw(&id, request.signatures, now_ms)?))
+        .await?;
+    Ok(match outcome {
+        WithdrawalOutcome::Withdrawn(w) => (
+            StatusCode::OK,
+            Json(json!({
+                "status": "withdrawn",
+                "id": w.record.proposal.id.to_hex(),
+                "withdrawn_by": w.withdrawn_by,
+                "withdrawn_ms": w.withdrawn_ms,
+            })),
+        ),
+        WithdrawalOutcome::Pending {
+            id,
+            withdrawals,
+            progress,
+        } => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "status": "pending",
+                "id": id.to_hex(),
+                "withdrawals": withdrawals.iter().map(|s| &s.key).collect::<Vec<_>>(),
+                "progress": progress
+                    .iter()
+                    .map(|(role, (have, need))| json!({"role": role, "have": have, "need": need}))
+                    .collect::<Vec<_>>(),
+            })),
+        ),
+    })
 }

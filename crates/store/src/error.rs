@@ -69,6 +69,20 @@ pub enum StoreError {
     NoCheckpoint { size: u64 },
     #[error("no pending proposal {id}")]
     NoProposal { id: String },
+    /// The proposal was withdrawn: it can never be signed, proposed or
+    /// committed again.
+    #[error("proposal {id} was withdrawn by {by} (at {withdrawn_ms} ms since 1970); it can no longer be signed or committed: propose a new body, with a new nonce, if it is still wanted")]
+    ProposalWithdrawn {
+        id: String,
+        by: String,
+        withdrawn_ms: u64,
+    },
+    /// The proposal is already an entry of the log.
+    #[error("proposal {id} is already committed, as entry {seq}; it can no longer be signed or withdrawn (a reversal undoes an entry)")]
+    ProposalCommitted { id: String, seq: u64 },
+    /// A withdrawal's signatures were refused by the core.
+    #[error(transparent)]
+    Withdrawal(#[from] feeledger_core::withdrawal::WithdrawalError),
     #[error("too many pending proposals ({count}); the limit is {limit}")]
     TooManyProposals { count: usize, limit: usize },
     #[error("the checkpoint already carries {limit} signature lines, the most a note may hold")]
@@ -166,6 +180,9 @@ impl StoreError {
             StoreError::WrongLogKey => "wrong_log_key",
             StoreError::NoCheckpoint { .. } => "not_found",
             StoreError::NoProposal { .. } => "not_found",
+            StoreError::ProposalWithdrawn { .. } => "withdrawn",
+            StoreError::ProposalCommitted { .. } => "already_committed",
+            StoreError::Withdrawal(e) => e.code(),
             StoreError::TooManyProposals { .. } => "too_many_proposals",
             StoreError::TooManyCosignatures { .. } => "too_many_cosignatures",
             StoreError::ProofRequest(_) | StoreError::SizeBeyondLog { .. } => "bad_proof_request",

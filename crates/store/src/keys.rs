@@ -60,6 +60,29 @@ pub fn proposal(id: &Hash) -> Vec<u8> {
 
 pub const PROPOSAL_PREFIX: &[u8] = b"P";
 
+/// A withdrawn proposal, by id.
+pub fn withdrawn(id: &Hash) -> Vec<u8> {
+    prefixed(b'D', &id.0)
+}
+
+pub const WITHDRAWN_PREFIX: &[u8] = b"D";
+
+/// The order of withdrawals: time (u64 BE), then id.
+pub fn withdrawn_order(withdrawn_ms: u64, id: &Hash) -> Vec<u8> {
+    let mut key = prefixed(b'O', &withdrawn_ms.to_be_bytes());
+    key.extend_from_slice(&id.0);
+    key
+}
+
+pub const WITHDRAWN_ORDER_PREFIX: &[u8] = b"O";
+
+/// The id at the end of a withdrawal-order key.
+pub fn withdrawn_order_id(key: &[u8]) -> Result<Hash, StoreError> {
+    key.get(9..)
+        .and_then(Hash::from_slice)
+        .ok_or_else(|| StoreError::damaged("a withdrawal-order key is not 41 bytes"))
+}
+
 pub fn cosigned(cosigner: &str) -> Vec<u8> {
     prefixed(b'W', cosigner.as_bytes())
 }

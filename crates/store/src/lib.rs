@@ -15,7 +15,9 @@
 //! | `R` | target seq (u64 BE) | seq of its reversal |
 //! | `X` | index tag, value, 0x00, bucket (u64 BE: seq >> 10) | the bucket's seqs, packed u64 BE, ascending: fund/category/party/month/kind indexes |
 //! | `T` | month, 0x00, fund, 0x00, category | totals JSON `[income_fen, spending_fen]` |
-//! | `P` | proposal id (32) | pending [`Proposal`] JSON |
+//! | `P` | proposal id (32) | pending [`ProposalRecord`] JSON (a [`Proposal`]'s fields, the proposer, partial withdrawal signatures) |
+//! | `D` | proposal id (32) | withdrawn proposal, [`Withdrawn`] JSON |
+//! | `O` | withdrawn time (u64 BE ms), proposal id (32) | empty: withdrawals in time order |
 //! | `C` | size (u64 BE) | signed checkpoint note (with cosignatures) |
 //! | `K` | — | size of the latest checkpoint (u64 BE) |
 //! | `W` | cosigner name | size of the last checkpoint it cosigned (u64 BE) |
@@ -84,7 +86,8 @@ pub use derived::{
 };
 pub use error::{BatchFailure, StoreError, WitnessError};
 pub use parallel::parallel_map;
-pub use proposals::{Proposal, ProposalOutcome, ProposalRequest};
+pub use proposals::{Proposal, ProposalOutcome, ProposalRecord, ProposalRequest};
+pub use proposals::{WithdrawalOutcome, Withdrawn, WITHDRAWN_LIST_MAX};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 pub use read::{RecordedLeafHashes, UncheckedStore};

@@ -8,19 +8,35 @@
 //! staleness, bounds) is decided by the core's pure
 //! [`feeledger_core::proposal_policy`]; this module keeps the proposals in
 //! sled and stages the writes those decisions make.
+//!
+//! A pending proposal can be withdrawn ([`Store::withdraw`]) by its
+//! proposer, or by a threshold of a role its rule names. A partial
+//! withdrawal (role members below the threshold) is kept with the
+//! proposal, as its signatures are. A withdrawn proposal leaves the
+//! pending set (`P`), freeing its slot, and is kept for good under `D`,
+//! with who withdrew it and when, so that it can be shown and can never be
+//! signed or proposed again; `O` orders the withdrawn ones by time, for
+//! the list of recent withdrawals.
 
 use crate::append::{Prepared, WorkingCopy};
 use crate::{keys, Committed, Store, StoreError};
 use feeledger_core::entry::{normalize_signatures, Body, EntrySignature};
+use feeledger_core::entry::{Kind, Role};
 use feeledger_core::hash::Hash;
 use feeledger_core::note::NoteSigner;
-use feeledger_core::proposal_policy::{self as policy, NextStep, RoomError};
+use feeledger_core::proposal_policy::{
+    self as policy, IdPrefix, NextStep, RoomError, WithdrawalStep,
+};
 pub use feeledger_core::proposal_policy::{
     PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS,
 };
 use feeledger_core::state::{body_needs_from_bytes, ApplyError, Approval, SignatureCheck};
+use feeledger_core::withdrawal::verify_withdrawal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Most withdrawn proposals one listing returns, newest first.
+pub const WITHDRAWN_LIST_MAX: usize = 100;
 
 /// A body and the signatures gathered so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +56,55 @@ impl Proposal {
         Body::decode(self.body.as_bytes())
             .map_err(|e| StoreError::damaged(format!("pending proposal {}: {e}", self.id)))
     }
+}
+
+/// A pending proposal as stored: the [`Proposal`] (whose JSON fields it
+/// carries unchanged, so readers of `Proposal` read it as before), who
+/// proposed it, and any withdrawal signatures gathered so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalRecord {
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    /// The keys that signed the proposal when it was made. Empty for a
+    /// proposal stored before this was recorded (see
+    /// [`policy::proposers`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proposed_by: Vec<String>,
+    /// Withdrawal signatures by role members, below the threshold so far
+    /// (docs/format.md §8.5), sorted by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawals: Vec<EntrySignature>,
+}
+
+impl ProposalRecord {
+    /// Who may withdraw the proposal alone.
+    pub fn proposers(&self) -> Vec<String> {
+        policy::proposers(&self.proposed_by, &self.proposal.signatures)
+    }
+}
+
+/// A withdrawn proposal: what it was, and who withdrew it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawn {
+    pub record: ProposalRecord,
+    /// Every key whose withdrawal signature counted, sorted.
+    pub withdrawn_by: Vec<String>,
+    /// When the withdrawal was recorded (the writer's clock).
+    pub withdrawn_ms: u64,
+}
+
+/// What a withdrawal did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WithdrawalOutcome {
+    /// The proposal is withdrawn, durably.
+    Withdrawn(Box<Withdrawn>),
+    /// Role members signed, fewer than a threshold: their signatures are
+    /// kept. `progress` is, per role the rule names, (signed, threshold).
+    Pending {
+        id: Hash,
+        withdrawals: Vec<EntrySignature>,
+        progress: BTreeMap<Role, (u32, u32)>,
+    },
 }
 
 /// What happened to a proposal.
@@ -178,11 +243,11 @@ impl Store {
                 check,
             } => (body_bytes, signatures, check, None),
             ProposalRequest::Sign { id, signatures } => {
-                let pending = self
-                    .pending_in(work, &id, now_ms)?
-                    .ok_or_else(|| StoreError::NoProposal { id: id.to_hex() })?;
+                let Some(pending) = self.pending_in(work, &id, now_ms)? else {
+                    return Err(self.not_pending(&id)?);
+                };
                 (
-                    pending.body.clone().into_bytes(),
+                    pending.proposal.body.clone().into_bytes(),
                     signatures,
                     None,
                     Some(pending),
@@ -197,8 +262,26 @@ impl Store {
             Some(pending) => Some(pending),
             None => self.pending_in(work, &id, now_ms)?,
         };
+        // A withdrawal is final: the same body, proposed again with the
+        // signatures anyone could read, must not bring it back.
+        if existing.is_none() {
+            if let Some(withdrawn) = self.withdrawn(&id)? {
+                return Err(withdrawn_error(&withdrawn));
+            }
+        }
+        let proposed_by: Vec<String> = match &existing {
+            Some(p) => p.proposed_by.clone(),
+            None => {
+                let mut keys: Vec<String> = signatures.iter().map(|s| s.key.clone()).collect();
+                keys.sort();
+                keys.dedup();
+                keys
+            }
+        };
         let merged = policy::merge_signatures(
-            existing.as_ref().map_or(&[][..], |p| &p.signatures),
+            existing
+                .as_ref()
+                .map_or(&[][..], |p| &p.proposal.signatures),
             signatures,
         );
         let lookups = self.lookups_with(
@@ -233,17 +316,25 @@ impl Store {
         if existing.is_none() {
             self.check_pending_bounds(&merged, work, now_ms)?;
         }
-        let proposal = Proposal {
-            id,
-            body: String::from_utf8(body_bytes).expect("decoded bodies are UTF-8"),
-            signatures: merged,
-            created_ms: policy::created_ms(existing.map(|p| p.created_ms), now_ms),
+        let withdrawals = existing
+            .as_ref()
+            .map(|p| p.withdrawals.clone())
+            .unwrap_or_default();
+        let record = ProposalRecord {
+            proposal: Proposal {
+                id,
+                body: String::from_utf8(body_bytes).expect("decoded bodies are UTF-8"),
+                signatures: merged,
+                created_ms: policy::created_ms(existing.map(|p| p.proposal.created_ms), now_ms),
+            },
+            proposed_by,
+            withdrawals,
         };
         work.copy.writes.insert(
             keys::proposal(&id),
-            serde_json::to_vec(&proposal).expect("proposal serializes"),
+            serde_json::to_vec(&record).expect("proposal serializes"),
         );
-        work.pending.insert(id, Some(proposal));
+        work.pending.insert(id, Some(record));
         Ok(ProposalOutcome::Pending { id, approval })
     }
 
@@ -274,12 +365,27 @@ impl Store {
         work: &BatchWork,
         id: &Hash,
         now_ms: u64,
-    ) -> Result<Option<Proposal>, StoreError> {
+    ) -> Result<Option<ProposalRecord>, StoreError> {
         let pending = match work.pending.get(id) {
             Some(p) => p.clone(),
-            None => self.proposal(id)?,
+            None => self.proposal_record(id)?,
         };
-        Ok(pending.filter(|p| !policy::is_expired(p.created_ms, now_ms)))
+        Ok(pending.filter(|p| !policy::is_expired(p.proposal.created_ms, now_ms)))
+    }
+
+    /// Why there is no pending proposal `id`: it was withdrawn, it is
+    /// committed, or there never was one (or it expired).
+    fn not_pending(&self, id: &Hash) -> Result<StoreError, StoreError> {
+        if let Some(withdrawn) = self.withdrawn(id)? {
+            return Ok(withdrawn_error(&withdrawn));
+        }
+        if let Some(seq) = self.seq_of_body(id)? {
+            return Ok(StoreError::ProposalCommitted {
+                id: id.to_hex(),
+                seq,
+            });
+        }
+        Ok(StoreError::NoProposal { id: id.to_hex() })
     }
 
     /// Refuses a new pending proposal over the bounds. First drops the
@@ -299,7 +405,7 @@ impl Store {
             .collect();
         for (id, update) in &work.pending {
             match update {
-                Some(p) => pending.insert(*id, p.clone()),
+                Some(p) => pending.insert(*id, p.proposal.clone()),
                 None => pending.remove(id),
             };
         }
@@ -337,6 +443,193 @@ impl Store {
             .transpose()
     }
 
+    /// A pending proposal by id, with who proposed it and any withdrawal
+    /// signatures so far.
+    ///
+    /// # Errors
+    /// As [`Store::proposal`].
+    pub fn proposal_record(&self, id: &Hash) -> Result<Option<ProposalRecord>, StoreError> {
+        self.db()
+            .get(keys::proposal(id))?
+            .map(|bytes| {
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::damaged(format!("pending proposal {id}: {e}")))
+            })
+            .transpose()
+    }
+
+    /// Pending proposals with their proposers and partial withdrawals, at
+    /// most `limit`, in id order.
+    ///
+    /// # Errors
+    /// As [`Store::proposal`].
+    pub fn proposal_records(&self, limit: usize) -> Result<Vec<ProposalRecord>, StoreError> {
+        self.db()
+            .scan_prefix(keys::PROPOSAL_PREFIX)
+            .take(limit)
+            .map(|item| {
+                let (_, bytes) = item?;
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::damaged(format!("pending proposal: {e}")))
+            })
+            .collect()
+    }
+
+    /// A withdrawn proposal by id.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored record that does not parse.
+    pub fn withdrawn(&self, id: &Hash) -> Result<Option<Withdrawn>, StoreError> {
+        self.db()
+            .get(keys::withdrawn(id))?
+            .map(|bytes| {
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::damaged(format!("withdrawn proposal {id}: {e}")))
+            })
+            .transpose()
+    }
+
+    /// The most recently withdrawn proposals, newest first, at most
+    /// `limit` (capped at [`WITHDRAWN_LIST_MAX`]).
+    ///
+    /// # Errors
+    /// As [`Store::withdrawn`]; an order record without its proposal is
+    /// damage.
+    pub fn withdrawn_recent(&self, limit: usize) -> Result<Vec<Withdrawn>, StoreError> {
+        self.db()
+            .scan_prefix(keys::WITHDRAWN_ORDER_PREFIX)
+            .rev()
+            .take(limit.min(WITHDRAWN_LIST_MAX))
+            .map(|item| {
+                let (key, _) = item?;
+                let id = keys::withdrawn_order_id(&key)?;
+                self.withdrawn(&id)?.ok_or_else(|| {
+                    StoreError::damaged(format!("withdrawn proposal {id} is listed but missing"))
+                })
+            })
+            .collect()
+    }
+
+    /// The ids of pending and withdrawn proposals that start with
+    /// `prefix`, pending ones first, at most `limit` in all.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn proposal_ids_with_prefix(
+        &self,
+        prefix: &IdPrefix,
+        limit: usize,
+    ) -> Result<Vec<Hash>, StoreError> {
+        let mut ids = Vec::new();
+        for key_prefix in [keys::PROPOSAL_PREFIX, keys::WITHDRAWN_PREFIX] {
+            let mut scan = key_prefix.to_vec();
+            scan.extend_from_slice(&prefix.leading_bytes());
+            for item in self.db().scan_prefix(scan) {
+                if ids.len() >= limit {
+                    return Ok(ids);
+                }
+                let (key, _) = item?;
+                let id = Hash::from_slice(&key[1..])
+                    .ok_or_else(|| StoreError::damaged("a proposal key is not 33 bytes"))?;
+                if prefix.matches(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Records withdrawal signatures on pending proposal `id` (docs/format.md
+    /// §8.5), and withdraws it if they now suffice: the proposer's, or a
+    /// threshold of a role its rule names ([`policy::withdrawal_step`]). The
+    /// withdrawal is flushed before this returns. Earlier partial
+    /// withdrawal signatures count if they still verify against the keys in
+    /// force; one whose key has left its role is dropped.
+    ///
+    /// # Errors
+    /// [`StoreError::ProposalWithdrawn`] or [`StoreError::ProposalCommitted`]
+    /// if it is no longer pending, [`StoreError::NoProposal`] if there never
+    /// was one (or it expired), [`StoreError::Withdrawal`] for a bad,
+    /// unknown or unentitled signature, or a storage failure. Nothing is
+    /// stored on error.
+    pub fn withdraw(
+        &self,
+        id: &Hash,
+        signatures: Vec<EntrySignature>,
+        now_ms: u64,
+    ) -> Result<WithdrawalOutcome, StoreError> {
+        let mut w = self.lock();
+        let mut copy = WorkingCopy::of(&w);
+        let Some(record) = self
+            .proposal_record(id)?
+            .filter(|p| !policy::is_expired(p.proposal.created_ms, now_ms))
+        else {
+            return Err(self.not_pending(id)?);
+        };
+        let state = &copy.state;
+        // The new signatures must all verify; earlier ones are kept only if
+        // they still do (a key may have left its role since).
+        let mut added = signatures;
+        normalize_signatures(&mut added);
+        verify_withdrawal(state, id, &added)?;
+        let kept: Vec<EntrySignature> = record
+            .withdrawals
+            .iter()
+            .filter(|s| verify_withdrawal(state, id, std::slice::from_ref(s)).is_ok())
+            .cloned()
+            .collect();
+        let merged = policy::merge_signatures(&kept, added);
+        let signers = verify_withdrawal(state, id, &merged)?;
+        let body = record.proposal.decoded_body()?;
+        let target_kind = match &body.content {
+            feeledger_core::entry::Content::Reversal(r) => self
+                .leaf_bytes(r.target_seq)?
+                .and_then(|bytes| feeledger_core::entry::Leaf::decode(&bytes).ok())
+                .map(|leaf| leaf.body.kind()),
+            _ => None::<Kind>,
+        };
+        let rule = policy::rule_roles(state.rules(), body.kind(), target_kind);
+        let step = policy::withdrawal_step(&signers, &record.proposers(), &rule, state.roles())?;
+        let outcome = match step {
+            WithdrawalStep::Withdraw { by } => {
+                let withdrawn = Withdrawn {
+                    record: ProposalRecord {
+                        withdrawals: merged,
+                        ..record
+                    },
+                    withdrawn_by: by,
+                    withdrawn_ms: now_ms,
+                };
+                copy.writes.remove(keys::proposal(id));
+                copy.writes.insert(
+                    keys::withdrawn(id),
+                    serde_json::to_vec(&withdrawn).expect("a withdrawal serializes"),
+                );
+                copy.writes
+                    .insert(keys::withdrawn_order(now_ms, id), Vec::new());
+                WithdrawalOutcome::Withdrawn(Box::new(withdrawn))
+            }
+            WithdrawalStep::Wait { progress } => {
+                let kept = ProposalRecord {
+                    withdrawals: merged.clone(),
+                    ..record
+                };
+                copy.writes.insert(
+                    keys::proposal(id),
+                    serde_json::to_vec(&kept).expect("proposal serializes"),
+                );
+                WithdrawalOutcome::Pending {
+                    id: *id,
+                    withdrawals: merged,
+                    progress,
+                }
+            }
+        };
+        // A withdrawal grows no tree: no checkpoint is signed.
+        self.commit_work(&mut w, copy, None)?;
+        Ok(outcome)
+    }
+
     /// Pending proposals, at most `limit`, in id order.
     ///
     /// # Errors
@@ -354,9 +647,19 @@ impl Store {
     }
 }
 
+/// The error for a withdrawn proposal that someone tries to sign or
+/// propose again.
+fn withdrawn_error(withdrawn: &Withdrawn) -> StoreError {
+    StoreError::ProposalWithdrawn {
+        id: withdrawn.record.proposal.id.to_hex(),
+        by: withdrawn.withdrawn_by.join(", "),
+        withdrawn_ms: withdrawn.withdrawn_ms,
+    }
+}
+
 /// The working copy a proposals batch builds on.
 struct BatchWork {
     copy: WorkingCopy,
     /// Proposals written (Some) or removed (None) by this batch.
-    pending: HashMap<Hash, Option<Proposal>>,
+    pending: HashMap<Hash, Option<ProposalRecord>>,
 }
