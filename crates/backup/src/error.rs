@@ -3,10 +3,10 @@
 //! binary prints after `error: `.
 
 use feeledger_audit::TileError;
+use feeledger_core::entry::FormatError;
 use feeledger_core::hash::Hash;
 use feeledger_core::note::{NoteError, VerifierKey};
 use feeledger_core::state::ApplyError;
-use feeledger_core::entry::FormatError;
 use feeledger_core::tiles::TileWriteError;
 use feeledger_store::{StoreError, WitnessError};
 use std::path::PathBuf;

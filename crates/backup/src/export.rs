@@ -1,6 +1,8 @@
 //! [`export_tiles`]: a backup as C2SP tlog-tiles files (see the crate docs).
 
-use crate::fsutil::{absent_or_empty, parent_of, remove_dir_if_any, rename, sync_dir, write_synced};
+use crate::fsutil::{
+    absent_or_empty, parent_of, remove_dir_if_any, rename, sync_dir, write_synced,
+};
 use crate::BackupError;
 use feeledger_audit::tiles::{covered, CHECKPOINT_FILE, VKEY_FILE, WITNESSES_FILE};
 use feeledger_audit::{check_cosignatures, Cosigners};
@@ -118,12 +120,10 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<Exported, BackupError> 
         })?;
     let (checkpoint, parsed, _) = open_checkpoint(&note, state.log_key(), &[])
         .map_err(|error| BackupError::StoreCheckpoint { error })?;
-    let witnesses = store
-        .witnesses()
-        .map_err(|source| BackupError::StoreRead {
-            what: "reading the witnesses",
-            source,
-        })?;
+    let witnesses = store.witnesses().map_err(|source| BackupError::StoreRead {
+        what: "reading the witnesses",
+        source,
+    })?;
     let cosigners = Cosigners {
         roles: state.cosigner_keys(),
         witnesses: witnesses.clone(),

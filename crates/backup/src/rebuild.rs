@@ -8,8 +8,8 @@ use feeledger_core::entry::Leaf;
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::Frontier;
 use feeledger_core::note::{
-    open_checkpoint, verify_checkpoint_note, Checkpoint, KeyAlg, Note, NoteError, NoteSigner,
-    NoteSignature, VerifierKey,
+    open_checkpoint, verify_checkpoint_note, Checkpoint, KeyAlg, Note, NoteError, NoteSignature,
+    NoteSigner, VerifierKey,
 };
 use feeledger_core::state::StateSnapshot;
 use feeledger_store::{RecordedLeafHashes, Store, StoreError, BATCH_ENTRIES_MAX};
@@ -148,9 +148,8 @@ pub fn rebuild(
             source,
         })?;
         let mut audit = Audit::new(Some(vkey), Vec::new());
-        let result = feeledger_audit::audit_store(&rebuilt, &mut audit, None, &mut |p| {
-            step(Step::Audit(p))
-        });
+        let result =
+            feeledger_audit::audit_store(&rebuilt, &mut audit, None, &mut |p| step(Step::Audit(p)));
         step(Step::AuditDone);
         if let Err(f) = result {
             return Err(BackupError::RebuiltFailsAudit {
@@ -283,8 +282,7 @@ fn keep_cosignatures_that_verify(
     vkey: &VerifierKey,
     known: &[VerifierKey],
 ) -> Result<u64, BackupError> {
-    let note =
-        Note::parse(&kept.note).map_err(|source| BackupError::KeptCheckpoint { source })?;
+    let note = Note::parse(&kept.note).map_err(|source| BackupError::KeptCheckpoint { source })?;
     let mut refused = 0;
     let mut lines = Vec::new();
     for line in std::mem::take(&mut kept.cosignatures) {
@@ -539,7 +537,9 @@ fn rebuild_into(
         };
         let check = p.decoded_body().and_then(|body| {
             let lookups = store.lookups(&body)?;
-            Ok(store.state().check_proposal(&body, &p.signatures, &lookups)?)
+            Ok(store
+                .state()
+                .check_proposal(&body, &p.signatures, &lookups)?)
         });
         match check {
             Ok(approval) if approval.is_satisfied() => notes.push(format!(

@@ -64,12 +64,11 @@ pub fn restore(
         signer,
     } = *target;
     let vkey = signer.verifier_key();
-    let note = std::fs::read(from.join(CHECKPOINT_FILE)).map_err(|source| {
-        BackupError::NotABackup {
+    let note =
+        std::fs::read(from.join(CHECKPOINT_FILE)).map_err(|source| BackupError::NotABackup {
             from: from.to_path_buf(),
             source,
-        }
-    })?;
+        })?;
     let (checkpoint, _, _) =
         open_checkpoint(&note, &vkey, &[]).map_err(|error| BackupError::BackupCheckpoint {
             from: from.to_path_buf(),

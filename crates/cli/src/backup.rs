@@ -96,9 +96,7 @@ pub fn rebuild(data: &Path) -> Result<()> {
     // One bar per audit: the old store's, then the rebuilt one's.
     let mut bar: Option<crate::audit::Bar> = None;
     let mut step = |s: Step| match s {
-        Step::Audit(p) => bar
-            .get_or_insert_with(crate::audit::Bar::styled)
-            .update(p),
+        Step::Audit(p) => bar.get_or_insert_with(crate::audit::Bar::styled).update(p),
         Step::AuditDone => {
             if let Some(b) = bar.take() {
                 b.finish();
