@@ -17,6 +17,20 @@ pub type SaveKeyError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// What a rebuild needs when a leaf is damaged or missing.
 pub(crate) const NEEDS_BACKUP: &str = "a damaged entry cannot be rebuilt from itself: restore the ledger from a backup (`feeledger restore --from BACKUP --data NEWDIR --log-key KEYFILE`)";
 
+/// A leaf whose bytes disagree with two other records of its hash: the
+/// Merkle tree's and the next entry's link (or the recorded head). Boxed
+/// in [`BackupError`], which it would otherwise double in size.
+#[derive(Debug, thiserror::Error)]
+#[error("entry {seq} is damaged or was altered: its bytes hash to {hash}, but the Merkle tree records {recorded} and {linked_by} {linked}; {NEEDS_BACKUP}")]
+pub struct LeafAltered {
+    pub seq: u64,
+    pub hash: Hash,
+    pub recorded: Hash,
+    /// "entry N links to" or "the recorded head is".
+    pub linked_by: String,
+    pub linked: Hash,
+}
+
 /// Why an export, restore or rebuild stopped. Nothing was changed: a
 /// partial export, restore or rebuild is removed.
 #[derive(Debug, thiserror::Error)]
@@ -166,15 +180,8 @@ pub enum BackupError {
     #[error("entry {seq} is missing from the store; {NEEDS_BACKUP}")]
     LeafMissing { seq: u64 },
     /// Two of a leaf's three records of its hash disagree with its bytes.
-    #[error("entry {seq} is damaged or was altered: its bytes hash to {hash}, but the Merkle tree records {recorded} and {linked_by} {linked}; {NEEDS_BACKUP}")]
-    LeafAltered {
-        seq: u64,
-        hash: Hash,
-        recorded: Hash,
-        /// "entry N links to" or "the recorded head is".
-        linked_by: String,
-        linked: Hash,
-    },
+    #[error(transparent)]
+    LeafAltered(Box<LeafAltered>),
     #[error("the store holds no entries; {NEEDS_BACKUP}")]
     NoEntries,
     #[error("the log key signed checkpoint {size} with root {signed}, but the stored entries give {root}: an entry before {size} is not the one that was signed; {NEEDS_BACKUP}")]

@@ -81,7 +81,7 @@ mod fsutil;
 mod rebuild;
 mod restore;
 
-pub use error::{BackupError, SaveKeyError};
+pub use error::{BackupError, LeafAltered, SaveKeyError};
 pub use export::{export_tiles, Exported};
 pub use rebuild::{find_damage, rebuild, Rebuilt, Step};
 pub use restore::{restore, RestoreTarget, Restored};

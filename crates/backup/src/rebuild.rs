@@ -1,6 +1,6 @@
 //! [`find_damage`] and [`rebuild`]: the recovery path of the crate docs.
 
-use crate::error::chain;
+use crate::error::{chain, LeafAltered};
 use crate::fsutil::sync_dir;
 use crate::BackupError;
 use feeledger_audit::{Audit, Progress};
@@ -401,13 +401,13 @@ fn rebuild_into(
                 if linked == Some(hash) {
                     repaired_leaf_nodes += 1;
                 } else if let (Some(recorded), Some(linked)) = (recorded, linked) {
-                    return Err(BackupError::LeafAltered {
+                    return Err(BackupError::LeafAltered(Box::new(LeafAltered {
                         seq,
                         hash,
                         recorded,
                         linked_by,
                         linked,
-                    });
+                    })));
                 }
             }
             frontier.append(hash);
