@@ -12,7 +12,7 @@ use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, TILE_WIDTH_MAX};
 use feeledger_core::note::{Checkpoint, Note, Receipt};
 use feeledger_core::proposal_policy::IdPrefix;
-use feeledger_core::tiles::{parse_tile_path, TileKind};
+use feeledger_core::tiles::{self, parse_tile_path, TileKind};
 use feeledger_store::WITHDRAWN_LIST_MAX;
 use feeledger_store::{EntryFilter, Order, ProposalRecord, Store, Withdrawn, LIST_LIMIT_MAX};
 use serde::Deserialize;
@@ -76,44 +76,30 @@ pub async fn tile(
     let bytes = ledger
         .blocking(move |inner| {
             let store = &inner.store;
-            let size = store.size();
-            let width = tile.width();
-            let (tree_level, count_at_level) = match tile.kind {
-                TileKind::Hashes { level } => (
-                    level * merkle::TILE_HEIGHT,
-                    size >> (level * merkle::TILE_HEIGHT),
-                ),
-                TileKind::Entries => (0, size),
-            };
-            let first = tile
-                .index
-                .checked_mul(TILE_WIDTH_MAX)
-                .ok_or_else(|| ApiError::not_found("beyond the tree"))?;
-            let end = first
-                .checked_add(width)
-                .ok_or_else(|| ApiError::not_found("beyond the tree"))?;
-            if end > count_at_level {
+            if !tile.exists_in(store.size()) {
                 return Err(ApiError::not_found("tile is beyond the tree"));
             }
+            let width = tile.width();
+            // The bytes are assembled by the core, the one definition of a
+            // tile that the backup and a publisher share.
             match tile.kind {
                 TileKind::Hashes { level } => {
                     let ids = merkle::tile_node_ids(level, tile.index, width);
-                    debug_assert!(ids.iter().all(|id| id.level == tree_level));
-                    let hashes = feeledger_core::merkle::NodeReader::read_nodes(store, &ids)?;
-                    Ok(hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
+                    let hashes = merkle::NodeReader::read_nodes(store, &ids)?;
+                    Ok(tiles::hash_tile_bytes(&hashes))
                 }
                 TileKind::Entries => {
-                    let mut out = Vec::new();
-                    for seq in first..end {
+                    // exists_in held, so these cannot overflow.
+                    let first = tile.index * TILE_WIDTH_MAX;
+                    let mut leaves = Vec::new();
+                    for seq in first..first + width {
                         let leaf = store
                             .leaf_bytes(seq)?
                             .ok_or_else(|| ApiError::not_found("entry missing"))?;
-                        let len =
-                            u16::try_from(leaf.len()).expect("leaves are at most 65535 bytes");
-                        out.extend_from_slice(&len.to_be_bytes());
-                        out.extend_from_slice(&leaf);
+                        leaves.push(leaf);
                     }
-                    Ok(out)
+                    Ok(tiles::entry_bundle_bytes(leaves.iter().map(Vec::as_slice))
+                        .expect("leaves are at most 65535 bytes"))
                 }
             }
         })

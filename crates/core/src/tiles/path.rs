@@ -11,10 +11,8 @@
 //! bundle is, for each of its W leaves, a big-endian u16 length and the
 //! leaf bytes (which is why a leaf is at most 65,535 bytes).
 
+use super::{tile_width_at, PARTIAL_WIDTH_MAX, TILE_LEVEL_MAX};
 use crate::merkle::{TILE_HEIGHT, TILE_WIDTH_MAX};
-
-/// Highest tile level: 8 · 6 = 48 tree levels cover 2^48 entries.
-pub const TILE_LEVEL_MAX: u8 = 5;
 
 /// Most `x` path elements of an index: 2^48 / 256 tiles need 14 digits.
 const INDEX_ELEMENTS_MAX: usize = 6;
@@ -38,6 +36,34 @@ pub struct TilePath {
 }
 
 impl TilePath {
+    /// The path of tile `index` of `kind` holding `width` hashes or
+    /// entries: a full tile for [`TILE_WIDTH_MAX`], a partial one (`.p/W`)
+    /// below. `None` for a width of 0 or above [`TILE_WIDTH_MAX`], or a
+    /// hash level above [`TILE_LEVEL_MAX`].
+    pub fn new(kind: TileKind, index: u64, width: u64) -> Option<TilePath> {
+        if let TileKind::Hashes { level } = kind {
+            if level > TILE_LEVEL_MAX {
+                return None;
+            }
+        }
+        let partial_width = match width {
+            TILE_WIDTH_MAX => None,
+            1..TILE_WIDTH_MAX => Some(u16::try_from(width).ok()?),
+            _ => return None,
+        };
+        Some(TilePath {
+            kind,
+            index,
+            partial_width,
+        })
+    }
+
+    /// Whether this path names bytes of a log of `size` entries: its tile
+    /// holds at least [`TilePath::width`] hashes or entries there.
+    pub fn exists_in(&self, size: u64) -> bool {
+        tile_width_at(self.kind, self.index, size).is_some_and(|w| self.width() <= w)
+    }
+
     /// The width this path asks for.
     pub fn width(&self) -> u64 {
         self.partial_width.map_or(TILE_WIDTH_MAX, u64::from)
@@ -49,6 +75,12 @@ impl TilePath {
             TileKind::Hashes { level } => Some(level * TILE_HEIGHT),
             TileKind::Entries => None,
         }
+    }
+
+    /// The path from the log's prefix, with the leading `tile/`: the name
+    /// of its file in a backup, and its URL path on a server.
+    pub fn rel_path(&self) -> String {
+        format!("tile/{}", self.to_path())
     }
 
     /// The path, without the leading `tile/`.
@@ -107,7 +139,7 @@ pub fn parse_tile_path(path: &str) -> Option<TilePath> {
             let w = parse_decimal(width)?;
             let w = u16::try_from(w)
                 .ok()
-                .filter(|w| *w >= 1 && u64::from(*w) < TILE_WIDTH_MAX)?;
+                .filter(|w| (1..=PARTIAL_WIDTH_MAX).contains(w))?;
             let mut parts: Vec<&str> = head.to_vec();
             parts.push(last.strip_suffix(".p")?);
             (parts, Some(w))
