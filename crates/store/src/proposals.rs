@@ -328,7 +328,7 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored proposal that does not parse.
     pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, StoreError> {
-        self.db()
+        self.tree()
             .get(keys::proposal(id))?
             .map(|bytes| {
                 serde_json::from_slice(&bytes)
@@ -342,7 +342,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposals(&self, limit: usize) -> Result<Vec<Proposal>, StoreError> {
-        self.db()
+        self.tree()
             .scan_prefix(keys::PROPOSAL_PREFIX)
             .take(limit)
             .map(|item| {

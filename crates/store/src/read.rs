@@ -90,7 +90,7 @@ impl Store {
         if seq >= self.size() {
             return Ok(None);
         }
-        Ok(self.db().get(keys::leaf(seq))?.map(|v| v.to_vec()))
+        Ok(self.tree().get(keys::leaf(seq))?.map(|v| v.to_vec()))
     }
 
     /// Leaves `from..` in order, for streaming audits. Stops at the first I/O
@@ -100,7 +100,7 @@ impl Store {
         &self,
         from: u64,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db()
+        self.tree()
             .range(keys::leaf(from)..keys::leaf(u64::MAX))
             .map(|item| {
                 let (key, value) = item?;
@@ -129,7 +129,7 @@ impl Store {
                 let bits = keys::POSTING_BUCKET_BITS;
                 let (first, last) = (lo >> bits, hi >> bits);
                 let range = keys::posting(tag, &value, first)..=keys::posting(tag, &value, last);
-                let buckets = self.db().range(range);
+                let buckets = self.tree().range(range);
                 let in_range = move |seq: &u64| *seq >= lo && *seq < hi;
                 match order {
                     Order::Ascending => Box::new(buckets.flat_map(move |item| {
@@ -185,7 +185,7 @@ impl Store {
     /// A seq stored under `key`, if it names an entry of the published tree.
     fn published_seq(&self, key: &[u8]) -> Result<Option<u64>, StoreError> {
         let seq = self
-            .db()
+            .tree()
             .get(key)?
             .map(|v| keys::decode_u64(&v))
             .transpose()?;
@@ -224,7 +224,7 @@ impl Store {
         if size > self.size() {
             return Ok(None);
         }
-        Ok(self.db().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
+        Ok(self.tree().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
     }
 
     /// The latest signed checkpoint note as of the last published commit,
@@ -254,7 +254,7 @@ impl Store {
     /// Sizes that have a checkpoint, ascending from `from`, at most `limit`.
     pub fn checkpoint_sizes(&self, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         // Up to the published size, as `checkpoint` serves them.
-        self.db()
+        self.tree()
             .range(keys::checkpoint(from)..=keys::checkpoint(self.size()))
             .take(limit.min(LIST_LIMIT_MAX))
             .map(|item| keys::seq_suffix(&item?.0))
@@ -265,7 +265,7 @@ impl Store {
     pub fn month_totals(&self, month: Month) -> Result<CategoryTotals, StoreError> {
         let prefix = keys::totals_month_prefix(month);
         let mut out = BTreeMap::new();
-        for item in self.db().scan_prefix(&prefix) {
+        for item in self.tree().scan_prefix(&prefix) {
             let (key, value) = item?;
             let rest = &key[prefix.len()..];
             let mut parts = rest.split(|b| *b == 0);
@@ -288,7 +288,7 @@ impl Store {
     /// Every month that has totals, ascending.
     pub fn months(&self) -> Result<Vec<Month>, StoreError> {
         let mut months: Vec<Month> = Vec::new();
-        for item in self.db().scan_prefix(keys::TOTALS_PREFIX) {
+        for item in self.tree().scan_prefix(keys::TOTALS_PREFIX) {
             let (key, _) = item?;
             let text = std::str::from_utf8(key.get(1..8).unwrap_or_default()).unwrap_or_default();
             let month = Month::parse(text)
@@ -340,21 +340,27 @@ impl Store {
             .collect()
     }
 
-    /// Opens the store in `dir` for reading its records as they are,
-    /// without the checks of [`Store::open`]: to rebuild a store that
-    /// `open` refuses. The data directory is locked while the reader lives.
+    /// Opens the store in `backing` (a directory, or a tree of a shared
+    /// `Db`) for reading its records as they are, without the checks of
+    /// [`Store::open`]: to rebuild a store that `open` refuses. A data
+    /// directory is locked while the reader lives.
     ///
     /// # Errors
-    /// [`StoreError::NotInitialized`] if `dir` holds no store,
-    /// [`StoreError::Locked`] if it is in use.
-    pub fn open_unchecked(dir: &std::path::Path) -> Result<UncheckedStore, StoreError> {
-        if !dir.join("conf").exists() && !dir.join("db").exists() {
+    /// [`StoreError::NotInitialized`] if `backing` holds nothing,
+    /// [`StoreError::Locked`] if the directory is in use.
+    pub fn open_unchecked(
+        backing: impl Into<crate::Backing>,
+    ) -> Result<UncheckedStore, StoreError> {
+        let backing = backing.into();
+        if backing.is_bare() {
             return Err(StoreError::NotInitialized {
-                dir: dir.display().to_string(),
+                dir: backing.name(),
             });
         }
+        let (tree, own_db) = backing.open(crate::CACHE_BYTES)?;
         Ok(UncheckedStore {
-            db: crate::open_db(dir)?,
+            tree,
+            _own_db: own_db,
         })
     }
 }
@@ -362,13 +368,15 @@ impl Store {
 /// A store's records read as they are (see [`Store::open_unchecked`]). It
 /// only reads.
 pub struct UncheckedStore {
-    db: sled::Db,
+    tree: sled::Tree,
+    /// Holds a data directory's lock while the reader lives.
+    _own_db: Option<sled::Db>,
 }
 
 impl UncheckedStore {
     /// Every stored leaf, in seq order: (seq, leaf bytes).
     pub fn leaves(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db.scan_prefix(b"L").map(|item| {
+        self.tree.scan_prefix(b"L").map(|item| {
             let (key, value) = item?;
             if key.len() != 9 {
                 return Err(StoreError::damaged("a leaf key is malformed"));
@@ -381,14 +389,14 @@ impl UncheckedStore {
     /// [`RecordedLeafHashes`]).
     pub fn recorded_leaf_hashes(&self) -> RecordedLeafHashes<'_> {
         RecordedLeafHashes {
-            db: &self.db,
+            tree: &self.tree,
             tile: None,
         }
     }
 
     /// Every stored checkpoint note, ascending by size: (size, note bytes).
     pub fn checkpoints(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db.scan_prefix(b"C").map(|item| {
+        self.tree.scan_prefix(b"C").map(|item| {
             let (key, value) = item?;
             Ok((keys::seq_suffix(&key)?, value.to_vec()))
         })
@@ -396,7 +404,7 @@ impl UncheckedStore {
 
     /// The recorded size of the latest checkpoint, if any.
     pub fn latest_checkpoint_size(&self) -> Result<Option<u64>, StoreError> {
-        self.db
+        self.tree
             .get(keys::LATEST_CHECKPOINT)?
             .map(|v| keys::decode_u64(&v))
             .transpose()
@@ -404,7 +412,7 @@ impl UncheckedStore {
 
     /// The registered witnesses' verifier keys, as stored (text).
     pub fn witnesses(&self) -> Result<Vec<String>, StoreError> {
-        self.db
+        self.tree
             .scan_prefix(keys::WITNESS_PREFIX)
             .map(|item| Ok(String::from_utf8_lossy(&item?.1).into_owned()))
             .collect()
@@ -412,7 +420,7 @@ impl UncheckedStore {
 
     /// The pending proposals, as stored (JSON of [`crate::Proposal`]).
     pub fn proposals(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.db
+        self.tree
             .scan_prefix(keys::PROPOSAL_PREFIX)
             .map(|item| Ok(item?.1.to_vec()))
             .collect()
@@ -420,7 +428,7 @@ impl UncheckedStore {
 
     /// The state snapshot, as stored (JSON).
     pub fn state_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(keys::STATE)?.map(|v| v.to_vec()))
+        Ok(self.tree.get(keys::STATE)?.map(|v| v.to_vec()))
     }
 }
 
@@ -428,7 +436,7 @@ impl UncheckedStore {
 /// three records a rebuild compares (the leaf's bytes, this, and the next
 /// entry's link). Read in seq order, it reads each node tile once.
 pub struct RecordedLeafHashes<'a> {
-    db: &'a sled::Db,
+    tree: &'a sled::Tree,
     /// The node tile last read: (tile index, its bytes if stored).
     tile: Option<(u64, Option<Vec<u8>>)>,
 }
@@ -443,7 +451,7 @@ impl RecordedLeafHashes<'_> {
         });
         if !matches!(&self.tile, Some((t, _)) if *t == tile) {
             let blob = self
-                .db
+                .tree
                 .get(keys::node_tile(level, tile))?
                 .map(|v| v.to_vec());
             self.tile = Some((tile, blob));
