@@ -18,7 +18,7 @@
 //!   - [`audit_tiles`]: a tiles backup or a static mirror of one, read with
 //!     [`TileReader`] (which `restore` reads through too).
 //! - [`Failure`] is the first thing found wrong, with the entry at fault
-//!   where there is one; [`Report`] is what an audit found. Every driver
+//!   where there is one and its typed [`Cause`]; [`Report`] is what an audit found. Every driver
 //!   reports its progress through a callback taking [`Progress`], and
 //!   prints nothing.
 //!
@@ -49,7 +49,7 @@ pub use http::{HttpError, Server};
 pub use local::audit_store;
 pub use remote::{audit_server, replay_server, served_witness_keys, ReplayError};
 pub use replay::{
-    check_cosignatures, AppliedLinks, Audit, CheckpointReport, CosignatureLines, Cosigners,
+    check_cosignatures, AppliedLinks, Audit, Cause, CheckpointReport, CosignatureLines, Cosigners,
     DecodedChunk, Derived, Earlier, Failure, Postings, Report, UnverifiedCosignature, AUDIT_CHUNK,
 };
 pub use tiles::{audit_tiles, TileError, TileReader, TileSource};

@@ -434,24 +434,23 @@ pub fn audit_tiles(
     audit: &mut crate::Audit,
     progress: &mut dyn FnMut(crate::Progress),
 ) -> Result<crate::CheckpointReport, crate::Failure> {
-    use crate::Failure;
+    use crate::{Cause, Failure};
     let (checkpoint, _, _) = feeledger_core::note::open_checkpoint(checkpoint_bytes, trusted, &[])
-        .map_err(|e| {
-            Failure::general(format!(
-                "the backup's {CHECKPOINT_FILE} does not verify with the log key: {e}"
-            ))
+        .map_err(|error| {
+            Failure::of(Cause::CheckpointSignature {
+                checkpoint: format!("the backup's {CHECKPOINT_FILE}"),
+                error,
+            })
         })?;
     if checkpoint.size == 0 {
-        return Err(Failure::general(
-            "the backup's checkpoint is of an empty log",
-        ));
+        return Err(Failure::of(Cause::EmptyCheckpoint));
     }
     let size = checkpoint.size;
     let mut reader = TileReader::new(source, size);
     for index in 0..TileReader::bundles(size) {
         let (_, first, leaves) = reader
             .bundle(index)
-            .map_err(|e| Failure::general(crate::error_chain(&e)))?;
+            .map_err(|e| Failure::of(Cause::Tiles(crate::error_chain(&e))))?;
         let chunk = (first..)
             .zip(leaves)
             .map(|(seq, bytes)| (seq, bytes, None))
@@ -469,7 +468,7 @@ pub fn audit_tiles(
     // operator registered.
     let witnesses = source
         .witnesses()
-        .map_err(|e| Failure::general(crate::error_chain(&e)))?;
+        .map_err(|e| Failure::of(Cause::Tiles(crate::error_chain(&e))))?;
     let report = audit.check_checkpoint(checkpoint_bytes, &witnesses)?;
     if let Some(saved) = saved {
         audit.check_saved(saved)?;

@@ -659,8 +659,8 @@ pub fn rebuild(data: &Path) -> Result<()> {
             let found = match result {
                 Ok(_) => None,
                 Err(f) => Some(match f.seq {
-                    Some(seq) => format!("at entry {seq}: {}", f.message),
-                    None => f.message,
+                    Some(seq) => format!("at entry {seq}: {}", f.cause),
+                    None => f.cause.to_string(),
                 }),
             };
             drop(store);
@@ -739,7 +739,7 @@ pub fn rebuild(data: &Path) -> Result<()> {
             bail!(
                 "the rebuilt store does not pass the audit{}: {}; nothing was changed (the rebuilt copy is in {})",
                 f.seq.map(|seq| format!(" at entry {seq}")).unwrap_or_default(),
-                f.message,
+                f.cause,
                 fresh.display()
             );
         }

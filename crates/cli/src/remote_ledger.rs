@@ -200,7 +200,7 @@ fn refused(failure: Failure) -> anyhow::Error {
         .unwrap_or_default();
     anyhow!(
         "the server's ledger does not verify{at}: {}; nothing from it is shown (run `feeledger verify --url` for the full report)",
-        failure.message
+        failure.cause
     )
 }
 
