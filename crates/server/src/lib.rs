@@ -254,9 +254,9 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Blocking threads per core. Store reads and signature checks run on
 /// them and are CPU-bound, so many more threads than cores add only
-/// context switches: with tokio's default of 512, 64 busy clients kept
-/// about as many threads runnable on two cores, and HTTP ingest was
-/// slower than with two per core (docs/performance.md has the figures).
+/// context switches: with tokio's default pool, busy clients kept about as
+/// many threads runnable as there were clients, and HTTP ingest was slower
+/// than with two per core (docs/performance.md, "Figures cited from code").
 /// No blocking task waits for another, so a small
 /// pool cannot deadlock; a slow read delays the others, as a busy core
 /// would.

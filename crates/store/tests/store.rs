@@ -719,7 +719,8 @@ fn unfinished_snapshots(dir: &Path) -> Vec<String> {
 /// `snap.<lsn>.generating` file, empty or partial, which sled 0.34 takes as
 /// its latest snapshot and reports as corruption) does not stop the ledger
 /// from opening, and that nothing of the ledger is lost: the kill test hit
-/// this about one run in eight. Without `recovery.rs`, the open fails.
+/// this (docs/performance.md, "Figures cited from code"). Without
+/// `recovery.rs`, the open fails.
 #[test]
 fn a_snapshot_left_unfinished_by_a_crash_does_not_stop_the_open() {
     let dir = tempfile::tempdir().unwrap();
