@@ -39,6 +39,10 @@ pub struct SeenBodies {
 
 impl SeenBodies {
     /// A filter sized for `entries` body ids.
+    ///
+    /// # Panics
+    /// Only if the filter's size (at most a fixed bound) does not fit in a
+    /// `usize`, which no supported target has.
     pub fn for_entries(entries: u64) -> SeenBodies {
         let bits = entries
             .saturating_mul(FILTER_BITS_PER_ENTRY)
@@ -102,6 +106,11 @@ impl BodyIdsSeen {
         }
     }
 
+    /// Records an applied entry's body id and seq, spilling a full bucket to
+    /// its temporary file.
+    ///
+    /// # Errors
+    /// [`Cause::TempFiles`] if the temporary files cannot be written.
     pub fn push(&mut self, body_id: &Hash, seq: u64) -> Result<(), Failure> {
         let bucket = usize::from(body_id.0[0]);
         let buffer = &mut self.buffers[bucket];
@@ -178,6 +187,10 @@ impl BodyIdsSeen {
     /// replay the index hid), a record pointing at another entry, an entry
     /// with no record, a record of no entry, a record that does not hold a
     /// seq.
+    ///
+    /// # Errors
+    /// That first thing wrong, as a [`Failure`]; a store that cannot be read
+    /// or temporary files that cannot be read are failures too.
     pub fn check_index(self, store: &Store) -> Result<(), Failure> {
         self.merge(store.body_index())
     }

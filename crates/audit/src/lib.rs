@@ -38,6 +38,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Every public function says how it fails and when a caller can make it
+// panic (docs/ARCHITECTURE.md, the core's invariant, holds here too).
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
+
 pub mod bodies;
 pub mod http;
 mod local;

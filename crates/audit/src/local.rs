@@ -28,6 +28,11 @@ use std::collections::BTreeMap;
 ///
 /// The first [`Failure`] found, naming the entry or the damaged key. A
 /// store that cannot be read is a failure too (`reading the store: ...`).
+///
+/// # Panics
+/// Never for a store's contents: the genesis is applied before the
+/// state is asked for, and the keys' lock is poisoned only if a thread of
+/// this audit panicked already.
 pub fn audit_store(
     store: &Store,
     audit: &mut Audit,

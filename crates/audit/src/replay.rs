@@ -559,6 +559,9 @@ impl Audit {
     /// directory's audit merges them with the index after the replay): an
     /// index that hid a replay would then be named there. Must be called
     /// before the first entry.
+    ///
+    /// # Panics
+    /// If an entry was pushed already.
     pub fn use_body_index(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
         self.body_index = true;
@@ -574,6 +577,9 @@ impl Audit {
     /// of the chunk itself is compared with its hash, held for the chunk
     /// (32 bytes an entry of one chunk). Must be called before the first
     /// entry.
+    ///
+    /// # Panics
+    /// If an entry was pushed already.
     pub fn prove_earlier_leaves(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
         self.earlier_check = EarlierCheck::Proved {
@@ -644,6 +650,12 @@ impl Audit {
     /// entry even when the damage would otherwise show only at the next
     /// entry's chain link. `fetch` returns an earlier leaf's bytes again
     /// (for reversals); they are checked against the hash verified before.
+    ///
+    /// # Errors
+    /// The first [`Failure`] among the chunk's entries.
+    ///
+    /// # Panics
+    /// Never: the genesis entry is started before the rest of a chunk.
     pub fn push_chunk(
         &mut self,
         chunk: Vec<(u64, Vec<u8>, Option<Hash>)>,
@@ -687,6 +699,12 @@ impl Audit {
     /// The sequential half of [`Audit::push_chunk`]: applies a chunk that
     /// [`Audit::decode_chunk`] made. The genesis entry must have been pushed
     /// before, with [`Audit::push_chunk`].
+    ///
+    /// # Errors
+    /// The first [`Failure`] among the chunk's entries.
+    ///
+    /// # Panics
+    /// If no chunk holding the genesis entry was pushed before.
     pub fn push_decoded(
         &mut self,
         chunk: DecodedChunk,
@@ -841,6 +859,10 @@ impl Audit {
     /// root, then every cosignature line, with the role keys in force at
     /// the checkpoint's size (the replayed state, since the size must be
     /// the audit's) and the given witness keys.
+    ///
+    /// # Errors
+    /// [`Cause::EmptyLog`], [`Cause::CheckpointSignature`],
+    /// [`Cause::CheckpointMismatch`] or [`Cause::BadCosignatures`].
     pub fn check_checkpoint(
         &self,
         checkpoint_bytes: &[u8],
@@ -895,6 +917,9 @@ impl Audit {
 
     /// Checks that the log extends an earlier signed checkpoint: its root at
     /// that size must be the one the log key signed then.
+    ///
+    /// # Errors
+    /// [`Cause::Truncated`] or [`Cause::Fork`].
     pub fn check_saved(&self, saved: &Checkpoint) -> Result<(), Failure> {
         if saved.size > self.size() {
             return Err(Failure::of(Cause::Truncated {

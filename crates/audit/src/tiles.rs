@@ -152,6 +152,9 @@ pub enum TileSource<'a> {
 
 impl TileSource<'_> {
     /// The file at `rel` (`checkpoint`, `tile/0/000`, ...), if there is one.
+    ///
+    /// # Errors
+    /// [`TileError`]: the file or URL cannot be read.
     pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, TileError> {
         match self {
             TileSource::Dir(dir) => match std::fs::read(dir.join(rel)) {
@@ -176,6 +179,9 @@ impl TileSource<'_> {
     }
 
     /// The witness keys its `witnesses` file lists (none if it has none).
+    ///
+    /// # Errors
+    /// [`TileError`]: the file cannot be read, or a key does not parse.
     pub fn witnesses(&self) -> Result<Vec<VerifierKey>, TileError> {
         let Some(bytes) = self.read(WITNESSES_FILE)? else {
             return Ok(Vec::new());
@@ -375,6 +381,11 @@ impl<'a> TileReader<'a> {
     /// # Panics
     ///
     /// If bundles are not read in order, from 0.
+    ///
+    /// # Errors
+    ///
+    /// [`TileError`]: a tile cannot be read, or does not hold the entries
+    /// and nodes the tree needs.
     pub fn bundle(&mut self, index: u64) -> Result<(String, u64, Vec<Vec<u8>>), TileError> {
         assert_eq!(
             self.frontier.size(),

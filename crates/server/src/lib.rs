@@ -70,6 +70,9 @@ struct WriteJob {
 impl Ledger {
     /// Starts the ledger's writer thread, which runs until every clone of
     /// the returned `Ledger` is dropped.
+    ///
+    /// # Panics
+    /// If the operating system cannot start the writer thread.
     pub fn new(store: Store, log_signer: NoteSigner) -> Ledger {
         let inner = Arc::new(LedgerInner { store, log_signer });
         let (writes, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
@@ -270,6 +273,9 @@ pub const BLOCKING_THREADS_PER_CORE: usize = 2;
 ///
 /// # Errors
 /// If the final flush fails.
+///
+/// # Panics
+/// Never: the connection slots' semaphore is never closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ledger: Ledger,

@@ -107,6 +107,9 @@ impl NodeTiles<'_> {
     }
 
     /// The stored hash of node `id`, or what is wrong with its tile.
+    ///
+    /// # Errors
+    /// The [`NodeTileFault`]: the tile is missing, too short, or cannot be read.
     pub fn stored(&mut self, id: NodeId) -> Result<Hash, NodeTileFault> {
         let (level, tile, position) = keys::node_place(id);
         let Some(blob) = self.tile(level, tile)? else {
@@ -134,6 +137,10 @@ impl NodeTiles<'_> {
     }
 
     /// Compares node `id`, as recomputed from the leaves, with the store's.
+    ///
+    /// # Errors
+    /// The [`NodeTileFault`] naming the tile: the stored hash differs, or the
+    /// tile is missing, too short, or cannot be read.
     pub fn check(&mut self, id: NodeId, hash: Hash) -> Result<(), NodeTileFault> {
         if self.stored(id)? != hash {
             return Err(NodeTileFault::Differs {
@@ -274,6 +281,9 @@ impl Store {
     /// One stored index bucket, by index name (as
     /// [`Store::index_values_of`] gives it), value and bucket; `None` if it
     /// is not stored or the index does not exist.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn index_bucket(
         &self,
         index: &str,

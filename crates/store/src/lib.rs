@@ -66,6 +66,10 @@
 //! snapshot left unfinished by a crash, which sled 0.34 would otherwise
 //! take for its latest one and refuse to open.
 
+// Every public function says how it fails and when a caller can make it
+// panic (docs/ARCHITECTURE.md, the core's invariant, holds here too).
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
+
 mod append;
 mod derived;
 mod error;

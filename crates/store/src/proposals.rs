@@ -81,6 +81,9 @@ impl Store {
     /// A malformed body, any invalid or unknown signature, no signature from
     /// a role the rule names, a replay, an overdraft, or too many pending
     /// proposals. Nothing is stored on error.
+    ///
+    /// # Panics
+    /// Never: one request gives one result.
     pub fn propose(
         &self,
         body_bytes: &[u8],
@@ -103,6 +106,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::NoProposal`] if there is none with this id; otherwise
     /// as [`Store::propose`].
+    ///
+    /// # Panics
+    /// Never: one request gives one result.
     pub fn add_signatures(
         &self,
         id: &Hash,

@@ -86,6 +86,9 @@ impl Store {
     /// batch's leaves are in sled a moment before the batch is published,
     /// and are undone if its flush fails: readers must not see them before
     /// [`Store::size`] does.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn leaf_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         if seq >= self.size() {
             return Ok(None);
@@ -111,6 +114,10 @@ impl Store {
     /// Entries matching `filter`, starting at seq `from` (inclusive; in
     /// descending order, at or below it), at most `limit` (capped at
     /// [`LIST_LIMIT_MAX`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`],
+    /// or stored records that do not hold what their keys say (damage).
     pub fn list(
         &self,
         filter: &EntryFilter,
@@ -172,12 +179,18 @@ impl Store {
 
     /// The seq of the reversal of `seq`, if it was reversed.
     /// (Only reversals in the published tree, as [`Store::leaf_bytes`].)
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn reversed_by(&self, seq: u64) -> Result<Option<u64>, StoreError> {
         self.published_seq(&keys::reversal(seq))
     }
 
     /// The seq of the entry with this body id, if any (in the published
     /// tree, as [`Store::leaf_bytes`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn seq_of_body(&self, body_id: &Hash) -> Result<Option<u64>, StoreError> {
         self.published_seq(&keys::body(body_id))
     }
@@ -193,18 +206,29 @@ impl Store {
     }
 
     /// Inclusion proof of leaf `index` in the tree of `size` (≤ current size).
+    ///
+    /// # Errors
+    /// [`StoreError::ProofRequest`] or [`StoreError::SizeBeyondLog`] for a
+    /// proof the tree cannot have; a node that cannot be read is the store's
+    /// own error (damage or I/O).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(size)?;
         merkle::inclusion_proof(index, size, self).map_err(proof_error)
     }
 
     /// Consistency proof between two sizes (≤ current size).
+    ///
+    /// # Errors
+    /// As [`Store::inclusion_proof`].
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(new_size)?;
         merkle::consistency_proof(old_size, new_size, self).map_err(proof_error)
     }
 
     /// Root of the tree of `size` (≤ current size).
+    ///
+    /// # Errors
+    /// As [`Store::inclusion_proof`].
     pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
         self.check_size(size)?;
         merkle::tree_root(size, self).map_err(proof_error)
@@ -220,6 +244,9 @@ impl Store {
 
     /// The signed checkpoint note of `size`, with its cosignatures, if that
     /// size is within the published tree (as [`Store::leaf_bytes`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
         if size > self.size() {
             return Ok(None);
@@ -230,6 +257,10 @@ impl Store {
     /// The latest signed checkpoint note as of the last published commit,
     /// with the cosignatures gathered for it so far. Its size never exceeds
     /// [`Store::size`], so every proof it calls for can be served.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// A missing latest checkpoint is [`StoreError::Damaged`].
     pub fn latest_checkpoint(&self) -> Result<Vec<u8>, StoreError> {
         // Every commit signs a checkpoint of its new size, and `open` refuses
         // a store whose latest checkpoint is of another size.
@@ -252,6 +283,9 @@ impl Store {
     }
 
     /// Sizes that have a checkpoint, ascending from `from`, at most `limit`.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn checkpoint_sizes(&self, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         // Up to the published size, as `checkpoint` serves them.
         self.tree()
@@ -262,6 +296,10 @@ impl Store {
     }
 
     /// Income and spending of one month by (fund, category), net of reversals.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// Totals that do not parse are [`StoreError::Damaged`].
     pub fn month_totals(&self, month: Month) -> Result<CategoryTotals, StoreError> {
         let prefix = keys::totals_month_prefix(month);
         let mut out = BTreeMap::new();
@@ -286,6 +324,9 @@ impl Store {
     }
 
     /// Every month that has totals, ascending.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn months(&self) -> Result<Vec<Month>, StoreError> {
         let mut months: Vec<Month> = Vec::new();
         for item in self.tree().scan_prefix(keys::TOTALS_PREFIX) {
@@ -403,6 +444,10 @@ impl UncheckedStore {
     }
 
     /// The recorded size of the latest checkpoint, if any.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// A stored size that is not 8 bytes is [`StoreError::Damaged`].
     pub fn latest_checkpoint_size(&self) -> Result<Option<u64>, StoreError> {
         self.tree
             .get(keys::LATEST_CHECKPOINT)?
@@ -411,6 +456,9 @@ impl UncheckedStore {
     }
 
     /// The registered witnesses' verifier keys, as stored (text).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn witnesses(&self) -> Result<Vec<String>, StoreError> {
         self.tree
             .scan_prefix(keys::WITNESS_PREFIX)
@@ -419,6 +467,9 @@ impl UncheckedStore {
     }
 
     /// The pending proposals, as stored (JSON of [`crate::Proposal`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn proposals(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         self.tree
             .scan_prefix(keys::PROPOSAL_PREFIX)
@@ -427,6 +478,9 @@ impl UncheckedStore {
     }
 
     /// The state snapshot, as stored (JSON).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn state_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.tree.get(keys::STATE)?.map(|v| v.to_vec()))
     }
@@ -444,6 +498,9 @@ pub struct RecordedLeafHashes<'a> {
 impl RecordedLeafHashes<'_> {
     /// The recorded hash of leaf `seq`; `None` if its tile is missing or
     /// too short to hold it.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn get(&mut self, seq: u64) -> Result<Option<Hash>, StoreError> {
         let (level, tile, position) = keys::node_place(merkle::NodeId {
             level: 0,
