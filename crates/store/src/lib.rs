@@ -731,7 +731,8 @@ impl Store {
             .collect()
     }
 
-    /// Flushes everything to disk.
+    /// Flushes everything to disk (in a shared `Db`, every ledger's writes:
+    /// sled flushes a `Db` whole).
     ///
     /// # Errors
     /// If the flush fails.
@@ -740,7 +741,9 @@ impl Store {
         Ok(())
     }
 
-    /// Removes the data directory's lock by dropping the store, after a flush.
+    /// Removes the data directory's lock by dropping the store, after a
+    /// flush. In a shared `Db`'s tree, the flush is the whole `Db`'s and the
+    /// `Db` stays open (it is the caller's).
     ///
     /// # Errors
     /// If the flush fails.
