@@ -15,9 +15,9 @@
 //!   record must be exactly one entry's, and every entry must have its
 //!   own: so an index that hid a replay is named there.
 
-use crate::replay::Failure;
+use crate::replay::{Cause, Failure};
 use feeledger_core::hash::Hash;
-use feeledger_store::{NotASeq, Store, StoredSeq};
+use feeledger_store::{NotASeq, Store, StoreError, StoredSeq};
 use std::io::{Read, Write};
 
 /// Bits of the filter per entry: with [`PROBES`], about one entry in a
@@ -39,6 +39,10 @@ pub struct SeenBodies {
 
 impl SeenBodies {
     /// A filter sized for `entries` body ids.
+    ///
+    /// # Panics
+    /// Only if the filter's size (at most a fixed bound) does not fit in a
+    /// `usize`, which no supported target has.
     pub fn for_entries(entries: u64) -> SeenBodies {
         let bits = entries
             .saturating_mul(FILTER_BITS_PER_ENTRY)
@@ -102,6 +106,11 @@ impl BodyIdsSeen {
         }
     }
 
+    /// Records an applied entry's body id and seq, spilling a full bucket to
+    /// its temporary file.
+    ///
+    /// # Errors
+    /// [`Cause::TempFiles`] if the temporary files cannot be written.
     pub fn push(&mut self, body_id: &Hash, seq: u64) -> Result<(), Failure> {
         let bucket = usize::from(body_id.0[0]);
         let buffer = &mut self.buffers[bucket];
@@ -116,7 +125,10 @@ impl BodyIdsSeen {
 
     fn spill(&mut self, bucket: usize) -> Result<(), Failure> {
         let failed = |e: std::io::Error| {
-            Failure::general(format!("cannot write the audit's temporary files: {e}"))
+            Failure::of(Cause::TempFiles {
+                action: "write",
+                error: std::sync::Arc::new(e),
+            })
         };
         if self.dir.is_none() {
             self.dir = Some(
@@ -151,7 +163,10 @@ impl BodyIdsSeen {
             file.seek(std::io::SeekFrom::Start(0))
                 .and_then(|_| file.read_to_end(&mut bytes))
                 .map_err(|e| {
-                    Failure::general(format!("cannot read the audit's temporary files: {e}"))
+                    Failure::of(Cause::TempFiles {
+                        action: "read",
+                        error: std::sync::Arc::new(e),
+                    })
                 })?;
         }
         bytes.extend_from_slice(&std::mem::take(&mut self.buffers[bucket]));
@@ -172,25 +187,29 @@ impl BodyIdsSeen {
     /// replay the index hid), a record pointing at another entry, an entry
     /// with no record, a record of no entry, a record that does not hold a
     /// seq.
+    ///
+    /// # Errors
+    /// That first thing wrong, as a [`Failure`]; a store that cannot be read
+    /// or temporary files that cannot be read are failures too.
     pub fn check_index(self, store: &Store) -> Result<(), Failure> {
         self.merge(store.body_index())
     }
 
     /// [`BodyIdsSeen::check_index`] against `records`, in id order.
-    fn merge<E: std::fmt::Display>(
+    fn merge(
         mut self,
-        records: impl Iterator<Item = Result<(Hash, StoredSeq), E>>,
+        records: impl Iterator<Item = Result<(Hash, StoredSeq), StoreError>>,
     ) -> Result<(), Failure> {
         let mut records = records.peekable();
         for bucket in 0..256 {
             let pairs = self.bucket(bucket)?;
             if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
                 let ((id, first), (_, again)) = (w[0], w[1]);
-                return Err(Failure::at(
+                return Err(Failure::at_entry(
                     again,
-                    format!(
+                    Cause::DerivedData(format!(
                         "entry {again} repeats the body of entry {first} (body {id}), a replay the body id index did not show"
-                    ),
+                    )),
                 ));
             }
             let mut pairs = pairs.into_iter().peekable();
@@ -201,16 +220,18 @@ impl BodyIdsSeen {
                         let Some(Err(e)) = records.next() else {
                             unreachable!("peeked an error")
                         };
-                        return Err(Failure::general(format!("reading the store: {e}")));
+                        return Err(Failure::of(e));
                     }
                     _ => None,
                 };
                 match (pairs.peek().copied(), record) {
                     (None, None) => break,
                     (Some((id, seq)), record) if record.is_none_or(|r| id < r) => {
-                        return Err(Failure::at(
+                        return Err(Failure::at_entry(
                             seq,
-                            format!("the body id index is missing entry {seq} (body {id})"),
+                            Cause::DerivedData(format!(
+                                "the body id index is missing entry {seq} (body {id})"
+                            )),
                         ));
                     }
                     (Some((id, seq)), Some(r)) if id == r => {
@@ -221,19 +242,19 @@ impl BodyIdsSeen {
                         match stored {
                             Ok(s) if s == seq => {}
                             Ok(s) => {
-                                return Err(Failure::at(
+                                return Err(Failure::at_entry(
                                     seq,
-                                    format!(
+                                    Cause::DerivedData(format!(
                                         "the body id index maps entry {seq}'s body {id} to entry {s}"
-                                    ),
+                                    )),
                                 ))
                             }
                             Err(NotASeq { bytes }) => {
-                                return Err(Failure::at(
+                                return Err(Failure::at_entry(
                                     seq,
-                                    format!(
+                                    Cause::DerivedData(format!(
                                         "the body id index record of entry {seq} is damaged: it holds {bytes} bytes, not a seq"
-                                    ),
+                                    )),
                                 ))
                             }
                         }
@@ -242,7 +263,7 @@ impl BodyIdsSeen {
                         let Some(Ok((id, stored))) = records.next() else {
                             unreachable!("peeked a record")
                         };
-                        return Err(Failure::general(match stored {
+                        return Err(derived(match stored {
                             Ok(s) => format!(
                                 "the body id index lists body {id} at entry {s}, which is not that entry's body"
                             ),
@@ -254,10 +275,15 @@ impl BodyIdsSeen {
         }
         match records.next() {
             None => Ok(()),
-            Some(Err(e)) => Err(Failure::general(format!("reading the store: {e}"))),
+            Some(Err(e)) => Err(Failure::of(e)),
             Some(Ok(_)) => unreachable!("every first byte is a bucket"),
         }
     }
+}
+
+/// A key the store derives from the leaves that disagrees with them.
+fn derived(what: String) -> Failure {
+    Failure::of(Cause::DerivedData(what))
 }
 
 #[cfg(test)]
@@ -312,7 +338,7 @@ mod tests {
         // The records as the store reads them: a value of other than 8
         // bytes is not a seq.
         seen.merge(records.into_iter().map(|record| {
-            record.map(|(id, raw)| {
+            record.map_err(StoreError::damaged).map(|(id, raw)| {
                 let seq = <[u8; 8]>::try_from(raw.as_slice())
                     .map(u64::from_be_bytes)
                     .map_err(|_| NotASeq { bytes: raw.len() });
@@ -329,7 +355,7 @@ mod tests {
         let entries: Vec<(Hash, u64)> = (0..n).map(|seq| (id(seq), seq)).collect();
         merged(&entries, honest(n)).unwrap();
 
-        let message = |result: Result<(), Failure>| result.unwrap_err().message;
+        let message = |result: Result<(), Failure>| result.unwrap_err().cause.to_string();
         let at = |result: Result<(), Failure>| result.unwrap_err().seq;
 
         // A record pointing at another entry.
@@ -378,7 +404,10 @@ mod tests {
             let failure = merged(&replayed, records).unwrap_err();
             assert_eq!(failure.seq, Some(20), "{failure:?}");
             assert!(
-                failure.message.contains("repeats the body of entry 4"),
+                failure
+                    .cause
+                    .to_string()
+                    .contains("repeats the body of entry 4"),
                 "{failure:?}"
             );
         }

@@ -124,17 +124,28 @@ impl Server {
     }
 
     /// The JSON at `path`.
+    ///
+    /// # Errors
+    /// [`HttpError`]: the server cannot be reached, refuses, or answers
+    /// with something that is not JSON.
     pub fn get_json(&self, path: &str) -> Result<Value, HttpError> {
         Ok(self.check(self.get(path)?)?.json()?)
     }
 
     /// The bytes at `path`.
+    ///
+    /// # Errors
+    /// [`HttpError`]: the server cannot be reached or refuses.
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, HttpError> {
         Ok(self.check(self.get(path)?)?.bytes()?.to_vec())
     }
 
     /// The bytes at `path`, or `None` if the server answers 404 (a tile
     /// a backup mirror does not have, for example).
+    ///
+    /// # Errors
+    /// [`HttpError`]: the server cannot be reached or refuses with a status
+    /// other than 404.
     pub fn get_optional_bytes(&self, path: &str) -> Result<Option<Vec<u8>>, HttpError> {
         let response = self.get(path)?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
@@ -145,6 +156,10 @@ impl Server {
 
     /// Leaves `[from, to)`, at most one page ([`PAGE_ENTRIES`]), as
     /// (seq, bytes) in the order served.
+    ///
+    /// # Errors
+    /// [`HttpError`]: the server cannot be reached, refuses, or serves a
+    /// page that does not parse.
     pub fn leaves(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, HttpError> {
         let limit = (to - from).min(PAGE_ENTRIES);
         let v = self.get_json(&format!("/api/v1/entries?from={from}&limit={limit}"))?;

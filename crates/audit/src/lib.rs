@@ -23,7 +23,7 @@
 //!   read. The CLI's read commands and `feeledger-report`'s exports read
 //!   through it.
 //! - [`Failure`] is the first thing found wrong, with the entry at fault
-//!   where there is one; [`Report`] is what an audit found. Every driver
+//!   where there is one and its typed [`Cause`]; [`Report`] is what an audit found. Every driver
 //!   reports its progress through a callback taking [`Progress`], and
 //!   prints nothing.
 //!
@@ -43,6 +43,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Every public function says how it fails and when a caller can make it
+// panic (docs/ARCHITECTURE.md, the core's invariant, holds here too).
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
+
 pub mod bodies;
 pub mod http;
 mod local;
@@ -55,7 +59,7 @@ pub use http::{HttpError, Server};
 pub use local::audit_store;
 pub use remote::{audit_server, replay_server, served_witness_keys, ReplayError};
 pub use replay::{
-    check_cosignatures, AppliedLinks, Audit, CheckpointReport, CosignatureLines, Cosigners,
+    check_cosignatures, AppliedLinks, Audit, Cause, CheckpointReport, CosignatureLines, Cosigners,
     DecodedChunk, Derived, Earlier, Failure, Postings, Report, UnverifiedCosignature, AUDIT_CHUNK,
 };
 pub use tiles::{audit_tiles, TileError, TileReader, TileSource};

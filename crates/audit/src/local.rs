@@ -2,7 +2,7 @@
 //! the store derives from the leaves, checked as the replay reaches it.
 
 use crate::bodies::{BodyIdsSeen, SeenBodies};
-use crate::replay::{AppliedLinks, Audit, CheckpointReport, Failure, Postings};
+use crate::replay::{AppliedLinks, Audit, Cause, CheckpointReport, Failure, Postings};
 use crate::Progress;
 use feeledger_core::entry::Leaf;
 use feeledger_core::hash::Hash;
@@ -28,6 +28,11 @@ use std::collections::BTreeMap;
 ///
 /// The first [`Failure`] found, naming the entry or the damaged key. A
 /// store that cannot be read is a failure too (`reading the store: ...`).
+///
+/// # Panics
+/// Never for a store's contents: the genesis is applied before the
+/// state is asked for, and the keys' lock is poisoned only if a thread of
+/// this audit panicked already.
 pub fn audit_store(
     store: &Store,
     audit: &mut Audit,
@@ -55,7 +60,7 @@ pub fn audit_store(
     // against.
     let mut leaves = store.iter_leaves(0);
     let Some(first) = leaves.next() else {
-        return Err(Failure::general("the ledger is empty"));
+        return Err(Failure::of(Cause::EmptyLedger));
     };
     let (seq, bytes) = first.map_err(io)?;
     let stored = tiles
@@ -101,9 +106,7 @@ pub fn audit_store(
             let send = |chunk: Vec<(u64, Vec<u8>)>| raw_tx.send(Ok(chunk)).is_ok();
             for item in leaves {
                 let failure = match item {
-                    Ok((seq, _)) if seq >= size => {
-                        Failure::at(seq, "an entry beyond the recorded head")
-                    }
+                    Ok((seq, _)) if seq >= size => Failure::at_entry(seq, Cause::BeyondHead),
                     Ok(leaf) => {
                         chunk.push(leaf);
                         if chunk.len() == crate::replay::AUDIT_CHUNK
@@ -158,15 +161,15 @@ pub fn audit_store(
                 *shared = std::sync::Arc::new(state.clone());
             }
         }
-        Ok(())
+        Ok::<(), Failure>(())
     })?;
     if audit.size() != size {
-        return Err(Failure::at(
+        return Err(Failure::at_entry(
             audit.size(),
-            format!(
-                "entry {} is missing; the head says {size} entries",
-                audit.size()
-            ),
+            Cause::MissingBeforeHead {
+                expected: audit.size(),
+                head_size: size,
+            },
         ));
     }
     fetch.body_ids.check_index(store)?;
@@ -174,7 +177,7 @@ pub fn audit_store(
     postings.check(store, derived.postings)?;
     let replayer = audit
         .replayer()
-        .ok_or_else(|| Failure::general("the ledger is empty"))?;
+        .ok_or_else(|| Failure::of(Cause::EmptyLedger))?;
     store.check_no_node_tiles_beyond(size).map_err(tile_fault)?;
     check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
     check_totals(store, &replayer.totals)?;
@@ -186,35 +189,37 @@ pub fn audit_store(
     let witnesses = store.witnesses().map_err(io)?;
     let report = audit.check_checkpoint(&checkpoint, &witnesses)?;
     if let Some(saved) = saved_checkpoint {
-        let (saved, _, _) = open_checkpoint(saved, replayer.state.log_key(), &[]).map_err(|e| {
-            Failure::general(format!(
-                "the saved checkpoint does not verify with this ledger's log key: {e}"
-            ))
-        })?;
+        let (saved, _, _) = open_checkpoint(saved, replayer.state.log_key(), &[])
+            .map_err(|e| Failure::of(Cause::SavedCheckpointSignature(e)))?;
         audit.check_saved(&saved)?;
     }
     Ok(report)
 }
 
 fn io(e: feeledger_store::StoreError) -> Failure {
-    Failure::general(format!("reading the store: {e}"))
+    Failure::of(e)
 }
 
 /// A node tile's fault as the audit reports it; the store names the tile.
 fn tile_fault(fault: NodeTileFault) -> Failure {
-    match fault {
-        NodeTileFault::Store(e) => io(e),
-        other => Failure::general(other.to_string()),
-    }
+    Failure::of(fault)
+}
+
+/// A key the store derives from the leaves that disagrees with them.
+fn derived(what: String) -> Failure {
+    Failure::of(Cause::DerivedData(what))
 }
 
 /// A leaf whose bytes disagree with the tree's record of its hash: either
 /// the leaf or the node tile is damaged. The next entry's link (or, for the
 /// head, the state's head) is a third record that tells which.
 fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
-    let (Some(seq), Some((computed, recorded))) = (failure.seq, failure.leaf_hash_mismatch) else {
+    let (Some(seq), Cause::LeafHashMismatch { computed, recorded }) =
+        (failure.seq, &*failure.cause)
+    else {
         return failure;
     };
+    let (computed, recorded) = (*computed, *recorded);
     let (linked, by) = match store.leaf_bytes(seq + 1) {
         Ok(Some(next)) => (
             Leaf::decode(&next).ok().map(|l| l.prev),
@@ -226,24 +231,23 @@ fn explain_leaf_hash_mismatch(store: &Store, failure: Failure) -> Failure {
         ),
     };
     if linked == Some(computed) {
-        Failure::general(format!(
-            "{} differs at node {seq}: entry {seq} is intact ({by}); the tree's record of its hash is damaged",
-            feeledger_store::node_tile_name(NodeId {
+        Failure::of(Cause::LeafHashRecordDamaged {
+            tile: feeledger_store::node_tile_name(NodeId {
                 level: 0,
-                index: seq
-            })
-        ))
-    } else {
-        Failure::at(
+                index: seq,
+            }),
             seq,
-            format!(
-                "entry {seq} is damaged or was altered: its bytes hash to {computed}, the Merkle tree records {recorded}{}; an entry cannot be rebuilt from itself: restore from a backup (`feeledger restore`)",
-                if linked == Some(recorded) {
-                    " and the next entry links to that"
-                } else {
-                    ""
-                }
-            ),
+            vouched_by: by,
+        })
+    } else {
+        Failure::at_entry(
+            seq,
+            Cause::LeafDamaged {
+                seq,
+                computed,
+                recorded,
+                next_links_to_recorded: linked == Some(recorded),
+            },
         )
     }
 }
@@ -288,7 +292,12 @@ fn check_entry_links(earlier: &mut StoreEarlier, applied: &[AppliedLinks]) -> Re
     for &(seq, body_id, reverses) in applied {
         earlier.body_ids.push(&body_id, seq)?;
         if let Some(target) = reverses {
-            let wrong = |what: String| Err(Failure::at(seq, format!("the reversal index {what}")));
+            let wrong = |what: String| {
+                Err(Failure::at_entry(
+                    seq,
+                    Cause::DerivedData(format!("the reversal index {what}")),
+                ))
+            };
             match store.reversed_by(target) {
                 Ok(Some(s)) if s == seq => {}
                 Ok(Some(s)) => {
@@ -315,7 +324,7 @@ fn check_snapshot(
     stored: &feeledger_core::state::StateSnapshot,
 ) -> Result<(), Failure> {
     let differs = |what: &str, s: String, r: String| {
-        Err(Failure::general(format!(
+        Err(derived(format!(
             "the state snapshot's {what} differ from the recomputed ones: stored {s}, recomputed {r}"
         )))
     };
@@ -341,8 +350,9 @@ fn check_snapshot(
         );
     }
     if stored != recomputed {
-        return Err(Failure::general(
-            "the state snapshot's origin, genesis, roles or rules differ from the recomputed ones",
+        return Err(derived(
+            "the state snapshot's origin, genesis, roles or rules differ from the recomputed ones"
+                .into(),
         ));
     }
     Ok(())
@@ -355,7 +365,7 @@ fn check_totals(store: &Store, totals: &feeledger_core::state::Totals) -> Result
     for item in store.stored_totals() {
         let t = item.map_err(io)?;
         let value = t.fen.map_err(|e| {
-            Failure::general(format!(
+            derived(format!(
                 "totals of {} (fund {}, category {}) do not parse: {e}",
                 t.month, t.fund, t.category
             ))
@@ -375,20 +385,20 @@ fn check_totals(store: &Store, totals: &feeledger_core::state::Totals) -> Result
         match (stored.get(key), recomputed.get(key)) {
             (Some(s), Some(r)) if s == r => {}
             (Some(s), Some(r)) => {
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "{name} differ: stored {}, recomputed {}",
                     show(s),
                     show(r)
                 )))
             }
             (None, Some(r)) => {
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "{name} are missing: recomputed {}",
                     show(r)
                 )))
             }
             (Some(s), None) => {
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "{name} are stored ({}) but no entry gives them",
                     show(s)
                 )))
@@ -411,7 +421,7 @@ struct PostingCheck {
 /// A stored bucket's seqs, or what is wrong with it (named `name`).
 fn posting_seqs(name: &str, stored: IndexBucket) -> Result<Vec<u64>, Failure> {
     stored.seqs.map_err(|bad| {
-        Failure::general(format!(
+        derived(format!(
             "{name} is truncated: {} bytes, not a whole number of seqs",
             bad.bytes
         ))
@@ -424,7 +434,7 @@ impl PostingCheck {
             self.buckets += 1;
             let name = format!("index {index}={value} bucket {bucket}");
             let Some(stored) = store.index_bucket(index, &value, bucket).map_err(io)? else {
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "{name} is missing (it should list {} entries from entry {})",
                     want.len(),
                     want[0]
@@ -433,16 +443,14 @@ impl PostingCheck {
             let seqs = posting_seqs(&name, stored)?;
             if seqs != want {
                 if let Some(missing) = want.iter().find(|s| !seqs.contains(s)) {
-                    return Err(Failure::general(format!(
-                        "{name} is missing entry {missing}"
-                    )));
+                    return Err(derived(format!("{name} is missing entry {missing}")));
                 }
                 if let Some(extra) = seqs.iter().find(|s| !want.contains(s)) {
-                    return Err(Failure::general(format!(
+                    return Err(derived(format!(
                         "{name} lists entry {extra}, which is not a {index}={value} entry"
                     )));
                 }
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "{name} lists its entries out of order or twice"
                 )));
             }
@@ -467,9 +475,7 @@ impl PostingCheck {
             let name = format!("index {index}={value} bucket {bucket}");
             let seqs = posting_seqs(&name, stored)?;
             let Some(&first) = seqs.first() else {
-                return Err(Failure::general(format!(
-                    "{name} is stored but lists no entries"
-                )));
+                return Err(derived(format!("{name} is stored but lists no entries")));
             };
             let belongs = feeledger_store::posting_bucket(first) == bucket
                 && store
@@ -483,12 +489,12 @@ impl PostingCheck {
                             .any(|(i, v)| *i == index && *v == value)
                     });
             if !belongs {
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "{name} lists entry {first}, which is not a {index}={value} entry"
                 )));
             }
         }
-        Err(Failure::general(format!(
+        Err(derived(format!(
             "the indexes hold {count} buckets; the entries give {}",
             self.buckets
         )))
@@ -510,13 +516,13 @@ fn check_link_counts(store: &Store, reversals: u64) -> Result<(), Failure> {
                 _ => None,
             });
             if reverses != Some(target) {
-                return Err(Failure::general(format!(
+                return Err(derived(format!(
                     "the reversal index says entry {target} is reversed by entry {}, which does not reverse it",
                     seq.map_or("(damaged)".to_string(), |s| s.to_string())
                 )));
             }
         }
-        return Err(Failure::general(format!(
+        return Err(derived(format!(
             "the reversal index holds {count} records for {reversals} reversals"
         )));
     }

@@ -5,7 +5,7 @@
 //! and a saved checkpoint checked ([`audit_server`]).
 
 use crate::http::{HttpError, Server};
-use crate::replay::{Audit, CheckpointReport, Failure};
+use crate::replay::{Audit, Cause, CheckpointReport, Failure};
 use crate::tiles::{TileReader, TileSource};
 use crate::{error_chain, Progress};
 use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
@@ -47,7 +47,7 @@ pub fn replay_server(
     while next < size {
         let page = server.leaves(next, size)?;
         if page.is_empty() {
-            return Err(Failure::at(next, "the server did not return this entry").into());
+            return Err(Failure::at_entry(next, Cause::NotServed).into());
         }
         next = page.last().map_or(next, |(seq, _)| seq + 1);
         match held.as_deref_mut() {
@@ -112,21 +112,25 @@ pub fn audit_server(
 ) -> Result<CheckpointReport, Failure> {
     // The log's line alone; cosignature lines are checked (and named)
     // once the replay gives the role keys at this size.
-    let (checkpoint, _, _) = open_checkpoint(checkpoint_bytes, trusted, &[]).map_err(|e| {
-        Failure::general(format!(
-            "the server's checkpoint does not verify with the log key: {e}"
-        ))
+    let (checkpoint, _, _) = open_checkpoint(checkpoint_bytes, trusted, &[]).map_err(|error| {
+        Failure::of(Cause::CheckpointSignature {
+            checkpoint: "the server's checkpoint".into(),
+            error,
+        })
     })?;
     replay_server(server, checkpoint.size, audit, None, progress).map_err(|e| match e {
-        ReplayError::Fetch(e) => Failure::general(e.to_string()),
+        ReplayError::Fetch(e) => Failure::of(Cause::Server(e.to_string())),
         ReplayError::Failed(f) => f,
     })?;
     // Witness keys are not in the log: the server lists those its
     // operator registered. A line by any other key is reported as
     // unverified.
-    let info = server
-        .get_json("/api/v1/ledger")
-        .map_err(|e| Failure::general(format!("reading the witness keys: {}", error_chain(&e))))?;
+    let info = server.get_json("/api/v1/ledger").map_err(|e| {
+        Failure::of(Cause::Server(format!(
+            "reading the witness keys: {}",
+            error_chain(&e)
+        )))
+    })?;
     let witnesses = info["witness_keys"]
         .as_array()
         .into_iter()
@@ -134,9 +138,9 @@ pub fn audit_server(
         .map(|w| {
             let text = w.as_str().unwrap_or_default();
             VerifierKey::parse(text).map_err(|e| {
-                Failure::general(format!(
+                Failure::of(Cause::Server(format!(
                     "the server lists a witness key {text:?} that does not parse: {e}"
-                ))
+                )))
             })
         })
         .collect::<Result<Vec<_>, Failure>>()?;
@@ -175,7 +179,10 @@ fn check_served_tiles(
     checkpoint: &Checkpoint,
 ) -> Result<(), Failure> {
     let served = |e: crate::tiles::TileError| {
-        Failure::general(format!("the server's tiles: {}", error_chain(&e)))
+        Failure::of(Cause::Server(format!(
+            "the server's tiles: {}",
+            error_chain(&e)
+        )))
     };
     let mut reader = TileReader::new(TileSource::Http(server), checkpoint.size);
     for index in 0..TileReader::bundles(checkpoint.size) {
@@ -184,23 +191,23 @@ fn check_served_tiles(
             let hash = feeledger_core::hash::leaf_hash(&leaf);
             let verified = audit
                 .verified_leaf_hash(seq)
-                .ok_or_else(|| Failure::general("internal: the audit holds no leaf hashes"))?;
+                .ok_or_else(|| Failure::of(Cause::Internal("the audit holds no leaf hashes")))?;
             if hash != verified {
-                return Err(Failure::at(
+                return Err(Failure::at_entry(
                     seq,
-                    format!(
+                    Cause::Server(format!(
                         "the server's {path} holds another entry {seq} than /api/v1/entries: its bytes hash to {hash}, the verified entry to {verified}"
-                    ),
+                    )),
                 ));
             }
         }
     }
     if reader.root() != checkpoint.root {
-        return Err(Failure::general(format!(
+        return Err(Failure::of(Cause::Server(format!(
             "the server's tiles give root {}, the signed checkpoint says {}",
             reader.root(),
             checkpoint.root
-        )));
+        ))));
     }
     Ok(())
 }

@@ -17,44 +17,248 @@
 //! asks the store's body index for replays, checking that index entry by
 //! entry. So its memory does not grow with the ledger.
 
+use feeledger_core::entry::FormatError;
 use feeledger_core::entry::{body_bytes_of_leaf, Leaf};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier, NodeId};
+use feeledger_core::note::NoteError;
 use feeledger_core::note::{open_checkpoint, Checkpoint, Note, VerifierKey};
+use feeledger_core::state::ApplyError;
 use feeledger_core::state::{LedgerState, MemoryHistory, Replayer, SignatureCheck};
+use feeledger_store::{NodeTileFault, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The first thing found wrong: an audit finding, not a reason the audit
-/// could not run.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
-#[error("{}{message}", seq.map(|s| format!("at entry {s}: ")).unwrap_or_default())]
+/// could not run. Its text (`Display`) is "at entry N: " and the cause's
+/// text when the failure is about one entry, the cause's text alone
+/// otherwise; as JSON (`verify --json`) it is `{"seq": N or null,
+/// "message": that cause's text}`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}{cause}", seq.map(|s| format!("at entry {s}: ")).unwrap_or_default())]
 pub struct Failure {
     /// The entry at fault, if the failure is about one entry.
     pub seq: Option<u64>,
-    /// What is wrong, and where when that is not one entry.
-    pub message: String,
-    /// When a leaf's bytes disagree with the store's record of its hash:
-    /// (the hash of the bytes, the recorded hash). Either may be the damaged
-    /// one; the driver, which can read the next entry's link, tells which.
-    #[serde(skip)]
-    pub leaf_hash_mismatch: Option<(Hash, Hash)>,
+    /// What is wrong, and where when that is not one entry. Boxed: some
+    /// causes carry the core's errors or keys whole, and a `Result` with a
+    /// large error is slow on the path where nothing is wrong.
+    pub cause: Box<Cause>,
+}
+
+/// What an audit found wrong. Each variant's text is the message an
+/// auditor reads (and the tests compare), so new wording is a change of
+/// behaviour.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Cause {
+    /// A leaf does not decode.
+    #[error("{0}")]
+    Format(#[from] FormatError),
+    /// The core refused an entry: its chain link, signatures, rules or
+    /// money.
+    #[error("{0}")]
+    Apply(#[from] ApplyError),
+    /// The genesis names another log key than the one the auditor trusts.
+    #[error("the genesis log key {genesis} is not the trusted log key {trusted}")]
+    UntrustedLogKey {
+        genesis: Box<VerifierKey>,
+        trusted: Box<VerifierKey>,
+    },
+    /// The entries skip one.
+    #[error("entry {expected} is missing (found {found} next)")]
+    MissingEntry { expected: u64, found: u64 },
+    /// The entries end before the store's recorded head.
+    #[error("entry {expected} is missing; the head says {head_size} entries")]
+    MissingBeforeHead { expected: u64, head_size: u64 },
+    /// The store holds an entry past its recorded head.
+    #[error("an entry beyond the recorded head")]
+    BeyondHead,
+    /// A server left out an entry it was asked for.
+    #[error("the server did not return this entry")]
+    NotServed,
+    /// A leaf's bytes disagree with the store's record of its hash. Either
+    /// may be the damaged one; the driver, which can read the next entry's
+    /// link, tells which ([`Cause::LeafDamaged`] or
+    /// [`Cause::LeafHashRecordDamaged`]).
+    #[error("leaf bytes hash to {computed}, the tree records {recorded}: the leaf was altered")]
+    LeafHashMismatch { computed: Hash, recorded: Hash },
+    /// A leaf's bytes are damaged: the third record (the next entry's link,
+    /// or the recorded head) does not vouch for them.
+    #[error(
+        "entry {seq} is damaged or was altered: its bytes hash to {computed}, the Merkle tree records {recorded}{}; an entry cannot be rebuilt from itself: restore from a backup (`feeledger restore`)",
+        if *next_links_to_recorded { " and the next entry links to that" } else { "" }
+    )]
+    LeafDamaged {
+        seq: u64,
+        computed: Hash,
+        recorded: Hash,
+        next_links_to_recorded: bool,
+    },
+    /// The tree's record of a leaf's hash is damaged; the leaf is intact
+    /// (`vouched_by` says which record shows it).
+    #[error("{tile} differs at node {seq}: entry {seq} is intact ({vouched_by}); the tree's record of its hash is damaged")]
+    LeafHashRecordDamaged {
+        tile: String,
+        seq: u64,
+        vouched_by: String,
+    },
+    /// There are no entries at all.
+    #[error("the ledger is empty")]
+    EmptyLedger,
+    /// There are no entries to check a checkpoint against.
+    #[error("the log is empty")]
+    EmptyLog,
+    /// A backup's checkpoint is of size 0.
+    #[error("the backup's checkpoint is of an empty log")]
+    EmptyCheckpoint,
+    /// A checkpoint (named by `checkpoint`: the store's, the server's, the
+    /// backup's file) is not signed by the log key.
+    #[error("{checkpoint} does not verify with the log key: {error}")]
+    CheckpointSignature {
+        checkpoint: String,
+        error: NoteError,
+    },
+    /// The checkpoint saved earlier is not signed by this ledger's log key.
+    #[error("the saved checkpoint does not verify with this ledger's log key: {0}")]
+    SavedCheckpointSignature(NoteError),
+    /// The signed checkpoint and the recomputed tree differ.
+    #[error("the signed checkpoint says size {checkpoint_size} root {checkpoint_root}, the entries give size {size} root {root}")]
+    CheckpointMismatch {
+        checkpoint_size: u64,
+        checkpoint_root: Hash,
+        size: u64,
+        root: Hash,
+    },
+    /// Cosignature lines by known keys that do not verify, or a key that
+    /// signed twice, each named.
+    #[error("bad cosignature line(s) on the checkpoint of size {size}: {}; the line was altered or was not made by that key", lines.join("; "))]
+    BadCosignatures { size: u64, lines: Vec<String> },
+    /// The log is shorter than a checkpoint saved earlier.
+    #[error(
+        "the saved checkpoint has size {saved_size}, the log only {size}: the log was truncated"
+    )]
+    Truncated { saved_size: u64, size: u64 },
+    /// The log at a saved checkpoint's size has another root: a fork.
+    #[error("the log at size {size} has root {root}, the saved checkpoint signed {saved_root}: the log was rewritten (fork)")]
+    Fork {
+        size: u64,
+        root: Hash,
+        saved_root: Hash,
+    },
+    /// The store could not be read (I/O or damage sled itself found).
+    #[error("reading the store: {0}")]
+    StoreRead(Arc<StoreError>),
+    /// A node tile is damaged (the store names the tile and the node).
+    #[error("{0}")]
+    NodeTile(Arc<NodeTileFault>),
+    /// A key the store derives from the leaves (the body id and reversal
+    /// indexes, the index buckets, the totals, the state snapshot)
+    /// disagrees with them; the text names the key and how.
+    #[error("{0}")]
+    DerivedData(String),
+    /// What a server serves (its tiles, its witness list) does not hold
+    /// up, or could not be fetched; the text names what.
+    #[error("{0}")]
+    Server(String),
+    /// A tiles backup or mirror could not be read or does not hold up; the
+    /// text names the tile.
+    #[error("{0}")]
+    Tiles(String),
+    /// The audit's own temporary files failed (`action`: write or read).
+    #[error("cannot {action} the audit's temporary files: {error}")]
+    TempFiles {
+        action: &'static str,
+        error: Arc<std::io::Error>,
+    },
+    /// A bug in the audit itself.
+    #[error("internal: {0}")]
+    Internal(&'static str),
+    /// A failure a caller of the audit found, in its own words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<StoreError> for Cause {
+    fn from(e: StoreError) -> Cause {
+        Cause::StoreRead(Arc::new(e))
+    }
+}
+
+impl From<NodeTileFault> for Cause {
+    fn from(fault: NodeTileFault) -> Cause {
+        match fault {
+            NodeTileFault::Store(e) => Cause::from(e),
+            other => Cause::NodeTile(Arc::new(other)),
+        }
+    }
+}
+
+impl From<Cause> for Failure {
+    fn from(cause: Cause) -> Failure {
+        Failure::of(cause)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::of(e)
+    }
+}
+
+impl From<NodeTileFault> for Failure {
+    fn from(fault: NodeTileFault) -> Failure {
+        Failure::of(fault)
+    }
 }
 
 impl Failure {
-    pub fn at(seq: u64, message: impl Into<String>) -> Failure {
-        Failure {
-            seq: Some(seq),
-            message: message.into(),
-            leaf_hash_mismatch: None,
-        }
-    }
-    pub fn general(message: impl Into<String>) -> Failure {
+    /// A failure about the log as a whole.
+    pub fn of(cause: impl Into<Cause>) -> Failure {
         Failure {
             seq: None,
-            message: message.into(),
-            leaf_hash_mismatch: None,
+            cause: Box::new(cause.into()),
         }
+    }
+
+    /// A failure about entry `seq`.
+    pub fn at_entry(seq: u64, cause: impl Into<Cause>) -> Failure {
+        Failure {
+            seq: Some(seq),
+            cause: Box::new(cause.into()),
+        }
+    }
+
+    /// A failure about entry `seq`, in the caller's words
+    /// ([`Cause::Other`]).
+    pub fn at(seq: u64, message: impl Into<String>) -> Failure {
+        Failure::at_entry(seq, Cause::Other(message.into()))
+    }
+
+    /// A failure in the caller's words ([`Cause::Other`]).
+    pub fn general(message: impl Into<String>) -> Failure {
+        Failure::of(Cause::Other(message.into()))
+    }
+
+    /// The entry at fault, if the failure is about one entry.
+    pub fn seq(&self) -> Option<u64> {
+        self.seq
+    }
+
+    /// What is wrong.
+    pub fn cause(&self) -> &Cause {
+        &self.cause
+    }
+}
+
+/// The JSON shape reports have always had: `seq` and `message`.
+impl Serialize for Failure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Failure", 2)?;
+        out.serialize_field("seq", &self.seq)?;
+        out.serialize_field("message", &self.cause.to_string())?;
+        out.end()
     }
 }
 
@@ -142,14 +346,17 @@ pub struct CosignatureLines {
 }
 
 impl CosignatureLines {
+    /// The failure naming every bad line, if there is one.
+    pub fn cause(&self, size: u64) -> Option<Cause> {
+        (!self.bad.is_empty()).then(|| Cause::BadCosignatures {
+            size,
+            lines: self.bad.clone(),
+        })
+    }
+
     /// The failure message naming every bad line, if there is one.
     pub fn failure(&self, size: u64) -> Option<String> {
-        (!self.bad.is_empty()).then(|| {
-            format!(
-                "bad cosignature line(s) on the checkpoint of size {size}: {}; the line was altered or was not made by that key",
-                self.bad.join("; ")
-            )
-        })
+        self.cause(size).map(|cause| cause.to_string())
     }
 }
 
@@ -327,7 +534,7 @@ struct Decoded {
     bytes: Vec<u8>,
     hash: Hash,
     stored_hash: Option<Hash>,
-    leaf: Result<Leaf, String>,
+    leaf: Result<Leaf, FormatError>,
     check: Option<SignatureCheck>,
 }
 
@@ -346,12 +553,15 @@ impl Audit {
     }
 
     /// Looks replays up with [`Earlier::seq_of_body`] instead of holding
-    /// every body id in memory (40 bytes an entry, about 86 with the hash
-    /// map's overhead). Only for a driver that also checks the whole index
+    /// every body id in memory, whose cost grows with the ledger (figures
+    /// in docs/performance.md, "Figures cited from code"). Only for a driver that also checks the whole index
     /// against the leaves' body ids (the [`Derived::applied`] links; a data
     /// directory's audit merges them with the index after the replay): an
     /// index that hid a replay would then be named there. Must be called
     /// before the first entry.
+    ///
+    /// # Panics
+    /// If an entry was pushed already.
     pub fn use_body_index(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
         self.body_index = true;
@@ -367,6 +577,9 @@ impl Audit {
     /// of the chunk itself is compared with its hash, held for the chunk
     /// (32 bytes an entry of one chunk). Must be called before the first
     /// entry.
+    ///
+    /// # Panics
+    /// If an entry was pushed already.
     pub fn prove_earlier_leaves(&mut self) {
         assert!(self.replayer.is_none(), "before the first entry");
         self.earlier_check = EarlierCheck::Proved {
@@ -437,6 +650,12 @@ impl Audit {
     /// entry even when the damage would otherwise show only at the next
     /// entry's chain link. `fetch` returns an earlier leaf's bytes again
     /// (for reversals); they are checked against the hash verified before.
+    ///
+    /// # Errors
+    /// The first [`Failure`] among the chunk's entries.
+    ///
+    /// # Panics
+    /// Never: the genesis entry is started before the rest of a chunk.
     pub fn push_chunk(
         &mut self,
         chunk: Vec<(u64, Vec<u8>, Option<Hash>)>,
@@ -480,6 +699,12 @@ impl Audit {
     /// The sequential half of [`Audit::push_chunk`]: applies a chunk that
     /// [`Audit::decode_chunk`] made. The genesis entry must have been pushed
     /// before, with [`Audit::push_chunk`].
+    ///
+    /// # Errors
+    /// The first [`Failure`] among the chunk's entries.
+    ///
+    /// # Panics
+    /// If no chunk holding the genesis entry was pushed before.
     pub fn push_decoded(
         &mut self,
         chunk: DecodedChunk,
@@ -495,22 +720,23 @@ impl Audit {
 
     fn check_position(&self, seq: u64, hash: Hash, stored: Option<Hash>) -> Result<(), Failure> {
         if seq != self.frontier.size() {
-            return Err(Failure::at(
+            return Err(Failure::at_entry(
                 self.frontier.size(),
-                format!(
-                    "entry {} is missing (found {seq} next)",
-                    self.frontier.size()
-                ),
+                Cause::MissingEntry {
+                    expected: self.frontier.size(),
+                    found: seq,
+                },
             ));
         }
         if let Some(stored) = stored {
             if stored != hash {
-                let mut failure = Failure::at(
+                return Err(Failure::at_entry(
                     seq,
-                    format!("leaf bytes hash to {hash}, the tree records {stored}: the leaf was altered"),
-                );
-                failure.leaf_hash_mismatch = Some((hash, stored));
-                return Err(failure);
+                    Cause::LeafHashMismatch {
+                        computed: hash,
+                        recorded: stored,
+                    },
+                ));
             }
         }
         Ok(())
@@ -525,20 +751,20 @@ impl Audit {
             MemoryHistory::without_leaves()
         };
         let replayer =
-            Replayer::start_with(bytes, history).map_err(|e| Failure::at(seq, e.to_string()))?;
+            Replayer::start_with(bytes, history).map_err(|e| Failure::at_entry(seq, e))?;
         if let Some(derived) = &mut self.derived {
-            let leaf = Leaf::decode(bytes).map_err(|e| Failure::at(seq, e.to_string()))?;
+            let leaf = Leaf::decode(bytes).map_err(|e| Failure::at_entry(seq, e))?;
             let body_id = feeledger_core::state::leaf_needs(&leaf, bytes).body_id;
             derived.record(&leaf, body_id, None);
         }
         if let Some(trusted) = &self.trusted_log_key {
             if replayer.state.log_key() != trusted {
-                return Err(Failure::at(
+                return Err(Failure::at_entry(
                     0,
-                    format!(
-                        "the genesis log key {} is not the trusted log key {trusted}",
-                        replayer.state.log_key()
-                    ),
+                    Cause::UntrustedLogKey {
+                        genesis: Box::new(replayer.state.log_key().clone()),
+                        trusted: Box::new(trusted.clone()),
+                    },
                 ));
             }
         }
@@ -549,7 +775,7 @@ impl Audit {
 
     fn apply_one(&mut self, d: Decoded, earlier: &mut dyn Earlier) -> Result<(), Failure> {
         self.check_position(d.seq, d.hash, d.stored_hash)?;
-        let leaf = d.leaf.map_err(|e| Failure::at(d.seq, e))?;
+        let leaf = d.leaf.map_err(|e| Failure::at_entry(d.seq, e))?;
         let earlier_check = &self.earlier_check;
         let earlier = std::cell::RefCell::new(earlier);
         // Only the very bytes verified before may stand for an earlier entry.
@@ -604,7 +830,7 @@ impl Audit {
                 &mut fetch_target,
                 &mut body_seen_at,
             )
-            .map_err(|e| Failure::at(d.seq, e.to_string()))?;
+            .map_err(|e| Failure::at_entry(d.seq, e))?;
         earlier.borrow_mut().applied(d.seq, &applied.body_id);
         if let Some(derived) = &mut self.derived {
             derived.record(&leaf, applied.body_id, applied.reverses);
@@ -633,6 +859,10 @@ impl Audit {
     /// root, then every cosignature line, with the role keys in force at
     /// the checkpoint's size (the replayed state, since the size must be
     /// the audit's) and the given witness keys.
+    ///
+    /// # Errors
+    /// [`Cause::EmptyLog`], [`Cause::CheckpointSignature`],
+    /// [`Cause::CheckpointMismatch`] or [`Cause::BadCosignatures`].
     pub fn check_checkpoint(
         &self,
         checkpoint_bytes: &[u8],
@@ -641,32 +871,32 @@ impl Audit {
         let replayer = self
             .replayer
             .as_ref()
-            .ok_or_else(|| Failure::general("the log is empty"))?;
+            .ok_or_else(|| Failure::of(Cause::EmptyLog))?;
         let log_key = replayer.state.log_key();
         // The log's own line alone: a bad cosignature line is reported as
         // one below, not as a checkpoint the log key did not sign.
         let (checkpoint, note, _) =
-            open_checkpoint(checkpoint_bytes, log_key, &[]).map_err(|e| {
-                Failure::general(format!(
-                    "the checkpoint does not verify with the log key: {e}"
-                ))
+            open_checkpoint(checkpoint_bytes, log_key, &[]).map_err(|error| {
+                Failure::of(Cause::CheckpointSignature {
+                    checkpoint: "the checkpoint".into(),
+                    error,
+                })
             })?;
         if checkpoint.size != self.size() || checkpoint.root != self.root() {
-            return Err(Failure::general(format!(
-                "the signed checkpoint says size {} root {}, the entries give size {} root {}",
-                checkpoint.size,
-                checkpoint.root,
-                self.size(),
-                self.root()
-            )));
+            return Err(Failure::of(Cause::CheckpointMismatch {
+                checkpoint_size: checkpoint.size,
+                checkpoint_root: checkpoint.root,
+                size: self.size(),
+                root: self.root(),
+            }));
         }
         let cosigners = Cosigners {
             roles: replayer.state.cosigner_keys(),
             witnesses: witnesses.to_vec(),
         };
         let lines = check_cosignatures(&note, checkpoint.size, log_key, &cosigners);
-        if let Some(message) = lines.failure(checkpoint.size) {
-            return Err(Failure::general(message));
+        if let Some(cause) = lines.cause(checkpoint.size) {
+            return Err(Failure::of(cause));
         }
         Ok(CheckpointReport {
             size: checkpoint.size,
@@ -687,13 +917,15 @@ impl Audit {
 
     /// Checks that the log extends an earlier signed checkpoint: its root at
     /// that size must be the one the log key signed then.
+    ///
+    /// # Errors
+    /// [`Cause::Truncated`] or [`Cause::Fork`].
     pub fn check_saved(&self, saved: &Checkpoint) -> Result<(), Failure> {
         if saved.size > self.size() {
-            return Err(Failure::general(format!(
-                "the saved checkpoint has size {}, the log only {}: the log was truncated",
-                saved.size,
-                self.size()
-            )));
+            return Err(Failure::of(Cause::Truncated {
+                saved_size: saved.size,
+                size: self.size(),
+            }));
         }
         let root = if saved.size == 0 {
             merkle::empty_root()
@@ -701,13 +933,14 @@ impl Audit {
             *self
                 .remembered_roots
                 .get(&saved.size)
-                .ok_or_else(|| Failure::general("internal: saved size not remembered"))?
+                .ok_or_else(|| Failure::of(Cause::Internal("saved size not remembered")))?
         };
         if root != saved.root {
-            return Err(Failure::general(format!(
-                "the log at size {} has root {root}, the saved checkpoint signed {}: the log was rewritten (fork)",
-                saved.size, saved.root
-            )));
+            return Err(Failure::of(Cause::Fork {
+                size: saved.size,
+                root,
+                saved_root: saved.root,
+            }));
         }
         Ok(())
     }
@@ -743,7 +976,7 @@ impl Audit {
 fn decode_parallel(state: &LedgerState, items: Vec<(u64, Vec<u8>, Option<Hash>)>) -> Vec<Decoded> {
     let decode = |(seq, bytes, stored_hash): (u64, Vec<u8>, Option<Hash>)| {
         let hash = leaf_hash(&bytes);
-        let leaf = Leaf::decode(&bytes).map_err(|e| e.to_string());
+        let leaf = Leaf::decode(&bytes);
         let check = match (&leaf, body_bytes_of_leaf(&bytes)) {
             (Ok(leaf), Some(body)) => Some(state.check_signatures(body, &leaf.signatures)),
             _ => None,
@@ -862,7 +1095,10 @@ mod tests {
             };
             let failure = audit_from(&leaves, &mut earlier, (true, true, chunk_len)).unwrap_err();
             assert_eq!(failure.seq, Some(3), "{chunk_len}: {failure:?}");
-            assert!(failure.message.contains("replay"), "{failure:?}");
+            assert!(
+                matches!(*failure.cause, Cause::Apply(ApplyError::Replay { seq: 1 })),
+                "{failure:?}"
+            );
             assert!(earlier.told.contains(&body_id(&leaves[2])));
         }
     }
@@ -929,7 +1165,7 @@ mod tests {
         for mode in MODES {
             let failure = audit(&leaves, index.clone(), HashMap::new(), mode).unwrap_err();
             assert_eq!(failure.seq, Some(2), "{mode:?}: {failure:?}");
-            assert!(failure.message.contains("replay"), "{failure:?}");
+            assert!(failure.cause.to_string().contains("replay"), "{failure:?}");
         }
         // The honest log passes every way.
         let leaves = chain(vec![genesis(), income("a"), income("b")]);
@@ -964,7 +1200,7 @@ mod tests {
             )
             .unwrap_err();
             assert_eq!(failure.seq, Some(4), "{failure:?}");
-            assert!(failure.message.contains("replay"), "{failure:?}");
+            assert!(failure.cause.to_string().contains("replay"), "{failure:?}");
         }
     }
 
@@ -987,7 +1223,7 @@ mod tests {
         let index = HashMap::from([(body_id(&replayed[2]), 1)]);
         for mode in MODES.into_iter().filter(|&(body_index, _, _)| body_index) {
             let failure = audit(&replayed, index.clone(), HashMap::new(), mode).unwrap_err();
-            assert!(failure.message.contains("replay"), "{failure:?}");
+            assert!(failure.cause.to_string().contains("replay"), "{failure:?}");
         }
     }
 
@@ -1005,5 +1241,50 @@ mod tests {
         for mode in MODES.into_iter().filter(|&(body_index, _, _)| body_index) {
             audit(&leaves, index.clone(), HashMap::new(), mode).unwrap();
         }
+    }
+
+    /// Proves a failure reads as it always has: "at entry N: " and its
+    /// cause's text, or the cause's text alone; and that its JSON (`verify
+    /// --json`) keeps the shape `{"seq", "message"}` whatever the cause's
+    /// type, so scripts reading reports are unchanged.
+    #[test]
+    fn a_failure_keeps_its_text_and_json_shape() {
+        let at = Failure::at_entry(
+            7,
+            Cause::MissingEntry {
+                expected: 7,
+                found: 9,
+            },
+        );
+        assert_eq!(
+            at.to_string(),
+            "at entry 7: entry 7 is missing (found 9 next)"
+        );
+        assert_eq!(at.seq(), Some(7));
+        assert_eq!(
+            serde_json::to_value(&at).unwrap(),
+            serde_json::json!({"seq": 7, "message": "entry 7 is missing (found 9 next)"})
+        );
+        let general = Failure::of(Cause::Truncated {
+            saved_size: 10,
+            size: 4,
+        });
+        assert_eq!(
+            general.to_string(),
+            "the saved checkpoint has size 10, the log only 4: the log was truncated"
+        );
+        assert_eq!(
+            serde_json::to_value(&general).unwrap(),
+            serde_json::json!({
+                "seq": null,
+                "message": "the saved checkpoint has size 10, the log only 4: the log was truncated"
+            })
+        );
+        let store = Failure::of(StoreError::damaged("leaf 3 is missing"));
+        assert!(matches!(*store.cause, Cause::StoreRead(_)), "{store:?}");
+        assert_eq!(
+            store.to_string(),
+            "reading the store: the store is damaged: leaf 3 is missing"
+        );
     }
 }

@@ -152,6 +152,9 @@ pub enum TileSource<'a> {
 
 impl TileSource<'_> {
     /// The file at `rel` (`checkpoint`, `tile/0/000`, ...), if there is one.
+    ///
+    /// # Errors
+    /// [`TileError`]: the file or URL cannot be read.
     pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, TileError> {
         match self {
             TileSource::Dir(dir) => match std::fs::read(dir.join(rel)) {
@@ -176,6 +179,9 @@ impl TileSource<'_> {
     }
 
     /// The witness keys its `witnesses` file lists (none if it has none).
+    ///
+    /// # Errors
+    /// [`TileError`]: the file cannot be read, or a key does not parse.
     pub fn witnesses(&self) -> Result<Vec<VerifierKey>, TileError> {
         let Some(bytes) = self.read(WITNESSES_FILE)? else {
             return Ok(Vec::new());
@@ -375,6 +381,11 @@ impl<'a> TileReader<'a> {
     /// # Panics
     ///
     /// If bundles are not read in order, from 0.
+    ///
+    /// # Errors
+    ///
+    /// [`TileError`]: a tile cannot be read, or does not hold the entries
+    /// and nodes the tree needs.
     pub fn bundle(&mut self, index: u64) -> Result<(String, u64, Vec<Vec<u8>>), TileError> {
         assert_eq!(
             self.frontier.size(),
@@ -434,24 +445,23 @@ pub fn audit_tiles(
     audit: &mut crate::Audit,
     progress: &mut dyn FnMut(crate::Progress),
 ) -> Result<crate::CheckpointReport, crate::Failure> {
-    use crate::Failure;
+    use crate::{Cause, Failure};
     let (checkpoint, _, _) = feeledger_core::note::open_checkpoint(checkpoint_bytes, trusted, &[])
-        .map_err(|e| {
-            Failure::general(format!(
-                "the backup's {CHECKPOINT_FILE} does not verify with the log key: {e}"
-            ))
+        .map_err(|error| {
+            Failure::of(Cause::CheckpointSignature {
+                checkpoint: format!("the backup's {CHECKPOINT_FILE}"),
+                error,
+            })
         })?;
     if checkpoint.size == 0 {
-        return Err(Failure::general(
-            "the backup's checkpoint is of an empty log",
-        ));
+        return Err(Failure::of(Cause::EmptyCheckpoint));
     }
     let size = checkpoint.size;
     let mut reader = TileReader::new(source, size);
     for index in 0..TileReader::bundles(size) {
         let (_, first, leaves) = reader
             .bundle(index)
-            .map_err(|e| Failure::general(crate::error_chain(&e)))?;
+            .map_err(|e| Failure::of(Cause::Tiles(crate::error_chain(&e))))?;
         let chunk = (first..)
             .zip(leaves)
             .map(|(seq, bytes)| (seq, bytes, None))
@@ -469,7 +479,7 @@ pub fn audit_tiles(
     // operator registered.
     let witnesses = source
         .witnesses()
-        .map_err(|e| Failure::general(crate::error_chain(&e)))?;
+        .map_err(|e| Failure::of(Cause::Tiles(crate::error_chain(&e))))?;
     let report = audit.check_checkpoint(checkpoint_bytes, &witnesses)?;
     if let Some(saved) = saved {
         audit.check_saved(saved)?;

@@ -48,8 +48,8 @@ pub fn find_damage(
             Ok(match result {
                 Ok(_) => None,
                 Err(f) => Some(match f.seq {
-                    Some(seq) => format!("at entry {seq}: {}", f.message),
-                    None => f.message,
+                    Some(seq) => format!("at entry {seq}: {}", f.cause),
+                    None => f.cause.to_string(),
                 }),
             })
         }
@@ -154,7 +154,7 @@ pub fn rebuild(
         if let Err(f) = result {
             return Err(BackupError::RebuiltFailsAudit {
                 seq: f.seq,
-                message: f.message,
+                message: f.cause.to_string(),
                 fresh,
             });
         }

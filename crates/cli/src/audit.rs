@@ -65,8 +65,8 @@ pub fn print_report(report: &Report, json: bool) {
     match &report.failure {
         None => println!("OK: the ledger verifies"),
         Some(f) => match f.seq {
-            Some(seq) => println!("FAILED at entry {seq}: {}", f.message),
-            None => println!("FAILED: {}", f.message),
+            Some(seq) => println!("FAILED at entry {seq}: {}", f.cause),
+            None => println!("FAILED: {}", f.cause),
         },
     }
     if let Some(origin) = &report.origin {

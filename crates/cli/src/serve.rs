@@ -48,7 +48,7 @@ pub fn check_store(store: &feeledger_store::Store) -> Result<()> {
             .unwrap_or_default();
         anyhow::bail!(
             "the store is damaged{at}: {}; not serving it (see `feeledger rebuild`, or `feeledger restore` from a backup)",
-            f.message
+            f.cause
         );
     }
     Ok(())

@@ -53,6 +53,10 @@ pub enum CanonicalError {
 /// same, and no string holds a control character, the only characters the
 /// two escape differently. That fast path is taken then (and only if
 /// [`serde_json_sorts_keys`]); the general canonicalizer otherwise.
+///
+/// # Panics
+/// Never: a `serde_json::Value` always serializes (the `expect`s name
+/// that invariant).
 pub fn to_canonical_bytes(value: &Value) -> Vec<u8> {
     debug_assert_eq!(check_value(value, "$", 0), Ok(()));
     if serde_json_sorts_keys() && ascii_keys(value) {

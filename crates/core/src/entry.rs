@@ -855,6 +855,10 @@ pub struct Leaf {
 }
 
 impl Leaf {
+    /// The leaf as a JSON value, before canonicalization.
+    ///
+    /// # Panics
+    /// Never: signatures always serialize.
     pub fn to_value(&self) -> Value {
         let mut map = Map::new();
         map.insert("seq".into(), Value::from(self.seq));

@@ -572,6 +572,9 @@ pub fn consistency_proof<R: NodeReader>(
 ///
 /// [`ProofRequestError::SizeTooLarge`] (as [`ProofBuildError::Request`]),
 /// [`ProofBuildError::Read`], [`ProofBuildError::WrongNodeCount`].
+///
+/// # Panics
+/// Never: one range read gives one hash, or the reader's error.
 pub fn tree_root<R: NodeReader>(size: u64, reader: &R) -> Result<Hash, ProofBuildError<R::Error>> {
     check_size(size)?;
     if size == 0 {

@@ -72,6 +72,9 @@ struct WriteJob {
 impl Ledger {
     /// Starts the ledger's writer thread, which runs until every clone of
     /// the returned `Ledger` is dropped.
+    ///
+    /// # Panics
+    /// If the operating system cannot start the writer thread.
     pub fn new(store: Store, log_signer: NoteSigner) -> Ledger {
         let inner = Arc::new(LedgerInner { store, log_signer });
         let (writes, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
@@ -261,9 +264,9 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Blocking threads per core. Store reads and signature checks run on
 /// them and are CPU-bound, so many more threads than cores add only
-/// context switches: with tokio's default of 512, 64 busy clients kept
-/// about as many threads runnable on two cores, and HTTP ingest was
-/// slower than with two per core (docs/performance.md has the figures).
+/// context switches: with tokio's default pool, busy clients kept about as
+/// many threads runnable as there were clients, and HTTP ingest was slower
+/// than with two per core (docs/performance.md, "Figures cited from code").
 /// No blocking task waits for another, so a small
 /// pool cannot deadlock; a slow read delays the others, as a busy core
 /// would.
@@ -277,6 +280,9 @@ pub const BLOCKING_THREADS_PER_CORE: usize = 2;
 ///
 /// # Errors
 /// If the final flush fails.
+///
+/// # Panics
+/// Never: the connection slots' semaphore is never closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ledger: Ledger,

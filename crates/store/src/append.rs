@@ -81,7 +81,7 @@ impl WorkingCopy {
     /// and totals in the staging.
     pub(crate) fn stage_leaf(
         &mut self,
-        db: &sled::Db,
+        tree: &sled::Tree,
         leaf: &Leaf,
         leaf_bytes: &[u8],
         applied: &Applied,
@@ -93,7 +93,7 @@ impl WorkingCopy {
             applied,
             &mut self.frontier,
             &mut self.staging,
-            db,
+            tree,
         )
     }
 }
@@ -110,7 +110,7 @@ impl WorkingCopy {
 /// If the tree must be checkpointed and no `log_signer` was given: every
 /// caller that stages leaves passes one.
 pub(crate) fn commit_to_db(
-    db: &sled::Db,
+    tree: &sled::Tree,
     faults: &Faults,
     work: WorkingCopy,
     log_signer: Option<&NoteSigner>,
@@ -132,14 +132,14 @@ pub(crate) fn commit_to_db(
     if checkpoint {
         let log_signer = log_signer.expect("a write that checkpoints has the log signer");
         faults.check(Fault::ReadDerived)?;
-        staging.finish(db, &mut writes)?;
+        staging.finish(tree, &mut writes)?;
         faults.check(Fault::SignCheckpoint)?;
         write_state_and_checkpoint(&mut writes, &state, &frontier, log_signer)?;
         if let Some(note) = given_checkpoint {
             writes.insert(keys::checkpoint(frontier.size()), note);
         }
     }
-    writes::commit(db, faults, writes)?;
+    writes::commit(tree, faults, writes)?;
     Ok(checkpoint.then_some((state, frontier)))
 }
 
@@ -158,7 +158,8 @@ impl Store {
         work: WorkingCopy,
         log_signer: Option<&NoteSigner>,
     ) -> Result<(), StoreError> {
-        if let Some((state, frontier)) = commit_to_db(self.db(), &self.faults, work, log_signer)? {
+        if let Some((state, frontier)) = commit_to_db(self.tree(), &self.faults, work, log_signer)?
+        {
             writer.state = state;
             writer.frontier = frontier;
             self.publish(writer);
@@ -290,7 +291,7 @@ impl Store {
                     seq: expected_seq,
                     reason,
                 })?;
-            work.stage_leaf(self.db(), &leaf, bytes, &applied)?;
+            work.stage_leaf(self.tree(), &leaf, bytes, &applied)?;
         }
         work.given_checkpoint = checkpoint.and_then(|note| {
             let (cp, _, _) =
@@ -335,7 +336,7 @@ impl Store {
             &lookups,
             Some(&prepared.check),
         )?;
-        work.stage_leaf(self.db(), &leaf, &leaf_bytes, &applied)?;
+        work.stage_leaf(self.tree(), &leaf, &leaf_bytes, &applied)?;
         if let Some(id) = prepared.drop_proposal {
             work.writes.remove(keys::proposal(&id));
         }
@@ -356,7 +357,7 @@ impl Store {
         let staged_or_stored = |key: &[u8]| -> Result<Option<Vec<u8>>, StoreError> {
             match batch.get(key) {
                 Some(staged) => Ok(staged.map(<[u8]>::to_vec)),
-                None => Ok(self.db().get(key)?.map(|v| v.to_vec())),
+                None => Ok(self.tree().get(key)?.map(|v| v.to_vec())),
             }
         };
         let body_seen_at = staged_or_stored(&keys::body(&needs.body_id))?
@@ -476,7 +477,7 @@ fn write_entry(
     applied: &Applied,
     frontier: &mut Frontier,
     staging: &mut Staging,
-    db: &sled::Db,
+    tree: &sled::Tree,
 ) -> Result<(), StoreError> {
     batch.insert_new(keys::leaf(applied.seq), leaf_bytes.to_vec());
     for (id, hash) in frontier.append(applied.leaf_hash) {
@@ -508,7 +509,7 @@ fn write_entry(
     for posting in &applied.postings {
         let key = keys::totals(posting.month, &posting.fund, &posting.category);
         if !staging.totals.contains_key(&key) {
-            let current = match db.get(&key)? {
+            let current = match tree.get(&key)? {
                 Some(v) => serde_json::from_slice(&v)
                     .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
                 None => (0, 0),
@@ -542,10 +543,10 @@ pub(crate) struct Staging {
 impl Staging {
     /// Appends the gathered node hashes and seqs to their tiles and
     /// buckets (read, extend, write), and writes the totals.
-    fn finish(self, db: &sled::Db, batch: &mut WriteSet) -> Result<(), StoreError> {
+    fn finish(self, tree: &sled::Tree, batch: &mut WriteSet) -> Result<(), StoreError> {
         for ((level, tile), (first_index, hashes)) in self.nodes {
             let key = keys::node_tile(level, tile);
-            let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+            let mut blob = tree.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
             let held = (blob.len() / 32) as u64;
             if blob.len() % 32 != 0 || tile * keys::NODE_TILE_WIDTH + held != first_index {
                 return Err(StoreError::damaged(format!(
@@ -562,7 +563,7 @@ impl Staging {
             batch.insert(key, blob);
         }
         for (key, seqs) in self.postings {
-            let mut blob = db.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+            let mut blob = tree.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
             if blob.len() % 8 != 0 {
                 return Err(StoreError::damaged(format!(
                     "an index bucket holds {} bytes, not whole seqs (run `feeledger rebuild`)",

@@ -90,7 +90,7 @@ impl NodeTiles<'_> {
         if !matches!(self.current.get(&level), Some((t, _)) if *t == tile) {
             let blob = self
                 .store
-                .db()
+                .tree()
                 .get(keys::node_tile(level, tile))
                 .map_err(StoreError::from)?
                 .map(|v| v.to_vec());
@@ -107,6 +107,9 @@ impl NodeTiles<'_> {
     }
 
     /// The stored hash of node `id`, or what is wrong with its tile.
+    ///
+    /// # Errors
+    /// The [`NodeTileFault`]: the tile is missing, too short, or cannot be read.
     pub fn stored(&mut self, id: NodeId) -> Result<Hash, NodeTileFault> {
         let (level, tile, position) = keys::node_place(id);
         let Some(blob) = self.tile(level, tile)? else {
@@ -134,6 +137,10 @@ impl NodeTiles<'_> {
     }
 
     /// Compares node `id`, as recomputed from the leaves, with the store's.
+    ///
+    /// # Errors
+    /// The [`NodeTileFault`] naming the tile: the stored hash differs, or the
+    /// tile is missing, too short, or cannot be read.
     pub fn check(&mut self, id: NodeId, hash: Hash) -> Result<(), NodeTileFault> {
         if self.stored(id)? != hash {
             return Err(NodeTileFault::Differs {
@@ -253,7 +260,7 @@ impl Store {
                 Some(next) => keys::node_tile(next, 0),
                 None => vec![b'N' + 1],
             };
-            for item in self.db().range(start..end) {
+            for item in self.tree().range(start..end) {
                 let (key, value) = item.map_err(StoreError::from)?;
                 if key.len() != 10 {
                     return Err(StoreError::damaged(format!(
@@ -274,6 +281,9 @@ impl Store {
     /// One stored index bucket, by index name (as
     /// [`Store::index_values_of`] gives it), value and bucket; `None` if it
     /// is not stored or the index does not exist.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn index_bucket(
         &self,
         index: &str,
@@ -293,7 +303,7 @@ impl Store {
             return Ok(None);
         };
         Ok(self
-            .db()
+            .tree()
             .get(keys::posting(tag, value, bucket))?
             .map(|raw| IndexBucket {
                 index: index_name(tag),
@@ -305,7 +315,7 @@ impl Store {
 
     /// Every stored index bucket, in key order (streamed).
     pub fn index_buckets(&self) -> impl Iterator<Item = Result<IndexBucket, StoreError>> + '_ {
-        self.db().scan_prefix(b"X").map(|item| {
+        self.tree().scan_prefix(b"X").map(|item| {
             let (key, raw) = item?;
             let malformed = || StoreError::damaged("an index key is malformed");
             if key.len() < 2 + 1 + 8 || key[key.len() - 9] != 0 {
@@ -323,7 +333,7 @@ impl Store {
 
     /// Every stored totals record, in key order (streamed).
     pub fn stored_totals(&self) -> impl Iterator<Item = Result<StoredTotals, StoreError>> + '_ {
-        self.db().scan_prefix(keys::TOTALS_PREFIX).map(|item| {
+        self.tree().scan_prefix(keys::TOTALS_PREFIX).map(|item| {
             let (key, value) = item?;
             let mut parts = key[1..].split(|b| *b == 0);
             let (Some(month), Some(fund), Some(category), None) =
@@ -344,7 +354,7 @@ impl Store {
     /// The body id index, in id order (streamed): (body id, the seq it
     /// records).
     pub fn body_index(&self) -> impl Iterator<Item = Result<(Hash, StoredSeq), StoreError>> + '_ {
-        self.db().scan_prefix(b"B").map(|item| {
+        self.tree().scan_prefix(b"B").map(|item| {
             let (key, value) = item?;
             let id = Hash::from_slice(&key[1..])
                 .ok_or_else(|| StoreError::damaged("a body id key is malformed"))?;
@@ -357,7 +367,7 @@ impl Store {
     pub fn reversal_links(
         &self,
     ) -> impl Iterator<Item = Result<(u64, StoredSeq), StoreError>> + '_ {
-        self.db().scan_prefix(b"R").map(|item| {
+        self.tree().scan_prefix(b"R").map(|item| {
             let (key, value) = item?;
             Ok((keys::seq_suffix(&key)?, stored_seq(&value)))
         })

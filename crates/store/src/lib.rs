@@ -1,7 +1,9 @@
 //! The durable store of one feeledger ledger, on sled.
 //!
-//! One data directory holds one ledger. Everything lives in one sled tree,
-//! under one-byte key prefixes, so that an append — the leaf, the Merkle
+//! A ledger lives in a data directory of its own, or in a tree of a sled
+//! `Db` that many ledgers share, one tree each, named by the caller
+//! ([`Backing`]). Everything lives in that one sled tree, under one-byte
+//! key prefixes, so that an append — the leaf, the Merkle
 //! nodes it completes, the state snapshot, the indexes, the totals and the
 //! new signed checkpoint — is one atomic sled batch, flushed to disk before
 //! [`Store::append_batch`] returns. Nothing is acknowledged before that flush.
@@ -66,6 +68,10 @@
 //! snapshot left unfinished by a crash, which sled 0.34 would otherwise
 //! take for its latest one and refuse to open.
 
+// Every public function says how it fails and when a caller can make it
+// panic (docs/ARCHITECTURE.md, the core's invariant, holds here too).
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
+
 mod append;
 mod derived;
 mod error;
@@ -102,7 +108,7 @@ use feeledger_core::merkle::{self, Frontier, NodeId, NodeReader};
 use feeledger_core::note::{Note, NoteSigner};
 use feeledger_core::state::{LedgerState, Lookups, StateSnapshot};
 use nodes::StoredNodes;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use upper::UpperNodes;
 use writes::{FaultPoint as Fault, Faults, WriteSet};
@@ -130,15 +136,14 @@ pub const SCAN_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How the caller wants a store opened. The default is what
 /// [`Store::open`] and [`Store::create`] use; [`StoreOptions::for_scan`] is
-/// [`Store::open_for_scan`]'s.
-///
-/// The store owns one sled `Db` per data directory. A multi-ledger platform
-/// will want many ledgers in one shared `Db`, each in its own `sled::Tree`;
-/// that option is designed (docs/ARCHITECTURE.md, the store) but not yet
-/// offered, because the readers in `read.rs` take a `sled::Db`.
+/// [`Store::open_for_scan`]'s. Where the store lives is the [`Backing`]
+/// given beside them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// sled's page cache, in bytes ([`CACHE_BYTES`] by default).
+    /// sled's page cache, in bytes ([`CACHE_BYTES`] by default), for a
+    /// store that opens its own directory ([`Backing::Directory`]). A store
+    /// in a shared `Db`'s tree uses that `Db`'s cache, which its opener
+    /// sized (see [`open_shared_db`]).
     pub cache_bytes: u64,
     /// Whether the tree's levels from 4 up are held in memory (see the
     /// `upper` module): on for a store that serves proofs, off for one pass
@@ -166,6 +171,114 @@ impl StoreOptions {
     }
 }
 
+/// Where a store keeps its records: a data directory of its own, or a tree
+/// of a sled `Db` that many ledgers share (one process serving many
+/// ledgers, with one cache and one log). The store's keys are the same in
+/// both (the table above); each `sled::Tree` is its own keyspace, so
+/// ledgers sharing a `Db` need no key prefix.
+///
+/// A `&Path` or `PathBuf` converts into [`Backing::Directory`] and a
+/// `sled::Tree` into [`Backing::Tree`], so [`Store::open_with`],
+/// [`Store::create_with`] and [`Store::open_unchecked`] take either.
+#[derive(Clone)]
+pub enum Backing {
+    /// The store opens sled in this directory and owns the `Db`. What only
+    /// a directory needs is done here: opening waits a moment for sled's
+    /// lock ([`StoreError::Locked`] after that), mends a sled snapshot a
+    /// crash left unfinished, and names the directory in
+    /// [`StoreError::NotInitialized`].
+    Directory(PathBuf),
+    /// A tree of a `Db` the caller opened (with [`open_shared_db`], which
+    /// does the directory's work once for all its ledgers) and keeps open.
+    /// The caller chooses each ledger's tree name. The `Db`'s cache is the
+    /// caller's, and `Tree::flush` flushes the whole `Db`: ledgers sharing
+    /// one pay for each other's writes at every commit.
+    Tree(sled::Tree),
+}
+
+impl Backing {
+    /// How errors name it: the directory, or the tree by its name.
+    fn name(&self) -> String {
+        match self {
+            Backing::Directory(dir) => dir.display().to_string(),
+            Backing::Tree(tree) => {
+                format!("sled tree {:?}", String::from_utf8_lossy(&tree.name()))
+            }
+        }
+    }
+
+    /// Opens it: the directory's own `Db` (kept, and returned to hold its
+    /// lock), or the caller's tree as it is.
+    fn open(&self, cache_bytes: u64) -> Result<(sled::Tree, Option<sled::Db>), StoreError> {
+        match self {
+            Backing::Directory(dir) => {
+                let db = open_db_with_cache(dir, cache_bytes)?;
+                Ok(((*db).clone(), Some(db)))
+            }
+            Backing::Tree(tree) => Ok((tree.clone(), None)),
+        }
+    }
+
+    /// Whether it holds nothing at all, so that opening it can say
+    /// [`StoreError::NotInitialized`] without creating a database there.
+    fn is_bare(&self) -> bool {
+        match self {
+            Backing::Directory(dir) => !dir.join("conf").exists() && !dir.join("db").exists(),
+            Backing::Tree(tree) => tree.is_empty(),
+        }
+    }
+}
+
+// `sled::Tree`'s own `Debug` prints every node of the tree.
+impl std::fmt::Debug for Backing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backing::Directory(dir) => f.debug_tuple("Directory").field(dir).finish(),
+            Backing::Tree(tree) => f
+                .debug_tuple("Tree")
+                .field(&String::from_utf8_lossy(&tree.name()))
+                .finish(),
+        }
+    }
+}
+
+impl From<&Path> for Backing {
+    fn from(dir: &Path) -> Backing {
+        Backing::Directory(dir.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for Backing {
+    fn from(dir: &PathBuf) -> Backing {
+        Backing::Directory(dir.clone())
+    }
+}
+
+impl From<PathBuf> for Backing {
+    fn from(dir: PathBuf) -> Backing {
+        Backing::Directory(dir)
+    }
+}
+
+impl From<sled::Tree> for Backing {
+    fn from(tree: sled::Tree) -> Backing {
+        Backing::Tree(tree)
+    }
+}
+
+/// Opens a sled `Db` in `dir` for many ledgers to share, each in a tree of
+/// its own ([`Backing::Tree`]), with a page cache of `cache_bytes` for all
+/// of them. It does the directory's work a store of its own does: waits a
+/// moment for sled's lock, and first mends a sled snapshot a crash left
+/// unfinished (see the `recovery` module).
+///
+/// # Errors
+/// [`StoreError::Locked`] if another process holds the directory,
+/// [`StoreError::Damaged`] if sled cannot read it, or an I/O failure.
+pub fn open_shared_db(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    open_db_with_cache(dir, cache_bytes)
+}
+
 /// An entry to append: a body and the signatures on it.
 #[derive(Debug, Clone)]
 pub struct Submission {
@@ -187,9 +300,14 @@ struct Writer {
     frontier: Frontier,
 }
 
-/// One ledger's data directory.
+/// One ledger's store, in its own data directory or a shared `Db`'s tree.
 pub struct Store {
-    db: sled::Db,
+    /// Every record of the ledger (the table above).
+    tree: sled::Tree,
+    /// The `Db` the store opened in its own directory, held so that the
+    /// directory stays locked and its flusher runs while the store lives;
+    /// `None` in a caller's shared `Db`.
+    _own_db: Option<sled::Db>,
     writer: Mutex<Writer>,
     /// What readers see: the state and root after the last committed
     /// batch. The writer replaces it after each commit, so reads never wait
@@ -222,10 +340,6 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
     }
-}
-
-fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    open_db_with_cache(dir, CACHE_BYTES)
 }
 
 /// How long opening waits for a data directory's lock. sled releases it
@@ -267,20 +381,27 @@ impl Store {
         Self::create_with(dir, genesis_leaf, log_signer, &StoreOptions::default())
     }
 
-    /// As [`Store::create`], with the caller's options.
+    /// As [`Store::create`], in the caller's [`Backing`] (a directory, or
+    /// a tree of a shared `Db`) with the caller's options.
     ///
     /// # Errors
-    /// As [`Store::create`].
+    /// As [`Store::create`]: [`StoreError::AlreadyInitialized`] if the
+    /// directory or tree already holds a ledger.
+    ///
+    /// # Panics
+    /// Never for a caller's input: the genesis is decoded and applied by
+    /// the core first, and refused with an error if it does not.
     pub fn create_with(
-        dir: &Path,
+        backing: impl Into<Backing>,
         genesis_leaf: &[u8],
         log_signer: &NoteSigner,
         options: &StoreOptions,
     ) -> Result<Store, StoreError> {
-        let db = open_db_with_cache(dir, options.cache_bytes)?;
-        if db.get(keys::STATE)?.is_some() {
+        let backing = backing.into();
+        let (tree, own_db) = backing.open(options.cache_bytes)?;
+        if tree.get(keys::STATE)?.is_some() {
             return Err(StoreError::AlreadyInitialized {
-                dir: dir.display().to_string(),
+                dir: backing.name(),
             });
         }
         let (state, applied) = LedgerState::from_genesis(genesis_leaf)?;
@@ -289,16 +410,17 @@ impl Store {
         // The copy holds the state after the genesis and an empty tree, which
         // staging the genesis leaf grows to one entry.
         let mut work = WorkingCopy::new(state, Frontier::new());
-        work.stage_leaf(&db, &leaf, genesis_leaf, &applied)?;
+        work.stage_leaf(&tree, &leaf, genesis_leaf, &applied)?;
         work.writes.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
         let faults = Faults::default();
-        let (state, frontier) = append::commit_to_db(&db, &faults, work, Some(log_signer))?
+        let (state, frontier) = append::commit_to_db(&tree, &faults, work, Some(log_signer))?
             .expect("the genesis grows the tree");
         let writer = Writer { state, frontier };
         let store = Store {
             published: RwLock::new(Published::of(&writer)),
             upper: RwLock::new(UpperNodes::new(options.hold_upper_levels)),
-            db,
+            tree,
+            _own_db: own_db,
             writer: Mutex::new(writer),
             faults,
         };
@@ -328,35 +450,31 @@ impl Store {
         Self::open_with(dir, &StoreOptions::for_scan())
     }
 
-    /// As [`Store::open`], with the caller's options.
+    /// As [`Store::open`], in the caller's [`Backing`] (a directory, or a
+    /// tree of a shared `Db`) with the caller's options. A tree is checked
+    /// as a directory is: one that is empty, or holds records but no
+    /// ledger, is [`StoreError::NotInitialized`], one of another layout
+    /// [`StoreError::IncompatibleFormat`], a damaged one
+    /// [`StoreError::Damaged`].
     ///
     /// # Errors
     /// As [`Store::open`].
-    pub fn open_with(dir: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+    pub fn open_with(
+        backing: impl Into<Backing>,
+        options: &StoreOptions,
+    ) -> Result<Store, StoreError> {
+        let backing = backing.into();
         let (cache_bytes, hold_upper) = (options.cache_bytes, options.hold_upper_levels);
-        if !dir.join("conf").exists() && !dir.join("db").exists() {
+        if backing.is_bare() {
             return Err(StoreError::NotInitialized {
-                dir: dir.display().to_string(),
+                dir: backing.name(),
             });
         }
-        let db = open_db_with_cache(dir, cache_bytes)?;
-        match db.get(keys::FORMAT)? {
-            Some(found) if found == STORE_FORMAT.as_bytes() => {}
-            Some(found) => {
-                return Err(StoreError::IncompatibleFormat {
-                    found: String::from_utf8_lossy(&found).into_owned(),
-                })
-            }
-            None if db.get(keys::STATE)?.is_some() => {
-                return Err(StoreError::IncompatibleFormat {
-                    found: "an earlier unversioned layout".into(),
-                })
-            }
-            None => {}
-        }
-        let Some(snapshot) = db.get(keys::STATE)? else {
+        let (tree, own_db) = backing.open(cache_bytes)?;
+        check_format(&tree)?;
+        let Some(snapshot) = tree.get(keys::STATE)? else {
             return Err(StoreError::NotInitialized {
-                dir: dir.display().to_string(),
+                dir: backing.name(),
             });
         };
         let snapshot: StateSnapshot = serde_json::from_slice(&snapshot)
@@ -370,7 +488,8 @@ impl Store {
         let store = Store {
             published: RwLock::new(Published::of(&writer)),
             upper: RwLock::new(UpperNodes::new(hold_upper)),
-            db,
+            tree,
+            _own_db: own_db,
             writer: Mutex::new(writer),
             faults: Faults::default(),
         };
@@ -393,7 +512,7 @@ impl Store {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .held_counts();
-        let new_nodes = upper::read_new_nodes(&self.db, &held, writer.state.size());
+        let new_nodes = upper::read_new_nodes(&self.tree, &held, writer.state.size());
         self.upper
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -457,7 +576,7 @@ impl Store {
                 )));
             }
         }
-        let stored = StoredNodes(&self.db);
+        let stored = StoredNodes(&self.tree);
         let node = stored.read_nodes(&[NodeId {
             level: 0,
             index: size - 1,
@@ -474,7 +593,7 @@ impl Store {
         let frontier = Frontier::from_peaks(size, peaks)
             .map_err(|e| StoreError::damaged(format!("Merkle peaks: {e}")))?;
         let recorded = self
-            .db
+            .tree
             .get(keys::LATEST_CHECKPOINT)?
             .ok_or_else(|| StoreError::damaged("no latest checkpoint recorded"))?;
         let recorded = keys::decode_u64(&recorded)?;
@@ -544,7 +663,7 @@ impl Store {
     ) -> Result<Vec<u8>, StoreError> {
         let mut w = self.lock();
         let bytes = self
-            .db
+            .tree
             .get(keys::checkpoint(size))?
             .ok_or(StoreError::NoCheckpoint { size })?;
         let mut note = Note::parse(&bytes)
@@ -573,7 +692,7 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored size that is not 8 bytes.
     pub fn cosigned_size(&self, cosigner: &str) -> Result<Option<u64>, StoreError> {
-        self.db
+        self.tree
             .get(keys::cosigned(cosigner))?
             .map(|v| keys::decode_u64(&v))
             .transpose()
@@ -604,7 +723,7 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored key that does not parse (damage).
     pub fn witnesses(&self) -> Result<Vec<feeledger_core::note::VerifierKey>, StoreError> {
-        self.db
+        self.tree
             .scan_prefix(keys::WITNESS_PREFIX)
             .map(|item| {
                 let (_, value) = item?;
@@ -615,26 +734,29 @@ impl Store {
             .collect()
     }
 
-    /// Flushes everything to disk.
+    /// Flushes everything to disk (in a shared `Db`, every ledger's writes:
+    /// sled flushes a `Db` whole).
     ///
     /// # Errors
     /// If the flush fails.
     pub fn db_flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(())
     }
 
-    /// Removes the data directory's lock by dropping the store, after a flush.
+    /// Removes the data directory's lock by dropping the store, after a
+    /// flush. In a shared `Db`'s tree, the flush is the whole `Db`'s and the
+    /// `Db` stays open (it is the caller's).
     ///
     /// # Errors
     /// If the flush fails.
     pub fn close(self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(())
     }
 
-    pub(crate) fn db(&self) -> &sled::Db {
-        &self.db
+    pub(crate) fn tree(&self) -> &sled::Tree {
+        &self.tree
     }
 
     pub(crate) fn fault(&self, point: Fault) -> Result<(), StoreError> {
@@ -646,6 +768,21 @@ impl Store {
     #[cfg(feature = "faults")]
     pub fn inject_fault(&self, point: FaultPoint) {
         self.faults.arm(point);
+    }
+}
+
+/// Refuses records of another layout than [`STORE_FORMAT`], so that they
+/// are not misread.
+fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
+    match tree.get(keys::FORMAT)? {
+        Some(found) if found == STORE_FORMAT.as_bytes() => Ok(()),
+        Some(found) => Err(StoreError::IncompatibleFormat {
+            found: String::from_utf8_lossy(&found).into_owned(),
+        }),
+        None if tree.get(keys::STATE)?.is_some() => Err(StoreError::IncompatibleFormat {
+            found: "an earlier unversioned layout".into(),
+        }),
+        None => Ok(()),
     }
 }
 

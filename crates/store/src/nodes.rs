@@ -32,14 +32,14 @@ impl NodeReader for Store {
                 })
                 .collect()
         };
-        read_tiled_nodes(&self.db, ids, |i| sources[i])
+        read_tiled_nodes(&self.tree, ids, |i| sources[i])
     }
 }
 
 /// The nodes as their own tiles record them, each read from the tile of
 /// its level: what [`Store::open`] checks the head and the checkpoint
 /// against, so that damage to a tile is named as such.
-pub(crate) struct StoredNodes<'a>(pub(crate) &'a sled::Db);
+pub(crate) struct StoredNodes<'a>(pub(crate) &'a sled::Tree);
 
 impl NodeReader for StoredNodes<'_> {
     type Error = StoreError;
@@ -63,7 +63,7 @@ enum NodeSource {
 /// Reads `ids` from node tiles, each tile once, taking the `i`th node from
 /// where `source(i)` says.
 fn read_tiled_nodes(
-    db: &sled::Db,
+    tree: &sled::Tree,
     ids: &[NodeId],
     source: impl Fn(usize) -> NodeSource,
 ) -> Result<Vec<Hash>, StoreError> {
@@ -91,7 +91,7 @@ fn read_tiled_nodes(
         let blob = match tiles.get(&(tile_level, tile)) {
             Some(blob) => blob,
             None => {
-                let blob = db
+                let blob = tree
                     .get(keys::node_tile(tile_level, tile))?
                     .unwrap_or_default();
                 tiles.entry((tile_level, tile)).or_insert(blob)

@@ -18,6 +18,9 @@ const BLOCK_ITEMS: usize = 64;
 /// signatures, an income one), and on a small machine the cores are shared
 /// with the threads that read and apply, so equal shares would finish at
 /// different times and leave a core idle.
+///
+/// # Panics
+/// If `f` panics: the panic of a worker thread is raised again here.
 pub fn parallel_map<T: Send, U: Send>(
     items: Vec<T>,
     parallel_min: usize,

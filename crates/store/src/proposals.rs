@@ -146,6 +146,9 @@ impl Store {
     /// A malformed body, any invalid or unknown signature, no signature from
     /// a role the rule names, a replay, an overdraft, or too many pending
     /// proposals. Nothing is stored on error.
+    ///
+    /// # Panics
+    /// Never: one request gives one result.
     pub fn propose(
         &self,
         body_bytes: &[u8],
@@ -168,6 +171,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::NoProposal`] if there is none with this id; otherwise
     /// as [`Store::propose`].
+    ///
+    /// # Panics
+    /// Never: one request gives one result.
     pub fn add_signatures(
         &self,
         id: &Hash,
@@ -434,7 +440,7 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored proposal that does not parse.
     pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, StoreError> {
-        self.db()
+        self.tree()
             .get(keys::proposal(id))?
             .map(|bytes| {
                 serde_json::from_slice(&bytes)
@@ -449,7 +455,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposal_record(&self, id: &Hash) -> Result<Option<ProposalRecord>, StoreError> {
-        self.db()
+        self.tree()
             .get(keys::proposal(id))?
             .map(|bytes| {
                 serde_json::from_slice(&bytes)
@@ -464,7 +470,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposal_records(&self, limit: usize) -> Result<Vec<ProposalRecord>, StoreError> {
-        self.db()
+        self.tree()
             .scan_prefix(keys::PROPOSAL_PREFIX)
             .take(limit)
             .map(|item| {
@@ -480,7 +486,7 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored record that does not parse.
     pub fn withdrawn(&self, id: &Hash) -> Result<Option<Withdrawn>, StoreError> {
-        self.db()
+        self.tree()
             .get(keys::withdrawn(id))?
             .map(|bytes| {
                 serde_json::from_slice(&bytes)
@@ -496,7 +502,7 @@ impl Store {
     /// As [`Store::withdrawn`]; an order record without its proposal is
     /// damage.
     pub fn withdrawn_recent(&self, limit: usize) -> Result<Vec<Withdrawn>, StoreError> {
-        self.db()
+        self.tree()
             .scan_prefix(keys::WITHDRAWN_ORDER_PREFIX)
             .rev()
             .take(limit.min(WITHDRAWN_LIST_MAX))
@@ -524,7 +530,7 @@ impl Store {
         for key_prefix in [keys::PROPOSAL_PREFIX, keys::WITHDRAWN_PREFIX] {
             let mut scan = key_prefix.to_vec();
             scan.extend_from_slice(&prefix.leading_bytes());
-            for item in self.db().scan_prefix(scan) {
+            for item in self.tree().scan_prefix(scan) {
                 if ids.len() >= limit {
                     return Ok(ids);
                 }
@@ -635,7 +641,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposals(&self, limit: usize) -> Result<Vec<Proposal>, StoreError> {
-        self.db()
+        self.tree()
             .scan_prefix(keys::PROPOSAL_PREFIX)
             .take(limit)
             .map(|item| {

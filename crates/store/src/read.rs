@@ -86,11 +86,14 @@ impl Store {
     /// batch's leaves are in sled a moment before the batch is published,
     /// and are undone if its flush fails: readers must not see them before
     /// [`Store::size`] does.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn leaf_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         if seq >= self.size() {
             return Ok(None);
         }
-        Ok(self.db().get(keys::leaf(seq))?.map(|v| v.to_vec()))
+        Ok(self.tree().get(keys::leaf(seq))?.map(|v| v.to_vec()))
     }
 
     /// Leaves `from..` in order, for streaming audits. Stops at the first I/O
@@ -100,7 +103,7 @@ impl Store {
         &self,
         from: u64,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db()
+        self.tree()
             .range(keys::leaf(from)..keys::leaf(u64::MAX))
             .map(|item| {
                 let (key, value) = item?;
@@ -111,6 +114,10 @@ impl Store {
     /// Entries matching `filter`, starting at seq `from` (inclusive; in
     /// descending order, at or below it), at most `limit` (capped at
     /// [`LIST_LIMIT_MAX`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`],
+    /// or stored records that do not hold what their keys say (damage).
     pub fn list(
         &self,
         filter: &EntryFilter,
@@ -129,7 +136,7 @@ impl Store {
                 let bits = keys::POSTING_BUCKET_BITS;
                 let (first, last) = (lo >> bits, hi >> bits);
                 let range = keys::posting(tag, &value, first)..=keys::posting(tag, &value, last);
-                let buckets = self.db().range(range);
+                let buckets = self.tree().range(range);
                 let in_range = move |seq: &u64| *seq >= lo && *seq < hi;
                 match order {
                     Order::Ascending => Box::new(buckets.flat_map(move |item| {
@@ -172,12 +179,18 @@ impl Store {
 
     /// The seq of the reversal of `seq`, if it was reversed.
     /// (Only reversals in the published tree, as [`Store::leaf_bytes`].)
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn reversed_by(&self, seq: u64) -> Result<Option<u64>, StoreError> {
         self.published_seq(&keys::reversal(seq))
     }
 
     /// The seq of the entry with this body id, if any (in the published
     /// tree, as [`Store::leaf_bytes`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn seq_of_body(&self, body_id: &Hash) -> Result<Option<u64>, StoreError> {
         self.published_seq(&keys::body(body_id))
     }
@@ -185,7 +198,7 @@ impl Store {
     /// A seq stored under `key`, if it names an entry of the published tree.
     fn published_seq(&self, key: &[u8]) -> Result<Option<u64>, StoreError> {
         let seq = self
-            .db()
+            .tree()
             .get(key)?
             .map(|v| keys::decode_u64(&v))
             .transpose()?;
@@ -193,18 +206,29 @@ impl Store {
     }
 
     /// Inclusion proof of leaf `index` in the tree of `size` (≤ current size).
+    ///
+    /// # Errors
+    /// [`StoreError::ProofRequest`] or [`StoreError::SizeBeyondLog`] for a
+    /// proof the tree cannot have; a node that cannot be read is the store's
+    /// own error (damage or I/O).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(size)?;
         merkle::inclusion_proof(index, size, self).map_err(proof_error)
     }
 
     /// Consistency proof between two sizes (≤ current size).
+    ///
+    /// # Errors
+    /// As [`Store::inclusion_proof`].
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(new_size)?;
         merkle::consistency_proof(old_size, new_size, self).map_err(proof_error)
     }
 
     /// Root of the tree of `size` (≤ current size).
+    ///
+    /// # Errors
+    /// As [`Store::inclusion_proof`].
     pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
         self.check_size(size)?;
         merkle::tree_root(size, self).map_err(proof_error)
@@ -220,16 +244,23 @@ impl Store {
 
     /// The signed checkpoint note of `size`, with its cosignatures, if that
     /// size is within the published tree (as [`Store::leaf_bytes`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
         if size > self.size() {
             return Ok(None);
         }
-        Ok(self.db().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
+        Ok(self.tree().get(keys::checkpoint(size))?.map(|v| v.to_vec()))
     }
 
     /// The latest signed checkpoint note as of the last published commit,
     /// with the cosignatures gathered for it so far. Its size never exceeds
     /// [`Store::size`], so every proof it calls for can be served.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// A missing latest checkpoint is [`StoreError::Damaged`].
     pub fn latest_checkpoint(&self) -> Result<Vec<u8>, StoreError> {
         // Every commit signs a checkpoint of its new size, and `open` refuses
         // a store whose latest checkpoint is of another size.
@@ -252,9 +283,12 @@ impl Store {
     }
 
     /// Sizes that have a checkpoint, ascending from `from`, at most `limit`.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn checkpoint_sizes(&self, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         // Up to the published size, as `checkpoint` serves them.
-        self.db()
+        self.tree()
             .range(keys::checkpoint(from)..=keys::checkpoint(self.size()))
             .take(limit.min(LIST_LIMIT_MAX))
             .map(|item| keys::seq_suffix(&item?.0))
@@ -262,10 +296,14 @@ impl Store {
     }
 
     /// Income and spending of one month by (fund, category), net of reversals.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// Totals that do not parse are [`StoreError::Damaged`].
     pub fn month_totals(&self, month: Month) -> Result<CategoryTotals, StoreError> {
         let prefix = keys::totals_month_prefix(month);
         let mut out = BTreeMap::new();
-        for item in self.db().scan_prefix(&prefix) {
+        for item in self.tree().scan_prefix(&prefix) {
             let (key, value) = item?;
             let rest = &key[prefix.len()..];
             let mut parts = rest.split(|b| *b == 0);
@@ -286,9 +324,12 @@ impl Store {
     }
 
     /// Every month that has totals, ascending.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn months(&self) -> Result<Vec<Month>, StoreError> {
         let mut months: Vec<Month> = Vec::new();
-        for item in self.db().scan_prefix(keys::TOTALS_PREFIX) {
+        for item in self.tree().scan_prefix(keys::TOTALS_PREFIX) {
             let (key, _) = item?;
             let text = std::str::from_utf8(key.get(1..8).unwrap_or_default()).unwrap_or_default();
             let month = Month::parse(text)
@@ -340,21 +381,27 @@ impl Store {
             .collect()
     }
 
-    /// Opens the store in `dir` for reading its records as they are,
-    /// without the checks of [`Store::open`]: to rebuild a store that
-    /// `open` refuses. The data directory is locked while the reader lives.
+    /// Opens the store in `backing` (a directory, or a tree of a shared
+    /// `Db`) for reading its records as they are, without the checks of
+    /// [`Store::open`]: to rebuild a store that `open` refuses. A data
+    /// directory is locked while the reader lives.
     ///
     /// # Errors
-    /// [`StoreError::NotInitialized`] if `dir` holds no store,
-    /// [`StoreError::Locked`] if it is in use.
-    pub fn open_unchecked(dir: &std::path::Path) -> Result<UncheckedStore, StoreError> {
-        if !dir.join("conf").exists() && !dir.join("db").exists() {
+    /// [`StoreError::NotInitialized`] if `backing` holds nothing,
+    /// [`StoreError::Locked`] if the directory is in use.
+    pub fn open_unchecked(
+        backing: impl Into<crate::Backing>,
+    ) -> Result<UncheckedStore, StoreError> {
+        let backing = backing.into();
+        if backing.is_bare() {
             return Err(StoreError::NotInitialized {
-                dir: dir.display().to_string(),
+                dir: backing.name(),
             });
         }
+        let (tree, own_db) = backing.open(crate::CACHE_BYTES)?;
         Ok(UncheckedStore {
-            db: crate::open_db(dir)?,
+            tree,
+            _own_db: own_db,
         })
     }
 }
@@ -362,13 +409,15 @@ impl Store {
 /// A store's records read as they are (see [`Store::open_unchecked`]). It
 /// only reads.
 pub struct UncheckedStore {
-    db: sled::Db,
+    tree: sled::Tree,
+    /// Holds a data directory's lock while the reader lives.
+    _own_db: Option<sled::Db>,
 }
 
 impl UncheckedStore {
     /// Every stored leaf, in seq order: (seq, leaf bytes).
     pub fn leaves(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db.scan_prefix(b"L").map(|item| {
+        self.tree.scan_prefix(b"L").map(|item| {
             let (key, value) = item?;
             if key.len() != 9 {
                 return Err(StoreError::damaged("a leaf key is malformed"));
@@ -381,46 +430,59 @@ impl UncheckedStore {
     /// [`RecordedLeafHashes`]).
     pub fn recorded_leaf_hashes(&self) -> RecordedLeafHashes<'_> {
         RecordedLeafHashes {
-            db: &self.db,
+            tree: &self.tree,
             tile: None,
         }
     }
 
     /// Every stored checkpoint note, ascending by size: (size, note bytes).
     pub fn checkpoints(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
-        self.db.scan_prefix(b"C").map(|item| {
+        self.tree.scan_prefix(b"C").map(|item| {
             let (key, value) = item?;
             Ok((keys::seq_suffix(&key)?, value.to_vec()))
         })
     }
 
     /// The recorded size of the latest checkpoint, if any.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// A stored size that is not 8 bytes is [`StoreError::Damaged`].
     pub fn latest_checkpoint_size(&self) -> Result<Option<u64>, StoreError> {
-        self.db
+        self.tree
             .get(keys::LATEST_CHECKPOINT)?
             .map(|v| keys::decode_u64(&v))
             .transpose()
     }
 
     /// The registered witnesses' verifier keys, as stored (text).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn witnesses(&self) -> Result<Vec<String>, StoreError> {
-        self.db
+        self.tree
             .scan_prefix(keys::WITNESS_PREFIX)
             .map(|item| Ok(String::from_utf8_lossy(&item?.1).into_owned()))
             .collect()
     }
 
     /// The pending proposals, as stored (JSON of [`crate::Proposal`]).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn proposals(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.db
+        self.tree
             .scan_prefix(keys::PROPOSAL_PREFIX)
             .map(|item| Ok(item?.1.to_vec()))
             .collect()
     }
 
     /// The state snapshot, as stored (JSON).
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn state_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(keys::STATE)?.map(|v| v.to_vec()))
+        Ok(self.tree.get(keys::STATE)?.map(|v| v.to_vec()))
     }
 }
 
@@ -428,7 +490,7 @@ impl UncheckedStore {
 /// three records a rebuild compares (the leaf's bytes, this, and the next
 /// entry's link). Read in seq order, it reads each node tile once.
 pub struct RecordedLeafHashes<'a> {
-    db: &'a sled::Db,
+    tree: &'a sled::Tree,
     /// The node tile last read: (tile index, its bytes if stored).
     tile: Option<(u64, Option<Vec<u8>>)>,
 }
@@ -436,6 +498,9 @@ pub struct RecordedLeafHashes<'a> {
 impl RecordedLeafHashes<'_> {
     /// The recorded hash of leaf `seq`; `None` if its tile is missing or
     /// too short to hold it.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
     pub fn get(&mut self, seq: u64) -> Result<Option<Hash>, StoreError> {
         let (level, tile, position) = keys::node_place(merkle::NodeId {
             level: 0,
@@ -443,7 +508,7 @@ impl RecordedLeafHashes<'_> {
         });
         if !matches!(&self.tile, Some((t, _)) if *t == tile) {
             let blob = self
-                .db
+                .tree
                 .get(keys::node_tile(level, tile))?
                 .map(|v| v.to_vec());
             self.tile = Some((tile, blob));

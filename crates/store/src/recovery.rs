@@ -7,7 +7,7 @@
 //! leaves an empty or partial `.generating` file that sorts last, and every
 //! later open fails with "Read corrupted data" (sled issues #1387, #1527).
 //! The kill test (`sigkill_during_appends_loses_nothing_acknowledged`) hit
-//! this in about one run in eight.
+//! this (how often: docs/performance.md, "Figures cited from code").
 //!
 //! A `.generating` file is by construction unfinished: sled renames it
 //! before using it. Removing it leaves sled the previous finished snapshot,

@@ -79,7 +79,11 @@ impl UpperNodes {
 /// [`UpperNodes::held_counts`] gives them), read from the node tiles. It
 /// stops at the first tile that cannot be read or is shorter than the tree
 /// (damage that a read from the tiles will then name).
-pub(crate) fn read_new_nodes(db: &sled::Db, held: &Option<Vec<u64>>, size: u64) -> Vec<Vec<Hash>> {
+pub(crate) fn read_new_nodes(
+    tree: &sled::Tree,
+    held: &Option<Vec<u64>>,
+    size: u64,
+) -> Vec<Vec<Hash>> {
     let Some(held) = held else {
         return Vec::new();
     };
@@ -97,7 +101,7 @@ pub(crate) fn read_new_nodes(db: &sled::Db, held: &Option<Vec<u64>>, size: u64) 
             let wanted = count.min((tile + 1) * keys::NODE_TILE_WIDTH);
             let from = (next - tile * keys::NODE_TILE_WIDTH) as usize;
             let to = (wanted - tile * keys::NODE_TILE_WIDTH) as usize;
-            let blob = db.get(keys::node_tile(level, tile)).ok().flatten();
+            let blob = tree.get(keys::node_tile(level, tile)).ok().flatten();
             let Some(bytes) = blob.as_deref().and_then(|b| b.get(32 * from..32 * to)) else {
                 new_nodes.push(hashes);
                 return new_nodes;

@@ -112,7 +112,11 @@ impl Faults {
 }
 
 /// Applies `writes` atomically and flushes; see the module docs.
-pub(crate) fn commit(db: &sled::Db, faults: &Faults, writes: WriteSet) -> Result<(), StoreError> {
+pub(crate) fn commit(
+    tree: &sled::Tree,
+    faults: &Faults,
+    writes: WriteSet,
+) -> Result<(), StoreError> {
     faults.check_not_poisoned()?;
     if writes.is_empty() {
         return Ok(());
@@ -120,7 +124,7 @@ pub(crate) fn commit(db: &sled::Db, faults: &Faults, writes: WriteSet) -> Result
     let mut undo = sled::Batch::default();
     let mut batch = sled::Batch::default();
     for (key, (value, new)) in writes.writes {
-        let old = if new { None } else { db.get(&key)? };
+        let old = if new { None } else { tree.get(&key)? };
         match old {
             Some(old) => undo.insert(key.clone(), old),
             None => undo.remove(key.clone()),
@@ -131,16 +135,16 @@ pub(crate) fn commit(db: &sled::Db, faults: &Faults, writes: WriteSet) -> Result
         }
     }
     faults.check(FaultPoint::WriteBatch)?;
-    db.apply_batch(batch)?;
+    tree.apply_batch(batch)?;
     let flushed = faults
         .check(FaultPoint::Flush)
-        .and_then(|()| Ok(db.flush().map(|_| ())?));
+        .and_then(|()| Ok(tree.flush().map(|_| ())?));
     if let Err(e) = flushed {
-        let undone = db
+        let undone = tree
             .apply_batch(undo)
             .map_err(StoreError::from)
             .and_then(|()| faults.check(FaultPoint::FlushUndo))
-            .and_then(|()| Ok(db.flush().map(|_| ())?));
+            .and_then(|()| Ok(tree.flush().map(|_| ())?));
         if undone.is_err() {
             faults.poisoned.store(true, Ordering::SeqCst);
             return Err(StoreError::Poisoned);

@@ -210,6 +210,9 @@ impl VerifierKey {
     /// first 8 bytes of SHA-256 of the verifier-key text, in groups of four
     /// hex digits, e.g. `586c a5e1 / 7e63 f9bf 107a b079`. The web page
     /// shows the same.
+    ///
+    /// # Panics
+    /// Never: hex digits are ASCII.
     pub fn fingerprint(&self) -> String {
         let group = |hex: String| {
             hex.as_bytes()
