@@ -558,6 +558,10 @@ impl Store {
     /// was one (or it expired), [`StoreError::Withdrawal`] for a bad,
     /// unknown or unentitled signature, or a storage failure. Nothing is
     /// stored on error.
+    ///
+    /// # Panics
+    /// Never in practice: the records it writes are plain structs whose JSON
+    /// encoding cannot fail.
     pub fn withdraw(
         &self,
         id: &Hash,
