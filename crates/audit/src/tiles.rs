@@ -11,7 +11,7 @@ use crate::http::{HttpError, Server};
 use feeledger_core::hash::{leaf_hash, Hash};
 use feeledger_core::merkle::{self, Frontier, NodeId, TILE_HEIGHT, TILE_WIDTH_MAX};
 use feeledger_core::note::{KeyError, VerifierKey};
-use feeledger_core::tiles::{TileKind, TilePath};
+use feeledger_core::tiles::{split_entry_bundle_prefix, BundleError, TileKind, TilePath};
 use std::path::Path;
 
 /// An entry whose bytes do not hash to the level-0 hash tile's record
@@ -120,13 +120,14 @@ pub const WITNESSES_FILE: &str = "witnesses";
 pub const TILE_LEVELS: usize = feeledger_core::tiles::TILE_LEVEL_MAX as usize + 1;
 
 /// `tile/...` path of a tile of `width` (a full tile has no `.p/W`).
+///
+/// # Panics
+/// If `width` is 0 or above 256, or `kind` is a level beyond the tile
+/// levels: callers pass widths from the tree's size.
 pub fn tile_path(kind: TileKind, index: u64, width: u64) -> String {
-    let path = TilePath {
-        kind,
-        index,
-        partial_width: (width < TILE_WIDTH_MAX).then_some(width as u16),
-    };
-    format!("tile/{}", path.to_path())
+    TilePath::new(kind, index, width)
+        .expect("a tile width from 1 to 256 and a tile level in range")
+        .rel_path()
 }
 
 /// The entries a node covers, for messages: "entries 0..=255".
@@ -246,41 +247,34 @@ fn read_tile(
     })
 }
 
-/// The `width` leaves of an entry bundle.
+/// The `width` leaves of an entry bundle, split by the core's
+/// [`split_entry_bundle_prefix`]; bytes after them are refused only when
+/// the file was served at the width asked for (`exact`).
 fn parse_bundle(file: &TileFile, first_seq: u64, width: u64) -> Result<Vec<Vec<u8>>, TileError> {
-    let bytes = &file.bytes;
-    let mut at = 0usize;
-    let mut leaves = Vec::with_capacity(width as usize);
-    for i in 0..width {
-        let seq = first_seq + i;
-        let Some(len) = bytes.get(at..at + 2) else {
-            return Err(TileError::BundleEndsEarly {
-                path: file.path.clone(),
-                seq,
-                position: i,
-                width,
-            });
-        };
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-        at += 2;
-        let Some(leaf) = bytes.get(at..at + len) else {
-            return Err(TileError::EntryPastEnd {
-                path: file.path.clone(),
-                seq,
-            });
-        };
-        leaves.push(leaf.to_vec());
-        at += len;
-    }
-    if file.exact && at != bytes.len() {
+    let (entries, rest) = split_entry_bundle_prefix(&file.bytes, width).map_err(|e| match e {
+        BundleError::EndsEarly { position, width } => TileError::BundleEndsEarly {
+            path: file.path.clone(),
+            seq: first_seq + position,
+            position,
+            width,
+        },
+        BundleError::EntryPastEnd { position } => TileError::EntryPastEnd {
+            path: file.path.clone(),
+            seq: first_seq + position,
+        },
+        BundleError::TrailingBytes { .. } => {
+            unreachable!("a prefix split leaves the bytes after it to its caller")
+        }
+    })?;
+    if file.exact && !rest.is_empty() {
         return Err(TileError::TrailingBytes {
             path: file.path.clone(),
-            extra_bytes: bytes.len() - at,
+            extra_bytes: rest.len(),
             width,
             last_seq: first_seq + width - 1,
         });
     }
-    Ok(leaves)
+    Ok(entries.into_iter().map(<[u8]>::to_vec).collect())
 }
 
 /// The hash tiles, read as the recomputed nodes reach them (one kept per

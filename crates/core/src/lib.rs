@@ -14,7 +14,8 @@
 //! - [`note`]: C2SP signed notes, checkpoints, cosignatures, tlog-proof
 //!   receipts and the tlog-witness request, one file per spec.
 //!   [`tiles`]: C2SP tlog-tiles paths.
-//! - [`money`]: amounts as integer fen, with checked arithmetic.
+//! - [`money`]: amounts as integer fen, with checked arithmetic; [`names`]:
+//!   the Chinese names of the categories.
 //! - [`keyfile`]: the text of private key files; [`genesis`]: a new
 //!   ledger's genesis body from its founders' terms.
 //! - [`withdrawal`]: the signed withdrawal of a pending proposal; who may
@@ -32,6 +33,7 @@ pub mod hash;
 pub mod keyfile;
 pub mod merkle;
 pub mod money;
+pub mod names;
 pub mod note;
 pub mod proposal_policy;
 pub mod state;

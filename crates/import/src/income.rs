@@ -11,16 +11,7 @@ pub const PUBLIC_REVENUE_FUND: &str = "public_revenue";
 /// The maintenance fund (专项维修资金), spent only on an owners' decision.
 pub const MAINTENANCE_FUND: &str = "maintenance";
 
-/// Income categories with their Chinese names, in the order people read
-/// them.
-pub const INCOME_CATEGORY_NAMES: [(IncomeCategory, &str); 6] = [
-    (IncomeCategory::PropertyFee, "物业费"),
-    (IncomeCategory::Parking, "停车费"),
-    (IncomeCategory::Advertising, "广告收入"),
-    (IncomeCategory::VenueRental, "场地租金"),
-    (IncomeCategory::Interest, "利息"),
-    (IncomeCategory::Other, "其他"),
-];
+pub use feeledger_core::names::{income_category_zh, INCOME_CATEGORIES as INCOME_CATEGORY_NAMES};
 
 /// The fund an income of this category goes to unless the person says
 /// otherwise: money from the common areas (parking, advertising, venue
@@ -44,14 +35,6 @@ pub fn income_category(text: &str) -> Option<IncomeCategory> {
         .iter()
         .find(|(c, zh)| c.as_str() == text || *zh == text)
         .map(|(c, _)| *c)
-}
-
-/// The Chinese name of an income category: 停车费.
-pub fn income_category_zh(category: IncomeCategory) -> &'static str {
-    INCOME_CATEGORY_NAMES
-        .iter()
-        .find(|(c, _)| *c == category)
-        .map_or("", |(_, zh)| zh)
 }
 
 /// A fund that is not in the ledger, or a name that fits none (or two).

@@ -440,11 +440,22 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored proposal that does not parse.
     pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, StoreError> {
+        self.json_record(&keys::proposal(id), "pending proposal", id)
+    }
+
+    /// The JSON record under `key`, if any; one that does not parse is
+    /// damage, named as `what` and `id`.
+    fn json_record<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+        what: &str,
+        id: &Hash,
+    ) -> Result<Option<T>, StoreError> {
         self.tree()
-            .get(keys::proposal(id))?
+            .get(key)?
             .map(|bytes| {
                 serde_json::from_slice(&bytes)
-                    .map_err(|e| StoreError::damaged(format!("pending proposal {id}: {e}")))
+                    .map_err(|e| StoreError::damaged(format!("{what} {id}: {e}")))
             })
             .transpose()
     }
@@ -455,13 +466,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposal_record(&self, id: &Hash) -> Result<Option<ProposalRecord>, StoreError> {
-        self.tree()
-            .get(keys::proposal(id))?
-            .map(|bytes| {
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| StoreError::damaged(format!("pending proposal {id}: {e}")))
-            })
-            .transpose()
+        self.json_record(&keys::proposal(id), "pending proposal", id)
     }
 
     /// Pending proposals with their proposers and partial withdrawals, at
@@ -486,13 +491,7 @@ impl Store {
     /// # Errors
     /// A storage failure, or a stored record that does not parse.
     pub fn withdrawn(&self, id: &Hash) -> Result<Option<Withdrawn>, StoreError> {
-        self.tree()
-            .get(keys::withdrawn(id))?
-            .map(|bytes| {
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| StoreError::damaged(format!("withdrawn proposal {id}: {e}")))
-            })
-            .transpose()
+        self.json_record(&keys::withdrawn(id), "withdrawn proposal", id)
     }
 
     /// The most recently withdrawn proposals, newest first, at most

@@ -29,8 +29,8 @@ mod write;
 pub use crate::merkle::{TILE_HEIGHT, TILE_WIDTH_MAX};
 pub use path::{parse_tile_path, TileKind, TilePath};
 pub use write::{
-    entry_bundle_bytes, hash_tile_bytes, push_bundle_entry, split_entry_bundle, BundleError,
-    EntryTooLarge, NewLeaf, Tile, TileEdge, TileWriteError,
+    entry_bundle_bytes, hash_tile_bytes, push_bundle_entry, split_entry_bundle,
+    split_entry_bundle_prefix, BundleError, EntryTooLarge, NewLeaf, Tile, TileEdge, TileWriteError,
 };
 
 /// Highest tile level: levels 0 to 5 hold tree levels 0, 8, ..., 40.

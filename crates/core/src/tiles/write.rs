@@ -154,6 +154,28 @@ pub fn entry_bundle_bytes<'a>(
 /// [`BundleError`] if the bytes end before `width` entries, an entry runs
 /// past the end, or bytes follow the last entry.
 pub fn split_entry_bundle(bytes: &[u8], width: u64) -> Result<Vec<&[u8]>, BundleError> {
+    let (entries, rest) = split_entry_bundle_prefix(bytes, width)?;
+    if !rest.is_empty() {
+        return Err(BundleError::TrailingBytes {
+            extra_bytes: rest.len(),
+            width,
+        });
+    }
+    Ok(entries)
+}
+
+/// The first `width` entries of a bundle, and the bytes after them. A
+/// reader of a bundle served at a width other than the one it asked for
+/// (a full bundle for a partial path) takes the entries it needs with
+/// this, and decides itself whether bytes may follow.
+///
+/// # Errors
+/// [`BundleError::EndsEarly`] or [`BundleError::EntryPastEnd`] if the
+/// bytes hold fewer than `width` whole entries.
+pub fn split_entry_bundle_prefix(
+    bytes: &[u8],
+    width: u64,
+) -> Result<(Vec<&[u8]>, &[u8]), BundleError> {
     let mut entries = Vec::new();
     let mut rest = bytes;
     for position in 0..width {
@@ -168,13 +190,7 @@ pub fn split_entry_bundle(bytes: &[u8], width: u64) -> Result<Vec<&[u8]>, Bundle
         entries.push(entry);
         rest = after;
     }
-    if !rest.is_empty() {
-        return Err(BundleError::TrailingBytes {
-            extra_bytes: rest.len(),
-            width,
-        });
-    }
-    Ok(entries)
+    Ok((entries, rest))
 }
 
 /// A tile and its bytes.
