@@ -18,7 +18,7 @@ use feeledger_core::entry::{
 };
 use feeledger_core::hash::{sha256, Hash};
 use feeledger_core::keyfile::sign_body;
-use feeledger_core::money::{format_yuan, parse_amount};
+use feeledger_core::money::parse_amount;
 use feeledger_core::state::Approval;
 use feeledger_ledgerdir::DataDir;
 use feeledger_ledgerdir::KeyFile;
@@ -30,18 +30,13 @@ use std::path::PathBuf;
 /// bound keeps one command from reading a disk image by mistake.
 const ATTACHMENT_BYTES_MAX: u64 = 1 << 30;
 
-/// How far apart two business dates may be for the same expenditure (fund,
-/// amount and payee) to be flagged as a possible duplicate: about one
-/// quarter, the usual billing cycle of a service contract.
-pub const DUPLICATE_WINDOW_DAYS: i64 = 90;
-
 /// Most pending proposals read when looking for duplicates: the store
 /// holds at most 1,000, and the server lists at most this many.
 const PENDING_READ_MAX: usize = LIST_LIMIT_MAX;
 
 // The fund for maintenance (专项维修资金) is spent only on an owners'
 // decision; parking and the like go to public revenue (公共收益).
-use feeledger_import::income::{MAINTENANCE_FUND, OPERATING_FUND, PUBLIC_REVENUE_FUND};
+use feeledger_core::conventions::{warnings, OPERATING_FUND};
 
 #[derive(Debug, Subcommand)]
 pub enum ProposeKind {
@@ -534,96 +529,6 @@ pub fn build_body(
 
 /// Days since 1970-01-01 of a civil date, to measure how far apart two
 /// business dates are.
-fn days(date: Date) -> i64 {
-    feeledger_import::income::days_since_epoch(date)
-}
-
-/// Things that are allowed but often a mistake; each must be confirmed.
-pub fn warnings(body: &Body, today: Date, near: &Neighbours) -> Vec<String> {
-    let mut out = Vec::new();
-    if body.date > today {
-        out.push(format!(
-            "业务日期在今天之后 the business date {} is after today ({today}, UTC)",
-            body.date
-        ));
-    }
-    match &body.content {
-        Content::Income(i) => {
-            let usual = default_income_fund(i.category);
-            if i.fund != usual && i.category != IncomeCategory::Other {
-                out.push(format!(
-                    "基金与类别不符 {} usually goes to {usual}, not {}{}",
-                    describe::income_category_label(i.category),
-                    i.fund,
-                    if usual == PUBLIC_REVENUE_FUND {
-                        " (income from the common areas belongs to the owners, 公共收益)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-        }
-        Content::Expenditure(e) => {
-            if e.fund == MAINTENANCE_FUND && e.owners_approval.is_none() {
-                out.push(
-                    "专项维修资金未引用业主表决 spending from the maintenance fund cites no owners' vote (--decision-ref and the vote's shares)"
-                        .to_string(),
-                );
-            }
-            if e.fund != OPERATING_FUND
-                && matches!(
-                    e.category,
-                    ExpenseCategory::Salaries | ExpenseCategory::ManagementFee
-                )
-            {
-                out.push(format!(
-                    "基金与类别不符 {} is usually paid from operating, not {}",
-                    describe::expense_category_label(e.category),
-                    e.fund
-                ));
-            }
-            let same = |b: &Body| match &b.content {
-                Content::Expenditure(o) => {
-                    o.fund == e.fund && o.amount_fen == e.amount_fen && o.payee == e.payee
-                }
-                _ => false,
-            };
-            for (id, b) in near.pending.iter().filter(|(_, b)| same(b)) {
-                out.push(format!(
-                    "可能重复 possible duplicate: {} to {} from {} is already waiting for signatures (id {}, dated {})",
-                    format_yuan(e.amount_fen),
-                    e.payee,
-                    e.fund,
-                    &id.to_hex()[..16],
-                    b.date
-                ));
-            }
-            let window = DUPLICATE_WINDOW_DAYS;
-            for (seq, b) in near
-                .recent
-                .iter()
-                .filter(|(_, b)| same(b) && (days(b.date) - days(body.date)).abs() <= window)
-            {
-                out.push(format!(
-                    "可能重复 possible duplicate: entry {seq} (dated {}) already paid {} to {} from {} (same fund, amount and payee within {window} days)",
-                    b.date,
-                    format_yuan(e.amount_fen),
-                    e.payee,
-                    e.fund
-                ));
-            }
-        }
-        Content::Transfer(t) if t.from_fund == MAINTENANCE_FUND && t.owners_approval.is_none() => {
-            out.push(
-                "专项维修资金未引用业主表决 a transfer out of the maintenance fund cites no owners' vote (--decision-ref and the vote's shares)"
-                    .to_string(),
-            );
-        }
-        _ => {}
-    }
-    out
-}
-
 /// Prints the proposal and its warnings, then asks; an error unless the
 /// answer (or `--yes`) is yes.
 fn echo_and_confirm(facts: &LedgerFacts, body: &Body, near: &Neighbours, yes: bool) -> Result<()> {
@@ -632,7 +537,7 @@ fn echo_and_confirm(facts: &LedgerFacts, body: &Body, near: &Neighbours, yes: bo
         "{}",
         describe::proposal_echo(body, &facts.funds, near.reversal_target.as_ref())
     );
-    let warnings = warnings(body, today(), near);
+    let warnings = warnings(body, today(), &near.pending, &near.recent);
     if !warnings.is_empty() {
         println!("注意 Check before recording:");
         for w in &warnings {
@@ -823,19 +728,6 @@ pub fn propose_remote(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Day counts match the civil calendar, across a leap day and a year end.
-    #[test]
-    fn days_count_the_calendar() {
-        let d = |s: &str| days(Date::parse(s).unwrap());
-        assert_eq!(d("2000-03-01") - d("2000-02-28"), 2);
-        assert_eq!(d("2027-01-01") - d("2026-12-31"), 1);
-        assert_eq!(d("2026-04-01") - d("2026-01-01"), 90);
-        assert_eq!(
-            feeledger_core::genesis::date_from_days(d("2026-10-01")).to_string(),
-            "2026-10-01"
-        );
-    }
 
     /// Query values are percent-encoded byte by byte.
     #[test]

@@ -15,7 +15,8 @@
 //!   receipts and the tlog-witness request, one file per spec.
 //!   [`tiles`]: C2SP tlog-tiles paths.
 //! - [`money`]: amounts as integer fen, with checked arithmetic; [`names`]:
-//!   the Chinese names of the categories.
+//!   the Chinese names of the categories; [`conventions`]: which fund a
+//!   category usually goes to, and the warnings a proposal gets.
 //! - [`keyfile`]: the text of private key files; [`genesis`]: a new
 //!   ledger's genesis body from its founders' terms.
 //! - [`withdrawal`]: the signed withdrawal of a pending proposal; who may
@@ -25,6 +26,7 @@
 //! keys and earlier entries are passed in. Every refusal is a typed error,
 //! and `apply` leaves the state as it was when it refuses.
 pub mod canonical;
+pub mod conventions;
 pub mod entry;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;

@@ -2,31 +2,12 @@
 //! income`) or imported: which fund a category goes to by default, how a
 //! fund is named, and the Chinese names of the categories.
 
-use feeledger_core::entry::{Date, FundDef, IncomeCategory};
+use feeledger_core::entry::{FundDef, IncomeCategory};
 
-/// The company's operating fund (物业服务费).
-pub const OPERATING_FUND: &str = "operating";
-/// The owners' income from the common areas (公共收益).
-pub const PUBLIC_REVENUE_FUND: &str = "public_revenue";
-/// The maintenance fund (专项维修资金), spent only on an owners' decision.
-pub const MAINTENANCE_FUND: &str = "maintenance";
-
+pub use feeledger_core::conventions::{
+    days_since_epoch, default_income_fund, MAINTENANCE_FUND, OPERATING_FUND, PUBLIC_REVENUE_FUND,
+};
 pub use feeledger_core::names::{income_category_zh, INCOME_CATEGORIES as INCOME_CATEGORY_NAMES};
-
-/// The fund an income of this category goes to unless the person says
-/// otherwise: money from the common areas (parking, advertising, venue
-/// rental) belongs to the owners, as 公共收益, not to the company's
-/// operating fund.
-pub fn default_income_fund(category: IncomeCategory) -> &'static str {
-    match category {
-        IncomeCategory::Parking | IncomeCategory::Advertising | IncomeCategory::VenueRental => {
-            PUBLIC_REVENUE_FUND
-        }
-        IncomeCategory::PropertyFee | IncomeCategory::Interest | IncomeCategory::Other => {
-            OPERATING_FUND
-        }
-    }
-}
 
 /// An income category by its English code (`parking`) or Chinese name
 /// (停车费).
@@ -70,18 +51,6 @@ pub fn resolve_fund(text: &str, funds: &[FundDef]) -> Result<String, UnknownFund
             .map(|f| format!("{} ({})", f.id, f.name))
             .collect(),
     })
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), to
-/// measure how far apart two dates are.
-pub fn days_since_epoch(date: Date) -> i64 {
-    let (m, d) = (i64::from(date.month), i64::from(date.day));
-    let y = i64::from(date.year) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -135,14 +104,5 @@ mod tests {
             err.to_string().contains("maintenance (专项维修资金"),
             "{err}"
         );
-    }
-
-    /// Day counts match the civil calendar across a leap day and a year end.
-    #[test]
-    fn days_count_the_calendar() {
-        let d = |s: &str| days_since_epoch(Date::parse(s).unwrap());
-        assert_eq!(d("2000-01-01"), 10_957);
-        assert_eq!(d("2000-03-01") - d("2000-02-28"), 2);
-        assert_eq!(d("2027-01-01") - d("2026-12-31"), 1);
     }
 }
