@@ -432,6 +432,58 @@ fn the_batch_route_refuses_whole() {
     server.kill();
 }
 
+/// Proves the batch is judged again at commit and recorded all or nothing:
+/// a batch checked by a dry run (every proposal new), one of whose
+/// proposals is then recorded by itself before the batch is sent, is
+/// refused whole by the store's all-or-nothing commit, naming that
+/// proposal as a replay; the other two are not recorded, and the balances
+/// and the tree size stay as they were after the single proposal.
+#[test]
+fn a_row_recorded_after_the_dry_run_refuses_the_whole_batch() {
+    use support::bodies::{proposal_request, sign_with, signing_key, Bodies};
+    let community = Community::new();
+    let server = Server::start(&community.data);
+    let http = server.http();
+    let company = signing_key(community.key_path(COMPANY));
+    let bodies = Bodies {
+        ledger: support::ORIGIN,
+        month: "2026-10",
+        memo: "",
+    };
+    let signed = |body: &feeledger_core::entry::Body| {
+        proposal_request(body, &sign_with(body, &[(COMPANY, &company)]))
+    };
+    let rows = [
+        bodies.income("race-a", 10_000, "3-1502"),
+        bodies.income("race-b", 20_000, "3-1503"),
+        bodies.income("race-c", 40_000, "3-1504"),
+    ];
+    let batch = |dry_run: bool| serde_json::json!({"proposals": rows.iter().map(signed).collect::<Vec<_>>(), "dry_run": dry_run});
+    let plan = http
+        .post_json("/api/v1/proposals/batch", &batch(true))
+        .ok_json();
+    for result in plan["results"].as_array().unwrap() {
+        assert_eq!(result["status"], "new", "{plan}");
+    }
+
+    let alone = http.post_json("/api/v1/proposals", &signed(&rows[1]));
+    assert_eq!(alone.status, 201, "{}", alone.text());
+    let balances = http.get("/api/v1/balances").ok_json();
+    let size = http.get("/api/v1/ledger").ok_json()["size"].clone();
+
+    let message = http
+        .post_json("/api/v1/proposals/batch", &batch(false))
+        .assert_error(409, "replay");
+    assert!(message.starts_with("proposals[1]:"), "{message}");
+    assert!(
+        message.contains("nothing of the batch was recorded"),
+        "{message}"
+    );
+    assert_eq!(http.get("/api/v1/balances").ok_json(), balances);
+    assert_eq!(http.get("/api/v1/ledger").ok_json()["size"], size);
+    server.kill();
+}
+
 /// Proves a file that extends one imported before (the month so far, then
 /// the whole month) records only the new rows, and the preview counts the
 /// rest as already recorded.
