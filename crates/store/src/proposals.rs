@@ -9,6 +9,11 @@
 //! [`feeledger_core::proposal_policy`]; this module keeps the proposals in
 //! sled and stages the writes those decisions make.
 //!
+//! A batch of proposals is staged on one working copy and written with one
+//! flush. [`Store::proposals_batch`] gives each request its own answer;
+//! [`Store::proposals_batch_atomic`] (an import) records all of them, each
+//! committing at once, or none.
+//!
 //! A pending proposal can be withdrawn ([`Store::withdraw`]) by its
 //! proposer, or by a threshold of a role its rule names. A partial
 //! withdrawal (role members below the threshold) is kept with the
