@@ -484,6 +484,62 @@ fn a_row_recorded_after_the_dry_run_refuses_the_whole_batch() {
     server.kill();
 }
 
+/// Proves `import --data` commits all or nothing too: while a person reads
+/// the preview of a three-row file (the store is let go meanwhile), its
+/// first row is recorded by another import; answered yes, the first import
+/// records nothing, its one-line error names line 2 as a replay, and the
+/// ledger is as the other import left it.
+#[test]
+fn with_data_a_row_recorded_while_deciding_refuses_the_whole_file() {
+    use std::io::{Read as _, Write as _};
+    let community = Community::new();
+    let (three, one) = (month(3), month(1));
+    assert!(three.text.starts_with(&one.text));
+    let file = write(&community, "three.csv", three.text.as_bytes());
+    let first_row = write(&community, "one.csv", one.text.as_bytes());
+    let key = community.key_path(COMPANY).display().to_string();
+    let mut deciding = support::command()
+        .args(["import", "--data"])
+        .arg(&community.data)
+        .args(["--key", &key, "--csv"])
+        .arg(&file)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = deciding.stderr.take().unwrap();
+    let prompt = "记入账本？Record it? [y/N] ";
+    let mut asked = Vec::new();
+    while !String::from_utf8_lossy(&asked).ends_with(prompt) {
+        let mut byte = [0u8];
+        assert_eq!(
+            stderr.read(&mut byte).unwrap(),
+            1,
+            "the import ended before asking: {}",
+            String::from_utf8_lossy(&asked)
+        );
+        asked.push(byte[0]);
+    }
+
+    import(&community, &first_row).assert_ok();
+    let after_other = community.snapshot();
+    let balances_after_other = balances(&community);
+
+    deciding.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let status = deciding.wait().unwrap();
+    assert!(!status.success(), "{rest}");
+    let lines: Vec<&str> = rest.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line of error: {rest}");
+    for needle in ["error: ", "nothing recorded", "第 2 行 line 2", "replay"] {
+        assert!(lines[0].contains(needle), "{needle:?} missing: {rest}");
+    }
+    assert_eq!(community.snapshot(), after_other);
+    assert_eq!(balances(&community), balances_after_other);
+}
+
 /// Proves a file that extends one imported before (the month so far, then
 /// the whole month) records only the new rows, and the preview counts the
 /// rest as already recorded.
