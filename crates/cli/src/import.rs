@@ -4,8 +4,10 @@
 //! signed, and the whole batch checked against the ledger
 //! (`feeledger_import::batch::check_batch`, locally or by the server's
 //! dry run) before anything is shown. Then the preview (counts and totals in
-//! yuan), the question, and one group commit of the new rows. Rows already
-//! recorded (the same file imported again) are left out and counted.
+//! yuan), the question, and one group commit of the new rows, all or none
+//! (`Store::proposals_batch_atomic`, directly or through the server's
+//! batch route). Rows already recorded (the same file imported again) are
+//! left out and counted.
 
 use crate::clock::{now_ms, today};
 use crate::propose::{confirm, LedgerFacts};
@@ -18,7 +20,7 @@ use feeledger_import::batch::{check_batch, BatchError, BatchItem, Verdict};
 use feeledger_import::income::income_category_zh;
 use feeledger_import::{read_csv, ImportError, LedgerInfo, Sheet, Totals, FILE_BYTES_MAX};
 use feeledger_ledgerdir::{DataDir, KeyFile};
-use feeledger_store::{ProposalOutcome, ProposalRequest, Store};
+use feeledger_store::{AtomicBatchError, ProposalRequest, Store};
 use serde_json::{json, Value};
 use std::io::Read as _;
 use std::path::Path;
@@ -260,11 +262,6 @@ pub fn import_local(data: &DataDir, keys: &[KeyFile], path: &Path, yes: bool) ->
     ask(yes)?;
     let store = data.open()?;
     let log_key = data.log_key()?;
-    // The store is ours alone while it is open, so a batch that passes
-    // this check commits whole.
-    if check_local(&store, &signed)? != verdicts {
-        bail!("not recorded: the ledger changed while you decided; run the import again to see what is new");
-    }
     let new: Vec<&Signed> = signed
         .iter()
         .zip(&verdicts)
@@ -279,34 +276,20 @@ pub fn import_local(data: &DataDir, keys: &[KeyFile], path: &Path, yes: bool) ->
             check: None,
         })
         .collect();
-    let outcomes = store.proposals_batch(requests, now_ms(), &log_key.signer)?;
-    let mut seqs = Vec::with_capacity(new.len());
-    let mut first_refused = None;
-    let mut size = 0;
-    for (row, outcome) in new.iter().zip(outcomes) {
-        match outcome {
-            Ok(ProposalOutcome::Committed { committed, .. }) => {
-                seqs.push(committed.seq);
-                size = committed.size;
+    // The store judges every row again, under its writer's lock, and
+    // records all of them or none: the ledger may have changed while a
+    // person decided (another process between our two opens).
+    let committed = store
+        .proposals_batch_atomic(requests, now_ms(), &log_key.signer)
+        .map_err(|e| match e {
+            AtomicBatchError::Refused { index, reason } => {
+                let line = new.get(index).map_or(0, |s| s.line);
+                anyhow!("未记入任何一行 nothing recorded: 第 {line} 行 line {line}: {reason} (the ledger changed after the preview: run the import again to see what is new)")
             }
-            Err(e) => {
-                first_refused.get_or_insert((row.line, e.to_string()));
-            }
-            Ok(ProposalOutcome::Pending { .. }) => {
-                first_refused.get_or_insert((row.line, "it did not commit at once".into()));
-            }
-        }
-    }
-    // Not expected: the batch passed the same check just now, with the
-    // store held. Say exactly what happened.
-    if let Some((line, reason)) = first_refused {
-        bail!(
-            "第 {line} 行 line {line} was refused at commit ({reason}); {} of {} rows were recorded; run the import again to record the rest",
-            seqs.len(),
-            new.len()
-        );
-    }
-    report(&seqs, size);
+            AtomicBatchError::Store(e) => anyhow::Error::new(e).context("未记入任何一行 nothing recorded"),
+        })?;
+    let seqs: Vec<u64> = committed.iter().map(|c| c.seq).collect();
+    report(&seqs, committed.last().map_or(0, |c| c.size));
     Ok(())
 }
 

@@ -432,6 +432,114 @@ fn the_batch_route_refuses_whole() {
     server.kill();
 }
 
+/// Proves the batch is judged again at commit and recorded all or nothing:
+/// a batch checked by a dry run (every proposal new), one of whose
+/// proposals is then recorded by itself before the batch is sent, is
+/// refused whole by the store's all-or-nothing commit, naming that
+/// proposal as a replay; the other two are not recorded, and the balances
+/// and the tree size stay as they were after the single proposal.
+#[test]
+fn a_row_recorded_after_the_dry_run_refuses_the_whole_batch() {
+    use support::bodies::{proposal_request, sign_with, signing_key, Bodies};
+    let community = Community::new();
+    let server = Server::start(&community.data);
+    let http = server.http();
+    let company = signing_key(community.key_path(COMPANY));
+    let bodies = Bodies {
+        ledger: support::ORIGIN,
+        month: "2026-10",
+        memo: "",
+    };
+    let signed = |body: &feeledger_core::entry::Body| {
+        proposal_request(body, &sign_with(body, &[(COMPANY, &company)]))
+    };
+    let rows = [
+        bodies.income("race-a", 10_000, "3-1502"),
+        bodies.income("race-b", 20_000, "3-1503"),
+        bodies.income("race-c", 40_000, "3-1504"),
+    ];
+    let batch = |dry_run: bool| serde_json::json!({"proposals": rows.iter().map(signed).collect::<Vec<_>>(), "dry_run": dry_run});
+    let plan = http
+        .post_json("/api/v1/proposals/batch", &batch(true))
+        .ok_json();
+    for result in plan["results"].as_array().unwrap() {
+        assert_eq!(result["status"], "new", "{plan}");
+    }
+
+    let alone = http.post_json("/api/v1/proposals", &signed(&rows[1]));
+    assert_eq!(alone.status, 201, "{}", alone.text());
+    let balances = http.get("/api/v1/balances").ok_json();
+    let size = http.get("/api/v1/ledger").ok_json()["size"].clone();
+
+    let message = http
+        .post_json("/api/v1/proposals/batch", &batch(false))
+        .assert_error(409, "replay");
+    assert!(message.starts_with("proposals[1]:"), "{message}");
+    assert!(
+        message.contains("nothing of the batch was recorded"),
+        "{message}"
+    );
+    assert_eq!(http.get("/api/v1/balances").ok_json(), balances);
+    assert_eq!(http.get("/api/v1/ledger").ok_json()["size"], size);
+    server.kill();
+}
+
+/// Proves `import --data` commits all or nothing too: while a person reads
+/// the preview of a three-row file (the store is let go meanwhile), its
+/// first row is recorded by another import; answered yes, the first import
+/// records nothing, its one-line error names line 2 as a replay, and the
+/// ledger is as the other import left it.
+#[test]
+fn with_data_a_row_recorded_while_deciding_refuses_the_whole_file() {
+    use std::io::{Read as _, Write as _};
+    let community = Community::new();
+    let (three, one) = (month(3), month(1));
+    assert!(three.text.starts_with(&one.text));
+    let file = write(&community, "three.csv", three.text.as_bytes());
+    let first_row = write(&community, "one.csv", one.text.as_bytes());
+    let key = community.key_path(COMPANY).display().to_string();
+    let mut deciding = support::command()
+        .args(["import", "--data"])
+        .arg(&community.data)
+        .args(["--key", &key, "--csv"])
+        .arg(&file)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = deciding.stderr.take().unwrap();
+    let prompt = "记入账本？Record it? [y/N] ";
+    let mut asked = Vec::new();
+    while !String::from_utf8_lossy(&asked).ends_with(prompt) {
+        let mut byte = [0u8];
+        assert_eq!(
+            stderr.read(&mut byte).unwrap(),
+            1,
+            "the import ended before asking: {}",
+            String::from_utf8_lossy(&asked)
+        );
+        asked.push(byte[0]);
+    }
+
+    import(&community, &first_row).assert_ok();
+    let after_other = community.snapshot();
+    let balances_after_other = balances(&community);
+
+    deciding.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let status = deciding.wait().unwrap();
+    assert!(!status.success(), "{rest}");
+    let lines: Vec<&str> = rest.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line of error: {rest}");
+    for needle in ["error: ", "nothing recorded", "第 2 行 line 2", "replay"] {
+        assert!(lines[0].contains(needle), "{needle:?} missing: {rest}");
+    }
+    assert_eq!(community.snapshot(), after_other);
+    assert_eq!(balances(&community), balances_after_other);
+}
+
 /// Proves a file that extends one imported before (the month so far, then
 /// the whole month) records only the new rows, and the preview counts the
 /// rest as already recorded.

@@ -173,10 +173,12 @@ fn batch_error(e: &feeledger_import::batch::BatchError) -> ApiError {
 }
 
 /// Decodes, checks and commits a batch on a blocking thread. The batch is
-/// checked whole against the published ledger first ([`check_batch`]);
-/// only then are its new proposals committed, in one call of
-/// [`feeledger_store::Store::proposals_batch`] (one atomic write and one
-/// flush), which takes the store's writer lock itself.
+/// checked whole against the published ledger first ([`check_batch`]: the
+/// batch's own rules, and the dry run's answer); then it is committed in
+/// one call of [`feeledger_store::Store::proposals_batch_atomic`], which
+/// takes the store's writer lock itself and judges every proposal again
+/// there: if a write landed in between and any proposal is now refused,
+/// nothing is recorded. Otherwise it is one atomic write and one flush.
 ///
 /// [`check_batch`]: feeledger_import::batch::check_batch
 fn run_batch(inner: &crate::LedgerInner, request: BatchRequest) -> ApiResult<(StatusCode, Value)> {
@@ -230,17 +232,10 @@ fn run_batch(inner: &crate::LedgerInner, request: BatchRequest) -> ApiResult<(St
             .collect();
         return Ok((StatusCode::OK, json!({"dry_run": true, "results": results})));
     }
-    if let Some((index, seq)) = verdicts.iter().enumerate().find_map(|(i, v)| match v {
-        Verdict::Recorded { seq } => Some((i, *seq)),
-        Verdict::New => None,
-    }) {
-        let e = feeledger_core::state::ApplyError::Replay { seq };
-        return Err(ApiError::new(
-            crate::error::apply_status(&e),
-            e.code(),
-            format!("proposals[{index}]: {e}; nothing of the batch was recorded (send only the new ones, which dry_run names)"),
-        ));
-    }
+    // A proposal the check found recorded is sent on all the same: the
+    // store refuses it as a replay at commit, naming it, as it does one
+    // recorded between the check and the commit. One rule judges the batch
+    // at commit, under the writer's lock: the store's.
     let count = entries.len();
     let ids: Vec<String> = entries.iter().map(id).collect();
     let requests = entries
@@ -253,48 +248,52 @@ fn run_batch(inner: &crate::LedgerInner, request: BatchRequest) -> ApiResult<(St
         .collect();
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let outcomes = store.proposals_batch(requests, now_ms, &inner.log_signer)?;
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let committed = store
+        .proposals_batch_atomic(requests, now_ms, &inner.log_signer)
+        .map_err(refused_at_commit)?;
+    let size = committed.last().map_or(0, |c| c.size);
     let mut results = Vec::with_capacity(count);
-    let mut first_refused = None;
-    let mut size = 0;
-    for (index, outcome) in outcomes.into_iter().enumerate() {
-        match outcome {
-            Ok(ProposalOutcome::Committed { committed, .. }) => {
-                size = committed.size;
-                results.push(json!({
-                    "index": index,
-                    "id": ids[index],
-                    "status": "committed",
-                    "seq": committed.seq,
-                    "leaf_hash": committed.leaf_hash.to_hex(),
-                }));
-            }
-            // Only a write committed between the check and the commit (a
-            // governance change, the same rows from another client) can
-            // get here; what did commit stays, and is counted.
-            Err(e) => {
-                first_refused.get_or_insert((index, e.to_string()));
-            }
-            Ok(ProposalOutcome::Pending { .. }) => {
-                first_refused.get_or_insert((index, "it did not commit at once".to_string()));
-            }
-        }
-    }
-    if let Some((index, reason)) = first_refused {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "batch_interrupted",
-            format!(
-                "proposals[{index}]: refused at commit ({reason}): the ledger changed after the batch was checked; {} of {count} were recorded; send the batch again (dry_run first) to record the rest",
-                results.len()
-            ),
-        ));
+    for (index, committed) in committed.iter().enumerate() {
+        results.push(json!({
+            "index": index,
+            "id": ids[index],
+            "status": "committed",
+            "seq": committed.seq,
+            "leaf_hash": committed.leaf_hash.to_hex(),
+        }));
     }
     Ok((
         StatusCode::CREATED,
         json!({"status": "committed", "size": size, "results": results}),
     ))
+}
+
+/// A batch the store refused whole: the refused proposal's usual status
+/// and code, with a message starting `proposals[i]:`; nothing of the batch
+/// is recorded.
+fn refused_at_commit(e: feeledger_store::AtomicBatchError) -> ApiError {
+    use feeledger_store::AtomicBatchError;
+    match e {
+        AtomicBatchError::Refused { index, reason } => {
+            let hint = match &reason {
+                feeledger_store::StoreError::Rejected(
+                    feeledger_core::state::ApplyError::Replay { .. },
+                ) => " (send only the new ones, which dry_run names)",
+                _ => "",
+            };
+            let refused = ApiError::from(reason);
+            ApiError::new(
+                refused.status,
+                refused.code,
+                format!(
+                    "proposals[{index}]: {}; nothing of the batch was recorded{hint}",
+                    refused.message
+                ),
+            )
+        }
+        AtomicBatchError::Store(e) => ApiError::from(e),
+    }
 }
 
 pub async fn propose_batch(

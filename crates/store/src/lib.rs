@@ -92,6 +92,7 @@ pub use derived::{
 };
 pub use error::{BatchFailure, StoreError, WitnessError};
 pub use parallel::parallel_map;
+pub use proposals::AtomicBatchError;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRecord, ProposalRequest};
 pub use proposals::{WithdrawalOutcome, Withdrawn, WITHDRAWN_LIST_MAX};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};

@@ -9,6 +9,11 @@
 //! [`feeledger_core::proposal_policy`]; this module keeps the proposals in
 //! sled and stages the writes those decisions make.
 //!
+//! A batch of proposals is staged on one working copy and written with one
+//! flush. [`Store::proposals_batch`] gives each request its own answer;
+//! [`Store::proposals_batch_atomic`] (an import) records all of them, each
+//! committing at once, or none.
+//!
 //! A pending proposal can be withdrawn ([`Store::withdraw`]) by its
 //! proposer, or by a threshold of a role its rule names. A partial
 //! withdrawal (role members below the threshold) is kept with the
@@ -215,6 +220,7 @@ impl Store {
         let mut work = BatchWork {
             copy: WorkingCopy::of(&w),
             pending: HashMap::new(),
+            must_commit: false,
         };
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
@@ -234,6 +240,72 @@ impl Store {
             }
         }
         Ok(results)
+    }
+
+    /// Records a batch of proposal writes all or nothing, under the
+    /// writer's lock: each request is staged in order on one working copy
+    /// (each later one sees the earlier ones, a governance change among
+    /// them included) and must commit at once as an entry. If any is
+    /// refused, or would only wait for more signatures, nothing is staged
+    /// further and nothing is written; otherwise all are written as one
+    /// atomic batch with one flush, through the one commit path. This is
+    /// the commit of an import (`POST /api/v1/proposals/batch`,
+    /// `feeledger import`): a month of fees is recorded whole or not at all.
+    ///
+    /// Returns each request's entry, in order.
+    ///
+    /// # Errors
+    /// [`AtomicBatchError::Refused`] naming the first request refused (by
+    /// index, from 0) and why: the core's reason (a replay, a signature, an
+    /// unmet rule, an overflow...) or the store's (a withdrawn body, no such
+    /// proposal); [`AtomicBatchError::Store`] for a storage failure. Nothing
+    /// is written either way.
+    ///
+    /// # Panics
+    /// If given more than [`crate::BATCH_ENTRIES_MAX`] requests.
+    pub fn proposals_batch_atomic(
+        &self,
+        requests: Vec<ProposalRequest>,
+        now_ms: u64,
+        log_signer: &NoteSigner,
+    ) -> Result<Vec<Committed>, AtomicBatchError> {
+        assert!(
+            requests.len() <= crate::BATCH_ENTRIES_MAX,
+            "batch of {} requests",
+            requests.len()
+        );
+        let mut w = self.lock();
+        crate::check_log_signer(&w.state, log_signer)?;
+        let mut work = BatchWork {
+            copy: WorkingCopy::of(&w),
+            pending: HashMap::new(),
+            must_commit: true,
+        };
+        let mut entries = Vec::with_capacity(requests.len());
+        for (index, request) in requests.into_iter().enumerate() {
+            // On any refusal the working copy is dropped unwritten: what the
+            // earlier requests staged never reaches sled or readers.
+            match self.one_request(&mut work, request, now_ms) {
+                Ok(ProposalOutcome::Committed { committed, .. }) => entries.push(committed),
+                // `one_request` refuses these already (`must_commit`).
+                Ok(ProposalOutcome::Pending { approval, .. }) => {
+                    return Err(AtomicBatchError::Refused {
+                        index,
+                        reason: unmet_rule(&approval),
+                    });
+                }
+                Err(e @ (StoreError::Io(_) | StoreError::Damaged { .. })) => {
+                    return Err(AtomicBatchError::Store(e));
+                }
+                Err(reason) => return Err(AtomicBatchError::Refused { index, reason }),
+            }
+        }
+        let size = work.copy.frontier.size();
+        self.commit_work(&mut w, work.copy, Some(log_signer))?;
+        for committed in &mut entries {
+            committed.size = size;
+        }
+        Ok(entries)
     }
 
     fn one_request(
@@ -318,6 +390,11 @@ impl Store {
                 approval,
                 committed,
             });
+        }
+        if work.must_commit {
+            // Checked before the pending bounds, so that the answer is the
+            // rule the signatures do not meet.
+            return Err(unmet_rule(&approval));
         }
         if existing.is_none() {
             self.check_pending_bounds(&merged, work, now_ms)?;
@@ -666,9 +743,45 @@ fn withdrawn_error(withdrawn: &Withdrawn) -> StoreError {
     }
 }
 
+/// Why a proposal that must commit at once does not: the core's
+/// `RuleNotMet` for the first role short of its threshold.
+fn unmet_rule(approval: &Approval) -> StoreError {
+    approval.unmet().map_or_else(
+        || StoreError::damaged("a proposal waits with every role of its rule met"),
+        StoreError::Rejected,
+    )
+}
+
 /// The working copy a proposals batch builds on.
 struct BatchWork {
     copy: WorkingCopy,
     /// Proposals written (Some) or removed (None) by this batch.
     pending: HashMap<Hash, Option<ProposalRecord>>,
+    /// Every request must commit at once (an all-or-nothing batch): one
+    /// that would wait for more signatures is refused with its unmet rule.
+    must_commit: bool,
+}
+
+/// Why [`Store::proposals_batch_atomic`] recorded nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AtomicBatchError {
+    /// Request `index` (from 0) was refused, or would not commit at once
+    /// (the core's `RuleNotMet`); nothing of the batch was written.
+    #[error("proposals[{index}]: {reason}")]
+    Refused { index: usize, reason: StoreError },
+    /// The store failed; nothing of the batch was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AtomicBatchError {
+    /// A stable machine-readable name: the refused request's, or the
+    /// store's.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AtomicBatchError::Refused { reason, .. } | AtomicBatchError::Store(reason) => {
+                reason.code()
+            }
+        }
+    }
 }
