@@ -35,5 +35,8 @@ pub mod keyfile;
 
 pub use datadir::{Contents, DataDir, DataDirError};
 pub use feeledger_core::keyfile::KeyFile;
-pub use init::{init, Fresh, GenesisDescription, InitError, LogKeySource, RoleDescription};
+pub use init::{
+    draft, init, init_from_draft, read_draft, read_signature, write_draft, write_signature, Fresh,
+    GenesisDescription, InitError, LogKeySource, RoleDescription,
+};
 pub use keyfile::{KeyFileIo, KeyFileIoError};
