@@ -419,4 +419,132 @@ mod tests {
             assert_eq!(date_from_days(days).to_string(), date, "day {days}");
         }
     }
+
+    /// The terms' draft, its log key, and the founders' keys by seed.
+    fn draft() -> (Body, KeyFile) {
+        let log = KeyFile::from_seed("example.org/test", [9; 32]).unwrap();
+        let date = Date::parse("2025-01-01").unwrap();
+        (
+            terms().body(date, "00".repeat(16), &log.verifier_key()),
+            log,
+        )
+    }
+
+    fn founder(name: &str, seed: u8) -> KeyFile {
+        KeyFile::from_seed(name, [seed; 32]).unwrap()
+    }
+
+    /// A signature file's text is canonical JSON and one newline, parses
+    /// back to the same signature, and a file with an unknown member, an
+    /// upper-case id or a short signature is refused.
+    #[test]
+    fn signature_files_round_trip_and_are_strict() {
+        let (body, _) = draft();
+        let signature = GenesisSignature::sign(&body, &founder("weiyuan-wang", 3));
+        let text = signature.to_text();
+        assert!(text.starts_with(&format!(
+            "{{\"id\":\"{}\",\"key\":\"weiyuan-wang\",\"sig\":\"",
+            body.id()
+        )));
+        assert!(text.ends_with("==\"}\n"), "{text}");
+        assert_eq!(GenesisSignature::parse(&text), Ok(signature.clone()));
+        let upper = text.replace(&body.id().to_hex(), &body.id().to_hex().to_uppercase());
+        assert_eq!(GenesisSignature::parse(&upper), Err(SignatureFileError::Id));
+        let extra = text.replace("{\"id\"", "{\"x\":1,\"id\"");
+        assert!(matches!(
+            GenesisSignature::parse(&extra),
+            Err(SignatureFileError::NotJson(_))
+        ));
+        let short = text.replace(&signature.signature.sig, "AAAA");
+        assert!(matches!(
+            GenesisSignature::parse(&short),
+            Err(SignatureFileError::Signature(_))
+        ));
+    }
+
+    /// The founders' signatures make the genesis's signature list when
+    /// every role reaches its threshold (a file given twice counts once),
+    /// and each fault is named: another log key, another draft, a key no
+    /// role lists, a signature that does not verify, two signatures of one
+    /// key, a role short of its threshold.
+    #[test]
+    fn draft_signatures_are_checked_and_named() {
+        let (body, log) = draft();
+        let sign = |name: &str, seed: u8| GenesisSignature::sign(&body, &founder(name, seed));
+        let li = sign("wuye-li", 2);
+        let wang = sign("weiyuan-wang", 3);
+        let list = check_draft_signatures(
+            &body,
+            &log.verifier_key(),
+            &[wang.clone(), li.clone(), wang.clone()],
+        )
+        .unwrap();
+        let keys: Vec<&str> = list.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["weiyuan-wang", "wuye-li"]);
+
+        let other_log = KeyFile::from_seed("example.org/test", [8; 32]).unwrap();
+        let (other_body, _) = {
+            let date = Date::parse("2025-01-02").unwrap();
+            (terms().body(date, "00".repeat(16), &log.verifier_key()), ())
+        };
+        let mut forged = wang.clone();
+        forged.signature.key = "wuye-zhou".into();
+        let mut twice = li.clone();
+        twice.signature.sig = wang.signature.sig.clone();
+        let check = |sigs: &[GenesisSignature], key: &KeyFile| {
+            check_draft_signatures(&body, &key.verifier_key(), sigs).unwrap_err()
+        };
+        assert!(matches!(
+            check(&[li.clone(), wang.clone()], &other_log),
+            GenesisDraftError::LogKey { .. }
+        ));
+        assert!(matches!(
+            check(
+                &[li.clone(), GenesisSignature::sign(&other_body, &founder("weiyuan-wang", 3))],
+                &log
+            ),
+            GenesisDraftError::OtherDraft { key, .. } if key == "weiyuan-wang"
+        ));
+        assert_eq!(
+            check(&[li.clone(), sign("outsider", 5)], &log),
+            GenesisDraftError::UnknownKey {
+                key: "outsider".into()
+            }
+        );
+        assert_eq!(
+            check(&[li.clone(), wang.clone(), forged], &log),
+            GenesisDraftError::BadSignature {
+                key: "wuye-zhou".into()
+            }
+        );
+        assert_eq!(
+            check(&[li.clone(), twice, wang.clone()], &log),
+            GenesisDraftError::TwoSignatures {
+                key: "wuye-li".into()
+            }
+        );
+        assert_eq!(
+            check(&[wang], &log),
+            GenesisDraftError::TooFewSignatures {
+                role: Role::Company,
+                threshold: 1,
+                signed: 0,
+                missing: "1 more of wuye-li, wuye-zhou".into(),
+            }
+        );
+    }
+
+    /// A draft must be exactly a genesis body's canonical bytes.
+    #[test]
+    fn drafts_are_canonical_genesis_bodies() {
+        let (body, _) = draft();
+        let bytes = body.to_canonical_bytes();
+        assert_eq!(decode_draft(&bytes).unwrap(), body);
+        let mut newline = bytes.clone();
+        newline.push(b'\n');
+        assert!(matches!(
+            decode_draft(&newline),
+            Err(GenesisDraftError::NotCanonical(_))
+        ));
+    }
 }
