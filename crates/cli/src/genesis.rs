@@ -62,12 +62,19 @@ fn draft(description: &Path, log_key: &Path, out: &Path) -> Result<()> {
     println!("已写出创始草稿 wrote the genesis draft {}", out.display());
     print!("{}", in_words(&body));
     println!();
-    println!("下一步 Next: give {} to every founder. Each signs it on their own machine, with their own key:", out.display());
     println!(
-        "  feeledger genesis sign --body {} --key NAME.key",
+        "下一步：把 {0} 发给每位创始人，各自在自己的电脑上用自己的钥匙签署，交回 NAME.sig（不含私钥，可用微信或邮件发送）。",
         out.display()
     );
-    println!("and hands back NAME.sig (public, safe to send). Then, on the server's machine:");
+    println!(
+        "Next: give {} to every founder; each signs it on their own machine with their own key, and hands back NAME.sig (no secret in it):",
+        out.display()
+    );
+    println!(
+        "  feeledger genesis sign --body {} --key NAME.key --out NAME.sig",
+        out.display()
+    );
+    println!("然后在服务器上建账 Then, on the server's machine:");
     println!(
         "  feeledger init --data DIR --draft {} --log-key {} --signature a.sig --signature b.sig ...",
         out.display(),
@@ -103,7 +110,7 @@ fn sign(body_path: &Path, key_path: &Path, out: Option<PathBuf>, yes: bool) -> R
     feeledger_ledgerdir::write_signature(&out, &signature)?;
     println!("已签署 signed; wrote {}", out.display());
     println!(
-        "下一步 Next: hand {} to whoever runs `feeledger init --draft` (it holds no secret).",
+        "下一步：把 {0} 交给建账的人（它不含私钥）。Next: hand {0} to whoever runs `feeledger init --draft` (it holds no secret).",
         out.display()
     );
     Ok(())
@@ -136,7 +143,7 @@ fn in_words(body: &Body) -> String {
     let _ = writeln!(out, "创始草稿编号 Draft id: {}", body.id());
     let _ = writeln!(
         out,
-        "  (SHA-256 of the file; compare it with the other founders)"
+        "  （即文件的 SHA-256，请与其他创始人核对 SHA-256 of the file; compare it with the other founders）"
     );
     let _ = writeln!(out, "小区 Community:   {}", g.name);
     let _ = writeln!(out, "账本 Ledger:      {}", body.ledger);

@@ -157,6 +157,7 @@ fn three_founders_sign_apart_and_init_makes_a_verified_ledger() {
         "专项维修资金",
         "支出 expenditure 须 needs",
         "feeledger genesis sign --body",
+        "下一步",
         "feeledger init --data DIR --draft",
     ] {
         assert!(drafted.stdout.contains(words), "{words}: {drafted:#?}");

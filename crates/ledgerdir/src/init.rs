@@ -13,6 +13,12 @@
 //! `.NAME.feeledger-init.PID` beside the data directory, or
 //! `.feeledger-init.PID` in it, which [`DataDir::no_ledger`] then names.)
 //!
+//! A genesis ceremony makes the same ledger without reading any founder's
+//! key file: [`draft`] writes the body, each founder signs it apart
+//! ([`GenesisSignature`], a small file), and [`init_from_draft`] checks the
+//! signature files against the draft (the core's
+//! [`check_draft_signatures`]) before it stages anything.
+//!
 //! The clock and the RNG are the caller's: [`init`] is given today's date
 //! (used when the description names none), the genesis nonce, the time to
 //! record, and the new log key when none is given.
