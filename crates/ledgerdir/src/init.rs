@@ -312,7 +312,7 @@ fn create(
 ///
 /// # Errors
 /// [`InitError::SignersInDraft`] if the description lists signers, then
-/// as [`read_description`], the log key's [`KeyFileIo::read`], and
+/// as [`read_description`], the log key's [`crate::KeyFileIo::read`], and
 /// [`InitError::LogKeyName`] for a log key not named after the origin.
 pub fn draft(
     description_path: &Path,
