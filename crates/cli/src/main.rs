@@ -11,6 +11,7 @@ mod clock;
 mod cosign;
 mod demo;
 mod export;
+mod genesis;
 mod import;
 mod inspect;
 mod propose;
@@ -82,15 +83,27 @@ enum Command {
         #[arg(long)]
         log: bool,
     },
-    /// Create a ledger from a genesis description (TOML or JSON).
+    /// Create a ledger from a genesis description (TOML or JSON), or from a signed genesis draft (--draft, --signature).
     Init {
         #[arg(long)]
         data: PathBuf,
-        #[arg(long)]
-        genesis: PathBuf,
-        /// The checkpoint key; by default a new one named after the origin is made in DATA/log.key.
+        /// A genesis description whose `signers` are the private key files that sign it.
+        #[arg(long, required_unless_present = "draft", conflicts_with = "draft")]
+        genesis: Option<PathBuf>,
+        /// A genesis draft (`feeledger genesis draft`), signed by the founders apart (needs --signature and --log-key).
+        #[arg(long, requires = "log_key")]
+        draft: Option<PathBuf>,
+        /// A founder's signature file of the draft (`feeledger genesis sign`); one per founder.
+        #[arg(long = "signature", requires = "draft")]
+        signatures: Vec<PathBuf>,
+        /// The checkpoint key; by default a new one named after the origin is made in DATA/log.key. With --draft: the one the draft names.
         #[arg(long)]
         log_key: Option<PathBuf>,
+    },
+    /// A genesis ceremony without moving private keys: `genesis draft`, then `genesis sign` by each founder, then `init --draft`.
+    Genesis {
+        #[command(subcommand)]
+        command: genesis::GenesisCommand,
     },
     /// Record an income, expenditure, transfer, reversal or governance change, signed with your key(s).
     Propose {
@@ -354,13 +367,27 @@ fn run(cli: Cli) -> Result<()> {
         Command::Init {
             data,
             genesis,
+            draft,
+            signatures,
             log_key,
         } => {
-            let log_key = match &log_key {
-                Some(path) => LogKeySource::File(path),
-                None => LogKeySource::New(Box::new(clock::new_signing_key())),
+            let store = match (&genesis, &draft, &log_key) {
+                (_, Some(draft), Some(log_key)) => feeledger_ledgerdir::init_from_draft(
+                    &data,
+                    draft,
+                    &signatures,
+                    log_key,
+                    clock::now_ms(),
+                )?,
+                (Some(genesis), _, _) => {
+                    let log_key = match &log_key {
+                        Some(path) => LogKeySource::File(path),
+                        None => LogKeySource::New(Box::new(clock::new_signing_key())),
+                    };
+                    feeledger_ledgerdir::init(&data, genesis, log_key, clock::fresh())?
+                }
+                _ => unreachable!("clap requires --genesis, or --draft with --log-key"),
             };
-            let store = feeledger_ledgerdir::init(&data, &genesis, log_key, clock::fresh())?;
             let state = store.state();
             println!("created ledger {} in {}", state.origin(), data.display());
             println!("log key (post it on the notice board): {}", state.log_key());
@@ -369,6 +396,7 @@ fn run(cli: Cli) -> Result<()> {
                 state.log_key().fingerprint()
             );
         }
+        Command::Genesis { command } => genesis::run(command)?,
         Command::Propose {
             target,
             keys,

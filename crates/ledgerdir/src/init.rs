@@ -13,6 +13,12 @@
 //! `.NAME.feeledger-init.PID` beside the data directory, or
 //! `.feeledger-init.PID` in it, which [`DataDir::no_ledger`] then names.)
 //!
+//! A genesis ceremony makes the same ledger without reading any founder's
+//! key file: [`draft`] writes the body, each founder signs it apart
+//! ([`GenesisSignature`], a small file), and [`init_from_draft`] checks the
+//! signature files against the draft (the core's
+//! [`check_draft_signatures`]) before it stages anything.
+//!
 //! The clock and the RNG are the caller's: [`init`] is given today's date
 //! (used when the description names none), the genesis nonce, the time to
 //! record, and the new log key when none is given.
@@ -22,8 +28,13 @@ use crate::datadir::{
 };
 use crate::keyfile::{KeyFileIo as _, KeyFileIoError};
 use ed25519_dalek::SigningKey;
+use feeledger_core::canonical::LEAF_BYTES_MAX;
+use feeledger_core::entry::{Body, EntrySignature, FormatError};
 use feeledger_core::entry::{Date, KeyDef, Leaf, Role, RoleDef, Rules};
-use feeledger_core::genesis::GenesisTerms;
+use feeledger_core::genesis::{
+    check_draft_signatures, decode_draft, GenesisDraftError, GenesisSignature, GenesisTerms,
+    SignatureFileError, GENESIS_SIGNATURE_BYTES_MAX,
+};
 use feeledger_core::hash::Hash;
 use feeledger_core::keyfile::{sign_body, KeyFile, KeyFileError};
 use feeledger_store::{Store, StoreError};
@@ -44,7 +55,9 @@ pub struct GenesisDescription {
     pub funds: BTreeMap<String, String>,
     pub roles: BTreeMap<Role, RoleDescription>,
     pub rules: Option<Rules>,
-    /// Private key files that sign the genesis.
+    /// Private key files that sign the genesis (`init --genesis`); none in
+    /// a genesis ceremony ([`draft`]), where each founder signs apart.
+    #[serde(default)]
     pub signers: Vec<PathBuf>,
 }
 
@@ -154,6 +167,42 @@ pub enum InitError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{} lists no signers: list the key files that sign the genesis under `signers`, or hold a genesis ceremony (`feeledger genesis draft`), where no private key moves", path.display())]
+    NoSigners { path: PathBuf },
+    #[error("{} lists signers (private key files), which a genesis ceremony never reads: remove `signers`; each founder signs the draft on their own machine with `feeledger genesis sign`", path.display())]
+    SignersInDraft { path: PathBuf },
+    #[error("{} does not make a valid genesis (correct the description, then draft again)", path.display())]
+    DescriptionRefused { path: PathBuf, source: FormatError },
+    #[error("cannot read {}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is over {max_bytes} bytes; give the file `feeledger genesis {command}` wrote", path.display())]
+    FileTooLarge {
+        path: PathBuf,
+        max_bytes: u64,
+        command: &'static str,
+    },
+    #[error("{}", path.display())]
+    Draft {
+        path: PathBuf,
+        source: GenesisDraftError,
+    },
+    #[error("{}", path.display())]
+    SignatureFile {
+        path: PathBuf,
+        source: SignatureFileError,
+    },
+    /// The founders' signatures or the log key do not make this draft a
+    /// ledger ([`check_draft_signatures`]).
+    #[error(transparent)]
+    Ceremony(GenesisDraftError),
+    #[error("cannot create {} (does it exist already? nothing is overwritten)", path.display())]
+    CreateFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot move the new ledger to {} (did it appear while init ran?)", data.display())]
     MoveIntoPlace {
         data: PathBuf,
@@ -219,7 +268,21 @@ pub fn init(
     fresh: Fresh,
 ) -> Result<Store, InitError> {
     let description = read_description(description_path)?;
+    if description.signers.is_empty() {
+        return Err(InitError::NoSigners {
+            path: description_path.to_path_buf(),
+        });
+    }
     let base = description_path.parent().unwrap_or(Path::new("."));
+    create(data, |dir| build(dir, &description, base, log_key, fresh))
+}
+
+/// Makes `data` with `build_in` in a staging directory, then moves it into
+/// place; all or nothing.
+fn create(
+    data: &Path,
+    build_in: impl FnOnce(&DataDir) -> Result<Store, InitError>,
+) -> Result<Store, InitError> {
     let dir = DataDir::new(data);
     let empty = match dir.contents()? {
         Contents::Missing => false,
@@ -232,13 +295,7 @@ pub fn init(
         }
     };
     let staging = Staging::new(data, empty)?;
-    let store = build(
-        &DataDir::new(&staging.path),
-        &description,
-        base,
-        log_key,
-        fresh,
-    )?;
+    let store = build_in(&DataDir::new(&staging.path))?;
     // sled keeps its files open and writes them by path; it lets go of
     // them before the directory moves.
     store
@@ -246,6 +303,174 @@ pub fn init(
         .map_err(|source| InitError::Close { source })?;
     staging.move_into_place()?;
     Ok(dir.open()?)
+}
+
+/// A genesis draft for a ceremony: the body of the description at
+/// `description_path`, dated as it says (or `fresh.today`) with
+/// `fresh.nonce`, naming the log key in the key file `log_key_path`.
+/// Nothing is written; [`write_draft`] writes it.
+///
+/// # Errors
+/// [`InitError::SignersInDraft`] if the description lists signers, then
+/// as [`read_description`], the log key's [`crate::KeyFileIo::read`], and
+/// [`InitError::LogKeyName`] for a log key not named after the origin.
+pub fn draft(
+    description_path: &Path,
+    log_key_path: &Path,
+    fresh: &Fresh,
+) -> Result<Body, InitError> {
+    let description = read_description(description_path)?;
+    if !description.signers.is_empty() {
+        return Err(InitError::SignersInDraft {
+            path: description_path.to_path_buf(),
+        });
+    }
+    let log_key = KeyFile::read(log_key_path)?;
+    if log_key.name() != description.origin {
+        return Err(InitError::LogKeyName {
+            found: log_key.name().to_string(),
+            origin: description.origin.clone(),
+        });
+    }
+    let date = description.date_or(fresh.today)?;
+    let body = description
+        .terms()
+        .body(date, fresh.nonce.clone(), &log_key.verifier_key());
+    // The draft must be a body the founders can sign and `init` accept:
+    // refuse it here, naming the field, rather than after three signatures.
+    if let Err(e) = Body::decode(&body.to_canonical_bytes()) {
+        return Err(InitError::DescriptionRefused {
+            path: description_path.to_path_buf(),
+            source: e,
+        });
+    }
+    Ok(body)
+}
+
+/// Writes `bytes` to a new file (never overwriting), synced.
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), InitError> {
+    use std::io::Write as _;
+    let created = |source| InitError::CreateFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(created)?;
+    file.write_all(bytes).map_err(created)?;
+    file.sync_all().map_err(created)
+}
+
+/// Reads a file of at most `max_bytes`.
+fn read_small(path: &Path, max_bytes: u64, command: &'static str) -> Result<Vec<u8>, InitError> {
+    let unreadable = |source| InitError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(unreadable)?.len();
+    if len > max_bytes {
+        return Err(InitError::FileTooLarge {
+            path: path.to_path_buf(),
+            max_bytes,
+            command,
+        });
+    }
+    std::fs::read(path).map_err(unreadable)
+}
+
+/// Writes a draft: exactly its canonical bytes (docs/format.md §11.7), so
+/// that SHA-256 of the file is its id. Refuses to overwrite.
+///
+/// # Errors
+/// [`InitError::CreateFile`].
+pub fn write_draft(path: &Path, body: &Body) -> Result<(), InitError> {
+    write_new_file(path, &body.to_canonical_bytes())
+}
+
+/// Reads a draft [`write_draft`] wrote.
+///
+/// # Errors
+/// [`InitError::ReadFile`], [`InitError::FileTooLarge`], or
+/// [`InitError::Draft`] for bytes that are not a canonical genesis body.
+pub fn read_draft(path: &Path) -> Result<Body, InitError> {
+    // A genesis body lives in a leaf, so no draft is larger.
+    let bytes = read_small(path, LEAF_BYTES_MAX as u64, "draft")?;
+    decode_draft(&bytes).map_err(|source| InitError::Draft {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a founder's signature file (docs/format.md §11.7). Refuses to
+/// overwrite.
+///
+/// # Errors
+/// [`InitError::CreateFile`].
+pub fn write_signature(path: &Path, signature: &GenesisSignature) -> Result<(), InitError> {
+    write_new_file(path, signature.to_text().as_bytes())
+}
+
+/// Reads a founder's signature file.
+///
+/// # Errors
+/// [`InitError::ReadFile`], [`InitError::FileTooLarge`], or
+/// [`InitError::SignatureFile`] naming what is malformed.
+pub fn read_signature(path: &Path) -> Result<GenesisSignature, InitError> {
+    let bytes = read_small(path, GENESIS_SIGNATURE_BYTES_MAX, "sign")?;
+    let text = String::from_utf8(bytes).map_err(|_| InitError::SignatureFile {
+        path: path.to_path_buf(),
+        source: SignatureFileError::NotJson("not UTF-8 text".into()),
+    })?;
+    GenesisSignature::parse(&text).map_err(|source| InitError::SignatureFile {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Creates the data directory `data` from a genesis draft and the
+/// founders' signature files, with the log key in `log_key_path` (the one
+/// the draft names; copied to `DATA/log.key`). Everything is read and
+/// checked before anything is written ([`check_draft_signatures`]); then,
+/// as [`init`], all or nothing.
+///
+/// # Errors
+/// [`InitError`]: the files, [`InitError::Ceremony`] for signatures or a
+/// log key that do not make the draft a ledger, then as [`init`].
+pub fn init_from_draft(
+    data: &Path,
+    draft_path: &Path,
+    signature_paths: &[PathBuf],
+    log_key_path: &Path,
+    now_ms: u64,
+) -> Result<Store, InitError> {
+    let body = read_draft(draft_path)?;
+    let signatures = signature_paths
+        .iter()
+        .map(|p| read_signature(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let log_key = KeyFile::read(log_key_path)?;
+    let signatures: Vec<EntrySignature> =
+        check_draft_signatures(&body, &log_key.verifier_key(), &signatures)
+            .map_err(InitError::Ceremony)?;
+    let leaf = Leaf {
+        seq: 0,
+        prev: Hash::ZERO,
+        time_ms: now_ms,
+        body,
+        signatures,
+    };
+    create(data, |dir| {
+        std::fs::copy(log_key_path, dir.log_key_path())
+            .map_err(|source| InitError::CopyLogKey { source })?;
+        Store::create(
+            &dir.store_path(),
+            &leaf.to_canonical_bytes(),
+            &log_key.signer,
+        )
+        .map_err(InitError::GenesisRefused)
+    })
 }
 
 /// Why `init` refuses a directory that is neither missing nor empty, and
@@ -570,5 +795,94 @@ mod tests {
             "{err}"
         );
         assert!(!DataDir::new(tmp.path()).log_key_path().exists());
+    }
+
+    /// Writes a description without signers and a log key into `dir`, and
+    /// drafts it; returns the draft's path.
+    fn drafted(dir: &Path) -> PathBuf {
+        let path = description(dir, &[]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("signers = []\n", "")).unwrap();
+        KeyFile::from_seed("example.org/test", [7; 32])
+            .unwrap()
+            .write_new(&dir.join("log.key"))
+            .unwrap();
+        let body = draft(&path, &dir.join("log.key"), &fresh()).unwrap();
+        let out = dir.join("genesis.json");
+        write_draft(&out, &body).unwrap();
+        assert!(matches!(
+            write_draft(&out, &body),
+            Err(InitError::CreateFile { .. })
+        ));
+        out
+    }
+
+    /// A draft signed by one key of each role, with the signature files
+    /// read back, makes the ledger whose genesis is the draft; too few
+    /// signatures make nothing, not even the parents of the data directory.
+    #[test]
+    fn a_signed_draft_makes_the_ledger_and_too_few_signatures_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let genesis = drafted(tmp.path());
+        let body = read_draft(&genesis).unwrap();
+        let mut files = Vec::new();
+        for name in ["wuye-li", "weiyuan-wang"] {
+            let key = KeyFile::read(&tmp.path().join(format!("{name}.key"))).unwrap();
+            let path = tmp.path().join(format!("{name}.sig"));
+            write_signature(&path, &GenesisSignature::sign(&body, &key)).unwrap();
+            files.push(path);
+        }
+        let data = tmp.path().join("new").join("data");
+        let log_key = tmp.path().join("log.key");
+        let Err(err) = init_from_draft(&data, &genesis, &files[..1], &log_key, 5) else {
+            panic!("refused")
+        };
+        assert!(
+            matches!(
+                err,
+                InitError::Ceremony(GenesisDraftError::TooFewSignatures { .. })
+            ),
+            "{err}"
+        );
+        assert!(!tmp.path().join("new").exists());
+
+        let store = init_from_draft(&data, &genesis, &files, &log_key, 5).unwrap();
+        let leaf = Leaf::decode(&store.leaf_bytes(0).unwrap().unwrap()).unwrap();
+        assert_eq!(leaf.body, body);
+        assert_eq!(leaf.time_ms, 5);
+        assert_eq!(leaf.signatures.len(), 2);
+        store.close().unwrap();
+        assert_eq!(
+            DataDir::new(&data).log_key().unwrap().verifier_key(),
+            KeyFile::read(&log_key).unwrap().verifier_key()
+        );
+    }
+
+    /// A description that still lists signers is refused for a draft, and
+    /// one that lists none is refused by the old `init`: each names the
+    /// other way.
+    #[test]
+    fn signers_belong_to_init_and_not_to_a_draft() {
+        let tmp = tempfile::tempdir().unwrap();
+        let with = description(tmp.path(), &["wuye-li"]);
+        KeyFile::from_seed("example.org/test", [7; 32])
+            .unwrap()
+            .write_new(&tmp.path().join("log.key"))
+            .unwrap();
+        let Err(err) = draft(&with, &tmp.path().join("log.key"), &fresh()) else {
+            panic!("refused")
+        };
+        assert!(err.to_string().contains("genesis sign"), "{err}");
+        let other = tempfile::tempdir().unwrap();
+        let without = description(other.path(), &[]);
+        let Err(err) = init(
+            &other.path().join("data"),
+            &without,
+            LogKeySource::New(Box::new(SigningKey::from_bytes(&[7; 32]))),
+            fresh(),
+        ) else {
+            panic!("refused")
+        };
+        assert!(err.to_string().contains("genesis draft"), "{err}");
     }
 }

@@ -16,6 +16,12 @@
 //!   ([`GenesisDescription`]), all or nothing: built in a staging
 //!   directory and moved into place once the genesis is stored
 //!   ([`InitError`]).
+//! - A genesis ceremony, where no founder's private key moves: [`draft()`]
+//!   (a description without signers to a genesis body), [`write_draft`] /
+//!   [`read_draft`], [`write_signature`] / [`read_signature`] (a founder's
+//!   signature file, docs/format.md §11.7), and [`init_from_draft`], which
+//!   checks the draft, the signatures and the log key before it creates
+//!   the ledger as [`init()`] does.
 //!
 //! The clock and the RNG are the caller's: [`init()`] is given today's
 //! date, the genesis nonce, the time to record and any new log key
@@ -35,5 +41,8 @@ pub mod keyfile;
 
 pub use datadir::{Contents, DataDir, DataDirError};
 pub use feeledger_core::keyfile::KeyFile;
-pub use init::{init, Fresh, GenesisDescription, InitError, LogKeySource, RoleDescription};
+pub use init::{
+    draft, init, init_from_draft, read_draft, read_signature, write_draft, write_signature, Fresh,
+    GenesisDescription, InitError, LogKeySource, RoleDescription,
+};
 pub use keyfile::{KeyFileIo, KeyFileIoError};
