@@ -12,6 +12,12 @@
 // consistently in all three can at most get a signature over the body the
 // member saw, which is no use for any other body.
 //
+// Withdrawing signs "feeledger/withdrawal/v1\n" || origin || "\n" || id ||
+// "\n" (docs/format.md §8.5) over the id checked above, so it too names
+// only the body shown. Who may withdraw (the proposer, or members of a
+// role the rule names) is the server's to decide; the page offers the
+// button to those it would allow and says the server's refusals in words.
+//
 // State and rendering live here; app.js gives the shared helpers (words,
 // fund and category names, the ledger) through `ctx`. Errors from the API
 // are shown by their `code`, in words from strings.js, never the server's
@@ -438,7 +444,7 @@ export function createSigning(ctx) {
       h(
         'dl',
         { class: 'sign-facts' },
-        row(t('sign.proposed-by'), proposerText(view), ' · ', timeText(view.created_ms, ctx.lang())),
+        row(t('sign.proposed-by'), h('span', { class: 'sign-proposer' }, proposerText(view)), ' · ', timeText(view.created_ms, ctx.lang())),
         party ? row(party[0], party[1]) : null,
         amount !== null ? row(t('sign.amount'), yuan(amount)) : null,
         body.fund ? row(t('sign.fund'), ctx.fundName(body.fund)) : null,
