@@ -719,13 +719,13 @@ fn withdraw(phone: &mut Phone, id: &str) -> (String, String, String) {
     let status = phone.wait_for(
         &format!(
             "(() => {{ if (document.querySelector('[data-withdrawn=\"{id}\"]')) return 'withdrawn';
-               const r = document.querySelector('{card} .withdraw-result'); if (!r) return null;
+               const r = document.querySelector('{card} .withdraw-result') || document.querySelector('[data-withdraw-result=\"{id}\"]'); if (!r) return null;
                return r.dataset.status === 'withdrawing' ? null : r.dataset.status; }})()"
         ),
         "the page's answer to withdraw",
     );
     let text = phone.eval(&format!(
-        "(document.querySelector('[data-withdrawn=\"{id}\"]') || document.querySelector('{card} .withdraw-result')).textContent"
+        "(document.querySelector('[data-withdrawn=\"{id}\"]') || document.querySelector('{card} .withdraw-result') || document.querySelector('[data-withdraw-result=\"{id}\"]')).textContent"
     ));
     let confirmed = phone.eval("window.__confirmed");
     (
@@ -786,6 +786,10 @@ fn the_proposer_withdraws_in_the_page_and_nothing_else_changes() {
     let mut a = phone(dir.path(), "a", &[]);
     a.open(&f.page());
     import_key(&mut a, &f.c, COMPANY);
+    a.wait_for(
+        &format!("document.querySelector('[data-proposal=\"{id}\"]')"),
+        "the residents' list of pending proposals",
+    );
 
     let (status, text, confirmed) = withdraw(&mut a, &id);
     assert_eq!(status, "withdrawn", "{text}");
@@ -847,6 +851,10 @@ fn the_proposer_withdraws_in_the_page_and_nothing_else_changes() {
         )),
         json!(false),
         "no card to sign or withdraw is left"
+    );
+    a.wait_for(
+        &format!("!document.querySelector('[data-proposal=\"{id}\"]')"),
+        "the residents' pending list to drop it",
     );
 
     // A page that holds no key shows the list too: it is public.
@@ -1130,4 +1138,83 @@ fn the_signing_view_in_english_shows_no_chinese() {
            .filter((k) => /^(sign|key|withdraw|withdrawn)\\./.test(k) && !(k in m.STRINGS.en)))",
     );
     assert_eq!(missing, json!([]), "signing strings with no English");
+}
+
+/// Proves that a withdrawal that comes too late says so and posts
+/// nothing: with B's page open on two pending expenditures, the proposer
+/// withdraws one with the CLI and the committee signs the other into the
+/// ledger; a tap on withdraw in B then says, in Chinese, that the first was
+/// already withdrawn and that the second is no longer pending, no POST is
+/// sent, and both are as the CLI left them.
+#[test]
+fn a_withdrawal_that_comes_too_late_says_so_and_posts_nothing() {
+    let f = Fixture::new();
+    let first = f.pending_expenditure();
+    let out = f.propose(
+        &[COMPANY],
+        &[
+            "expenditure",
+            "--amount",
+            "300",
+            "--category",
+            "cleaning",
+            "--payee",
+            "洁美保洁公司",
+            "--memo",
+            "二月保洁",
+        ],
+    );
+    out.assert_ok();
+    let second = out
+        .pending_id()
+        .unwrap_or_else(|| panic!("the spend waits: {out:#?}"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    for id in [&first, &second] {
+        b.wait_for(
+            &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-withdraw]')"),
+            "the withdraw buttons",
+        );
+    }
+
+    run([
+        "withdraw",
+        "--url",
+        &f.server.url,
+        "--key",
+        f.c.key_path(COMPANY).to_str().unwrap(),
+        "--yes",
+        &first,
+    ])
+    .assert_ok();
+    let withdrawn = f.proposal(&first);
+    assert_eq!(withdrawn["withdrawn_by"], json!([COMPANY]), "{withdrawn}");
+    let (status, text, _) = withdraw(&mut b, &first);
+    assert_eq!(status, "already-withdrawn", "{text}");
+    assert!(text.contains("已经被撤回"), "{text}");
+
+    for member in [COMMITTEE[0], COMMITTEE[2]] {
+        run([
+            "sign",
+            "--url",
+            &f.server.url,
+            "--key",
+            f.c.key_path(member).to_str().unwrap(),
+            "--yes",
+            &second,
+        ])
+        .assert_ok();
+    }
+    let (status, text, _) = withdraw(&mut b, &second);
+    assert_eq!(status, "gone", "{text}");
+    assert!(text.contains("不在待签列表里"), "{text}");
+    assert!(b.requests("POST").is_empty(), "nothing posted");
+    assert_eq!(f.proposal(&first), withdrawn, "the withdrawal is unchanged");
+    assert_eq!(
+        f.http().get(&format!("/api/v1/proposals/{second}")).status,
+        404,
+        "the second is an entry, not a proposal"
+    );
 }

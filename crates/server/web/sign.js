@@ -304,8 +304,13 @@ export function createSigning(ctx) {
     const mine = S.views.filter(
       ({ view, check }) => proposers(view).includes(S.record.name) || (check.ok ? ruleRoles(ctx.ledger(), check.body.kind) : ruleRoles(ctx.ledger(), view && view.body && view.body.kind)).includes(role),
     );
-    if (!mine.length) return h('div', { id: 'sign-pending', 'data-count': '0' }, head, done, h('p', { id: 'sign-none' }, t('sign.none')));
-    return h('div', { id: 'sign-pending', 'data-count': String(mine.length) }, head, done, mine.map(({ view, check }) => renderProposal(view, check)));
+    // A withdraw tap whose proposal has since left the list (withdrawn or
+    // committed meanwhile) still gets its answer shown.
+    const left = [...S.wresults]
+      .filter(([id, r]) => r.status !== 'withdrawn' && r.status !== 'withdrawing' && !mine.some(({ view }) => view.id === id))
+      .map(([id, r]) => h('p', { class: 'alert withdraw-result', role: 'status', 'data-withdraw-result': id, 'data-status': r.status }, t(r.key, r.vars || {})));
+    if (!mine.length) return h('div', { id: 'sign-pending', 'data-count': '0' }, head, done, left, h('p', { id: 'sign-none' }, t('sign.none')));
+    return h('div', { id: 'sign-pending', 'data-count': String(mine.length) }, head, done, left, mine.map(({ view, check }) => renderProposal(view, check)));
   }
 
   function partyLine(body) {
@@ -571,7 +576,7 @@ export function createSigning(ctx) {
     } catch {
       return { status: 'error', key: 'withdraw.failed' };
     }
-    if (fresh.state === 'withdrawn') return { status: 'error', key: 'withdraw.error', vars: { why: codeText('withdrawn') } };
+    if (fresh.state === 'withdrawn') return { status: 'already-withdrawn', key: 'withdraw.already-withdrawn' };
     const keys = (fresh.withdrawals || []).map((w) => w.key);
     if (keys.includes(S.record.name)) return { status: 'partial', key: 'withdraw.partial', vars: { n: withdrawalsLacking(myRole(), keys), role: ctx.roleName(myRole()) } };
     const signature = await signWithdrawal(S.record, ctx.ledger().origin, id);
@@ -588,6 +593,8 @@ export function createSigning(ctx) {
     }
     if (post.status === 200 && answer && answer.status === 'withdrawn') {
       S.withdrawnHere.push({ id, what: whatText(body) });
+      // The residents' list of pending proposals drops it too.
+      if (ctx.onCommitted) ctx.onCommitted();
       return { status: 'withdrawn', key: 'withdraw.done', vars: { what: whatText(body) } };
     }
     if (post.status === 202 && answer && answer.status === 'pending') {
