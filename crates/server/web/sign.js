@@ -406,21 +406,27 @@ export function createSigning(ctx) {
     return t('withdraw.partial', { n, role: ctx.roleName(myRole()) });
   }
 
+  /**
+   * The card's withdrawal parts: `note` (the last tap's answer, or that this
+   * key's withdrawal is recorded and how many more are needed) and `button`
+   * (withdraw, for a key that may and has not yet).
+   */
   function withdrawPart(view, body) {
     const keys = (view.withdrawals || []).map((w) => w.key);
     const result = S.wresults.get(view.id);
-    const resultBox = result
-      ? h('p', { class: result.status === 'partial' || result.status === 'withdrawn' ? 'ok-text withdraw-result' : 'alert withdraw-result', role: 'status', 'data-status': result.status }, t(result.key, result.vars || {}))
-      : null;
+    if (result) {
+      const ok = result.status === 'partial' || result.status === 'withdrawn';
+      return { note: h('p', { class: ok ? 'ok-text withdraw-result' : 'alert withdraw-result', role: 'status', 'data-status': result.status }, t(result.key, result.vars || {})), button: null };
+    }
     if (keys.includes(S.record.name)) {
       const n = withdrawalsLacking(myRole(), keys);
-      return [resultBox, result ? null : h('p', { class: 'ok-text withdraw-mine', 'data-lacking': String(n) }, partialText(n))];
+      return { note: h('p', { class: 'ok-text withdraw-mine', 'data-lacking': String(n) }, partialText(n)), button: null };
     }
-    if (!mayWithdraw(view, body)) return [resultBox];
-    return [
-      resultBox,
-      h('button', { type: 'button', class: 'withdraw-button', 'data-withdraw': view.id, disabled: S.busy, onclick: () => withdraw(view.id, body) }, t('withdraw.button')),
-    ];
+    if (!mayWithdraw(view, body)) return { note: null, button: null };
+    return {
+      note: null,
+      button: h('button', { type: 'button', class: 'withdraw-button', 'data-withdraw': view.id, disabled: S.busy, onclick: () => withdraw(view.id, body) }, t('withdraw.button')),
+    };
   }
 
   function renderProposal(view, check) {
@@ -441,6 +447,7 @@ export function createSigning(ctx) {
     const amount = Number.isSafeInteger(body.amount_fen) ? body.amount_fen : null;
     const approval = body.owners_approval;
     const progress = (status.progress || []).map((x) => t('sign.progress', { role: ctx.roleName(x.role), have: x.have, need: x.need })).join(t('sign.list-sep'));
+    const withdrawal = withdrawPart(view, body);
     return h(
       'article',
       { class: `entry proposal sign-card kind-${body.kind}`, 'data-sign-card': view.id, 'data-amount-fen': amount === null ? '' : String(amount) },
@@ -479,11 +486,12 @@ export function createSigning(ctx) {
       status.blocked ? h('p', { class: 'alert sign-blocked', 'data-code': status.blocked.code }, blockedText(status.blocked.code, body)) : null,
       signed ? h('p', { class: 'ok-text sign-already', 'data-already': '' }, t('sign.already')) : null,
       resultBox,
+      withdrawal.note,
       h(
         'div',
         { class: 'actions' },
         h('button', { type: 'button', class: 'primary sign-button', 'data-sign': view.id, disabled: S.busy, onclick: () => cosign(view.id, check) }, t('sign.cosign')),
-        h('span', { class: 'withdraw-slot' }, withdrawPart(view, body)),
+        h('span', { class: 'withdraw-slot' }, withdrawal.button),
       ),
     );
   }
