@@ -639,7 +639,7 @@ export function createSigning(ctx) {
           h('div', { class: 'entry-head' }, h('span', { class: 'badge withdrawn' }, t('withdrawn.badge')), h('span', { class: 'date' }, body.date)),
           h('p', {}, h('b', {}, whatText(body)), party ? ` · ${t('withdrawn.party', { label: party[0], name: party[1] })}` : null, body.memo ? ` · ${body.memo}` : null),
           h('p', { class: 'small' }, t('withdrawn.line', { by, when })),
-          h('p', { class: 'small muted' }, t('sign.proposed-by'), ' ', proposerText(view), ' · ', timeText(view.created_ms, ctx.lang())),
+          h('p', { class: 'small muted' }, t('withdrawn.proposed', { by: proposerText(view), when: timeText(view.created_ms, ctx.lang()) })),
         );
       }),
     );

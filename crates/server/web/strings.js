@@ -355,6 +355,7 @@ export const STRINGS = {
     'withdrawn.help': '这些事项已被撤回，不会入账；留在这里供大家查看。',
     'withdrawn.badge': '已撤回',
     'withdrawn.line': '{by} 于 {when} 撤回',
+    'withdrawn.proposed': '由 {by} 于 {when} 提出',
     'withdrawn.party': '{label}：{name}',
     'withdrawn.unreadable': '（服务器发来的内容无法核对）',
 
@@ -710,6 +711,7 @@ export const STRINGS = {
     'withdrawn.help': 'These were withdrawn and will not be recorded; they stay here for everyone to see.',
     'withdrawn.badge': 'Withdrawn',
     'withdrawn.line': 'withdrawn by {by} on {when}',
+    'withdrawn.proposed': 'proposed by {by} on {when}',
     'withdrawn.party': '{label}: {name}',
     'withdrawn.unreadable': '(what the server sent cannot be checked)',
 
