@@ -8,7 +8,12 @@
 //! files made by `feeledger keygen` import and sign; two members co-sign in
 //! two phones and the entry commits; a second signature says "already
 //! signed"; a server that shows another amount than the bytes to sign gets
-//! no signature; and a page on an insecure origin says why it cannot sign.
+//! no signature; a page on an insecure origin says why it cannot sign; the
+//! proposer withdraws in the page (and only the withdrawal changes), a
+//! committee member's withdrawal waits for a second and says so, a role
+//! the rule does not name is offered no withdrawal, withdrawn proposals
+//! stay listed with who withdrew them and when; and the English view holds
+//! no Chinese.
 
 mod support;
 
@@ -694,4 +699,522 @@ fn a_blocked_maintenance_spend_says_why_in_yuan_and_shows_the_owners_vote() {
     );
     assert!(b.requests("POST").is_empty(), "nothing posted");
     assert_eq!(f.proposal(&id), before, "the proposal is unchanged");
+}
+
+/// Clicks "withdraw" on proposal `id`, accepting the confirmation the page
+/// asks for; the answer's data-status, its text, and the confirmation's
+/// words.
+fn withdraw(phone: &mut Phone, id: &str) -> (String, String, String) {
+    let card = format!("[data-sign-card=\"{id}\"]");
+    phone.wait_for(
+        &format!("document.querySelector('{card} [data-withdraw]')"),
+        "the proposal's withdraw button",
+    );
+    // Headless Chromium has no one to tap "OK": the page's question is
+    // kept for the test to read, and answered yes.
+    phone.eval(
+        "window.__confirmed = null; window.confirm = (m) => { window.__confirmed = m; return true; }; true",
+    );
+    phone.click(&format!("{card} [data-withdraw]"));
+    let status = phone.wait_for(
+        &format!(
+            "(() => {{ if (document.querySelector('[data-withdrawn=\"{id}\"]')) return 'withdrawn';
+               const r = document.querySelector('{card} .withdraw-result') || document.querySelector('[data-withdraw-result=\"{id}\"]'); if (!r) return null;
+               return r.dataset.status === 'withdrawing' ? null : r.dataset.status; }})()"
+        ),
+        "the page's answer to withdraw",
+    );
+    let text = phone.eval(&format!(
+        "(document.querySelector('[data-withdrawn=\"{id}\"]') || document.querySelector('{card} .withdraw-result') || document.querySelector('[data-withdraw-result=\"{id}\"]')).textContent"
+    ));
+    let confirmed = phone.eval("window.__confirmed");
+    (
+        status.as_str().unwrap().to_string(),
+        text.as_str().unwrap_or("").to_string(),
+        confirmed.as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// The log's size, from the checkpoint the server serves.
+fn log_size(f: &Fixture) -> u64 {
+    let checkpoint = f.http().get("/checkpoint").text();
+    checkpoint
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| panic!("a checkpoint: {checkpoint}"))
+}
+
+/// Epoch milliseconds as the Chinese page writes a time (zh-CN, Beijing
+/// time, UTC+8 all year): "2026/02/10 09:05".
+fn beijing_time_zh(ms: u64) -> String {
+    let secs = ms / 1000 + 8 * 3600;
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let in_day = secs % 86_400;
+    format!(
+        "{year}/{month:02}/{day:02} {:02}:{:02}",
+        in_day / 3600,
+        (in_day % 3600) / 60
+    )
+}
+
+/// Proves that the proposer withdraws in the page: the company's key,
+/// imported in phone A, sees a withdraw button on the expenditure it
+/// proposed; the page asks first, in plain Chinese, saying the proposal
+/// will not be recorded and that everyone can still see who withdrew it
+/// and when; one POST to the withdrawal route later the page says 已撤回.
+/// The API then serves the proposal as withdrawn by the company's key and
+/// no longer lists it as pending, while the log's size and the balances
+/// are what they were; the page's 已撤回 list shows what it was, who
+/// withdrew it and when, in the page's date format.
+#[test]
+fn the_proposer_withdraws_in_the_page_and_nothing_else_changes() {
+    let f = Fixture::new();
+    let id = f.pending_expenditure();
+    let size = log_size(&f);
+    let balances = f.http().get("/api/v1/balances").ok_json();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = phone(dir.path(), "a", &[]);
+    a.open(&f.page());
+    import_key(&mut a, &f.c, COMPANY);
+    a.wait_for(
+        &format!("document.querySelector('[data-proposal=\"{id}\"]')"),
+        "the residents' list of pending proposals",
+    );
+
+    let (status, text, confirmed) = withdraw(&mut a, &id);
+    assert_eq!(status, "withdrawn", "{text}");
+    assert!(
+        text.contains("已撤回") && text.contains("¥1,280.50"),
+        "{text}"
+    );
+    for needle in ["¥1,280.50", "不会记进账本", "由谁撤回", "什么时候撤回"] {
+        assert!(
+            confirmed.contains(needle),
+            "the page asks first, saying {needle:?}: {confirmed}"
+        );
+    }
+    let posts = a.requests("POST");
+    assert_eq!(
+        posts.len(),
+        1,
+        "one withdrawal posted, nothing else: {posts:?}"
+    );
+    assert!(
+        posts[0].ends_with(&format!("/api/v1/proposals/{id}/withdrawal")),
+        "{posts:?}"
+    );
+
+    let view = f.proposal(&id);
+    assert_eq!(view["state"], json!("withdrawn"), "{view}");
+    assert_eq!(view["withdrawn_by"], json!([COMPANY]), "{view}");
+    assert!(f.http().get("/api/v1/proposals").ok_json()["proposals"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(log_size(&f), size, "nothing was appended to the log");
+    assert_eq!(
+        f.http().get("/api/v1/balances").ok_json(),
+        balances,
+        "the balances are unchanged"
+    );
+
+    let item = a.wait_for(
+        &format!(
+            "document.querySelector('#sign-withdrawn [data-withdrawn-item=\"{id}\"]')?.innerText"
+        ),
+        "the withdrawn proposal in the 已撤回 list",
+    );
+    let item = item.as_str().unwrap();
+    let when = beijing_time_zh(view["withdrawn_ms"].as_u64().unwrap());
+    for needle in [
+        "已撤回",
+        "¥1,280.50",
+        "星光电梯维修有限公司",
+        "wuye-li（物业公司） 于",
+        when.as_str(),
+    ] {
+        assert!(item.contains(needle), "the list shows {needle:?}:\n{item}");
+    }
+    assert_eq!(
+        a.eval(&format!(
+            "Boolean(document.querySelector('[data-sign-card=\"{id}\"]'))"
+        )),
+        json!(false),
+        "no card to sign or withdraw is left"
+    );
+    a.wait_for(
+        &format!("!document.querySelector('[data-proposal=\"{id}\"]')"),
+        "the residents' pending list to drop it",
+    );
+
+    // A page that holds no key shows the list too: it is public.
+    let mut r = phone(dir.path(), "resident", &[]);
+    r.open(&f.page());
+    let listed = r.wait_for(
+        &format!("document.querySelector('[data-withdrawn-item=\"{id}\"]')?.innerText"),
+        "the withdrawn list on a resident's page",
+    );
+    assert!(listed.as_str().unwrap().contains(&when), "{listed}");
+}
+
+/// Proves that a member of a role the proposal's rule does not name gets
+/// no withdraw button: a supervisor (社区党组织) enrolled by governance sees
+/// no card and no withdraw button for a pending expenditure (whose rule
+/// names the company and the committee), and the server refuses that key's
+/// withdrawal with `not_allowed_to_withdraw`, changing nothing; the page
+/// has Chinese words for that refusal, not the server's English.
+#[test]
+fn a_member_of_a_role_the_rule_does_not_name_gets_no_withdraw_button() {
+    let f = Fixture::new();
+    let line = |name: &str| {
+        format!(
+            "{{ name = \"{name}\", public_key = \"{}\" }}",
+            f.c.key(name).public_key
+        )
+    };
+    let roles = format!(
+        "[company]\nthreshold = 1\nkeys = [{}]\n\n[committee]\nthreshold = 2\nkeys = [{}]\n\n[supervisor]\nthreshold = 1\nkeys = [{}]\n",
+        line(COMPANY),
+        {
+            // A role's keys are listed sorted by name (docs/format.md).
+            let mut committee = COMMITTEE;
+            committee.sort();
+            committee.map(line).join(", ")
+        },
+        line(support::OUTSIDER),
+    );
+    let roles_path = f.c.path("roles-with-supervisor.toml");
+    std::fs::write(&roles_path, roles).unwrap();
+    let out = f.propose(
+        &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
+        &[
+            "governance",
+            "--roles",
+            roles_path.to_str().unwrap(),
+            "--memo",
+            "社区党组织加入监督",
+        ],
+    );
+    out.assert_ok();
+    assert!(out.committed_seq().is_some(), "{out:#?}");
+    let id = f.pending_expenditure();
+    let before = f.proposal(&id);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = phone(dir.path(), "supervisor", &[]);
+    s.open(&f.page());
+    import_key(&mut s, &f.c, support::OUTSIDER);
+    s.wait_for(
+        "document.querySelector('#key-enrolment[data-state=enrolled][data-role=supervisor]')",
+        "the supervisor's key enrolled",
+    );
+    s.wait_for(
+        "document.getElementById('sign-none')",
+        "the list of what waits for the supervisor",
+    );
+    let shown = s.eval(&format!(
+        "({{ card: Boolean(document.querySelector('[data-sign-card=\"{id}\"]')), withdraw: Boolean(document.querySelector('[data-withdraw]')) }})"
+    ));
+    assert_eq!(
+        shown,
+        json!({"card": false, "withdraw": false}),
+        "no withdraw button for the supervisor"
+    );
+
+    // The server says no too, and the page has words for it.
+    let refused = run([
+        "withdraw",
+        "--url",
+        &f.server.url,
+        "--key",
+        f.c.key_path(support::OUTSIDER).to_str().unwrap(),
+        "--yes",
+        &id,
+    ]);
+    refused.assert_failed();
+    assert!(
+        refused.stderr.contains("not_allowed_to_withdraw")
+            || refused.stderr.contains("may not withdraw"),
+        "{refused:#?}"
+    );
+    assert_eq!(f.proposal(&id), before, "the proposal is unchanged");
+    let words = s.eval(
+        "import('/assets/strings.js').then((m) => m.translate('zh', 'sign.code.not_allowed_to_withdraw'))",
+    );
+    assert!(words.as_str().unwrap().contains("提出人"), "{words}");
+}
+
+/// Proves the partial withdrawal: on an expenditure proposed by committee
+/// member weiyuan-wang (the card names him, from `proposed_by`), member B
+/// (weiyuan-zhao; committee threshold 2) withdraws in the page, which says
+/// his withdrawal is recorded and one more is needed; the proposal stays
+/// pending on the server with B's withdrawal signature, and after a reload
+/// B's card says so again and offers no second withdrawal. Member C
+/// (weiyuan-chen) then withdraws in another phone, and it is withdrawn by
+/// both.
+#[test]
+fn a_partial_withdrawal_says_how_many_more_are_needed() {
+    let f = Fixture::new();
+    let out = f.propose(
+        &[COMMITTEE[0]],
+        &[
+            "expenditure",
+            "--amount",
+            "300",
+            "--category",
+            "cleaning",
+            "--payee",
+            "洁美保洁公司",
+            "--memo",
+            "二月保洁",
+        ],
+    );
+    out.assert_ok();
+    let id = out
+        .pending_id()
+        .unwrap_or_else(|| panic!("the spend waits: {out:#?}"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    let card = format!("[data-sign-card=\"{id}\"]");
+    let proposer = b.wait_for(
+        &format!("document.querySelector('{card} .sign-proposer')?.textContent"),
+        "the spend in B",
+    );
+    assert_eq!(
+        proposer,
+        json!("weiyuan-wang（业主委员会）"),
+        "the card names who proposed it"
+    );
+
+    let (status, text, confirmed) = withdraw(&mut b, &id);
+    assert_eq!(status, "partial", "{text}");
+    assert!(
+        text.contains("已记下您的撤回签名") && text.contains("还需 1 位"),
+        "{text}"
+    );
+    assert!(
+        confirmed.contains("业主委员会"),
+        "a member who did not propose it is told the committee must agree: {confirmed}"
+    );
+    let view = f.proposal(&id);
+    assert_eq!(view["state"], json!("pending"), "{view}");
+    let keys: Vec<&Value> = view["withdrawals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| &w["key"])
+        .collect();
+    assert_eq!(keys, [&json!(COMMITTEE[1])], "{view}");
+
+    b.reload();
+    let mine = b.wait_for(
+        &format!("document.querySelector('{card} .withdraw-mine')?.dataset.lacking"),
+        "B's recorded withdrawal after a reload",
+    );
+    assert_eq!(mine, json!("1"));
+    assert_eq!(
+        b.eval(&format!(
+            "Boolean(document.querySelector('{card} [data-withdraw]'))"
+        )),
+        json!(false),
+        "no second withdrawal is offered to B"
+    );
+
+    let mut c = phone(dir.path(), "c", &[]);
+    c.open(&f.page());
+    import_key(&mut c, &f.c, COMMITTEE[2]);
+    let shown = c.wait_for(
+        &format!("document.querySelector('{card}')?.innerText"),
+        "the spend in C",
+    );
+    assert!(
+        shown.as_str().unwrap().contains("已签撤回的人"),
+        "C sees who signed the withdrawal: {shown}"
+    );
+    let (status, text, _) = withdraw(&mut c, &id);
+    assert_eq!(status, "withdrawn", "{text}");
+    let view = f.proposal(&id);
+    assert_eq!(view["state"], json!("withdrawn"), "{view}");
+    assert_eq!(
+        view["withdrawn_by"],
+        json!([COMMITTEE[2], COMMITTEE[1]]),
+        "{view}"
+    );
+}
+
+/// Proves that the signing view in English (`?lang=en`) shows no Chinese:
+/// with a pending expenditure whose payee and memo are English, a partial
+/// withdrawal on it and a withdrawn proposal, the signing section's text
+/// holds no Chinese character or full-width punctuation (a string missing
+/// from the English table would fall back to Chinese), and every Chinese
+/// string of the signing view has an English one.
+#[test]
+fn the_signing_view_in_english_shows_no_chinese() {
+    let f = Fixture::new();
+    let propose = |memo: &str| {
+        let out = f.propose(
+            &[COMPANY],
+            &[
+                "expenditure",
+                "--amount",
+                "120",
+                "--category",
+                "repairs",
+                "--payee",
+                "Star Lifts Ltd",
+                "--memo",
+                memo,
+            ],
+        );
+        out.assert_ok();
+        out.pending_id()
+            .unwrap_or_else(|| panic!("the spend waits: {out:#?}"))
+    };
+    let pending = propose("Lift cable");
+    let withdrawn = propose("Lift door");
+    let withdraw_with = |name: &str, id: &str| {
+        run([
+            "withdraw",
+            "--url",
+            &f.server.url,
+            "--key",
+            f.c.key_path(name).to_str().unwrap(),
+            "--yes",
+            id,
+        ])
+        .assert_ok();
+    };
+    withdraw_with(COMPANY, &withdrawn);
+    withdraw_with(COMMITTEE[0], &pending);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&format!("{}?lang=en", f.page()));
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    b.wait_for(
+        &format!("document.querySelector('[data-sign-card=\"{pending}\"] [data-withdraw]')"),
+        "the pending spend with its withdraw button",
+    );
+    b.wait_for(
+        &format!("document.querySelector('[data-withdrawn-item=\"{withdrawn}\"]')"),
+        "the withdrawn spend",
+    );
+    let text = b.eval("document.getElementById('sign-section').innerText");
+    let text = text.as_str().unwrap();
+    for needle in [
+        "Withdraw",
+        "Withdrawal signed by",
+        "Withdrawn",
+        "withdrawn by wuye-li (",
+        "Star Lifts Ltd",
+    ] {
+        assert!(
+            text.contains(needle),
+            "the English view shows {needle:?}:\n{text}"
+        );
+    }
+    let chinese: String = text
+        .chars()
+        .filter(|c| matches!(*c as u32, 0x3000..=0x303f | 0x3400..=0x9fff | 0xff00..=0xffef))
+        .collect();
+    assert!(
+        chinese.is_empty(),
+        "no Chinese in the English signing view, found {chinese:?}:\n{text}"
+    );
+    let missing = b.eval(
+        "import('/assets/strings.js').then((m) => Object.keys(m.STRINGS.zh)
+           .filter((k) => /^(sign|key|withdraw|withdrawn)\\./.test(k) && !(k in m.STRINGS.en)))",
+    );
+    assert_eq!(missing, json!([]), "signing strings with no English");
+}
+
+/// Proves that a withdrawal that comes too late says so and posts
+/// nothing: with B's page open on two pending expenditures, the proposer
+/// withdraws one with the CLI and the committee signs the other into the
+/// ledger; a tap on withdraw in B then says, in Chinese, that the first was
+/// already withdrawn and that the second is no longer pending, no POST is
+/// sent, and both are as the CLI left them.
+#[test]
+fn a_withdrawal_that_comes_too_late_says_so_and_posts_nothing() {
+    let f = Fixture::new();
+    let first = f.pending_expenditure();
+    let out = f.propose(
+        &[COMPANY],
+        &[
+            "expenditure",
+            "--amount",
+            "300",
+            "--category",
+            "cleaning",
+            "--payee",
+            "洁美保洁公司",
+            "--memo",
+            "二月保洁",
+        ],
+    );
+    out.assert_ok();
+    let second = out
+        .pending_id()
+        .unwrap_or_else(|| panic!("the spend waits: {out:#?}"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = phone(dir.path(), "b", &[]);
+    b.open(&f.page());
+    import_key(&mut b, &f.c, COMMITTEE[1]);
+    for id in [&first, &second] {
+        b.wait_for(
+            &format!("document.querySelector('[data-sign-card=\"{id}\"] [data-withdraw]')"),
+            "the withdraw buttons",
+        );
+    }
+
+    run([
+        "withdraw",
+        "--url",
+        &f.server.url,
+        "--key",
+        f.c.key_path(COMPANY).to_str().unwrap(),
+        "--yes",
+        &first,
+    ])
+    .assert_ok();
+    let withdrawn = f.proposal(&first);
+    assert_eq!(withdrawn["withdrawn_by"], json!([COMPANY]), "{withdrawn}");
+    let (status, text, _) = withdraw(&mut b, &first);
+    assert_eq!(status, "already-withdrawn", "{text}");
+    assert!(text.contains("已经被撤回"), "{text}");
+
+    for member in [COMMITTEE[0], COMMITTEE[2]] {
+        run([
+            "sign",
+            "--url",
+            &f.server.url,
+            "--key",
+            f.c.key_path(member).to_str().unwrap(),
+            "--yes",
+            &second,
+        ])
+        .assert_ok();
+    }
+    let (status, text, _) = withdraw(&mut b, &second);
+    assert_eq!(status, "gone", "{text}");
+    assert!(text.contains("不在待签列表里"), "{text}");
+    assert!(b.requests("POST").is_empty(), "nothing posted");
+    assert_eq!(f.proposal(&first), withdrawn, "the withdrawal is unchanged");
+    assert_eq!(
+        f.http().get(&format!("/api/v1/proposals/{second}")).status,
+        404,
+        "the second is an entry, not a proposal"
+    );
 }

@@ -216,3 +216,18 @@ export async function signBody(record, bodyJcs) {
   const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, record.private_key, message));
   return { key: record.name, sig: toBase64(sig) };
 }
+
+/** Domain separation of a withdrawal signature (docs/format.md §8.5). */
+export const WITHDRAWAL_SIGNATURE_CONTEXT = 'feeledger/withdrawal/v1\n';
+
+/**
+ * Signs the withdrawal of proposal `id` (64 lower-case hex digits) of
+ * ledger `origin`: Ed25519 over "feeledger/withdrawal/v1\n" || origin ||
+ * "\n" || id || "\n" (§8.5). Returns {key, sig} for the API.
+ */
+export async function signWithdrawal(record, origin, id) {
+  if (!/^[0-9a-f]{64}$/.test(id)) throw new KeyError('bad-id');
+  const message = utf8(`${WITHDRAWAL_SIGNATURE_CONTEXT}${origin}\n${id}\n`);
+  const sig = new Uint8Array(await subtle().sign({ name: 'Ed25519' }, record.private_key, message));
+  return { key: record.name, sig: toBase64(sig) };
+}

@@ -12,6 +12,12 @@
 // consistently in all three can at most get a signature over the body the
 // member saw, which is no use for any other body.
 //
+// Withdrawing signs "feeledger/withdrawal/v1\n" || origin || "\n" || id ||
+// "\n" (docs/format.md §8.5) over the id checked above, so it too names
+// only the body shown. Who may withdraw (the proposer, or members of a
+// role the rule names) is the server's to decide; the page offers the
+// button to those it would allow and says the server's refusals in words.
+//
 // State and rendering live here; app.js gives the shared helpers (words,
 // fund and category names, the ledger) through `ctx`. Errors from the API
 // are shown by their `code`, in words from strings.js, never the server's
@@ -20,7 +26,7 @@
 import { jcs, sha256, toHex, utf8 } from './verify.js';
 import { h, svg, mount } from './dom.js';
 import { yuan, percent, timeText } from './format.js';
-import { KeyError, signingAvailable, loadKey, makeKey, importKeyFile, forgetKey, keyDefText, verifierKeyText, signBody } from './keys.js';
+import { KeyError, signingAvailable, loadKey, makeKey, importKeyFile, forgetKey, keyDefText, verifierKeyText, signBody, signWithdrawal } from './keys.js';
 import qrcode from './qrcode.mjs';
 
 const SECTION = 'sign-section';
@@ -45,6 +51,9 @@ const KNOWN_CODES = new Set([
   'too_large',
   'shutting_down',
   'timeout',
+  'not_allowed_to_withdraw',
+  'withdrawn',
+  'already_committed',
 ]);
 
 /**
@@ -134,7 +143,10 @@ export function createSigning(ctx) {
     views: null, // [{view, check}]
     listError: null,
     results: new Map(), // id -> {status, key, vars}
+    wresults: new Map(), // id -> {status, key, vars}: the last withdraw tap's answer
     done: [], // [{id, seq, what}] committed from this page
+    withdrawnHere: [], // [{id, what}] withdrawn from this page
+    withdrawn: null, // [{view, check}] withdrawn proposals, newest first
   };
 
   function render() {
@@ -147,7 +159,7 @@ export function createSigning(ctx) {
       );
       return;
     }
-    mount(SECTION, title, h('p', { class: 'small muted' }, t('sign.help')), renderKey(), renderPending());
+    mount(SECTION, title, h('p', { class: 'small muted' }, t('sign.help')), renderKey(), renderPending(), renderWithdrawn());
   }
 
   // -------------------------------------------------------------------------
@@ -280,17 +292,25 @@ export function createSigning(ctx) {
 
   function renderPending() {
     const head = h('h3', {}, t('sign.pending-title'));
-    const done = S.done.map((d) =>
-      h('p', { class: 'ok-text sign-done', 'data-committed': d.id, 'data-seq': d.seq }, t('sign.committed', { what: d.what, seq: d.seq })),
-    );
+    const done = [
+      ...S.done.map((d) => h('p', { class: 'ok-text sign-done', 'data-committed': d.id, 'data-seq': d.seq }, t('sign.committed', { what: d.what, seq: d.seq }))),
+      ...S.withdrawnHere.map((d) => h('p', { class: 'ok-text sign-done', 'data-withdrawn': d.id }, t('withdraw.done', { what: d.what }))),
+    ];
     if (!S.record) return h('div', { id: 'sign-pending' }, head, done, h('p', { class: 'muted' }, t('sign.need-key')));
     const role = myRole();
     if (!role) return h('div', { id: 'sign-pending' }, head, done, h('p', { class: 'muted' }, t('sign.need-enrolment')));
     if (S.listError) return h('div', { id: 'sign-pending' }, head, done, h('p', { class: 'alert' }, t('sign.list-failed')));
     if (!S.views) return h('div', { id: 'sign-pending' }, head, done, h('p', { class: 'muted' }, t('app.loading')));
-    const mine = S.views.filter(({ view, check }) => (check.ok ? ruleRoles(ctx.ledger(), check.body.kind) : ruleRoles(ctx.ledger(), view && view.body && view.body.kind)).includes(role));
-    if (!mine.length) return h('div', { id: 'sign-pending', 'data-count': '0' }, head, done, h('p', { id: 'sign-none' }, t('sign.none')));
-    return h('div', { id: 'sign-pending', 'data-count': String(mine.length) }, head, done, mine.map(({ view, check }) => renderProposal(view, check)));
+    const mine = S.views.filter(
+      ({ view, check }) => proposers(view).includes(S.record.name) || (check.ok ? ruleRoles(ctx.ledger(), check.body.kind) : ruleRoles(ctx.ledger(), view && view.body && view.body.kind)).includes(role),
+    );
+    // A withdraw tap whose proposal has since left the list (withdrawn or
+    // committed meanwhile) still gets its answer shown.
+    const left = [...S.wresults]
+      .filter(([id, r]) => r.status !== 'withdrawn' && r.status !== 'withdrawing' && !mine.some(({ view }) => view.id === id))
+      .map(([id, r]) => h('p', { class: 'alert withdraw-result', role: 'status', 'data-withdraw-result': id, 'data-status': r.status }, t(r.key, r.vars || {})));
+    if (!mine.length) return h('div', { id: 'sign-pending', 'data-count': '0' }, head, done, left, h('p', { id: 'sign-none' }, t('sign.none')));
+    return h('div', { id: 'sign-pending', 'data-count': String(mine.length) }, head, done, left, mine.map(({ view, check }) => renderProposal(view, check)));
   }
 
   function partyLine(body) {
@@ -322,13 +342,19 @@ export function createSigning(ctx) {
     });
   }
 
+  /** The keys that made the proposal (`proposed_by`; empty when an older server did not record them). */
+  function proposers(view) {
+    return Array.isArray(view.proposed_by) ? view.proposed_by.filter((k) => typeof k === 'string') : [];
+  }
+
   function proposerText(view) {
-    // The API lists signatures by key name, not who proposed; a later
-    // `proposed_by` field is used when the server gives one. Until then
-    // the proposer is whoever signed for the company.
-    if (typeof view.proposed_by === 'string') return signerNames([{ key: view.proposed_by }]).join('');
-    const company = (view.signatures || []).filter((s) => roleOfKey(s.key) === 'company');
-    return company.length ? signerNames(company).join(t('sign.list-sep')) : t('sign.unknown');
+    const keys = proposers(view);
+    return keys.length ? signerNames(keys.map((key) => ({ key }))).join(t('sign.list-sep')) : t('sign.unknown');
+  }
+
+  /** A short "what": the kind and, for money, the amount in yuan. */
+  function whatText(body) {
+    return t(`kind.${body.kind}`) + (Number.isSafeInteger(body.amount_fen) ? ` ${yuan(body.amount_fen)}` : '');
   }
 
   function balanceRows(body) {
@@ -362,6 +388,47 @@ export function createSigning(ctx) {
     return KNOWN_CODES.has(code) ? t(`sign.code.${code}`) : t('sign.code.other', { code: String(code) });
   }
 
+  /** Whether this key may withdraw (§8.5): it proposed it, or it holds a role the rule names. */
+  function mayWithdraw(view, body) {
+    const role = myRole();
+    return proposers(view).includes(S.record.name) || (role !== null && ruleRoles(ctx.ledger(), body.kind).includes(role));
+  }
+
+  /** How many more of `role` must sign a withdrawal, given the withdrawal signatures `keys`. */
+  function withdrawalsLacking(role, keys) {
+    const def = (ctx.ledger().roles || {})[role];
+    if (!def) return null;
+    const have = new Set(keys.filter((k) => roleOfKey(k) === role)).size;
+    return Math.max(0, def.threshold - have);
+  }
+
+  function partialText(n) {
+    return t('withdraw.partial', { n, role: ctx.roleName(myRole()) });
+  }
+
+  /**
+   * The card's withdrawal parts: `note` (the last tap's answer, or that this
+   * key's withdrawal is recorded and how many more are needed) and `button`
+   * (withdraw, for a key that may and has not yet).
+   */
+  function withdrawPart(view, body) {
+    const keys = (view.withdrawals || []).map((w) => w.key);
+    const result = S.wresults.get(view.id);
+    if (result) {
+      const ok = result.status === 'partial' || result.status === 'withdrawn';
+      return { note: h('p', { class: ok ? 'ok-text withdraw-result' : 'alert withdraw-result', role: 'status', 'data-status': result.status }, t(result.key, result.vars || {})), button: null };
+    }
+    if (keys.includes(S.record.name)) {
+      const n = withdrawalsLacking(myRole(), keys);
+      return { note: h('p', { class: 'ok-text withdraw-mine', 'data-lacking': String(n) }, partialText(n)), button: null };
+    }
+    if (!mayWithdraw(view, body)) return { note: null, button: null };
+    return {
+      note: null,
+      button: h('button', { type: 'button', class: 'withdraw-button', 'data-withdraw': view.id, disabled: S.busy, onclick: () => withdraw(view.id, body) }, t('withdraw.button')),
+    };
+  }
+
   function renderProposal(view, check) {
     const result = S.results.get(view.id);
     const resultBox = result ? h('p', { class: result.status === 'committed' || result.status === 'pending' ? 'ok-text sign-result' : 'alert sign-result', role: 'status', 'data-status': result.status }, t(result.key, result.vars || {})) : null;
@@ -380,6 +447,7 @@ export function createSigning(ctx) {
     const amount = Number.isSafeInteger(body.amount_fen) ? body.amount_fen : null;
     const approval = body.owners_approval;
     const progress = (status.progress || []).map((x) => t('sign.progress', { role: ctx.roleName(x.role), have: x.have, need: x.need })).join(t('sign.list-sep'));
+    const withdrawal = withdrawPart(view, body);
     return h(
       'article',
       { class: `entry proposal sign-card kind-${body.kind}`, 'data-sign-card': view.id, 'data-amount-fen': amount === null ? '' : String(amount) },
@@ -388,7 +456,7 @@ export function createSigning(ctx) {
       h(
         'dl',
         { class: 'sign-facts' },
-        row(t('sign.proposed-by'), proposerText(view), ' · ', timeText(view.created_ms, ctx.lang())),
+        row(t('sign.proposed-by'), h('span', { class: 'sign-proposer' }, proposerText(view)), ' · ', timeText(view.created_ms, ctx.lang())),
         party ? row(party[0], party[1]) : null,
         amount !== null ? row(t('sign.amount'), yuan(amount)) : null,
         body.fund ? row(t('sign.fund'), ctx.fundName(body.fund)) : null,
@@ -413,16 +481,17 @@ export function createSigning(ctx) {
         row(t('sign.rule'), rulesText(body.kind)),
         progress ? row(t('sign.progress-label'), progress) : null,
         row(t('sign.signed-so-far'), signerNames(view.signatures).join(t('sign.list-sep')) || '—'),
+        (view.withdrawals || []).length ? row(t('withdraw.so-far'), signerNames(view.withdrawals).join(t('sign.list-sep'))) : null,
       ),
       status.blocked ? h('p', { class: 'alert sign-blocked', 'data-code': status.blocked.code }, blockedText(status.blocked.code, body)) : null,
       signed ? h('p', { class: 'ok-text sign-already', 'data-already': '' }, t('sign.already')) : null,
       resultBox,
+      withdrawal.note,
       h(
         'div',
         { class: 'actions' },
         h('button', { type: 'button', class: 'primary sign-button', 'data-sign': view.id, disabled: S.busy, onclick: () => cosign(view.id, check) }, t('sign.cosign')),
-        // The withdraw button goes here once the signed withdrawal exists.
-        h('span', { class: 'withdraw-slot' }),
+        h('span', { class: 'withdraw-slot' }, withdrawal.button),
       ),
     );
   }
@@ -484,8 +553,113 @@ export function createSigning(ctx) {
     return { status: 'error', key: 'sign.error', vars: { why: codeText(code || `HTTP ${post.status}`) } };
   }
 
+  async function withdraw(id, body) {
+    if (S.busy) return;
+    const proposer = proposers(S.views.find((v) => v.view.id === id)?.view || {}).includes(S.record.name);
+    const message = [t('withdraw.confirm', { what: whatText(body) }), proposer ? null : t('withdraw.confirm-role', { role: ctx.roleName(myRole()) })].filter(Boolean).join('\n\n');
+    if (!window.confirm(message)) return;
+    S.busy = true;
+    S.wresults.set(id, { status: 'withdrawing', key: 'withdraw.withdrawing' });
+    render();
+    try {
+      S.wresults.set(id, await withdrawSigned(id, body));
+    } catch (e) {
+      ctx.reportError(e);
+      S.wresults.set(id, { status: 'error', key: 'withdraw.failed' });
+    }
+    S.busy = false;
+    await loadPending();
+  }
+
+  async function withdrawSigned(id, body) {
+    // The withdrawal signs the id, which the card was checked against
+    // (SHA-256 of the bytes shown); a fresh read only tells whether it is
+    // still pending, and whether this key already signed its withdrawal.
+    const res = await fetch(`/api/v1/proposals/${id}`, { cache: 'no-store' });
+    if (res.status === 404) return { status: 'gone', key: 'withdraw.gone' };
+    if (!res.ok) return { status: 'error', key: 'withdraw.failed' };
+    let fresh;
+    try {
+      fresh = await res.json();
+    } catch {
+      return { status: 'error', key: 'withdraw.failed' };
+    }
+    if (fresh.state === 'withdrawn') return { status: 'already-withdrawn', key: 'withdraw.already-withdrawn' };
+    const keys = (fresh.withdrawals || []).map((w) => w.key);
+    if (keys.includes(S.record.name)) return { status: 'partial', key: 'withdraw.partial', vars: { n: withdrawalsLacking(myRole(), keys), role: ctx.roleName(myRole()) } };
+    const signature = await signWithdrawal(S.record, ctx.ledger().origin, id);
+    const post = await fetch(`/api/v1/proposals/${id}/withdrawal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ signatures: [signature] }),
+    });
+    let answer = null;
+    try {
+      answer = await post.json();
+    } catch {
+      answer = null;
+    }
+    if (post.status === 200 && answer && answer.status === 'withdrawn') {
+      S.withdrawnHere.push({ id, what: whatText(body) });
+      // The residents' list of pending proposals drops it too.
+      if (ctx.onCommitted) ctx.onCommitted();
+      return { status: 'withdrawn', key: 'withdraw.done', vars: { what: whatText(body) } };
+    }
+    if (post.status === 202 && answer && answer.status === 'pending') {
+      const mine = (answer.progress || []).find((x) => x.role === myRole());
+      const n = mine ? Math.max(0, mine.need - mine.have) : withdrawalsLacking(myRole(), answer.withdrawals || []);
+      return { status: 'partial', key: 'withdraw.partial', vars: { n, role: ctx.roleName(myRole()) } };
+    }
+    const code = answer && answer.error && answer.error.code;
+    return { status: 'error', key: 'withdraw.error', vars: { why: codeText(code || `HTTP ${post.status}`) } };
+  }
+
+  // -------------------------------------------------------------------------
+  // Withdrawn proposals: kept in view, with who withdrew them and when
+  // -------------------------------------------------------------------------
+
+  function renderWithdrawn() {
+    if (!S.withdrawn || !S.withdrawn.length) return null;
+    return h(
+      'div',
+      { id: 'sign-withdrawn', 'data-count': String(S.withdrawn.length) },
+      h('h3', {}, t('withdrawn.title')),
+      h('p', { class: 'small muted' }, t('withdrawn.help')),
+      S.withdrawn.map(({ view, check }) => {
+        const when = timeText(view.withdrawn_ms, ctx.lang());
+        const by = signerNames((view.withdrawn_by || []).map((key) => ({ key }))).join(t('sign.list-sep')) || t('sign.unknown');
+        if (!check.ok) {
+          return h('article', { class: 'entry withdrawn-item', 'data-withdrawn-item': view.id, 'data-refused': check.reason }, h('p', {}, t('withdrawn.unreadable'), ' ', t('withdrawn.line', { by, when })));
+        }
+        const body = check.body;
+        const party = partyLine(body);
+        return h(
+          'article',
+          { class: 'entry withdrawn-item', 'data-withdrawn-item': view.id },
+          h('div', { class: 'entry-head' }, h('span', { class: 'badge withdrawn' }, t('withdrawn.badge')), h('span', { class: 'date' }, body.date)),
+          h('p', {}, h('b', {}, whatText(body)), party ? ` · ${t('withdrawn.party', { label: party[0], name: party[1] })}` : null, body.memo ? ` · ${body.memo}` : null),
+          h('p', { class: 'small' }, t('withdrawn.line', { by, when })),
+          h('p', { class: 'small muted' }, t('withdrawn.proposed', { by: proposerText(view), when: timeText(view.created_ms, ctx.lang()) })),
+        );
+      }),
+    );
+  }
+
+  async function loadWithdrawn() {
+    const ledger = ctx.ledger();
+    if (!ledger) return;
+    try {
+      const list = await ctx.getJson('/api/v1/proposals?state=withdrawn');
+      S.withdrawn = await Promise.all((list.proposals || []).map(async (view) => ({ view, check: await checkView(view, ledger.origin) })));
+    } catch (e) {
+      // The withdrawn list is extra; an older server without it leaves it out.
+      S.withdrawn = null;
+    }
+  }
+
   async function loadPending() {
     const ledger = ctx.ledger();
+    await loadWithdrawn();
     if (!ledger || !S.record) {
       render();
       return;
