@@ -30,7 +30,11 @@ fn run_with_stdin(args: &[String], input: &str) -> Output {
     // The binary may refuse before it reads its stdin (some cases test just
     // that), closing the pipe: a broken pipe here is not the test's failure.
     if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "writing stdin: {e}"
+        );
     }
     let out = child.wait_with_output().unwrap();
     Output::from_std(args.to_vec(), out)
