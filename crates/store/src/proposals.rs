@@ -537,6 +537,23 @@ impl Store {
             .transpose()
     }
 
+    /// The pending proposals' JSON records, at most `limit`, in id order,
+    /// as whichever type reads them ([`Proposal`] or [`ProposalRecord`]).
+    fn pending_records<T: serde::de::DeserializeOwned>(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        self.tree()
+            .scan_prefix(keys::PROPOSAL_PREFIX)
+            .take(limit)
+            .map(|item| {
+                let (_, bytes) = item?;
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::damaged(format!("pending proposal: {e}")))
+            })
+            .collect()
+    }
+
     /// A pending proposal by id, with who proposed it and any withdrawal
     /// signatures so far.
     ///
@@ -552,15 +569,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposal_records(&self, limit: usize) -> Result<Vec<ProposalRecord>, StoreError> {
-        self.tree()
-            .scan_prefix(keys::PROPOSAL_PREFIX)
-            .take(limit)
-            .map(|item| {
-                let (_, bytes) = item?;
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| StoreError::damaged(format!("pending proposal: {e}")))
-            })
-            .collect()
+        self.pending_records(limit)
     }
 
     /// A withdrawn proposal by id.
@@ -721,15 +730,7 @@ impl Store {
     /// # Errors
     /// As [`Store::proposal`].
     pub fn proposals(&self, limit: usize) -> Result<Vec<Proposal>, StoreError> {
-        self.tree()
-            .scan_prefix(keys::PROPOSAL_PREFIX)
-            .take(limit)
-            .map(|item| {
-                let (_, bytes) = item?;
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| StoreError::damaged(format!("pending proposal: {e}")))
-            })
-            .collect()
+        self.pending_records(limit)
     }
 }
 
