@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use support::cdp::Phone;
 use support::http::Server;
 use support::proxy::{forward_get, loopback, path_of, Loopback};
-use support::{Community, COMPANY};
+use support::{Community, COMMITTEE, COMPANY};
 
 /// The fee the receipts are of: ¥1,280.50 from unit 3-1502 for November,
 /// paid on 6 December 2026.
@@ -37,6 +37,12 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with(|_, _| {})
+    }
+
+    /// As [`Fixture::new`], with `more` run on the ledger (given the fee's
+    /// seq) before it is served.
+    fn with(more: impl FnOnce(&Community, u64)) -> Fixture {
         let c = Community::new();
         let out = c.propose(
             &[COMPANY],
@@ -57,6 +63,7 @@ impl Fixture {
         let seq = out
             .committed_seq()
             .unwrap_or_else(|| panic!("the fee commits at once: {out:#?}"));
+        more(&c, seq);
         let server = Server::start(&c.data);
         Fixture { server, _c: c, seq }
     }
@@ -84,6 +91,7 @@ fn open_receipt(phone: &mut Phone, url: &str) -> Value {
             what: text('receipt-what'), period: text('receipt-period'), date: text('receipt-date'),
             number: text('receipt-seq'), recorded: text('receipt-recorded'), signers: text('receipt-signers'),
             verified: text('receipt-verified'), failed: text('receipt-failed'), error: text('receipt-error'),
+            reversed: text('receipt-reversed'), reversal_verified: document.getElementById('receipt-reversed')?.dataset.verified ?? null,
             qr_text: document.getElementById('receipt-qr')?.dataset.qrText ?? null,
             download: document.getElementById('receipt-download')?.getAttribute('href') ?? null,
             text: r?.innerText ?? '', lang: document.documentElement.lang,
@@ -320,6 +328,53 @@ fn a_changed_amount_gets_no_tick_and_a_plain_failure() {
         text.contains("尚未核验"),
         "what is shown is marked as the server's word: {text}"
     );
+}
+
+/// Proves a reversed fee's receipt says it was reversed, as verified, once
+/// the reversing entry verified and names it; and that the reversal's own
+/// receipt names what it reverses, the unit and the amount it undoes.
+#[test]
+fn a_reversed_fee_says_so_and_the_reversal_has_its_own_receipt() {
+    let reversal = std::cell::Cell::new(0);
+    let f = Fixture::with(|c, seq| {
+        let out = c.propose(
+            &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
+            "2026-12-07",
+            &[
+                "reversal",
+                "--target",
+                &seq.to_string(),
+                "--reason",
+                "重复录入",
+            ],
+        );
+        out.assert_ok();
+        reversal.set(out.committed_seq().expect("the reversal commits at once"));
+    });
+    let reversal = reversal.get();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = phone(dir.path(), "resident");
+    let shown = open_receipt(&mut p, &f.receipt_url(&f.server.url, ""));
+    assert_eq!(shown["status"], json!("verified"), "{shown:#}");
+    assert_eq!(shown["reversal_verified"], json!("true"), "{shown:#}");
+    assert!(
+        shown["reversed"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("已被第 {reversal} 笔冲销")),
+        "{shown:#}"
+    );
+
+    let shown = open_receipt(&mut p, &format!("{}/receipt/{reversal}", f.server.url));
+    assert_eq!(shown["status"], json!("verified"), "{shown:#}");
+    assert_eq!(
+        shown["what"],
+        json!(format!("冲销第 {} 笔：重复录入", f.seq)),
+        "{shown:#}"
+    );
+    assert_eq!(shown["unit"], json!(UNIT), "{shown:#}");
+    assert_eq!(shown["amount"], json!("¥1,280.50"), "{shown:#}");
+    assert_eq!(shown["reversed"], Value::Null, "{shown:#}");
 }
 
 /// Proves a receipt address that is not an entry number is refused with
