@@ -6,10 +6,11 @@
 //! amount in yuan, the period, the date, the entry number and who signed,
 //! and "已核验 ✓" once the page verified it; its QR code, decoded from the
 //! pixels Chromium drew, is the receipt's own address; the English receipt
-//! writes dates as `6 Dec 2026` and holds no Chinese words; a server that
-//! changes the amount gets no tick and a plain failure; a path that is not
-//! an entry number is a JSON 400, a missing entry a message in the page;
-//! and the receipt prints on exactly one A4 page.
+//! writes dates as `6 Dec 2026`, holds no Chinese words and fits a 390 px
+//! screen; a server that changes the amount gets no tick and a plain
+//! failure; a reversed fee says so once the reversal verified; a path that
+//! is not an entry number is a JSON 400, a missing entry a message in the
+//! page; and the receipt prints on exactly one A4 page.
 
 mod support;
 
@@ -255,14 +256,26 @@ fn a_fee_receipt_shows_the_unit_the_amount_and_the_verified_mark() {
 
 /// Proves the English receipt writes the date as `6 Dec 2026` and the
 /// period as `Nov 2026`, says "Verified ✓", holds no Chinese words (only
-/// the community's own name is Chinese), and its QR code keeps English.
+/// the community's own name is Chinese), its QR code keeps English, and it
+/// fits a 390 px phone screen without scrolling sideways.
 #[test]
 fn the_english_receipt_writes_dates_the_english_way() {
     let f = Fixture::new();
     let dir = tempfile::tempdir().unwrap();
     let mut p = phone(dir.path(), "resident");
+    p.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    );
     let url = f.receipt_url(&f.server.url, "?lang=en");
     let shown = open_receipt(&mut p, &url);
+    let widths =
+        p.eval("[document.documentElement.clientWidth, document.documentElement.scrollWidth]");
+    assert_eq!(
+        widths,
+        json!([390, 390]),
+        "no sideways scrolling on a phone"
+    );
     assert_eq!(shown["status"], json!("verified"), "{shown:#}");
     assert_eq!(shown["lang"], json!("en"), "{shown:#}");
     assert_eq!(shown["date"], json!("6 Dec 2026"), "{shown:#}");
