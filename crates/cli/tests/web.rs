@@ -993,7 +993,7 @@ fn page_speaks_chinese_draws_the_chart_and_lists_my_payments() {
     for seq in &seqs {
         assert!(
             mine.contains(&format!("data-card-seq=\"{seq}\""))
-                && mine.contains(&format!("href=\"/api/v1/entries/{seq}/receipt\"")),
+                && mine.contains(&format!("href=\"/receipt/{seq}?lang=en\"")),
             "payment {seq} and its receipt link"
         );
     }

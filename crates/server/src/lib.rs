@@ -16,6 +16,7 @@
 //! | `POST /api/v1/proposals/{id}/withdrawal` | withdraw a pending proposal |
 //! | `GET /api/openapi.json` | the OpenAPI description |
 //! | `GET /`, `GET /assets/...` | the residents' web page |
+//! | `GET /receipt/{seq}` | the readable receipt of one entry (a page) |
 //!
 //! **Invariant:** a write's response is sent only after the store flushed it.
 
@@ -181,6 +182,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
     vec![
         ("/", get(web::index)),
         ("/assets/{name}", get(web::asset)),
+        ("/receipt/{seq}", get(web::receipt)),
         ("/checkpoint", get(read::checkpoint)),
         ("/tile/{*path}", get(read::tile)),
         ("/add-checkpoint", post(witness::add_checkpoint)),

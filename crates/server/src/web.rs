@@ -14,9 +14,10 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// The page's files: (name, content type, bytes). `index.html` loads
 /// `app.js` as a module, which imports the others by relative path, so
-/// each is served at `/assets/<name>`. Vendored code (`web/vendor/`, see
+/// each is served at `/assets/<name>`; `receipt.html` (at `/receipt/{seq}`)
+/// loads `receipt.js` the same way. Vendored code (`web/vendor/`, see
 /// its README) is served by its file name too.
-const ASSETS: [(&str, &str, &str); 13] = [
+const ASSETS: [(&str, &str, &str); 14] = [
     ("app.js", JS, include_str!("../web/app.js")),
     ("strings.js", JS, include_str!("../web/strings.js")),
     ("dom.js", JS, include_str!("../web/dom.js")),
@@ -28,6 +29,7 @@ const ASSETS: [(&str, &str, &str); 13] = [
     ("worker.js", JS, include_str!("../web/worker.js")),
     ("keys.js", JS, include_str!("../web/keys.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
+    ("receipt.js", JS, include_str!("../web/receipt.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",
@@ -52,6 +54,21 @@ pub async fn index() -> Response {
         "text/html; charset=utf-8",
         include_str!("../web/index.html"),
     )
+}
+
+/// The readable receipt of entry `seq`, a page (`web/receipt.js` fetches
+/// and verifies the entry, and says so if there is none). A path that is
+/// not an entry number is refused as the API refuses it: 400 `malformed`.
+pub async fn receipt(Path(seq): Path<String>) -> Result<Response, ApiError> {
+    if !seq.bytes().all(|b| b.is_ascii_digit()) || seq.parse::<u64>().is_err() {
+        return Err(ApiError::bad_request(format!(
+            "{seq:?} is not an entry number: a receipt's address is /receipt/ and the entry number, e.g. /receipt/12"
+        )));
+    }
+    Ok(file(
+        "text/html; charset=utf-8",
+        include_str!("../web/receipt.html"),
+    ))
 }
 
 pub async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {

@@ -757,11 +757,9 @@ function renderCard(entry, { compact = false } = {}) {
         { type: 'button', class: 'verify', onclick: () => verifyOne(seq), 'aria-describedby': `entry-${seq}-title` },
         t('entry.verify'),
       ),
-      h(
-        'a',
-        { class: 'receipt', href: `/api/v1/entries/${seq}/receipt`, download: `feeledger-receipt-${seq}${body.payer ? `-${body.payer}` : ''}.txt` },
-        t('entry.receipt'),
-      ),
+      // The readable receipt page (receipt.js), which verifies the entry
+      // itself and offers the machine-readable proof file to download.
+      h('a', { class: 'receipt', href: `/receipt/${seq}${S.lang === 'en' ? '?lang=en' : ''}` }, t('receipt.view')),
     ),
     result ? resultBox(result, null, seq) : null,
   );
