@@ -1090,7 +1090,11 @@ fn a_saved_state_the_log_does_not_extend_is_refused() {
         "{rolled_back}"
     );
     let detail = &rolled_back["failure"]["detail"];
-    assert_eq!(detail["savedSize"], json!(DEMO_ENTRIES + APPENDED), "{detail}");
+    assert_eq!(
+        detail["savedSize"],
+        json!(DEMO_ENTRIES + APPENDED),
+        "{detail}"
+    );
     assert_eq!(detail["size"], json!(DEMO_ENTRIES), "{detail}");
     // The served note comes with the failure, as evidence beside the kept one.
     let note = detail["note"].as_str().expect("the served note");
