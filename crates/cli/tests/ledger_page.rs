@@ -18,6 +18,8 @@
 
 mod support;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -170,6 +172,23 @@ fn cards(p: &mut Phone) -> Value {
     )
 }
 
+/// Writes a 390×844 screenshot of the page to
+/// `target/web-screenshots/<name>.png`, for a person to look at (not a check).
+fn screenshot(p: &mut Phone, name: &str) {
+    p.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    let shot = p.call("Page.captureScreenshot", json!({"format": "png"}));
+    let png = BASE64
+        .decode(shot["data"].as_str().expect("a screenshot"))
+        .expect("base64 PNG");
+    let tmp = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.parent().unwrap_or(&tmp).join("web-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
 /// `feeledger balances --json --data` (the server must be stopped).
 fn cli_balances(data: &Path) -> Value {
     let out = run(["balances", "--json", "--data", data.to_str().unwrap()]);
@@ -213,6 +232,7 @@ fn page_balances_equal_the_cli_and_are_marked_verified() {
     assert_eq!(chart, json!("true"));
     let differs = p.eval("!!document.getElementById('ledger-differs')");
     assert_eq!(differs, json!(false), "an honest server's numbers agree");
+    screenshot(&mut p, "ledger-verified");
 }
 
 /// Proves that one changed byte in one entry bundle leaves the balances
@@ -237,6 +257,7 @@ fn a_changed_byte_in_a_bundle_leaves_the_balances_unverified_and_names_the_entry
     for (fund, card) in cards.as_object().unwrap() {
         assert_eq!(card["verified"], json!("false"), "{fund}: {cards}");
     }
+    screenshot(&mut p, "ledger-failed");
     let badges = p.eval("document.getElementById('balances-section').innerText");
     assert!(badges.as_str().unwrap().contains("未核对"), "{badges}");
     assert!(
@@ -343,6 +364,7 @@ fn a_rollback_between_two_visits_raises_the_alarm_with_evidence() {
             && words.contains("下载证据文件"),
         "{words}"
     );
+    screenshot(&mut p, "ledger-alarm");
     let evidence =
         p.eval("fetch(document.getElementById('ledger-evidence').href).then((r) => r.text())");
     let evidence = evidence.as_str().unwrap();

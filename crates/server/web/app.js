@@ -277,16 +277,20 @@ function renderBalances() {
     return h(
       'div',
       { class: `fund fund-${id}`, id: `balance-${id}`, 'data-fund': id, 'data-fen': String(v), 'data-verified': checked ? 'true' : 'false' },
-      h('div', { class: 'fund-name' }, fundName(id)),
+      h(
+        'div',
+        { class: 'fund-name' },
+        fundName(id),
+        h('div', { class: `fund-check ${checked ? 'ok-text' : 'unchecked'}` }, checked ? t('ledger.badge-checked') : t('ledger.badge-unchecked')),
+      ),
       h('div', { class: 'fund-amount' }, yuan(v)),
-      h('div', { class: `fund-check ${checked ? 'ok-text' : 'unchecked'}` }, checked ? t('ledger.badge-checked') : t('ledger.badge-unchecked')),
     );
   });
   let line;
   if (c.state === 'verified') {
     line = h('p', { class: 'ledger-check ok-text' }, t('ledger.verified', { size: countText(c.size) }));
   } else if (c.state === 'failed') {
-    line = h('p', { class: 'ledger-check alert' }, t('ledger.failed'), ' ', checkFailureText(c.failure));
+    line = h('p', { class: 'ledger-check alert' }, t('ledger.failed'), t('ledger.gap'), checkFailureText(c.failure));
   } else if (c.progress) {
     line = h('p', { class: 'ledger-check muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('ledger.running-progress', { done: countText(c.progress.size), total: countText(c.progress.total) }));
   } else {
@@ -310,7 +314,7 @@ function renderBalances() {
       line,
     ),
     h('div', { class: 'funds' }, cards),
-    differs.length ? h('p', { class: 'alert', id: 'ledger-differs' }, t('ledger.differs'), ' ', differs.join(t('ledger.list-sep'))) : null,
+    differs.length ? h('p', { class: 'alert', id: 'ledger-differs' }, t('ledger.differs'), t('ledger.gap'), differs.join(t('ledger.list-sep'))) : null,
     h(
       'p',
       { class: 'muted small' },
