@@ -323,8 +323,9 @@ fn a_second_visit_fetches_only_the_new_bundles() {
 /// Proves that a server rolled back between two visits (the same log key
 /// serving a copy of the data taken earlier) raises the alarm, offers an
 /// evidence file holding both signed checkpoints exactly, and that the kept
-/// checkpoint is not replaced: back on the real server, the page verifies
-/// from it again without an alarm.
+/// checkpoint is not replaced: a further visit to the rolled-back server
+/// raises it again, and back on the real server the page verifies from it
+/// without an alarm.
 #[test]
 fn a_rollback_between_two_visits_raises_the_alarm_with_evidence() {
     let (c, server) = ledger();
@@ -382,7 +383,17 @@ fn a_rollback_between_two_visits_raises_the_alarm_with_evidence() {
     assert!(evidence.contains(&served), "the served note:\n{evidence}");
     assert!(evidence.ends_with("proof 0\n"), "{evidence}");
 
-    // The kept checkpoint was not replaced by the rolled-back one.
+    // The kept checkpoint was not replaced by the rolled-back one: the
+    // next visit to the rolled-back server raises the alarm again.
+    p.reload();
+    let check = check_ended(&mut p);
+    assert_eq!(check["step"], json!("consistency"), "{check}");
+    let again = p.wait_for(
+        "document.getElementById('ledger-alarm')?.dataset.kind",
+        "the alarm again",
+    );
+    assert_eq!(again, json!("rollback"));
+    // Back on the real server, the page verifies from the kept checkpoint.
     proxy.switch_to(&server.url);
     p.reload();
     let check = check_ended(&mut p);
