@@ -17,7 +17,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 /// each is served at `/assets/<name>`; `receipt.html` (at `/receipt/{seq}`)
 /// loads `receipt.js` the same way. Vendored code (`web/vendor/`, see
 /// its README) is served by its file name too.
-const ASSETS: [(&str, &str, &str); 14] = [
+const ASSETS: &[(&str, &str, &str)] = &[
     ("app.js", JS, include_str!("../web/app.js")),
     ("strings.js", JS, include_str!("../web/strings.js")),
     ("dom.js", JS, include_str!("../web/dom.js")),
@@ -27,6 +27,11 @@ const ASSETS: [(&str, &str, &str); 14] = [
     ("replay.js", JS, include_str!("../web/replay.js")),
     ("tlog.js", JS, include_str!("../web/tlog.js")),
     ("worker.js", JS, include_str!("../web/worker.js")),
+    (
+        "ledger-state.js",
+        JS,
+        include_str!("../web/ledger-state.js"),
+    ),
     ("keys.js", JS, include_str!("../web/keys.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
     ("receipt.js", JS, include_str!("../web/receipt.js")),
