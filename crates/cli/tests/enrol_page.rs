@@ -73,7 +73,10 @@ fn phone(dir: &Path, name: &str) -> Phone {
 
 /// Imports `member`'s key file in the signing view of `phone`.
 fn import_key(phone: &mut Phone, c: &Community, member: &str) {
-    phone.wait_for("document.getElementById('key-file')", "the key import field");
+    phone.wait_for(
+        "document.getElementById('key-file')",
+        "the key import field",
+    );
     phone.choose_file("#key-file", c.key_path(member));
     phone.wait_for(
         &format!("document.querySelector('#key-card[data-state=ready][data-name=\"{member}\"]')"),
@@ -130,10 +133,16 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
 
     let mut a = phone(dir.path(), "a");
     a.open(&f.page());
-    a.wait_for("document.getElementById('key-make')", "the make-a-key button");
+    a.wait_for(
+        "document.getElementById('key-make')",
+        "the make-a-key button",
+    );
     a.type_into("#key-name", NEW);
     a.click("#key-make");
-    a.wait_for("document.querySelector('#key-card[data-state=ready]')", "the new key");
+    a.wait_for(
+        "document.querySelector('#key-card[data-state=ready]')",
+        "the new key",
+    );
     let key_def = a.eval("document.getElementById('key-public').textContent");
     let key_def = key_def.as_str().unwrap().to_string();
     let public_key = a.eval("document.getElementById('key-card').dataset.publicKey");
@@ -159,9 +168,16 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     );
     assert_eq!(weak["code"], json!("weak-key"), "{weak}");
     assert!(weak["text"].as_str().unwrap().contains("弱钥匙"), "{weak}");
-    let garbled = check_enrolment(&mut b, &json!({"name": NEW, "public_key": "not-a-key"}).to_string(), "");
+    let garbled = check_enrolment(
+        &mut b,
+        &json!({"name": NEW, "public_key": "not-a-key"}).to_string(),
+        "",
+    );
     assert_eq!(garbled["code"], json!("bad-key"), "{garbled}");
-    assert!(garbled["text"].as_str().unwrap().contains("不是有效的公钥"), "{garbled}");
+    assert!(
+        garbled["text"].as_str().unwrap().contains("不是有效的公钥"),
+        "{garbled}"
+    );
     let taken = check_enrolment(
         &mut b,
         &json!({"name": NEW, "public_key": f.c.key(COMMITTEE[1]).public_key}).to_string(),
@@ -171,7 +187,9 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     let too_high = check_enrolment(&mut b, &key_def, "5");
     assert_eq!(too_high["code"], json!("threshold"), "{too_high}");
     assert!(
-        b.requests("POST").iter().all(|u| !u.contains("/api/v1/proposals")),
+        b.requests("POST")
+            .iter()
+            .all(|u| !u.contains("/api/v1/proposals")),
         "nothing was proposed"
     );
     assert!(f.pending_ids().is_empty());
@@ -186,9 +204,17 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     );
     assert_eq!(preview["added"], json!(NEW), "{preview}");
     assert_eq!(preview["role"], json!("committee"), "{preview}");
-    assert_eq!((preview["n"].clone(), preview["m"].clone()), (json!("2"), json!("4")), "{preview}");
+    assert_eq!(
+        (preview["n"].clone(), preview["m"].clone()),
+        (json!("2"), json!("4")),
+        "{preview}"
+    );
     let text = preview["text"].as_str().unwrap();
-    for words in ["业主委员会加入：weiyuan-sun", "3 人中须 2 人 → 4 人中须 2 人", &public_key] {
+    for words in [
+        "业主委员会加入：weiyuan-sun",
+        "3 人中须 2 人 → 4 人中须 2 人",
+        &public_key,
+    ] {
         assert!(text.contains(words), "{words}: {text}");
     }
     b.click("#enrol-propose");
@@ -216,10 +242,23 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     );
     assert_eq!(card["name"], json!(NEW), "{card}");
     let card_text = card["text"].as_str().unwrap();
-    assert!(card_text.contains(&public_key), "the co-signer sees the new key: {card_text}");
-    assert!(card_text.contains("3 人中须 2 人 → 4 人中须 2 人"), "{card_text}");
-    assert!(!card_text.contains("详情见下方"), "not only a help text: {card_text}");
-    assert_eq!(cosign(&mut c, &id), "pending", "the company has not signed yet");
+    assert!(
+        card_text.contains(&public_key),
+        "the co-signer sees the new key: {card_text}"
+    );
+    assert!(
+        card_text.contains("3 人中须 2 人 → 4 人中须 2 人"),
+        "{card_text}"
+    );
+    assert!(
+        !card_text.contains("详情见下方"),
+        "not only a help text: {card_text}"
+    );
+    assert_eq!(
+        cosign(&mut c, &id),
+        "pending",
+        "the company has not signed yet"
+    );
 
     let company = f.cli_sign(COMPANY, &id);
     company.assert_ok();
@@ -227,7 +266,8 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     let ledger = f.http().get("/api/v1/ledger").ok_json();
     let keys = ledger["roles"]["committee"]["keys"].as_array().unwrap();
     assert!(
-        keys.iter().any(|k| k["name"] == json!(NEW) && k["public_key"] == json!(public_key)),
+        keys.iter()
+            .any(|k| k["name"] == json!(NEW) && k["public_key"] == json!(public_key)),
         "the ledger lists A's key: {ledger}"
     );
     assert_eq!(ledger["roles"]["committee"]["threshold"], json!(2));
@@ -251,21 +291,32 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
         "星光电梯维修有限公司",
     ]);
     spent.assert_ok();
-    let spend_id = spent.pending_id().expect("the expenditure waits for the committee");
+    let spend_id = spent
+        .pending_id()
+        .expect("the expenditure waits for the committee");
     a.reload();
     a.wait_for(
         "document.querySelector('#key-enrolment[data-state=enrolled][data-role=committee]')",
         "A's page to say the key is enrolled",
     );
     assert_eq!(cosign(&mut a, &spend_id), "pending");
-    let signed = f.http().get(&format!("/api/v1/proposals/{spend_id}")).ok_json();
+    let signed = f
+        .http()
+        .get(&format!("/api/v1/proposals/{spend_id}"))
+        .ok_json();
     assert!(
-        signed["signatures"].as_array().unwrap().iter().any(|s| s["key"] == json!(NEW)),
+        signed["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["key"] == json!(NEW)),
         "{signed}"
     );
     let done = f.cli_sign(COMMITTEE[2], &spend_id);
     done.assert_ok();
-    let seq = done.committed_seq().expect("A's and 陈's signatures commit it");
+    let seq = done
+        .committed_seq()
+        .expect("A's and 陈's signatures commit it");
     let entry = f.http().get(&format!("/api/v1/entries/{seq}")).ok_json();
     let signers: Vec<&str> = entry["leaf"]["signatures"]
         .as_array()

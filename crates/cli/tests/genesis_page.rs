@@ -48,7 +48,10 @@ fn downloaded(dir: &Path, phone: &str, file: &str) -> String {
                 return text;
             }
         }
-        assert!(started.elapsed() < WAIT_MAX, "{phone}: {file} was not downloaded");
+        assert!(
+            started.elapsed() < WAIT_MAX,
+            "{phone}: {file} was not downloaded"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -70,7 +73,10 @@ fn open_draft(phone: &mut Phone, draft: &Path) -> Value {
 /// Signs the open draft in the page; the downloaded file's text.
 fn sign_in_page(phone: &mut Phone, dir: &Path, name: &str, key: &str) -> String {
     phone.click("#genesis-sign");
-    let shown = phone.wait_for("document.getElementById('genesis-sig')?.textContent", "the signature");
+    let shown = phone.wait_for(
+        "document.getElementById('genesis-sig')?.textContent",
+        "the signature",
+    );
     let text = downloaded(dir, name, &format!("{key}.sig"));
     assert_eq!(json!(text), shown, "the page shows what it downloaded");
     text
@@ -97,11 +103,17 @@ fn founders_sign_a_draft_in_their_phones_and_init_takes_their_files() {
 
     let mut w = phone(d, "w");
     w.open(&page);
-    w.wait_for("document.getElementById('genesis-make-form')", "the genesis view at #genesis");
+    w.wait_for(
+        "document.getElementById('genesis-make-form')",
+        "the genesis view at #genesis",
+    );
     w.type_into("#genesis-origin", NEW_ORIGIN);
     w.type_into("#genesis-key-name", COMMITTEE[0]);
     w.click("#genesis-make");
-    let key_def = w.wait_for("document.getElementById('genesis-keydef')?.textContent", "the new key's KeyDef");
+    let key_def = w.wait_for(
+        "document.getElementById('genesis-keydef')?.textContent",
+        "the new key's KeyDef",
+    );
     let key_def: Value = serde_json::from_str(key_def.as_str().unwrap()).unwrap();
     assert_eq!(key_def["name"], json!(COMMITTEE[0]));
     let wang_public = key_def["public_key"].as_str().unwrap().to_string();
@@ -142,11 +154,29 @@ fn founders_sign_a_draft_in_their_phones_and_init_takes_their_files() {
     // W: the draft in words, then signed.
     let shown = open_draft(&mut w, &draft);
     assert_eq!(shown["id"], json!(id), "{shown}");
-    let grouped: Vec<String> = id.as_bytes().chunks(4).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
-    assert_eq!(shown["shown_id"], json!(grouped.join(" ")), "the id in groups of four: {shown}");
-    assert_eq!((shown["key"].clone(), shown["role"].clone()), (json!("listed"), json!("committee")), "{shown}");
+    let grouped: Vec<String> = id
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        shown["shown_id"],
+        json!(grouped.join(" ")),
+        "the id in groups of four: {shown}"
+    );
+    assert_eq!(
+        (shown["key"].clone(), shown["role"].clone()),
+        (json!("listed"), json!("committee")),
+        "{shown}"
+    );
     let terms = shown["text"].as_str().unwrap();
-    for words in ["月湖小区 Moon Lake", NEW_ORIGIN, "业主委员会：3 人中须 2 人签署", "物业公司：1 人中须 1 人签署", "专项维修资金"] {
+    for words in [
+        "月湖小区 Moon Lake",
+        NEW_ORIGIN,
+        "业主委员会：3 人中须 2 人签署",
+        "物业公司：1 人中须 1 人签署",
+        "专项维修资金",
+    ] {
         assert!(terms.contains(words), "{words}: {terms}");
     }
     let wang_sig = sign_in_page(&mut w, d, "w", COMMITTEE[0]);
@@ -154,12 +184,18 @@ fn founders_sign_a_draft_in_their_phones_and_init_takes_their_files() {
     // Z: no key kept for the new ledger yet; the key file is imported here.
     let mut z = phone(d, "z");
     z.open(&page);
-    z.wait_for("document.getElementById('genesis-file')", "the genesis view");
+    z.wait_for(
+        "document.getElementById('genesis-file')",
+        "the genesis view",
+    );
     let before = open_draft(&mut z, &draft);
     assert_eq!(before["key"], json!("none"), "{before}");
     assert_eq!(before["sign"], json!(false), "{before}");
     z.choose_file("#genesis-key-file", &zhao.path);
-    z.wait_for("document.querySelector('#genesis-key[data-state=listed][data-role=committee]')", "the imported key, listed");
+    z.wait_for(
+        "document.querySelector('#genesis-key[data-state=listed][data-role=committee]')",
+        "the imported key, listed",
+    );
     let zhao_sig = sign_in_page(&mut z, d, "z", COMMITTEE[1]);
 
     // The files are the §11.7 form: canonical {id, key, sig} and one "\n".
@@ -210,27 +246,59 @@ fn founders_sign_a_draft_in_their_phones_and_init_takes_their_files() {
         args.push(f.as_os_str());
     }
     run(args).assert_ok();
-    let verified = run([OsStr::new("verify"), OsStr::new("--data"), data.as_os_str(), OsStr::new("--json")]);
+    let verified = run([
+        OsStr::new("verify"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--json"),
+    ]);
     verified.assert_ok();
     assert_eq!(verified.json()["ok"], json!(true), "{verified:#?}");
-    let genesis = run([OsStr::new("show"), OsStr::new("--data"), data.as_os_str(), OsStr::new("0"), OsStr::new("--json")]);
+    let genesis = run([
+        OsStr::new("show"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("0"),
+        OsStr::new("--json"),
+    ]);
     genesis.assert_ok();
     let leaf = genesis.json()["leaf"].clone();
-    assert_eq!(support::canonical_json(&leaf["body"]).as_bytes(), &draft_bytes[..], "the genesis is the draft");
-    let signers: Vec<&str> = leaf["signatures"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        support::canonical_json(&leaf["body"]).as_bytes(),
+        &draft_bytes[..],
+        "the genesis is the draft"
+    );
+    let signers: Vec<&str> = leaf["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
     assert_eq!(signers, [COMMITTEE[0], COMMITTEE[1], COMPANY]);
 
     // One byte of the log key changed: refused in plain words.
     let text = String::from_utf8(draft_bytes.clone()).unwrap();
-    let at = text.find(&format!("\"log_key\":\"{NEW_ORIGIN}+")).unwrap() + "\"log_key\":\"".len() + NEW_ORIGIN.len() + 1 + 8 + 1 + 20;
+    let at = text.find(&format!("\"log_key\":\"{NEW_ORIGIN}+")).unwrap()
+        + "\"log_key\":\"".len()
+        + NEW_ORIGIN.len()
+        + 1
+        + 8
+        + 1
+        + 20;
     let mut changed = draft_bytes.clone();
     changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
     let changed_path = d.join("changed.json");
     std::fs::write(&changed_path, &changed).unwrap();
     let refused = open_draft(&mut w, &changed_path);
     assert_eq!(refused["refused"], json!("log-key"), "{refused}");
-    assert!(refused["text"].as_str().unwrap().contains("日志钥匙已损坏"), "{refused}");
-    assert_eq!(w.eval("Boolean(document.getElementById('genesis-sign'))"), json!(false));
+    assert!(
+        refused["text"].as_str().unwrap().contains("日志钥匙已损坏"),
+        "{refused}"
+    );
+    assert_eq!(
+        w.eval("Boolean(document.getElementById('genesis-sign'))"),
+        json!(false)
+    );
 
     // One byte that breaks the canonical form (a space for a comma's neighbour).
     let mut spaced = draft_bytes.clone();
@@ -240,7 +308,10 @@ fn founders_sign_a_draft_in_their_phones_and_init_takes_their_files() {
     std::fs::write(&spaced_path, &spaced).unwrap();
     let refused = open_draft(&mut w, &spaced_path);
     assert!(
-        matches!(refused["refused"].as_str(), Some("not-json" | "not-canonical")),
+        matches!(
+            refused["refused"].as_str(),
+            Some("not-json" | "not-canonical")
+        ),
         "{refused}"
     );
 }

@@ -39,8 +39,9 @@ fn rotated_roles(c: &Community, new_public_key: &str) -> String {
 /// proposal signed by the old key and a co-signature by the old key are
 /// each refused with a one-line error naming the unknown key, and change
 /// nothing; the new key's co-signature counts and, with a second member's,
-/// commits an expenditure; and `feeledger verify` passes over the whole
-/// chain, before and after the rotation.
+/// commits an expenditure; a proposal the old key co-signed before the
+/// rotation is dropped as stale; and `feeledger verify` passes over the
+/// whole chain.
 #[test]
 fn a_lost_key_is_replaced_by_governance_and_stops_counting() {
     let c = Community::new();
@@ -55,11 +56,19 @@ fn a_lost_key_is_replaced_by_governance_and_stops_counting() {
         &[COMPANY],
         "2026-02-05",
         &[
-            "expenditure", "--amount", "100", "--category", "cleaning", "--payee", "洁美保洁公司",
+            "expenditure",
+            "--amount",
+            "100",
+            "--category",
+            "cleaning",
+            "--payee",
+            "洁美保洁公司",
         ],
     );
     before.assert_ok();
-    let waiting = before.pending_id().expect("the expenditure waits for the committee");
+    let waiting = before
+        .pending_id()
+        .expect("the expenditure waits for the committee");
     c.sign(LOST, &waiting).assert_ok();
 
     // The rotation: company + 赵 propose, 陈 co-signs, 王's lost key signs nothing.
@@ -75,7 +84,9 @@ fn a_lost_key_is_replaced_by_governance_and_stops_counting() {
         ],
     );
     proposed.assert_ok();
-    let id = proposed.pending_id().expect("governance waits for a second member");
+    let id = proposed
+        .pending_id()
+        .expect("governance waits for a second member");
     let committed = c.sign(COMMITTEE[2], &id);
     committed.assert_ok();
     let rotation_seq = committed
@@ -96,11 +107,20 @@ fn a_lost_key_is_replaced_by_governance_and_stops_counting() {
         &[COMPANY],
         "2026-02-11",
         &[
-            "expenditure", "--amount", "50", "--category", "repairs", "--payee", "星光维修部",
+            "expenditure",
+            "--amount",
+            "50",
+            "--category",
+            "repairs",
+            "--payee",
+            "星光维修部",
         ],
     );
     // (propose_args knows the community's keys; the lost key signs alone.)
-    args.splice(3..5, ["--key".to_string(), c.key_path(LOST).display().to_string()]);
+    args.splice(
+        3..5,
+        ["--key".to_string(), c.key_path(LOST).display().to_string()],
+    );
     let refused = support::run(&args);
     refused.assert_one_line_error(&[LOST, "belongs to no role"]);
     assert_eq!(c.snapshot(), snapshot, "a refused proposal changes nothing");
@@ -110,20 +130,42 @@ fn a_lost_key_is_replaced_by_governance_and_stops_counting() {
         &[COMPANY],
         "2026-02-12",
         &[
-            "expenditure", "--amount", "1280.50", "--category", "repairs", "--payee", "星光电梯维修有限公司",
+            "expenditure",
+            "--amount",
+            "1280.50",
+            "--category",
+            "repairs",
+            "--payee",
+            "星光电梯维修有限公司",
         ],
     );
     fresh.assert_ok();
-    let fresh_id = fresh.pending_id().expect("the expenditure waits for the committee");
+    let fresh_id = fresh
+        .pending_id()
+        .expect("the expenditure waits for the committee");
     let snapshot = c.snapshot();
-    c.sign(LOST, &fresh_id)
-        .assert_one_line_error(&[LOST, "belongs to no role"]);
-    assert_eq!(c.snapshot(), snapshot, "a refused co-signature changes nothing");
+    // `sign` shows the proposal first (on stderr), then the one error line.
+    let refused = c.sign(LOST, &fresh_id);
+    refused.assert_failed();
+    let last = refused.stderr.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("error: ") && last.contains(LOST) && last.contains("belongs to no role"),
+        "{refused:#?}"
+    );
+    assert_eq!(
+        c.snapshot(),
+        snapshot,
+        "a refused co-signature changes nothing"
+    );
 
     // The new key counts: with 赵's, the expenditure commits.
-    let by_new = c.sign(NEW, &fresh_id);
+    let new_path = new_key.path.display().to_string();
+    let by_new = c.cmd("sign", &["--key", &new_path, "--yes", &fresh_id]);
     by_new.assert_ok();
-    assert!(by_new.committed_seq().is_none(), "one member is not two: {by_new:#?}");
+    assert!(
+        by_new.committed_seq().is_none(),
+        "one member is not two: {by_new:#?}"
+    );
     let done = c.sign(COMMITTEE[1], &fresh_id);
     done.assert_ok();
     let seq = done
@@ -135,10 +177,16 @@ fn a_lost_key_is_replaced_by_governance_and_stops_counting() {
         .iter()
         .map(|s| s["key"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(signers, [COMPANY, NEW, COMMITTEE[1]], "sorted by key name");
+    assert_eq!(signers, [NEW, COMMITTEE[1], COMPANY], "sorted by key name");
 
-    let probe = c.sign(COMMITTEE[1], &waiting);
-    eprintln!("PROBE {probe:#?}");
+    // The expenditure the old key co-signed before the rotation can never
+    // commit as signed: the store dropped it as stale when the next
+    // proposal came in, and says so to whoever tries to sign it.
+    let pending = c.cmd("proposals", &["--json"]).json().to_string();
+    assert!(!pending.contains(&waiting), "{pending}");
+    c.sign(COMMITTEE[1], &waiting)
+        .assert_one_line_error(&["no pending proposal", &waiting]);
+
     let report = c.verify_json();
     assert_eq!(report["entries"].as_u64(), Some(seq + 1), "{report}");
 }
