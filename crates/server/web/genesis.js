@@ -245,6 +245,9 @@ export function createGenesis(ctx) {
 
   async function openDraft(file) {
     S.busy = true;
+    // The draft shown so far is no longer the one open: never leave its
+    // terms (or its sign button) beside another file's name.
+    S.draft = null;
     S.sigText = null;
     S.keyError = null;
     S.fileName = file.name;
