@@ -120,7 +120,8 @@ fn cosign(phone: &mut Phone, id: &str) -> String {
 
 /// Proves enrolment in the page from end to end: A makes a key (and,
 /// holding no role, is offered no enrol form); B, a committee member,
-/// pastes A's KeyDef text, sees "weiyuan-sun joins, 2 of 3 → 2 of 4",
+/// pastes A's KeyDef text (and sees a rotation, 陈 removed and A added,
+/// in words), sees "weiyuan-sun joins, 2 of 3 → 2 of 4",
 /// signs and proposes it (one POST, pending); C sees the same change on
 /// the governance card and co-signs in the page; the company signs with
 /// the CLI and it commits; the ledger lists A's key in the committee; A's
@@ -193,6 +194,32 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
         "nothing was proposed"
     );
     assert!(f.pending_ids().is_empty());
+
+    // Rotation in the same form: adding A's key while removing 陈's
+    // shows both, and the threshold line disappears (still 2 of 3).
+    b.eval(&format!(
+        "(() => {{ const s = document.getElementById('enrol-remove'); s.value = {chen}; s.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()",
+        chen = json!(COMMITTEE[2])
+    ));
+    let rotation = check_enrolment(&mut b, &key_def, "");
+    assert_eq!(rotation["code"], Value::Null, "{rotation}");
+    let changes = b.eval(
+        "[...document.querySelectorAll('#enrol-preview [data-change]')].map((li) => li.dataset.change + ':' + (li.dataset.name || ''))",
+    );
+    assert_eq!(
+        changes,
+        json!([format!("removed:{}", COMMITTEE[2]), format!("added:{NEW}")]),
+        "{changes}"
+    );
+    let words = b.eval("document.getElementById('enrol-preview').innerText");
+    assert!(
+        words
+            .as_str()
+            .unwrap()
+            .contains("业主委员会移除：weiyuan-chen"),
+        "{words}"
+    );
+    b.eval("(() => { const s = document.getElementById('enrol-remove'); s.value = ''; s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()");
 
     // The good one: A's KeyDef text, threshold unchanged.
     let ok = check_enrolment(&mut b, &key_def, "");
