@@ -251,7 +251,7 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     );
     assert_eq!(result["status"], json!("pending"), "{result}");
     let id = result["id"].as_str().unwrap().to_string();
-    assert_eq!(f.pending_ids(), [id.clone()]);
+    assert_eq!(f.pending_ids(), std::slice::from_ref(&id));
     let view = f.http().get(&format!("/api/v1/proposals/{id}")).ok_json();
     assert_eq!(view["body"]["kind"], json!("governance"), "{view}");
     assert_eq!(view["proposed_by"], json!([COMMITTEE[0]]), "{view}");
