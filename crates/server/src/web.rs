@@ -35,6 +35,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("keys.js", JS, include_str!("../web/keys.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
     ("receipt.js", JS, include_str!("../web/receipt.js")),
+    ("enrol.js", JS, include_str!("../web/enrol.js")),
+    ("genesis.js", JS, include_str!("../web/genesis.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",

@@ -27,6 +27,7 @@ import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
 import { ledgerCheck, evidenceText } from './ledger-state.js';
+import { mountEnrol } from './enrol.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -76,6 +77,8 @@ const signing = createSigning({
     refreshAfterCommit().catch(reportError);
   },
 });
+
+mountEnrol({ t: (key, vars) => t(key, vars), lang: () => S.lang, ledger: () => S.ledger, roleName: (role) => roleName(role), getJson: (path) => getJson(path), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
 
 async function refreshAfterCommit() {
   const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getJson('/api/v1/proposals')]);

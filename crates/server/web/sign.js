@@ -28,6 +28,7 @@ import { h, svg, mount } from './dom.js';
 import { yuan, percent, timeText } from './format.js';
 import { KeyError, signingAvailable, loadKey, makeKey, importKeyFile, forgetKey, keyDefText, verifierKeyText, signBody, signWithdrawal } from './keys.js';
 import qrcode from './qrcode.mjs';
+import { changeItems } from './enrol.js';
 
 const SECTION = 'sign-section';
 
@@ -463,7 +464,7 @@ export function createSigning(ctx) {
         body.kind === 'transfer' ? row(t('sign.transfer'), t('entry.transfer', { from: ctx.fundName(body.from_fund), to: ctx.fundName(body.to_fund) })) : null,
         body.category ? row(t('sign.category'), ctx.catName(body.category)) : null,
         body.kind === 'reversal' ? row(t('sign.reversal'), t('entry.reversal', { target: body.target_seq }), ' · ', body.reason) : null,
-        body.kind === 'governance' ? row(t('sign.governance'), t('sign.governance-help')) : null,
+        body.kind === 'governance' ? row(t('sign.governance'), h('ul', { class: 'enrol-changes sign-governance' }, changeItems(t, ctx.roleName, ctx.ledger(), body)), h('span', { class: 'small muted' }, t('enrol.sign-note'))) : null,
         row(t('sign.memo'), body.memo ? body.memo : '—'),
         row(t('sign.date'), body.date),
         balanceRows(body),
