@@ -26,6 +26,7 @@ import { h, mount } from './dom.js';
 import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
+import { createProposing } from './propose.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -73,6 +74,22 @@ const signing = createSigning({
   // A co-signature that commits changes the balances and the pending list.
   onCommitted: () => {
     refreshAfterCommit().catch(reportError);
+  },
+});
+
+// Proposing in the page (记一笔), for a kept key whose role may propose.
+const proposing = createProposing({
+  t: (key, vars) => t(key, vars),
+  lang: () => S.lang,
+  ledger: () => S.ledger,
+  fundName: (id) => fundName(id),
+  catName: (id) => catName(id),
+  roleName: (role) => roleName(role),
+  reportError: (e) => reportError(e),
+  // A new proposal joins the pending lists (and an income may commit at once).
+  onProposed: () => {
+    refreshAfterCommit().catch(reportError);
+    signing.load().catch(reportError);
   },
 });
 
@@ -1106,6 +1123,7 @@ function renderAll() {
   renderMine();
   renderProposals();
   signing.render();
+  proposing.render();
   renderEntries();
 }
 
@@ -1176,6 +1194,10 @@ async function start() {
   load(async () => {
     await ledger;
     if (S.ledger) await signing.load();
+  });
+  load(async () => {
+    await ledger;
+    if (S.ledger) await proposing.load();
   });
   await Promise.all([ledger, balances, summary, checkpoint, proposals, list, mine]);
   document.documentElement.setAttribute('data-app', 'ready');
