@@ -55,7 +55,8 @@ fn propose_listing(c: &Community, url: &str, files: &[(&str, &[u8])]) -> String 
         path.display().to_string(),
     ]);
     out.assert_ok();
-    out.pending_id().expect("the expenditure waits for the committee")
+    out.pending_id()
+        .expect("the expenditure waits for the committee")
 }
 
 /// Proves that an upload is kept only for a hash and size a proposal
@@ -101,8 +102,12 @@ fn only_listed_bytes_are_kept_and_served_exactly_across_a_restart() {
         &invoice,
     )
     .assert_error(404, "not_found");
-    put(&http, &format!("/api/v1/proposals/{id}/attachments/XYZ"), &invoice)
-        .assert_error(400, "malformed");
+    put(
+        &http,
+        &format!("/api/v1/proposals/{id}/attachments/XYZ"),
+        &invoice,
+    )
+    .assert_error(400, "malformed");
     put(&http, &at, &vec![0u8; LIMIT_BYTES + 1]).assert_error(413, "too_large");
     http.get(&format!("/api/v1/attachments/{sha}"))
         .assert_error(404, "not_found");
@@ -151,9 +156,13 @@ fn only_listed_bytes_are_kept_and_served_exactly_across_a_restart() {
     server.stop();
     let server = Server::start(&c.data);
     let http = server.http();
-    assert_eq!(http.get(&format!("/api/v1/attachments/{sha}")).body, invoice);
     assert_eq!(
-        http.get(&format!("/api/v1/attachments/{contract_sha}")).body,
+        http.get(&format!("/api/v1/attachments/{sha}")).body,
+        invoice
+    );
+    assert_eq!(
+        http.get(&format!("/api/v1/attachments/{contract_sha}"))
+            .body,
         contract
     );
     server.kill();
@@ -204,7 +213,11 @@ fn propose_attach_uploads_over_url_and_stores_with_data() {
     let data = c.data.display().to_string();
     let out = expenditure(&["--data", &data], &[&photo], "by data");
     out.assert_ok();
-    assert!(out.stdout.contains("attachment stored: 现场照片.jpg"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("attachment stored: 现场照片.jpg"),
+        "{}",
+        out.stdout
+    );
 
     // Too large: refused before anything is recorded, naming the file.
     let big = c.path("scan.tiff");
@@ -226,7 +239,11 @@ fn propose_attach_uploads_over_url_and_stores_with_data() {
     let out = expenditure(&["--url", &server.url], &[&photo, &quote], "by url");
     out.assert_ok();
     let id = out.pending_id().expect("pending");
-    assert!(out.stdout.contains("attachment stored: quote.txt"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("attachment stored: quote.txt"),
+        "{}",
+        out.stdout
+    );
     let quote_bytes = std::fs::read(&quote).unwrap();
     assert_eq!(
         http.get(&format!("/api/v1/attachments/{}", hex_sha256(&quote_bytes)))

@@ -33,7 +33,10 @@ fn phone(dir: &Path, name: &str) -> Phone {
 
 /// Imports `member`'s key file in the signing view and waits for the key card.
 fn import_key(phone: &mut Phone, c: &Community, member: &str) {
-    phone.wait_for("document.getElementById('key-file')", "the key import field");
+    phone.wait_for(
+        "document.getElementById('key-file')",
+        "the key import field",
+    );
     phone.choose_file("#key-file", c.key_path(member));
     let name = phone.wait_for(
         "document.querySelector('#key-card[data-state=ready]')?.dataset.name",
@@ -104,8 +107,14 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
         "the amount error",
     );
     let error = error.as_str().unwrap();
-    assert!(error.contains("12,34") && error.contains("看不懂") && error.contains("1,280.50"), "{error}");
-    assert!(a.eval("document.getElementById('propose-confirm') === null").as_bool().unwrap());
+    assert!(
+        error.contains("12,34") && error.contains("看不懂") && error.contains("1,280.50"),
+        "{error}"
+    );
+    assert!(a
+        .eval("document.getElementById('propose-confirm') === null")
+        .as_bool()
+        .unwrap());
 
     // The real proposal, with its attachment.
     a.type_into("#propose-amount", "1,280.50");
@@ -116,7 +125,10 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
         "the hashed file",
     );
     assert_eq!(listed, json!(sha), "the page's SHA-256 of the file");
-    assert_eq!(a.eval("document.getElementById('propose-fund').value"), json!("operating"));
+    assert_eq!(
+        a.eval("document.getElementById('propose-fund').value"),
+        json!("operating")
+    );
     a.click("#propose-submit");
     let confirm = a.wait_for(
         "document.getElementById('propose-confirm')?.innerText",
@@ -124,18 +136,28 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
     );
     let confirm = confirm.as_str().unwrap();
     assert!(
-        confirm.contains("¥1,280.50") && confirm.contains("星光电梯维修有限公司") && confirm.contains("物业服务费") && confirm.contains("电梯维修发票.pdf"),
+        confirm.contains("¥1,280.50")
+            && confirm.contains("星光电梯维修有限公司")
+            && confirm.contains("物业服务费")
+            && confirm.contains("电梯维修发票.pdf"),
         "{confirm}"
     );
-    assert!(pending(&server).is_empty(), "nothing is sent before confirming");
-    assert!(a.requests("POST").is_empty(), "no request for the refused amount");
+    assert!(
+        pending(&server).is_empty(),
+        "nothing is sent before confirming"
+    );
+    assert!(
+        a.requests("POST").is_empty(),
+        "no request for the refused amount"
+    );
     a.click("#propose-yes");
     let status = a.wait_for(
         "document.getElementById('propose-result')?.dataset.status",
         "the server's answer",
     );
     assert_eq!(status, json!("pending"));
-    let uploaded = a.eval("[...document.querySelectorAll('.propose-upload')].map(p => p.dataset.uploaded)");
+    let uploaded =
+        a.eval("[...document.querySelectorAll('.propose-upload')].map(p => p.dataset.uploaded)");
     assert_eq!(uploaded, json!(["yes"]));
     let id = a
         .eval("document.getElementById('propose-result').dataset.id")
@@ -147,7 +169,11 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
     assert_eq!(list.len(), 1, "{list:?}");
     let p = &list[0];
     assert_eq!(p["id"], json!(id));
-    assert_eq!(p["body"]["amount_fen"], json!(128050), "exactly the typed amount");
+    assert_eq!(
+        p["body"]["amount_fen"],
+        json!(128050),
+        "exactly the typed amount"
+    );
     assert_eq!(p["body"]["kind"], json!("expenditure"));
     assert_eq!(p["body"]["category"], json!("repairs"));
     assert_eq!(
@@ -156,7 +182,10 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
     );
     assert_eq!(p["proposed_by"], json!([COMPANY]), "{p}");
     assert_eq!(
-        server.http().get(&format!("/api/v1/attachments/{sha}")).body,
+        server
+            .http()
+            .get(&format!("/api/v1/attachments/{sha}"))
+            .body,
         invoice,
         "the server keeps the uploaded bytes"
     );
@@ -182,14 +211,18 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
                 content_type: "application/json".into(),
                 body: br#"{"error":{"code":"not_found","message":"no attachment"}}"#.to_vec(),
             },
-            _ => answer,
+            HONEST => answer,
+            other => panic!("no proxy mode {other}"),
         })
     });
     let card = format!("[data-sign-card=\"{id}\"]");
     let mut b = phone(dir.path(), "committee");
     b.open(&format!("{}/", proxy.url));
     import_key(&mut b, &c, COMMITTEE[0]);
-    for (how, state, words) in [(CHANGED, "mismatch", "附件与登记的不一致"), (GONE, "missing", "附件缺失")] {
+    for (how, state, words) in [
+        (CHANGED, "mismatch", "附件与登记的不一致"),
+        (GONE, "missing", "附件缺失"),
+    ] {
         mode.store(how, Ordering::SeqCst);
         b.reload();
         let seen = b.wait_for(
@@ -200,7 +233,11 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
         let shown = b.eval(&format!(
             "(() => {{ const c = document.querySelector('{card}'); return {{ text: c.innerText, disabled: c.querySelector('[data-sign]').disabled }}; }})()"
         ));
-        assert_eq!(shown["disabled"], json!(true), "co-signing is disabled: {shown}");
+        assert_eq!(
+            shown["disabled"],
+            json!(true),
+            "co-signing is disabled: {shown}"
+        );
         assert!(shown["text"].as_str().unwrap().contains(words), "{shown}");
     }
 
@@ -216,10 +253,17 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
         "(() => {{ const c = document.querySelector('{card}'); const a = c.querySelector('[data-file] a');
            return {{ text: c.innerText, disabled: c.querySelector('[data-sign]').disabled, link: a ? a.getAttribute('download') : null, blob: a ? a.href.startsWith('blob:') : false }}; }})()"
     ));
-    assert!(shown["text"].as_str().unwrap().contains("附件已核对"), "{shown}");
+    assert!(
+        shown["text"].as_str().unwrap().contains("附件已核对"),
+        "{shown}"
+    );
     assert_eq!(shown["disabled"], json!(false), "{shown}");
     assert_eq!(shown["link"], json!("电梯维修发票.pdf"), "{shown}");
-    assert_eq!(shown["blob"], json!(true), "the link opens the checked bytes: {shown}");
+    assert_eq!(
+        shown["blob"],
+        json!(true),
+        "the link opens the checked bytes: {shown}"
+    );
     b.click(&format!("{card} [data-sign]"));
     let status = b.wait_for(
         &format!("(() => {{ const r = document.querySelector('{card} .sign-result'); const s = r && r.dataset.status; return s && s !== 'signing' ? s : null; }})()"),

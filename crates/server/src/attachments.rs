@@ -28,8 +28,7 @@ const FILE_NAME_CHARS_MAX: usize = 200;
 /// Whether a request is an attachment upload, whose body limit is
 /// [`UPLOAD_BODY_BYTES_MAX`] rather than the API's.
 pub fn is_upload(request: &axum::extract::Request) -> bool {
-    request.method() == axum::http::Method::PUT
-        && request.uri().path().contains("/attachments/")
+    request.method() == axum::http::Method::PUT && request.uri().path().contains("/attachments/")
 }
 
 impl From<AttachmentError> for ApiError {

@@ -211,9 +211,7 @@ pub async fn refuse_huge_bodies(
         Some(length) if length > limit => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!(
-                "the body would be {length} bytes; the limit is {stated}"
-            ),
+            format!("the body would be {length} bytes; the limit is {stated}"),
         )
         .into_response(),
         _ => next.run(request).await,

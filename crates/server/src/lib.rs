@@ -212,8 +212,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
         ("/api/v1/proposals/{id}/withdrawal", post(write::withdraw)),
         (
             "/api/v1/proposals/{id}/attachments/{sha256}",
-            put(attachments::put)
-                .layer(DefaultBodyLimit::max(attachments::UPLOAD_BODY_BYTES_MAX)),
+            put(attachments::put).layer(DefaultBodyLimit::max(attachments::UPLOAD_BODY_BYTES_MAX)),
         ),
         ("/api/v1/attachments/{sha256}", get(attachments::get)),
     ]

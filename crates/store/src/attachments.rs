@@ -114,9 +114,9 @@ impl Store {
         let Some(seq) = self.seq_of_body(id)? else {
             return Err(AttachmentError::NoProposal { id: *id });
         };
-        let bytes = self
-            .leaf_bytes(seq)?
-            .ok_or_else(|| StoreError::damaged(format!("body {id} indexes leaf {seq}, which is missing")))?;
+        let bytes = self.leaf_bytes(seq)?.ok_or_else(|| {
+            StoreError::damaged(format!("body {id} indexes leaf {seq}, which is missing"))
+        })?;
         let leaf = Leaf::decode(&bytes)
             .map_err(|e| StoreError::damaged(format!("leaf {seq} does not decode: {e}")))?;
         Ok(leaf.body)
