@@ -527,6 +527,61 @@ pub fn build_body(
     Ok((body.to_canonical_bytes(), body))
 }
 
+/// The files `--attach` names (an expenditure's), in order.
+fn attached_files(kind: &ProposeKind) -> &[PathBuf] {
+    match kind {
+        ProposeKind::Expenditure { attachments, .. } => attachments,
+        _ => &[],
+    }
+}
+
+/// Refuses, before anything is recorded, a file the store will not keep
+/// (over [`feeledger_store::ATTACHMENT_BYTES_MAX`]): a proposal listing a
+/// file that can never be uploaded would ask the committee to sign blind.
+fn check_uploadable(kind: &ProposeKind) -> Result<()> {
+    for file in attached_files(kind) {
+        let bytes = std::fs::metadata(file)
+            .with_context(|| format!("cannot read attachment {}", file.display()))?
+            .len();
+        if bytes > feeledger_store::ATTACHMENT_BYTES_MAX {
+            bail!(
+                "attachment {} is {bytes} bytes; the ledger keeps files of at most {} bytes (10 MiB): scan it smaller, or split it",
+                file.display(),
+                feeledger_store::ATTACHMENT_BYTES_MAX
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Sends each attached file, read again, through `put` (to the server or
+/// the data directory's store), once the proposal that lists it is
+/// recorded. A file changed since it was hashed is named, not sent.
+fn upload_attachments(
+    kind: &ProposeKind,
+    body: &Body,
+    mut put: impl FnMut(&PathBuf, &Hash, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let listed = feeledger_store::listed_attachments(body);
+    for (file, attachment) in attached_files(kind).iter().zip(listed) {
+        let contents = std::fs::read(file)
+            .with_context(|| format!("cannot read attachment {}", file.display()))?;
+        if sha256(&contents) != attachment.sha256 {
+            bail!(
+                "attachment {} changed after it was hashed; it was not uploaded (the proposal lists SHA-256 {})",
+                file.display(),
+                attachment.sha256
+            );
+        }
+        put(file, &attachment.sha256, &contents)?;
+        println!(
+            "附件已保存 attachment stored: {} ({} bytes, SHA-256 {})",
+            attachment.name, attachment.bytes, attachment.sha256
+        );
+    }
+    Ok(())
+}
+
 /// Days since 1970-01-01 of a civil date, to measure how far apart two
 /// business dates are.
 /// Prints the proposal and its warnings, then asks; an error unless the
@@ -620,13 +675,21 @@ pub fn propose_local(
         let near = Neighbours::of_store(&store, &body)?;
         (facts, bytes, body, near)
     };
+    check_uploadable(kind)?;
     echo_and_confirm(&facts, &body, &near, yes)?;
     let store = data.open()?;
     let log_key = data.log_key()?;
     let signatures = sign_body(&body, keys);
     let outcome = store.propose(&bytes, signatures, now_ms(), &log_key.signer)?;
     report(&outcome, &body, &data_target(data));
-    Ok(())
+    let id = sha256(&bytes);
+    upload_attachments(kind, &body, |file, sha, contents| {
+        store
+            .put_attachment(&id, sha, contents)
+            .map(|_| ())
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("attachment {} was not stored", file.display()))
+    })
 }
 
 /// Asks on stderr and reads one line of stdin, terminal or not; only y,
@@ -719,10 +782,31 @@ pub fn propose_remote(
     let facts = LedgerFacts::of_remote(remote)?;
     let (bytes, body) = build_body(&facts, date, kind)?;
     let near = Neighbours::of_remote(remote, &body)?;
+    check_uploadable(kind)?;
     echo_and_confirm(&facts, &body, &near, yes)?;
     let answer = remote.propose(&bytes, &sign_body(&body, keys))?;
     report_remote(&answer, &body, remote);
-    Ok(())
+    let id = sha256(&bytes).to_hex();
+    upload_attachments(kind, &body, |file, sha, contents| {
+        let path = format!("/api/v1/proposals/{id}/attachments/{sha}");
+        let url = remote.server().url(&path);
+        let sent = remote
+            .server()
+            .client()
+            .put(&url)
+            .header("content-type", "application/octet-stream")
+            .body(contents.to_vec())
+            .send()
+            .with_context(|| format!("cannot reach {url}"))
+            .and_then(|r| Ok(remote.server().check(r)?));
+        sent.map(|_| ()).with_context(|| {
+            format!(
+                "attachment {} was not uploaded (the proposal {id} is recorded; send the file again with: curl -T '{}' {url})",
+                file.display(),
+                file.display()
+            )
+        })
+    })
 }
 
 #[cfg(test)]

@@ -198,15 +198,20 @@ pub async fn refuse_huge_bodies(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let limit = (crate::BODY_BYTES_MAX * DECLARED_BODY_REFUSE_FACTOR) as u64;
+    // An attachment upload has a limit of its own (one file, read to its
+    // limit and refused there, as any body just over its limit).
+    let (stated, limit) = if crate::attachments::is_upload(&request) {
+        let stated = crate::attachments::UPLOAD_BODY_BYTES_MAX;
+        (stated, (stated * 2) as u64)
+    } else {
+        let stated = crate::BODY_BYTES_MAX;
+        (stated, (stated * DECLARED_BODY_REFUSE_FACTOR) as u64)
+    };
     match declared {
         Some(length) if length > limit => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!(
-                "the body would be {length} bytes; the limit is {}",
-                crate::BODY_BYTES_MAX
-            ),
+            format!("the body would be {length} bytes; the limit is {stated}"),
         )
         .into_response(),
         _ => next.run(request).await,

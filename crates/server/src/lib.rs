@@ -14,12 +14,14 @@
 //! | `GET /api/v1/...` | entries, proofs, receipts, balances, summaries, proposals |
 //! | `POST /api/v1/proposals[/{id}/signatures]` | propose and co-sign |
 //! | `POST /api/v1/proposals/{id}/withdrawal` | withdraw a pending proposal |
+//! | `PUT /api/v1/proposals/{id}/attachments/{sha256}`, `GET /api/v1/attachments/{sha256}` | keep and serve a file a proposal lists by hash |
 //! | `GET /api/openapi.json` | the OpenAPI description |
 //! | `GET /`, `GET /assets/...` | the residents' web page |
 //! | `GET /receipt/{seq}` | the readable receipt of one entry (a page) |
 //!
 //! **Invariant:** a write's response is sent only after the store flushed it.
 
+mod attachments;
 mod error;
 mod read;
 mod web;
@@ -31,7 +33,7 @@ pub use write::{BATCH_BODY_BYTES_MAX, BATCH_PROPOSALS_MAX};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 use feeledger_core::note::NoteSigner;
 use feeledger_store::{ProposalOutcome, ProposalRequest, Store, StoreError};
@@ -210,6 +212,11 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             post(write::add_signatures),
         ),
         ("/api/v1/proposals/{id}/withdrawal", post(write::withdraw)),
+        (
+            "/api/v1/proposals/{id}/attachments/{sha256}",
+            put(attachments::put).layer(DefaultBodyLimit::max(attachments::UPLOAD_BODY_BYTES_MAX)),
+        ),
+        ("/api/v1/attachments/{sha256}", get(attachments::get)),
     ]
 }
 

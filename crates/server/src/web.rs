@@ -37,6 +37,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("receipt.js", JS, include_str!("../web/receipt.js")),
     ("enrol.js", JS, include_str!("../web/enrol.js")),
     ("genesis.js", JS, include_str!("../web/genesis.js")),
+    ("propose.js", JS, include_str!("../web/propose.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",

@@ -28,6 +28,7 @@ import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
 import { ledgerCheck, evidenceText } from './ledger-state.js';
 import { mountEnrol } from './enrol.js';
+import { createProposing } from './propose.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -79,6 +80,21 @@ const signing = createSigning({
 });
 
 mountEnrol({ t: (key, vars) => t(key, vars), lang: () => S.lang, ledger: () => S.ledger, roleName: (role) => roleName(role), getJson: (path) => getJson(path), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
+// Proposing in the page (记一笔), for a kept key whose role may propose.
+const proposing = createProposing({
+  t: (key, vars) => t(key, vars),
+  lang: () => S.lang,
+  ledger: () => S.ledger,
+  fundName: (id) => fundName(id),
+  catName: (id) => catName(id),
+  roleName: (role) => roleName(role),
+  reportError: (e) => reportError(e),
+  // A new proposal joins the pending lists (and an income may commit at once).
+  onProposed: () => {
+    refreshAfterCommit().catch(reportError);
+    signing.load().catch(reportError);
+  },
+});
 
 async function refreshAfterCommit() {
   const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getJson('/api/v1/proposals')]);
@@ -1217,6 +1233,7 @@ function renderAll() {
   renderMine();
   renderProposals();
   signing.render();
+  proposing.render();
   renderEntries();
 }
 
@@ -1288,6 +1305,10 @@ async function start() {
   load(async () => {
     await ledger;
     if (S.ledger) await signing.load();
+  });
+  load(async () => {
+    await ledger;
+    if (S.ledger) await proposing.load();
   });
   await Promise.all([ledger, balances, summary, checkpoint, proposals, list, mine]);
   document.documentElement.setAttribute('data-app', 'ready');

@@ -148,6 +148,7 @@ export function createSigning(ctx) {
     done: [], // [{id, seq, what}] committed from this page
     withdrawnHere: [], // [{id, what}] withdrawn from this page
     withdrawn: null, // [{view, check}] withdrawn proposals, newest first
+    files: new Map(), // attachment sha256 -> {state: 'checking'|'ok'|'missing'|'mismatch'|'error', url}
   };
 
   function render() {
@@ -478,7 +479,7 @@ export function createSigning(ctx) {
           : body.fund === 'maintenance' && body.kind === 'expenditure'
             ? row(t('entry.approval'), h('span', { class: 'alert small' }, t('sign.no-approval')))
             : null,
-        Array.isArray(body.attachments) && body.attachments.length ? row(t('sign.attachments'), body.attachments.map((a) => a.name).join(t('sign.list-sep'))) : null,
+        Array.isArray(body.attachments) && body.attachments.length ? row(t('sign.attachments'), attachmentList(body)) : null,
         row(t('sign.rule'), rulesText(body.kind)),
         progress ? row(t('sign.progress-label'), progress) : null,
         row(t('sign.signed-so-far'), signerNames(view.signatures).join(t('sign.list-sep')) || '—'),
@@ -488,17 +489,96 @@ export function createSigning(ctx) {
       signed ? h('p', { class: 'ok-text sign-already', 'data-already': '' }, t('sign.already')) : null,
       resultBox,
       withdrawal.note,
+      attachmentsBlock(body),
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', class: 'primary sign-button', 'data-sign': view.id, disabled: S.busy, onclick: () => cosign(view.id, check) }, t('sign.cosign')),
+        h('button', { type: 'button', class: 'primary sign-button', 'data-sign': view.id, disabled: S.busy || attachmentsState(body) !== 'ok', onclick: () => cosign(view.id, check) }, t('sign.cosign')),
         h('span', { class: 'withdraw-slot' }, withdrawal.button),
       ),
     );
   }
 
+  // -------------------------------------------------------------------------
+  // Attachments: each file the body lists is downloaded and its SHA-256 and
+  // size checked here before the member may co-sign; the link opens the
+  // very bytes checked.
+  // -------------------------------------------------------------------------
+
+  function listedFiles(body) {
+    return Array.isArray(body.attachments) ? body.attachments : [];
+  }
+
+  /** 'ok' when every listed file checked out (or none is listed), else the worst state. */
+  function attachmentsState(body) {
+    const states = listedFiles(body).map((a) => (S.files.get(a.sha256) || { state: 'checking' }).state);
+    for (const worst of ['mismatch', 'missing', 'error', 'checking']) if (states.includes(worst)) return worst;
+    return 'ok';
+  }
+
+  function attachmentList(body) {
+    return h(
+      'ul',
+      { class: 'sign-files' },
+      listedFiles(body).map((a) => {
+        const f = S.files.get(a.sha256) || { state: 'checking' };
+        return h(
+          'li',
+          { class: f.state === 'ok' ? 'ok-text' : f.state === 'checking' ? 'muted' : 'alert', 'data-file': a.sha256, 'data-file-state': f.state },
+          f.state === 'ok' ? h('a', { href: f.url, download: a.name }, a.name) : a.name,
+          ' · ',
+          t(`sign.file.${f.state}`),
+        );
+      }),
+    );
+  }
+
+  function attachmentsBlock(body) {
+    const state = attachmentsState(body);
+    if (state === 'ok' || !listedFiles(body).length) return null;
+    return h('p', { class: state === 'checking' ? 'muted sign-files-state' : 'alert sign-files-state', 'data-files-state': state }, t(`sign.files.${state}`));
+  }
+
+  async function checkFile(a) {
+    const res = await fetch(`/api/v1/attachments/${a.sha256}`);
+    if (res.status === 404) return { state: 'missing' };
+    if (!res.ok) return { state: 'error' };
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length !== a.bytes || toHex(await sha256(bytes)) !== a.sha256) return { state: 'mismatch' };
+    return { state: 'ok', url: URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' })) };
+  }
+
+  /** Checks every listed file not yet checked, then renders again. */
+  async function checkFiles() {
+    const todo = [];
+    for (const { check } of S.views || []) {
+      if (!check.ok) continue;
+      for (const a of listedFiles(check.body)) {
+        const known = S.files.get(a.sha256);
+        if (known && known.state !== 'missing' && known.state !== 'error') continue;
+        if (typeof a.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(a.sha256)) {
+          S.files.set(a.sha256, { state: 'mismatch' });
+          continue;
+        }
+        S.files.set(a.sha256, { state: 'checking' });
+        todo.push(a);
+      }
+    }
+    if (!todo.length) return;
+    await Promise.all(
+      todo.map(async (a) => {
+        try {
+          S.files.set(a.sha256, await checkFile(a));
+        } catch {
+          S.files.set(a.sha256, { state: 'error' });
+        }
+      }),
+    );
+    render();
+  }
+
   async function cosign(id, shown) {
-    if (S.busy) return;
+    if (S.busy || attachmentsState(shown.body) !== 'ok') return;
     S.busy = true;
     S.results.set(id, { status: 'signing', key: 'sign.signing' });
     render();
@@ -675,6 +755,7 @@ export function createSigning(ctx) {
       S.listError = String(e.message || e);
     }
     render();
+    await checkFiles();
   }
 
   /** Called once the ledger is known: reads the key kept for it, then the proposals. */

@@ -73,6 +73,7 @@
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 
 mod append;
+mod attachments;
 mod derived;
 mod error;
 pub mod floor;
@@ -86,6 +87,9 @@ mod upper;
 mod writes;
 
 pub use append::PreparedBatch;
+pub use attachments::{
+    listed_attachments, AttachmentError, AttachmentPut, ATTACHMENTS_TREE, ATTACHMENT_BYTES_MAX,
+};
 pub use derived::{
     node_tile_name, posting_bucket, IndexBucket, NodeTileFault, NodeTiles, NotASeq, NotWholeSeqs,
     StoredSeq, StoredTotals, TotalsUnparsable,
@@ -758,6 +762,12 @@ impl Store {
 
     pub(crate) fn tree(&self) -> &sled::Tree {
         &self.tree
+    }
+
+    /// The `Db` of the store's own directory (`None` in a shared `Db`'s
+    /// tree), for the trees kept beside the ledger's (attachments).
+    pub(crate) fn own_db(&self) -> Option<&sled::Db> {
+        self._own_db.as_ref()
     }
 
     pub(crate) fn fault(&self, point: Fault) -> Result<(), StoreError> {
