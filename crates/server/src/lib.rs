@@ -14,12 +14,14 @@
 //! | `GET /api/v1/...` | entries, proofs, receipts, balances, summaries, proposals |
 //! | `POST /api/v1/proposals[/{id}/signatures]` | propose and co-sign |
 //! | `POST /api/v1/proposals/{id}/withdrawal` | withdraw a pending proposal |
+//! | `POST /api/v1/import/preview` | a CSV file read into unsigned income bodies (stores nothing) |
 //! | `GET /api/openapi.json` | the OpenAPI description |
 //! | `GET /`, `GET /assets/...` | the residents' web page |
 //!
 //! **Invariant:** a write's response is sent only after the store flushed it.
 
 mod error;
+mod import;
 mod read;
 mod web;
 mod witness;
@@ -208,6 +210,10 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             post(write::add_signatures),
         ),
         ("/api/v1/proposals/{id}/withdrawal", post(write::withdraw)),
+        (
+            "/api/v1/import/preview",
+            post(import::preview).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX)),
+        ),
     ]
 }
 
