@@ -26,6 +26,7 @@ import { h, mount } from './dom.js';
 import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
+import { mountImport } from './import.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -75,6 +76,8 @@ const signing = createSigning({
     refreshAfterCommit().catch(reportError);
   },
 });
+
+mountImport({ t: (key, vars) => t(key, vars), fundName: (id) => fundName(id), catName: (id) => catName(id), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
 
 async function refreshAfterCommit() {
   const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getJson('/api/v1/proposals')]);
