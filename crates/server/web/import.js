@@ -142,6 +142,7 @@ export function mountImport(ctx) {
   const S = {
     ledger: null,
     record: null, // the kept key, when it may propose income
+    keyState: 'loading', // loading | none | not-income | income: for the section's data-key
     phase: 'idle', // idle | reading | preview | signing | done | error
     fileName: '',
     preview: null, // {encoding, rows (checked), warnings}
@@ -171,15 +172,18 @@ export function mountImport(ctx) {
   async function refreshKey() {
     if (!S.ledger || !signingAvailable()) {
       S.record = null;
+      S.keyState = 'none';
       return;
     }
     const record = await loadKey(S.ledger.origin);
     S.record = record && mayProposeIncome(S.ledger, record) ? record : null;
+    S.keyState = !record ? 'none' : S.record ? 'income' : 'not-income';
   }
 
   function render() {
     const el = section();
     if (!el) return;
+    el.dataset.key = S.keyState;
     if (!S.record) {
       el.hidden = true;
       el.replaceChildren();
@@ -220,7 +224,7 @@ export function mountImport(ctx) {
     const bad = Number.isSafeInteger(e.bad_rows) ? e.bad_rows : rows.length;
     return h(
       'div',
-      { id: 'import-error', class: 'alert', role: 'alert', 'data-code': e.code },
+      { id: 'import-error', class: 'alert', role: 'alert', 'data-code': e.code, 'data-file': S.fileName },
       h('p', {}, errorText(e.code, { count: bad, line: e.line ?? '', column: columnName(e.column), text: e.text ?? '', number: e.column_number ?? '' })),
       rows.length
         ? h(
@@ -296,13 +300,13 @@ export function mountImport(ctx) {
     if (fresh.length === 0) {
       return h(
         'div',
-        { id: 'import-preview', 'data-new': '0', 'data-already': String(already) },
+        { id: 'import-preview', 'data-new': '0', 'data-already': String(already), 'data-file': S.fileName },
         h('p', { id: 'import-nothing-new', class: 'ok', role: 'status' }, t('import.nothing-new', { count: already })),
       );
     }
     return h(
       'div',
-      { id: 'import-preview', 'data-new': String(fresh.length), 'data-already': String(already) },
+      { id: 'import-preview', 'data-new': String(fresh.length), 'data-already': String(already), 'data-file': S.fileName },
       h('p', {}, t('import.summary', { file: S.fileName, encoding: p.encoding, count: p.rows.length })),
       already ? h('p', { class: 'small' }, t('import.already', { count: already })) : null,
       totalsTable(totals),
