@@ -60,7 +60,9 @@ fn month(rows: usize) -> Month {
             } else {
                 format!("{whole}.{cents:02}")
             };
-            text.push_str(&format!("{unit},{amount},物业费,{date},2026-09,九月物业费\r\n"));
+            text.push_str(&format!(
+                "{unit},{amount},物业费,{date},2026-09,九月物业费\r\n"
+            ));
             *fen_by_fund.entry("operating").or_default() += fen;
             *fen_by_category.entry("property_fee").or_default() += fen;
         }
@@ -333,7 +335,10 @@ fn the_preview_route_reads_the_file_and_stores_nothing() {
         .post("/api/v1/import/preview", "text/csv", gbk(good))
         .ok_json();
     assert_eq!(preview["encoding"], json!("GBK"));
-    assert_eq!((preview["count"].clone(), preview["new"].clone()), (json!(2), json!(2)));
+    assert_eq!(
+        (preview["count"].clone(), preview["new"].clone()),
+        (json!(2), json!(2))
+    );
     let rows = preview["rows"].as_array().unwrap();
     assert_eq!(rows[0]["line"], json!(2));
     assert_eq!(rows[1]["line"], json!(3));
@@ -400,7 +405,10 @@ fn the_preview_route_reads_the_file_and_stores_nothing() {
     let again = http
         .post("/api/v1/import/preview", "text/csv", gbk(good))
         .ok_json();
-    assert_eq!((again["new"].clone(), again["recorded"].clone()), (json!(0), json!(2)));
+    assert_eq!(
+        (again["new"].clone(), again["recorded"].clone()),
+        (json!(0), json!(2))
+    );
     let seqs: Vec<Value> = again["rows"]
         .as_array()
         .unwrap()

@@ -50,7 +50,10 @@ fn refusal(e: &ImportError) -> Response {
                 .collect();
         }
         ImportError::Csv { line, .. } => error["line"] = json!(line),
-        ImportError::UnknownColumn { column_number, text } => {
+        ImportError::UnknownColumn {
+            column_number,
+            text,
+        } => {
             error["column_number"] = json!(column_number);
             error["text"] = json!(text);
         }
