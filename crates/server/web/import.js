@@ -365,7 +365,7 @@ export function mountImport(ctx) {
     let res;
     try {
       const bytes = await file.arrayBuffer();
-      res = await fetch('api/v1/import/preview', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bytes, cache: 'no-store' });
+      res = await fetch('/api/v1/import/preview', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bytes, cache: 'no-store' });
     } catch {
       return fail('network');
     }
@@ -395,7 +395,7 @@ export function mountImport(ctx) {
         if (jcs(r.body) !== r.bodyJcs) return fail('unchecked', { line: r.line });
         proposals.push({ body: r.bodyJcs, signatures: [await signBody(S.record, r.bodyJcs)] });
       }
-      res = await fetch('api/v1/proposals/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proposals }), cache: 'no-store' });
+      res = await fetch('/api/v1/proposals/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proposals }), cache: 'no-store' });
     } catch {
       return fail('network');
     }
@@ -423,7 +423,7 @@ export function mountImport(ctx) {
 
   async function load() {
     try {
-      const res = await fetch('api/v1/ledger', { cache: 'no-store' });
+      const res = await fetch('/api/v1/ledger', { cache: 'no-store' });
       if (!res.ok) return;
       S.ledger = await res.json();
       await refreshKey();
