@@ -96,6 +96,28 @@ pub enum ImportError {
     TotalOverflow,
 }
 
+impl ImportError {
+    /// A stable code for the error, for an API answer and for the page's
+    /// words (which are keyed by it, not by the message).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::Empty => "empty",
+            ImportError::TooLarge { .. } => "too_large",
+            ImportError::Encoding { .. } => "encoding",
+            ImportError::Utf16 => "utf16",
+            ImportError::Workbook => "workbook",
+            ImportError::Csv { .. } => "csv",
+            ImportError::UnknownColumn { .. } => "unknown_column",
+            ImportError::DuplicateColumn { .. } => "duplicate_column",
+            ImportError::MissingColumn { .. } => "missing_column",
+            ImportError::NoRows => "no_rows",
+            ImportError::TooManyRows => "too_many_rows",
+            ImportError::Rows { .. } => "bad_rows",
+            ImportError::TotalOverflow => "total_overflow",
+        }
+    }
+}
+
 fn list_rows(errors: &[RowError]) -> String {
     errors
         .iter()

@@ -77,6 +77,43 @@ pub enum RowProblem {
     Body(FormatError),
 }
 
+impl RowProblem {
+    /// A stable code for the problem, for an API answer and for the
+    /// page's words (which are keyed by it, not by the message).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RowProblem::TooManyCells { .. } => "too_many_cells",
+            RowProblem::Missing { .. } => "missing",
+            RowProblem::Amount(AmountError::Syntax { .. }) => "amount_syntax",
+            RowProblem::Amount(AmountError::Negative { .. }) => "amount_negative",
+            RowProblem::Amount(AmountError::Zero { .. }) => "amount_zero",
+            RowProblem::Amount(AmountError::TooLarge { .. }) => "amount_too_large",
+            RowProblem::Category { .. } => "category",
+            RowProblem::Fund(_) => "fund",
+            RowProblem::Date { .. } => "date",
+            RowProblem::DateAfterToday { .. } => "date_after_today",
+            RowProblem::Period { .. } => "period",
+            RowProblem::TotalsRow { .. } => "totals_row",
+            RowProblem::Field { .. } => "field",
+            RowProblem::Body(_) => "body",
+        }
+    }
+
+    /// The column the problem is in, where one column is to blame.
+    pub fn column(&self) -> Option<Column> {
+        match self {
+            RowProblem::Missing { column } | RowProblem::Field { column, .. } => Some(*column),
+            RowProblem::Amount(_) => Some(Column::Amount),
+            RowProblem::Category { .. } => Some(Column::Category),
+            RowProblem::Fund(_) => Some(Column::Fund),
+            RowProblem::Date { .. } | RowProblem::DateAfterToday { .. } => Some(Column::Date),
+            RowProblem::Period { .. } => Some(Column::Period),
+            RowProblem::TotalsRow { .. } => Some(Column::Unit),
+            RowProblem::TooManyCells { .. } | RowProblem::Body(_) => None,
+        }
+    }
+}
+
 fn category_list() -> String {
     crate::income::INCOME_CATEGORY_NAMES
         .iter()

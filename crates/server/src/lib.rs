@@ -15,6 +15,7 @@
 //! | `POST /api/v1/proposals[/{id}/signatures]` | propose and co-sign |
 //! | `POST /api/v1/proposals/{id}/withdrawal` | withdraw a pending proposal |
 //! | `PUT /api/v1/proposals/{id}/attachments/{sha256}`, `GET /api/v1/attachments/{sha256}` | keep and serve a file a proposal lists by hash |
+//! | `POST /api/v1/import/preview` | a CSV file read into unsigned income bodies (stores nothing) |
 //! | `GET /api/openapi.json` | the OpenAPI description |
 //! | `GET /`, `GET /assets/...` | the residents' web page |
 //! | `GET /receipt/{seq}` | the readable receipt of one entry (a page) |
@@ -23,6 +24,7 @@
 
 mod attachments;
 mod error;
+mod import;
 mod read;
 mod web;
 mod witness;
@@ -217,6 +219,9 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             put(attachments::put).layer(DefaultBodyLimit::max(attachments::UPLOAD_BODY_BYTES_MAX)),
         ),
         ("/api/v1/attachments/{sha256}", get(attachments::get)),
+            "/api/v1/import/preview",
+            post(import::preview).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX)),
+        ),
     ]
 }
 

@@ -38,6 +38,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("enrol.js", JS, include_str!("../web/enrol.js")),
     ("genesis.js", JS, include_str!("../web/genesis.js")),
     ("propose.js", JS, include_str!("../web/propose.js")),
+    ("import.js", JS, include_str!("../web/import.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",

@@ -29,6 +29,7 @@ import { createSigning } from './sign.js';
 import { ledgerCheck, evidenceText } from './ledger-state.js';
 import { mountEnrol } from './enrol.js';
 import { createProposing } from './propose.js';
+import { mountImport } from './import.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -95,6 +96,7 @@ const proposing = createProposing({
     signing.load().catch(reportError);
   },
 });
+mountImport({ t: (key, vars) => t(key, vars), fundName: (id) => fundName(id), catName: (id) => catName(id), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
 
 async function refreshAfterCommit() {
   const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getJson('/api/v1/proposals')]);
