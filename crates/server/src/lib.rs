@@ -219,6 +219,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             put(attachments::put).layer(DefaultBodyLimit::max(attachments::UPLOAD_BODY_BYTES_MAX)),
         ),
         ("/api/v1/attachments/{sha256}", get(attachments::get)),
+        (
             "/api/v1/import/preview",
             post(import::preview).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX)),
         ),
