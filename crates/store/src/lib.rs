@@ -687,7 +687,10 @@ impl Store {
             .insert(keys::cosigned(&cosigner), size.to_be_bytes().to_vec());
         // The index moves in the same batch as the line it points at, so
         // a reader never finds it naming a checkpoint without cosignatures.
-        if self.latest_cosigned_size()?.is_none_or(|latest| latest < size) {
+        if self
+            .latest_cosigned_size()?
+            .is_none_or(|latest| latest < size)
+        {
             work.writes
                 .insert(keys::LATEST_COSIGNED, size.to_be_bytes().to_vec());
         }

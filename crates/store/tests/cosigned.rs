@@ -124,7 +124,11 @@ fn restored_leaves_with_a_cosigned_checkpoint_are_indexed() {
     let plain = Store::create(&dir.path().join("plain"), &leaves[0], &log_signer()).unwrap();
     let log_only = source.checkpoint(size - 1).unwrap().unwrap();
     plain
-        .append_leaves(leaves[1..size as usize - 1].to_vec(), Some(&log_only), &log_signer())
+        .append_leaves(
+            leaves[1..size as usize - 1].to_vec(),
+            Some(&log_only),
+            &log_signer(),
+        )
         .unwrap();
     assert_eq!(plain.latest_cosigned_size().unwrap(), None);
 
