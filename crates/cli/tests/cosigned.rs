@@ -144,11 +144,12 @@ fn no_cosigned_checkpoint_is_a_json_404() {
     server.kill();
 }
 
-/// Proves the demo serves a latest cosigned checkpoint (the latest one)
-/// carrying two committee members' cosignatures, verifying with the
-/// cosigner forms of their role keys, and the demo witness's, verifying
-/// with the witness key `/api/v1/ledger` lists; every line the log key did
-/// not make is one of these three.
+/// Proves the demo serves a latest cosigned checkpoint, November's last
+/// (its last entry is dated November, the next December; the latest
+/// checkpoint is newer and not cosigned), carrying two committee members'
+/// cosignatures, verifying with the cosigner forms of their role keys, and
+/// the demo witness's, verifying with the witness key `/api/v1/ledger`
+/// lists; every line the log key did not make is one of these three.
 #[test]
 fn the_demo_serves_committee_and_witness_cosignatures() {
     let demo = Demo::new();
@@ -178,11 +179,21 @@ fn the_demo_serves_committee_and_witness_cosignatures() {
     let served = http.get("/api/v1/checkpoints/cosigned");
     assert_eq!(served.status, 200, "{}", served.text());
     let (cp, note, lines) = open_checkpoint(&served.body, &log_key, &known).unwrap();
-    assert_eq!(cp.size, DEMO_ENTRIES);
+    let date = |seq: u64| {
+        http.get(&format!("/api/v1/entries/{seq}")).ok_json()["leaf"]["body"]["date"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(date(cp.size - 1).starts_with("2025-11-"), "{}", cp.size);
+    assert!(date(cp.size).starts_with("2025-12-"), "{}", cp.size);
+    let latest = http.checkpoint();
+    let (latest_cp, _, latest_lines) = open_checkpoint(&latest, &log_key, &known).unwrap();
+    assert_eq!(latest_cp.size, DEMO_ENTRIES);
+    assert!(latest_lines.is_empty(), "the latest checkpoint is newer");
     assert_eq!(
-        served.body,
-        http.checkpoint(),
-        "the latest is the cosigned one"
+        http.get(&format!("/api/v1/checkpoints/{}", cp.size)).body,
+        served.body
     );
     let mut names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
     names.sort_unstable();
@@ -272,7 +283,7 @@ fn forge_proof(body: &[u8]) -> Vec<u8> {
 
 /// Proves the page's `committeeConfirmation` (web/confirm.js), imported
 /// into a page in real Chromium against the real demo server grown by two
-/// entries: the genuine cosigned checkpoint (size 3,669) verifies, naming
+/// entries: the genuine cosigned checkpoint (November's) verifies, naming
 /// the two committee members with their role and time, and proving by a
 /// consistency proof that the latest checkpoint extends it; the demo
 /// witness's line, whose key is in no role, is not counted; a member whose
@@ -304,6 +315,10 @@ fn the_page_checks_the_committees_confirmation() {
         assert_eq!(r.status, 201, "{}", r.text());
     }
 
+    let confirmed = http.get("/api/v1/checkpoints/cosigned");
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    let confirmed_size: u64 = confirmed.text().lines().nth(1).unwrap().parse().unwrap();
+    assert!(confirmed_size < DEMO_ENTRIES);
     let info = http.get("/api/v1/ledger").ok_json();
     let roles = info["roles"].clone();
     let mut swapped = roles.clone();
@@ -380,7 +395,7 @@ fn the_page_checks_the_committees_confirmation() {
 
     let genuine = &results["genuine"];
     assert_eq!(genuine["ok"], Value::Bool(true), "{genuine}");
-    assert_eq!(genuine["size"], Value::from(DEMO_ENTRIES), "{genuine}");
+    assert_eq!(genuine["size"], Value::from(confirmed_size), "{genuine}");
     assert_eq!(genuine["extendsLatest"], Value::Bool(true), "{genuine}");
     let names: Vec<(&str, &str)> = genuine["cosigners"]
         .as_array()

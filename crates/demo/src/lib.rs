@@ -32,14 +32,15 @@
 //! governance entry replaces weiyuan-sun with weiyuan-he; later entries are
 //! signed by the new committee, and weiyuan-sun's key no longer signs.
 //!
-//! **Cosigned.** A complete demo's latest checkpoint is cosigned (real
-//! cosignature/v1 lines, at the caller's clock) by two committee members,
-//! [`COSIGNING_MEMBERS`], and by an independent witness, [`WITNESS_KEY`],
-//! registered first as `feeledger add-witness` does; its key is written
-//! to `DATA/keys/demo-witness.key` like the others. So the demo serves a
-//! latest cosigned checkpoint (`GET /api/v1/checkpoints/cosigned`) with
-//! committee and witness lines. Cosignatures are not bodies: the plan, and
-//! its pinned digest, do not change.
+//! **Cosigned.** A complete demo's checkpoint at the end of November
+//! ([`CONFIRMED_BEFORE`]) is cosigned (real cosignature/v1 lines, at the
+//! caller's clock) by two committee members, [`COSIGNING_MEMBERS`], and by
+//! an independent witness, [`WITNESS_KEY`], registered first as `feeledger
+//! add-witness` does; its key is written to `DATA/demo-witness.key`. So
+//! the demo serves a latest cosigned checkpoint (`GET
+//! /api/v1/checkpoints/cosigned`) with committee and witness lines, older
+//! than its latest checkpoint, as a live ledger's is. Cosignatures are not
+//! bodies: the plan, and its pinned digest, do not change.
 //!
 //! [`open_or_build`] is the entry point: it creates the ledger in a given
 //! directory (or opens an existing demo, and finishes one that was
@@ -57,7 +58,7 @@
 
 mod plan;
 
-use feeledger_core::entry::{Body, EntrySignature, FormatError, KeyDef, Leaf};
+use feeledger_core::entry::{Body, EntrySignature, FormatError, KeyDef, Leaf, Month};
 use feeledger_core::hash::{sha256, Hash};
 use feeledger_core::keyfile::{sign_body, KeyFile, KeyFileError};
 use feeledger_core::note::{cosign, KeyError, Note, NoteError};
@@ -94,9 +95,18 @@ pub const SUPERVISOR_KEY: &str = "shequ-dangwei";
 /// The committee member who steps down in July, and the one elected instead.
 pub const RETIRING_MEMBER: &str = "weiyuan-sun";
 pub const NEW_MEMBER: &str = "weiyuan-he";
-/// The committee members who cosign the demo's latest checkpoint (业委会
-/// 王、赵两位委员): the committee's threshold, 2.
+/// The committee members who cosign the demo (业委会王、赵两位委员): the
+/// committee's threshold, 2.
 pub const COSIGNING_MEMBERS: [&str; 2] = ["weiyuan-wang", "weiyuan-zhao"];
+/// The demo's cosigners confirm the ledger up to the end of the month
+/// before this one: a committee that reviews the accounts monthly has
+/// confirmed November, and December's entries came after. So the demo's
+/// latest checkpoint is newer than its latest cosigned one, as on a live
+/// ledger, and the page proves that one extends the other.
+pub const CONFIRMED_BEFORE: Month = Month {
+    year: YEAR,
+    month: 12,
+};
 /// The demo's independent witness: a cosigner key outside the log,
 /// registered as `feeledger add-witness` does, which cosigns too. DEMO
 /// ONLY: its seed is derived like the role keys'.
@@ -267,7 +277,7 @@ pub struct Demo {
 /// Opens the demo of `community` in `data`, creating it (or finishing an
 /// interrupted one) first if needed. Refuses a directory holding some
 /// other ledger or other keys. `now_ms` is the clock, read for the
-/// genesis and once per batch.
+/// genesis, once per batch, and for the cosignatures' time.
 ///
 /// # Errors
 /// [`DemoError`]; every refusal of a planned entry is a bug in the demo.
@@ -309,7 +319,7 @@ pub fn open_or_build(
     for (name, key) in &keys.roles {
         ensure_key(key, &key_path(data, name))?;
     }
-    ensure_key(&keys.witness, &key_path(data, WITNESS_KEY))?;
+    ensure_key(&keys.witness, &witness_key_path(data))?;
     write_contract(data)?;
     let (store, created) = match existing {
         Some(store) => (store, false),
@@ -339,11 +349,10 @@ pub fn open_or_build(
     if finish {
         appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
     }
-    // A complete demo, as planned, is confirmed by its cosigners (also one
-    // built before the demo cosigned); one with entries of someone's own
-    // is left for its cosigners to confirm.
-    if store.size() == plan.len() as u64 {
-        cosign_latest(&store, &keys, now_ms)?;
+    // A complete demo is confirmed by its cosigners up to November (also
+    // one built before the demo cosigned).
+    if store.size() >= plan.len() as u64 {
+        cosign_at(&store, confirmed_size(&plan), &keys, now_ms)?;
     }
     let outcome = match (created, finish) {
         (true, _) => Outcome::Created,
@@ -360,16 +369,27 @@ pub fn open_or_build(
     })
 }
 
-/// Has the demo's cosigners confirm the latest checkpoint, as real
+/// The size of the checkpoint the demo's cosigners confirm: the one signed
+/// after the last planned entry dated before [`CONFIRMED_BEFORE`], a batch
+/// boundary because [`append_plan`] commits one batch per business month.
+fn confirmed_size(plan: &[Planned]) -> u64 {
+    plan.iter()
+        .take_while(|p| p.body.date.month() < CONFIRMED_BEFORE)
+        .count() as u64
+}
+
+/// Has the demo's cosigners confirm the checkpoint of `size`, as real
 /// cosignature/v1 lines made at `now_ms`: the [`COSIGNING_MEMBERS`] with the
 /// cosigner forms of their role keys, and the witness, registered first
 /// (as `feeledger add-witness` does). A cosigner whose line is already on
 /// that checkpoint is skipped, so reopening a demo changes nothing.
 ///
 /// # Errors
-/// A storage failure, or a signing failure (a bug in the demo).
-fn cosign_latest(
+/// A storage failure, no checkpoint of `size`, or a signing failure (a bug
+/// in the demo).
+fn cosign_at(
     store: &Store,
+    size: u64,
     keys: &DemoKeys,
     now_ms: &dyn Fn() -> u64,
 ) -> Result<(), DemoError> {
@@ -379,8 +399,10 @@ fn cosign_latest(
             .add_witness(&witness.verifier_key())
             .map_err(DemoError::Witness)?;
     }
-    let size = store.size();
-    let note = Note::parse(&store.latest_checkpoint()?)
+    let bytes = store
+        .checkpoint(size)?
+        .ok_or(DemoError::Store(StoreError::NoCheckpoint { size }))?;
+    let note = Note::parse(&bytes)
         .map_err(|e| DemoError::Store(StoreError::damaged(format!("checkpoint {size}: {e}"))))?;
     let mut cosigners = Vec::new();
     for name in COSIGNING_MEMBERS {
@@ -413,6 +435,12 @@ fn holds_planned(store: &Store, plan: &[Planned], seq: u64) -> Result<bool, Demo
 /// Where the demo keeps the private key of NAME.
 pub fn key_path(data: &Path, name: &str) -> PathBuf {
     data.join("keys").join(format!("{name}.key"))
+}
+
+/// Where the demo keeps its witness's private key: beside the log key, not
+/// among the role keys, since a witness holds no role.
+pub fn witness_key_path(data: &Path) -> PathBuf {
+    data.join(format!("{WITNESS_KEY}.key"))
 }
 
 /// Where the demo keeps the elevator repair contract its repair entry binds.
@@ -567,7 +595,7 @@ mod tests {
 
     /// A demo is built once, then reused as it is; a directory whose key
     /// file holds another key is refused, naming the file. The built demo's
-    /// latest checkpoint is its latest cosigned one, carrying real
+    /// latest cosigned checkpoint is November's last, carrying real
     /// cosignatures made at the clock's time by the two cosigning members
     /// (verifying with their role keys in force) and by the registered
     /// witness; reusing the demo cosigns nothing again.
@@ -582,8 +610,16 @@ mod tests {
         assert_eq!(built.appended, 3_669);
         assert_eq!(built.store.size(), 3_669);
         let (size, cosigned) = built.store.latest_cosigned_checkpoint().unwrap().unwrap();
-        assert_eq!(size, 3_669);
-        assert_eq!(cosigned, built.store.latest_checkpoint().unwrap());
+        // November's last entry, then December's first.
+        let month_of = |seq| {
+            Leaf::decode(&built.store.leaf_bytes(seq).unwrap().unwrap())
+                .unwrap()
+                .body
+                .date
+                .month()
+        };
+        assert_eq!(month_of(size - 1).to_string(), "2025-11");
+        assert_eq!(month_of(size).to_string(), "2025-12");
         let mut known = built.store.state().cosigner_keys();
         let witnesses = built.store.witnesses().unwrap();
         assert_eq!(witnesses.len(), 1);
