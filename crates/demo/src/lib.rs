@@ -32,6 +32,16 @@
 //! governance entry replaces weiyuan-sun with weiyuan-he; later entries are
 //! signed by the new committee, and weiyuan-sun's key no longer signs.
 //!
+//! **Cosigned.** A complete demo's checkpoint at the end of November
+//! ([`CONFIRMED_BEFORE`]) is cosigned (real cosignature/v1 lines, at the
+//! caller's clock) by two committee members, [`COSIGNING_MEMBERS`], and by
+//! an independent witness, [`WITNESS_KEY`], registered first as `feeledger
+//! add-witness` does; its key is written to `DATA/demo-witness.key`. So
+//! the demo serves a latest cosigned checkpoint (`GET
+//! /api/v1/checkpoints/cosigned`) with committee and witness lines, older
+//! than its latest checkpoint, as a live ledger's is. Cosignatures are not
+//! bodies: the plan, and its pinned digest, do not change.
+//!
 //! [`open_or_build`] is the entry point: it creates the ledger in a given
 //! directory (or opens an existing demo, and finishes one that was
 //! interrupted) and returns the open store and its log key, to print and
@@ -48,11 +58,12 @@
 
 mod plan;
 
-use feeledger_core::entry::{Body, EntrySignature, FormatError, KeyDef, Leaf};
+use feeledger_core::entry::{Body, EntrySignature, FormatError, KeyDef, Leaf, Month};
 use feeledger_core::hash::{sha256, Hash};
 use feeledger_core::keyfile::{sign_body, KeyFile, KeyFileError};
+use feeledger_core::note::{cosign, KeyError, Note, NoteError};
 use feeledger_ledgerdir::{DataDir, KeyFileIo as _, KeyFileIoError};
-use feeledger_store::{Store, StoreError, Submission, BATCH_ENTRIES_MAX};
+use feeledger_store::{Store, StoreError, Submission, WitnessError, BATCH_ENTRIES_MAX};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -84,6 +95,22 @@ pub const SUPERVISOR_KEY: &str = "shequ-dangwei";
 /// The committee member who steps down in July, and the one elected instead.
 pub const RETIRING_MEMBER: &str = "weiyuan-sun";
 pub const NEW_MEMBER: &str = "weiyuan-he";
+/// The committee members who cosign the demo (业委会王、赵两位委员): the
+/// committee's threshold, 2.
+pub const COSIGNING_MEMBERS: [&str; 2] = ["weiyuan-wang", "weiyuan-zhao"];
+/// The demo's cosigners confirm the ledger up to the end of the month
+/// before this one: a committee that reviews the accounts monthly has
+/// confirmed November, and December's entries came after. So the demo's
+/// latest checkpoint is newer than its latest cosigned one, as on a live
+/// ledger, and the page proves that one extends the other.
+pub const CONFIRMED_BEFORE: Month = Month {
+    year: YEAR,
+    month: 12,
+};
+/// The demo's independent witness: a cosigner key outside the log,
+/// registered as `feeledger add-witness` does, which cosigns too. DEMO
+/// ONLY: its seed is derived like the role keys'.
+pub const WITNESS_KEY: &str = "demo-witness";
 
 /// Which community a demo is: what makes one demo ledger differ from
 /// another built by the same plan.
@@ -166,12 +193,24 @@ pub enum DemoError {
     Misnumbered { seq: u64, committed: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A demo key has no cosigner form (a bug in the demo).
+    #[error("a demo cosigner key cannot be made (a bug in the demo): {0}")]
+    Cosign(KeyError),
+    /// A demo cosignature cannot be made (a bug in the demo).
+    #[error("a demo cosignature cannot be made (a bug in the demo): {0}")]
+    Note(NoteError),
+    /// The demo witness's key was refused (a bug in the demo).
+    #[error("the demo witness key was refused (a bug in the demo): {0}")]
+    Witness(WitnessError),
 }
 
 /// Every demo key of a community: role keys by name, and the log key.
 pub struct DemoKeys {
     pub roles: BTreeMap<&'static str, KeyFile>,
     pub log: KeyFile,
+    /// The witness's key ([`WITNESS_KEY`]); it cosigns with its cosigner
+    /// form (type 0x04).
+    pub witness: KeyFile,
 }
 
 impl DemoKeys {
@@ -185,7 +224,12 @@ impl DemoKeys {
             roles.insert(name, KeyFile::from_seed(name, community.key_seed(name))?);
         }
         let log = KeyFile::from_seed(&community.origin, community.key_seed(&community.origin))?;
-        Ok(DemoKeys { roles, log })
+        let witness = KeyFile::from_seed(WITNESS_KEY, community.key_seed(WITNESS_KEY))?;
+        Ok(DemoKeys {
+            roles,
+            log,
+            witness,
+        })
     }
 
     fn get(&self, name: &str) -> &KeyFile {
@@ -233,7 +277,7 @@ pub struct Demo {
 /// Opens the demo of `community` in `data`, creating it (or finishing an
 /// interrupted one) first if needed. Refuses a directory holding some
 /// other ledger or other keys. `now_ms` is the clock, read for the
-/// genesis and once per batch.
+/// genesis, once per batch, and for the cosignatures' time.
 ///
 /// # Errors
 /// [`DemoError`]; every refusal of a planned entry is a bug in the demo.
@@ -275,6 +319,7 @@ pub fn open_or_build(
     for (name, key) in &keys.roles {
         ensure_key(key, &key_path(data, name))?;
     }
+    ensure_key(&keys.witness, &witness_key_path(data))?;
     write_contract(data)?;
     let (store, created) = match existing {
         Some(store) => (store, false),
@@ -304,6 +349,11 @@ pub fn open_or_build(
     if finish {
         appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
     }
+    // A complete demo is confirmed by its cosigners up to November (also
+    // one built before the demo cosigned).
+    if store.size() >= plan.len() as u64 {
+        cosign_at(&store, confirmed_size(&plan), &keys, now_ms)?;
+    }
     let outcome = match (created, finish) {
         (true, _) => Outcome::Created,
         (false, true) => Outcome::Finished,
@@ -317,6 +367,57 @@ pub fn open_or_build(
         outcome,
         appended,
     })
+}
+
+/// The size of the checkpoint the demo's cosigners confirm: the one signed
+/// after the last planned entry dated before [`CONFIRMED_BEFORE`], a batch
+/// boundary because [`append_plan`] commits one batch per business month.
+fn confirmed_size(plan: &[Planned]) -> u64 {
+    plan.iter()
+        .take_while(|p| p.body.date.month() < CONFIRMED_BEFORE)
+        .count() as u64
+}
+
+/// Has the demo's cosigners confirm the checkpoint of `size`, as real
+/// cosignature/v1 lines made at `now_ms`: the [`COSIGNING_MEMBERS`] with the
+/// cosigner forms of their role keys, and the witness, registered first
+/// (as `feeledger add-witness` does). A cosigner whose line is already on
+/// that checkpoint is skipped, so reopening a demo changes nothing.
+///
+/// # Errors
+/// A storage failure, no checkpoint of `size`, or a signing failure (a bug
+/// in the demo).
+fn cosign_at(
+    store: &Store,
+    size: u64,
+    keys: &DemoKeys,
+    now_ms: &dyn Fn() -> u64,
+) -> Result<(), DemoError> {
+    let witness = keys.witness.cosigner().map_err(DemoError::Cosign)?;
+    if !store.witnesses()?.contains(&witness.verifier_key()) {
+        store
+            .add_witness(&witness.verifier_key())
+            .map_err(DemoError::Witness)?;
+    }
+    let bytes = store
+        .checkpoint(size)?
+        .ok_or(DemoError::Store(StoreError::NoCheckpoint { size }))?;
+    let note = Note::parse(&bytes)
+        .map_err(|e| DemoError::Store(StoreError::damaged(format!("checkpoint {size}: {e}"))))?;
+    let mut cosigners = Vec::new();
+    for name in COSIGNING_MEMBERS {
+        cosigners.push(keys.get(name).cosigner().map_err(DemoError::Cosign)?);
+    }
+    cosigners.push(witness);
+    let now_s = now_ms() / 1000;
+    for cosigner in cosigners {
+        if store.cosigned_size(cosigner.name())? == Some(size) {
+            continue;
+        }
+        let line = cosign(&note.text, now_s, &cosigner).map_err(DemoError::Note)?;
+        store.add_cosignature(size, line)?;
+    }
+    Ok(())
 }
 
 /// Whether entry `seq` of the store has the body the plan has there.
@@ -334,6 +435,12 @@ fn holds_planned(store: &Store, plan: &[Planned], seq: u64) -> Result<bool, Demo
 /// Where the demo keeps the private key of NAME.
 pub fn key_path(data: &Path, name: &str) -> PathBuf {
     data.join("keys").join(format!("{name}.key"))
+}
+
+/// Where the demo keeps its witness's private key: beside the log key, not
+/// among the role keys, since a witness holds no role.
+pub fn witness_key_path(data: &Path) -> PathBuf {
+    data.join(format!("{WITNESS_KEY}.key"))
 }
 
 /// Where the demo keeps the elevator repair contract its repair entry binds.
@@ -487,7 +594,11 @@ mod tests {
     }
 
     /// A demo is built once, then reused as it is; a directory whose key
-    /// file holds another key is refused, naming the file.
+    /// file holds another key is refused, naming the file. The built demo's
+    /// latest cosigned checkpoint is November's last, carrying real
+    /// cosignatures made at the clock's time by the two cosigning members
+    /// (verifying with their role keys in force) and by the registered
+    /// witness; reusing the demo cosigns nothing again.
     #[test]
     fn builds_then_reuses_and_refuses_other_keys() {
         let tmp = tempfile::tempdir().unwrap();
@@ -498,10 +609,38 @@ mod tests {
         assert_eq!(built.outcome, Outcome::Created);
         assert_eq!(built.appended, 3_669);
         assert_eq!(built.store.size(), 3_669);
+        let (size, cosigned) = built.store.latest_cosigned_checkpoint().unwrap().unwrap();
+        // November's last entry, then December's first.
+        let month_of = |seq| {
+            Leaf::decode(&built.store.leaf_bytes(seq).unwrap().unwrap())
+                .unwrap()
+                .body
+                .date
+                .month()
+        };
+        assert_eq!(month_of(size - 1).to_string(), "2025-11");
+        assert_eq!(month_of(size).to_string(), "2025-12");
+        let mut known = built.store.state().cosigner_keys();
+        let witnesses = built.store.witnesses().unwrap();
+        assert_eq!(witnesses.len(), 1);
+        assert_eq!(witnesses[0].name(), WITNESS_KEY);
+        known.extend(witnesses);
+        let (_, note, lines) =
+            feeledger_core::note::open_checkpoint(&cosigned, &built.log_key.verifier_key(), &known)
+                .unwrap();
+        let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["weiyuan-wang", "weiyuan-zhao", WITNESS_KEY]);
+        assert!(lines.iter().all(|l| l.timestamp_s == Some(1_767_225_600)));
+        assert_eq!(note.signatures.len(), 4, "the log's line and three");
         built.store.close().unwrap();
         let again = open_or_build(&data, &community, &clock).unwrap();
         assert_eq!(again.outcome, Outcome::Reused);
         assert_eq!(again.appended, 0);
+        assert_eq!(
+            again.store.latest_cosigned_checkpoint().unwrap(),
+            Some((size, cosigned)),
+            "nothing cosigned again"
+        );
         again.store.close().unwrap();
 
         let other = tmp.path().join("other");

@@ -39,6 +39,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("genesis.js", JS, include_str!("../web/genesis.js")),
     ("propose.js", JS, include_str!("../web/propose.js")),
     ("import.js", JS, include_str!("../web/import.js")),
+    ("confirm.js", JS, include_str!("../web/confirm.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",
