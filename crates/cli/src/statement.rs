@@ -64,7 +64,8 @@ pub fn run(args: StatementArgs) -> Result<()> {
     let mut partial = out.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    std::fs::write(&partial, html).with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::write(&partial, html)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, out)
         .with_context(|| format!("cannot rename {} to {}", partial.display(), out.display()))?;
     println!(

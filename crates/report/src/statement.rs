@@ -28,8 +28,8 @@ use crate::describe::date_from_days;
 use feeledger_audit::{LedgerView, ViewError};
 use feeledger_core::conventions::MAINTENANCE_FUND;
 use feeledger_core::entry::{
-    Body, Content, Date, ExpenseCategory, FormatError, IncomeCategory, Leaf, Month,
-    OwnersApproval, Role,
+    Body, Content, Date, ExpenseCategory, FormatError, IncomeCategory, Leaf, Month, OwnersApproval,
+    Role,
 };
 use feeledger_core::hash::Hash;
 use feeledger_core::money::format_yuan_grouped;
@@ -597,7 +597,11 @@ impl Statement {
         let lines = |map: BTreeMap<(String, String), i128>| -> Vec<CategoryLine> {
             map.into_iter()
                 .filter(|(_, fen)| *fen != 0)
-                .map(|((fund, category), fen)| CategoryLine { fund, category, fen })
+                .map(|((fund, category), fen)| CategoryLine {
+                    fund,
+                    category,
+                    fen,
+                })
                 .collect()
         };
         let cosigners = verified
@@ -660,10 +664,8 @@ pub enum Lang {
 
 /// `¥1,280.50`, `−¥5.00` for a negative sum.
 fn money(fen: i128) -> String {
-    let abs = u64::try_from(fen.unsigned_abs()).map_or_else(
-        |_| fen.unsigned_abs().to_string(),
-        format_yuan_grouped,
-    );
+    let abs = u64::try_from(fen.unsigned_abs())
+        .map_or_else(|_| fen.unsigned_abs().to_string(), format_yuan_grouped);
     if fen < 0 {
         format!("−¥{abs}")
     } else {
@@ -808,6 +810,8 @@ struct Words {
     reversed: &'static str,
     balances: &'static str,
     opening: &'static str,
+    period_income: &'static str,
+    period_spending: &'static str,
     transfers_in: &'static str,
     transfers_out: &'static str,
     closing: &'static str,
@@ -848,6 +852,8 @@ const ZH: Words = Words {
     reversed: "已冲销",
     balances: "四、各项资金余额",
     opening: "期初余额",
+    period_income: "本期收入",
+    period_spending: "本期支出",
     transfers_in: "划入",
     transfers_out: "划出",
     closing: "期末余额",
@@ -888,6 +894,8 @@ const EN: Words = Words {
     reversed: "reversed",
     balances: "4. Fund balances",
     opening: "Opening",
+    period_income: "Income",
+    period_spending: "Spending",
     transfers_in: "Transfers in",
     transfers_out: "Transfers out",
     closing: "Closing",
@@ -1028,7 +1036,13 @@ impl Statement {
             // Common-area income lists every source, even at zero: the
             // rules ask for each source to be shown.
             if extra {
-                for c in ["parking", "advertising", "venue_rental", "interest", "other"] {
+                for c in [
+                    "parking",
+                    "advertising",
+                    "venue_rental",
+                    "interest",
+                    "other",
+                ] {
                     let fund = feeledger_core::conventions::PUBLIC_REVENUE_FUND;
                     if self.fund_names.contains_key(fund)
                         && !rows.iter().any(|(f, cat, _)| f == fund && cat == c)
@@ -1043,9 +1057,9 @@ impl Statement {
                 h.push_str(&format!("<tr><td colspan=\"3\">{}</td></tr>\n", w.none));
             }
             for (fund, category, fen) in &rows {
-                total = total.checked_add(*fen).ok_or(StatementError::Overflow {
-                    fund: fund.clone(),
-                })?;
+                total = total
+                    .checked_add(*fen)
+                    .ok_or(StatementError::Overflow { fund: fund.clone() })?;
                 h.push_str(&format!(
                     "<tr data-fund=\"{}\" data-category=\"{}\"><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>\n",
                     escape(fund),
@@ -1111,7 +1125,7 @@ impl Statement {
         // Balances.
         h.push_str(&format!(
             "<h2>{}</h2>\n<table id=\"balances\">\n<tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr>\n",
-            w.balances, w.fund, w.opening, ZH_EN_INCOME[lang as usize], ZH_EN_SPENDING[lang as usize], w.transfers_in, w.transfers_out, w.closing
+            w.balances, w.fund, w.opening, w.period_income, w.period_spending, w.transfers_in, w.transfers_out, w.closing
         ));
         for b in &f.funds {
             h.push_str(&format!(
@@ -1161,11 +1175,7 @@ impl Statement {
                 })
         };
         let checkpoint = match lang {
-            Lang::Zh => format!(
-                "第 {} 笔（{}）",
-                f.size,
-                date_of_ms(self.recorded_ms, lang)
-            ),
+            Lang::Zh => format!("第 {} 笔（{}）", f.size, date_of_ms(self.recorded_ms, lang)),
             Lang::En => format!(
                 "{} entries ({})",
                 f.size,
@@ -1190,9 +1200,6 @@ impl Statement {
         Ok(h)
     }
 }
-
-const ZH_EN_INCOME: [&str; 2] = ["本期收入", "Income"];
-const ZH_EN_SPENDING: [&str; 2] = ["本期支出", "Spending"];
 
 /// The order lines are read in: property fees first, then arrears, then
 /// the rest as the names tables list them.
@@ -1239,14 +1246,33 @@ mod tests {
     #[test]
     fn periods_parse_and_bad_ones_name_the_forms() {
         let m = Period::parse("2025-12").unwrap();
-        assert_eq!((m.first_month().to_string(), m.last_month().to_string()), ("2025-12".into(), "2025-12".into()));
+        assert_eq!(
+            (m.first_month().to_string(), m.last_month().to_string()),
+            ("2025-12".into(), "2025-12".into())
+        );
         let q = Period::parse("2025-Q4").unwrap();
-        assert_eq!((q.first_month().to_string(), q.last_month().to_string()), ("2025-10".into(), "2025-12".into()));
+        assert_eq!(
+            (q.first_month().to_string(), q.last_month().to_string()),
+            ("2025-10".into(), "2025-12".into())
+        );
         assert_eq!(q.to_string(), "2025-Q4");
         assert_eq!(q.label_zh(), "2025年第四季度");
         let y = Period::parse("2025").unwrap();
-        assert_eq!((y.first_month().to_string(), y.last_month().to_string()), ("2025-01".into(), "2025-12".into()));
-        for bad in ["2025-13", "2025-Q5", "25-12", "2025-1", "december", "", "1999", "2025-Q0", "2025-12-01"] {
+        assert_eq!(
+            (y.first_month().to_string(), y.last_month().to_string()),
+            ("2025-01".into(), "2025-12".into())
+        );
+        for bad in [
+            "2025-13",
+            "2025-Q5",
+            "25-12",
+            "2025-1",
+            "december",
+            "",
+            "1999",
+            "2025-Q0",
+            "2025-12-01",
+        ] {
             let e = Period::parse(bad).unwrap_err();
             assert!(e.to_string().contains("2025-Q4"), "{bad}: {e}");
         }

@@ -81,8 +81,7 @@ fn cleaning(nonce: &str, on: Date, fen: u64) -> (Body, Vec<EntrySignature>) {
 /// | 8   | 2026-03-02 | reversal of entry 4 (undoes February parking)  |
 fn ledger(dir: &std::path::Path) -> Store {
     let log_signer = fixtures::log_signer(ORIGIN);
-    let genesis =
-        fixtures::chain(vec![fixtures::two_role_genesis(ORIGIN, "公示小区")]).remove(0);
+    let genesis = fixtures::chain(vec![fixtures::two_role_genesis(ORIGIN, "公示小区")]).remove(0);
     let store = Store::create(dir, &genesis, &log_signer).unwrap();
     let transfer = signed(Body {
         ledger: ORIGIN.into(),
@@ -106,10 +105,38 @@ fn ledger(dir: &std::path::Path) -> Store {
         }),
     });
     let batch = [
-        income("f1", date(1, 10), "operating", IncomeCategory::PropertyFee, 1, 30_000),
-        income("f2", date(2, 3), "operating", IncomeCategory::PropertyFee, 2, 30_000),
-        income("f3", date(2, 4), "operating", IncomeCategory::PropertyFee, 1, 25_000),
-        income("p", date(2, 5), "public_revenue", IncomeCategory::Parking, 2, 8_000),
+        income(
+            "f1",
+            date(1, 10),
+            "operating",
+            IncomeCategory::PropertyFee,
+            1,
+            30_000,
+        ),
+        income(
+            "f2",
+            date(2, 3),
+            "operating",
+            IncomeCategory::PropertyFee,
+            2,
+            30_000,
+        ),
+        income(
+            "f3",
+            date(2, 4),
+            "operating",
+            IncomeCategory::PropertyFee,
+            1,
+            25_000,
+        ),
+        income(
+            "p",
+            date(2, 5),
+            "public_revenue",
+            IncomeCategory::Parking,
+            2,
+            8_000,
+        ),
         cleaning("c1", date(2, 5), 12_050),
         transfer,
         cleaning("c2", date(3, 1), 1_000),
@@ -138,7 +165,13 @@ fn a_months_figures_add_up() {
     let fund = |id: &str| f.funds.iter().find(|x| x.fund == id).unwrap().clone();
     let op = fund("operating");
     assert_eq!(
-        (op.opening_fen, op.income_fen, op.spending_fen, op.transfers_out_fen, op.closing_fen),
+        (
+            op.opening_fen,
+            op.income_fen,
+            op.spending_fen,
+            op.transfers_out_fen,
+            op.closing_fen
+        ),
         (30_000, 55_000, 12_050, 5_000, 67_950)
     );
     let mt = fund("maintenance");
@@ -182,13 +215,19 @@ fn digest_and_page() {
     let digest = s.figures.digest().unwrap();
     assert_eq!(digest.len(), 16);
     let json = s.figures.canonical_json().unwrap();
-    assert!(json.starts_with("{\"format\":\"feeledger-statement/1\",\"funds\":["), "{json}");
+    assert!(
+        json.starts_with("{\"format\":\"feeledger-statement/1\",\"funds\":["),
+        "{json}"
+    );
     let mut changed = s.figures.clone();
     changed.funds[0].closing_fen += 1;
     assert_ne!(changed.digest().unwrap(), digest);
 
     let html = s.to_html(Lang::Zh, "https://ledger.example/").unwrap();
-    assert!(html.contains("<h1>公示小区 2026年2月 公共收支公示</h1>"), "{html}");
+    assert!(
+        html.contains("<h1>公示小区 2026年2月 公共收支公示</h1>"),
+        "{html}"
+    );
     assert!(html.contains("¥679.50"), "{html}");
     assert!(html.contains("追缴往期欠费"), "{html}");
     assert!(html.contains("https://ledger.example/?statement=2026-02&amp;size=9"));
@@ -214,10 +253,19 @@ fn quarter_and_year() {
     let store = ledger(dir.path());
     for period in ["2026-Q1", "2026"] {
         let s = Statement::for_period(&store, Period::parse(period).unwrap()).unwrap();
-        let op = s.figures.funds.iter().find(|x| x.fund == "operating").unwrap();
+        let op = s
+            .figures
+            .funds
+            .iter()
+            .find(|x| x.fund == "operating")
+            .unwrap();
         assert_eq!(op.opening_fen, 0, "{period}");
         assert_eq!(op.closing_fen, 66_950, "{period}");
         // Fees for January paid in February are in the period, not arrears.
-        assert!(s.figures.income.iter().all(|l| l.category != ARREARS_CATEGORY));
+        assert!(s
+            .figures
+            .income
+            .iter()
+            .all(|l| l.category != ARREARS_CATEGORY));
     }
 }
