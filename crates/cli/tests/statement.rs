@@ -216,8 +216,10 @@ fn a_months_statement_has_the_exports_totals_and_url_equals_data() {
         &[
             "--period",
             &month,
-            "--data",
-            data,
+            "--url",
+            &server.url,
+            "--log-key",
+            &demo.log_key,
             "--lang",
             "en",
             "--link-base",
@@ -376,6 +378,8 @@ fn the_paper_is_one_a4_page_and_the_page_confirms_it() {
         let pdf = base64::engine::general_purpose::STANDARD
             .decode(pdf["data"].as_str().unwrap())
             .unwrap();
+        std::fs::write(screenshot_dir().join(format!("statement-paper-{lang}.pdf")), &pdf).unwrap();
+        screenshot(&mut phone, &format!("statement-paper-{lang}.png"), true);
         let (pages, boxes) = pdf_pages(&pdf);
         assert_eq!(pages, 1, "{lang}: the statement is one page");
         for (w, h) in boxes {
@@ -384,7 +388,6 @@ fn the_paper_is_one_a4_page_and_the_page_confirms_it() {
                 "{lang}: the page is A4 (595 × 842 pt), not {w} × {h}"
             );
         }
-        screenshot(&mut phone, &format!("statement-paper-{lang}.png"), true);
         papers.push(html);
     }
     let zh = &papers[0];

@@ -772,13 +772,20 @@ fn capitalize(text: &str) -> String {
 
 fn fund_name(statement: &Statement, fund: &str, lang: Lang) -> String {
     let en = match fund {
-        "operating" => Some("Property fees (operating)"),
+        "operating" => Some("Property fees"),
         "public_revenue" => Some("Common-area income"),
         "maintenance" => Some("Maintenance fund"),
         _ => None,
     };
-    match (lang, en) {
-        (Lang::En, Some(en)) => en.into(),
+    let zh = match fund {
+        "operating" => Some("物业服务费"),
+        "public_revenue" => Some("公共收益"),
+        "maintenance" => Some("专项维修资金"),
+        _ => None,
+    };
+    match (lang, en, zh) {
+        (Lang::En, Some(en), _) => en.into(),
+        (Lang::Zh, _, Some(zh)) => zh.into(),
         _ => escape(statement.fund_names.get(fund).map_or(fund, |n| n.as_str())),
     }
 }
@@ -915,23 +922,29 @@ const EN: Words = Words {
 const STYLE: &str = r#"
 @page { size: A4; margin: 12mm; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 186mm; font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; font-size: 10pt; color: #000; background: #fff; line-height: 1.35; }
-h1 { font-size: 16pt; text-align: center; margin: 0 0 3mm; }
-h2 { font-size: 11pt; margin: 3mm 0 1.5mm; }
-table { width: 100%; border-collapse: collapse; margin-bottom: 1mm; }
-th, td { border: 0.3mm solid #000; padding: 0.8mm 1.5mm; text-align: left; vertical-align: top; }
+body { margin: 0 auto; max-width: 186mm; font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; font-size: 9pt; color: #000; background: #fff; line-height: 1.25; }
+h1 { font-size: 15pt; text-align: center; margin: 0 0 2mm; }
+h2 { font-size: 10.5pt; margin: 2.5mm 0 1mm; }
+table { width: 100%; border-collapse: collapse; }
+th, td { border: 0.3mm solid #000; padding: 0.4mm 1.5mm; text-align: left; vertical-align: top; }
 th { background: #eee; font-weight: bold; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: bold; }
-table.head td { border: none; padding: 0.3mm 1.5mm 0.3mm 0; }
+table.head td { border: none; padding: 0.2mm 1.5mm 0.2mm 0; }
 table.head td.k { width: 22mm; color: #333; }
+table.lines td:first-child { width: 46mm; }
+table.lines td:last-child { width: 40mm; }
+#maintenance td:first-child { width: 22mm; }
+#maintenance td:nth-child(2) { width: 14mm; }
+#maintenance td:nth-child(3) { width: 34mm; }
 .blank { display: inline-block; min-width: 30mm; border-bottom: 0.3mm solid #000; }
-.small { font-size: 8.5pt; }
-.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; word-break: break-all; }
-.foot { display: flex; gap: 4mm; margin-top: 3mm; border-top: 0.5mm solid #000; padding-top: 2mm; }
-.foot .qr { flex: 0 0 32mm; }
-.foot .qr svg { width: 32mm; height: 32mm; display: block; }
-.foot dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0.5mm 3mm; }
+.small { font-size: 8pt; }
+p.small { margin: 1mm 0; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; word-break: break-all; }
+.foot { display: flex; gap: 4mm; margin-top: 2mm; border-top: 0.5mm solid #000; padding-top: 2mm; break-inside: avoid; }
+.foot .qr { flex: 0 0 28mm; }
+.foot .qr svg { width: 28mm; height: 28mm; display: block; }
+.foot dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0.3mm 3mm; }
 .foot dt { font-weight: bold; }
 .foot dd { margin: 0; }
 .digest { font-family: "DejaVu Sans Mono", monospace; font-size: 13pt; font-weight: bold; letter-spacing: 0.5pt; }
@@ -1183,7 +1196,7 @@ impl Statement {
             ),
         };
         h.push_str(&format!(
-            "<div class=\"foot\">\n<div class=\"qr\">{}</div>\n<div>\n<dl>\n<dt>{}</dt><dd class=\"digest\" id=\"digest\">{}</dd>\n<dt>{}</dt><dd class=\"mono\" id=\"fingerprint\">{}</dd>\n<dt>{}</dt><dd id=\"checkpoint\">{checkpoint}</dd>\n<dt>{}</dt><dd class=\"mono\" id=\"root\">{}</dd>\n<dt>{}</dt><dd id=\"cosigners\">{cosigned}</dd>\n</dl>\n<p class=\"small\"><b>{}</b>：{} <span class=\"mono\" id=\"link\">{}</span></p>\n</div>\n</div>\n</body>\n</html>\n",
+            "<div class=\"foot\">\n<div class=\"qr\">{}</div>\n<div>\n<dl>\n<dt>{}</dt><dd class=\"digest\" id=\"digest\">{}</dd>\n<dt>{}</dt><dd class=\"mono\" id=\"fingerprint\">{}</dd>\n<dt>{}</dt><dd id=\"checkpoint\">{checkpoint}</dd>\n<dt>{}</dt><dd class=\"mono\" id=\"root\">{}</dd>\n<dt>{}</dt><dd id=\"cosigners\">{cosigned}</dd>\n</dl>\n<p class=\"small\"><b>{}</b>{}{} <span class=\"mono\" id=\"link\">{}</span></p>\n</div>\n</div>\n</body>\n</html>\n",
             qr_svg(&link),
             w.digest,
             group4(&digest),
@@ -1194,6 +1207,10 @@ impl Statement {
             f.root.to_hex(),
             w.cosigned,
             w.check,
+            match lang {
+                Lang::Zh => "：",
+                Lang::En => ": ",
+            },
             w.scan,
             escape(&link)
         ));
