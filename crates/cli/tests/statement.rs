@@ -300,7 +300,7 @@ fn pdf_pages(pdf: &[u8]) -> (usize, Vec<(f64, f64)>) {
     let mut pages = 0;
     for marker in ["/Type /Page", "/Type/Page"] {
         for (at, _) in text.match_indices(marker) {
-            if text[at + marker.len()..].chars().next() != Some('s') {
+            if !text[at + marker.len()..].starts_with('s') {
                 pages += 1;
             }
         }
@@ -378,7 +378,11 @@ fn the_paper_is_one_a4_page_and_the_page_confirms_it() {
         let pdf = base64::engine::general_purpose::STANDARD
             .decode(pdf["data"].as_str().unwrap())
             .unwrap();
-        std::fs::write(screenshot_dir().join(format!("statement-paper-{lang}.pdf")), &pdf).unwrap();
+        std::fs::write(
+            screenshot_dir().join(format!("statement-paper-{lang}.pdf")),
+            &pdf,
+        )
+        .unwrap();
         screenshot(&mut phone, &format!("statement-paper-{lang}.png"), true);
         let (pages, boxes) = pdf_pages(&pdf);
         assert_eq!(pages, 1, "{lang}: the statement is one page");
