@@ -19,6 +19,7 @@ mod remote;
 mod remote_ledger;
 mod serve;
 mod sign;
+mod statement;
 
 // The descriptions of entries are the report library's; the commands that
 // print them name them `crate::describe`.
@@ -239,6 +240,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write the notice-board statement (公示) of a month, quarter or year as a printable A4 HTML file.
+    Statement(statement::StatementArgs),
     /// Rebuild a data directory from a backup made with `export --format tiles`.
     Restore {
         /// The backup directory.
@@ -513,6 +516,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("wrote receipt for entry {seq} to {}", out.display());
         }
         Command::Export { from, format, out } => export::run_from(from, format, out.as_deref())?,
+        Command::Statement(args) => statement::run(args)?,
         Command::Restore {
             from,
             data,

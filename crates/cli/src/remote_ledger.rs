@@ -31,6 +31,11 @@ impl ReadFrom {
         self.target.url.is_some()
     }
 
+    /// The server's address, with --url.
+    pub fn url(&self) -> Option<&str> {
+        self.target.url.as_deref()
+    }
+
     /// Opens the data directory, or fetches and verifies the server's
     /// ledger (with a progress bar while its entries are replayed).
     pub fn open(self) -> Result<Box<dyn LedgerView>> {

@@ -13,6 +13,9 @@
 //!   balance assertion on every fund posting), [`write_csv`] and
 //!   [`write_json`]. Each fails with a typed [`ExportError`].
 //!
+//! - [`statement`]: the notice-board statement (公示) of a month, quarter
+//!   or year, with its digest, rendered as one printable A4 HTML page.
+//!
 //! Amounts are integer fen, shown as yuan (`¥1,280.50`, or `1280.50` where
 //! a tool reads them); never floats.
 //!
@@ -30,5 +33,6 @@
 
 pub mod describe;
 mod export;
+pub mod statement;
 
 pub use export::{write_csv, write_hledger, write_json, ExportError, CSV_COLUMNS};

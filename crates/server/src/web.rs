@@ -40,6 +40,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("propose.js", JS, include_str!("../web/propose.js")),
     ("import.js", JS, include_str!("../web/import.js")),
     ("confirm.js", JS, include_str!("../web/confirm.js")),
+    ("statement.js", JS, include_str!("../web/statement.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",

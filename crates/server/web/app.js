@@ -1255,6 +1255,7 @@ async function start() {
   // ?fund=&category=&month=&payer= for the entry list.
   for (const k of ['fund', 'category', 'month', 'payer']) S.list.filters[k] = params.get(k) || '';
   const unit = (params.get('unit') || '').trim();
+  if (params.has('statement')) import('./statement.js').then((m) => m.showStatement(params, S.lang)).catch(reportError);
   renderAll();
 
   const load = async (fn) => {
