@@ -1089,9 +1089,20 @@ fn a_saved_state_the_log_does_not_extend_is_refused() {
         json!("rollback"),
         "{rolled_back}"
     );
-    assert_eq!(
-        rolled_back["failure"]["detail"],
-        json!({ "savedSize": DEMO_ENTRIES + APPENDED, "size": DEMO_ENTRIES })
+    let detail = &rolled_back["failure"]["detail"];
+    assert_eq!(detail["savedSize"], json!(DEMO_ENTRIES + APPENDED), "{detail}");
+    assert_eq!(detail["size"], json!(DEMO_ENTRIES), "{detail}");
+    // The served note comes with the failure, as evidence beside the kept one.
+    let note = detail["note"].as_str().expect("the served note");
+    assert!(
+        note.starts_with(&format!("{DEMO_ORIGIN}\n{DEMO_ENTRIES}\n")),
+        "{note}"
+    );
+    assert_eq!(detail["proof"], json!([]), "{detail}");
+    let forked_detail = &forked["failure"]["detail"];
+    assert!(
+        forked_detail["note"].as_str().is_some() && forked_detail["proof"].is_array(),
+        "{forked_detail}"
     );
 }
 

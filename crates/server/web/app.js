@@ -26,6 +26,7 @@ import { h, mount } from './dom.js';
 import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
+import { ledgerCheck, evidenceText } from './ledger-state.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -82,7 +83,21 @@ async function refreshAfterCommit() {
   S.proposals = proposals.proposals || [];
   renderBalances();
   renderProposals();
+  // The new entry is checked too: a consistency proof and the new bundle.
+  startCheck();
 }
+
+// The whole ledger, replayed in a worker (ledger-state.js); the balances
+// and the chart show its numbers once verified.
+function startCheck() {
+  if (!S.ledger) return;
+  ledgerCheck.start({ base: '', origin: S.ledger.origin, logKey: S.pinned || S.ledger.log_key }).catch(reportError);
+}
+
+ledgerCheck.addEventListener('change', () => {
+  renderBalances();
+  renderChart();
+});
 
 function readPinned() {
   try {
@@ -224,31 +239,114 @@ function fundIds() {
   return [...known, ...others];
 }
 
+/** The replay's summary once the ledger is verified, else null. */
+function checkedSummary() {
+  const c = ledgerCheck.status();
+  return c.state === 'verified' && c.summary ? c.summary : null;
+}
+
+const countText = (n) => Number(n).toLocaleString('en-US');
+
+/** The check's failure in plain words: the entry (第 N 笔) and why. */
+function checkFailureText(f) {
+  const step = f && f.step;
+  const why = hasString(`ledger.why.${step}`) ? t(`ledger.why.${step}`) : t('ledger.why.internal');
+  return f && f.seq !== null && f.seq !== undefined ? t('ledger.failed-entry', { seq: countText(f.seq), why }) : why;
+}
+
 function renderBalances() {
-  if (!S.balances) {
+  renderAlarm();
+  const c = ledgerCheck.status();
+  const checked = checkedSummary();
+  if (!S.balances && !checked) {
     mount('balances-section', h('h2', { tabindex: '-1' }, t('balances.title')), h('p', { class: 'muted' }, t('app.loading')));
     return;
   }
-  const fen = S.balances.balances_fen || {};
+  // Verified numbers are the replay's; until then the server's, marked.
+  const shown = checked || S.balances;
+  const fen = shown.balances_fen || {};
+  const served = S.balances ? S.balances.balances_fen || {} : {};
   let total = 0n;
+  const differs = [];
   const cards = fundIds().map((id) => {
     const v = fen[id] ?? 0;
     total += BigInt(v);
+    if (checked && S.balances && S.balances.size === checked.size && BigInt(served[id] ?? 0) !== BigInt(v)) {
+      differs.push(t('ledger.differs-fund', { fund: fundName(id), served: yuan(served[id] ?? 0), checked: yuan(v) }));
+    }
     return h(
       'div',
-      { class: `fund fund-${id}`, id: `balance-${id}`, 'data-fund': id, 'data-fen': String(v) },
+      { class: `fund fund-${id}`, id: `balance-${id}`, 'data-fund': id, 'data-fen': String(v), 'data-verified': checked ? 'true' : 'false' },
       h('div', { class: 'fund-name' }, fundName(id)),
       h('div', { class: 'fund-amount' }, yuan(v)),
+      h('div', { class: `fund-check ${checked ? 'ok-text' : 'unchecked'}` }, checked ? t('ledger.badge-checked') : t('ledger.badge-unchecked')),
     );
   });
+  let line;
+  if (c.state === 'verified') {
+    line = h('p', { class: 'ledger-check ok-text' }, t('ledger.verified', { size: countText(c.size) }));
+  } else if (c.state === 'failed') {
+    line = h('p', { class: 'ledger-check alert' }, t('ledger.failed'), ' ', checkFailureText(c.failure));
+  } else if (c.progress) {
+    line = h('p', { class: 'ledger-check muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('ledger.running-progress', { done: countText(c.progress.size), total: countText(c.progress.total) }));
+  } else {
+    line = h('p', { class: 'ledger-check muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('ledger.running'));
+  }
+  const failure = c.state === 'failed' ? c.failure || {} : {};
   mount(
     'balances-section',
     h('h2', { tabindex: '-1' }, t('balances.title')),
+    h(
+      'div',
+      {
+        id: 'ledger-check',
+        role: 'status',
+        'aria-live': 'polite',
+        'data-state': c.state,
+        'data-size': checked ? String(c.size) : null,
+        'data-step': failure.step || null,
+        'data-seq': failure.seq === null || failure.seq === undefined ? null : String(failure.seq),
+      },
+      line,
+    ),
     h('div', { class: 'funds' }, cards),
+    differs.length ? h('p', { class: 'alert', id: 'ledger-differs' }, t('ledger.differs'), ' ', differs.join(t('ledger.list-sep'))) : null,
     h(
       'p',
       { class: 'muted small' },
-      `${t('balances.total')} ${yuan(total)} · ${t('balances.note', { size: S.balances.size })}`,
+      `${t('balances.total')} ${yuan(total)} · ${t('balances.note', { size: shown.size })}`,
+    ),
+  );
+}
+
+// The witness alarm: a full-width red banner at the top of the page when
+// the server signed a history that does not extend the one kept here.
+function renderAlarm() {
+  const alarm = ledgerCheck.status().alarm;
+  let el = document.getElementById('ledger-alarm');
+  if (!alarm) {
+    if (el) el.remove();
+    return;
+  }
+  if (!el) {
+    el = h('div', { id: 'ledger-alarm', class: 'ledger-alarm', role: 'alert' });
+    document.body.prepend(el);
+  }
+  const text = evidenceText(alarm);
+  const old = el.getAttribute('data-href');
+  if (old) URL.revokeObjectURL(old);
+  const href = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  el.setAttribute('data-href', href);
+  el.setAttribute('data-kind', alarm.kind);
+  const name = `feeledger-evidence-${alarm.origin.replace(/[^A-Za-z0-9.-]+/g, '_')}-${alarm.kept.size}-${alarm.served.size}.txt`;
+  el.replaceChildren(
+    h(
+      'div',
+      { class: 'wrap' },
+      h('h2', {}, t('alarm.title')),
+      h('p', {}, t(`alarm.${alarm.kind}`, { kept: countText(alarm.kept.size), served: countText(alarm.served.size) })),
+      h('p', {}, t('alarm.keep')),
+      h('a', { class: 'button', id: 'ledger-evidence', href, download: name }, t('alarm.download')),
     ),
   );
 }
@@ -534,7 +632,7 @@ function renderPageResult() {
   };
   if (status === 'running') return h('div', attrs, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('trust.verify-all-running'));
   if (r.ok) {
-    return h('div', attrs, h('p', { class: 'vhead' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '✓'), t('v.verified')), h('p', {}, t('trust.verify-all-ok', { size: r.size, count: r.count })));
+    return h('div', attrs, h('p', { class: 'vhead' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '✓'), t('v.verified')), h('p', {}, t('ledger.entries-checked', { size: countText(r.size), count: r.count })));
   }
   const what = `${r.failedSeq !== undefined ? `${t('entry.seq', { seq: r.failedSeq })} · ` : ''}${t(`step.${r.failed.step}`)} — ${reasonText(r.failed)}`;
   return h('div', attrs, h('p', { class: 'vhead' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '✗'), t('v.failed')), h('p', {}, t('trust.verify-all-failed', { what })));
@@ -811,7 +909,10 @@ function remember(entries) {
 function renderChart() {
   const funds = fundIds();
   if (!funds.includes(S.chartFund) && funds.length) S.chartFund = funds[0];
-  const rows = monthly(S.summary, S.chartFund).slice(-12);
+  // The replay's month totals once verified, else the server's (marked).
+  const checked = checkedSummary();
+  const summary = checked || S.summary;
+  const rows = monthly(summary, S.chartFund).slice(-12);
   const select = h(
     'select',
     {
@@ -825,7 +926,7 @@ function renderChart() {
     funds.map((id) => h('option', { value: id, selected: id === S.chartFund }, fundName(id))),
   );
   const header = [h('h2', { tabindex: '-1' }, t('chart.title')), h('div', { class: 'field inline' }, h('label', { for: 'chart-fund' }, t('chart.fund')), select)];
-  if (!S.summary) {
+  if (!summary) {
     mount('chart-section', header, h('p', { class: 'muted' }, t('app.loading')));
     return;
   }
@@ -833,7 +934,12 @@ function renderChart() {
     mount('chart-section', header, h('p', { class: 'muted' }, t('chart.empty')));
     return;
   }
-  mount('chart-section', header, ...chartParts(rows, { fund: S.chartFund, fundLabel: fundName(S.chartFund), lang: S.lang, t }));
+  const note = h(
+    'p',
+    { class: `small ${checked ? 'ok-text' : 'muted'}`, id: 'chart-check', 'data-verified': checked ? 'true' : 'false' },
+    checked ? t('ledger.chart-checked', { size: countText(checked.size) }) : t('ledger.chart-unchecked'),
+  );
+  mount('chart-section', header, ...chartParts(rows, { fund: S.chartFund, fundLabel: fundName(S.chartFund), lang: S.lang, t }), note);
 }
 
 // ---------------------------------------------------------------------------
@@ -1139,6 +1245,7 @@ async function start() {
     S.ledger = await getJson('/api/v1/ledger');
     await computeFingerprint();
     renderAll();
+    startCheck();
   });
   const balances = load(async () => {
     S.balances = await getJson('/api/v1/balances');

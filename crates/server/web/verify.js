@@ -21,8 +21,9 @@
 //   which the page then shows), so a server would have to lie
 //   consistently; a full replay of every entry (`feeledger verify --url`)
 //   closes the gap.
-// * Witness keys are registered on the server, not in the log: a witness
-//   cosignature is checked against the key the server lists.
+// * Witness keys are registered on the server, not in the log, so a
+//   witness cosignature is not counted: cosigners are the role keys the
+//   log's governance put in force, never a list the server serves.
 // * Ed25519 is WebCrypto's: it may accept some non-canonical encodings that
 //   the server's verify_strict refuses; that cannot turn a forgery into a
 //   valid signature.
@@ -638,7 +639,7 @@ export function createVerifier(options = {}) {
     }
     steps.push({ step: 'governance', params: { count: governance.length, rolesCompared } });
 
-    // Cosigners: role keys in force (type 0x04) and the server's witnesses.
+    // Cosigners: the role keys in force (type 0x04), from the log.
     const cosigners = [];
     for (const [role, def] of Object.entries(now.roles)) {
       for (const k of def.keys || []) {
@@ -650,14 +651,9 @@ export function createVerifier(options = {}) {
         }
       }
     }
-    for (const text of ledger.witness_keys || []) {
-      try {
-        const w = await parseVkey(text, 'cosignature');
-        if (w.alg === ALG_COSIGNATURE_V1) cosigners.push({ name: w.name, key: w.key, role: 'witness', keyId: w.keyId });
-      } catch {
-        // An unparseable witness key is ignored; its lines count as unknown.
-      }
-    }
+    // The server's list of witness keys (`/api/v1/ledger` witness_keys) is
+    // not trusted: a server could list a key of its own as a witness. Only
+    // keys the log's governance put in force count; other lines are unknown.
     const full = await verifyCheckpointNote(noteText, logKey, cosigners);
     steps.push({ step: 'cosignature', params: { cosignatures: full.cosignatures, unknown: full.unknown } });
 

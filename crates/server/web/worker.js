@@ -87,21 +87,30 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
   if (saved) {
     if (saved.format !== STATE_FORMAT || saved.logKey !== key.text) throw new LedgerFailure('saved', 'not-this-ledger');
     const savedRoot = await stateRoot(saved);
+    // A failure here carries the signed note and the proof served, so the
+    // page can offer them beside its kept checkpoint as evidence.
     if (saved.size > size) {
-      throw new LedgerFailure('consistency', 'rollback', { savedSize: saved.size, size });
+      throw new LedgerFailure('consistency', 'rollback', { savedSize: saved.size, size, note: noteText, proof: [] });
     }
     if (saved.size === size) {
-      if (savedRoot !== signedRoot) throw new LedgerFailure('consistency', 'fork', { size, savedRoot, signedRoot });
+      if (savedRoot !== signedRoot) throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size, savedRoot, signedRoot, note: noteText, proof: [] });
     } else {
-      const proofJson = JSON.parse(fromUtf8(await get(`api/v1/consistency?from=${saved.size}&to=${size}`, 'no-store')));
+      // A failed request is no evidence (the network, a restart): it fails
+      // this run without an alarm.
+      const proofBytes = await get(`api/v1/consistency?from=${saved.size}&to=${size}`, 'no-store');
+      let served = [];
       let proof;
       try {
+        const proofJson = JSON.parse(fromUtf8(proofBytes));
+        served = Array.isArray(proofJson.proof) ? proofJson.proof.filter((p) => typeof p === 'string').slice(0, 64) : [];
         proof = (proofJson.proof || []).map(fromBase64);
       } catch {
-        throw new LedgerFailure('consistency', 'bad-proof', {});
+        // No proof, or one that does not decode: the log cannot show that
+        // the signed tree extends the kept one.
+        throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size, note: noteText, proof: served, why: 'bad-proof' });
       }
       if (!(await verifyConsistency(saved.size, size, proof, fromHex(savedRoot), checkpoint.root))) {
-        throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size });
+        throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size, note: noteText, proof: served });
       }
     }
     state = structuredClone(saved);
