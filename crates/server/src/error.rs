@@ -28,6 +28,15 @@ impl ApiError {
             details: None,
         }
     }
+    /// The JSON body: `{"error": {"code", "message"}}`, with `details`
+    /// when there are some.
+    pub fn body(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({"code": self.code, "message": self.message});
+        if let Some(details) = &self.details {
+            error["details"] = details.clone();
+        }
+        serde_json::json!({ "error": error })
+    }
     /// The same error with `details` (see [`apply_details`]).
     pub fn with_details(mut self, details: Option<serde_json::Value>) -> ApiError {
         self.details = details;
@@ -46,11 +55,7 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
-        let mut error = serde_json::json!({"code": self.code, "message": self.message});
-        if let Some(details) = self.details {
-            error["details"] = details;
-        }
-        let body = serde_json::json!({ "error": error });
+        let body = self.body();
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -286,6 +291,33 @@ pub async fn refuse_huge_bodies(
 mod tests {
     use super::*;
     use feeledger_core::note::KeyAlg;
+
+    /// An overdraft's JSON body keeps its code and English message and adds
+    /// its amounts as integer fen under `details`, the fund by its id; a
+    /// code with nothing to add (a full log of cosignatures) has no
+    /// `details` at all.
+    #[test]
+    fn an_overdraft_body_carries_its_amounts_as_details() {
+        let overdraft = ApiError::from(StoreError::Rejected(ApplyError::Overdraft {
+            fund: "operating".into(),
+            balance_fen: 5_603_950,
+            amount_fen: 10_000_000,
+        }));
+        assert_eq!(overdraft.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            overdraft.body(),
+            serde_json::json!({"error": {
+                "code": "overdraft",
+                "message": "overdraft: fund \"operating\" holds ¥56,039.50, this entry takes ¥100,000.00",
+                "details": {"fund": "operating", "balance_fen": 5_603_950_u64, "amount_fen": 10_000_000_u64},
+            }})
+        );
+        let full = ApiError::from(StoreError::TooManyCosignatures { limit: 100 });
+        assert_eq!(
+            full.body()["error"].as_object().unwrap().get("details"),
+            None
+        );
+    }
 
     /// A witness key of the wrong type is the caller's 400
     /// `not_a_witness_key`, not a proof error; a failed write of a witness

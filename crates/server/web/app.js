@@ -58,6 +58,10 @@ const S = {
   results: new Map(), // seq -> verification result ({status:'running'} while running)
   pageResult: null,
   checkpointResult: null,
+  // The committee's latest confirmation from confirm.js (its
+  // committeeConfirmation()), when the page has it; until then the lead
+  // reads the latest checkpoint's verified cosignatures.
+  confirmation: null,
   banner: null, // seq of #verify=<seq>
 };
 
@@ -568,9 +572,12 @@ function renderTechnical() {
     );
   }
   const key = S.ledger ? S.ledger.log_key : null;
+  // The section re-renders as the check progresses: a reader who opened
+  // the details keeps them open.
+  const open = Boolean(document.getElementById('trust-technical')?.open);
   return h(
     'details',
-    { class: 'technical', id: 'trust-technical' },
+    { class: 'technical', id: 'trust-technical', open: open || null },
     h('summary', {}, t('trust.tech')),
     h('p', { class: 'small muted' }, t('trust.tech-help')),
     cpBlock,
@@ -864,7 +871,7 @@ function rolesList(roles) {
     'ul',
     { class: 'plain small' },
     Object.entries(roles || {}).map(([role, def]) =>
-      h('li', {}, t('entry.roles-now', { role: roleName(role), names: (def.keys || []).map((k) => k.name).join(', '), threshold: def.threshold })),
+      h('li', {}, t('entry.roles-now', { role: roleName(role), names: (def.keys || []).map((k) => k.name).join(t('trust.names-sep')), threshold: def.threshold })),
     ),
   );
 }
