@@ -32,6 +32,15 @@
 //! governance entry replaces weiyuan-sun with weiyuan-he; later entries are
 //! signed by the new committee, and weiyuan-sun's key no longer signs.
 //!
+//! **Cosigned.** A complete demo's latest checkpoint is cosigned (real
+//! cosignature/v1 lines, at the caller's clock) by two committee members,
+//! [`COSIGNING_MEMBERS`], and by an independent witness, [`WITNESS_KEY`],
+//! registered first as `feeledger add-witness` does; its key is written
+//! to `DATA/keys/demo-witness.key` like the others. So the demo serves a
+//! latest cosigned checkpoint (`GET /api/v1/checkpoints/cosigned`) with
+//! committee and witness lines. Cosignatures are not bodies: the plan, and
+//! its pinned digest, do not change.
+//!
 //! [`open_or_build`] is the entry point: it creates the ledger in a given
 //! directory (or opens an existing demo, and finishes one that was
 //! interrupted) and returns the open store and its log key, to print and
@@ -51,8 +60,9 @@ mod plan;
 use feeledger_core::entry::{Body, EntrySignature, FormatError, KeyDef, Leaf};
 use feeledger_core::hash::{sha256, Hash};
 use feeledger_core::keyfile::{sign_body, KeyFile, KeyFileError};
+use feeledger_core::note::{cosign, KeyError, Note, NoteError};
 use feeledger_ledgerdir::{DataDir, KeyFileIo as _, KeyFileIoError};
-use feeledger_store::{Store, StoreError, Submission, BATCH_ENTRIES_MAX};
+use feeledger_store::{Store, StoreError, Submission, WitnessError, BATCH_ENTRIES_MAX};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -84,6 +94,13 @@ pub const SUPERVISOR_KEY: &str = "shequ-dangwei";
 /// The committee member who steps down in July, and the one elected instead.
 pub const RETIRING_MEMBER: &str = "weiyuan-sun";
 pub const NEW_MEMBER: &str = "weiyuan-he";
+/// The committee members who cosign the demo's latest checkpoint (业委会
+/// 王、赵两位委员): the committee's threshold, 2.
+pub const COSIGNING_MEMBERS: [&str; 2] = ["weiyuan-wang", "weiyuan-zhao"];
+/// The demo's independent witness: a cosigner key outside the log,
+/// registered as `feeledger add-witness` does, which cosigns too. DEMO
+/// ONLY: its seed is derived like the role keys'.
+pub const WITNESS_KEY: &str = "demo-witness";
 
 /// Which community a demo is: what makes one demo ledger differ from
 /// another built by the same plan.
@@ -166,12 +183,24 @@ pub enum DemoError {
     Misnumbered { seq: u64, committed: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A demo key has no cosigner form (a bug in the demo).
+    #[error("a demo cosigner key cannot be made (a bug in the demo): {0}")]
+    Cosign(KeyError),
+    /// A demo cosignature cannot be made (a bug in the demo).
+    #[error("a demo cosignature cannot be made (a bug in the demo): {0}")]
+    Note(NoteError),
+    /// The demo witness's key was refused (a bug in the demo).
+    #[error("the demo witness key was refused (a bug in the demo): {0}")]
+    Witness(WitnessError),
 }
 
 /// Every demo key of a community: role keys by name, and the log key.
 pub struct DemoKeys {
     pub roles: BTreeMap<&'static str, KeyFile>,
     pub log: KeyFile,
+    /// The witness's key ([`WITNESS_KEY`]); it cosigns with its cosigner
+    /// form (type 0x04).
+    pub witness: KeyFile,
 }
 
 impl DemoKeys {
@@ -185,7 +214,12 @@ impl DemoKeys {
             roles.insert(name, KeyFile::from_seed(name, community.key_seed(name))?);
         }
         let log = KeyFile::from_seed(&community.origin, community.key_seed(&community.origin))?;
-        Ok(DemoKeys { roles, log })
+        let witness = KeyFile::from_seed(WITNESS_KEY, community.key_seed(WITNESS_KEY))?;
+        Ok(DemoKeys {
+            roles,
+            log,
+            witness,
+        })
     }
 
     fn get(&self, name: &str) -> &KeyFile {
@@ -275,6 +309,7 @@ pub fn open_or_build(
     for (name, key) in &keys.roles {
         ensure_key(key, &key_path(data, name))?;
     }
+    ensure_key(&keys.witness, &key_path(data, WITNESS_KEY))?;
     write_contract(data)?;
     let (store, created) = match existing {
         Some(store) => (store, false),
@@ -304,6 +339,12 @@ pub fn open_or_build(
     if finish {
         appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
     }
+    // A complete demo, as planned, is confirmed by its cosigners (also one
+    // built before the demo cosigned); one with entries of someone's own
+    // is left for its cosigners to confirm.
+    if store.size() == plan.len() as u64 {
+        cosign_latest(&store, &keys, now_ms)?;
+    }
     let outcome = match (created, finish) {
         (true, _) => Outcome::Created,
         (false, true) => Outcome::Finished,
@@ -317,6 +358,44 @@ pub fn open_or_build(
         outcome,
         appended,
     })
+}
+
+/// Has the demo's cosigners confirm the latest checkpoint, as real
+/// cosignature/v1 lines made at `now_ms`: the [`COSIGNING_MEMBERS`] with the
+/// cosigner forms of their role keys, and the witness, registered first
+/// (as `feeledger add-witness` does). A cosigner whose line is already on
+/// that checkpoint is skipped, so reopening a demo changes nothing.
+///
+/// # Errors
+/// A storage failure, or a signing failure (a bug in the demo).
+fn cosign_latest(
+    store: &Store,
+    keys: &DemoKeys,
+    now_ms: &dyn Fn() -> u64,
+) -> Result<(), DemoError> {
+    let witness = keys.witness.cosigner().map_err(DemoError::Cosign)?;
+    if !store.witnesses()?.contains(&witness.verifier_key()) {
+        store
+            .add_witness(&witness.verifier_key())
+            .map_err(DemoError::Witness)?;
+    }
+    let size = store.size();
+    let note = Note::parse(&store.latest_checkpoint()?)
+        .map_err(|e| DemoError::Store(StoreError::damaged(format!("checkpoint {size}: {e}"))))?;
+    let mut cosigners = Vec::new();
+    for name in COSIGNING_MEMBERS {
+        cosigners.push(keys.get(name).cosigner().map_err(DemoError::Cosign)?);
+    }
+    cosigners.push(witness);
+    let now_s = now_ms() / 1000;
+    for cosigner in cosigners {
+        if store.cosigned_size(cosigner.name())? == Some(size) {
+            continue;
+        }
+        let line = cosign(&note.text, now_s, &cosigner).map_err(DemoError::Note)?;
+        store.add_cosignature(size, line)?;
+    }
+    Ok(())
 }
 
 /// Whether entry `seq` of the store has the body the plan has there.
@@ -487,7 +566,11 @@ mod tests {
     }
 
     /// A demo is built once, then reused as it is; a directory whose key
-    /// file holds another key is refused, naming the file.
+    /// file holds another key is refused, naming the file. The built demo's
+    /// latest checkpoint is its latest cosigned one, carrying real
+    /// cosignatures made at the clock's time by the two cosigning members
+    /// (verifying with their role keys in force) and by the registered
+    /// witness; reusing the demo cosigns nothing again.
     #[test]
     fn builds_then_reuses_and_refuses_other_keys() {
         let tmp = tempfile::tempdir().unwrap();
@@ -498,10 +581,30 @@ mod tests {
         assert_eq!(built.outcome, Outcome::Created);
         assert_eq!(built.appended, 3_669);
         assert_eq!(built.store.size(), 3_669);
+        let (size, cosigned) = built.store.latest_cosigned_checkpoint().unwrap().unwrap();
+        assert_eq!(size, 3_669);
+        assert_eq!(cosigned, built.store.latest_checkpoint().unwrap());
+        let mut known = built.store.state().cosigner_keys();
+        let witnesses = built.store.witnesses().unwrap();
+        assert_eq!(witnesses.len(), 1);
+        assert_eq!(witnesses[0].name(), WITNESS_KEY);
+        known.extend(witnesses);
+        let (_, note, lines) =
+            feeledger_core::note::open_checkpoint(&cosigned, &built.log_key.verifier_key(), &known)
+                .unwrap();
+        let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["weiyuan-wang", "weiyuan-zhao", WITNESS_KEY]);
+        assert!(lines.iter().all(|l| l.timestamp_s == Some(1_767_225_600)));
+        assert_eq!(note.signatures.len(), 4, "the log's line and three");
         built.store.close().unwrap();
         let again = open_or_build(&data, &community, &clock).unwrap();
         assert_eq!(again.outcome, Outcome::Reused);
         assert_eq!(again.appended, 0);
+        assert_eq!(
+            again.store.latest_cosigned_checkpoint().unwrap(),
+            Some((size, cosigned)),
+            "nothing cosigned again"
+        );
         again.store.close().unwrap();
 
         let other = tmp.path().join("other");

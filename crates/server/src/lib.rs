@@ -8,7 +8,8 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /checkpoint` | latest cosigned checkpoint (C2SP signed note) |
+//! | `GET /checkpoint` | latest checkpoint (C2SP signed note), with the cosignatures collected for it so far |
+//! | `GET /api/v1/checkpoints/cosigned`, `GET /api/v1/checkpoints/{size}` | the latest cosigned checkpoint, and a kept checkpoint by size |
 //! | `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]` | C2SP tlog-tiles |
 //! | `POST /add-checkpoint` | C2SP tlog-witness: collect a cosignature |
 //! | `GET /api/v1/...` | entries, proofs, receipts, balances, summaries, proposals |
@@ -19,6 +20,7 @@
 //!
 //! **Invariant:** a write's response is sent only after the store flushed it.
 
+mod checkpoints;
 mod error;
 mod read;
 mod web;
@@ -190,6 +192,8 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
         ("/api/v1/entries/{seq}/proof", get(read::inclusion_proof)),
         ("/api/v1/entries/{seq}/receipt", get(read::receipt)),
         ("/api/v1/consistency", get(read::consistency)),
+        ("/api/v1/checkpoints/cosigned", get(checkpoints::cosigned)),
+        ("/api/v1/checkpoints/{size}", get(checkpoints::by_size)),
         ("/api/v1/ledger", get(read::ledger_info)),
         ("/api/v1/balances", get(read::balances)),
         ("/api/v1/summary", get(read::summary)),

@@ -16,7 +16,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 /// `app.js` as a module, which imports the others by relative path, so
 /// each is served at `/assets/<name>`. Vendored code (`web/vendor/`, see
 /// its README) is served by its file name too.
-const ASSETS: [(&str, &str, &str); 15] = [
+const ASSETS: [(&str, &str, &str); 16] = [
     ("app.js", JS, include_str!("../web/app.js")),
     ("strings.js", JS, include_str!("../web/strings.js")),
     ("dom.js", JS, include_str!("../web/dom.js")),
@@ -30,6 +30,7 @@ const ASSETS: [(&str, &str, &str); 15] = [
     ("keys.js", JS, include_str!("../web/keys.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
     ("errors.js", JS, include_str!("../web/errors.js")),
+    ("confirm.js", JS, include_str!("../web/confirm.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
     (
         "style.css",

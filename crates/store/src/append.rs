@@ -29,7 +29,7 @@ use feeledger_core::entry::{check_signature_list, normalize_signatures, Body, Co
 use feeledger_core::entry::{EntrySignature, Leaf};
 use feeledger_core::hash::Hash;
 use feeledger_core::merkle::Frontier;
-use feeledger_core::note::{sign_checkpoint, Checkpoint, NoteSigner};
+use feeledger_core::note::{sign_checkpoint, Checkpoint, Note, NoteSigner};
 use feeledger_core::state::{Applied, ApplyError, LedgerState, Lookups, Needs, SignatureCheck};
 use std::collections::BTreeMap;
 
@@ -136,6 +136,20 @@ pub(crate) fn commit_to_db(
         faults.check(Fault::SignCheckpoint)?;
         write_state_and_checkpoint(&mut writes, &state, &frontier, log_signer)?;
         if let Some(note) = given_checkpoint {
+            // A kept checkpoint (a restore's latest) may carry cosignature
+            // lines: the cosigned index moves with it, as with
+            // `Store::add_cosignature`.
+            let cosigned = Note::parse(&note).is_ok_and(|n| n.signatures.len() > 1);
+            if cosigned {
+                let size = frontier.size();
+                let indexed = tree
+                    .get(keys::LATEST_COSIGNED)?
+                    .map(|v| keys::decode_u64(&v))
+                    .transpose()?;
+                if indexed.is_none_or(|at| at < size) {
+                    writes.insert(keys::LATEST_COSIGNED, size.to_be_bytes().to_vec());
+                }
+            }
             writes.insert(keys::checkpoint(frontier.size()), note);
         }
     }

@@ -7,6 +7,8 @@ use feeledger_core::merkle::NodeId;
 
 pub const STATE: &[u8] = b"S";
 pub const LATEST_CHECKPOINT: &[u8] = b"K";
+/// The size of the largest checkpoint that carries a cosignature.
+pub const LATEST_COSIGNED: &[u8] = b"Q";
 pub const FORMAT: &[u8] = b"F";
 
 pub const IDX_FUND: u8 = b'f';
@@ -86,6 +88,8 @@ pub fn withdrawn_order_id(key: &[u8]) -> Result<Hash, StoreError> {
 pub fn cosigned(cosigner: &str) -> Vec<u8> {
     prefixed(b'W', cosigner.as_bytes())
 }
+
+pub const COSIGNED_PREFIX: &[u8] = b"W";
 
 pub fn witness(name: &str) -> Vec<u8> {
     prefixed(b'V', name.as_bytes())

@@ -23,6 +23,7 @@
 //! | `C` | size (u64 BE) | signed checkpoint note (with cosignatures) |
 //! | `K` | — | size of the latest checkpoint (u64 BE) |
 //! | `W` | cosigner name | size of the last checkpoint it cosigned (u64 BE) |
+//! | `Q` | — | size of the largest checkpoint carrying a cosignature (u64 BE), written with that cosignature |
 //! | `V` | witness name | the witness's cosigner verifier key (text) |
 //! | `F` | — | the layout's name and version, [`STORE_FORMAT`] |
 //!
@@ -684,8 +685,60 @@ impl Store {
         work.writes.insert(keys::checkpoint(size), out.clone());
         work.writes
             .insert(keys::cosigned(&cosigner), size.to_be_bytes().to_vec());
+        // The index moves in the same batch as the line it points at, so
+        // a reader never finds it naming a checkpoint without cosignatures.
+        if self
+            .latest_cosigned_size()?
+            .is_none_or(|latest| latest < size)
+        {
+            work.writes
+                .insert(keys::LATEST_COSIGNED, size.to_be_bytes().to_vec());
+        }
         self.commit_work(&mut w, work, None)?;
         Ok(out)
+    }
+
+    /// The size of the largest checkpoint that carries at least one
+    /// cosignature line, or `None` if none does yet. Read from an index
+    /// (`Q`) that [`Store::add_cosignature`] and a restore's kept
+    /// checkpoint move in the same write as the line itself, so this is one
+    /// read, not a scan of the checkpoints. A store written before the index
+    /// existed has no `Q` until its next cosignature; for it, the answer is
+    /// the largest size any cosigner last cosigned (`W`, one record per
+    /// cosigner).
+    ///
+    /// # Errors
+    /// A storage failure, or a stored size that is not 8 bytes.
+    pub fn latest_cosigned_size(&self) -> Result<Option<u64>, StoreError> {
+        if let Some(size) = self.tree.get(keys::LATEST_COSIGNED)? {
+            return Ok(Some(keys::decode_u64(&size)?));
+        }
+        let mut largest = None;
+        for item in self.tree.scan_prefix(keys::COSIGNED_PREFIX) {
+            let size = keys::decode_u64(&item?.1)?;
+            largest = largest.max(Some(size));
+        }
+        Ok(largest)
+    }
+
+    /// The latest cosigned checkpoint: the note of
+    /// [`Store::latest_cosigned_size`], with its log signature and every
+    /// cosignature line collected for it, or `None` if no checkpoint is
+    /// cosigned yet.
+    ///
+    /// # Errors
+    /// A storage failure; [`StoreError::Damaged`] if the index names a
+    /// checkpoint the store does not hold.
+    pub fn latest_cosigned_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let Some(size) = self.latest_cosigned_size()? else {
+            return Ok(None);
+        };
+        let note = self.checkpoint(size)?.ok_or_else(|| {
+            StoreError::damaged(format!(
+                "the latest cosigned checkpoint is recorded at size {size}, which has no checkpoint"
+            ))
+        })?;
+        Ok(Some((size, note)))
     }
 
     /// The size of the last checkpoint this cosigner cosigned here.
