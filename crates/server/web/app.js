@@ -28,6 +28,7 @@ import { errorText } from './errors.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
 import { ledgerCheck, evidenceText } from './ledger-state.js';
+import { committeeConfirmation } from './confirm.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -58,9 +59,9 @@ const S = {
   results: new Map(), // seq -> verification result ({status:'running'} while running)
   pageResult: null,
   checkpointResult: null,
-  // The committee's latest confirmation from confirm.js (its
-  // committeeConfirmation()), when the page has it; until then the lead
-  // reads the latest checkpoint's verified cosignatures.
+  // The committee's latest confirmation as confirm.js checked it: its
+  // result ({size, time, cosigners, extendsLatest}), {none: true} when
+  // nobody on the committee has cosigned, or {failed} when the check failed.
   confirmation: null,
   banner: null, // seq of #verify=<seq>
 };
@@ -425,24 +426,20 @@ function cosignatureMs(time) {
 }
 
 /**
- * The committee's latest confirmation the page has verified, in the shape
- * confirm.js's `committeeConfirmation` returns ({size, time, cosigners:
- * [{name, role, time}], extendsLatest}); null while unknown, and `{size:
- * 0, cosigners: []}` for none. Today it is read from the latest
- * checkpoint, verified by verify.js against the roles in force.
+ * Checks the committee's latest confirmation (confirm.js) against the
+ * checkpoint and roles the page verified, and keeps the answer in
+ * S.confirmation for the lead. "None yet" is an answer, not a failure.
  */
-function committeeConfirmation() {
-  if (S.confirmation) return S.confirmation;
-  const r = S.checkpointResult;
-  if (!r || !r.ok) return null;
-  const cosigners = r.context.cosignatures.filter((c) => c.role === 'committee');
-  if (!cosigners.length) return { size: 0, time: null, cosigners: [], extendsLatest: null };
-  return {
-    size: r.context.checkpoint.size,
-    time: Math.max(...cosigners.map((c) => c.time)),
-    cosigners: cosigners.map((c) => ({ name: c.name, role: c.role, time: c.time })),
-    extendsLatest: true,
-  };
+async function checkConfirmation(verified) {
+  const ctx = verified.context;
+  const roles = ctx.epochs[ctx.epochs.length - 1].roles;
+  try {
+    S.confirmation = await committeeConfirmation({ base: '', logKey: ctx.logKey, roles, latest: { size: ctx.checkpoint.size, root: ctx.checkpoint.root } });
+  } catch (e) {
+    const none = e instanceof VerifyError && (e.reason === 'no-cosigned-checkpoint' || e.reason === 'no-committee-cosignature');
+    S.confirmation = none ? { none: true } : { failed: e instanceof VerifyError ? { step: e.step, reason: e.reason, params: e.params } : { step: 'internal', reason: 'exception', params: { message: String(e) } } };
+  }
+  renderTrust();
 }
 
 function renderTrustLead() {
@@ -466,11 +463,11 @@ function renderTrustLead() {
   else if (check.state === 'running') sentences.push(h('span', { class: 'muted', id: 'trust-checked' }, t('trust.lead.checking')));
   const lead = sentences.flatMap((x, i) => (i ? [' ', x] : [x]));
 
-  const confirmation = committeeConfirmation();
+  const confirmation = S.confirmation;
   const cr = S.checkpointResult;
   let confirm;
   const attrs = { id: 'trust-confirm' };
-  if (confirmation && confirmation.cosigners.length) {
+  if (confirmation && confirmation.cosigners) {
     const names = confirmation.cosigners.map((c) => c.name).join(t('trust.names-sep'));
     attrs['data-size'] = String(confirmation.size);
     attrs['data-cosigners'] = confirmation.cosigners.map((c) => c.name).join(' ');
@@ -482,19 +479,20 @@ function renderTrustLead() {
         size: countText(confirmation.size),
       }),
     ];
-    if (confirmation.extendsLatest === false) {
-      attrs.class = 'alert';
-      attrs.role = 'alert';
-      parts.push(' ', t('trust.lead.confirm-broken', { size: countText(confirmation.size) }));
-    } else if (size !== null && size > confirmation.size) {
-      parts.push(' ', t('trust.lead.confirmed-since', { more: countText(size - confirmation.size) }));
-    }
+    if (size !== null && size > confirmation.size) parts.push(' ', t('trust.lead.confirmed-since', { more: countText(size - confirmation.size) }));
     confirm = h('p', attrs, parts);
-  } else if (confirmation) {
+  } else if (confirmation && confirmation.none) {
     attrs['data-none'] = 'true';
     confirm = h('p', attrs, t('trust.lead.no-confirm'));
+  } else if (confirmation && confirmation.failed && confirmation.failed.step === 'consistency' && confirmation.failed.reason === 'inconsistent') {
+    // The log today does not extend what the committee confirmed: a fork.
+    Object.assign(attrs, { class: 'alert', role: 'alert', 'data-failed': 'consistency' });
+    confirm = h('p', attrs, t('trust.lead.confirm-broken', { size: countText(confirmation.failed.params.from) }));
+  } else if (confirmation && confirmation.failed) {
+    Object.assign(attrs, { class: 'alert', 'data-failed': confirmation.failed.step });
+    confirm = h('p', attrs, t('trust.lead.confirm-failed', { why: t(`step.${confirmation.failed.step}`) }));
   } else if (cr && !cr.ok) {
-    attrs.class = 'alert';
+    Object.assign(attrs, { class: 'alert', 'data-failed': cr.failed.step });
     confirm = h('p', attrs, t('trust.lead.confirm-failed', { why: reasonText(cr.failed) }));
   } else {
     attrs.class = 'muted';
@@ -1411,9 +1409,10 @@ async function start() {
     const parsed = parsedCheckpoint();
     // The committee's confirmation is named in the lead only once its
     // cosignatures verified: the checkpoint is checked at once.
-    const checked = verifier.verifyCheckpoint().then((r) => {
+    const checked = verifier.verifyCheckpoint().then(async (r) => {
       if (!S.checkpointResult) S.checkpointResult = r;
       renderTrust();
+      if (r.ok) await checkConfirmation(r);
     });
     if (parsed && parsed.cp.size > 0) {
       S.newest = await getJson(`/api/v1/entries/${parsed.cp.size - 1}`);
