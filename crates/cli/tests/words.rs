@@ -74,7 +74,11 @@ impl Fixture {
         let blocked_id = spend(&[COMPANY], "4000", "3号楼电梯更换钢丝绳")
             .pending_id()
             .expect("the spend waits for the committee");
-        let committed = spend(&[COMPANY, COMMITTEE[0], COMMITTEE[1]], "3000", "单元门禁维修");
+        let committed = spend(
+            &[COMPANY, COMMITTEE[0], COMMITTEE[1]],
+            "3000",
+            "单元门禁维修",
+        );
         assert!(committed.committed_seq().is_some(), "{committed:#?}");
         // Two committee members confirm the ledger as it now stands.
         for member in [COMMITTEE[0], COMMITTEE[1]] {
@@ -199,11 +203,18 @@ fn dates_read_one_way_per_language() {
         })
     );
 
-    let card_date = r#"document.querySelector('#entry-list [data-date="2026-02-01"]')?.textContent"#;
-    assert_eq!(zh.wait_for(card_date, "the income's card"), json!("2026年2月1日"));
+    let card_date =
+        r#"document.querySelector('#entry-list [data-date="2026-02-01"]')?.textContent"#;
+    assert_eq!(
+        zh.wait_for(card_date, "the income's card"),
+        json!("2026年2月1日")
+    );
     let mut en = Phone::start("en", &dir.path().join("phone-en"), &[]);
     en.open(&f.page("en"));
-    assert_eq!(en.wait_for(card_date, "the income's card"), json!("1 Feb 2026"));
+    assert_eq!(
+        en.wait_for(card_date, "the income's card"),
+        json!("1 Feb 2026")
+    );
     // The pending proposal's card and its time read the same way.
     let proposed = en.eval(&format!(
         "document.querySelector('[data-proposal=\"{}\"]').innerText",
@@ -251,7 +262,11 @@ fn an_overdraft_refusal_reads_in_yuan_in_the_page_language() {
         json!("暂不能入账：物业服务费余额 ¥2,000.00，本笔需 ¥4,000.00")
     );
     assert!(
-        !text.as_str().unwrap().chars().any(|c| c.is_ascii_alphabetic()),
+        !text
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| c.is_ascii_alphabetic()),
         "no ASCII letters: {text}"
     );
 
@@ -300,7 +315,14 @@ fn the_trust_section_leads_in_plain_words() {
     ] {
         assert!(lead.contains(&needle), "the lead says {needle:?}:\n{lead}");
     }
-    for jargon in ["检查点", "根哈希", "日志密钥", "创世记录", "包含证明", "✓ 联署签名有效：—"] {
+    for jargon in [
+        "检查点",
+        "根哈希",
+        "日志密钥",
+        "创世记录",
+        "包含证明",
+        "✓ 联署签名有效：—",
+    ] {
         assert!(!lead.contains(jargon), "no {jargon:?} in the lead:\n{lead}");
     }
     // The date is the cosignatures' day in Beijing, in the Chinese form.
@@ -314,7 +336,10 @@ fn the_trust_section_leads_in_plain_words() {
     assert_eq!(technical[0], json!(false), "the details are folded");
     let technical = technical[1].as_str().unwrap();
     for word in ["检查点", "根哈希", "日志密钥"] {
-        assert!(technical.contains(word), "{word} in the details:\n{technical}");
+        assert!(
+            technical.contains(word),
+            "{word} in the details:\n{technical}"
+        );
     }
 
     let mut en = Phone::start("en", &dir.path().join("phone-en"), &[]);
@@ -374,7 +399,12 @@ fn the_chinese_page_shows_no_english() {
     );
     let text = zh.eval(VISIBLE_TEXT);
     let text = text.as_str().unwrap();
-    for needle in ["中国建设银行 结息", "分众传媒 支付广告费", "5-0301 缴纳停车费", "已核对"] {
+    for needle in [
+        "中国建设银行 结息",
+        "分众传媒 支付广告费",
+        "5-0301 缴纳停车费",
+        "已核对",
+    ] {
         assert!(text.contains(needle), "the page says {needle:?}:\n{text}");
     }
     assert!(!text.contains("verified"), "{text}");

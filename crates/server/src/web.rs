@@ -26,7 +26,11 @@ const ASSETS: [(&str, &str, &str); 16] = [
     ("replay.js", JS, include_str!("../web/replay.js")),
     ("tlog.js", JS, include_str!("../web/tlog.js")),
     ("worker.js", JS, include_str!("../web/worker.js")),
-    ("ledger-state.js", JS, include_str!("../web/ledger-state.js")),
+    (
+        "ledger-state.js",
+        JS,
+        include_str!("../web/ledger-state.js"),
+    ),
     ("keys.js", JS, include_str!("../web/keys.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
     ("errors.js", JS, include_str!("../web/errors.js")),
