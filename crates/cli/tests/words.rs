@@ -19,7 +19,7 @@ use support::{run, Community, COMMITTEE, COMPANY};
 /// asked), and the latest checkpoint cosigned by two committee members;
 /// served on loopback.
 struct Fixture {
-    c: Community,
+    _community: Community,
     server: Server,
     blocked_id: String,
 }
@@ -96,7 +96,7 @@ impl Fixture {
         }
         let server = Server::start(&c.data);
         Fixture {
-            c,
+            _community: c,
             server,
             blocked_id,
         }
