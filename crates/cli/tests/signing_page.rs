@@ -335,7 +335,7 @@ fn members_cosign_in_their_own_phones_and_it_commits() {
         "物业服务费",
         "维修",
         "3号楼电梯更换钢丝绳",
-        "2026-02-10",
+        "2026年2月10日",
         "¥5,000.00",
         "¥3,719.50",
         "物业公司 1 人、业主委员会 2 人",
@@ -681,13 +681,15 @@ fn a_blocked_maintenance_spend_says_why_in_yuan_and_shows_the_owners_vote() {
     ));
     assert_eq!(after, json!("-300000"));
 
-    // The residents' list of pending proposals says it in Chinese too.
+    // The residents' list of pending proposals says it in Chinese too, with
+    // the server's amounts in yuan.
     let listed = b.eval(&format!(
         "document.querySelector('[data-proposal=\"{id}\"]').innerText"
     ));
     let listed = listed.as_str().unwrap();
     assert!(
-        listed.contains("资金余额不够付这一笔") && !listed.contains("overdraft"),
+        listed.contains("暂不能入账：专项维修资金余额 ¥5,000.00，本笔需 ¥8,000.00")
+            && !listed.contains("overdraft"),
         "{listed}"
     );
 
@@ -745,8 +747,8 @@ fn log_size(f: &Fixture) -> u64 {
         .unwrap_or_else(|| panic!("a checkpoint: {checkpoint}"))
 }
 
-/// Epoch milliseconds as the Chinese page writes a time (zh-CN, Beijing
-/// time, UTC+8 all year): "2026/02/10 09:05".
+/// Epoch milliseconds as the Chinese page writes a time (Beijing time,
+/// UTC+8 all year): "2026年2月10日 09:05".
 fn beijing_time_zh(ms: u64) -> String {
     let secs = ms / 1000 + 8 * 3600;
     // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
@@ -761,7 +763,7 @@ fn beijing_time_zh(ms: u64) -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     let in_day = secs % 86_400;
     format!(
-        "{year}/{month:02}/{day:02} {:02}:{:02}",
+        "{year}年{month}月{day}日 {:02}:{:02}",
         in_day / 3600,
         (in_day % 3600) / 60
     )

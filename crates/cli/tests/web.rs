@@ -679,7 +679,7 @@ fn verify_hash_verifies_committee_cosigned_entries() {
         .unwrap_or_else(|| panic!("entry {target} shows its reversal:\n{}", page.summary()));
     let paragraph = &page.dom[at..at + page.dom[at..].find("</p>").unwrap()];
     assert!(
-        !paragraph.contains("data-verified") && paragraph.contains("not verified yet"),
+        !paragraph.contains("data-verified") && paragraph.contains("not checked yet"),
         "{paragraph}"
     );
 }

@@ -177,12 +177,12 @@ pub fn expense_category_label(category: ExpenseCategory) -> String {
 /// `收入 income`
 pub fn kind_label(kind: Kind) -> String {
     let zh = match kind {
-        Kind::Genesis => "创世",
+        Kind::Genesis => "建账",
         Kind::Income => "收入",
         Kind::Expenditure => "支出",
         Kind::Transfer => "资金划转",
-        Kind::Reversal => "冲正",
-        Kind::Governance => "治理变更",
+        Kind::Reversal => "冲销",
+        Kind::Governance => "规则变更",
     };
     format!("{zh} {}", kind.as_str())
 }
@@ -243,14 +243,14 @@ pub fn proposal_echo(body: &Body, funds: &[FundDef], reversal_target: Option<&Bo
     match &body.content {
         Content::Income(i) => {
             line("金额 amount:", &amount_label(i.amount_fen));
-            line("基金 fund:", &fund_label(&i.fund, funds));
+            line("资金 fund:", &fund_label(&i.fund, funds));
             line("类别 category:", &income_category_label(i.category));
             line("付款方 payer:", &i.payer);
             line("所属期 period:", &i.period.to_string());
         }
         Content::Expenditure(e) => {
             line("金额 amount:", &amount_label(e.amount_fen));
-            line("基金 fund:", &fund_label(&e.fund, funds));
+            line("资金 fund:", &fund_label(&e.fund, funds));
             line("类别 category:", &expense_category_label(e.category));
             line("收款方 payee:", &e.payee);
             for a in &e.attachments {
@@ -273,7 +273,7 @@ pub fn proposal_echo(body: &Body, funds: &[FundDef], reversal_target: Option<&Bo
             }
         }
         Content::Reversal(r) => {
-            line("冲正对象 target:", &format!("entry {}", r.target_seq));
+            line("冲销对象 target:", &format!("entry {}", r.target_seq));
             if let Some(target) = reversal_target {
                 line("原记录 which was:", &summary(target));
             }

@@ -310,7 +310,7 @@ fn proposal_echo_is_chinese_first_and_aligned() {
     let values = [
         ("类型 kind:", "收入 income"),
         ("金额 amount:", "¥300.00 (300.00 元)"),
-        ("基金 fund:", "operating (operating)"),
+        ("资金 fund:", "operating (operating)"),
         ("类别 category:", "物业费 property_fee"),
         ("付款方 payer:", "3-1502"),
         ("所属期 period:", "2026-02"),

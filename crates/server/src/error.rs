@@ -1,5 +1,8 @@
 //! Every error is `{"error": {"code": ..., "message": ...}}` with a 4xx or
-//! 5xx status. The mapping from store and core errors lives here only.
+//! 5xx status, and for some codes a `details` object with the error's
+//! numbers and names as data (amounts in integer fen), so that a client can
+//! say it in its own language without parsing the English message. The
+//! mapping from store and core errors lives here only.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,6 +14,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The error's facts as data (docs/api.md "Errors"); `None` for codes
+    /// whose message carries nothing a client needs to show.
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -19,7 +25,22 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
+    }
+    /// The JSON body: `{"error": {"code", "message"}}`, with `details`
+    /// when there are some.
+    pub fn body(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({"code": self.code, "message": self.message});
+        if let Some(details) = &self.details {
+            error["details"] = details.clone();
+        }
+        serde_json::json!({ "error": error })
+    }
+    /// The same error with `details` (see [`apply_details`]).
+    pub fn with_details(mut self, details: Option<serde_json::Value>) -> ApiError {
+        self.details = details;
+        self
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed", message)
@@ -34,7 +55,7 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let body = self.body();
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -62,6 +83,59 @@ pub fn apply_status(e: &ApplyError) -> StatusCode {
         | ApplyError::Overdraft { .. }
         | ApplyError::Overflow { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         ApplyError::LeafTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+    }
+}
+
+/// The facts of a refused entry as data, for the codes whose words need
+/// them: amounts in integer fen, funds, roles and kinds by their ids, entry
+/// numbers. The page says them in the reader's language, with amounts in
+/// yuan; the English `message` stays for logs and scripts.
+pub fn apply_details(e: &ApplyError) -> Option<serde_json::Value> {
+    use serde_json::json;
+    Some(match e {
+        ApplyError::Overdraft {
+            fund,
+            balance_fen,
+            amount_fen,
+        } => json!({"fund": fund, "balance_fen": balance_fen, "amount_fen": amount_fen}),
+        ApplyError::Overflow { fund } | ApplyError::UnknownFund { fund } => {
+            json!({ "fund": fund })
+        }
+        ApplyError::RuleNotMet {
+            kind,
+            role,
+            have,
+            need,
+        } => json!({"kind": kind.as_str(), "role": role.as_str(), "have": have, "need": need}),
+        ApplyError::UnknownKey { key } | ApplyError::BadSignature { key } => json!({ "key": key }),
+        ApplyError::Replay { seq } => json!({ "seq": seq }),
+        ApplyError::TargetMissing { target_seq } => json!({ "target_seq": target_seq }),
+        ApplyError::NotReversible { target_seq, kind } => {
+            json!({"target_seq": target_seq, "kind": kind.as_str()})
+        }
+        ApplyError::AlreadyReversed { target_seq, by_seq } => {
+            json!({"target_seq": target_seq, "by_seq": by_seq})
+        }
+        ApplyError::LeafTooLarge { bytes, max } => json!({"bytes": bytes, "max_bytes": max}),
+        _ => return None,
+    })
+}
+
+/// The facts of a store error as data, where it has any (see
+/// [`apply_details`]).
+pub fn store_details(e: &StoreError) -> Option<serde_json::Value> {
+    match e {
+        StoreError::Rejected(apply) => apply_details(apply),
+        StoreError::LeafRefused { seq, reason } => {
+            let mut details = apply_details(reason).unwrap_or_else(|| serde_json::json!({}));
+            details["refused_seq"] = serde_json::json!(seq);
+            details["reason_code"] = serde_json::json!(reason.code());
+            Some(details)
+        }
+        StoreError::TooManyProposals { count, limit } => {
+            Some(serde_json::json!({"count": count, "limit": limit}))
+        }
+        _ => None,
     }
 }
 
@@ -103,7 +177,7 @@ impl From<StoreError> for ApiError {
             | StoreError::BatchFailed { .. }
             | StoreError::Poisoned => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        ApiError::new(status, e.code(), e.to_string())
+        ApiError::new(status, e.code(), e.to_string()).with_details(store_details(&e))
     }
 }
 
@@ -122,7 +196,7 @@ impl From<WitnessError> for ApiError {
 
 impl From<ApplyError> for ApiError {
     fn from(e: ApplyError) -> ApiError {
-        ApiError::new(apply_status(&e), e.code(), e.to_string())
+        ApiError::new(apply_status(&e), e.code(), e.to_string()).with_details(apply_details(&e))
     }
 }
 
@@ -222,6 +296,33 @@ pub async fn refuse_huge_bodies(
 mod tests {
     use super::*;
     use feeledger_core::note::KeyAlg;
+
+    /// An overdraft's JSON body keeps its code and English message and adds
+    /// its amounts as integer fen under `details`, the fund by its id; a
+    /// code with nothing to add (a full log of cosignatures) has no
+    /// `details` at all.
+    #[test]
+    fn an_overdraft_body_carries_its_amounts_as_details() {
+        let overdraft = ApiError::from(StoreError::Rejected(ApplyError::Overdraft {
+            fund: "operating".into(),
+            balance_fen: 5_603_950,
+            amount_fen: 10_000_000,
+        }));
+        assert_eq!(overdraft.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            overdraft.body(),
+            serde_json::json!({"error": {
+                "code": "overdraft",
+                "message": "overdraft: fund \"operating\" holds ¥56,039.50, this entry takes ¥100,000.00",
+                "details": {"fund": "operating", "balance_fen": 5_603_950_u64, "amount_fen": 10_000_000_u64},
+            }})
+        );
+        let full = ApiError::from(StoreError::TooManyCosignatures { limit: 100 });
+        assert_eq!(
+            full.body()["error"].as_object().unwrap().get("details"),
+            None
+        );
+    }
 
     /// A witness key of the wrong type is the caller's 400
     /// `not_a_witness_key`, not a proof error; a failed write of a witness

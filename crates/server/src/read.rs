@@ -477,7 +477,13 @@ fn proposal_view(store: &Store, record: &ProposalRecord) -> ApiResult<Value> {
         Ok(approval) => {
             json!({"progress": approval.progress.iter().map(|(role, (have, need))| json!({"role": role, "have": have, "need": need})).collect::<Vec<_>>()})
         }
-        Err(e) => json!({"blocked": {"code": e.code(), "message": e.to_string()}}),
+        Err(e) => {
+            let mut blocked = json!({"code": e.code(), "message": e.to_string()});
+            if let Some(details) = crate::error::apply_details(&e) {
+                blocked["details"] = details;
+            }
+            json!({ "blocked": blocked })
+        }
     };
     Ok(json!({
         "id": p.id.to_hex(),

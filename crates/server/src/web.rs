@@ -39,6 +39,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("genesis.js", JS, include_str!("../web/genesis.js")),
     ("propose.js", JS, include_str!("../web/propose.js")),
     ("import.js", JS, include_str!("../web/import.js")),
+    ("errors.js", JS, include_str!("../web/errors.js")),
     ("confirm.js", JS, include_str!("../web/confirm.js")),
     ("statement.js", JS, include_str!("../web/statement.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),

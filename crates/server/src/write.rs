@@ -291,6 +291,7 @@ fn refused_at_commit(e: feeledger_store::AtomicBatchError) -> ApiError {
                     refused.message
                 ),
             )
+            .with_details(refused.details)
         }
         AtomicBatchError::Store(e) => ApiError::from(e),
     }

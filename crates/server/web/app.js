@@ -23,13 +23,15 @@
 import { createVerifier, parseNote, parseCheckpoint, parseVkey, VerifyError, sha256, toHex, utf8, amountFen } from './verify.js';
 import { translate, hasString } from './strings.js';
 import { h, mount } from './dom.js';
-import { yuan, percent, bytesText, timeText, groupHex } from './format.js';
+import { yuan, percent, bytesText, timeText, dayText, dateText, monthText, groupHex } from './format.js';
+import { errorText } from './errors.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
 import { ledgerCheck, evidenceText } from './ledger-state.js';
 import { mountEnrol } from './enrol.js';
 import { createProposing } from './propose.js';
 import { mountImport } from './import.js';
+import { committeeConfirmation } from './confirm.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
@@ -60,6 +62,10 @@ const S = {
   results: new Map(), // seq -> verification result ({status:'running'} while running)
   pageResult: null,
   checkpointResult: null,
+  // The committee's latest confirmation as confirm.js checked it: its
+  // result ({size, time, cosigners, extendsLatest}), {none: true} when
+  // nobody on the committee has cosigned, or {failed} when the check failed.
+  confirmation: null,
   banner: null, // seq of #verify=<seq>
 };
 
@@ -118,6 +124,7 @@ function startCheck() {
 ledgerCheck.addEventListener('change', () => {
   renderBalances();
   renderChart();
+  renderTrust();
 });
 
 function readPinned() {
@@ -154,19 +161,36 @@ function roleName(role) {
   return hasString(key) ? t(key) : String(role);
 }
 
+/** A refused API request: the path, the HTTP status and the API's `error` ({code, message, details}) if it sent one. */
+class ApiFailure extends Error {
+  constructor(path, status, error) {
+    super(`${path}: ${status} ${error && error.message ? error.message : ''}`);
+    this.path = path;
+    this.status = status;
+    this.error = error;
+  }
+}
+
 async function api(path) {
   const res = await fetch(path, { cache: 'no-store' });
   if (!res.ok) {
-    let message = `${res.status}`;
+    let error = null;
     try {
       const j = await res.json();
-      if (j && j.error && j.error.message) message = j.error.message;
+      if (j && j.error && typeof j.error.code === 'string') error = j.error;
     } catch {
       // not JSON
     }
-    throw new Error(`${path}: ${message}`);
+    throw new ApiFailure(path, res.status, error);
   }
   return res;
+}
+
+/** A failed load in the page's language: the API's error in words, never its English message. */
+function failureText(e) {
+  if (e instanceof ApiFailure) return e.error ? serverErrorText(e.error) : t('r.http', { status: e.status, path: e.path });
+  if (e instanceof TypeError) return t('err.network');
+  return t('err.unknown');
 }
 
 const getJson = async (path) => (await api(path)).json();
@@ -225,7 +249,7 @@ function renderChrome() {
   mount(
     'footer',
     h('p', {}, t('footer.how')),
-    h('p', {}, h('a', { href: '/api/openapi.json' }, t('footer.api')), ' · ', h('a', { href: '/checkpoint' }, 'checkpoint')),
+    h('p', {}, h('a', { href: '/api/openapi.json' }, t('footer.api')), ' · ', h('a', { href: '/checkpoint' }, t('footer.checkpoint'))),
   );
 }
 
@@ -401,7 +425,109 @@ function parsedCheckpoint(text = S.checkpointText) {
   }
 }
 
+// The trust section leads with one or two plain sentences for an owner:
+// how many entries since when, whether this phone has checked them all
+// (ledger-state.js), and which committee members confirmed how many, when.
+// Words like 检查点 or 根哈希 stay in the technical details, one tap away.
+// A sentence says "checked" or "confirmed" only for what the page checked:
+// the committee's confirmation is named once its cosignatures verified
+// against the roles the log put in force.
 function renderTrust() {
+  mount(
+    'trust-section',
+    h('h2', { tabindex: '-1' }, t('trust.title')),
+    renderTrustLead(),
+    renderFingerprint(),
+    h('p', { class: 'muted small' }, t('trust.verify-page-help')),
+    h('button', { type: 'button', class: 'primary', id: 'verify-page', onclick: () => verifyPage() }, t('trust.verify-page')),
+    renderPageResult(),
+    renderTechnical(),
+  );
+}
+
+/** Cosignature times are seconds (c2sp.org/tlog-cosignature); milliseconds pass as they are. */
+function cosignatureMs(time) {
+  return Number.isSafeInteger(time) && time < 1e12 ? time * 1000 : time;
+}
+
+/**
+ * Checks the committee's latest confirmation (confirm.js) against the
+ * checkpoint and roles the page verified, and keeps the answer in
+ * S.confirmation for the lead. "None yet" is an answer, not a failure.
+ */
+async function checkConfirmation(verified) {
+  const ctx = verified.context;
+  const roles = ctx.epochs[ctx.epochs.length - 1].roles;
+  try {
+    S.confirmation = await committeeConfirmation({ base: '', logKey: ctx.logKey, roles, latest: { size: ctx.checkpoint.size, root: ctx.checkpoint.root } });
+  } catch (e) {
+    const none = e instanceof VerifyError && (e.reason === 'no-cosigned-checkpoint' || e.reason === 'no-committee-cosignature');
+    S.confirmation = none ? { none: true } : { failed: e instanceof VerifyError ? { step: e.step, reason: e.reason, params: e.params } : { step: 'internal', reason: 'exception', params: { message: String(e) } } };
+  }
+  renderTrust();
+}
+
+function renderTrustLead() {
+  const check = ledgerCheck.status();
+  const parsed = parsedCheckpoint();
+  const size = check.state === 'verified' ? check.size : parsed ? parsed.cp.size : null;
+  const summary = checkedSummary() || S.summary;
+  const first = summary && summary.months && summary.months.length ? summary.months[0].month : null;
+  const sentences = [];
+  if (size !== null && size !== undefined) {
+    sentences.push(
+      h(
+        'span',
+        { id: 'trust-count', 'data-size': String(size) },
+        first ? t('trust.lead.count', { since: monthText(first, S.lang), size: countText(size) }) : t('trust.lead.count-plain', { size: countText(size) }),
+      ),
+    );
+  }
+  if (check.state === 'verified') sentences.push(h('span', { class: 'ok-text', id: 'trust-checked' }, t('trust.lead.checked', { size: countText(check.size) })));
+  else if (check.state === 'failed') sentences.push(h('span', { class: 'alert', id: 'trust-checked' }, t('trust.lead.check-failed', { why: checkFailureText(check.failure) })));
+  else if (check.state === 'running') sentences.push(h('span', { class: 'muted', id: 'trust-checked' }, t('trust.lead.checking')));
+  const lead = sentences.flatMap((x, i) => (i ? [' ', x] : [x]));
+
+  const confirmation = S.confirmation;
+  const cr = S.checkpointResult;
+  let confirm;
+  const attrs = { id: 'trust-confirm' };
+  if (confirmation && confirmation.cosigners) {
+    const names = confirmation.cosigners.map((c) => c.name).join(t('trust.names-sep'));
+    attrs['data-size'] = String(confirmation.size);
+    attrs['data-cosigners'] = confirmation.cosigners.map((c) => c.name).join(' ');
+    const parts = [
+      t('trust.lead.confirmed', {
+        names,
+        count: confirmation.cosigners.length,
+        date: dayText(cosignatureMs(confirmation.time), S.lang),
+        size: countText(confirmation.size),
+      }),
+    ];
+    if (size !== null && size > confirmation.size) parts.push(' ', t('trust.lead.confirmed-since', { more: countText(size - confirmation.size) }));
+    confirm = h('p', attrs, parts);
+  } else if (confirmation && confirmation.none) {
+    attrs['data-none'] = 'true';
+    confirm = h('p', attrs, t('trust.lead.no-confirm'));
+  } else if (confirmation && confirmation.failed && confirmation.failed.step === 'consistency' && confirmation.failed.reason === 'inconsistent') {
+    // The log today does not extend what the committee confirmed: a fork.
+    Object.assign(attrs, { class: 'alert', role: 'alert', 'data-failed': 'consistency' });
+    confirm = h('p', attrs, t('trust.lead.confirm-broken', { size: countText(confirmation.failed.params.from) }));
+  } else if (confirmation && confirmation.failed) {
+    Object.assign(attrs, { class: 'alert', 'data-failed': confirmation.failed.step });
+    confirm = h('p', attrs, t('trust.lead.confirm-failed', { why: t(`step.${confirmation.failed.step}`) }));
+  } else if (cr && !cr.ok) {
+    Object.assign(attrs, { class: 'alert', 'data-failed': cr.failed.step });
+    confirm = h('p', attrs, t('trust.lead.confirm-failed', { why: reasonText(cr.failed) }));
+  } else {
+    attrs.class = 'muted';
+    confirm = h('p', attrs, t('trust.lead.confirm-checking'));
+  }
+  return h('div', { class: 'trust-lead', id: 'trust-lead', 'data-state': check.state }, lead.length ? h('p', { class: 'lead' }, lead) : null, confirm, h('p', { class: 'small' }, t('trust.lead.fingerprint')));
+}
+
+/** The checkpoint, its signatures and the root: for those who want them, folded. */
+function renderTechnical() {
   const verified = S.checkpointResult && S.checkpointResult.ok ? S.checkpointResult.context : null;
   // Once verified, show the very note the verifier checked (not the one
   // fetched at load), and tick a cosigner only for a line whose name and
@@ -433,9 +559,9 @@ function renderTrust() {
           h('span', { class: 'role' }, role === 'unknown' ? t('trust.unknown') : roleName(role)),
           role === 'committee' ? t('trust.committee-count', { have: names.length, total: committeeTotal }) : '',
           t('colon'),
-          names.map((s) => {
+          names.map((s, i) => {
             const ok = verifiedIds.has(`${s.name}+${s.keyId}`);
-            return h('span', { class: 'key-name', 'data-verified': ok ? 'true' : null }, s.name, ok ? ' ✓' : '');
+            return [i ? t('trust.names-sep') : '', h('span', { class: 'key-name', 'data-verified': ok ? 'true' : null }, s.name, ok ? ' ✓' : '')];
           }),
         );
       });
@@ -457,25 +583,37 @@ function renderTrust() {
         'dl',
         { class: 'facts' },
         h('dt', {}, t('trust.checkpoint')),
-        h('dd', { class: 'big' }, t('trust.size', { size: parsed.cp.size.toLocaleString('en-US') })),
+        h('dd', { class: 'big' }, t('trust.size', { size: countText(parsed.cp.size) })),
         h('dt', {}, t('trust.time')),
         h('dd', { id: 'checkpoint-time' }, S.newest ? timeText(S.newest.leaf.time, S.lang) : '…'),
         h('dt', {}, t('trust.root')),
         h('dd', { class: 'hash' }, groupHex(toHex(parsed.cp.root).slice(0, 16)), '…'),
       ),
       h('h3', {}, t('trust.signatures')),
-      h('ul', { class: 'cosigners' }, logRow, rows.length ? rows : h('li', { class: 'muted' }, t('trust.no-cosignatures'))),
+      // "None" carries no tick: only a signature that verified does.
+      h('ul', { class: 'cosigners' }, logRow, rows.length ? rows : h('li', { class: 'muted', 'data-none': 'true' }, t('trust.no-cosignatures'))),
     );
   }
-
-  mount(
-    'trust-section',
-    h('h2', { tabindex: '-1' }, t('trust.title')),
+  const key = S.ledger ? S.ledger.log_key : null;
+  // The section re-renders as the check progresses: a reader who opened
+  // the details keeps them open.
+  const open = Boolean(document.getElementById('trust-technical')?.open);
+  return h(
+    'details',
+    { class: 'technical', id: 'trust-technical', open: open || null },
+    h('summary', {}, t('trust.tech')),
+    h('p', { class: 'small muted' }, t('trust.tech-help')),
     cpBlock,
-    renderFingerprint(),
-    h('p', { class: 'muted small' }, t('trust.verify-page-help')),
-    h('button', { type: 'button', class: 'primary', id: 'verify-page', onclick: () => verifyPage() }, t('trust.verify-page')),
-    renderPageResult(),
+    key
+      ? h(
+          'dl',
+          { class: 'fp small' },
+          h('dt', {}, t('fp.name')),
+          h('dd', { class: 'mono' }, key.split('+')[0]),
+          h('dt', {}, t('fp.full')),
+          h('dd', {}, h('code', { class: 'vkey' }, key)),
+        )
+      : null,
   );
 }
 
@@ -499,10 +637,7 @@ function renderFingerprint() {
       h('dd', { class: 'fp-big', id: 'fp-keyid' }, fp && fp.keyId ? groupHex(fp.keyId) : badKey ? '—' : '…'),
       h('dt', {}, t('fp.sha')),
       h('dd', { class: 'fp-big', id: 'fp-sha' }, fp ? (fp.sha ? groupHex(fp.sha) : t('fp.unavailable')) : '…'),
-      h('dt', {}, t('fp.name')),
-      h('dd', { class: 'mono small' }, key.split('+')[0]),
     ),
-    h('details', {}, h('summary', {}, t('fp.full')), h('code', { class: 'vkey' }, key)),
     S.pinned === key
       ? h('p', { class: 'small ok-text' }, '✓ ', t('fp.pinned'), ' ', h('button', { type: 'button', class: 'link', onclick: () => pin(null) }, t('fp.unpin')))
       : mismatch
@@ -582,11 +717,12 @@ function stepWhat(s) {
     case 'governance':
       return t(p.rolesCompared === false ? 'v.what.governance-uncompared' : 'v.what.governance', { count: p.count });
     case 'cosignature':
-      return t('v.what.cosignature', { names: (p.cosignatures || []).map((c) => `${roleName(c.role)} ${c.name}`).join('、') || '—' });
+      if (!(p.cosignatures || []).length) return t('v.what.no-cosignature');
+      return t('v.what.cosignature', { names: p.cosignatures.map((c) => `${roleName(c.role)} ${c.name}`).join(t('trust.names-sep')) });
     case 'leaf-hash':
       return t('v.what.leaf-hash', { hash: (p.hash || '').slice(0, 12) });
     case 'signature':
-      return t('v.what.signature', { names: (p.signers || []).map((x) => `${roleName(x.role)} ${x.key}`).join('、') });
+      return t('v.what.signature', { names: (p.signers || []).map((x) => `${roleName(x.role)} ${x.key}`).join(t('trust.names-sep')) });
     default:
       return t(`v.what.${s.step}`, p);
   }
@@ -612,7 +748,9 @@ function resultBox(result, id = null, seq = null) {
     'data-seq': seq === null ? null : String(seq),
   };
   if (status === 'running') return h('div', attrs, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('v.running'));
-  const steps = (result.steps || []).map((s) => h('li', {}, '✓ ', stepWhat(s)));
+  // A tick only beside what was checked and found: "no cosignature" gets none.
+  const ticked = (s) => !(s.step === 'cosignature' && !((s.params || {}).cosignatures || []).length);
+  const steps = (result.steps || []).map((s) => h('li', {}, ticked(s) ? '✓ ' : '– ', stepWhat(s)));
   if (result.ok) {
     return h(
       'div',
@@ -708,8 +846,8 @@ function describe(body) {
   switch (body.kind) {
     case 'income':
       return {
-        what: t('entry.paid-by', { payer: body.payer, category: catName(body.category) }),
-        detail: [t('entry.period', { period: body.period }), t('entry.into', { fund: fundName(body.fund) })],
+        what: paidBy(body),
+        detail: [t('entry.period', { period: monthText(body.period, S.lang) }), t('entry.into', { fund: fundName(body.fund) })],
         direction: 'in',
       };
     case 'expenditure':
@@ -731,6 +869,12 @@ function describe(body) {
   }
 }
 
+/** "中国建设银行 结息", "分众传媒 支付广告费": who paid, in the words for its category. */
+function paidBy(body) {
+  const key = `entry.paid-by.${body.category}`;
+  return hasString(key) ? t(key, { payer: body.payer }) : t('entry.paid-by', { payer: body.payer, category: catName(body.category) });
+}
+
 function signersLine(signatures, signersFromServer, verifiedSigners) {
   const roleOf = new Map();
   for (const s of signersFromServer || []) roleOf.set(s.key, s.role);
@@ -750,7 +894,7 @@ function rolesList(roles) {
     'ul',
     { class: 'plain small' },
     Object.entries(roles || {}).map(([role, def]) =>
-      h('li', {}, t('entry.roles-now', { role: roleName(role), names: (def.keys || []).map((k) => k.name).join(', '), threshold: def.threshold })),
+      h('li', {}, t('entry.roles-now', { role: roleName(role), names: (def.keys || []).map((k) => k.name).join(t('trust.names-sep')), threshold: def.threshold })),
     ),
   );
 }
@@ -782,7 +926,7 @@ function renderCard(entry, { compact = false } = {}) {
         h(
           'p',
           { class: 'small reversal-of' },
-          t('entry.reversal-of', { what: describe(target.body).what, amount: yuan(amountFen(target.body, null)), date: target.body.date }),
+          t('entry.reversal-of', { what: describe(target.body).what, amount: yuan(amountFen(target.body, null)), date: dateText(target.body.date, S.lang) }),
         ),
       );
     }
@@ -857,7 +1001,7 @@ function renderCard(entry, { compact = false } = {}) {
       'div',
       { class: 'entry-head' },
       h('span', { class: `badge ${dirClass}` }, t(`kind.${body.kind}`)),
-      h('span', { class: 'date' }, body.date),
+      h('span', { class: 'date', 'data-date': body.date }, dateText(body.date, S.lang)),
       h('span', { class: 'seq' }, `#${seq}`),
     ),
     h(
@@ -1017,7 +1161,7 @@ async function loadMine(unit) {
     remember(all);
     S.mine = { unit, entries: all, loading: false, error: null };
   } catch (e) {
-    S.mine = { unit, entries: null, loading: false, error: String(e.message || e) };
+    S.mine = { unit, entries: null, loading: false, error: failureText(e) };
   }
   renderMine();
 }
@@ -1026,11 +1170,11 @@ async function loadMine(unit) {
 // Proposals
 // ---------------------------------------------------------------------------
 
-// A blocked proposal's reason in the page's language, from the API's stable
-// code (the server's message is English, for programs and logs).
-function blockedWords(code) {
-  const key = `sign.code.${code}`;
-  return hasString(key) ? t(key) : t('sign.code.other', { code: String(code) });
+// A server error (or a blocked proposal's reason) in the page's language,
+// from the API's stable code and details, amounts in yuan (the server's
+// message is English, for programs and logs).
+function serverErrorText(error) {
+  return errorText(error, S.lang, { fundName, roleName, kindName: (kind) => t(`kind.${kind}`) });
 }
 
 function renderProposals() {
@@ -1052,7 +1196,7 @@ function renderProposals() {
     return h(
       'article',
       { class: `entry proposal kind-${body.kind}`, 'data-proposal': p.id },
-      h('div', { class: 'entry-head' }, h('span', { class: 'badge pending' }, t(`kind.${body.kind}`)), h('span', { class: 'date' }, body.date)),
+      h('div', { class: 'entry-head' }, h('span', { class: 'badge pending' }, t(`kind.${body.kind}`)), h('span', { class: 'date', 'data-date': body.date }, dateText(body.date, S.lang))),
       h('div', { class: 'entry-main' }, h('h3', { class: 'what' }, d.what), amount !== null ? h('div', { class: 'amount' }, yuan(amount)) : null),
       d.detail.length ? h('p', { class: 'detail' }, d.detail.join(' · ')) : null,
       body.memo ? h('p', { class: 'memo' }, body.memo) : null,
@@ -1065,8 +1209,8 @@ function renderProposals() {
             ),
           )
         : null,
-      status.blocked ? h('p', { class: 'alert small' }, t('proposals.blocked', { message: blockedWords(status.blocked.code) })) : null,
-      h('p', { class: 'small muted' }, t('proposals.signed', { names: (p.signatures || []).map((s) => s.key).join(', ') || '—' })),
+      status.blocked ? h('p', { class: 'alert small proposal-blocked', 'data-code': status.blocked.code }, t('proposals.blocked', { message: serverErrorText(status.blocked) })) : null,
+      h('p', { class: 'small muted' }, t('proposals.signed', { names: (p.signatures || []).map((s) => s.key).join(t('trust.names-sep')) || '—' })),
       h('p', { class: 'small muted' }, t('proposals.created', { time: timeText(p.created_ms, S.lang) }), ' · ', t('proposals.id'), ' ', h('code', {}, String(p.id).slice(0, 12))),
     );
   });
@@ -1098,7 +1242,7 @@ async function loadList(reset) {
     S.list.next = page.next ?? null;
     S.list.done = page.next === null || page.next === undefined;
   } catch (e) {
-    S.list.error = String(e.message || e);
+    S.list.error = failureText(e);
   }
   S.list.loading = false;
   renderEntries();
@@ -1133,7 +1277,7 @@ function renderEntries() {
     },
     sel('f-fund', 'fund', fundIds().map((id) => [id, fundName(id)])),
     sel('f-category', 'category', [...INCOME_CATEGORIES, ...EXPENSE_CATEGORIES].map((c) => [c, catName(c)])),
-    sel('f-month', 'month', months.map((m) => [m, m])),
+    sel('f-month', 'month', months.map((m) => [m, monthText(m, S.lang)])),
     h(
       'div',
       { class: 'field' },
@@ -1262,7 +1406,7 @@ async function start() {
     try {
       await fn();
     } catch (e) {
-      S.loadError = String(e.message || e);
+      S.loadError = failureText(e);
       renderChrome();
     }
   };
@@ -1288,10 +1432,18 @@ async function start() {
     await ledger;
     renderTrust();
     const parsed = parsedCheckpoint();
+    // The committee's confirmation is named in the lead only once its
+    // cosignatures verified: the checkpoint is checked at once.
+    const checked = verifier.verifyCheckpoint().then(async (r) => {
+      if (!S.checkpointResult) S.checkpointResult = r;
+      renderTrust();
+      if (r.ok) await checkConfirmation(r);
+    });
     if (parsed && parsed.cp.size > 0) {
       S.newest = await getJson(`/api/v1/entries/${parsed.cp.size - 1}`);
       renderTrust();
     }
+    await checked;
   });
   const proposals = load(async () => {
     S.proposals = (await getJson('/api/v1/proposals')).proposals || [];

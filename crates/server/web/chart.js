@@ -7,7 +7,7 @@
 // only the final pixel value becomes a Number.
 
 import { h, svg } from './dom.js';
-import { yuan, compactYuan } from './format.js';
+import { yuan, compactYuan, monthText } from './format.js';
 import { MONTHS_EN } from './strings.js';
 
 /** Income and spending of `fund` per month, in fen (BigInt), from /api/v1/summary. */
@@ -78,13 +78,13 @@ export function chartParts(rows, { fund, fundLabel, lang, t }) {
     const yi = y(r.income);
     const ys = y(r.spending);
     parts.push(
-      svg('rect', { x: x0.toFixed(1), y: yi, width: barW, height: top + plotH - yi, class: 'bar income' }, svg('title', {}, `${r.month} ${t('chart.income')} ${yuan(r.income)}`)),
-      svg('rect', { x: (x0 + barW + 2).toFixed(1), y: ys, width: barW, height: top + plotH - ys, class: 'bar spending' }, svg('title', {}, `${r.month} ${t('chart.spending')} ${yuan(r.spending)}`)),
+      svg('rect', { x: x0.toFixed(1), y: yi, width: barW, height: top + plotH - yi, class: 'bar income' }, svg('title', {}, `${monthText(r.month, lang)} ${t('chart.income')} ${yuan(r.income)}`)),
+      svg('rect', { x: (x0 + barW + 2).toFixed(1), y: ys, width: barW, height: top + plotH - ys, class: 'bar spending' }, svg('title', {}, `${monthText(r.month, lang)} ${t('chart.spending')} ${yuan(r.spending)}`)),
       svg('text', { x: (left + slot * i + slot / 2).toFixed(1), y: H - 8, class: 'axis', 'text-anchor': 'middle' }, monthLabel(r.month, lang, t)),
     );
   });
-  const from = rows[0].month;
-  const to = rows[rows.length - 1].month;
+  const from = monthText(rows[0].month, lang);
+  const to = monthText(rows[rows.length - 1].month, lang);
   const chart = svg(
     'svg',
     { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': t('chart.aria', { fund: fundLabel, from, to }), 'data-fund': fund },
@@ -114,7 +114,7 @@ export function chartParts(rows, { fund, fundLabel, lang, t }) {
       h(
         'tbody',
         {},
-        rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, r.month), h('td', {}, yuan(r.income)), h('td', {}, yuan(r.spending)))),
+        rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, monthText(r.month, lang)), h('td', {}, yuan(r.income)), h('td', {}, yuan(r.spending)))),
         h('tr', { class: 'total' }, h('th', { scope: 'row' }, t('chart.total')), h('td', {}, yuan(inTotal)), h('td', {}, yuan(outTotal))),
       ),
     ),

@@ -1,10 +1,12 @@
 // Formatting for people: money in yuan from integer fen, percentages from
-// basis points, byte counts, times in Beijing time, grouped hex. Pure
-// functions of their arguments (the language is passed in): no DOM, no
-// network, nothing trusted or checked here.
+// basis points, byte counts, dates, months and times (Beijing time), grouped
+// hex. Pure functions of their arguments (the language is passed in): no
+// DOM, no network, nothing trusted or checked here.
 //
 // Money is integer fen from the API and is formatted with BigInt; it is
 // never put through floating-point arithmetic.
+
+import { MONTHS_EN } from './strings.js';
 
 /** Integer fen -> "¥1,234.56" (BigInt; no floating point). */
 export function yuan(fen, { sign = false } = {}) {
@@ -57,21 +59,57 @@ export function bytesText(n) {
   return `${scaled / 10n}.${scaled % 10n} ${units[i]}`;
 }
 
-/** Epoch milliseconds -> date and time in Beijing time, in the language's style. */
-export function timeText(ms, lang) {
-  if (!Number.isSafeInteger(ms)) return '';
-  const fmt = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  });
-  return fmt.format(new Date(ms));
+// One date format per language, everywhere on the page: zh "2026年12月6日"
+// ("2026年12月" for a month), en "6 Dec 2026" ("Dec 2026"); times add
+// "14:05" (zh after a space, en after a comma). Built from numbers here,
+// not by Intl's locale styles, which differ between browsers and give
+// "06/12/2026" in en-GB.
+
+/** Year, month (1-12), day as numbers -> the language's date. */
+function civilDate(year, month, day, lang) {
+  return lang === 'zh' ? `${year}年${month}月${day}日` : `${day} ${MONTHS_EN[month - 1]} ${year}`;
 }
 
+/** A business date "2026-12-06" -> "2026年12月6日" / "6 Dec 2026"; any other text as it is. */
+export function dateText(date, lang) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(date ?? ''));
+  if (!m) return date === null || date === undefined ? '' : String(date);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > 31) return String(date);
+  return civilDate(m[1], month, day, lang);
+}
+
+/** A month "2026-12" -> "2026年12月" / "Dec 2026"; any other text as it is. */
+export function monthText(month, lang) {
+  const m = /^(\d{4})-(\d{2})$/.exec(String(month ?? ''));
+  if (!m) return month === null || month === undefined ? '' : String(month);
+  const n = Number(m[2]);
+  if (n < 1 || n > 12) return String(month);
+  return lang === 'zh' ? `${m[1]}年${n}月` : `${MONTHS_EN[n - 1]} ${m[1]}`;
+}
+
+/** Epoch milliseconds -> the date in Beijing time, "2026年12月6日" / "6 Dec 2026". */
+export function dayText(ms, lang) {
+  const p = beijingParts(ms);
+  return p ? civilDate(p.year, p.month, p.day, lang) : '';
+}
+
+/** Epoch milliseconds -> date and time in Beijing time: "2026年12月6日 14:05" / "6 Dec 2026, 14:05". */
+export function timeText(ms, lang) {
+  const p = beijingParts(ms);
+  if (!p) return '';
+  const clock = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+  return `${civilDate(p.year, p.month, p.day, lang)}${lang === 'zh' ? ' ' : ', '}${clock}`;
+}
+
+/** Beijing's civil date and time of epoch milliseconds, as numbers (UTC+8 all year). */
+function beijingParts(ms) {
+  if (!Number.isSafeInteger(ms)) return null;
+  const d = new Date(ms + 8 * 3600 * 1000);
+  if (Number.isNaN(d.getTime())) return null;
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+}
 
 /** Hex in groups of four, for reading a key id or hash aloud. */
 export function groupHex(hex) {

@@ -20,42 +20,18 @@
 //
 // State and rendering live here; app.js gives the shared helpers (words,
 // fund and category names, the ledger) through `ctx`. Errors from the API
-// are shown by their `code`, in words from strings.js, never the server's
-// English message.
+// are shown by their `code` and `details`, in words from strings.js through
+// errors.js (amounts in yuan), never the server's English message.
 
 import { jcs, sha256, toHex, utf8 } from './verify.js';
 import { h, svg, mount } from './dom.js';
-import { yuan, percent, timeText } from './format.js';
+import { yuan, percent, timeText, dateText } from './format.js';
+import { errorText } from './errors.js';
 import { KeyError, signingAvailable, loadKey, makeKey, importKeyFile, forgetKey, keyDefText, verifierKeyText, signBody, signWithdrawal } from './keys.js';
 import qrcode from './qrcode.mjs';
 import { changeItems } from './enrol.js';
 
 const SECTION = 'sign-section';
-
-/** API error codes with words of their own in strings.js (`sign.code.<code>`). */
-const KNOWN_CODES = new Set([
-  'overdraft',
-  'overflow',
-  'replay',
-  'rule_not_met',
-  'unknown_key',
-  'unauthorized_signer',
-  'bad_signature',
-  'not_found',
-  'too_many_proposals',
-  'target_missing',
-  'already_reversed',
-  'not_reversible',
-  'unknown_fund',
-  'wrong_ledger',
-  'malformed',
-  'too_large',
-  'shutting_down',
-  'timeout',
-  'not_allowed_to_withdraw',
-  'withdrawn',
-  'already_committed',
-]);
 
 /**
  * Checks one ProposalView as served against itself and the ledger. Returns
@@ -376,18 +352,27 @@ export function createSigning(ctx) {
     });
   }
 
-  function blockedText(code, body) {
+  function blockedText(error, body) {
+    const code = error && error.code;
+    const d = (error && error.details) || {};
+    if (code === 'overdraft' && typeof d.fund === 'string' && Number.isSafeInteger(d.balance_fen) && Number.isSafeInteger(d.amount_fen)) {
+      return t('sign.blocked-overdraft', { fund: ctx.fundName(d.fund), have: yuan(d.balance_fen), need: yuan(d.amount_fen) });
+    }
     if (code === 'overdraft' && S.balances) {
       const lacking = fundDeltas(body).find(({ fund, delta }) => delta < 0n && BigInt((S.balances.balances_fen || {})[fund] ?? 0) + delta < 0n);
       if (lacking) {
         return t('sign.blocked-overdraft', { fund: ctx.fundName(lacking.fund), have: yuan(BigInt(S.balances.balances_fen[lacking.fund] ?? 0)), need: yuan(-lacking.delta) });
       }
     }
-    return t('sign.blocked', { why: codeText(code) });
+    return t('sign.blocked', { why: errorWords(error) });
   }
 
-  function codeText(code) {
-    return KNOWN_CODES.has(code) ? t(`sign.code.${code}`) : t('sign.code.other', { code: String(code) });
+  /** An API error in words (errors.js); an answer without one by its HTTP status. */
+  function errorWords(error, status = null) {
+    if (error && typeof error.code === 'string') {
+      return errorText(error, ctx.lang(), { fundName: ctx.fundName, roleName: ctx.roleName, kindName: (kind) => t(`kind.${kind}`) });
+    }
+    return t('sign.code.other', { code: `HTTP ${status}` });
   }
 
   /** Whether this key may withdraw (§8.5): it proposed it, or it holds a role the rule names. */
@@ -453,7 +438,7 @@ export function createSigning(ctx) {
     return h(
       'article',
       { class: `entry proposal sign-card kind-${body.kind}`, 'data-sign-card': view.id, 'data-amount-fen': amount === null ? '' : String(amount) },
-      h('div', { class: 'entry-head' }, h('span', { class: 'badge pending' }, t(`kind.${body.kind}`)), h('span', { class: 'date' }, body.date)),
+      h('div', { class: 'entry-head' }, h('span', { class: 'badge pending' }, t(`kind.${body.kind}`)), h('span', { class: 'date' }, dateText(body.date, ctx.lang()))),
       amount !== null ? h('div', { class: 'amount sign-amount' }, yuan(amount)) : null,
       h(
         'dl',
@@ -467,7 +452,7 @@ export function createSigning(ctx) {
         body.kind === 'reversal' ? row(t('sign.reversal'), t('entry.reversal', { target: body.target_seq }), ' · ', body.reason) : null,
         body.kind === 'governance' ? row(t('sign.governance'), h('ul', { class: 'enrol-changes sign-governance' }, changeItems(t, ctx.roleName, ctx.ledger(), body)), h('span', { class: 'small muted' }, t('enrol.sign-note'))) : null,
         row(t('sign.memo'), body.memo ? body.memo : '—'),
-        row(t('sign.date'), body.date),
+        row(t('sign.date'), dateText(body.date, ctx.lang())),
         balanceRows(body),
         approval
           ? row(
@@ -485,7 +470,7 @@ export function createSigning(ctx) {
         row(t('sign.signed-so-far'), signerNames(view.signatures).join(t('sign.list-sep')) || '—'),
         (view.withdrawals || []).length ? row(t('withdraw.so-far'), signerNames(view.withdrawals).join(t('sign.list-sep'))) : null,
       ),
-      status.blocked ? h('p', { class: 'alert sign-blocked', 'data-code': status.blocked.code }, blockedText(status.blocked.code, body)) : null,
+      status.blocked ? h('p', { class: 'alert sign-blocked', 'data-code': status.blocked.code }, blockedText(status.blocked, body)) : null,
       signed ? h('p', { class: 'ok-text sign-already', 'data-already': '' }, t('sign.already')) : null,
       resultBox,
       withdrawal.note,
@@ -606,7 +591,7 @@ export function createSigning(ctx) {
     if (!check.ok) return { status: 'refused', key: 'sign.refuse-now', vars: { why: t(`sign.refuse.${check.reason}`) } };
     if (check.bodyJcs !== shown.bodyJcs) return { status: 'refused', key: 'sign.refuse-now', vars: { why: t('sign.refuse.changed') } };
     if ((fresh.signatures || []).some((s) => s.key === S.record.name)) return { status: 'already', key: 'sign.already' };
-    if (fresh.status && fresh.status.blocked) return { status: 'blocked', key: 'sign.blocked-now', vars: { why: blockedText(fresh.status.blocked.code, shown.body) } };
+    if (fresh.status && fresh.status.blocked) return { status: 'blocked', key: 'sign.blocked-now', vars: { why: blockedText(fresh.status.blocked, shown.body) } };
     const signature = await signBody(S.record, shown.bodyJcs);
     const post = await fetch(`/api/v1/proposals/${id}/signatures`, {
       method: 'POST',
@@ -629,9 +614,9 @@ export function createSigning(ctx) {
       const progress = (answer.progress || []).map((x) => t('sign.progress', { role: ctx.roleName(x.role), have: x.have, need: x.need })).join(t('sign.list-sep'));
       return { status: 'pending', key: 'sign.pending', vars: { progress } };
     }
-    const code = answer && answer.error && answer.error.code;
-    if (code === 'overdraft') return { status: 'blocked', key: 'sign.blocked-now', vars: { why: blockedText('overdraft', shown.body) } };
-    return { status: 'error', key: 'sign.error', vars: { why: codeText(code || `HTTP ${post.status}`) } };
+    const error = answer && answer.error;
+    if (error && error.code === 'overdraft') return { status: 'blocked', key: 'sign.blocked-now', vars: { why: blockedText(error, shown.body) } };
+    return { status: 'error', key: 'sign.error', vars: { why: errorWords(error, post.status) } };
   }
 
   async function withdraw(id, body) {
@@ -691,8 +676,7 @@ export function createSigning(ctx) {
       const n = mine ? Math.max(0, mine.need - mine.have) : withdrawalsLacking(myRole(), answer.withdrawals || []);
       return { status: 'partial', key: 'withdraw.partial', vars: { n, role: ctx.roleName(myRole()) } };
     }
-    const code = answer && answer.error && answer.error.code;
-    return { status: 'error', key: 'withdraw.error', vars: { why: codeText(code || `HTTP ${post.status}`) } };
+    return { status: 'error', key: 'withdraw.error', vars: { why: errorWords(answer && answer.error, post.status) } };
   }
 
   // -------------------------------------------------------------------------
@@ -717,7 +701,7 @@ export function createSigning(ctx) {
         return h(
           'article',
           { class: 'entry withdrawn-item', 'data-withdrawn-item': view.id },
-          h('div', { class: 'entry-head' }, h('span', { class: 'badge withdrawn' }, t('withdrawn.badge')), h('span', { class: 'date' }, body.date)),
+          h('div', { class: 'entry-head' }, h('span', { class: 'badge withdrawn' }, t('withdrawn.badge')), h('span', { class: 'date' }, dateText(body.date, ctx.lang()))),
           h('p', {}, h('b', {}, whatText(body)), party ? ` · ${t('withdrawn.party', { label: party[0], name: party[1] })}` : null, body.memo ? ` · ${body.memo}` : null),
           h('p', { class: 'small' }, t('withdrawn.line', { by, when })),
           h('p', { class: 'small muted' }, t('withdrawn.proposed', { by: proposerText(view), when: timeText(view.created_ms, ctx.lang()) })),
