@@ -1,0 +1,211 @@
+//! Benchmark (not a test): how long the residents' page takes, and how
+//! many bytes it reads, to verify a whole ledger itself (web/worker.js:
+//! every leaf, signature and rule replayed, the root against the signed
+//! checkpoint) until it marks the balances verified; and a returning visit
+//! after 100 new entries (a consistency proof and only the new bundles,
+//! from the state kept in IndexedDB).
+//!
+//! Ledgers: the demo (3,669 entries) and a ledger of `--large N` entries
+//! (default 100,000) made with `feeledger import`. Each is measured in
+//! headless Chromium unthrottled and with DevTools' 4× CPU throttling (a
+//! phone), each visit pair in a fresh profile. The page is served through
+//! a loopback proxy that counts the response bytes (bodies, without
+//! headers; the proxy forwards no cache headers, so nothing comes from the
+//! browser's HTTP cache). Time runs in the page: from navigation start
+//! (`performance.now()` = 0) to the moment `#ledger-check` turns
+//! `verified`, seen by a `MutationObserver` installed before the page's
+//! own scripts.
+//!
+//! `cargo bench -p feeledger --bench page_verify [-- --large N]` prints
+//! `figure` lines; docs/performance.md has them.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::cdp::Phone;
+use support::http::Server;
+use support::proxy::{forward_get, loopback, Loopback};
+use support::{Community, COMPANY};
+
+/// Entries appended between the first and the returning visit.
+const APPENDED: u64 = 100;
+
+/// Rows in one CSV file: `import` takes at most 2,000.
+const FILE_ROWS: u64 = 2_000;
+
+/// A verification slower than this is a failure of the bench, not a figure.
+const VISIT_MAX: Duration = Duration::from_secs(900);
+
+/// Marks the moment the page's own check says verified, before any page
+/// script runs.
+const OBSERVER: &str = "(() => {
+  const mark = () => {
+    const el = document.getElementById('ledger-check');
+    const state = el && el.dataset.state;
+    if (state === 'verified' && window.__verifiedAt === undefined) window.__verifiedAt = performance.now();
+    if (state === 'failed' && window.__failed === undefined) window.__failed = el.innerText;
+  };
+  new MutationObserver(mark).observe(document, { subtree: true, childList: true, attributes: true });
+})()";
+
+fn main() {
+    let large = std::env::args()
+        .skip_while(|a| a != "--large")
+        .nth(1)
+        .map_or(100_000, |n| n.parse().expect("--large N"));
+
+    let demo = support::demo::Demo::new();
+    let demo_company = demo.key_path("wuye-li");
+    measure(
+        "demo",
+        &demo.data,
+        &demo_company,
+        &demo.path("appended.csv"),
+    );
+
+    let c = Community::new();
+    let started = Instant::now();
+    let mut made = 0;
+    while made < large {
+        let rows = FILE_ROWS.min(large - made);
+        let file = c.path(&format!("rows-{made}.csv"));
+        write_rows(&file, made, rows);
+        let key = c.key_path(COMPANY).display().to_string();
+        c.cmd(
+            "import",
+            &["--key", &key, "--csv", file.to_str().unwrap(), "--yes"],
+        )
+        .assert_ok();
+        made += rows;
+    }
+    println!(
+        "made a ledger of {made} imported entries in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let company = c.key_path(COMPANY).to_path_buf();
+    measure(
+        &format!("n{large}"),
+        &c.data,
+        &company,
+        &c.path("appended.csv"),
+    );
+}
+
+/// Both visits of the ledger in `data`, unthrottled and at 4×: prints the
+/// figures. Appends [`APPENDED`] fees (signed with `company`) between the
+/// visits of each pair.
+fn measure(label: &str, data: &Path, company: &Path, csv: &Path) {
+    let mut appended_from = 10_000_000;
+    for throttle in [1, 4] {
+        let server = Server::start(data);
+        let counted = Arc::new(AtomicU64::new(0));
+        let proxy = counting_proxy(&server.url, counted.clone());
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut phone = Phone::start(label, profile.path(), &[]);
+        if throttle > 1 {
+            phone.call(
+                "Emulation.setCPUThrottlingRate",
+                json!({ "rate": throttle }),
+            );
+        }
+        phone.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": OBSERVER }),
+        );
+        let page = format!("{}/", proxy.url);
+        let size = server.http().get("/api/v1/ledger").ok_json()["size"]
+            .as_u64()
+            .unwrap();
+
+        counted.store(0, Ordering::SeqCst);
+        let first_ms = visit(&mut phone, &page);
+        let first_bytes = counted.load(Ordering::SeqCst);
+
+        write_rows(csv, appended_from, APPENDED);
+        appended_from += APPENDED;
+        support::run([
+            "import",
+            "--url",
+            &server.url,
+            "--key",
+            company.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+            "--yes",
+        ])
+        .assert_ok();
+        counted.store(0, Ordering::SeqCst);
+        let again_ms = visit(&mut phone, &page);
+        let again_bytes = counted.load(Ordering::SeqCst);
+
+        let tag = format!("{label}_cpu{throttle}x");
+        println!("{tag}: {size} entries, then {APPENDED} more");
+        println!("figure  page_first_visit_ms_{tag}  {first_ms:.0}");
+        println!("figure  page_first_visit_bytes_{tag}  {first_bytes}");
+        println!("figure  page_return_visit_ms_{tag}  {again_ms:.0}");
+        println!("figure  page_return_visit_bytes_{tag}  {again_bytes}");
+        drop(phone);
+        drop(proxy);
+        server.stop();
+    }
+}
+
+/// Opens `page` (or reloads it) and waits until the page's check says
+/// verified; the milliseconds from navigation start.
+fn visit(phone: &mut Phone, page: &str) -> f64 {
+    phone.call("Page.navigate", json!({ "url": "about:blank" }));
+    phone.call("Page.navigate", json!({ "url": page }));
+    let started = Instant::now();
+    loop {
+        let seen: Value = phone.eval(
+            "location.href !== 'about:blank' ? { at: window.__verifiedAt ?? null, failed: window.__failed ?? null } : null",
+        );
+        if let Some(failed) = seen.get("failed").and_then(Value::as_str) {
+            panic!("the page's check failed: {failed}");
+        }
+        if let Some(at) = seen.get("at").and_then(Value::as_f64) {
+            return at;
+        }
+        assert!(
+            started.elapsed() < VISIT_MAX,
+            "no verified mark within {VISIT_MAX:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A proxy to `upstream` that adds every response body's length to
+/// `counted`.
+fn counting_proxy(upstream: &str, counted: Arc<AtomicU64>) -> Loopback {
+    let upstream = upstream.to_string();
+    let client = reqwest::blocking::Client::new();
+    loopback(move |target| {
+        let answer = forward_get(&client, &upstream, target)?;
+        counted.fetch_add(answer.body.len() as u64, Ordering::SeqCst);
+        Ok(answer)
+    })
+}
+
+/// Writes `count` fee payments, rows `first..first + count`, as an import
+/// CSV: each row names its number in the memo, so no two rows are the
+/// same payment (the same bytes would be refused as a replay).
+fn write_rows(file: &Path, first: u64, count: u64) {
+    let mut text = String::from("房号,金额,类别,缴费日期,所属月份,备注\r\n");
+    for i in first..first + count {
+        let month = 1 + i % 11;
+        let unit = i / 11;
+        let (building, floor, room) = (1 + unit % 99, 1 + (unit / 99) % 30, 1 + (unit / 2_970) % 9);
+        let fen = 9_000 + (i * 7_919) % 300_000;
+        text.push_str(&format!(
+            "{building}-{floor:02}{room:02},{}.{:02},物业费,2026-{month:02}-15,2026-{month:02},物业费 第{i}行\r\n",
+            fen / 100,
+            fen % 100
+        ));
+    }
+    std::fs::write(file, text).expect("write the CSV");
+}
