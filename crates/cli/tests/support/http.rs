@@ -139,7 +139,8 @@ impl Resp {
     }
 
     /// The API's error contract: this status, a JSON content type, and
-    /// `{"error": {"code": code, "message": "<not empty>"}}`. Returns the message.
+    /// `{"error": {"code": code, "message": "<not empty>"}}`, with an
+    /// optional `"details"` object. Returns the message.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) -> String {
         assert_eq!(
@@ -163,7 +164,15 @@ impl Resp {
         assert_eq!(v["error"]["code"], json!(code), "{v}");
         let message = v["error"]["message"].as_str().expect("a message string");
         assert!(!message.is_empty(), "{v}");
-        assert_eq!(v["error"].as_object().unwrap().len(), 2, "{v}");
+        // `details` is optional: the figures of the refusal, for a page
+        // to word in its own language (docs/api.md, "Errors").
+        let error = v["error"].as_object().unwrap();
+        let details = error.get("details");
+        assert!(
+            details.is_none_or(Value::is_object),
+            "details, if any, are an object: {v}"
+        );
+        assert_eq!(error.len(), 2 + usize::from(details.is_some()), "{v}");
         message.to_string()
     }
 }

@@ -1,0 +1,89 @@
+//! The committed screenshots of the residents' page on the demo ledger
+//! (docs/screenshots/): the balances as the page verified them, and the
+//! trust section, in Chinese and in English, on a 390×844 phone screen.
+//!
+//! Run by hand after a change to the page:
+//! `cargo test -p feeledger --test screenshots -- --ignored`. The one test
+//! that always runs checks what the screenshots are meant to show, so a
+//! screenshot of a broken page cannot be taken silently.
+
+mod support;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use support::cdp::Phone;
+use support::demo::{Demo, DEMO_ENTRIES};
+use support::http::Server;
+
+/// Opens the demo's page in `lang` and waits until its own check of the
+/// ledger ended and the trust section says who confirmed it; what it shows.
+fn open_verified(phone: &mut Phone, url: &str) -> Value {
+    phone.open(url);
+    phone.wait_for(
+        "(() => { const el = document.getElementById('ledger-check'); const s = el && el.dataset.state;
+           const lead = document.getElementById('trust-section')?.innerText || '';
+           return (s === 'verified' || s === 'failed') ? { state: s, size: el.dataset.size, trust: lead, lang: document.documentElement.lang } : null; })()",
+        "the page's check of the demo ledger",
+    )
+}
+
+/// Proves that on the demo the page verifies every entry itself, and that
+/// the trust section leads in plain words with the number of entries and
+/// the committee's confirmation (the demo's members cosigned), in both
+/// languages: what the committed screenshots show.
+#[test]
+fn the_demo_page_verifies_itself_and_says_who_confirmed_it() {
+    let demo = Demo::new();
+    let server = Server::start(&demo.data);
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Phone::start("resident", &dir.path().join("phone"), &[]);
+    let zh = open_verified(&mut p, &format!("{}/", server.url));
+    assert_eq!(zh["state"], json!("verified"), "{zh:#}");
+    assert_eq!(zh["size"], json!(DEMO_ENTRIES.to_string()), "{zh:#}");
+    let trust = zh["trust"].as_str().unwrap();
+    assert!(trust.contains("3,669 笔"), "{trust}");
+    assert!(trust.contains("联署确认"), "{trust}");
+    let en = open_verified(&mut p, &format!("{}/?lang=en", server.url));
+    assert_eq!(en["state"], json!("verified"), "{en:#}");
+    let trust = en["trust"].as_str().unwrap();
+    assert!(trust.contains("3,669"), "{trust}");
+    assert!(
+        !trust.contains("联署") && !trust.contains("笔"),
+        "the English trust section is in English: {trust}"
+    );
+}
+
+/// Writes docs/screenshots/{balances,trust}-{zh,en}.png.
+#[test]
+#[ignore = "writes the committed screenshots; run by hand"]
+fn page_screenshots() {
+    let demo = Demo::new();
+    let server = Server::start(&demo.data);
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Phone::start("screenshot", &dir.path().join("phone"), &[]);
+    p.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    for (lang, query) in [("zh", ""), ("en", "?lang=en")] {
+        let shown = open_verified(&mut p, &format!("{}/{query}", server.url));
+        assert_eq!(shown["state"], json!("verified"), "{shown:#}");
+        for (section, name) in [("balances-section", "balances"), ("trust-section", "trust")] {
+            p.eval(&format!(
+                "(() => {{ document.getElementById('{section}').scrollIntoView(); return true; }})()"
+            ));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let shot = p.call("Page.captureScreenshot", json!({"format": "png"}));
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(shot["data"].as_str().unwrap())
+                .unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+            let path = out.join(format!("{name}-{lang}.png"));
+            std::fs::write(&path, &png).unwrap();
+            println!("wrote {}", path.display());
+        }
+    }
+}
