@@ -363,7 +363,7 @@ function renderBalances() {
     h(
       'p',
       { class: 'muted small' },
-      `${t('balances.total')} ${yuan(total)} · ${t('balances.note', { size: shown.size })}`,
+      `${t('balances.total')} ${yuan(total)} · ${t('balances.note', { size: countText(shown.size) })}`,
     ),
   );
 }
