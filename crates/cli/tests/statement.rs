@@ -467,3 +467,87 @@ fn the_paper_is_one_a4_page_and_the_page_confirms_it() {
         .to_string();
     assert!(text.contains("账本被回退过"), "{text}");
 }
+
+/// Proves the statement made in the page itself: the footer's form opens
+/// `?statement=PERIOD` (no size, no code), the page verifies the whole log
+/// and shows the statement of the latest checkpoint with the same check
+/// code and closing balances as `feeledger statement` made from the same
+/// ledger; printed (print media), only the statement shows, on A4 pages.
+#[test]
+fn the_page_makes_and_prints_the_same_statement() {
+    let demo = Demo::new();
+    let data = demo.data.to_str().unwrap();
+    let export = run(["export", "--format", "json", "--data", data]).json();
+    let month = busiest_maintenance_month(&export);
+    let server = Server::start(&demo.data);
+    let paper_path = demo.path("statement.html");
+    let paper = statement(
+        &[
+            "--period",
+            &month,
+            "--url",
+            &server.url,
+            "--log-key",
+            &demo.log_key,
+        ],
+        &paper_path,
+    );
+    let digest = digest_of(&paper);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut clerk = Phone::start("clerk", &dir.path().join("clerk"), &[]);
+    clerk.open(&format!("{}/", server.url));
+    clerk.wait_for(
+        "document.getElementById('statement-form')",
+        "the footer's statement form",
+    );
+    clerk.type_into("#statement-period", &month);
+    clerk.eval("document.getElementById('statement-form').requestSubmit(); true");
+    clerk.wait_for(
+        &format!(
+            "location.search === {} && !!document.getElementById('statement-section')",
+            json!(format!("?statement={month}"))
+        ),
+        "the page's own statement",
+    );
+    assert_eq!(
+        check_status(&mut clerk),
+        "unchecked",
+        "no paper code to compare"
+    );
+    let shown = clerk.eval("document.getElementById('statement-section').dataset.digest");
+    assert_eq!(shown, json!(digest), "the page's code is the CLI's");
+    for fund in ["operating", "public_revenue", "maintenance"] {
+        let closing = *row_amounts(&paper, "balances", fund).last().unwrap();
+        let page = clerk.eval(&format!(
+            "document.querySelector('#st-balances tr[data-fund=\"{fund}\"] td:last-child').textContent"
+        ));
+        assert_eq!(fen_of(page.as_str().unwrap()), closing, "{fund}");
+    }
+    assert!(clerk
+        .eval("!!document.getElementById('statement-print')")
+        .as_bool()
+        .unwrap());
+
+    clerk.call("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    let shown = clerk.eval(
+        "[...document.querySelectorAll('#app > section, #nav, #footer')].filter((el) => getComputedStyle(el).display !== 'none').map((el) => el.id)",
+    );
+    assert_eq!(
+        shown,
+        json!(["statement-section"]),
+        "printed, only the statement shows"
+    );
+    let pdf = clerk.call("Page.printToPDF", json!({"preferCSSPageSize": true}));
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf["data"].as_str().unwrap())
+        .unwrap();
+    let (pages, boxes) = pdf_pages(&pdf);
+    assert!((1..=3).contains(&pages), "{pages} pages");
+    for (w, h) in boxes {
+        assert!(
+            (w - 595.3).abs() < 2.0 && (h - 841.9).abs() < 2.0,
+            "A4, not {w} × {h}"
+        );
+    }
+}

@@ -249,8 +249,18 @@ function renderChrome() {
   mount(
     'footer',
     h('p', {}, t('footer.how')),
+    statementForm(),
     h('p', {}, h('a', { href: '/api/openapi.json' }, t('footer.api')), ' · ', h('a', { href: '/checkpoint' }, t('footer.checkpoint'))),
   );
+}
+
+// The page's own notice-board statement (statement.js): a period opens
+// ?statement=PERIOD, made from the latest checkpoint the page verifies.
+function statementForm() {
+  const input = h('input', { id: 'statement-period', name: 'statement', required: '', placeholder: '2025-12', pattern: '\\d{4}(-(0[1-9]|1[0-2])|-[Qq][1-4])?', size: '8', 'aria-label': t('st.period-label') });
+  const form = h('form', { id: 'statement-form', class: 'statement-form', method: 'get', action: '/' }, h('label', { for: 'statement-period' }, t('st.make'), ' '), input, ' ', h('button', { type: 'submit' }, t('st.open')));
+  if (S.lang === 'en') form.append(h('input', { type: 'hidden', name: 'lang', value: 'en' }));
+  return h('div', {}, form, h('p', { class: 'small' }, t('st.make-help')));
 }
 
 // In-page links would replace the #verify=… hash; scroll instead.

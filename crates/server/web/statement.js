@@ -183,7 +183,7 @@ export async function statementDigest(figures) {
  */
 export async function checkStatement({ base = '', logKey, periodText, size, fetch: doFetch = (...a) => fetch(...a) }) {
   const period = parsePeriod(periodText);
-  if (!period || !Number.isSafeInteger(size) || size < 1) throw Object.assign(new Error('bad period'), { rule: 'bad-period' });
+  if (!period || (size !== null && (!Number.isSafeInteger(size) || size < 1))) throw Object.assign(new Error('bad period'), { rule: 'bad-period' });
   // The entry bundles verifyLedger fetches are kept, to re-read the first
   // `size` leaves once the whole log has verified.
   const bundles = new Map();
@@ -197,6 +197,8 @@ export async function checkStatement({ base = '', logKey, periodText, size, fetc
   };
   const { result } = await verifyLedger({ base, logKey, fetch: keep });
   const total = result.checkpoint.size;
+  // No size: a statement made in the page, from the checkpoint just verified.
+  if (size === null) size = total;
   if (size > total) throw Object.assign(new Error('beyond the log'), { rule: 'beyond-log', total });
   const leaves = [];
   for (const b of bundlesCovering(0, total)) {
@@ -247,12 +249,16 @@ export async function showStatement(params, lang) {
   const section = h('section', { id: 'statement-section', class: 'card statement', 'data-status': 'running', tabindex: '-1' });
   app.prepend(section);
   const periodText = params.get('statement') || '';
-  const size = Number(params.get('size'));
+  // Without `size` the page makes the statement itself, from the latest
+  // checkpoint it verifies, to print (the same figures and code as
+  // `feeledger statement`).
+  const size = params.has('size') ? Number(params.get('size')) : null;
   const code = (params.get('code') || '').toLowerCase();
+  document.body.classList.add('statement-mode');
   const show = (...kids) => {
     section.replaceChildren(h('h2', {}, t('st.title', { period: periodLabel(periodText, lang) })), ...kids);
   };
-  show(h('p', { class: 'small' }, t('st.running', { size: String(size) })));
+  show(h('p', { class: 'small' }, size === null ? t('st.running-latest') : t('st.running', { size: String(size) })));
   section.scrollIntoView({ block: 'start' });
   let got;
   try {
@@ -357,5 +363,7 @@ export async function showStatement(params, lang) {
       ),
     ),
     h('p', { class: 'small' }, t('st.how')),
+    h('p', { class: 'statement-actions' }, h('button', { type: 'button', id: 'statement-print', onclick: () => window.print() }, t('st.print'))),
   );
 }
+
