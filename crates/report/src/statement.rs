@@ -662,6 +662,19 @@ pub enum Lang {
     En,
 }
 
+/// A count with thousands separators, as the page writes it: `3,669`.
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// `¥1,280.50`, `−¥5.00` for a negative sum.
 fn money(fen: i128) -> String {
     let abs = u64::try_from(fen.unsigned_abs())
@@ -1001,12 +1014,12 @@ impl Statement {
         let basis = match lang {
             Lang::Zh => format!(
                 "账本前 {} 笔记录（最后一笔记于 {}）",
-                f.size,
+                count(f.size),
                 date_of_ms(self.recorded_ms, lang)
             ),
             Lang::En => format!(
                 "the ledger's first {} entries (the last recorded on {})",
-                f.size,
+                count(f.size),
                 date_of_ms(self.recorded_ms, lang)
             ),
         };
@@ -1188,10 +1201,14 @@ impl Statement {
                 })
         };
         let checkpoint = match lang {
-            Lang::Zh => format!("第 {} 笔（{}）", f.size, date_of_ms(self.recorded_ms, lang)),
+            Lang::Zh => format!(
+                "第 {} 笔（{}）",
+                count(f.size),
+                date_of_ms(self.recorded_ms, lang)
+            ),
             Lang::En => format!(
                 "{} entries ({})",
-                f.size,
+                count(f.size),
                 date_of_ms(self.recorded_ms, lang)
             ),
         };
@@ -1301,5 +1318,14 @@ mod tests {
         assert_eq!(money(128_050), "¥1,280.50");
         assert_eq!(money(-500), "−¥5.00");
         assert_eq!(money(0), "¥0.00");
+    }
+
+    /// Proves counts print with thousands separators, as on the page.
+    #[test]
+    fn counts_are_grouped() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(3_669), "3,669");
+        assert_eq!(count(1_000_000), "1,000,000");
     }
 }
