@@ -12,9 +12,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::path::Path;
 use support::cdp::Phone;
 use support::http::{Http, Server};
+use support::page::{cosign, import_key, phone};
 use support::{run, Community, COMMITTEE, COMPANY};
 
 /// The new member's key name, made in phone A.
@@ -67,23 +67,6 @@ impl Fixture {
     }
 }
 
-fn phone(dir: &Path, name: &str) -> Phone {
-    Phone::start(name, &dir.join(format!("phone-{name}")), &[])
-}
-
-/// Imports `member`'s key file in the signing view of `phone`.
-fn import_key(phone: &mut Phone, c: &Community, member: &str) {
-    phone.wait_for(
-        "document.getElementById('key-file')",
-        "the key import field",
-    );
-    phone.choose_file("#key-file", c.key_path(member));
-    phone.wait_for(
-        &format!("document.querySelector('#key-card[data-state=ready][data-name=\"{member}\"]')"),
-        "the imported key",
-    );
-}
-
 /// Fills the enrol form with `key_text` (and nothing else) and taps
 /// "check"; the error code shown, or null when the preview is shown.
 fn check_enrolment(phone: &mut Phone, key_text: &str, threshold: &str) -> Value {
@@ -97,25 +80,6 @@ fn check_enrolment(phone: &mut Phone, key_text: &str, threshold: &str) -> Value 
                   return document.getElementById('enrol-preview') ? {code: null} : null; })()",
         "the page's answer to check",
     )
-}
-
-/// Clicks co-sign on card `id` and waits for the answer's data-status.
-fn cosign(phone: &mut Phone, id: &str) -> String {
-    let card = format!("[data-sign-card=\"{id}\"]");
-    phone.wait_for(
-        &format!("document.querySelector('{card} [data-sign]')"),
-        "the proposal's co-sign button",
-    );
-    phone.click(&format!("{card} [data-sign]"));
-    let status = phone.wait_for(
-        &format!(
-            "(() => {{ const r = document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]');
-               if (!r) return null; const s = r.dataset.status || (r.dataset.committed ? 'committed' : null);
-               return s === 'signing' ? null : s; }})()"
-        ),
-        "the page's answer to co-sign",
-    );
-    status.as_str().unwrap().to_string()
 }
 
 /// Proves enrolment in the page from end to end: A makes a key (and,
@@ -282,7 +246,7 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
         "not only a help text: {card_text}"
     );
     assert_eq!(
-        cosign(&mut c, &id),
+        cosign(&mut c, &id).0,
         "pending",
         "the company has not signed yet"
     );
@@ -326,7 +290,7 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
         "document.querySelector('#key-enrolment[data-state=enrolled][data-role=committee]')",
         "A's page to say the key is enrolled",
     );
-    assert_eq!(cosign(&mut a, &spend_id), "pending");
+    assert_eq!(cosign(&mut a, &spend_id).0, "pending");
     let signed = f
         .http()
         .get(&format!("/api/v1/proposals/{spend_id}"))

@@ -14,11 +14,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use support::cdp::Phone;
 use support::http::Server;
+use support::page::{choose, import_key, phone};
 use support::proxy::{forward_get, loopback, path_of, Answer};
 use support::{Community, COMMITTEE, COMPANY};
 
@@ -26,34 +25,6 @@ use support::{Community, COMMITTEE, COMPANY};
 const HONEST: u8 = 0;
 const CHANGED: u8 = 1;
 const GONE: u8 = 2;
-
-fn phone(dir: &Path, name: &str) -> Phone {
-    Phone::start(name, &dir.join(format!("phone-{name}")), &[])
-}
-
-/// Imports `member`'s key file in the signing view and waits for the key card.
-fn import_key(phone: &mut Phone, c: &Community, member: &str) {
-    phone.wait_for(
-        "document.getElementById('key-file')",
-        "the key import field",
-    );
-    phone.choose_file("#key-file", c.key_path(member));
-    let name = phone.wait_for(
-        "document.querySelector('#key-card[data-state=ready]')?.dataset.name",
-        "the imported key",
-    );
-    assert_eq!(name, json!(member));
-}
-
-/// Sets a `<select>` as a person choosing an option would.
-fn choose(phone: &mut Phone, selector: &str, value: &str) {
-    let done = phone.eval(&format!(
-        "(() => {{ const el = document.querySelector({s}); if (!el) return false; el.value = {v}; el.dispatchEvent(new Event('change', {{bubbles: true}})); return el.value === {v}; }})()",
-        s = json!(selector),
-        v = json!(value)
-    ));
-    assert_eq!(done, json!(true), "{selector} = {value}");
-}
 
 /// The pending proposals on the server.
 fn pending(server: &Server) -> Vec<Value> {

@@ -22,69 +22,12 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::path::Path;
-use support::cdp::Phone;
 use support::http::{Http, Server};
+use support::page::{choose, cosign, import_key, phone};
 use support::{Community, COMMITTEE, COMPANY};
 
 /// The new member's key name, made in her page.
 const NEW: &str = "weiyuan-sun";
-
-fn phone(dir: &Path, name: &str) -> Phone {
-    Phone::start(name, &dir.join(format!("phone-{name}")), &[])
-}
-
-/// Imports `member`'s key file in the page's signing view.
-fn import_key(phone: &mut Phone, c: &Community, member: &str) {
-    phone.wait_for(
-        "document.getElementById('key-file')",
-        "the key import field",
-    );
-    phone.choose_file("#key-file", c.key_path(member));
-    phone.wait_for(
-        &format!("document.querySelector('#key-card[data-state=ready][data-name=\"{member}\"]')"),
-        "the imported key",
-    );
-}
-
-/// Sets a `<select>` as a person choosing an option would.
-fn choose(phone: &mut Phone, selector: &str, value: &str) {
-    let done = phone.eval(&format!(
-        "(() => {{ const el = document.querySelector({s}); if (!el) return false; el.value = {v}; el.dispatchEvent(new Event('change', {{bubbles: true}})); return el.value === {v}; }})()",
-        s = json!(selector),
-        v = json!(value)
-    ));
-    assert_eq!(done, json!(true), "{selector} = {value}");
-}
-
-/// Taps co-sign on proposal `id`; the answer's status (`pending`,
-/// `committed`, `already`, ...) and text.
-fn cosign(phone: &mut Phone, id: &str) -> (String, String) {
-    let card = format!("[data-sign-card=\"{id}\"]");
-    phone.wait_for(
-        &format!("document.querySelector('{card} [data-sign]:not([disabled])')"),
-        "the proposal's co-sign button, enabled",
-    );
-    phone.eval(&format!(
-        "document.querySelector('{card} .sign-result')?.remove(); true"
-    ));
-    phone.click(&format!("{card} [data-sign]"));
-    let status = phone.wait_for(
-        &format!(
-            "(() => {{ const r = document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]');
-               if (!r) return null; const s = r.dataset.status || (r.dataset.committed ? 'committed' : null);
-               return s === 'signing' ? null : s; }})()"
-        ),
-        "the page's answer to co-sign",
-    );
-    let text = phone.eval(&format!(
-        "(document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]')).textContent"
-    ));
-    (
-        status.as_str().unwrap().to_string(),
-        text.as_str().unwrap_or("").to_string(),
-    )
-}
 
 /// The keys that signed proposal `id` so far.
 fn signers(http: &Http, id: &str) -> Vec<String> {

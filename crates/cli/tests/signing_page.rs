@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use support::cdp::Phone;
 use support::http::{Http, Server};
+use support::page::cosign;
 use support::proxy::{forward_get, loopback, path_of, Answer};
 use support::{run, Community, COMMITTEE, COMPANY, ORIGIN};
 
@@ -138,37 +139,6 @@ fn key_card(phone: &mut Phone) -> Value {
             shown: document.getElementById('key-public')?.textContent, qr_path_len: q ? q.getAttribute('d').length : 0,
             enrolment: document.getElementById('key-enrolment')?.dataset.state, role: document.getElementById('key-enrolment')?.dataset.role,
             delete_warning: Boolean(document.getElementById('key-delete-file')) }; })()",
-    )
-}
-
-/// Clicks "co-sign" on proposal `id` and waits for the page's answer; the
-/// result's data-status and text.
-fn cosign(phone: &mut Phone, id: &str) -> (String, String) {
-    let card = format!("[data-sign-card=\"{id}\"]");
-    phone.wait_for(
-        &format!("document.querySelector('{card} [data-sign]')"),
-        "the proposal's co-sign button",
-    );
-    // The page keeps the last result per proposal: forget it first, so the
-    // wait below sees this click's answer.
-    phone.eval(&format!(
-        "document.querySelector('{card} .sign-result')?.remove(); true"
-    ));
-    phone.click(&format!("{card} [data-sign]"));
-    let status = phone.wait_for(
-        &format!(
-            "(() => {{ const r = document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]');
-               if (!r) return null; const s = r.dataset.status || (r.dataset.committed ? 'committed' : null);
-               return s === 'signing' ? null : s; }})()"
-        ),
-        "the page's answer to co-sign",
-    );
-    let text = phone.eval(&format!(
-        "(document.querySelector('{card} .sign-result') || document.querySelector('[data-committed=\"{id}\"]')).textContent"
-    ));
-    (
-        status.as_str().unwrap().to_string(),
-        text.as_str().unwrap_or("").to_string(),
     )
 }
 

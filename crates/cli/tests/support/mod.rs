@@ -10,6 +10,7 @@ pub mod cdp;
 pub mod chromium;
 pub mod demo;
 pub mod http;
+pub mod page;
 pub mod proxy;
 pub mod raw;
 pub mod verify;
