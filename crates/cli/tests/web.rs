@@ -998,3 +998,43 @@ fn page_speaks_chinese_draws_the_chart_and_lists_my_payments() {
         );
     }
 }
+
+/// Proves that the page's files carry a validator (`ETag`) and that a
+/// returning browser that names it in `If-None-Match` gets 304 with no
+/// body, for the page, an asset and the receipt page; a tag that is not
+/// the file's (an older build) gets the whole file again.
+#[test]
+fn page_files_are_revalidated_not_downloaded_again() {
+    let c = support::Community::new();
+    let server = Server::start(&c.data);
+    let client = reqwest::blocking::Client::new();
+    for path in ["/", "/assets/app.js", "/assets/strings.js", "/receipt/0"] {
+        let url = format!("{}{path}", server.url);
+        let first = client.get(&url).send().unwrap();
+        assert_eq!(first.status().as_u16(), 200, "{path}");
+        let tag = first
+            .headers()
+            .get("etag")
+            .unwrap_or_else(|| panic!("{path} has an ETag"))
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = first.bytes().unwrap();
+        assert!(!body.is_empty());
+        let again = client
+            .get(&url)
+            .header("if-none-match", &tag)
+            .send()
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+        assert_eq!(again.headers().get("etag").unwrap().to_str().unwrap(), tag);
+        assert!(again.bytes().unwrap().is_empty(), "{path}: no body");
+        let stale = client
+            .get(&url)
+            .header("if-none-match", "\"0000000000000000\"")
+            .send()
+            .unwrap();
+        assert_eq!(stale.status().as_u16(), 200, "{path}");
+        assert_eq!(stale.bytes().unwrap(), body, "{path}: the whole file");
+    }
+}

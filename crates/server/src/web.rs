@@ -5,8 +5,10 @@
 
 use crate::ApiError;
 use axum::extract::Path;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// JavaScript's content type: browsers run an ES module only when it is
 /// served with a JavaScript MIME type.
@@ -50,28 +52,75 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn file(content_type: &'static str, body: &'static str) -> Response {
+/// The validator of a page file: the first 128 bits of its SHA-256, so a
+/// returning browser revalidates with `If-None-Match` and gets a 304 with
+/// no body instead of the file again. Files change only with the binary;
+/// each one's tag is computed once.
+fn etag(body: &'static str) -> HeaderValue {
+    static TAGS: OnceLock<Mutex<HashMap<usize, HeaderValue>>> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut tags = tags
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    tags.entry(body.as_ptr() as usize)
+        .or_insert_with(|| {
+            let hex = feeledger_core::hash::sha256(body.as_bytes()).to_hex();
+            HeaderValue::from_str(&format!("\"{}\"", &hex[..32]))
+                .expect("hex digits in quotes are a valid header value")
+        })
+        .clone()
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`); weak tags compare by
+/// their opaque part, as RFC 9110 §13.1.2 says for this header.
+fn not_modified(headers: &HeaderMap, tag: &HeaderValue) -> bool {
+    let Some(tag) = tag.to_str().ok() else {
+        return false;
+    };
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
+}
+
+fn file(content_type: &'static str, body: &'static str, headers: &HeaderMap) -> Response {
+    let tag = etag(body);
+    if not_modified(headers, &tag) {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, tag),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+        )
+            .into_response();
+    }
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::ETAG, tag),
         ],
         body,
     )
         .into_response()
 }
 
-pub async fn index() -> Response {
+pub async fn index(headers: HeaderMap) -> Response {
     file(
         "text/html; charset=utf-8",
         include_str!("../web/index.html"),
+        &headers,
     )
 }
 
 /// The readable receipt of entry `seq`, a page (`web/receipt.js` fetches
 /// and verifies the entry, and says so if there is none). A path that is
 /// not an entry number is refused as the API refuses it: 400 `malformed`.
-pub async fn receipt(Path(seq): Path<String>) -> Result<Response, ApiError> {
+pub async fn receipt(Path(seq): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     if !seq.bytes().all(|b| b.is_ascii_digit()) || seq.parse::<u64>().is_err() {
         return Err(ApiError::bad_request(format!(
             "{seq:?} is not an entry number: a receipt's address is /receipt/ and the entry number, e.g. /receipt/12"
@@ -80,13 +129,14 @@ pub async fn receipt(Path(seq): Path<String>) -> Result<Response, ApiError> {
     Ok(file(
         "text/html; charset=utf-8",
         include_str!("../web/receipt.html"),
+        &headers,
     ))
 }
 
-pub async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     ASSETS
         .iter()
         .find(|(n, _, _)| *n == name)
-        .map(|(_, content_type, body)| file(content_type, body))
+        .map(|(_, content_type, body)| file(content_type, body, &headers))
         .ok_or_else(|| ApiError::not_found(format!("no asset {name:?}")))
 }
