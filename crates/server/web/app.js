@@ -21,7 +21,7 @@
 // starts in English. <html data-app="ready"> once the first data rendered.
 
 import { createVerifier, parseNote, parseCheckpoint, parseVkey, VerifyError, sha256, toHex, utf8, amountFen } from './verify.js';
-import { translate, hasString } from './strings.js';
+import { translate, hasString, namesIn } from './strings.js';
 import { h, mount } from './dom.js';
 import { yuan, percent, bytesText, timeText, dayText, dateText, monthText, groupHex } from './format.js';
 import { errorText } from './errors.js';
@@ -143,23 +143,9 @@ function t(key, vars = {}) {
   return translate(S.lang, key, vars);
 }
 
-function fundName(id) {
-  const key = `fund.${id}`;
-  if (hasString(key)) return t(key);
-  const f = S.ledger && (S.ledger.funds || []).find((x) => x.id === id);
-  return f ? f.name : String(id);
-}
-
-function catName(id) {
-  const key = `cat.${id}`;
-  return hasString(key) ? t(key) : String(id);
-}
-
-function roleName(role) {
-  if (!role) return t('entry.former-key');
-  const key = `role.${role}`;
-  return hasString(key) ? t(key) : String(role);
-}
+const fundName = (id) => namesIn(S.lang, S.ledger).fund(id);
+const catName = (id) => namesIn(S.lang, S.ledger).category(id);
+const roleName = (role) => namesIn(S.lang, S.ledger).role(role);
 
 /** A refused API request: the path, the HTTP status and the API's `error` ({code, message, details}) if it sent one. */
 class ApiFailure extends Error {

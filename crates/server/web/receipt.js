@@ -19,7 +19,7 @@
 // code holds; <html data-app="ready"> once verification has finished.
 
 import { createVerifier, amountFen } from './verify.js';
-import { translate, hasString, MONTHS_EN } from './strings.js';
+import { translate, MONTHS_EN, namesIn } from './strings.js';
 import { h, svg, mount } from './dom.js';
 import { yuan, groupHex } from './format.js';
 import qrcode from './qrcode.mjs';
@@ -51,23 +51,9 @@ function stored(key) {
   }
 }
 
-function fundName(id) {
-  const key = `fund.${id}`;
-  if (hasString(key)) return t(key);
-  const f = S.ledger && (S.ledger.funds || []).find((x) => x.id === id);
-  return f ? f.name : String(id);
-}
-
-function catName(id) {
-  const key = `cat.${id}`;
-  return hasString(key) ? t(key) : String(id);
-}
-
-function roleName(role) {
-  if (!role) return t('entry.former-key');
-  const key = `role.${role}`;
-  return hasString(key) ? t(key) : String(role);
-}
+const fundName = (id) => namesIn(S.lang, S.ledger).fund(id);
+const catName = (id) => namesIn(S.lang, S.ledger).category(id);
+const roleName = (role) => namesIn(S.lang, S.ledger).role(role);
 
 // Dates are written here, one format per language (zh 2026年12月6日, en
 // 6 Dec 2026), until format.js offers the same.

@@ -1653,3 +1653,17 @@ export function translate(lang, key, vars = {}) {
 export function hasString(key) {
   return Boolean(STRINGS.zh[key]);
 }
+
+/**
+ * The words for a fund, a category and a role in `lang`, one definition
+ * for the page and the receipt: a fund the table lacks is named as
+ * `ledger` names it; a key of no role now is a former key.
+ */
+export function namesIn(lang, ledger) {
+  const word = (key, fallback) => (hasString(key) ? translate(lang, key) : fallback);
+  return {
+    fund: (id) => word(`fund.${id}`, ((ledger && (ledger.funds || []).find((x) => x.id === id)) || { name: String(id) }).name),
+    category: (id) => word(`cat.${id}`, String(id)),
+    role: (role) => (role ? word(`role.${role}`, String(role)) : translate(lang, 'entry.former-key')),
+  };
+}
