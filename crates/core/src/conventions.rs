@@ -105,7 +105,7 @@ impl fmt::Display for Warning {
                 fund,
             } => write!(
                 f,
-                "基金与类别不符 {} {} usually goes to {usual}, not {fund}{}",
+                "资金与类别不符 {} {} usually goes to {usual}, not {fund}{}",
                 income_category_zh(*category),
                 category.as_str(),
                 if *usual == PUBLIC_REVENUE_FUND {
@@ -116,7 +116,7 @@ impl fmt::Display for Warning {
             ),
             Warning::UnusualExpenseFund { category, fund } => write!(
                 f,
-                "基金与类别不符 {} {} is usually paid from operating, not {fund}",
+                "资金与类别不符 {} {} is usually paid from operating, not {fund}",
                 expense_category_zh(*category),
                 category.as_str()
             ),

@@ -155,7 +155,7 @@ impl std::fmt::Display for RowWarning {
                 usual,
             } => write!(
                 f,
-                "第 {line} 行 line {line}: 基金与类别不符 {} {} usually goes to {usual}, not {fund}",
+                "第 {line} 行 line {line}: 资金与类别不符 {} {} usually goes to {usual}, not {fund}",
                 income_category_zh(*category),
                 category.as_str()
             ),
