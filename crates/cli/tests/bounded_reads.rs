@@ -1,6 +1,6 @@
 //! The bounded reads of issue 17 over real HTTP, against the real
-//! `feeledger serve` on the demo ledger (3,669 entries over more than two
-//! years): the summary without a month gives the all-time totals and the
+//! `feeledger serve` on the demo ledger (3,669 entries over a year, with
+//! more months added here): the summary without a month gives the all-time totals and the
 //! latest months, with a cursor to the older ones; the pending proposals
 //! come a page at a time, with a cursor that a reader (and `propose --url`)
 //! follows to see every one.
@@ -43,6 +43,22 @@ fn the_summary_gives_all_time_totals_and_pages_back_through_the_months() {
     let demo = Demo::new();
     let server = Server::start(&demo.data);
     let http = server.http();
+    // The demo spans a year; fees for 18 more months make more than a page.
+    let li = demo.signing_key("wuye-li");
+    for i in 0..18 {
+        let month = format!("{}-{:02}", 2027 + i / 12, i % 12 + 1);
+        let bodies = Bodies {
+            ledger: DEMO_ORIGIN,
+            month: &month,
+            memo: "有界读取测试",
+        };
+        let income = bodies.income(&format!("month-{i}"), 30_000 + i, "3-1502");
+        let r = http.post_json(
+            "/api/v1/proposals",
+            &proposal_request(&income, &sign_with(&income, &[("wuye-li", &li)])),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
     let first = http.get("/api/v1/summary").ok_json();
     let mut months: Vec<Value> = Vec::new();
     let mut page = first.clone();
@@ -94,7 +110,7 @@ fn the_summary_gives_all_time_totals_and_pages_back_through_the_months() {
     ] {
         let r = http.get(bad);
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
-        assert_eq!(r.json()["code"], json!("malformed"), "{bad}");
+        assert_eq!(r.json()["error"]["code"], json!("malformed"), "{bad}");
     }
 }
 
@@ -108,11 +124,16 @@ fn the_proposals_list_pages_with_a_cursor() {
     let demo = Demo::new();
     let server = Server::start(&demo.data);
     let http = server.http();
-    let company = demo.signing_key("wuye-li");
+    // 100 pending proposals at most carry any one key: two keys propose.
+    let keys = [
+        ("wuye-li", demo.signing_key("wuye-li")),
+        ("weiyuan-wang", demo.signing_key("weiyuan-wang")),
+    ];
     let mut ids = BTreeSet::new();
     for i in 0..130 {
         let body = BODIES.expenditure(&format!("page-{i}"), 10_000 + i);
-        let request = proposal_request(&body, &sign_with(&body, &[("wuye-li", &company)]));
+        let (name, key) = &keys[i as usize % 2];
+        let request = proposal_request(&body, &sign_with(&body, &[(name, key)]));
         let r = http.post_json("/api/v1/proposals", &request);
         assert_eq!(r.status, 202, "{}", r.text());
         ids.insert(r.json()["id"].as_str().unwrap().to_string());
@@ -147,7 +168,7 @@ fn the_proposals_list_pages_with_a_cursor() {
     ] {
         let r = http.get(bad);
         assert_eq!(r.status, 400, "{bad}: {}", r.text());
-        assert_eq!(r.json()["code"], json!("malformed"), "{bad}");
+        assert_eq!(r.json()["error"]["code"], json!("malformed"), "{bad}");
     }
 
     // The last proposal in id order is on no first page; `propose --url`
