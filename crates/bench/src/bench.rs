@@ -42,6 +42,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "routes.rs"]
+mod routes;
+
 /// Share of expenditures (3 signatures) among generated entries; the rest
 /// are incomes (1 signature).
 const EXPENDITURE_PERCENT: u64 = 20;
@@ -1092,7 +1095,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         load.check(name, 200)?;
     }
 
-    // 6. sled alone, last: removing its gigabytes of files, on a disk
+    // 6. The p99 of every GET route, at N and at 10,000 entries (routes.rs).
+    routes::run(&keys, &data.store_path(), size, &scratch.path)?;
+
+    // 7. sled alone, last: removing its gigabytes of files, on a disk
     // mounted with `discard`, slowed the fsyncs of whatever ran next.
     sled_floor(
         &data.store_path(),

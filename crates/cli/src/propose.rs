@@ -228,14 +228,31 @@ impl Neighbours {
         };
         match &body.content {
             Content::Expenditure(e) => {
-                let list = remote.get_json("/api/v1/proposals")?;
-                for p in list["proposals"].as_array().into_iter().flatten() {
-                    let id = p["id"].as_str().and_then(|id| Hash::from_hex(id).ok());
-                    let body = p["body_jcs"]
-                        .as_str()
-                        .and_then(|text| Body::decode(text.as_bytes()).ok());
-                    if let (Some(id), Some(body)) = (id, body) {
-                        found.pending.push((id, body));
+                // Every pending proposal, a page at a time (the cursor
+                // `next`). At most PROPOSALS_PENDING_MAX are pending, so a
+                // server that sends more pages than that is not followed.
+                use feeledger_store::{PROPOSALS_PAGE_MAX, PROPOSALS_PENDING_MAX};
+                let mut after: Option<String> = None;
+                for _ in 0..=PROPOSALS_PENDING_MAX.div_ceil(PROPOSALS_PAGE_MAX) {
+                    let path = match &after {
+                        Some(id) => {
+                            format!("/api/v1/proposals?limit={PROPOSALS_PAGE_MAX}&after={id}")
+                        }
+                        None => format!("/api/v1/proposals?limit={PROPOSALS_PAGE_MAX}"),
+                    };
+                    let list = remote.get_json(&path)?;
+                    for p in list["proposals"].as_array().into_iter().flatten() {
+                        let id = p["id"].as_str().and_then(|id| Hash::from_hex(id).ok());
+                        let body = p["body_jcs"]
+                            .as_str()
+                            .and_then(|text| Body::decode(text.as_bytes()).ok());
+                        if let (Some(id), Some(body)) = (id, body) {
+                            found.pending.push((id, body));
+                        }
+                    }
+                    match list["next"].as_str().and_then(|n| Hash::from_hex(n).ok()) {
+                        Some(next) => after = Some(next.to_hex()),
+                        None => break,
                     }
                 }
                 let page = remote.get_json(&format!(

@@ -13,8 +13,8 @@ use feeledger_core::merkle::{self, TILE_WIDTH_MAX};
 use feeledger_core::note::{Checkpoint, Note, Receipt};
 use feeledger_core::proposal_policy::IdPrefix;
 use feeledger_core::tiles::{self, parse_tile_path, TileKind};
-use feeledger_store::WITHDRAWN_LIST_MAX;
 use feeledger_store::{EntryFilter, Order, ProposalRecord, Store, Withdrawn, LIST_LIMIT_MAX};
+use feeledger_store::{PROPOSALS_PAGE_MAX, WITHDRAWN_LIST_MAX};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -428,40 +428,75 @@ pub async fn balances(State(ledger): State<Ledger>) -> ApiResult<Json<Value>> {
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     month: Option<String>,
+    /// Without `month`: the months before this one (the cursor `next`).
+    before: Option<String>,
 }
 
+/// Most months one summary returns; older ones follow the `next` cursor.
+/// Two years: what the page's chart shows, and a bound on the request's
+/// cost however many years the ledger spans.
+pub const SUMMARY_MONTHS_MAX: usize = 24;
+
+fn month_param(name: &str, m: Option<String>) -> ApiResult<Option<Month>> {
+    m.map(|m| {
+        Month::parse(&m)
+            .ok_or_else(|| ApiError::bad_request(format!("{name} {m:?} is not YYYY-MM")))
+    })
+    .transpose()
+}
+
+fn totals_rows(totals: feeledger_core::state::CategoryTotals) -> Vec<Value> {
+    totals
+        .into_iter()
+        .map(|((fund, category), (income, spending))| {
+            json!({"fund": fund, "category": category, "income_fen": income, "spending_fen": spending})
+        })
+        .collect()
+}
+
+/// `GET /api/v1/summary`: one month's totals (`month`), or the all-time
+/// totals, the first month and the latest [`SUMMARY_MONTHS_MAX`] months
+/// (before `before`, if given), each read from totals kept as entries are
+/// appended: no request walks every month.
 pub async fn summary(
     State(ledger): State<Ledger>,
     q: Result<Query<SummaryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let q = query(q)?;
-    let month = q
-        .month
-        .map(|m| {
-            Month::parse(&m)
-                .ok_or_else(|| ApiError::bad_request(format!("month {m:?} is not YYYY-MM")))
-        })
-        .transpose()?;
+    let month = month_param("month", q.month)?;
+    let before = month_param("before", q.before)?;
+    if month.is_some() && before.is_some() {
+        return Err(ApiError::bad_request(
+            "give month (one month) or before (the months before it), not both",
+        ));
+    }
     Ok(Json(
         ledger
             .blocking(move |inner| {
                 let store = &inner.store;
-                let months = match month {
-                    Some(m) => vec![m],
-                    None => store.months()?,
+                let month_view = |m: Month| -> ApiResult<Value> {
+                    Ok(json!({"month": m.to_string(), "totals": totals_rows(store.month_totals(m)?)}))
                 };
-                let mut out = Vec::new();
-                for m in months {
-                    let rows: Vec<Value> = store
-                        .month_totals(m)?
-                        .into_iter()
-                        .map(|((fund, category), (income, spending))| {
-                            json!({"fund": fund, "category": category, "income_fen": income, "spending_fen": spending})
-                        })
-                        .collect();
-                    out.push(json!({"month": m.to_string(), "totals": rows}));
+                if let Some(m) = month {
+                    return Ok(json!({"months": [month_view(m)?]}));
                 }
-                Ok(json!({"months": out}))
+                // One more than a page, to know whether older months follow.
+                let mut months = store.months_before(before, SUMMARY_MONTHS_MAX + 1)?;
+                let next = (months.len() > SUMMARY_MONTHS_MAX).then(|| {
+                    months.truncate(SUMMARY_MONTHS_MAX);
+                    months.last().map(|m| m.to_string())
+                });
+                let mut out = months
+                    .into_iter()
+                    .map(month_view)
+                    .collect::<ApiResult<Vec<_>>>()?;
+                out.reverse();
+                Ok(json!({
+                    "all_time": totals_rows(store.all_time_totals()?),
+                    "first_month": store.first_month()?.map(|m| m.to_string()),
+                    "months": out,
+                    "next": next.flatten(),
+                }))
             })
             .await?,
     ))
@@ -472,8 +507,9 @@ pub async fn summary(
 fn proposal_view(store: &Store, record: &ProposalRecord) -> ApiResult<Value> {
     let p = &record.proposal;
     let body = p.decoded_body()?;
-    let state = store.state();
-    let status = match state.check_proposal(&body, &p.signatures, &store.lookups(&body)?) {
+    // Signatures verified once per proposal (and again if they or the keys
+    // in force change), not on every listing: see `Store::proposal_status`.
+    let status = match store.proposal_status(record)? {
         Ok(approval) => {
             json!({"progress": approval.progress.iter().map(|(role, (have, need))| json!({"role": role, "have": have, "need": need})).collect::<Vec<_>>()})
         }
@@ -523,15 +559,37 @@ pub struct ProposalsQuery {
     state: Option<String>,
     /// At least 8 hex digits: only the proposals whose id starts with them.
     prefix: Option<String>,
+    /// Pending proposals after this id (64 hex digits): the `next` of the
+    /// page before.
+    after: Option<String>,
+    /// Pending proposals per page: 1 to [`PROPOSALS_PAGE_MAX`], by default
+    /// [`PROPOSALS_PAGE_DEFAULT`].
+    limit: Option<usize>,
 }
+
+/// Pending proposals on one page by default.
+pub const PROPOSALS_PAGE_DEFAULT: usize = 100;
 
 /// Most proposals a prefix search returns: enough to name an ambiguity.
 const PREFIX_MATCHES_MAX: usize = 16;
 
 pub async fn proposals(
     State(ledger): State<Ledger>,
-    Query(query): Query<ProposalsQuery>,
+    q: Result<Query<ProposalsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
+    let query = self::query(q)?;
+    let limit = query.limit.unwrap_or(PROPOSALS_PAGE_DEFAULT);
+    if limit == 0 || limit > PROPOSALS_PAGE_MAX {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {PROPOSALS_PAGE_MAX}"
+        )));
+    }
+    let after = query.after.as_deref().map(proposal_id).transpose()?;
+    if after.is_some() && (query.prefix.is_some() || query.state.as_deref() == Some("withdrawn")) {
+        return Err(ApiError::bad_request(
+            "after pages the pending proposals: give it without prefix or state=withdrawn",
+        ));
+    }
     let (pending, withdrawn) = match query.state.as_deref() {
         None => (true, query.prefix.is_some()),
         Some("pending") => (true, false),
@@ -565,17 +623,20 @@ pub async fn proposals(
                     }
                     return Ok(json!({ "proposals": views }));
                 }
+                let mut next = None;
                 if pending {
-                    for record in store.proposal_records(LIST_LIMIT_MAX)? {
+                    let (records, more) = store.proposal_records_after(after.as_ref(), limit)?;
+                    for record in records {
                         views.push(proposal_view(store, &record)?);
                     }
+                    next = more.map(|id| id.to_hex());
                 }
                 if withdrawn {
                     for w in store.withdrawn_recent(WITHDRAWN_LIST_MAX)? {
                         views.push(withdrawn_view(&w)?);
                     }
                 }
-                Ok(json!({ "proposals": views }))
+                Ok(json!({ "proposals": views, "next": next }))
             })
             .await?,
     ))

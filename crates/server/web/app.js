@@ -105,9 +105,9 @@ const proposing = createProposing({
 mountImport({ t: (key, vars) => t(key, vars), fundName: (id) => fundName(id), catName: (id) => catName(id), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
 
 async function refreshAfterCommit() {
-  const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getJson('/api/v1/proposals')]);
+  const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getAllProposals()]);
   S.balances = balances;
-  S.proposals = proposals.proposals || [];
+  S.proposals = proposals;
   renderBalances();
   renderProposals();
   // The new entry is checked too: a consistency proof and the new bundle.
@@ -180,6 +180,21 @@ function failureText(e) {
 }
 
 const getJson = async (path) => (await api(path)).json();
+
+/** Every pending proposal: the list comes a page at a time, each naming the
+ * next (`next`, given back as `after`); up to 1,000 may be pending. */
+async function getAllProposals() {
+  const all = [];
+  let after = null;
+  // At most 1,000 pending, 500 a page: a server that sends more pages than that is not followed.
+  for (let page = 0; page < 3; page++) {
+    const res = await getJson(`/api/v1/proposals?limit=500${after ? `&after=${after}` : ''}`);
+    all.push(...(res.proposals || []));
+    if (typeof res.next !== 'string' || !/^[0-9a-f]{64}$/.test(res.next)) break;
+    after = res.next;
+  }
+  return all;
+}
 const getText = async (path) => (await api(path)).text();
 
 function reportError(e) {
@@ -468,7 +483,8 @@ function renderTrustLead() {
   const parsed = parsedCheckpoint();
   const size = check.state === 'verified' ? check.size : parsed ? parsed.cp.size : null;
   const summary = checkedSummary() || S.summary;
-  const first = summary && summary.months && summary.months.length ? summary.months[0].month : null;
+  // The server's summary names its first month; the replay's lists every month.
+  const first = summary && (summary.first_month || (summary.months && summary.months.length ? summary.months[0].month : null));
   const sentences = [];
   if (size !== null && size !== undefined) {
     sentences.push(
@@ -1249,9 +1265,31 @@ async function loadList(reset) {
   }
 }
 
+/** Every month from the summary's first month to its latest, newest first:
+ * the summary lists only the latest months' totals, and the filter offers
+ * them all. */
+function monthsSince(summary) {
+  const listed = (summary.months || []).map((m) => m.month);
+  const last = listed.length ? listed[listed.length - 1] : null;
+  const first = summary.first_month || listed[0] || null;
+  if (!first || !last || !/^\d{4}-\d{2}$/.test(first) || !/^\d{4}-\d{2}$/.test(last)) return listed.reverse();
+  const out = [];
+  let [y, m] = first.split('-').map(Number);
+  const [ly, lm] = last.split('-').map(Number);
+  while (y < ly || (y === ly && m <= lm)) {
+    out.push(`${y}-${String(m).padStart(2, '0')}`);
+    m += 1;
+    if (m > 12) {
+      m = 1;
+      y += 1;
+    }
+  }
+  return out.reverse();
+}
+
 function renderEntries() {
   const f = S.list.filters;
-  const months = S.summary ? S.summary.months.map((m) => m.month).reverse() : [];
+  const months = S.summary ? monthsSince(S.summary) : [];
   const sel = (id, name, options) =>
     h(
       'div',
@@ -1442,7 +1480,7 @@ async function start() {
     await checked;
   });
   const proposals = load(async () => {
-    S.proposals = (await getJson('/api/v1/proposals')).proposals || [];
+    S.proposals = await getAllProposals();
     await ledger;
     renderProposals();
   });

@@ -521,20 +521,26 @@ fn write_entry(
         }
     }
     for posting in &applied.postings {
-        let key = keys::totals(posting.month, &posting.fund, &posting.category);
-        if !staging.totals.contains_key(&key) {
-            let current = match tree.get(&key)? {
-                Some(v) => serde_json::from_slice(&v)
-                    .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
-                None => (0, 0),
-            };
-            staging.totals.insert(key.clone(), current);
+        // The month's totals, and the all-time totals beside them (`A`,
+        // summed in the same batch, so the two never disagree).
+        for key in [
+            keys::totals(posting.month, &posting.fund, &posting.category),
+            keys::all_time_totals(&posting.fund, &posting.category),
+        ] {
+            if !staging.totals.contains_key(&key) {
+                let current = match tree.get(&key)? {
+                    Some(v) => serde_json::from_slice(&v)
+                        .map_err(|e| StoreError::damaged(format!("totals: {e}")))?,
+                    None => (0, 0),
+                };
+                staging.totals.insert(key.clone(), current);
+            }
+            let total = staging.totals.get_mut(&key).expect("inserted above");
+            // i128 sums of at most 2^64 postings of at most 10^13 fen cannot
+            // overflow (see `CategoryTotals`).
+            total.0 += i128::from(posting.income_fen);
+            total.1 += i128::from(posting.spending_fen);
         }
-        let total = staging.totals.get_mut(&key).expect("inserted above");
-        // i128 sums of at most 2^64 postings of at most 10^13 fen cannot
-        // overflow (see `CategoryTotals`).
-        total.0 += i128::from(posting.income_fen);
-        total.1 += i128::from(posting.spending_fen);
     }
     Ok(())
 }

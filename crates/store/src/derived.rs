@@ -373,3 +373,76 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Every stored all-time totals record (`A`), in key order (streamed),
+    /// for the deep audit: each must equal the sum of its fund's and
+    /// category's month totals. Shown with `month` `"all"`.
+    pub fn stored_all_time_totals(
+        &self,
+    ) -> impl Iterator<Item = Result<StoredTotals, StoreError>> + '_ {
+        self.tree()
+            .scan_prefix(keys::ALL_TIME_TOTALS_PREFIX)
+            .map(|item| {
+                let (key, value) = item?;
+                let (fund, category) = crate::read::split_fund_category(&key[1..])?;
+                Ok(StoredTotals {
+                    month: "all".into(),
+                    fund,
+                    category,
+                    fen: serde_json::from_slice(&value).map_err(TotalsUnparsable),
+                })
+            })
+    }
+
+    /// Writes the all-time totals (`A`) of a store written before they
+    /// were kept: the sum, per fund and category, of its month totals
+    /// (`T`), in one batch, flushed. Called at open; from then on every
+    /// batch keeps both. A store has `A` records if and only if it has `T`
+    /// records (the first income writes both), so a store with `T` and no
+    /// `A` is one of the earlier layout, and this is a one-time cost of
+    /// one pass over the month totals (months × funds × categories keys,
+    /// not entries). Returns whether it wrote anything.
+    pub(crate) fn derive_all_time_totals_if_missing(&self) -> Result<bool, StoreError> {
+        let tree = self.tree();
+        if tree
+            .scan_prefix(keys::ALL_TIME_TOTALS_PREFIX)
+            .next()
+            .is_some()
+            || tree.scan_prefix(keys::TOTALS_PREFIX).next().is_none()
+        {
+            return Ok(false);
+        }
+        let mut sums: std::collections::BTreeMap<(String, String), (i128, i128)> =
+            std::collections::BTreeMap::new();
+        for item in tree.scan_prefix(keys::TOTALS_PREFIX) {
+            let (key, value) = item?;
+            // `T` month 0x00 fund 0x00 category: the month is 7 bytes.
+            let rest = key
+                .get(9..)
+                .ok_or_else(|| StoreError::damaged("a totals key is malformed"))?;
+            let (fund, category) = crate::read::split_fund_category(rest)?;
+            let (income, spending): (i128, i128) = serde_json::from_slice(&value)
+                .map_err(|e| StoreError::damaged(format!("totals: {e}")))?;
+            let sum = sums.entry((fund, category)).or_default();
+            sum.0 = sum
+                .0
+                .checked_add(income)
+                .ok_or_else(|| StoreError::damaged("totals overflow"))?;
+            sum.1 = sum
+                .1
+                .checked_add(spending)
+                .ok_or_else(|| StoreError::damaged("totals overflow"))?;
+        }
+        let mut w = self.lock();
+        let mut work = crate::WorkingCopy::of(&w);
+        for ((fund, category), total) in sums {
+            work.writes.insert(
+                keys::all_time_totals(&fund, &category),
+                serde_json::to_vec(&total).expect("a tuple serializes"),
+            );
+        }
+        self.commit_work(&mut w, work, None)?;
+        Ok(true)
+    }
+}

@@ -165,3 +165,16 @@ pub fn seq_suffix(key: &[u8]) -> Result<u64, StoreError> {
         .ok_or_else(|| StoreError::damaged("an index key is too short"))
         .and_then(decode_u64)
 }
+
+/// All-time totals of one fund and category: the sum over every month of
+/// the `T` records, kept in the same batch as them, so that a summary
+/// without a month reads a few keys, not every month.
+pub fn all_time_totals(fund: &str, category: &str) -> Vec<u8> {
+    let mut key = ALL_TIME_TOTALS_PREFIX.to_vec();
+    key.extend_from_slice(fund.as_bytes());
+    key.push(0);
+    key.extend_from_slice(category.as_bytes());
+    key
+}
+
+pub const ALL_TIME_TOTALS_PREFIX: &[u8] = b"A";

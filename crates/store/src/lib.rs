@@ -17,6 +17,7 @@
 //! | `R` | target seq (u64 BE) | seq of its reversal |
 //! | `X` | index tag, value, 0x00, bucket (u64 BE: seq >> 10) | the bucket's seqs, packed u64 BE, ascending: fund/category/party/month/kind indexes |
 //! | `T` | month, 0x00, fund, 0x00, category | totals JSON `[income_fen, spending_fen]` |
+//! | `A` | fund, 0x00, category | all-time totals JSON `[income_fen, spending_fen]`: the sum of that fund's and category's `T` records, kept in the same batch; a store written before it existed gets them derived from `T` once, at open |
 //! | `P` | proposal id (32) | pending [`ProposalRecord`] JSON (a [`Proposal`]'s fields, the proposer, partial withdrawal signatures) |
 //! | `D` | proposal id (32) | withdrawn proposal, [`Withdrawn`] JSON |
 //! | `O` | withdrawn time (u64 BE ms), proposal id (32) | empty: withdrawals in time order |
@@ -99,7 +100,7 @@ pub use error::{BatchFailure, StoreError, WitnessError};
 pub use parallel::parallel_map;
 pub use proposals::AtomicBatchError;
 pub use proposals::{Proposal, ProposalOutcome, ProposalRecord, ProposalRequest};
-pub use proposals::{WithdrawalOutcome, Withdrawn, WITHDRAWN_LIST_MAX};
+pub use proposals::{WithdrawalOutcome, Withdrawn, PROPOSALS_PAGE_MAX, WITHDRAWN_LIST_MAX};
 pub use proposals::{PROPOSALS_PENDING_MAX, PROPOSALS_PER_KEY_MAX, PROPOSAL_TTL_MS};
 pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 pub use read::{RecordedLeafHashes, UncheckedStore};
@@ -323,6 +324,10 @@ pub struct Store {
     /// published size at each publish.
     upper: RwLock<UpperNodes>,
     faults: Faults,
+    /// Each pending proposal's last signature check, so that listing
+    /// proposals does not verify every signature again (see
+    /// `proposals::SignatureChecks`).
+    signature_checks: proposals::SignatureChecks,
 }
 
 /// The committed state as readers see it. Its size is also the size of the
@@ -429,6 +434,7 @@ impl Store {
             _own_db: own_db,
             writer: Mutex::new(writer),
             faults,
+            signature_checks: Default::default(),
         };
         store.publish(&store.lock());
         Ok(store)
@@ -498,12 +504,16 @@ impl Store {
             _own_db: own_db,
             writer: Mutex::new(writer),
             faults: Faults::default(),
+            signature_checks: Default::default(),
         };
         let frontier = store.check_head()?;
         let mut w = store.lock();
         w.frontier = frontier;
         store.publish(&w);
         drop(w);
+        // A store written before the all-time totals were kept gets them
+        // now, once (see the `A` row of the table above).
+        store.derive_all_time_totals_if_missing()?;
         Ok(store)
     }
 

@@ -43,6 +43,77 @@ use std::collections::{BTreeMap, HashMap};
 /// Most withdrawn proposals one listing returns, newest first.
 pub const WITHDRAWN_LIST_MAX: usize = 100;
 
+/// Most pending proposals one page of [`Store::proposal_records_after`]
+/// returns; [`PROPOSALS_PENDING_MAX`] may be pending, so a reader of them
+/// all follows the cursor.
+pub const PROPOSALS_PAGE_MAX: usize = 500;
+
+/// Most signature checks kept; past it the cache starts again empty. Twice
+/// the pending bound, so that proposals that left the pending set (and
+/// whose checks are no longer asked for) cannot crowd it for long.
+const SIGNATURE_CHECKS_MAX: usize = 2 * PROPOSALS_PENDING_MAX;
+
+/// The last signature check of each pending proposal, by proposal id, so
+/// that a listing of proposals verifies a proposal's signatures once, not
+/// on every request.
+///
+/// It cannot make a bad signature pass: a [`SignatureCheck`] is made only
+/// by the core, by `verify_strict` of each signature (its fields are
+/// private), and the core uses one only for the very body, signature list
+/// and keys in force it was made for (`SignatureCheck::verdicts_for`),
+/// verifying again otherwise. A check is kept here with the roles version
+/// and signatures it was made on, and handed back only for those; one that
+/// found a bad signature says so every time it is used.
+#[derive(Default)]
+pub(crate) struct SignatureChecks(std::sync::Mutex<HashMap<Hash, CachedCheck>>);
+
+struct CachedCheck {
+    roles_version: u64,
+    signatures: Vec<EntrySignature>,
+    check: SignatureCheck,
+}
+
+impl SignatureChecks {
+    fn get(
+        &self,
+        id: &Hash,
+        roles_version: u64,
+        signatures: &[EntrySignature],
+    ) -> Option<SignatureCheck> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|c| c.roles_version == roles_version && c.signatures == signatures)
+            .map(|c| c.check.clone())
+    }
+
+    fn put(
+        &self,
+        id: Hash,
+        roles_version: u64,
+        signatures: &[EntrySignature],
+        check: SignatureCheck,
+    ) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= SIGNATURE_CHECKS_MAX && !map.contains_key(&id) {
+            map.clear();
+        }
+        map.insert(
+            id,
+            CachedCheck {
+                roles_version,
+                signatures: signatures.to_vec(),
+                check,
+            },
+        );
+    }
+
+    /// How many checks are kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
 /// A body and the signatures gathered so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proposal {
@@ -399,6 +470,9 @@ impl Store {
         if existing.is_none() {
             self.check_pending_bounds(&merged, work, now_ms)?;
         }
+        // Listing the proposal will not verify these signatures again.
+        self.signature_checks
+            .put(id, work.copy.state.roles_version(), &merged, check);
         let withdrawals = existing
             .as_ref()
             .map(|p| p.withdrawals.clone())
@@ -570,6 +644,89 @@ impl Store {
     /// As [`Store::proposal`].
     pub fn proposal_records(&self, limit: usize) -> Result<Vec<ProposalRecord>, StoreError> {
         self.pending_records(limit)
+    }
+
+    /// Pending proposals in id order after `after` (from the first if
+    /// `None`), at most `limit` (capped at [`PROPOSALS_PAGE_MAX`]), and
+    /// the cursor for the next page: the last id returned, if more follow.
+    /// A reader that follows the cursor sees every proposal pending
+    /// throughout its walk exactly once, whatever is proposed, committed or
+    /// withdrawn meanwhile (a proposal added behind the cursor is seen on
+    /// the next walk).
+    ///
+    /// # Errors
+    /// As [`Store::proposal`].
+    pub fn proposal_records_after(
+        &self,
+        after: Option<&Hash>,
+        limit: usize,
+    ) -> Result<(Vec<ProposalRecord>, Option<Hash>), StoreError> {
+        use std::ops::Bound;
+        let limit = limit.clamp(1, PROPOSALS_PAGE_MAX);
+        let start = match after {
+            Some(id) => Bound::Excluded(keys::proposal(id)),
+            None => Bound::Included(keys::PROPOSAL_PREFIX.to_vec()),
+        };
+        let end = Bound::Excluded(vec![keys::PROPOSAL_PREFIX[0] + 1]);
+        let mut records: Vec<ProposalRecord> = Vec::with_capacity(limit);
+        for item in self.tree().range::<Vec<u8>, _>((start, end)) {
+            let (_, bytes) = item?;
+            if records.len() == limit {
+                let next = records.last().map(|r| r.proposal.id);
+                return Ok((records, next));
+            }
+            records.push(
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::damaged(format!("pending proposal: {e}")))?,
+            );
+        }
+        Ok((records, None))
+    }
+
+    /// How far a pending proposal's signatures go now, or why it cannot
+    /// commit now (evaluated against the published state). Its signatures
+    /// are verified with `verify_strict` the first time it is asked for
+    /// (or when it was accepted), and again only if they or the keys in
+    /// force change (see `SignatureChecks`).
+    ///
+    /// # Errors
+    /// A storage failure, or a stored body that does not decode (damage).
+    pub fn proposal_status(
+        &self,
+        record: &ProposalRecord,
+    ) -> Result<Result<Approval, ApplyError>, StoreError> {
+        let p = &record.proposal;
+        let body = p.decoded_body()?;
+        let state = self.state();
+        let lookups = self.lookups(&body)?;
+        let roles_version = state.roles_version();
+        let check = match self
+            .signature_checks
+            .get(&p.id, roles_version, &p.signatures)
+        {
+            Some(check) => check,
+            None => {
+                let check = state.check_signatures(p.body.as_bytes(), &p.signatures);
+                self.signature_checks
+                    .put(p.id, roles_version, &p.signatures, check.clone());
+                check
+            }
+        };
+        Ok(state
+            .check_proposal_prechecked(
+                &body,
+                p.body.as_bytes(),
+                &p.signatures,
+                &lookups,
+                Some(&check),
+            )
+            .map(|(approval, _)| approval))
+    }
+
+    /// How many signature checks are kept (for tests).
+    #[cfg(test)]
+    pub(crate) fn signature_checks_len(&self) -> usize {
+        self.signature_checks.len()
     }
 
     /// A withdrawn proposal by id.

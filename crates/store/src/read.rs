@@ -323,6 +323,66 @@ impl Store {
         Ok(out)
     }
 
+    /// Income and spending of the whole ledger by (fund, category), net of
+    /// reversals: the all-time records (`A`), kept beside the month totals
+    /// in every batch, so this reads one key per fund and category however
+    /// many months the ledger spans.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`].
+    /// Totals that do not parse are [`StoreError::Damaged`].
+    pub fn all_time_totals(&self) -> Result<CategoryTotals, StoreError> {
+        let mut out = BTreeMap::new();
+        for item in self.tree().scan_prefix(keys::ALL_TIME_TOTALS_PREFIX) {
+            let (key, value) = item?;
+            let (fund, category) = split_fund_category(&key[1..])?;
+            let totals: (i128, i128) = serde_json::from_slice(&value)
+                .map_err(|e| StoreError::damaged(format!("all-time totals: {e}")))?;
+            out.insert((fund, category), totals);
+        }
+        Ok(out)
+    }
+
+    /// The first month that has totals, if any: one key read.
+    ///
+    /// # Errors
+    /// A storage failure, or a totals key whose month does not parse.
+    pub fn first_month(&self) -> Result<Option<Month>, StoreError> {
+        match self.tree().scan_prefix(keys::TOTALS_PREFIX).next() {
+            Some(item) => Ok(Some(month_of_totals_key(&item?.0)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The months that have totals, before `before` (all if `None`), the
+    /// latest `limit` of them, descending. It reads only those months'
+    /// keys (one per fund and category), not the months before them, so a
+    /// summary of the latest months costs the same at any ledger age.
+    ///
+    /// # Errors
+    /// A storage failure, or a totals key whose month does not parse.
+    pub fn months_before(
+        &self,
+        before: Option<Month>,
+        limit: usize,
+    ) -> Result<Vec<Month>, StoreError> {
+        let end = match before {
+            Some(m) => keys::totals_month_prefix(m),
+            None => vec![keys::TOTALS_PREFIX[0] + 1],
+        };
+        let mut months: Vec<Month> = Vec::new();
+        for item in self.tree().range(keys::TOTALS_PREFIX.to_vec()..end).rev() {
+            let month = month_of_totals_key(&item?.0)?;
+            if months.last() != Some(&month) {
+                if months.len() == limit {
+                    break;
+                }
+                months.push(month);
+            }
+        }
+        Ok(months)
+    }
+
     /// Every month that has totals, ascending.
     ///
     /// # Errors
@@ -331,15 +391,31 @@ impl Store {
         let mut months: Vec<Month> = Vec::new();
         for item in self.tree().scan_prefix(keys::TOTALS_PREFIX) {
             let (key, _) = item?;
-            let text = std::str::from_utf8(key.get(1..8).unwrap_or_default()).unwrap_or_default();
-            let month = Month::parse(text)
-                .ok_or_else(|| StoreError::damaged("a totals key has a bad month"))?;
+            let month = month_of_totals_key(&key)?;
             if months.last() != Some(&month) {
                 months.push(month);
             }
         }
         Ok(months)
     }
+}
+
+/// The month of a `T` key.
+fn month_of_totals_key(key: &[u8]) -> Result<Month, StoreError> {
+    let text = std::str::from_utf8(key.get(1..8).unwrap_or_default()).unwrap_or_default();
+    Month::parse(text).ok_or_else(|| StoreError::damaged("a totals key has a bad month"))
+}
+
+/// The fund and category of a totals key, after its prefix (and month).
+pub(crate) fn split_fund_category(rest: &[u8]) -> Result<(String, String), StoreError> {
+    let mut parts = rest.split(|b| *b == 0);
+    let (Some(fund), Some(category), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(StoreError::damaged("a totals key is malformed"));
+    };
+    Ok((
+        String::from_utf8_lossy(fund).into_owned(),
+        String::from_utf8_lossy(category).into_owned(),
+    ))
 }
 
 /// A proof that could not be built: an impossible request is the caller's
