@@ -507,10 +507,10 @@ impl Drop for ChildGuard {
 
 /// splitmix64: a fixed-seed generator of indices, so that every run asks
 /// for the same entries.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -519,7 +519,7 @@ impl Rng {
     }
 
     /// Uniform enough in `0..n` for picking indices.
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }

@@ -9,6 +9,7 @@
 //! `error: ...`, and exits non-zero.
 
 mod bench;
+mod merkle;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -31,6 +32,11 @@ struct Cli {
     /// (default: the one beside this program, in the same target directory).
     #[arg(long)]
     feeledger: Option<PathBuf>,
+    /// Time only the Merkle work, in memory, for the comparison with Go's
+    /// `sumdb/tlog` (crates/bench/go/tlogbench.go): appending the entries
+    /// and building proofs at that size. Needs no `feeledger` binary.
+    #[arg(long)]
+    merkle_only: bool,
 }
 
 /// The `feeledger` binary beside this program: `cargo build` puts both in
@@ -68,6 +74,9 @@ fn find_feeledger(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if cli.merkle_only {
+        return merkle::run(cli.entries);
+    }
     let feeledger = find_feeledger(cli.feeledger)?;
     bench::run(bench::BenchArgs {
         entries: cli.entries,

@@ -565,22 +565,43 @@ impl Staging {
     /// buckets (read, extend, write), and writes the totals.
     fn finish(self, tree: &sled::Tree, batch: &mut WriteSet) -> Result<(), StoreError> {
         for ((level, tile), (first_index, hashes)) in self.nodes {
-            let key = keys::node_tile(level, tile);
-            let mut blob = tree.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
-            let held = (blob.len() / 32) as u64;
-            if blob.len() % 32 != 0 || tile * keys::NODE_TILE_WIDTH + held != first_index {
+            let stored = crate::nodes::read_stored_tile(tree, level, tile)?;
+            let held_bytes = stored.as_ref().map_or(0, |t| t.bytes.len());
+            let held = (held_bytes / 32) as u64;
+            if held_bytes % 32 != 0 || tile * keys::NODE_TILE_WIDTH + held != first_index {
                 return Err(StoreError::damaged(format!(
                     "node tile level {level} index {tile} holds {held} hashes; the next node is {first_index}"
                 )));
             }
+            let mut new_bytes = Vec::with_capacity(32 * hashes.len());
             for hash in hashes {
-                blob.extend_from_slice(&hash.0);
+                new_bytes.extend_from_slice(&hash.0);
             }
+            let total = held_bytes + new_bytes.len();
             assert!(
-                blob.len() as u64 <= 32 * keys::NODE_TILE_WIDTH,
+                total as u64 <= 32 * keys::NODE_TILE_WIDTH,
                 "a node tile overflowed"
             );
-            batch.insert(key, blob);
+            match stored {
+                // A new tile: its first key.
+                None => batch.insert_new(keys::node_tile(level, tile), new_bytes),
+                // Filled by this batch: written whole as one key, its runs
+                // removed, so that reads of full tiles take one key.
+                Some(stored) if total as u64 == 32 * keys::NODE_TILE_WIDTH => {
+                    let mut whole = stored.bytes.to_vec();
+                    whole.extend_from_slice(&new_bytes);
+                    batch.insert(keys::node_tile(level, tile), whole);
+                    for run_key in stored.run_keys {
+                        batch.remove(run_key.to_vec());
+                    }
+                }
+                // Still filling: only the new hashes, as a run after the
+                // stored ones, rather than the tile rewritten.
+                Some(_) => {
+                    let start = u16::try_from(held).expect("a tile holds at most 256 hashes");
+                    batch.insert_new(keys::node_tile_run(level, tile, start), new_bytes);
+                }
+            }
         }
         for (key, seqs) in self.postings {
             let mut blob = tree.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();

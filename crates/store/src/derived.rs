@@ -88,12 +88,7 @@ pub struct NodeTiles<'a> {
 impl NodeTiles<'_> {
     fn tile(&mut self, level: u8, tile: u64) -> Result<Option<&[u8]>, NodeTileFault> {
         if !matches!(self.current.get(&level), Some((t, _)) if *t == tile) {
-            let blob = self
-                .store
-                .tree()
-                .get(keys::node_tile(level, tile))
-                .map_err(StoreError::from)?
-                .map(|v| v.to_vec());
+            let blob = crate::nodes::read_tile(self.store.tree(), level, tile)?.map(|v| v.to_vec());
             if let Some(blob) = &blob {
                 // Too short, or not whole hashes, is named by `stored`
                 // at the first node missing.
@@ -262,14 +257,16 @@ impl Store {
             };
             for item in self.tree().range(start..end) {
                 let (key, value) = item.map_err(StoreError::from)?;
-                if key.len() != 10 {
+                if key.len() != keys::NODE_TILE_KEY_BYTES
+                    && key.len() != keys::NODE_TILE_RUN_KEY_BYTES
+                {
                     return Err(StoreError::damaged(format!(
                         "a node tile key is malformed ({} bytes)",
                         key.len()
                     ))
                     .into());
                 }
-                let tile = keys::decode_u64(&key[2..])?;
+                let tile = keys::decode_u64(&key[2..keys::NODE_TILE_KEY_BYTES])?;
                 check_tile_size(key[1], tile, &value, size, |expected, held| {
                     held != 32 * expected
                 })?;

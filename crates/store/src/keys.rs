@@ -32,12 +32,32 @@ pub fn leaf(seq: u64) -> Vec<u8> {
 /// indices [256·t, 256·t + 256), appended as the tree grows.
 pub const NODE_TILE_WIDTH: u64 = 256;
 
-/// The key of the node tile holding node `id`.
+/// The key of node tile `tile` of `level`: it holds the tile's hashes from
+/// its first on. A tile still filling may continue in runs
+/// ([`node_tile_run`]).
 pub fn node_tile(level: u8, tile: u64) -> Vec<u8> {
     let mut key = vec![b'N', level];
     key.extend_from_slice(&tile.to_be_bytes());
     key
 }
+
+/// Bytes of a [`node_tile`] key.
+pub const NODE_TILE_KEY_BYTES: usize = 10;
+
+/// The key of a run of a tile still filling: the hashes one batch appended,
+/// from position `start` (< [`NODE_TILE_WIDTH`]) on. A batch appends a run
+/// instead of rewriting the tile (up to 8 KiB, which small group commits
+/// did once per level per batch: docs/performance.md, "Round 2"), and the
+/// batch that fills the tile writes it whole under [`node_tile`] and
+/// removes its runs, so a full tile is one key.
+pub fn node_tile_run(level: u8, tile: u64, start: u16) -> Vec<u8> {
+    let mut key = node_tile(level, tile);
+    key.extend_from_slice(&start.to_be_bytes());
+    key
+}
+
+/// Bytes of a [`node_tile_run`] key.
+pub const NODE_TILE_RUN_KEY_BYTES: usize = NODE_TILE_KEY_BYTES + 2;
 
 /// Where node `id` lives: its tile key and its position in the tile.
 pub fn node_place(id: NodeId) -> (u8, u64, usize) {
@@ -111,9 +131,13 @@ pub fn index_prefix(tag: u8, value: &str) -> Vec<u8> {
 }
 
 /// Seqs per posting bucket: an index value's entries are kept as packed
-/// big-endian u64 seqs, 1,024 to a key, so an append writes one key per
-/// distinct value per batch rather than one key per entry.
-pub const POSTING_BUCKET_BITS: u32 = 10;
+/// big-endian u64 seqs, 128 to a key, so an append writes one key per
+/// distinct value per batch rather than one key per entry. A batch rewrites
+/// each bucket it touches whole, so the bucket is small (at most 1 KiB):
+/// with 1,024 seqs to a bucket, small group commits (HTTP ingest, about 17
+/// entries each) rewrote about 4 KiB per index value per batch, 1.2 KB per
+/// entry (docs/performance.md, "Round 2").
+pub const POSTING_BUCKET_BITS: u32 = 7;
 
 pub fn posting(tag: u8, value: &str, bucket: u64) -> Vec<u8> {
     let mut key = index_prefix(tag, value);

@@ -11,11 +11,12 @@
 //! | prefix | key | value |
 //! |---|---|---|
 //! | `L` | seq (u64 BE) | leaf bytes (JCS) |
-//! | `N` | level (u8), tile (u64 BE) | node tile: hashes of that level's perfect subtrees 256·tile .. 256·tile+255, 32 bytes each, appended as the tree grows |
+//! | `N` | level (u8), tile (u64 BE) | node tile: hashes of that level's perfect subtrees 256·tile .. 256·tile+255, 32 bytes each, from the first on |
+//! | `N` | level (u8), tile (u64 BE), start (u16 BE) | a run of a tile still filling: the hashes one batch appended, from position `start` on; the batch that fills the tile writes it whole under the key above and removes its runs |
 //! | `S` | — | [`StateSnapshot`] JSON (roles, rules, balances, head) |
 //! | `B` | body id (32) | seq (u64 BE): replay protection |
 //! | `R` | target seq (u64 BE) | seq of its reversal |
-//! | `X` | index tag, value, 0x00, bucket (u64 BE: seq >> 10) | the bucket's seqs, packed u64 BE, ascending: fund/category/party/month/kind indexes |
+//! | `X` | index tag, value, 0x00, bucket (u64 BE: seq >> 7) | the bucket's seqs, packed u64 BE, ascending: fund/category/party/month/kind indexes |
 //! | `T` | month, 0x00, fund, 0x00, category | totals JSON `[income_fen, spending_fen]` |
 //! | `A` | fund, 0x00, category | all-time totals JSON `[income_fen, spending_fen]`: the sum of that fund's and category's `T` records, kept in the same batch; a store written before it existed gets them derived from `T` once, at open |
 //! | `P` | proposal id (32) | pending [`ProposalRecord`] JSON (a [`Proposal`]'s fields, the proposer, partial withdrawal signatures) |
@@ -30,7 +31,10 @@
 //!
 //! Node hashes and index entries are gathered per batch and appended to
 //! their tiles and buckets once per batch, so a large batch writes about two
-//! keys per entry (the leaf and its body id) plus a few per batch.
+//! keys per entry (the leaf and its body id) plus a few per batch. A small
+//! batch writes little more per entry than a large one: it appends runs to
+//! the node tiles rather than rewriting them, and rewrites index buckets of
+//! at most 1 KiB.
 //!
 //! Proofs read nodes through [`NodeReader`]: tree levels from 4 up come
 //! from a copy held in memory (the `upper` module), and levels 0 to 3 are
@@ -123,7 +127,7 @@ use writes::{FaultPoint as Fault, Faults, WriteSet};
 /// The on-disk layout this code reads and writes (the table above). A
 /// store of another format is refused at open with a clear error rather
 /// than misread.
-pub const STORE_FORMAT: &str = "feeledger-store/2";
+pub const STORE_FORMAT: &str = "feeledger-store/3";
 
 /// Most entries one [`Store::append_batch`] call takes.
 pub const BATCH_ENTRIES_MAX: usize = 4_096;

@@ -91,9 +91,7 @@ fn read_tiled_nodes(
         let blob = match tiles.get(&(tile_level, tile)) {
             Some(blob) => blob,
             None => {
-                let blob = tree
-                    .get(keys::node_tile(tile_level, tile))?
-                    .unwrap_or_default();
+                let blob = read_tile(tree, tile_level, tile)?.unwrap_or_default();
                 tiles.entry((tile_level, tile)).or_insert(blob)
             }
         };
@@ -103,6 +101,105 @@ fn read_tiled_nodes(
         out.push(subtree_root(hashes));
     }
     Ok(out)
+}
+
+/// A stored node tile and where its hashes are kept.
+pub(crate) struct StoredTile {
+    /// The tile's hashes, 32 bytes each, from its first on.
+    pub(crate) bytes: sled::IVec,
+    /// The keys of its runs (`keys::node_tile_run`), if it is still in
+    /// runs; empty when the tile is one key.
+    pub(crate) run_keys: Vec<sled::IVec>,
+}
+
+/// Node tile `tile` of `level` as stored: its hashes from the first on, or
+/// `None` if nothing of it is stored. A full tile is one key and one read;
+/// a tile still filling is its key and the runs after it (see
+/// `keys::node_tile_run`), which must follow one another without a gap.
+///
+/// # Errors
+/// A storage failure, or runs that do not follow one another (damage).
+pub(crate) fn read_tile(
+    tree: &sled::Tree,
+    level: u8,
+    tile: u64,
+) -> Result<Option<sled::IVec>, StoreError> {
+    Ok(read_stored_tile(tree, level, tile)?.map(|t| t.bytes))
+}
+
+/// [`read_tile`], with the keys of the tile's runs.
+pub(crate) fn read_stored_tile(
+    tree: &sled::Tree,
+    level: u8,
+    tile: u64,
+) -> Result<Option<StoredTile>, StoreError> {
+    let key = keys::node_tile(level, tile);
+    let full_bytes = 32 * keys::NODE_TILE_WIDTH as usize;
+    // The common case, a full tile, takes one point read.
+    let head = tree.get(&key)?;
+    if let Some(head) = &head {
+        if head.len() >= full_bytes {
+            return Ok(Some(StoredTile {
+                bytes: head.clone(),
+                run_keys: Vec::new(),
+            }));
+        }
+    }
+    let assembled = join_runs(tree, level, tile, head);
+    match assembled {
+        Ok(Some(t)) if t.bytes.len() >= full_bytes => Ok(Some(t)),
+        // Readers do not take the writer's lock, and the head and the runs
+        // are more than one read: a batch that filled the tile meanwhile
+        // wrote it whole and removed the runs, perhaps after the head was
+        // read and before the runs were. Such a tile is whole now.
+        assembled => match tree.get(&key)? {
+            Some(head) if head.len() >= full_bytes => Ok(Some(StoredTile {
+                bytes: head,
+                run_keys: Vec::new(),
+            })),
+            _ => assembled,
+        },
+    }
+}
+
+/// The tile's `head` key joined with the runs after it.
+fn join_runs(
+    tree: &sled::Tree,
+    level: u8,
+    tile: u64,
+    head: Option<sled::IVec>,
+) -> Result<Option<StoredTile>, StoreError> {
+    let mut runs = tree
+        .range(keys::node_tile_run(level, tile, 0)..=keys::node_tile_run(level, tile, u16::MAX))
+        .peekable();
+    if runs.peek().is_none() {
+        return Ok(head.map(|bytes| StoredTile {
+            bytes,
+            run_keys: Vec::new(),
+        }));
+    }
+    let mut bytes = head.map(|h| h.to_vec()).unwrap_or_default();
+    let mut run_keys = Vec::new();
+    for run in runs {
+        let (run_key, value) = run?;
+        let start = run_key
+            .get(keys::NODE_TILE_KEY_BYTES..)
+            .and_then(|s| <[u8; 2]>::try_from(s).ok())
+            .map(u16::from_be_bytes)
+            .ok_or_else(|| StoreError::damaged("a node tile run key is malformed"))?;
+        if bytes.len() != 32 * usize::from(start) {
+            return Err(StoreError::damaged(format!(
+                "node tile level {level} index {tile}: a run starts at hash {start}, after {} bytes",
+                bytes.len()
+            )));
+        }
+        bytes.extend_from_slice(&value);
+        run_keys.push(run_key);
+    }
+    Ok(Some(StoredTile {
+        bytes: bytes.into(),
+        run_keys,
+    }))
 }
 
 /// The root of the perfect subtree over `hashes` (a power of two of them,

@@ -583,10 +583,7 @@ impl RecordedLeafHashes<'_> {
             index: seq,
         });
         if !matches!(&self.tile, Some((t, _)) if *t == tile) {
-            let blob = self
-                .tree
-                .get(keys::node_tile(level, tile))?
-                .map(|v| v.to_vec());
+            let blob = crate::nodes::read_tile(self.tree, level, tile)?.map(|v| v.to_vec());
             self.tile = Some((tile, blob));
         }
         Ok(self

@@ -101,7 +101,7 @@ pub(crate) fn read_new_nodes(
             let wanted = count.min((tile + 1) * keys::NODE_TILE_WIDTH);
             let from = (next - tile * keys::NODE_TILE_WIDTH) as usize;
             let to = (wanted - tile * keys::NODE_TILE_WIDTH) as usize;
-            let blob = tree.get(keys::node_tile(level, tile)).ok().flatten();
+            let blob = crate::nodes::read_tile(tree, level, tile).ok().flatten();
             let Some(bytes) = blob.as_deref().and_then(|b| b.get(32 * from..32 * to)) else {
                 new_nodes.push(hashes);
                 return new_nodes;

@@ -990,3 +990,88 @@ fn store_options_open_the_same_ledger() {
         drop(store);
     }
 }
+
+/// The node tiles of `dir` as whole tiles: (level, tile) → its hashes,
+/// with the runs of a tile still filling joined to it, and how many keys
+/// each took.
+fn joined_node_tiles(dir: &Path) -> std::collections::BTreeMap<(u8, u64), (Vec<u8>, usize)> {
+    let mut tiles = std::collections::BTreeMap::<(u8, u64), (Vec<u8>, usize)>::new();
+    for (key, value) in raw_records(dir, b"N") {
+        let tile = u64::from_be_bytes(key[2..10].try_into().unwrap());
+        let joined = tiles.entry((key[1], tile)).or_default();
+        let start = match key.len() {
+            10 => 0,
+            12 => usize::from(u16::from_be_bytes([key[10], key[11]])),
+            n => panic!("a node tile key of {n} bytes"),
+        };
+        assert_eq!(joined.0.len(), 32 * start, "runs follow one another");
+        joined.0.extend_from_slice(&value);
+        joined.1 += 1;
+    }
+    tiles
+}
+
+// Small group commits (the server's, a few entries each) append runs to
+// the node tiles instead of rewriting them, and write small index buckets
+// (docs/performance.md, "Round 2"). Proves the records they leave, after a
+// reopen, hold what one large batch of the same entries writes: the same
+// node hashes and index buckets, and each full tile as one key.
+#[test]
+fn small_batches_store_the_same_tiles_and_buckets_as_one_large_batch() {
+    let entries: Vec<Submission> = (0..700).map(|i| income(&format!("runs-{i}"))).collect();
+    let small = tempfile::tempdir().unwrap();
+    let large = tempfile::tempdir().unwrap();
+    {
+        let store = Store::create(small.path(), &genesis(), &log_signer()).unwrap();
+        let mut rest = entries.clone();
+        for batch_len in [1, 17, 5, 64, 3, 200, 1, 1, 300].into_iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let batch: Vec<Submission> = rest.drain(..batch_len.min(rest.len())).collect();
+            for r in store.append_batch(batch, 10, &log_signer()).unwrap() {
+                r.unwrap();
+            }
+        }
+        store.close().unwrap();
+        let store = Store::create(large.path(), &genesis(), &log_signer()).unwrap();
+        for r in store.append_batch(entries, 10, &log_signer()).unwrap() {
+            r.unwrap();
+        }
+        store.close().unwrap();
+    }
+    let reopened = Store::open(small.path()).unwrap();
+    let one_batch = Store::open(large.path()).unwrap();
+    assert_eq!(reopened.size(), 701);
+    assert_eq!(reopened.root(), one_batch.root());
+    for index in [0, 255, 256, 511, 512, 699, 700] {
+        assert_eq!(
+            reopened.inclusion_proof(index, 701).unwrap(),
+            one_batch.inclusion_proof(index, 701).unwrap()
+        );
+    }
+    reopened.close().unwrap();
+    one_batch.close().unwrap();
+
+    let small_tiles = joined_node_tiles(small.path());
+    let large_tiles = joined_node_tiles(large.path());
+    let hashes = |tiles: &std::collections::BTreeMap<(u8, u64), (Vec<u8>, usize)>| {
+        tiles
+            .iter()
+            .map(|(at, (bytes, _))| (*at, bytes.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hashes(&small_tiles), hashes(&large_tiles));
+    for ((level, tile), (bytes, keys)) in &small_tiles {
+        if bytes.len() == 32 * 256 {
+            assert_eq!(*keys, 1, "full tile {level}/{tile} is one key");
+        }
+    }
+    // Level 0's last tile (leaves 512..701) was filled by several batches:
+    // it is in runs, not rewritten whole by each.
+    assert!(small_tiles[&(0, 2)].1 > 1);
+    assert_eq!(
+        raw_records(small.path(), b"X"),
+        raw_records(large.path(), b"X")
+    );
+}
