@@ -142,36 +142,44 @@ fn assert_all_present(http: &Http, acked: &[(String, u64)]) {
 #[test]
 fn serves_reads_while_the_audit_runs_after_a_restart_and_a_sigkill() {
     let c = Community::new();
-    grow(&c, 40_000);
+    grow(&c, 20_000);
     let key = company_key(&c);
 
     let server = Server::start(&c.data);
     let http = server.http();
     // The first answers come while the audit is still running: reads are
-    // not held back by it. (Not a timing assertion: the audit of 40,000
+    // not held back by it. (Not a timing assertion: the audit of 20,000
     // entries is still on its way when the first request arrives.)
     let first = status(&http);
     assert_eq!(first["head_checked"], json!(true), "{first}");
     assert_eq!(audit_state(&first), "running", "{first}");
     assert_eq!(first["writable"], json!(false), "{first}");
     let target = first["audit"]["target_size"].as_u64().unwrap();
-    assert_eq!(target, 40_001, "{first}");
+    assert_eq!(target, 20_001, "{first}");
     assert!(first["audit"]["verified_size"].as_u64().unwrap() < target);
     let checkpoint = http.get("/checkpoint");
     assert_eq!(checkpoint.status, 200, "{}", checkpoint.text());
-    let entry = http.get("/api/v1/entries/20000");
+    let entry = http.get("/api/v1/entries/10000");
     assert_eq!(entry.status, 200, "{}", entry.text());
-    // A write sent now waits for the audit, then commits.
-    let seq = post_income(&http, &key, "during-audit").expect("the write commits");
-    assert_eq!(seq, 40_001);
+    // A write sent now waits for the audit: it commits if the audit ends
+    // within 10 s, else it is refused, 503 `auditing`, nothing stored.
+    let during = http.post_json("/api/v1/proposals", &income_request(&key, "during-audit"));
+    if during.status != 201 {
+        let message = during.assert_error(503, "auditing");
+        assert!(message.contains("nothing was stored"), "{message}");
+        assert_eq!(audit_state(&status(&http)), "running");
+    }
     let done = wait_for_audit(&http);
     assert_eq!(audit_state(&done), "passed", "{done}");
-    assert_eq!(done["audit"]["size"], json!(40_001), "{done}");
+    assert_eq!(done["audit"]["size"], json!(20_001), "{done}");
     assert_eq!(done["audit"]["from_size"], json!(0), "from genesis: {done}");
     assert_eq!(done["writable"], json!(true), "{done}");
+    // Once it passed, writes commit.
+    let seq = post_income(&http, &key, "after-audit").expect("the write commits");
+    assert!(seq == 20_001 || seq == 20_002, "{seq}");
 
     // Writers post until the server is SIGKILLed under them.
-    let acked = Arc::new(Mutex::new(vec![("during-audit".to_string(), seq)]));
+    let acked = Arc::new(Mutex::new(vec![("after-audit".to_string(), seq)]));
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..4)
         .map(|w| {
@@ -201,30 +209,34 @@ fn serves_reads_while_the_audit_runs_after_a_restart_and_a_sigkill() {
     let acked = acked.lock().unwrap().clone();
 
     // The restart resumes the audit from what the first one recorded
-    // (40,001 entries), and replays only the entries written since.
+    // (20,001 entries), and replays only the entries written since.
     let server = Server::start(&c.data);
     let http = server.http();
     let first = status(&http);
-    assert_eq!(first["audit"]["from_size"], json!(40_001), "{first}");
+    assert_eq!(first["audit"]["from_size"], json!(20_001), "{first}");
     let checkpoint = http.get("/checkpoint");
     assert_eq!(checkpoint.status, 200, "{}", checkpoint.text());
     assert_all_present(&http, &acked);
     let done = wait_for_audit(&http);
     assert_eq!(audit_state(&done), "passed", "{done}");
-    assert_eq!(done["audit"]["from_size"], json!(40_001), "{done}");
+    assert_eq!(done["audit"]["from_size"], json!(20_001), "{done}");
     let size = first["size"].as_u64().unwrap();
-    assert!(size > 40_001 + 40, "{first}");
+    assert!(size > 20_001 + 40, "{first}");
     assert_eq!(
         done["audit"]["size"],
         json!(size),
         "the audit covers the ledger as restarted: {done}"
     );
+    // Entries written after this audit recorded its point (size `size`).
+    for i in 0..10 {
+        post_income(&http, &key, &format!("after-record-{i}")).expect("commits");
+    }
     assert!(server.stop().success());
     verify_data(&c.data);
 
-    // An entry written after the recorded point, damaged on disk: the
-    // resumed audit finds it, and the ledger is no longer served.
-    let damaged = size - 5;
+    // One of them damaged on disk: the audit resumed from the record finds
+    // it, and the ledger is no longer served.
+    let damaged = size + 5;
     {
         let db = sled::open(c.data.join("ledger")).expect("open the sled store");
         let mut key = vec![b'L'];

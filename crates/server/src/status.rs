@@ -8,7 +8,9 @@
 //! ([`start_audit`]), and `GET /api/v1/status` tells how far it came.
 //!
 //! - While it runs, writes wait for it ([`Ledger::write`](crate::Ledger)
-//!   holds each request until the audit ends): a write signs a checkpoint
+//!   holds each request until the audit ends, at most
+//!   [`WRITE_WAIT_FOR_AUDIT`], then answers 503 `auditing`, nothing
+//!   stored): a write signs a checkpoint
 //!   over the whole log, and must not put the log key's signature on
 //!   damage the audit is about to find. It also keeps the store still
 //!   while the audit reads it. Reads are served meanwhile.
@@ -83,21 +85,47 @@ impl Health {
         self.audit.send_replace(state);
     }
 
-    /// Waits while the audit runs; then `Ok` if writes may go on, or the
-    /// 503 `damaged` answer if it failed.
+    /// Waits while the audit runs, at most [`WRITE_WAIT_FOR_AUDIT`]; then
+    /// `Ok` if writes may go on, the 503 `damaged` answer if it failed, or
+    /// 503 `auditing` if it is still running.
     pub(crate) async fn writable(&self) -> Result<(), ApiError> {
         let mut watch = self.audit.subscribe();
-        let state = watch
-            .wait_for(|s| !matches!(s, AuditState::Running { .. }))
-            .await
-            .map(|s| s.clone())
-            .unwrap_or(AuditState::NotRun);
+        let waited = tokio::time::timeout(
+            WRITE_WAIT_FOR_AUDIT,
+            watch.wait_for(|s| !matches!(s, AuditState::Running { .. })),
+        )
+        .await;
+        let state = match waited {
+            Ok(Ok(state)) => (*state).clone(),
+            Ok(Err(_)) => AuditState::NotRun,
+            Err(_) => {
+                let (verified, target) = match self.audit() {
+                    AuditState::Running {
+                        verified_size,
+                        target_size,
+                        ..
+                    } => (verified_size, target_size),
+                    _ => (0, 0),
+                };
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "auditing",
+                    format!(
+                        "the ledger is being checked after a restart ({verified} of {target} entries); nothing was stored: send the write again when the check ends (GET /api/v1/status)"
+                    ),
+                ));
+            }
+        };
         match refusal(&state) {
             Some(refused) => Err(refused),
             None => Ok(()),
         }
     }
 }
+
+/// How long a write waits for a running audit before it is answered 503
+/// `auditing`: below the request timeout, so that the writer is told why.
+pub const WRITE_WAIT_FOR_AUDIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The 503 a damaged ledger answers, or `None` if it is served.
 fn refusal(state: &AuditState) -> Option<ApiError> {
