@@ -56,7 +56,7 @@ pub mod tiles;
 pub mod view;
 
 pub use http::{HttpError, Server};
-pub use local::audit_store;
+pub use local::{audit_store, audit_store_resumed, resume_point, ResumePoint};
 pub use remote::{audit_server, replay_server, served_witness_keys, ReplayError};
 pub use replay::{
     check_cosignatures, AppliedLinks, Audit, Cause, CheckpointReport, CosignatureLines, Cosigners,

@@ -55,6 +55,7 @@ pub fn audit_store(
         store,
         seen: SeenBodies::for_entries(size),
         body_ids: BodyIdsSeen::new(),
+        always_look_up: false,
     };
     // Genesis first: it defines the keys the other entries are checked
     // against.
@@ -196,6 +197,160 @@ pub fn audit_store(
     Ok(report)
 }
 
+/// Where a resumed audit starts: the state and tree after the entries a
+/// recorded audit verified, once the record is found to agree with the
+/// store (see [`resume_point`]).
+pub struct ResumePoint {
+    state: feeledger_core::state::LedgerState,
+    frontier: feeledger_core::merkle::Frontier,
+}
+
+impl ResumePoint {
+    /// The entries already verified.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+}
+
+/// Checks a record of an earlier audit against the store: the tree's root
+/// at the recorded size (from the stored node tiles) is the recorded one,
+/// a consistency proof from it to the store's current root verifies (the
+/// head check tied that root to the signed checkpoint), and the recorded
+/// state is at that size with that head. `Err` says why the record cannot
+/// be used; the caller then audits from genesis.
+///
+/// # Errors
+/// A sentence saying why the record does not fit the store.
+pub fn resume_point(
+    store: &Store,
+    record: &feeledger_store::AuditedRecord,
+) -> Result<ResumePoint, String> {
+    use feeledger_core::merkle::{peak_ids, verify_consistency, Frontier};
+    let size = store.size();
+    let at = record.size;
+    if at == 0 || at > size {
+        return Err(format!("it is of size {at}, the ledger has {size} entries"));
+    }
+    let recorded_root =
+        Hash::from_hex(&record.root).map_err(|e| format!("its root does not parse: {e}"))?;
+    let mut tiles = store.node_tiles(size);
+    let peaks = peak_ids(at)
+        .into_iter()
+        .map(|id| tiles.stored(id).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let frontier = Frontier::from_peaks(at, peaks).map_err(|e| e.to_string())?;
+    if frontier.root() != recorded_root {
+        return Err(format!(
+            "the tree's root at size {at} is {}, the record says {recorded_root}",
+            frontier.root()
+        ));
+    }
+    let proof = store
+        .consistency_proof(at, size)
+        .map_err(|e| e.to_string())?;
+    if at < size {
+        verify_consistency(at, size, &proof, &recorded_root, &store.root()).map_err(|e| {
+            format!(
+                "the tree at size {at} is not consistent with the signed tree of size {size}: {e}"
+            )
+        })?;
+    }
+    let state = feeledger_core::state::LedgerState::from_snapshot(record.snapshot.clone())
+        .map_err(|e| format!("its state is invalid: {e}"))?;
+    let head = store
+        .leaf_bytes(at - 1)
+        .map_err(|e| e.to_string())?
+        .map(|bytes| feeledger_core::hash::leaf_hash(&bytes));
+    if state.size() != at || head != Some(state.head()) {
+        return Err(format!("its state is not the state after entry {}", at - 1));
+    }
+    Ok(ResumePoint { state, frontier })
+}
+
+/// Audits the entries after a [`ResumePoint`]: each later leaf (chain,
+/// signatures, rules, balances, its place in the tree), the node tiles
+/// and reversal links they complete, the state snapshot, and the latest
+/// checkpoint against the replayed root. Index buckets, totals and the
+/// body-id index are checked by the full audit only ([`audit_store`]).
+/// Returns the audit, whose size and root are the store's.
+///
+/// # Errors
+/// The first [`Failure`] among the later entries.
+pub fn audit_store_resumed(
+    store: &Store,
+    from: ResumePoint,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Audit, Failure> {
+    let size = store.size();
+    let mut audit = Audit::resume(from.state, from.frontier);
+    let mut tiles = store.node_tiles(size);
+    let mut fetch = StoreEarlier {
+        store,
+        seen: SeenBodies::for_entries(0),
+        body_ids: BodyIdsSeen::new(),
+        always_look_up: true,
+    };
+    progress(Progress {
+        entries_checked: audit.size(),
+        entries_total: size,
+    });
+    let mut chunk = Vec::with_capacity(crate::replay::AUDIT_CHUNK);
+    let mut leaves = store.iter_leaves(audit.size()).peekable();
+    while leaves.peek().is_some() {
+        chunk.clear();
+        for item in leaves.by_ref() {
+            let (seq, bytes) = item.map_err(io)?;
+            if seq >= size {
+                return Err(Failure::at_entry(seq, Cause::BeyondHead));
+            }
+            chunk.push((seq, bytes));
+            if chunk.len() == crate::replay::AUDIT_CHUNK {
+                break;
+            }
+        }
+        let state = audit.state().expect("resumed with a state").clone();
+        let mut decoded = Audit::decode_chunk(&state, std::mem::take(&mut chunk));
+        decoded.set_stored_hashes(|seq| {
+            tiles
+                .stored(NodeId {
+                    level: 0,
+                    index: seq,
+                })
+                .ok()
+        });
+        audit
+            .push_decoded(decoded, &mut fetch)
+            .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+        let derived = audit.take_derived(false);
+        for (id, hash) in derived.nodes {
+            tiles.check(id, hash).map_err(tile_fault)?;
+        }
+        check_entry_links(&mut fetch, &derived.applied)?;
+        progress(Progress {
+            entries_checked: audit.size(),
+            entries_total: size,
+        });
+    }
+    if audit.size() != size {
+        return Err(Failure::at_entry(
+            audit.size(),
+            Cause::MissingBeforeHead {
+                expected: audit.size(),
+                head_size: size,
+            },
+        ));
+    }
+    let replayer = audit
+        .replayer()
+        .ok_or_else(|| Failure::of(Cause::EmptyLedger))?;
+    store.check_no_node_tiles_beyond(size).map_err(tile_fault)?;
+    check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
+    let checkpoint = store.latest_checkpoint().map_err(io)?;
+    let witnesses = store.witnesses().map_err(io)?;
+    audit.check_checkpoint(&checkpoint, &witnesses)?;
+    Ok(audit)
+}
+
 fn io(e: feeledger_store::StoreError) -> Failure {
     Failure::of(e)
 }
@@ -260,6 +415,9 @@ struct StoreEarlier<'a> {
     store: &'a Store,
     seen: SeenBodies,
     body_ids: BodyIdsSeen,
+    /// Look every body up in the index (a resumed audit, whose filter
+    /// never saw the bodies before its starting point).
+    always_look_up: bool,
 }
 
 impl crate::replay::Earlier for StoreEarlier<'_> {
@@ -268,7 +426,7 @@ impl crate::replay::Earlier for StoreEarlier<'_> {
     }
 
     fn seq_of_body(&mut self, body_id: &Hash) -> Option<u64> {
-        if !self.seen.may_contain(body_id) {
+        if !self.always_look_up && !self.seen.may_contain(body_id) {
             return None;
         }
         // A damaged record is named by the merge with the index.

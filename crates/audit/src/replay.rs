@@ -552,6 +552,34 @@ impl Audit {
         }
     }
 
+    /// An audit that goes on from a point verified before: `state` is the
+    /// replayed state after the first `frontier.size()` entries, and
+    /// `frontier` the tree of those entries. Entries before that point are
+    /// not checked again; an earlier entry read again (a reversal's target)
+    /// is proved against the frontier's root, and replays are looked up
+    /// in the source's body index ([`Earlier::seq_of_body`]). Derived keys
+    /// are gathered as by [`Audit::collect_derived`].
+    ///
+    /// The resumed audit trusts the point it starts from: whoever recorded
+    /// it (see `feeledger_store::AuditedRecord`).
+    pub fn resume(state: LedgerState, frontier: Frontier) -> Audit {
+        let mut audit = Audit::new(None, Vec::new());
+        audit.body_index = true;
+        audit.earlier_check = EarlierCheck::Proved {
+            chunk_start_size: frontier.size(),
+            chunk_start_root: frontier.root(),
+            chunk_hashes: Vec::new(),
+        };
+        audit.frontier = frontier;
+        audit.replayer = Some(Replayer {
+            state,
+            history: MemoryHistory::without_leaves_or_body_ids(),
+            totals: feeledger_core::state::Totals::default(),
+        });
+        audit.derived = Some(Derived::default());
+        audit
+    }
+
     /// Looks replays up with [`Earlier::seq_of_body`] instead of holding
     /// every body id in memory, whose cost grows with the ledger (figures
     /// in docs/performance.md, "Figures cited from code"). Only for a driver that also checks the whole index

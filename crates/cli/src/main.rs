@@ -278,9 +278,10 @@ enum Command {
         /// Address to listen on; loopback unless you say otherwise.
         #[arg(long, default_value = serve::LISTEN_DEFAULT)]
         listen: String,
-        /// Skip the full check of the store before serving (every leaf,
-        /// signature, hash, index and total; about a minute per million
-        /// entries). The head is still checked.
+        /// Skip the full audit of the store (every leaf, signature, hash,
+        /// index and total), which otherwise runs in the background while
+        /// reads are served, writes waiting for it. The head is checked
+        /// before serving either way.
         #[arg(long)]
         no_check: bool,
     },

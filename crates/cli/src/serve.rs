@@ -16,23 +16,17 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Serves `data` on `listen` until SIGINT or SIGTERM. With `check`, the
-/// whole store is audited first (as `verify --data` does), and a damaged
-/// one is not served: opening checks only the head.
+/// Serves `data` on `listen` until SIGINT or SIGTERM. Opening checks the
+/// store's head, and serving starts then; with `check`, the whole store is
+/// audited (as `verify --data` does) in the background meanwhile, writes
+/// wait for it, and a damaged store stops being served (the server's
+/// `status` module; docs/reliability.md).
 pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
     // The store is opened before the log key is read: a directory with no
     // ledger is told so (as every command tells it), not that its log key
-    // is missing. The key is read before the audit, which can take minutes.
-    if check {
-        // The audit reads the store once through, with a scan's small cache
-        // and no in-memory tree; the server then opens it afresh.
-        let scanned = data.open_for_scan()?;
-        data.log_key()?;
-        check_store(&scanned)?;
-        scanned.close()?;
-    }
+    // is missing.
     let store = data.open()?;
-    serve_store(store, data.log_key()?, listen)
+    serve_store_audited(store, data.log_key()?, listen, check)
 }
 
 /// Refuses a store the audit finds damaged, naming what and where.
@@ -59,11 +53,25 @@ pub fn serve_store(
     log_key: feeledger_ledgerdir::KeyFile,
     listen: &str,
 ) -> Result<()> {
+    serve_store_audited(store, log_key, listen, false)
+}
+
+/// As [`serve_store`]; with `audit`, the full audit runs in the background
+/// while the ledger is served.
+pub fn serve_store_audited(
+    store: feeledger_store::Store,
+    log_key: feeledger_ledgerdir::KeyFile,
+    listen: &str,
+    audit: bool,
+) -> Result<()> {
     init_logging();
     let origin = store.state().origin().to_string();
     let ledger = Ledger::new(store, log_key.signer);
     let runtime = feeledger_server::runtime().context("starting the async runtime")?;
-    runtime.block_on(async move {
+    if audit {
+        feeledger_server::status::start_audit(&ledger).context("starting the background audit")?;
+    }
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -71,8 +79,14 @@ pub fn serve_store(
         // Tests and scripts read this line to find the port.
         println!("serving {origin} on http://{address}/");
         tracing::info!(%address, %origin, "serving");
-        feeledger_server::serve(listener, ledger, feeledger_server::shutdown_signal()).await?;
+        feeledger_server::serve(listener, ledger, feeledger_server::shutdown_signal())
+            .await
+            .context("stopping the server")?;
         anyhow::Ok(())
-    })?;
-    Ok(())
+    });
+    // A final flush that stalled (a full disk) left a blocking task behind;
+    // the process exits anyway. Every acknowledged write was flushed before
+    // it was acknowledged.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
 }

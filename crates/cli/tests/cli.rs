@@ -1000,52 +1000,45 @@ fn verify_names_a_tampered_middle_entry() {
     assert!(out.stdout.contains("does not verify"), "{out:#?}");
 }
 
-/// Proves that `serve` checks the whole store before it serves: with a byte
-/// of a middle entry changed (which opening, a head check, does not see) it
-/// exits non-zero, naming the entry, and never answers; with `--no-check`
-/// it starts.
+/// Proves that `serve` audits the whole store in the background and stops
+/// serving a damaged one: with a byte of a middle entry changed (which
+/// opening, a head check, does not see) it starts, its status shows the
+/// audit failing at that entry, and then every route but the status
+/// answers 503 `damaged` naming the entry, writes included; with
+/// `--no-check` it serves without the audit.
 #[test]
-fn serve_refuses_a_store_damaged_below_the_head() {
+fn serve_stops_serving_a_store_damaged_below_the_head() {
+    use support::http::Server;
     let c = ledger_for_tampering();
     tamper_leaf(&c.data, 3, "\"amount_fen\":10200,", "\"amount_fen\":90200,");
-    // Runs serve for at most `wait`; says whether it was still running.
-    let serve = |extra: &[&str], wait: Duration| {
-        let mut child = support::command()
-            .arg("serve")
-            .arg("--data")
-            .arg(&c.data)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("feeledger serve starts");
-        let deadline = Instant::now() + wait;
-        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
+    let server = Server::start(&c.data);
+    let http = server.http();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let status = http.get("/api/v1/status").ok_json();
+        if status["audit"]["state"] != json!("running") {
+            break status;
         }
-        let still_running = child.try_wait().unwrap().is_none();
-        if still_running {
-            child.kill().unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        (still_running, out)
+        assert!(Instant::now() < deadline, "the audit did not end: {status}");
+        std::thread::sleep(Duration::from_millis(20));
     };
-    let (running, out) = serve(&[], Duration::from_secs(20));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!running, "serve did not stop on a damaged store: {stderr}");
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains("damaged at entry 3") && stderr.lines().count() == 1,
-        "{stderr}"
-    );
-    assert!(
-        !String::from_utf8_lossy(&out.stdout).contains("serving"),
-        "nothing was served"
-    );
-    let (running, out) = serve(&["--no-check"], Duration::from_secs(5));
-    assert!(running, "with --no-check it serves: {out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("serving"));
+    assert_eq!(status["audit"]["state"], json!("failed"), "{status}");
+    assert_eq!(status["audit"]["seq"], json!(3), "{status}");
+    assert_eq!(status["writable"], json!(false), "{status}");
+    for path in ["/checkpoint", "/api/v1/entries/1", "/api/v1/balances", "/"] {
+        let message = http.get(path).assert_error(503, "damaged");
+        assert!(message.contains("at entry 3"), "{path}: {message}");
+    }
+    let write = http.post_json("/api/v1/proposals", &json!({}));
+    write.assert_error(503, "damaged");
+    drop(server);
+    let server = Server::start_with(&c.data, |cmd| {
+        cmd.arg("--no-check");
+    });
+    let http = server.http();
+    let status = http.get("/api/v1/status").ok_json();
+    assert_eq!(status["audit"]["state"], json!("not_run"), "{status}");
+    assert_eq!(http.get("/checkpoint").status, 200);
 }
 
 /// Proves that changing the last entry (the head) makes the store refuse to

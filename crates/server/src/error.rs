@@ -175,8 +175,18 @@ impl From<StoreError> for ApiError {
             | StoreError::Signing(_)
             | StoreError::Io(_)
             | StoreError::BatchFailed { .. }
+            | StoreError::InsufficientStorage { .. }
             | StoreError::Poisoned => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        if e.is_no_space() {
+            // 507, with a message for the writer rather than the operator:
+            // the server's paths and byte counts are the operator's log's.
+            return ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "the server's disk is full, so nothing was stored; reads go on. Retry once the operator has freed disk space",
+            );
+        }
         ApiError::new(status, e.code(), e.to_string()).with_details(store_details(&e))
     }
 }

@@ -20,6 +20,7 @@
 //! | `GET /api/openapi.json` | the OpenAPI description |
 //! | `GET /`, `GET /assets/...` | the residents' web page |
 //! | `GET /receipt/{seq}` | the readable receipt of one entry (a page) |
+//! | `GET /api/v1/status` | the head check and the background audit's progress (`status`) |
 //!
 //! **Invariant:** a write's response is sent only after the store flushed it.
 
@@ -28,6 +29,7 @@ mod checkpoints;
 mod error;
 mod import;
 mod read;
+pub mod status;
 mod web;
 mod witness;
 mod write;
@@ -63,6 +65,9 @@ pub const GROUP_COMMIT_MAX: usize = 256;
 pub struct Ledger {
     inner: Arc<LedgerInner>,
     writes: tokio::sync::mpsc::Sender<WriteJob>,
+    /// The background audit's progress, and whether writes are taken
+    /// (the `status` module).
+    health: Arc<status::Health>,
 }
 
 pub struct LedgerInner {
@@ -90,11 +95,24 @@ impl Ledger {
             .name("feeledger-writer".into())
             .spawn(move || write_loop(&writer, queue))
             .expect("the writer thread starts");
-        Ledger { inner, writes }
+        Ledger {
+            inner,
+            writes,
+            health: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The ledger's health: where its background audit stands.
+    pub fn health(&self) -> &status::Health {
+        &self.health
+    }
+
+    fn health_arc(&self) -> Arc<status::Health> {
+        self.health.clone()
     }
 
     /// Runs blocking store work off the async threads.
@@ -113,6 +131,8 @@ impl Ledger {
 
     /// Queues a write for the writer and waits until it is durable (or refused).
     pub(crate) async fn write(&self, request: ProposalRequest) -> ApiResult<ProposalOutcome> {
+        // Not before the background audit has passed (the `status` module).
+        self.health.writable().await?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         let stopped = || {
             ApiError::new(
@@ -168,7 +188,17 @@ fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJ
                 }
             }
             Err(reason) => {
-                tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
+                if let feeledger_store::BatchFailure::Store(e) = &reason {
+                    if e.is_no_space() {
+                        // Refused, not failed: the writer goes on, and the
+                        // next batch succeeds once space is freed.
+                        tracing::warn!(error = %reason, "a write batch was refused for lack of disk space; nothing of it was stored");
+                    } else {
+                        tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
+                    }
+                } else {
+                    tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
+                }
                 for reply in replies {
                     let _ = reply.send(Err(StoreError::BatchFailed {
                         cause: reason.clone(),
@@ -227,6 +257,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
             "/api/v1/import/preview",
             post(import::preview).layer(DefaultBodyLimit::max(write::BATCH_BODY_BYTES_MAX)),
         ),
+        ("/api/v1/status", get(status::status)),
     ]
 }
 
@@ -246,6 +277,10 @@ pub fn ledger_router(ledger: Ledger) -> Router {
             router.route(path, handlers)
         })
         .fallback(read::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            ledger.clone(),
+            status::refuse_damaged,
+        ))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(error::refuse_huge_bodies))
         .layer(cors)
@@ -358,12 +393,27 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
-    ledger
-        .blocking(|inner| Ok(inner.store.db_flush()?))
-        .await
-        .map_err(|e| std::io::Error::other(e.message))?;
-    Ok(())
+    // Every acknowledged write was flushed before its answer; this flush
+    // is for what sled holds besides. It is bounded: a sled that failed to
+    // write (a full disk) may fail or stall here, and the process must
+    // still exit when told to.
+    let flushed = tokio::time::timeout(
+        FINAL_FLUSH_TIMEOUT,
+        ledger.blocking(|inner| Ok(inner.store.db_flush()?)),
+    )
+    .await;
+    match flushed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(std::io::Error::other(e.message)),
+        Err(_) => Err(std::io::Error::other(format!(
+            "the final flush did not end within {} s",
+            FINAL_FLUSH_TIMEOUT.as_secs()
+        ))),
+    }
 }
+
+/// How long [`serve`] waits for its final flush after a shutdown signal.
+pub const FINAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {

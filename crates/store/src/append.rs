@@ -121,6 +121,11 @@ pub(crate) fn commit_to_db(
     if !checkpoint && work.writes.is_empty() {
         return Ok(None);
     }
+    // Checked before the tiles are read and extended: after a failed
+    // undo, sled's tiles may hold hashes the writer's frontier does not,
+    // and extending them would report damage the store does not have.
+    faults.check_not_poisoned()?;
+    faults.check_space()?;
     let WorkingCopy {
         state,
         frontier,

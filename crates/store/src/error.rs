@@ -56,6 +56,15 @@ pub enum StoreError {
     IncompatibleFormat { found: String },
     #[error("an earlier write could not be flushed or undone; reopen the store (restart the server) before writing again")]
     Poisoned,
+    /// The filesystem holding the store has less free space than a write
+    /// keeps in reserve; nothing was written, and the same write succeeds
+    /// once space is freed (see the `writes` module).
+    #[error("the disk is full: {free_bytes} bytes free where {dir} is kept, and a write needs {floor_bytes} free; nothing was stored: free disk space, then retry")]
+    InsufficientStorage {
+        dir: String,
+        free_bytes: u64,
+        floor_bytes: u64,
+    },
     /// Stored data does not check out. `unreadable`: sled itself cannot
     /// read its files (a checksum or structure of its log failed), so the
     /// leaves cannot be read back either and only a backup restores the
@@ -167,6 +176,24 @@ impl StoreError {
         }
     }
 
+    /// Whether the write failed for lack of disk space: refused before
+    /// sled was asked ([`StoreError::InsufficientStorage`]), or sled's own
+    /// ENOSPC (or EDQUOT), alone or as the cause of a failed batch.
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            StoreError::InsufficientStorage { .. } => true,
+            StoreError::Io(sled::Error::Io(e)) => {
+                e.kind() == std::io::ErrorKind::StorageFull
+                    || e.kind() == std::io::ErrorKind::QuotaExceeded
+                    || e.raw_os_error() == Some(28)
+            }
+            StoreError::BatchFailed {
+                cause: BatchFailure::Store(e),
+            } => e.is_no_space(),
+            _ => false,
+        }
+    }
+
     /// A stable machine-readable name, for API bodies and scripts.
     pub fn code(&self) -> &'static str {
         match self {
@@ -187,6 +214,11 @@ impl StoreError {
             StoreError::TooManyCosignatures { .. } => "too_many_cosignatures",
             StoreError::ProofRequest(_) | StoreError::SizeBeyondLog { .. } => "bad_proof_request",
             StoreError::Signing(_) => "internal",
+            StoreError::InsufficientStorage { .. } => "insufficient_storage",
+            StoreError::BatchFailed {
+                cause: BatchFailure::Store(e),
+            } if e.is_no_space() => "insufficient_storage",
+            StoreError::Io(_) if self.is_no_space() => "insufficient_storage",
             StoreError::Io(_) | StoreError::BatchFailed { .. } | StoreError::Poisoned => "io",
         }
     }

@@ -10,6 +10,8 @@ pub const LATEST_CHECKPOINT: &[u8] = b"K";
 /// The size of the largest checkpoint that carries a cosignature.
 pub const LATEST_COSIGNED: &[u8] = b"Q";
 pub const FORMAT: &[u8] = b"F";
+/// What the last full audit verified (the `audited` module).
+pub const AUDITED: &[u8] = b"U";
 
 pub const IDX_FUND: u8 = b'f';
 pub const IDX_CATEGORY: u8 = b'c';

@@ -28,6 +28,7 @@
 //! | `Q` | — | size of the largest checkpoint carrying a cosignature (u64 BE), written with that cosignature |
 //! | `V` | witness name | the witness's cosigner verifier key (text) |
 //! | `F` | — | the layout's name and version, [`STORE_FORMAT`] |
+//! | `U` | — | what the last full audit verified, [`AuditedRecord`] JSON (size, root, replayed state): a cache that lets a restart resume the audit, not part of the ledger (the `audited` module) |
 //!
 //! Node hashes and index entries are gathered per batch and appended to
 //! their tiles and buckets once per batch, so a large batch writes about two
@@ -80,6 +81,7 @@
 
 mod append;
 mod attachments;
+mod audited;
 mod derived;
 mod error;
 pub mod floor;
@@ -96,6 +98,7 @@ pub use append::PreparedBatch;
 pub use attachments::{
     listed_attachments, AttachmentError, AttachmentPut, ATTACHMENTS_TREE, ATTACHMENT_BYTES_MAX,
 };
+pub use audited::AuditedRecord;
 pub use derived::{
     node_tile_name, posting_bucket, IndexBucket, NodeTileFault, NodeTiles, NotASeq, NotWholeSeqs,
     StoredSeq, StoredTotals, TotalsUnparsable,
@@ -110,6 +113,7 @@ pub use read::{EntryFilter, Order, Page, LIST_LIMIT_MAX, LIST_SCAN_MAX};
 pub use read::{RecordedLeafHashes, UncheckedStore};
 #[cfg(feature = "faults")]
 pub use writes::FaultPoint;
+pub use writes::FREE_BYTES_FLOOR;
 
 pub(crate) use append::index_values;
 use append::WorkingCopy;
@@ -428,6 +432,9 @@ impl Store {
         work.stage_leaf(&tree, &leaf, genesis_leaf, &applied)?;
         work.writes.insert(keys::FORMAT, STORE_FORMAT.as_bytes());
         let faults = Faults::default();
+        if let Backing::Directory(dir) = &backing {
+            faults.watch_space(dir.clone());
+        }
         let (state, frontier) = append::commit_to_db(&tree, &faults, work, Some(log_signer))?
             .expect("the genesis grows the tree");
         let writer = Writer { state, frontier };
@@ -510,6 +517,9 @@ impl Store {
             faults: Faults::default(),
             signature_checks: Default::default(),
         };
+        if let Backing::Directory(dir) = &backing {
+            store.faults.watch_space(dir.clone());
+        }
         let frontier = store.check_head()?;
         let mut w = store.lock();
         w.frontier = frontier;
@@ -839,6 +849,14 @@ impl Store {
 
     pub(crate) fn fault(&self, point: Fault) -> Result<(), StoreError> {
         self.faults.check(point)
+    }
+
+    /// Refuses writes while the filesystem holding `dir` has less than
+    /// [`FREE_BYTES_FLOOR`] free ([`StoreError::InsufficientStorage`]). A
+    /// store in its own directory checks that directory from the start; a
+    /// store in a shared `Db`'s tree is told the `Db`'s directory here.
+    pub fn watch_free_space(&self, dir: &Path) {
+        self.faults.watch_space(dir.to_path_buf());
     }
 
     /// Arms a one-shot fault at `point`: the next write that reaches it

@@ -10,12 +10,33 @@
 //!
 //! With the `faults` feature, tests arm one-shot faults at each step
 //! ([`FaultPoint`]) to prove these paths.
+//!
+//! **A full disk is refused, not suffered.** sled 0.34 cannot go on after
+//! a write or flush of its log fails: it keeps the error in a global slot
+//! that only a reopen clears, so every later write and flush of that `Db`
+//! fails too (and the undo above with them). So, before a batch is applied,
+//! the free space of the filesystem holding the store is read
+//! ([`Faults::check_space`]); below [`FREE_BYTES_FLOOR`] the write is
+//! refused with [`StoreError::InsufficientStorage`] and sled is never
+//! asked. Nothing is changed, reads go on, and the next write succeeds as
+//! soon as space is back (Elasticsearch's flood-stage watermark works the
+//! same way). A disk filled by someone else between the check and sled's
+//! write still poisons the store, as any failed flush does.
 
 use crate::StoreError;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-#[cfg(feature = "faults")]
 use std::sync::Mutex;
+
+/// Free bytes a write leaves on the store's filesystem. Below this, writes
+/// are refused ([`StoreError::InsufficientStorage`]) before sled is asked,
+/// because a sled that fails to write its log is unusable until reopened.
+/// It covers what one batch and sled's own bookkeeping write: a group
+/// commit of up to 256 proposals (under 1 MiB with its node tiles and
+/// index buckets), sled's next log segments (512 KiB each) and a snapshot
+/// of its page table (a few MiB at a million entries).
+pub const FREE_BYTES_FLOOR: u64 = 16 * 1024 * 1024;
 
 /// The writes of one batch. `new` marks keys known to be absent before the
 /// batch (a new seq, a new body id), whose undo is a removal without a read.
@@ -70,12 +91,15 @@ pub enum FaultPoint {
     FlushUndo,
 }
 
-/// Armed faults and the poisoned flag of one store.
+/// Armed faults, the poisoned flag and the free-space check of one store.
 #[derive(Default)]
 pub(crate) struct Faults {
     #[cfg(feature = "faults")]
     armed: Mutex<Vec<FaultPoint>>,
     poisoned: AtomicBool,
+    /// A directory on the filesystem that holds the store, whose free space
+    /// is checked before each batch; `None`: not checked.
+    space_dir: Mutex<Option<PathBuf>>,
 }
 
 impl Faults {
@@ -103,6 +127,36 @@ impl Faults {
             .push(point);
     }
 
+    /// Checks the free space of `dir`'s filesystem before each write.
+    pub fn watch_space(&self, dir: PathBuf) {
+        *self.space_dir.lock().unwrap_or_else(|p| p.into_inner()) = Some(dir);
+    }
+
+    /// Refuses a write when the store's filesystem has less than
+    /// [`FREE_BYTES_FLOOR`] free (see the module docs). A failure to read
+    /// the free space is not a reason to refuse: sled's own error, if any,
+    /// will say what is wrong.
+    pub fn check_space(&self) -> Result<(), StoreError> {
+        let dir = self
+            .space_dir
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(dir) = dir else {
+            return Ok(());
+        };
+        match fs2::available_space(&dir) {
+            Ok(free_bytes) if free_bytes < FREE_BYTES_FLOOR => {
+                Err(StoreError::InsufficientStorage {
+                    dir: dir.display().to_string(),
+                    free_bytes,
+                    floor_bytes: FREE_BYTES_FLOOR,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn check_not_poisoned(&self) -> Result<(), StoreError> {
         if self.poisoned.load(Ordering::SeqCst) {
             return Err(StoreError::Poisoned);
@@ -121,6 +175,7 @@ pub(crate) fn commit(
     if writes.is_empty() {
         return Ok(());
     }
+    faults.check_space()?;
     let mut undo = sled::Batch::default();
     let mut batch = sled::Batch::default();
     for (key, (value, new)) in writes.writes {
@@ -146,6 +201,10 @@ pub(crate) fn commit(
             .and_then(|()| faults.check(FaultPoint::FlushUndo))
             .and_then(|()| Ok(tree.flush().map(|_| ())?));
         if undone.is_err() {
+            // The tree in sled's memory may now hold the batch while the
+            // writer's state does not: any later batch would extend node
+            // tiles that disagree with the frontier, so none is staged
+            // until a reopen (see `commit_to_db`).
             faults.poisoned.store(true, Ordering::SeqCst);
             return Err(StoreError::Poisoned);
         }
