@@ -220,3 +220,66 @@ fn print_guide(demo: &Demo, elapsed: Duration) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// `feeledger demo --district N`: a district platform in `data` of `count`
+/// demo communities (`feeledger_demo::district`), each a ledger of the
+/// shared database under its slug, with `entries` entries each (or each
+/// one's whole year); then, with `serve_on`, serves them all as `serve
+/// --platform` does.
+pub fn run_district(
+    data: &Path,
+    count: u32,
+    entries: Option<u32>,
+    serve_on: Option<&str>,
+) -> Result<()> {
+    let started = Instant::now();
+    let platform = feeledger_ledgerdir::PlatformDir::new(data);
+    platform.create()?;
+    let communities = feeledger_demo::district(count as usize);
+    {
+        let db = platform.open_db(feeledger_server::platform::PLATFORM_CACHE_BYTES)?;
+        let mut lines = Vec::new();
+        for (slug, community) in &communities {
+            let keys_dir = platform.ledger_dir(slug).root;
+            let demo = feeledger_demo::build_shared(
+                &db,
+                slug,
+                &keys_dir,
+                community,
+                entries.map(|n| n as usize),
+                &crate::clock::now_ms,
+            )?;
+            // Only the first few are listed; a large district would flood
+            // the terminal.
+            if lines.len() < 10 {
+                lines.push(format!(
+                    "  /c/{slug}/  {}  ({} entries)",
+                    community.name,
+                    demo.store.size()
+                ));
+            }
+        }
+        db.flush()?;
+        println!(
+            "a district of {} demo communities (DEMO ONLY: their keys come from published seeds) in {}, made in {:.1} s:",
+            communities.len(),
+            data.display(),
+            started.elapsed().as_secs_f64()
+        );
+        for line in lines {
+            println!("{line}");
+        }
+        if communities.len() > 10 {
+            println!("  … and {} more", communities.len() - 10);
+        }
+        println!(
+            "each community's keys are in {}/SLUG/keys/",
+            shell(&platform.ledgers_path())
+        );
+    }
+    let Some(listen) = serve_on else {
+        return Ok(());
+    };
+    println!("Press Ctrl-C to stop.");
+    crate::serve::run_platform(data, listen)
+}
