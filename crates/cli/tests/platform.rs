@@ -266,6 +266,21 @@ fn a_platform_adds_retires_isolates_and_refuses_a_damaged_ledger_alone() {
     assert!(!platform.join("ledgers/added/ledger").exists());
     // Its attachments are kept in the shared database (a tree of its own),
     // and `propose --url` works with the prefix as the ledger's URL.
+    // First money in, so the expenditure is no overdraft.
+    let company = signing_key(community.key_path(support::COMPANY));
+    let fees = Bodies {
+        ledger: support::ORIGIN,
+        month: "2026-01",
+        memo: "一月物业费",
+    }
+    .income("platform-fees-1", 500_000, "1-101");
+    let answer = http
+        .post_json(
+            "/c/added/api/v1/proposals",
+            &proposal_request(&fees, &sign_with(&fees, &[(support::COMPANY, &company)])),
+        )
+        .json();
+    assert_eq!(answer["status"], "committed", "{answer}");
     let contract = "电梯维修合同 第3号楼".as_bytes().repeat(100);
     let sha256 = feeledger_core::hash::sha256(&contract).to_hex();
     let body = serde_json::json!({

@@ -106,7 +106,9 @@ async function load() {
     S.error = String(e.message || e);
   }
   render();
+  // What tests (and the ledger page's own tests) wait for.
   document.body.dataset.ready = 'true';
+  document.documentElement.dataset.app = 'ready';
 }
 
 S.lang = chooseLang();
