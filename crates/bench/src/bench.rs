@@ -1139,7 +1139,7 @@ fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
     let data = DataDir::new(dir);
     std::fs::create_dir_all(dir)?;
     let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log)?;
-    let ledger = feeledger_server::Ledger::new(store, keys.log);
+    let ledger = feeledger_server::Ledger::new(store, keys.log)?;
     let server = feeledger_server::runtime().context("starting the server's runtime")?;
     let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let address = listener.local_addr()?;

@@ -242,7 +242,8 @@ fn measure(keys: &BenchKeys, store_dir: &Path, size: u64) -> Result<Vec<(&'stati
     let store = Store::open(store_dir).context("opening the ledger for the route figures")?;
     let ids = add_pending(&store, keys)?;
     let routes = routes(keys, size, &ids[ids.len() / 2]);
-    let ledger = feeledger_server::Ledger::new(store, BenchKeys::new()?.log);
+    let ledger = feeledger_server::Ledger::new(store, BenchKeys::new()?.log)
+        .context("starting the writer thread")?;
     let server = feeledger_server::runtime().context("starting the server's runtime")?;
     let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let address = listener.local_addr()?;

@@ -220,3 +220,97 @@ fn print_guide(demo: &Demo, elapsed: Duration) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// `feeledger demo --district N`: a district platform in `data` of `count`
+/// demo communities (`feeledger_demo::district`), each a ledger of the
+/// shared database under its slug, with `entries` entries each (or each
+/// one's whole year); then, with `serve_on`, serves them all as `serve
+/// --platform` does.
+pub fn run_district(
+    data: &Path,
+    count: u32,
+    entries: Option<u32>,
+    serve_on: Option<&str>,
+) -> Result<()> {
+    let started = Instant::now();
+    let platform = feeledger_ledgerdir::PlatformDir::new(data);
+    platform.create()?;
+    let communities = feeledger_demo::district(count as usize);
+    {
+        let db = platform.open_db(feeledger_server::platform::PLATFORM_CACHE_BYTES)?;
+        // Several communities at once: each commit waits for its flush,
+        // and ledgers built side by side share those waits.
+        const BUILDERS: usize = 8;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let built: std::sync::Mutex<Vec<(usize, u64)>> = std::sync::Mutex::new(Vec::new());
+        let failed: std::sync::Mutex<Option<anyhow::Error>> = std::sync::Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..BUILDERS.min(communities.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((slug, community)) = communities.get(i) else {
+                        return;
+                    };
+                    let keys_dir = platform.ledger_dir(slug).root;
+                    match feeledger_demo::build_shared(
+                        &db,
+                        slug,
+                        &keys_dir,
+                        community,
+                        entries.map(|n| n as usize),
+                        &crate::clock::now_ms,
+                    ) {
+                        Ok(demo) => built
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((i, demo.store.size())),
+                        Err(e) => {
+                            let mut failed = failed.lock().unwrap_or_else(|p| p.into_inner());
+                            failed.get_or_insert(anyhow!("{slug}: {e}"));
+                            // The others stop at their next community.
+                            next.store(communities.len(), std::sync::atomic::Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        let mut built = built.into_inner().unwrap_or_else(|p| p.into_inner());
+        built.sort_unstable();
+        // Only the first few are listed; a large district would flood the
+        // terminal.
+        let lines: Vec<String> = built
+            .iter()
+            .take(10)
+            .map(|(i, size)| {
+                let (slug, community) = &communities[*i];
+                format!("  /c/{slug}/  {}  ({size} entries)", community.name)
+            })
+            .collect();
+        db.flush()?;
+        println!(
+            "a district of {} demo communities (DEMO ONLY: their keys come from published seeds) in {}, made in {:.1} s:",
+            communities.len(),
+            data.display(),
+            started.elapsed().as_secs_f64()
+        );
+        for line in lines {
+            println!("{line}");
+        }
+        if communities.len() > 10 {
+            println!("  … and {} more", communities.len() - 10);
+        }
+        println!(
+            "each community's keys are in {}/SLUG/keys/",
+            shell(&platform.ledgers_path())
+        );
+    }
+    let Some(listen) = serve_on else {
+        return Ok(());
+    };
+    println!("Press Ctrl-C to stop.");
+    crate::serve::run_platform(data, listen)
+}

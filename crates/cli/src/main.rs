@@ -86,8 +86,19 @@ enum Command {
     },
     /// Create a ledger from a genesis description (TOML or JSON), or from a signed genesis draft (--draft, --signature).
     Init {
-        #[arg(long)]
-        data: PathBuf,
+        /// The new ledger's data directory (or use --platform and --slug).
+        #[arg(
+            long,
+            required_unless_present = "platform",
+            conflicts_with = "platform"
+        )]
+        data: Option<PathBuf>,
+        /// Add the ledger to this platform directory (many ledgers in one server), under --slug; a running `serve --platform` serves it within a second.
+        #[arg(long, requires = "slug")]
+        platform: Option<PathBuf>,
+        /// The ledger's name in the platform and its address /c/SLUG/: lowercase letters, digits, hyphens.
+        #[arg(long, requires = "platform")]
+        slug: Option<String>,
         /// A genesis description whose `signers` are the private key files that sign it.
         #[arg(long, required_unless_present = "draft", conflicts_with = "draft")]
         genesis: Option<PathBuf>,
@@ -270,11 +281,25 @@ enum Command {
         /// Create it and print how to inspect it, but do not serve it.
         #[arg(long)]
         no_serve: bool,
+        /// Make a district platform of this many communities in DATA instead, each under /c/SLUG/.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        district: Option<u32>,
+        /// With --district: entries per community (default: each community's whole year).
+        #[arg(long, requires = "district", value_parser = clap::value_parser!(u32).range(1..))]
+        entries: Option<u32>,
     },
     /// Serve one ledger over HTTP (API, C2SP tiles, checkpoints, witness endpoint).
     Serve {
+        /// The ledger's data directory.
+        #[arg(
+            long,
+            required_unless_present = "platform",
+            conflicts_with = "platform"
+        )]
+        data: Option<PathBuf>,
+        /// Serve every ledger of this platform directory, each under /c/SLUG/, with an index at /.
         #[arg(long)]
-        data: PathBuf,
+        platform: Option<PathBuf>,
         /// Address to listen on; loopback unless you say otherwise.
         #[arg(long, default_value = serve::LISTEN_DEFAULT)]
         listen: String,
@@ -284,6 +309,13 @@ enum Command {
         /// before serving either way.
         #[arg(long)]
         no_check: bool,
+    },
+    /// Retire a ledger of a platform: it is no longer served (410), and its records are kept.
+    Retire {
+        #[arg(long)]
+        platform: PathBuf,
+        #[arg(long)]
+        slug: String,
     },
     /// Register an independent witness's cosigner key (type 0x04), whose cosignatures the ledger collects.
     AddWitness {
@@ -370,11 +402,18 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Init {
             data,
+            platform,
+            slug,
             genesis,
             draft,
             signatures,
             log_key,
         } => {
+            let data = match (data, &platform, &slug) {
+                (Some(data), _, _) => data,
+                (None, Some(platform), Some(slug)) => serve::platform_ledger_dir(platform, slug)?,
+                _ => unreachable!("clap requires --data, or --platform with --slug"),
+            };
             let store = match (&genesis, &draft, &log_key) {
                 (_, Some(draft), Some(log_key)) => feeledger_ledgerdir::init_from_draft(
                     &data,
@@ -393,7 +432,14 @@ fn run(cli: Cli) -> Result<()> {
                 _ => unreachable!("clap requires --genesis, or --draft with --log-key"),
             };
             let state = store.state();
-            println!("created ledger {} in {}", state.origin(), data.display());
+            match (&platform, &slug) {
+                (Some(platform), Some(slug)) => println!(
+                    "added ledger {} to the platform {} as {slug}; a running `feeledger serve --platform` serves it at /c/{slug}/ within a second",
+                    state.origin(),
+                    platform.display()
+                ),
+                _ => println!("created ledger {} in {}", state.origin(), data.display()),
+            }
             println!("log key (post it on the notice board): {}", state.log_key());
             println!(
                 "fingerprint (residents compare it with the web page): {}",
@@ -528,12 +574,41 @@ fn run(cli: Cli) -> Result<()> {
             data,
             listen,
             no_serve,
-        } => demo::run(&data, (!no_serve).then_some(listen.as_str()))?,
-        Command::Serve {
+            district: Some(communities),
+            entries,
+        } => demo::run_district(
+            &data,
+            communities,
+            entries,
+            (!no_serve).then_some(listen.as_str()),
+        )?,
+        Command::Demo {
             data,
             listen,
+            no_serve,
+            district: None,
+            ..
+        } => demo::run(&data, (!no_serve).then_some(listen.as_str()))?,
+        Command::Serve {
+            data: Some(data),
+            listen,
             no_check,
+            ..
         } => serve::run(&DataDir::new(&data), &listen, !no_check)?,
+        Command::Serve {
+            platform: Some(platform),
+            listen,
+            ..
+        } => serve::run_platform(&platform, &listen)?,
+        Command::Serve { .. } => unreachable!("clap requires --data or --platform"),
+        Command::Retire { platform, slug } => {
+            let since = feeledger_report::describe::format_time_ms(clock::now_ms());
+            feeledger_ledgerdir::PlatformDir::new(&platform).retire(&slug, &since)?;
+            println!(
+                "retired {slug}: a running `feeledger serve --platform` stops serving it within a second and answers 410; its records stay in {}",
+                platform.display()
+            );
+        }
         Command::AddWitness { data, key } => {
             let key = feeledger_core::note::VerifierKey::parse(&key)
                 .map_err(|e| anyhow::anyhow!("witness key: {e}"))?;

@@ -1,8 +1,9 @@
 //! `feeledger serve`: one ledger over HTTP.
 
 use anyhow::{Context, Result};
-use feeledger_ledgerdir::DataDir;
+use feeledger_ledgerdir::{DataDir, PlatformDir};
 use feeledger_server::Ledger;
+use std::path::{Path, PathBuf};
 
 /// Loopback by default: exposing a ledger is a decision, not an accident.
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
@@ -66,7 +67,7 @@ pub fn serve_store_audited(
 ) -> Result<()> {
     init_logging();
     let origin = store.state().origin().to_string();
-    let ledger = Ledger::new(store, log_key.signer);
+    let ledger = Ledger::new(store, log_key.signer).context("starting the writer thread")?;
     let runtime = feeledger_server::runtime().context("starting the async runtime")?;
     if audit {
         feeledger_server::status::start_audit(&ledger).context("starting the background audit")?;
@@ -89,4 +90,42 @@ pub fn serve_store_audited(
     // it was acknowledged.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     served
+}
+
+/// Where `init --platform DIR --slug SLUG` makes the new ledger: its
+/// directory in the platform, once the slug is checked and `ledgers/`
+/// exists.
+pub fn platform_ledger_dir(platform: &Path, slug: &str) -> Result<PathBuf> {
+    feeledger_ledgerdir::check_slug(slug)?;
+    let dir = PlatformDir::new(platform);
+    dir.create()?;
+    Ok(dir.ledger_dir(slug).root)
+}
+
+/// Serves every ledger of the platform directory `platform` on `listen`
+/// until SIGINT or SIGTERM, each under `/c/SLUG/`; ledgers added with
+/// `init --platform` or retired with `retire` while it runs are taken in
+/// within a second. Each ledger's head is checked as it opens; one that
+/// fails is refused alone (503) and the others serve.
+pub fn run_platform(platform: &Path, listen: &str) -> Result<()> {
+    init_logging();
+    let runtime = feeledger_server::runtime().context("starting the async runtime")?;
+    let opened = feeledger_server::platform::Platform::open(platform)?;
+    let serving = opened.serving().len();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let address = listener.local_addr()?;
+        // Tests and scripts read this line to find the port.
+        println!(
+            "serving the platform {} ({serving} ledgers) on http://{address}/",
+            platform.display()
+        );
+        tracing::info!(%address, serving, "serving the platform");
+        feeledger_server::platform::serve(listener, opened, feeledger_server::shutdown_signal())
+            .await?;
+        anyhow::Ok(())
+    })?;
+    Ok(())
 }

@@ -656,3 +656,137 @@ mod tests {
         );
     }
 }
+
+/// The communities of a district demo of `count` communities, each with its
+/// slug: 星光小区 first (the demo's own), then seven more named ones, then
+/// numbered ones. Each has its own origin, names and key seeds.
+pub fn district(count: usize) -> Vec<(String, Community)> {
+    const NAMED: [(&str, &str); 7] = [
+        ("chenxi", "晨曦小区 Chenxi Garden"),
+        ("lanting", "兰亭苑 Lanting Court"),
+        ("jinxiu", "锦绣家园 Jinxiu Homes"),
+        ("songhe", "松鹤小区 Songhe Estate"),
+        ("qingyuan", "清源里 Qingyuan Lane"),
+        ("taoli", "桃李小区 Taoli Estate"),
+        ("hupan", "湖畔花园 Lakeside Garden"),
+    ];
+    (0..count)
+        .map(|i| {
+            if i == 0 {
+                return ("xingguang".to_string(), Community::xingguang());
+            }
+            let (slug, name) = match NAMED.get(i - 1) {
+                Some((slug, name)) => (slug.to_string(), name.to_string()),
+                None => (
+                    format!("community-{i:04}"),
+                    format!("第{i}小区 Community {i}"),
+                ),
+            };
+            let community = Community {
+                origin: format!("demo.feeledger.local/{slug}"),
+                name,
+                key_seed_prefix: format!("feeledger demo key {slug} "),
+                events_seed: Community::xingguang().events_seed ^ ((i as u64) << 32),
+            };
+            (slug, community)
+        })
+        .collect()
+}
+
+/// A demo community built as ledger `ledger` of a shared sled `db` (a
+/// district platform, `feeledger_store::Backing::Shared`), with its keys in
+/// `keys_dir` as [`open_or_build`] writes them into a data directory
+/// (`log.key`, `keys/NAME.key`, `demo-witness.key`). With `entries`, only
+/// the plan's first `entries` entries (the genesis among them) are
+/// written, and nothing is cosigned; without, the whole year, cosigned as
+/// [`open_or_build`] does. A ledger the tree already holds is reused if it
+/// is this community's.
+///
+/// # Errors
+/// As [`open_or_build`].
+pub fn build_shared(
+    db: &sled::Db,
+    ledger: &str,
+    keys_dir: &Path,
+    community: &Community,
+    entries: Option<usize>,
+    now_ms: &dyn Fn() -> u64,
+) -> Result<Demo, DemoError> {
+    let keys = DemoKeys::new(community)?;
+    let mut plan = plan(community, &keys);
+    let complete = entries.is_none_or(|n| n >= plan.len());
+    if let Some(n) = entries {
+        plan.truncate(n.max(1));
+    }
+    std::fs::create_dir_all(keys_dir.join("keys")).map_err(|source| DemoError::CreateDir {
+        path: keys_dir.to_path_buf(),
+        source,
+    })?;
+    ensure_key(&keys.log, &DataDir::new(keys_dir).log_key_path())?;
+    for (name, key) in &keys.roles {
+        ensure_key(key, &key_path(keys_dir, name))?;
+    }
+    ensure_key(&keys.witness, &witness_key_path(keys_dir))?;
+    let backing = || feeledger_store::Backing::Shared {
+        db: db.clone(),
+        ledger: ledger.to_string(),
+    };
+    let options = feeledger_store::StoreOptions::default();
+    let (store, created) = match Store::open_with(backing(), &options) {
+        Ok(store) => {
+            if store.state().origin() != community.origin || !holds_planned(&store, &plan, 0)? {
+                return Err(DemoError::OtherLedger {
+                    data: keys_dir.to_path_buf(),
+                    origin: store.state().origin().to_string(),
+                });
+            }
+            (store, false)
+        }
+        Err(StoreError::NotInitialized { .. }) => {
+            let genesis = &plan[0];
+            let leaf = Leaf {
+                seq: 0,
+                prev: Hash::ZERO,
+                time_ms: now_ms(),
+                body: genesis.body.clone(),
+                signatures: sign(&genesis.body, &genesis.signers, &keys),
+            };
+            let store = Store::create_with(
+                backing(),
+                &leaf.to_canonical_bytes(),
+                &keys.log.signer,
+                &options,
+            )
+            .map_err(DemoError::GenesisRefused)?;
+            (store, true)
+        }
+        Err(error) => {
+            return Err(DemoError::Open {
+                data: keys_dir.to_path_buf(),
+                error,
+            })
+        }
+    };
+    let size = store.size();
+    let finish = size < plan.len() as u64 && holds_planned(&store, &plan, size - 1)?;
+    let mut appended = u64::from(created);
+    if finish {
+        appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
+    }
+    if complete && store.size() >= plan.len() as u64 {
+        cosign_at(&store, confirmed_size(&plan), &keys, now_ms)?;
+    }
+    let outcome = match (created, finish) {
+        (true, _) => Outcome::Created,
+        (false, true) => Outcome::Finished,
+        (false, false) => Outcome::Reused,
+    };
+    Ok(Demo {
+        store,
+        log_key: keys.log,
+        data: keys_dir.to_path_buf(),
+        community: community.clone(),
+        outcome,
+        appended,
+    })
+}

@@ -23,6 +23,10 @@
 //!   checks the draft, the signatures and the log key before it creates
 //!   the ledger as [`init()`] does.
 //!
+//! - [`platform`]: a platform directory, many ledgers in one shared sled
+//!   database ([`PlatformDir`]), their slugs ([`check_slug`]), adding one
+//!   while the server runs and retiring one.
+//!
 //! The clock and the RNG are the caller's: [`init()`] is given today's
 //! date, the genesis nonce, the time to record and any new log key
 //! ([`Fresh`], [`LogKeySource`]).
@@ -38,6 +42,7 @@
 pub mod datadir;
 pub mod init;
 pub mod keyfile;
+pub mod platform;
 
 pub use datadir::{Contents, DataDir, DataDirError};
 pub use feeledger_core::keyfile::KeyFile;
@@ -46,3 +51,4 @@ pub use init::{
     GenesisDescription, InitError, LogKeySource, RoleDescription,
 };
 pub use keyfile::{KeyFileIo, KeyFileIoError};
+pub use platform::{check_slug, PlatformDir, PlatformError, SlugError};

@@ -28,6 +28,7 @@ mod attachments;
 mod checkpoints;
 mod error;
 mod import;
+pub mod platform;
 mod read;
 pub mod status;
 mod web;
@@ -60,7 +61,7 @@ pub const WRITE_QUEUE_MAX: usize = 1_024;
 pub const GROUP_COMMIT_MAX: usize = 256;
 
 /// One ledger: its store, the log key that signs its checkpoints, and the
-/// queue to its single writer.
+/// queue to the writers ([`WriterPool`]) that commit its writes.
 #[derive(Clone)]
 pub struct Ledger {
     inner: Arc<LedgerInner>,
@@ -68,6 +69,8 @@ pub struct Ledger {
     /// The background audit's progress, and whether writes are taken
     /// (the `status` module).
     health: Arc<status::Health>,
+    queue: Arc<WriteQueue>,
+    pool: WriterPool,
 }
 
 pub struct LedgerInner {
@@ -81,23 +84,171 @@ struct WriteJob {
     reply: tokio::sync::oneshot::Sender<Result<ProposalOutcome, StoreError>>,
 }
 
-impl Ledger {
-    /// Starts the ledger's writer thread, which runs until every clone of
-    /// the returned `Ledger` is dropped.
+/// One ledger's writes waiting for a writer.
+struct WriteQueue {
+    inner: Arc<LedgerInner>,
+    /// Taken only by the writer whose turn it is: at most one writer works
+    /// on a ledger at a time, so its batches stay in order.
+    receiver: std::sync::Mutex<tokio::sync::mpsc::Receiver<WriteJob>>,
+    /// Whether the ledger is in the pool's ready list or being committed
+    /// by a writer; it is never in the list twice.
+    scheduled: std::sync::atomic::AtomicBool,
+}
+
+/// A few writer threads shared by every ledger of a server.
+///
+/// **Fairness:** ledgers with waiting writes take turns, round-robin: a
+/// writer takes the first ready ledger, commits one batch of it (up to
+/// [`GROUP_COMMIT_MAX`] writes, one flush), and puts it at the back of the
+/// list if more are waiting. So a ledger with a deep queue gets one group
+/// commit per turn, and every other ledger with a write waiting is served
+/// before its next one. A single-ledger server is a pool of one thread.
+///
+/// The threads end once every clone of the pool (each [`Ledger`] holds one)
+/// is dropped.
+#[derive(Clone)]
+pub struct WriterPool {
+    handle: Arc<PoolHandle>,
+}
+
+struct PoolShared {
+    ready: std::sync::Mutex<std::collections::VecDeque<Arc<WriteQueue>>>,
+    wake: std::sync::Condvar,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+/// Stops the threads when the last clone of the pool goes.
+struct PoolHandle {
+    shared: Arc<PoolShared>,
+}
+
+impl Drop for PoolHandle {
+    fn drop(&mut self) {
+        self.shared
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.wake.notify_all();
+    }
+}
+
+/// Writer threads of a platform's pool: two keep one ledger's flush from
+/// holding up another's batch, and more than the cores (two on the
+/// machines measured) would only queue on the same disk.
+pub const PLATFORM_WRITER_THREADS: usize = 2;
+
+impl WriterPool {
+    /// Starts `threads` writer threads (at least one).
     ///
-    /// # Panics
+    /// # Errors
+    /// If the operating system cannot start a thread.
+    pub fn new(threads: usize) -> std::io::Result<WriterPool> {
+        let shared = Arc::new(PoolShared {
+            ready: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            wake: std::sync::Condvar::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        });
+        for n in 0..threads.max(1) {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name(format!("feeledger-writer-{n}"))
+                .spawn(move || writer_thread(&shared))?;
+        }
+        Ok(WriterPool {
+            handle: Arc::new(PoolHandle { shared }),
+        })
+    }
+
+    /// Puts `queue` at the back of the ready list, unless it is there or
+    /// being committed already.
+    fn schedule(&self, queue: &Arc<WriteQueue>) {
+        schedule(&self.handle.shared, queue);
+    }
+}
+
+fn schedule(shared: &PoolShared, queue: &Arc<WriteQueue>) {
+    use std::sync::atomic::Ordering;
+    if queue.scheduled.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    shared
+        .ready
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push_back(queue.clone());
+    shared.wake.notify_one();
+}
+
+/// One writer of the pool: takes turns over the ready ledgers until the
+/// pool is dropped.
+fn writer_thread(shared: &PoolShared) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let queue = {
+            let mut ready = shared.ready.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(queue) = ready.pop_front() {
+                    break queue;
+                }
+                if shared.stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                ready = shared.wake.wait(ready).unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        let jobs = {
+            let mut receiver = queue.receiver.lock().unwrap_or_else(|p| p.into_inner());
+            let mut jobs = Vec::new();
+            while jobs.len() < GROUP_COMMIT_MAX {
+                match receiver.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        if !jobs.is_empty() {
+            commit_batch(&queue.inner, jobs);
+        }
+        // The turn is over. A write queued before the flag is cleared is
+        // seen by the check below; one queued after it schedules itself.
+        queue.scheduled.store(false, Ordering::SeqCst);
+        let more = !queue
+            .receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        if more {
+            schedule(shared, &queue);
+        }
+    }
+}
+
+impl Ledger {
+    /// A ledger with a writer pool of its own, of one thread (a
+    /// single-ledger server). The pool runs until every clone of the
+    /// returned `Ledger` is dropped.
+    ///
+    /// # Errors
     /// If the operating system cannot start the writer thread.
-    pub fn new(store: Store, log_signer: NoteSigner) -> Ledger {
+    pub fn new(store: Store, log_signer: NoteSigner) -> std::io::Result<Ledger> {
+        Ok(Ledger::with_pool(store, log_signer, &WriterPool::new(1)?))
+    }
+
+    /// A ledger whose writes are committed by `pool`, shared with other
+    /// ledgers (a platform).
+    pub fn with_pool(store: Store, log_signer: NoteSigner, pool: &WriterPool) -> Ledger {
         let inner = Arc::new(LedgerInner { store, log_signer });
-        let (writes, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
-        let writer = inner.clone();
-        std::thread::Builder::new()
-            .name("feeledger-writer".into())
-            .spawn(move || write_loop(&writer, queue))
-            .expect("the writer thread starts");
+        let (writes, receiver) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
+        let queue = Arc::new(WriteQueue {
+            inner: inner.clone(),
+            receiver: std::sync::Mutex::new(receiver),
+            scheduled: std::sync::atomic::AtomicBool::new(false),
+        });
         Ledger {
             inner,
             writes,
+            queue,
+            pool: pool.clone(),
             health: Arc::default(),
         }
     }
@@ -129,7 +280,7 @@ impl Ledger {
             })?
     }
 
-    /// Queues a write for the writer and waits until it is durable (or refused).
+    /// Queues a write for the writers and waits until it is durable (or refused).
     pub(crate) async fn write(&self, request: ProposalRequest) -> ApiResult<ProposalOutcome> {
         // Not before the background audit has passed (the `status` module).
         self.health.writable().await?;
@@ -145,65 +296,59 @@ impl Ledger {
             .send(WriteJob { request, reply })
             .await
             .map_err(|_| stopped())?;
+        self.pool.schedule(&self.queue);
         Ok(answer.await.map_err(|_| stopped())??)
     }
 }
 
-/// The single writer: takes every request waiting (up to
-/// [`GROUP_COMMIT_MAX`]) and commits them in one batch with one flush, so
-/// concurrent writers share the cost of durability.
-fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJob>) {
-    while let Some(first) = queue.blocking_recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < GROUP_COMMIT_MAX {
-            match queue.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+/// One group commit: the writes a writer took from one ledger's queue
+/// (up to [`GROUP_COMMIT_MAX`]), committed in one batch with one flush, so
+/// concurrent writers share the cost of durability; then every reply.
+fn commit_batch(inner: &LedgerInner, jobs: Vec<WriteJob>) {
+    let (requests, replies): (Vec<_>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    // A panic in a batch must not end the writer (every later write
+    // would get 503 until a restart). The store stages each batch on a
+    // copy and moves its state only after the flush, so a batch that
+    // panicked left the ledger as it was.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        inner
+            .store
+            .proposals_batch(requests, now_ms, &inner.log_signer)
+    }));
+    let outcome = match outcome {
+        Ok(outcome) => {
+            outcome.map_err(|e| feeledger_store::BatchFailure::Store(std::sync::Arc::new(e)))
+        }
+        Err(_) => Err(feeledger_store::BatchFailure::WriterPanicked),
+    };
+    match outcome {
+        Ok(results) => {
+            // After a successful commit: the batch is durable. Whatever
+            // must hear of a new committed size is told here.
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
             }
         }
-        let (requests, replies): (Vec<_>, Vec<_>) =
-            jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        // A panic in a batch must not end the only writer (every later write
-        // would get 503 until a restart). The store stages each batch on a
-        // copy and moves its state only after the flush, so a batch that
-        // panicked left the ledger as it was.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            inner
-                .store
-                .proposals_batch(requests, now_ms, &inner.log_signer)
-        }));
-        let outcome = match outcome {
-            Ok(outcome) => {
-                outcome.map_err(|e| feeledger_store::BatchFailure::Store(std::sync::Arc::new(e)))
-            }
-            Err(_) => Err(feeledger_store::BatchFailure::WriterPanicked),
-        };
-        match outcome {
-            Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result);
-                }
-            }
-            Err(reason) => {
-                if let feeledger_store::BatchFailure::Store(e) = &reason {
-                    if e.is_no_space() {
-                        // Refused, not failed: the writer goes on, and the
-                        // next batch succeeds once space is freed.
-                        tracing::warn!(error = %reason, "a write batch was refused for lack of disk space; nothing of it was stored");
-                    } else {
-                        tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
-                    }
+        Err(reason) => {
+            if let feeledger_store::BatchFailure::Store(e) = &reason {
+                if e.is_no_space() {
+                    // Refused, not failed: the writer goes on, and the
+                    // next batch succeeds once space is freed.
+                    tracing::warn!(error = %reason, "a write batch was refused for lack of disk space; nothing of it was stored");
                 } else {
                     tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
                 }
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::BatchFailed {
-                        cause: reason.clone(),
-                    }));
-                }
+            } else {
+                tracing::error!(error = %reason, "a write batch failed; nothing of it was stored");
+            }
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::BatchFailed {
+                    cause: reason.clone(),
+                }));
             }
         }
     }
@@ -268,6 +413,18 @@ pub fn route_paths() -> Vec<&'static str> {
 
 /// Every route of one ledger.
 pub fn ledger_router(ledger: Ledger) -> Router {
+    ledger_routes()
+        .layer(axum::middleware::from_fn_with_state(
+            ledger.clone(),
+            status::refuse_damaged,
+        ))
+        .with_state(ledger)
+}
+
+/// Every route of one ledger, with its layers, before it is given its
+/// ledger: a platform keeps one and gives it the ledger a request names
+/// (`platform`), rather than one router per hosted ledger.
+pub fn ledger_routes() -> Router<Ledger> {
     let cors = tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET, Method::HEAD]);
@@ -277,10 +434,6 @@ pub fn ledger_router(ledger: Ledger) -> Router {
             router.route(path, handlers)
         })
         .fallback(read::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            ledger.clone(),
-            status::refuse_damaged,
-        ))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn(error::refuse_huge_bodies))
         .layer(cors)
@@ -291,7 +444,6 @@ pub fn ledger_router(ledger: Ledger) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         // Outermost, so that it also sees the timeout layer's 408.
         .layer(axum::middleware::map_response(error::json_errors))
-        .with_state(ledger)
 }
 
 /// A connection that has not sent a complete request head within this time
@@ -334,16 +486,43 @@ pub const BLOCKING_THREADS_PER_CORE: usize = 2;
 ///
 /// # Errors
 /// If the final flush fails.
-///
-/// # Panics
-/// Never: the connection slots' semaphore is never closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ledger: Ledger,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, ledger_router(ledger.clone()), shutdown).await;
+    // Every acknowledged write was flushed before its answer; this flush
+    // is for what sled holds besides. It is bounded: a sled that failed to
+    // write (a full disk) may fail or stall here, and the process must
+    // still exit when told to.
+    let flushed = tokio::time::timeout(
+        FINAL_FLUSH_TIMEOUT,
+        ledger.blocking(|inner| Ok(inner.store.db_flush()?)),
+    )
+    .await;
+    match flushed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(std::io::Error::other(e.message)),
+        Err(_) => Err(std::io::Error::other(format!(
+            "the final flush did not end within {} s",
+            FINAL_FLUSH_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets the
+/// requests in flight finish: the connection handling of [`serve`] and of
+/// a platform (`platform::serve`).
+///
+/// # Panics
+/// Never: the connection slots' semaphore is never closed.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
     use hyper_util::rt::{TokioIo, TokioTimer};
-    let app = ledger_router(ledger.clone());
     let slots = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS_MAX));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // HTTP/1.1 only. Detecting HTTP/2 first reads up to 24 bytes with no
@@ -393,23 +572,6 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
-    // Every acknowledged write was flushed before its answer; this flush
-    // is for what sled holds besides. It is bounded: a sled that failed to
-    // write (a full disk) may fail or stall here, and the process must
-    // still exit when told to.
-    let flushed = tokio::time::timeout(
-        FINAL_FLUSH_TIMEOUT,
-        ledger.blocking(|inner| Ok(inner.store.db_flush()?)),
-    )
-    .await;
-    match flushed {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(std::io::Error::other(e.message)),
-        Err(_) => Err(std::io::Error::other(format!(
-            "the final flush did not end within {} s",
-            FINAL_FLUSH_TIMEOUT.as_secs()
-        ))),
-    }
 }
 
 /// How long [`serve`] waits for its final flush after a shutdown signal.

@@ -175,12 +175,20 @@ pub(crate) async fn refuse_damaged(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path() != "/api/v1/status" {
-        if let Some(refused) = refusal(&ledger.health().audit()) {
-            return refused.into_response();
-        }
+    if let Some(refused) = refusal_of(&ledger, request.uri().path()) {
+        return refused.into_response();
     }
     next.run(request).await
+}
+
+/// The refusal of a request for `path` (relative to the ledger) once the
+/// ledger's audit found damage: every route but the status. A platform
+/// asks this before it hands a request to the ledger's routes.
+pub(crate) fn refusal_of(ledger: &Ledger, path: &str) -> Option<ApiError> {
+    if path == "/api/v1/status" {
+        return None;
+    }
+    refusal(&ledger.health().audit())
 }
 
 /// Starts the full audit of `ledger`'s store on a thread of its own and
@@ -201,28 +209,78 @@ pub fn start_audit(ledger: &Ledger) -> std::io::Result<()> {
     let ledger = ledger.clone();
     let spawned = std::thread::Builder::new()
         .name("feeledger-audit".into())
-        .spawn(move || {
-            let state = run_audit(&ledger);
-            match &state {
-                AuditState::Passed {
-                    size,
-                    root,
-                    from_size,
-                } => {
-                    tracing::info!(size, %root, from_size, "the full audit passed");
-                }
-                AuditState::Failed { seq, cause } => {
-                    tracing::error!(?seq, %cause, "the full audit found damage; the ledger is no longer served");
-                }
-                _ => {}
-            }
-            ledger.health().set(state);
-        });
+        .spawn(move || finish_audit(&ledger));
     if let Err(e) = spawned {
         health.set(AuditState::NotRun);
         return Err(e);
     }
     Ok(())
+}
+
+/// Runs the audit of `ledger` (already marked running) and reports its end.
+fn finish_audit(ledger: &Ledger) {
+    let state = run_audit(ledger);
+    match &state {
+        AuditState::Passed {
+            size,
+            root,
+            from_size,
+        } => {
+            tracing::info!(size, %root, from_size, "the full audit passed");
+        }
+        AuditState::Failed { seq, cause } => {
+            tracing::error!(?seq, %cause, "the full audit found damage; the ledger is no longer served");
+        }
+        _ => {}
+    }
+    ledger.health().set(state);
+}
+
+/// A platform's auditor: one thread that audits its ledgers one after
+/// another, as they are opened, so that a thousand ledgers bring one audit
+/// thread, not a thousand. A ledger's writes wait only while its own audit
+/// runs (docs/reliability.md): a ledger still waiting for its turn takes
+/// writes, and its audit then covers them too.
+pub struct AuditQueue {
+    waiting: std::sync::Mutex<std::sync::mpsc::Sender<Ledger>>,
+}
+
+impl AuditQueue {
+    /// Starts the auditor's thread; it ends when the queue is dropped.
+    ///
+    /// # Errors
+    /// If the operating system cannot start the thread.
+    pub fn start() -> std::io::Result<AuditQueue> {
+        let (waiting, queue) = std::sync::mpsc::channel::<Ledger>();
+        std::thread::Builder::new()
+            .name("feeledger-audits".into())
+            .spawn(move || {
+                for ledger in queue {
+                    let health = ledger.health_arc();
+                    health.set(AuditState::Running {
+                        verified_size: 0,
+                        target_size: ledger.store().size(),
+                        from_size: 0,
+                    });
+                    finish_audit(&ledger);
+                }
+            })?;
+        Ok(AuditQueue {
+            waiting: std::sync::Mutex::new(waiting),
+        })
+    }
+
+    /// Queues `ledger` for its full audit.
+    pub fn push(&self, ledger: Ledger) {
+        let sent = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(ledger);
+        if sent.is_err() {
+            tracing::error!("the platform's auditor has stopped; a ledger goes unaudited");
+        }
+    }
 }
 
 /// The audit itself: from where a recorded earlier audit stopped, if its

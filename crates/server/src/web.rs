@@ -45,6 +45,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("confirm.js", JS, include_str!("../web/confirm.js")),
     ("statement.js", JS, include_str!("../web/statement.js")),
     ("qrcode.mjs", JS, include_str!("../web/vendor/qrcode.mjs")),
+    ("platform.js", JS, include_str!("../web/platform.js")),
+    ("base.js", JS, include_str!("../web/base.js")),
     (
         "style.css",
         "text/css; charset=utf-8",
@@ -120,6 +122,15 @@ pub async fn index(headers: HeaderMap) -> Response {
 /// The readable receipt of entry `seq`, a page (`web/receipt.js` fetches
 /// and verifies the entry, and says so if there is none). A path that is
 /// not an entry number is refused as the API refuses it: 400 `malformed`.
+/// A platform's index page (`platform.html`): its communities.
+pub fn platform_index(headers: &HeaderMap) -> Response {
+    file(
+        "text/html; charset=utf-8",
+        include_str!("../web/platform.html"),
+        headers,
+    )
+}
+
 pub async fn receipt(Path(seq): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
     if !seq.bytes().all(|b| b.is_ascii_digit()) || seq.parse::<u64>().is_err() {
         return Err(ApiError::bad_request(format!(

@@ -32,12 +32,13 @@ import { mountEnrol } from './enrol.js';
 import { createProposing } from './propose.js';
 import { mountImport } from './import.js';
 import { committeeConfirmation } from './confirm.js';
+import { LEDGER_BASE as BASE, pinKey } from './base.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
 const EXPENSE_CATEGORIES = ['cleaning', 'security', 'greening', 'elevator', 'repairs', 'utilities', 'salaries', 'management_fee'];
 const PAGE = 20;
-const PIN_KEY = 'feeledger.logkey.v1';
+const PIN_KEY = pinKey();
 const LANG_KEY = 'feeledger.lang';
 
 // ---------------------------------------------------------------------------
@@ -118,7 +119,7 @@ async function refreshAfterCommit() {
 // and the chart show its numbers once verified.
 function startCheck() {
   if (!S.ledger) return;
-  ledgerCheck.start({ base: '', origin: S.ledger.origin, logKey: S.pinned || S.ledger.log_key }).catch(reportError);
+  ledgerCheck.start({ base: BASE, origin: S.ledger.origin, logKey: S.pinned || S.ledger.log_key }).catch(reportError);
 }
 
 ledgerCheck.addEventListener('change', () => {
@@ -158,7 +159,7 @@ class ApiFailure extends Error {
 }
 
 async function api(path) {
-  const res = await fetch(path, { cache: 'no-store' });
+  const res = await fetch(BASE + path, { cache: 'no-store' });
   if (!res.ok) {
     let error = null;
     try {
@@ -251,7 +252,7 @@ function renderChrome() {
     'footer',
     h('p', {}, t('footer.how')),
     statementForm(),
-    h('p', {}, h('a', { href: '/api/openapi.json' }, t('footer.api')), ' · ', h('a', { href: '/checkpoint' }, t('footer.checkpoint'))),
+    h('p', {}, h('a', { href: `${BASE}/api/openapi.json` }, t('footer.api')), ' · ', h('a', { href: `${BASE}/checkpoint` }, t('footer.checkpoint'))),
   );
 }
 
@@ -259,7 +260,7 @@ function renderChrome() {
 // ?statement=PERIOD, made from the latest checkpoint the page verifies.
 function statementForm() {
   const input = h('input', { id: 'statement-period', name: 'statement', required: '', placeholder: '2025-12', pattern: '\\d{4}(-(0[1-9]|1[0-2])|-[Qq][1-4])?', size: '8', 'aria-label': t('st.period-label') });
-  const form = h('form', { id: 'statement-form', class: 'statement-form', method: 'get', action: '/' }, h('label', { for: 'statement-period' }, t('st.make'), ' '), input, ' ', h('button', { type: 'submit' }, t('st.open')));
+  const form = h('form', { id: 'statement-form', class: 'statement-form', method: 'get', action: `${BASE}/` }, h('label', { for: 'statement-period' }, t('st.make'), ' '), input, ' ', h('button', { type: 'submit' }, t('st.open')));
   if (S.lang === 'en') form.append(h('input', { type: 'hidden', name: 'lang', value: 'en' }));
   return h('div', {}, form, h('p', { class: 'small' }, t('st.make-help')));
 }
@@ -470,7 +471,7 @@ async function checkConfirmation(verified) {
   const ctx = verified.context;
   const roles = ctx.epochs[ctx.epochs.length - 1].roles;
   try {
-    S.confirmation = await committeeConfirmation({ base: '', logKey: ctx.logKey, roles, latest: { size: ctx.checkpoint.size, root: ctx.checkpoint.root } });
+    S.confirmation = await committeeConfirmation({ base: BASE, logKey: ctx.logKey, roles, latest: { size: ctx.checkpoint.size, root: ctx.checkpoint.root } });
   } catch (e) {
     const none = e instanceof VerifyError && (e.reason === 'no-cosigned-checkpoint' || e.reason === 'no-committee-cosignature');
     S.confirmation = none ? { none: true } : { failed: e instanceof VerifyError ? { step: e.step, reason: e.reason, params: e.params } : { step: 'internal', reason: 'exception', params: { message: String(e) } } };
@@ -1038,7 +1039,7 @@ function renderCard(entry, { compact = false } = {}) {
       ),
       // The readable receipt page (receipt.js), which verifies the entry
       // itself and offers the machine-readable proof file to download.
-      h('a', { class: 'receipt', href: `/receipt/${seq}${S.lang === 'en' ? '?lang=en' : ''}` }, t('receipt.view')),
+      h('a', { class: 'receipt', href: `${BASE}/receipt/${seq}${S.lang === 'en' ? '?lang=en' : ''}` }, t('receipt.view')),
     ),
     result ? resultBox(result, null, seq) : null,
   );

@@ -26,6 +26,7 @@ import { publicKeyFault } from './replay.js';
 import { h, mount } from './dom.js';
 import { signingAvailable, loadKey, signBody, KEY_NAME_RE } from './keys.js';
 import { createGenesis } from './genesis.js';
+import { LEDGER_BASE as BASE } from './base.js';
 
 const CARD = 'enrol-card';
 
@@ -411,7 +412,7 @@ export function mountEnrol(ctx) {
 
   async function post(preview) {
     const signature = await signBody(S.record, preview.bodyJcs);
-    const res = await fetch('/api/v1/proposals', {
+    const res = await fetch(`${BASE}/api/v1/proposals`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ body: preview.bodyJcs, signatures: [signature] }),

@@ -25,6 +25,7 @@ import { jcs, sha256, toHex, utf8 } from './verify.js';
 import { h, mount } from './dom.js';
 import { yuan } from './format.js';
 import { loadKey, signBody, signingAvailable } from './keys.js';
+import { LEDGER_BASE as BASE } from './base.js';
 
 const SECTION = 'import-section';
 
@@ -365,7 +366,7 @@ export function mountImport(ctx) {
     let res;
     try {
       const bytes = await file.arrayBuffer();
-      res = await fetch('/api/v1/import/preview', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bytes, cache: 'no-store' });
+      res = await fetch(`${BASE}/api/v1/import/preview`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bytes, cache: 'no-store' });
     } catch {
       return fail('network');
     }
@@ -395,7 +396,7 @@ export function mountImport(ctx) {
         if (jcs(r.body) !== r.bodyJcs) return fail('unchecked', { line: r.line });
         proposals.push({ body: r.bodyJcs, signatures: [await signBody(S.record, r.bodyJcs)] });
       }
-      res = await fetch('/api/v1/proposals/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proposals }), cache: 'no-store' });
+      res = await fetch(`${BASE}/api/v1/proposals/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proposals }), cache: 'no-store' });
     } catch {
       return fail('network');
     }
@@ -423,7 +424,7 @@ export function mountImport(ctx) {
 
   async function load() {
     try {
-      const res = await fetch('/api/v1/ledger', { cache: 'no-store' });
+      const res = await fetch(`${BASE}/api/v1/ledger`, { cache: 'no-store' });
       if (!res.ok) return;
       S.ledger = await res.json();
       await refreshKey();

@@ -21,6 +21,7 @@ import { h, mount } from './dom.js';
 import { yuan, bytesText } from './format.js';
 import { signingAvailable, loadKey, signBody } from './keys.js';
 import { enrolment } from './sign.js';
+import { LEDGER_BASE as BASE } from './base.js';
 
 const SECTION = 'propose-section';
 
@@ -397,7 +398,7 @@ export function createProposing(ctx) {
     S.busy = true;
     render();
     const signature = await signBody(S.record, bodyJcs);
-    const post = await fetch('/api/v1/proposals', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: bodyJcs, signatures: [signature] }) });
+    const post = await fetch(`${BASE}/api/v1/proposals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: bodyJcs, signatures: [signature] }) });
     let answer = null;
     try {
       answer = await post.json();
@@ -415,7 +416,7 @@ export function createProposing(ctx) {
     const uploads = [];
     for (const a of body.attachments || []) {
       const file = S.files.find((x) => x.sha256 === a.sha256);
-      const put = await fetch(`/api/v1/proposals/${id}/attachments/${a.sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: file.data });
+      const put = await fetch(`${BASE}/api/v1/proposals/${id}/attachments/${a.sha256}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: file.data });
       let code = null;
       if (!put.ok) {
         try {

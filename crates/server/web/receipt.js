@@ -23,8 +23,8 @@ import { translate, MONTHS_EN, namesIn } from './strings.js';
 import { h, svg, mount } from './dom.js';
 import { yuan, groupHex } from './format.js';
 import qrcode from './qrcode.mjs';
+import { pinKey } from './base.js';
 
-const PIN_KEY = 'feeledger.logkey.v1';
 const LANG_KEY = 'feeledger.lang';
 const RECEIPT_PATH = /^(.*)\/receipt\/(\d{1,20})$/;
 
@@ -311,7 +311,7 @@ async function start() {
   }
   render();
   if (S.entry) {
-    const verifier = createVerifier({ base: S.base, pinnedLogKey: stored(PIN_KEY) });
+    const verifier = createVerifier({ base: S.base, pinnedLogKey: stored(pinKey(S.base)) });
     S.result = await verifier.verifyEntry(S.seq, S.entry.leaf);
     const by = S.entry.reversed_by;
     if (S.result.ok && Number.isSafeInteger(by)) S.reversal = await verifier.verifyEntry(by);

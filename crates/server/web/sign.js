@@ -30,6 +30,7 @@ import { errorText } from './errors.js';
 import { KeyError, signingAvailable, loadKey, makeKey, importKeyFile, forgetKey, keyDefText, verifierKeyText, signBody, signWithdrawal } from './keys.js';
 import qrcode from './qrcode.mjs';
 import { changeItems } from './enrol.js';
+import { LEDGER_BASE as BASE } from './base.js';
 
 const SECTION = 'sign-section';
 
@@ -525,7 +526,7 @@ export function createSigning(ctx) {
   }
 
   async function checkFile(a) {
-    const res = await fetch(`/api/v1/attachments/${a.sha256}`);
+    const res = await fetch(`${BASE}/api/v1/attachments/${a.sha256}`);
     if (res.status === 404) return { state: 'missing' };
     if (!res.ok) return { state: 'error' };
     const bytes = new Uint8Array(await res.arrayBuffer());
@@ -579,7 +580,7 @@ export function createSigning(ctx) {
 
   async function cosignChecked(id, shown) {
     let fresh;
-    const res = await fetch(`/api/v1/proposals/${id}`, { cache: 'no-store' });
+    const res = await fetch(`${BASE}/api/v1/proposals/${id}`, { cache: 'no-store' });
     if (res.status === 404) return { status: 'gone', key: 'sign.gone' };
     if (!res.ok) return { status: 'error', key: 'sign.failed' };
     try {
@@ -593,7 +594,7 @@ export function createSigning(ctx) {
     if ((fresh.signatures || []).some((s) => s.key === S.record.name)) return { status: 'already', key: 'sign.already' };
     if (fresh.status && fresh.status.blocked) return { status: 'blocked', key: 'sign.blocked-now', vars: { why: blockedText(fresh.status.blocked, shown.body) } };
     const signature = await signBody(S.record, shown.bodyJcs);
-    const post = await fetch(`/api/v1/proposals/${id}/signatures`, {
+    const post = await fetch(`${BASE}/api/v1/proposals/${id}/signatures`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ signatures: [signature] }),
@@ -641,7 +642,7 @@ export function createSigning(ctx) {
     // The withdrawal signs the id, which the card was checked against
     // (SHA-256 of the bytes shown); a fresh read only tells whether it is
     // still pending, and whether this key already signed its withdrawal.
-    const res = await fetch(`/api/v1/proposals/${id}`, { cache: 'no-store' });
+    const res = await fetch(`${BASE}/api/v1/proposals/${id}`, { cache: 'no-store' });
     if (res.status === 404) return { status: 'gone', key: 'withdraw.gone' };
     if (!res.ok) return { status: 'error', key: 'withdraw.failed' };
     let fresh;
@@ -654,7 +655,7 @@ export function createSigning(ctx) {
     const keys = (fresh.withdrawals || []).map((w) => w.key);
     if (keys.includes(S.record.name)) return { status: 'partial', key: 'withdraw.partial', vars: { n: withdrawalsLacking(myRole(), keys), role: ctx.roleName(myRole()) } };
     const signature = await signWithdrawal(S.record, ctx.ledger().origin, id);
-    const post = await fetch(`/api/v1/proposals/${id}/withdrawal`, {
+    const post = await fetch(`${BASE}/api/v1/proposals/${id}/withdrawal`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ signatures: [signature] }),

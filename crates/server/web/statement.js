@@ -22,6 +22,7 @@ import { verifyLedger } from './worker.js';
 import { translate, hasString } from './strings.js';
 import { h } from './dom.js';
 import { yuan, percent, groupHex } from './format.js';
+import { pinKey } from './base.js';
 
 export const FIGURES_FORMAT = 'feeledger-statement/1';
 export const ARREARS_CATEGORY = 'property_fee_arrears';
@@ -29,7 +30,7 @@ export const DIGEST_HEX_DIGITS = 16;
 const TRANSFER_CATEGORY = 'transfer';
 const MAINTENANCE_FUND = 'maintenance';
 const PUBLIC_REVENUE_FUND = 'public_revenue';
-const PIN_KEY = 'feeledger.logkey.v1';
+const PIN_KEY = pinKey();
 const COMMON_SOURCES = ['parking', 'advertising', 'venue_rental', 'interest', 'other'];
 const LINE_ORDER = ['property_fee', ARREARS_CATEGORY, ...COMMON_SOURCES];
 

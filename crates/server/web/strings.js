@@ -821,6 +821,18 @@ export const STRINGS = {
 
     'footer.api': '开发者接口',
     'footer.how': '本页如何核对：手机浏览器用自带的加密功能，重新计算每笔记录的哈希，核对签名和账本的签名；您唯一需要亲眼核对的，是公告栏上的账本指纹。完整审计可在电脑上运行：feeledger verify --url 本站地址 --log-key 公告栏上的密钥。',
+    // --- platform ---
+    'platform.title': '社区公开账本',
+    'platform.subtitle': '本街道各小区的物业费、公共收益和维修资金账目，每一笔都可自行核验。',
+    'platform.loading': '正在读取各小区的账本…',
+    'platform.count': '共 {count} 个小区',
+    'platform.load-failed': '没能读取小区列表：{message}。请稍后刷新再试。',
+    'platform.entries': '共 {size} 笔记录',
+    'platform.cosigned': '最近一次确认：前 {size} 笔，{date}，确认人：{who}',
+    'platform.cosigned-none': '还没有业委会委员或见证方确认过这本账。',
+    'platform.open': '查看账本并核验',
+    'platform.retired': '这本账已停用，不再在此公开；原有记录由平台保存。',
+    'platform.unavailable': '这本账暂时无法打开，平台管理员正在处理。',
   },
   en: {
     'html.lang': 'en',
@@ -1637,6 +1649,18 @@ export const STRINGS = {
 
     'footer.api': 'API',
     'footer.how': 'How it checks: this page recomputes entry hashes, Ed25519 signatures, inclusion proofs and the checkpoint signature with the browser’s own WebCrypto; the only thing to trust is the log key fingerprint on the notice board. Full audit: feeledger verify --url THIS-SITE --log-key KEY-FROM-THE-NOTICE-BOARD.',
+    // --- platform ---
+    'platform.title': 'Community public ledgers',
+    'platform.subtitle': 'Property fees, common-area income and maintenance funds of every community in this district; anyone can check every entry.',
+    'platform.loading': 'Loading the communities’ ledgers…',
+    'platform.count': '{count} communities',
+    'platform.load-failed': 'The list of communities could not be loaded: {message}. Please reload later.',
+    'platform.entries': '{size} entries',
+    'platform.cosigned': 'Last confirmed: the first {size} entries, {date}, by {who}',
+    'platform.cosigned-none': 'No committee member or witness has confirmed this ledger yet.',
+    'platform.open': 'Open and verify the ledger',
+    'platform.retired': 'This ledger is retired and no longer published here; its records are kept by the platform.',
+    'platform.unavailable': 'This ledger cannot be opened at the moment; the platform’s operator is on it.',
   },
 };
 

@@ -93,8 +93,12 @@ pub fn listed_attachments(body: &Body) -> &[Attachment] {
 }
 
 impl Store {
-    /// The tree of blobs, in the ledger's own `Db`.
+    /// The tree of blobs: in the ledger's own `Db`, or its own tree in a
+    /// shared one ([`crate::Backing::Shared`]).
     fn attachment_tree(&self) -> Result<sled::Tree, AttachmentError> {
+        if let Some(tree) = self.shared_attachments() {
+            return Ok(tree.clone());
+        }
         match self.own_db() {
             Some(db) => Ok(db.open_tree(ATTACHMENTS_TREE)?),
             None => Err(AttachmentError::NoAttachmentTree),

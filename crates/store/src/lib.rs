@@ -207,8 +207,28 @@ pub enum Backing {
     /// does the directory's work once for all its ledgers) and keeps open.
     /// The caller chooses each ledger's tree name. The `Db`'s cache is the
     /// caller's, and `Tree::flush` flushes the whole `Db`: ledgers sharing
-    /// one pay for each other's writes at every commit.
+    /// one pay for each other's writes at every commit. A store on a bare
+    /// tree keeps no attachments (`no_attachment_store`); [`Backing::Shared`]
+    /// does.
     Tree(sled::Tree),
+    /// Ledger `ledger` of a shared `Db` (a district platform): its records
+    /// in the tree [`shared_ledger_tree`]`(ledger)` and its attachments in
+    /// the tree [`shared_attachments_tree`]`(ledger)`, both in that `Db`.
+    /// As with [`Backing::Tree`], the `Db` and its cache are the caller's.
+    Shared { db: sled::Db, ledger: String },
+}
+
+/// The name of the tree that holds ledger `ledger`'s records in a shared
+/// `Db` ([`Backing::Shared`]).
+pub fn shared_ledger_tree(ledger: &str) -> String {
+    format!("ledger/{ledger}")
+}
+
+/// The name of the tree that holds ledger `ledger`'s attachments in a
+/// shared `Db` ([`Backing::Shared`]), beside its records as
+/// [`ATTACHMENTS_TREE`] is beside a directory's.
+pub fn shared_attachments_tree(ledger: &str) -> String {
+    format!("attachments/{ledger}")
 }
 
 impl Backing {
@@ -219,6 +239,7 @@ impl Backing {
             Backing::Tree(tree) => {
                 format!("sled tree {:?}", String::from_utf8_lossy(&tree.name()))
             }
+            Backing::Shared { ledger, .. } => format!("ledger {ledger:?} of the shared database"),
         }
     }
 
@@ -231,6 +252,18 @@ impl Backing {
                 Ok(((*db).clone(), Some(db)))
             }
             Backing::Tree(tree) => Ok((tree.clone(), None)),
+            Backing::Shared { db, ledger } => Ok((db.open_tree(shared_ledger_tree(ledger))?, None)),
+        }
+    }
+
+    /// The tree of attachments of a ledger in a shared `Db`; `None` for the
+    /// other backings (a directory's is found through its own `Db`).
+    fn shared_attachments(&self) -> Result<Option<sled::Tree>, StoreError> {
+        match self {
+            Backing::Shared { db, ledger } => {
+                Ok(Some(db.open_tree(shared_attachments_tree(ledger))?))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -240,6 +273,10 @@ impl Backing {
         match self {
             Backing::Directory(dir) => !dir.join("conf").exists() && !dir.join("db").exists(),
             Backing::Tree(tree) => tree.is_empty(),
+            Backing::Shared { db, ledger } => !db
+                .tree_names()
+                .iter()
+                .any(|name| name.as_ref() == shared_ledger_tree(ledger).as_bytes()),
         }
     }
 }
@@ -253,6 +290,7 @@ impl std::fmt::Debug for Backing {
                 .debug_tuple("Tree")
                 .field(&String::from_utf8_lossy(&tree.name()))
                 .finish(),
+            Backing::Shared { ledger, .. } => f.debug_tuple("Shared").field(ledger).finish(),
         }
     }
 }
@@ -323,6 +361,9 @@ pub struct Store {
     /// directory stays locked and its flusher runs while the store lives;
     /// `None` in a caller's shared `Db`.
     _own_db: Option<sled::Db>,
+    /// A shared `Db`'s tree of this ledger's attachments
+    /// ([`Backing::Shared`]); `None` otherwise.
+    shared_attachments: Option<sled::Tree>,
     writer: Mutex<Writer>,
     /// What readers see: the state and root after the last committed
     /// batch. The writer replaces it after each commit, so reads never wait
@@ -418,6 +459,7 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let backing = backing.into();
         let (tree, own_db) = backing.open(options.cache_bytes)?;
+        let shared_attachments = backing.shared_attachments()?;
         if tree.get(keys::STATE)?.is_some() {
             return Err(StoreError::AlreadyInitialized {
                 dir: backing.name(),
@@ -443,6 +485,7 @@ impl Store {
             upper: RwLock::new(UpperNodes::new(options.hold_upper_levels)),
             tree,
             _own_db: own_db,
+            shared_attachments,
             writer: Mutex::new(writer),
             faults,
             signature_checks: Default::default(),
@@ -494,6 +537,7 @@ impl Store {
             });
         }
         let (tree, own_db) = backing.open(cache_bytes)?;
+        let shared_attachments = backing.shared_attachments()?;
         check_format(&tree)?;
         let Some(snapshot) = tree.get(keys::STATE)? else {
             return Err(StoreError::NotInitialized {
@@ -513,6 +557,7 @@ impl Store {
             upper: RwLock::new(UpperNodes::new(hold_upper)),
             tree,
             _own_db: own_db,
+            shared_attachments,
             writer: Mutex::new(writer),
             faults: Faults::default(),
             signature_checks: Default::default(),
@@ -847,6 +892,12 @@ impl Store {
         self._own_db.as_ref()
     }
 
+    /// A shared `Db`'s tree of this ledger's attachments, if it lives in
+    /// one as [`Backing::Shared`].
+    pub(crate) fn shared_attachments(&self) -> Option<&sled::Tree> {
+        self.shared_attachments.as_ref()
+    }
+
     pub(crate) fn fault(&self, point: Fault) -> Result<(), StoreError> {
         self.faults.check(point)
     }
@@ -886,5 +937,65 @@ fn check_log_signer(state: &LedgerState, log_signer: &NoteSigner) -> Result<(), 
     if log_signer.verifier_key() != *state.log_key() {
         return Err(StoreError::WrongLogKey);
     }
+    Ok(())
+}
+
+/// Copies the ledger of the data directory `dir` (a store of its own, as
+/// `feeledger init` makes it: its records and its attachments) into ledger
+/// `ledger` of the shared `db` ([`Backing::Shared`]), record for record, and
+/// flushes `db`. Whatever those trees held before is cleared first, so a
+/// copy interrupted by a crash is simply made again. The copy is checked
+/// as [`Store::open`] checks a store, by opening it; `dir` is left as it
+/// was (its caller removes it once the copy opened). Returns the copy's
+/// size in entries.
+///
+/// # Errors
+/// [`StoreError::Locked`] if another process holds `dir`, then as
+/// [`Store::open`] for the directory and for the copy.
+///
+/// # Panics
+/// Never: a store opened in a directory always owns its `Db`.
+pub fn copy_into_shared(dir: &Path, db: &sled::Db, ledger: &str) -> Result<u64, StoreError> {
+    // The source is checked before anything is copied: a damaged one is
+    // refused where it is.
+    let source = Store::open_with(dir, &StoreOptions::for_scan())?;
+    let source_db = source
+        .own_db()
+        .expect("a store opened in a directory owns its Db")
+        .clone();
+    let records = db.open_tree(shared_ledger_tree(ledger))?;
+    let attachments = db.open_tree(shared_attachments_tree(ledger))?;
+    records.clear()?;
+    attachments.clear()?;
+    copy_tree(source.tree(), &records)?;
+    copy_tree(&source_db.open_tree(ATTACHMENTS_TREE)?, &attachments)?;
+    db.flush()?;
+    drop(source);
+    drop(source_db);
+    let copy = Store::open_with(
+        Backing::Shared {
+            db: db.clone(),
+            ledger: ledger.to_string(),
+        },
+        &StoreOptions::for_scan(),
+    )?;
+    Ok(copy.size())
+}
+
+/// Every record of `from` into `to`, in batches of a bounded size.
+fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<(), StoreError> {
+    const BATCH_RECORDS: usize = 4_096;
+    let mut batch = sled::Batch::default();
+    let mut in_batch = 0;
+    for record in from.iter() {
+        let (key, value) = record?;
+        batch.insert(key, value);
+        in_batch += 1;
+        if in_batch == BATCH_RECORDS {
+            to.apply_batch(std::mem::take(&mut batch))?;
+            in_batch = 0;
+        }
+    }
+    to.apply_batch(batch)?;
     Ok(())
 }
