@@ -499,7 +499,7 @@ fn committee_cosigns_over_http_from_another_directory() {
 
     assert_eq!(
         http.get("/api/v1/proposals").ok_json(),
-        json!({"proposals": []})
+        json!({"proposals": [], "next": null})
     );
     http.get(&format!("/api/v1/proposals/{id}"))
         .assert_error(404, "not_found");
@@ -1590,7 +1590,7 @@ fn concurrent_writers_lose_and_duplicate_nothing() {
     );
     assert_eq!(
         http.get("/api/v1/proposals").ok_json(),
-        json!({"proposals": []})
+        json!({"proposals": [], "next": null})
     );
     assert_verifies(&server.url, &demo.log_key, size);
 }

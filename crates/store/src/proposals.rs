@@ -106,12 +106,6 @@ impl SignatureChecks {
             },
         );
     }
-
-    /// How many checks are kept (for tests).
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
 }
 
 /// A body and the signatures gathered so far.
@@ -721,12 +715,6 @@ impl Store {
                 Some(&check),
             )
             .map(|(approval, _)| approval))
-    }
-
-    /// How many signature checks are kept (for tests).
-    #[cfg(test)]
-    pub(crate) fn signature_checks_len(&self) -> usize {
-        self.signature_checks.len()
     }
 
     /// A withdrawn proposal by id.
