@@ -276,6 +276,9 @@ pub fn resume_point(
 ///
 /// # Errors
 /// The first [`Failure`] among the later entries.
+///
+/// # Panics
+/// Never: a resumed audit starts with a state.
 pub fn audit_store_resumed(
     store: &Store,
     from: ResumePoint,

@@ -48,6 +48,9 @@ impl Store {
     ///
     /// # Errors
     /// As any write.
+    ///
+    /// # Panics
+    /// Never: the record is plain data, which always serializes.
     pub fn record_audited(&self, record: &AuditedRecord) -> Result<(), StoreError> {
         let mut w = self.lock();
         let mut work = WorkingCopy::of(&w);

@@ -22,8 +22,32 @@ impl Server {
     /// Starts the server on a free loopback port and waits for its
     /// `serving <origin> on http://ADDR/` line. Its stderr is appended to
     /// `DATA.serve.log`, so the log of every restart is kept.
+    ///
+    /// It also waits for the server's background audit to end (passed or
+    /// failed, `GET /api/v1/status`), since writes wait for it: a test that
+    /// wants to see the audit running uses [`Server::start_with`].
     pub fn start(data: &Path) -> Server {
-        Server::start_with(data, |_| {})
+        let server = Server::start_with(data, |_| {});
+        server.wait_for_audit();
+        server
+    }
+
+    /// Waits until the background audit is no longer running (at most
+    /// 300 s).
+    pub fn wait_for_audit(&self) {
+        let http = self.http();
+        let deadline = std::time::Instant::now() + Duration::from_secs(300);
+        loop {
+            let status = http.get("/api/v1/status").ok_json();
+            if status["audit"]["state"] != json!("running") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server's audit did not end within 300 s: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// As [`Server::start`], letting the caller adjust the command first
