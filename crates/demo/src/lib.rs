@@ -536,127 +536,6 @@ fn write_contract(data: &Path) -> Result<(), DemoError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// SHA-256 over every planned body and its signatures, in order.
-    fn plan_digest(community: &Community) -> String {
-        let keys = DemoKeys::new(community).unwrap();
-        let mut bytes = Vec::new();
-        for planned in plan(community, &keys) {
-            bytes.extend(planned.body.to_canonical_bytes());
-            for signature in sign(&planned.body, &planned.signers, &keys) {
-                bytes.extend(signature.key.as_bytes());
-                bytes.extend(signature.sig.as_bytes());
-            }
-        }
-        sha256(&bytes).to_hex()
-    }
-
-    /// The 星光小区 plan is the one `feeledger demo` has always written:
-    /// its bodies and signatures hash to the value recorded when the demo
-    /// moved out of the CLI (checked then against a demo made by the CLI
-    /// before the move). A change to any byte of the demo fails here.
-    #[test]
-    fn xingguang_plan_is_unchanged() {
-        let community = Community::xingguang();
-        let keys = DemoKeys::new(&community).unwrap();
-        assert_eq!(plan(&community, &keys).len(), 3_669);
-        assert_eq!(
-            plan_digest(&community),
-            "035fb148794ebf6bc7336f9d7be349ace06bf43c0876b28679050fc70e246fec"
-        );
-    }
-
-    /// Another community (origin, name, seeds) gets its own ledger, keys
-    /// and draws: what a district of several demos is built from.
-    #[test]
-    fn communities_differ_by_origin_and_seeds() {
-        let other = Community {
-            origin: "demo.feeledger.local/yueguang".into(),
-            name: "月光小区 Moonlight".into(),
-            key_seed_prefix: "feeledger demo key yueguang ".into(),
-            events_seed: 7,
-        };
-        let keys = DemoKeys::new(&other).unwrap();
-        let planned = plan(&other, &keys);
-        assert!(planned.iter().all(|p| p.body.ledger == other.origin));
-        assert_ne!(
-            keys.get("wuye-li").verifier_key(),
-            DemoKeys::new(&Community::xingguang())
-                .unwrap()
-                .get("wuye-li")
-                .verifier_key()
-        );
-        assert_ne!(plan_digest(&other), plan_digest(&Community::xingguang()));
-        assert_eq!(plan_digest(&other), plan_digest(&other.clone()));
-    }
-
-    /// A demo is built once, then reused as it is; a directory whose key
-    /// file holds another key is refused, naming the file. The built demo's
-    /// latest cosigned checkpoint is November's last, carrying real
-    /// cosignatures made at the clock's time by the two cosigning members
-    /// (verifying with their role keys in force) and by the registered
-    /// witness; reusing the demo cosigns nothing again.
-    #[test]
-    fn builds_then_reuses_and_refuses_other_keys() {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("demo");
-        let clock = || 1_767_225_600_000;
-        let community = Community::xingguang();
-        let built = open_or_build(&data, &community, &clock).unwrap();
-        assert_eq!(built.outcome, Outcome::Created);
-        assert_eq!(built.appended, 3_669);
-        assert_eq!(built.store.size(), 3_669);
-        let (size, cosigned) = built.store.latest_cosigned_checkpoint().unwrap().unwrap();
-        // November's last entry, then December's first.
-        let month_of = |seq| {
-            Leaf::decode(&built.store.leaf_bytes(seq).unwrap().unwrap())
-                .unwrap()
-                .body
-                .date
-                .month()
-        };
-        assert_eq!(month_of(size - 1).to_string(), "2025-11");
-        assert_eq!(month_of(size).to_string(), "2025-12");
-        let mut known = built.store.state().cosigner_keys();
-        let witnesses = built.store.witnesses().unwrap();
-        assert_eq!(witnesses.len(), 1);
-        assert_eq!(witnesses[0].name(), WITNESS_KEY);
-        known.extend(witnesses);
-        let (_, note, lines) =
-            feeledger_core::note::open_checkpoint(&cosigned, &built.log_key.verifier_key(), &known)
-                .unwrap();
-        let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(names, ["weiyuan-wang", "weiyuan-zhao", WITNESS_KEY]);
-        assert!(lines.iter().all(|l| l.timestamp_s == Some(1_767_225_600)));
-        assert_eq!(note.signatures.len(), 4, "the log's line and three");
-        built.store.close().unwrap();
-        let again = open_or_build(&data, &community, &clock).unwrap();
-        assert_eq!(again.outcome, Outcome::Reused);
-        assert_eq!(again.appended, 0);
-        assert_eq!(
-            again.store.latest_cosigned_checkpoint().unwrap(),
-            Some((size, cosigned)),
-            "nothing cosigned again"
-        );
-        again.store.close().unwrap();
-
-        let other = tmp.path().join("other");
-        std::fs::create_dir_all(other.join("keys")).unwrap();
-        KeyFile::from_seed("wuye-li", [1; 32])
-            .unwrap()
-            .write_new(&key_path(&other, "wuye-li"))
-            .unwrap();
-        let err = open_or_build(&other, &community, &clock).err().unwrap();
-        assert!(
-            matches!(&err, DemoError::OtherKey { name, .. } if name == "wuye-li"),
-            "{err}"
-        );
-    }
-}
-
 /// The communities of a district demo of `count` communities, each with its
 /// slug: 星光小区 first (the demo's own), then seven more named ones, then
 /// numbered ones. Each has its own origin, names and key seeds.
@@ -789,4 +668,125 @@ pub fn build_shared(
         outcome,
         appended,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SHA-256 over every planned body and its signatures, in order.
+    fn plan_digest(community: &Community) -> String {
+        let keys = DemoKeys::new(community).unwrap();
+        let mut bytes = Vec::new();
+        for planned in plan(community, &keys) {
+            bytes.extend(planned.body.to_canonical_bytes());
+            for signature in sign(&planned.body, &planned.signers, &keys) {
+                bytes.extend(signature.key.as_bytes());
+                bytes.extend(signature.sig.as_bytes());
+            }
+        }
+        sha256(&bytes).to_hex()
+    }
+
+    /// The 星光小区 plan is the one `feeledger demo` has always written:
+    /// its bodies and signatures hash to the value recorded when the demo
+    /// moved out of the CLI (checked then against a demo made by the CLI
+    /// before the move). A change to any byte of the demo fails here.
+    #[test]
+    fn xingguang_plan_is_unchanged() {
+        let community = Community::xingguang();
+        let keys = DemoKeys::new(&community).unwrap();
+        assert_eq!(plan(&community, &keys).len(), 3_669);
+        assert_eq!(
+            plan_digest(&community),
+            "035fb148794ebf6bc7336f9d7be349ace06bf43c0876b28679050fc70e246fec"
+        );
+    }
+
+    /// Another community (origin, name, seeds) gets its own ledger, keys
+    /// and draws: what a district of several demos is built from.
+    #[test]
+    fn communities_differ_by_origin_and_seeds() {
+        let other = Community {
+            origin: "demo.feeledger.local/yueguang".into(),
+            name: "月光小区 Moonlight".into(),
+            key_seed_prefix: "feeledger demo key yueguang ".into(),
+            events_seed: 7,
+        };
+        let keys = DemoKeys::new(&other).unwrap();
+        let planned = plan(&other, &keys);
+        assert!(planned.iter().all(|p| p.body.ledger == other.origin));
+        assert_ne!(
+            keys.get("wuye-li").verifier_key(),
+            DemoKeys::new(&Community::xingguang())
+                .unwrap()
+                .get("wuye-li")
+                .verifier_key()
+        );
+        assert_ne!(plan_digest(&other), plan_digest(&Community::xingguang()));
+        assert_eq!(plan_digest(&other), plan_digest(&other.clone()));
+    }
+
+    /// A demo is built once, then reused as it is; a directory whose key
+    /// file holds another key is refused, naming the file. The built demo's
+    /// latest cosigned checkpoint is November's last, carrying real
+    /// cosignatures made at the clock's time by the two cosigning members
+    /// (verifying with their role keys in force) and by the registered
+    /// witness; reusing the demo cosigns nothing again.
+    #[test]
+    fn builds_then_reuses_and_refuses_other_keys() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("demo");
+        let clock = || 1_767_225_600_000;
+        let community = Community::xingguang();
+        let built = open_or_build(&data, &community, &clock).unwrap();
+        assert_eq!(built.outcome, Outcome::Created);
+        assert_eq!(built.appended, 3_669);
+        assert_eq!(built.store.size(), 3_669);
+        let (size, cosigned) = built.store.latest_cosigned_checkpoint().unwrap().unwrap();
+        // November's last entry, then December's first.
+        let month_of = |seq| {
+            Leaf::decode(&built.store.leaf_bytes(seq).unwrap().unwrap())
+                .unwrap()
+                .body
+                .date
+                .month()
+        };
+        assert_eq!(month_of(size - 1).to_string(), "2025-11");
+        assert_eq!(month_of(size).to_string(), "2025-12");
+        let mut known = built.store.state().cosigner_keys();
+        let witnesses = built.store.witnesses().unwrap();
+        assert_eq!(witnesses.len(), 1);
+        assert_eq!(witnesses[0].name(), WITNESS_KEY);
+        known.extend(witnesses);
+        let (_, note, lines) =
+            feeledger_core::note::open_checkpoint(&cosigned, &built.log_key.verifier_key(), &known)
+                .unwrap();
+        let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["weiyuan-wang", "weiyuan-zhao", WITNESS_KEY]);
+        assert!(lines.iter().all(|l| l.timestamp_s == Some(1_767_225_600)));
+        assert_eq!(note.signatures.len(), 4, "the log's line and three");
+        built.store.close().unwrap();
+        let again = open_or_build(&data, &community, &clock).unwrap();
+        assert_eq!(again.outcome, Outcome::Reused);
+        assert_eq!(again.appended, 0);
+        assert_eq!(
+            again.store.latest_cosigned_checkpoint().unwrap(),
+            Some((size, cosigned)),
+            "nothing cosigned again"
+        );
+        again.store.close().unwrap();
+
+        let other = tmp.path().join("other");
+        std::fs::create_dir_all(other.join("keys")).unwrap();
+        KeyFile::from_seed("wuye-li", [1; 32])
+            .unwrap()
+            .write_new(&key_path(&other, "wuye-li"))
+            .unwrap();
+        let err = open_or_build(&other, &community, &clock).err().unwrap();
+        assert!(
+            matches!(&err, DemoError::OtherKey { name, .. } if name == "wuye-li"),
+            "{err}"
+        );
+    }
 }

@@ -599,3 +599,84 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests, then flushing");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feeledger_core::fixtures;
+
+    fn ledger(dir: &std::path::Path, origin: &str, pool: &WriterPool) -> Ledger {
+        let genesis = fixtures::chain(vec![fixtures::two_role_genesis(origin, "小区")]).remove(0);
+        let signer = fixtures::log_signer(origin);
+        let store = Store::create(dir, &genesis, &signer).unwrap();
+        Ledger::with_pool(store, signer, pool)
+    }
+
+    /// A property fee for `origin`, as the writer takes it.
+    fn fee(origin: &str, n: usize) -> ProposalRequest {
+        let (body, signatures) = fixtures::property_fee(origin, &format!("fee-{n}"));
+        ProposalRequest::Propose {
+            body_bytes: body.to_canonical_bytes(),
+            signatures,
+            check: None,
+        }
+    }
+
+    /// Fairness: with one writer thread, a ledger with a deep queue (1,000
+    /// writes, four group commits) does not hold up another ledger's one
+    /// write queued after all of them: that one is committed after the
+    /// deep ledger's first turn, long before its last write.
+    #[test]
+    fn a_deep_queue_does_not_starve_another_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = WriterPool::new(1).unwrap();
+        let deep = ledger(&dir.path().join("deep"), "deep.example/l", &pool);
+        let light = ledger(&dir.path().join("light"), "light.example/l", &pool);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let done_at = |reply: tokio::sync::oneshot::Receiver<_>| {
+            runtime.spawn(async move {
+                let outcome: Result<ProposalOutcome, StoreError> = reply.await.unwrap();
+                assert!(matches!(outcome, Ok(ProposalOutcome::Committed { .. })));
+                std::time::Instant::now()
+            })
+        };
+        let mut deep_done = Vec::new();
+        for n in 0..1_000 {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            deep.writes
+                .try_send(WriteJob {
+                    request: fee("deep.example/l", n),
+                    reply,
+                })
+                .unwrap_or_else(|_| panic!("the queue takes write {n}"));
+            deep_done.push(done_at(answer));
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        light
+            .writes
+            .try_send(WriteJob {
+                request: fee("light.example/l", 0),
+                reply,
+            })
+            .unwrap_or_else(|_| panic!("the queue takes the light write"));
+        let light_done = done_at(answer);
+        deep.pool.schedule(&deep.queue);
+        light.pool.schedule(&light.queue);
+        let light_at = runtime.block_on(light_done).unwrap();
+        let deep_at: Vec<std::time::Instant> = deep_done
+            .into_iter()
+            .map(|d| runtime.block_on(d).unwrap())
+            .collect();
+        let before = deep_at.iter().filter(|at| **at < light_at).count();
+        assert!(
+            before < 1_000,
+            "the light write waited for all {before} deep writes"
+        );
+        assert!(
+            before >= GROUP_COMMIT_MAX,
+            "the deep ledger had its turn first"
+        );
+        assert_eq!(deep.store().size(), 1_001);
+        assert_eq!(light.store().size(), 2);
+    }
+}
