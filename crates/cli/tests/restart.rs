@@ -145,7 +145,7 @@ fn serves_reads_while_the_audit_runs_after_a_restart_and_a_sigkill() {
     grow(&c, 20_000);
     let key = company_key(&c);
 
-    let server = Server::start_with(&c.data, |_| {});
+    let server = Server::spawn_with(&c.data, |_| {});
     let http = server.http();
     // The first answers come while the audit is still running: reads are
     // not held back by it. (Not a timing assertion: the audit of 20,000
@@ -210,7 +210,7 @@ fn serves_reads_while_the_audit_runs_after_a_restart_and_a_sigkill() {
 
     // The restart resumes the audit from what the first one recorded
     // (20,001 entries), and replays only the entries written since.
-    let server = Server::start_with(&c.data, |_| {});
+    let server = Server::spawn_with(&c.data, |_| {});
     let http = server.http();
     let first = status(&http);
     assert_eq!(first["audit"]["from_size"], json!(20_001), "{first}");
@@ -247,7 +247,7 @@ fn serves_reads_while_the_audit_runs_after_a_restart_and_a_sigkill() {
         db.insert(key, leaf).unwrap();
         db.flush().unwrap();
     }
-    let server = Server::start_with(&c.data, |_| {});
+    let server = Server::spawn_with(&c.data, |_| {});
     let http = server.http();
     let done = wait_for_audit(&http);
     assert_eq!(audit_state(&done), "failed", "{done}");

@@ -25,9 +25,15 @@ impl Server {
     ///
     /// It also waits for the server's background audit to end (passed or
     /// failed, `GET /api/v1/status`), since writes wait for it: a test that
-    /// wants to see the audit running uses [`Server::start_with`].
+    /// wants to see the audit running uses [`Server::spawn_with`].
     pub fn start(data: &Path) -> Server {
-        let server = Server::start_with(data, |_| {});
+        Server::start_with(data, |_| {})
+    }
+
+    /// As [`Server::start`], letting the caller adjust the command first
+    /// (e.g. a lower file-descriptor limit); it waits for the audit too.
+    pub fn start_with(data: &Path, adjust: impl FnOnce(&mut std::process::Command)) -> Server {
+        let server = Server::spawn_with(data, adjust);
         server.wait_for_audit();
         server
     }
@@ -50,9 +56,9 @@ impl Server {
         }
     }
 
-    /// As [`Server::start`], letting the caller adjust the command first
-    /// (e.g. a lower file-descriptor limit).
-    pub fn start_with(data: &Path, adjust: impl FnOnce(&mut std::process::Command)) -> Server {
+    /// Starts the server as [`Server::start_with`] does, but returns as
+    /// soon as it serves, while its background audit may still run.
+    pub fn spawn_with(data: &Path, adjust: impl FnOnce(&mut std::process::Command)) -> Server {
         let log_path = data.with_extension("serve.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
