@@ -275,6 +275,9 @@ impl PlatformDir {
             &StoreOptions::default(),
         )
         .map_err(store_error)?;
+        // A full disk refuses this ledger's writes before sled fails them
+        // (a failed sled write stops the whole shared database).
+        store.watch_free_space(&self.db_path());
         let log_key =
             KeyFile::read(&dir.log_key_path()).map_err(|source| PlatformError::LogKey {
                 slug: slug.into(),
