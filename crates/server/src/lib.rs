@@ -256,6 +256,9 @@ pub fn ledger_router(ledger: Ledger) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         // Outermost, so that it also sees the timeout layer's 408.
         .layer(axum::middleware::map_response(error::json_errors))
+        // gzip when the client asks (Accept-Encoding), identity otherwise;
+        // outside json_errors, which reads plain-text error bodies.
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .with_state(ledger)
 }
 

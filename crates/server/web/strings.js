@@ -821,6 +821,14 @@ export const STRINGS = {
 
     'footer.api': '开发者接口',
     'footer.how': '本页如何核对：手机浏览器用自带的加密功能，重新计算每笔记录的哈希，核对签名和账本的签名；您唯一需要亲眼核对的，是公告栏上的账本指纹。完整审计可在电脑上运行：feeledger verify --url 本站地址 --log-key 公告栏上的密钥。',
+    // --- page15 ---
+    'st.confirmed-label': '联署确认',
+    'st.confirmed-before': '业委会最近一次联署确认到第 {size} 笔（{names}，{date}），本公示的数字还包括此后记的 {more} 笔',
+    'st.confirmed-before-other': '最近一次联署确认到第 {size} 笔（{names}，{date}），本公示的数字还包括此后记的 {more} 笔',
+    'st.confirmed-all': '业委会已联署确认到第 {size} 笔（{names}，{date}），本公示的数字都在其中',
+    'st.confirmed-all-other': '已联署确认到第 {size} 笔（{names}，{date}），本公示的数字都在其中',
+    'st.confirmed-none': '尚无委员联署确认',
+    'st.confirmed-failed': '委员联署签名核对没有通过，请告知业主委员会',
   },
   en: {
     'html.lang': 'en',
@@ -1637,6 +1645,14 @@ export const STRINGS = {
 
     'footer.api': 'API',
     'footer.how': 'How it checks: this page recomputes entry hashes, Ed25519 signatures, inclusion proofs and the checkpoint signature with the browser’s own WebCrypto; the only thing to trust is the log key fingerprint on the notice board. Full audit: feeledger verify --url THIS-SITE --log-key KEY-FROM-THE-NOTICE-BOARD.',
+    // --- page15 ---
+    'st.confirmed-label': 'Cosigned',
+    'st.confirmed-before': 'The committee last cosigned up to entry {size} ({names}, {date}); the figures printed also include the {more} entries recorded after it',
+    'st.confirmed-before-other': 'Last cosigned up to entry {size} ({names}, {date}); the figures printed also include the {more} entries recorded after it',
+    'st.confirmed-all': 'The committee has cosigned up to entry {size} ({names}, {date}), which covers every figure printed',
+    'st.confirmed-all-other': 'Cosigned up to entry {size} ({names}, {date}), which covers every figure printed',
+    'st.confirmed-none': 'No committee member has cosigned yet',
+    'st.confirmed-failed': 'The committee members’ cosignatures did not pass the check; tell the owners’ committee',
   },
 };
 
