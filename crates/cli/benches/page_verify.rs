@@ -170,7 +170,7 @@ fn visit(phone: &mut Phone, page: &str) -> f64 {
     let started = Instant::now();
     loop {
         let seen: Value = phone.eval(
-            "location.href !== 'about:blank' ? { at: window.__verifiedAt ?? null, failed: window.__failed ?? null, ready: document.documentElement.dataset.app === 'ready' } : null",
+            "location.href !== 'about:blank' ? { at: window.__verifiedAt ?? null, failed: window.__failed ?? null, ready: document.documentElement?.dataset.app === 'ready' } : null",
         );
         if let Some(failed) = seen.get("failed").and_then(Value::as_str) {
             panic!("the page's check failed: {failed}");
