@@ -221,6 +221,19 @@ pub trait LedgerView {
     /// [`ViewError::Store`] if the store cannot be read.
     fn latest_checkpoint(&self) -> Result<Vec<u8>, ViewError>;
 
+    /// The latest checkpoint that carries a cosignature (the committee's
+    /// or a witness's last confirmation), as a signed note, or `None` if
+    /// none is. Not checked here: a caller opens it with the log key and
+    /// compares its root with the leaves it holds.
+    ///
+    /// # Errors
+    ///
+    /// [`ViewError::Store`] if the store cannot be read; from a server,
+    /// [`ViewError::Http`].
+    fn latest_cosigned_checkpoint(&self) -> Result<Option<Vec<u8>>, ViewError> {
+        Ok(None)
+    }
+
     /// Inclusion proof of entry `seq` in the tree of the first `size`
     /// entries.
     ///
@@ -274,6 +287,10 @@ impl LedgerView for Store {
 
     fn latest_checkpoint(&self) -> Result<Vec<u8>, ViewError> {
         Ok(Store::latest_checkpoint(self)?)
+    }
+
+    fn latest_cosigned_checkpoint(&self) -> Result<Option<Vec<u8>>, ViewError> {
+        Ok(Store::latest_cosigned_checkpoint(self)?.map(|(_, note)| note))
     }
 
     fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, ViewError> {
@@ -565,6 +582,12 @@ impl LedgerView for RemoteLedger {
 
     fn latest_checkpoint(&self) -> Result<Vec<u8>, ViewError> {
         Ok(self.checkpoint.clone())
+    }
+
+    fn latest_cosigned_checkpoint(&self) -> Result<Option<Vec<u8>>, ViewError> {
+        Ok(self
+            .server
+            .get_optional_bytes("/api/v1/checkpoints/cosigned")?)
     }
 
     /// Built from the replayed leaves and verified against the checkpoint's

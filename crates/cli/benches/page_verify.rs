@@ -9,14 +9,18 @@
 //! (default 100,000) made with `feeledger import`. Each is measured in
 //! headless Chromium unthrottled and with DevTools' 4× CPU throttling (a
 //! phone), each visit pair in a fresh profile. The page is served through
-//! a loopback proxy that counts the response bytes (bodies, without
-//! headers; the proxy forwards no cache headers, so nothing comes from the
-//! browser's HTTP cache). Time runs in the page: from navigation start
+//! a loopback proxy that passes every header both ways (so the browser
+//! revalidates with `If-None-Match`, gets 304s, and asks for gzip) and
+//! counts what it sends back as it sends it: bodies (gzipped where the
+//! server gzipped, none for a 304) and, apart, the status lines and
+//! headers. The Web Worker's requests go through it too (same origin).
+//! Time runs in the page: from navigation start
 //! (`performance.now()` = 0) to the moment `#ledger-check` turns
 //! `verified`, seen by a `MutationObserver` installed before the page's
 //! own scripts.
 //!
-//! `cargo bench -p feeledger --bench page_verify [-- --large N]` prints
+//! `cargo bench -p feeledger --bench page_verify [-- --large N]` (N = 0:
+//! the demo only) prints
 //! `figure` lines; docs/performance.md has them.
 
 #[path = "../tests/support/mod.rs"]
@@ -24,12 +28,12 @@ mod support;
 
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::cdp::Phone;
 use support::http::Server;
-use support::proxy::{forward_get, loopback, Loopback};
+use support::proxy::{counting_proxy, Transferred};
 use support::{Community, COMPANY};
 
 /// Entries appended between the first and the returning visit.
@@ -68,6 +72,9 @@ fn main() {
         &demo.path("appended.csv"),
     );
 
+    if large == 0 {
+        return;
+    }
     let c = Community::new();
     let started = Instant::now();
     let mut made = 0;
@@ -103,7 +110,7 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path) {
     let mut appended_from = 10_000_000;
     for throttle in [1, 4] {
         let server = Server::start(data);
-        let counted = Arc::new(AtomicU64::new(0));
+        let counted = Arc::new(Transferred::default());
         let proxy = counting_proxy(&server.url, counted.clone());
         let profile = tempfile::tempdir().expect("profile dir");
         let mut phone = Phone::start(label, profile.path(), &[]);
@@ -122,9 +129,9 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path) {
             .as_u64()
             .unwrap();
 
-        counted.store(0, Ordering::SeqCst);
+        counted.reset();
         let first_ms = visit(&mut phone, &page);
-        let first_bytes = counted.load(Ordering::SeqCst);
+        let first = Counts::read(&counted);
 
         write_rows(csv, appended_from, APPENDED);
         appended_from += APPENDED;
@@ -139,16 +146,16 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path) {
             "--yes",
         ])
         .assert_ok();
-        counted.store(0, Ordering::SeqCst);
+        counted.reset();
         let again_ms = visit(&mut phone, &page);
-        let again_bytes = counted.load(Ordering::SeqCst);
+        let again = Counts::read(&counted);
 
         let tag = format!("{label}_cpu{throttle}x");
         println!("{tag}: {size} entries, then {APPENDED} more");
         println!("figure  page_first_visit_ms_{tag}  {first_ms:.0}");
-        println!("figure  page_first_visit_bytes_{tag}  {first_bytes}");
+        first.print(&format!("page_first_visit_{tag}"));
         println!("figure  page_return_visit_ms_{tag}  {again_ms:.0}");
-        println!("figure  page_return_visit_bytes_{tag}  {again_bytes}");
+        again.print(&format!("page_return_visit_{tag}"));
         drop(phone);
         drop(proxy);
         server.stop();
@@ -163,12 +170,15 @@ fn visit(phone: &mut Phone, page: &str) -> f64 {
     let started = Instant::now();
     loop {
         let seen: Value = phone.eval(
-            "location.href !== 'about:blank' ? { at: window.__verifiedAt ?? null, failed: window.__failed ?? null } : null",
+            "location.href !== 'about:blank' ? { at: window.__verifiedAt ?? null, failed: window.__failed ?? null, ready: document.documentElement?.dataset.app === 'ready' } : null",
         );
         if let Some(failed) = seen.get("failed").and_then(Value::as_str) {
             panic!("the page's check failed: {failed}");
         }
-        if let Some(at) = seen.get("at").and_then(Value::as_f64) {
+        if let (Some(at), Some(true)) = (
+            seen.get("at").and_then(Value::as_f64),
+            seen.get("ready").and_then(Value::as_bool),
+        ) {
             return at;
         }
         assert!(
@@ -179,16 +189,35 @@ fn visit(phone: &mut Phone, page: &str) -> f64 {
     }
 }
 
-/// A proxy to `upstream` that adds every response body's length to
-/// `counted`.
-fn counting_proxy(upstream: &str, counted: Arc<AtomicU64>) -> Loopback {
-    let upstream = upstream.to_string();
-    let client = reqwest::blocking::Client::new();
-    loopback(move |target| {
-        let answer = forward_get(&client, &upstream, target)?;
-        counted.fetch_add(answer.body.len() as u64, Ordering::SeqCst);
-        Ok(answer)
-    })
+/// What one visit received, read from the proxy's counts once the page
+/// is verified and ready (`data-app="ready"`: every part shown): the
+/// whole visit, not only the check.
+struct Counts {
+    body_bytes: u64,
+    head_bytes: u64,
+    responses: u64,
+    not_modified: u64,
+}
+
+impl Counts {
+    fn read(t: &Transferred) -> Counts {
+        // The page is ready (visit waited for it); let a request it sent
+        // last finish.
+        std::thread::sleep(Duration::from_millis(300));
+        Counts {
+            body_bytes: t.body_bytes.load(Ordering::SeqCst),
+            head_bytes: t.head_bytes.load(Ordering::SeqCst),
+            responses: t.responses.load(Ordering::SeqCst),
+            not_modified: t.not_modified.load(Ordering::SeqCst),
+        }
+    }
+
+    fn print(&self, tag: &str) {
+        println!("figure  {tag}_bytes  {}", self.body_bytes);
+        println!("figure  {tag}_header_bytes  {}", self.head_bytes);
+        println!("figure  {tag}_responses  {}", self.responses);
+        println!("figure  {tag}_not_modified  {}", self.not_modified);
+    }
 }
 
 /// Writes `count` fee payments, rows `first..first + count`, as an import

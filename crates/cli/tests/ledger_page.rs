@@ -10,7 +10,10 @@
 //!   the new bundle (counted at the proxy);
 //! - a server rolled back between two visits raises the alarm and offers an
 //!   evidence file holding both signed checkpoints, and the kept checkpoint
-//!   is not replaced.
+//!   is not replaced;
+//! - a server that, under the same log key, serves another history as long
+//!   or longer (a fork) raises the same alarm, with evidence that the two
+//!   signed checkpoints cannot both be true.
 //!
 //! The page is always loaded through a loopback proxy (support/proxy.rs)
 //! whose port does not change, so the page's origin (and its IndexedDB)
@@ -401,4 +404,152 @@ fn a_rollback_between_two_visits_raises_the_alarm_with_evidence() {
     assert_eq!(check["size"], json!(new_size.to_string()));
     assert!(p.eval("document.getElementById('ledger-alarm')").is_null());
     drop(earlier);
+}
+
+/// The incomes appended to the other history of a fork: more than
+/// [`APPENDED`], so the forked log is longer than the kept one and the
+/// page asks it for a consistency proof (the same size is a root compare).
+const FORKED: u64 = APPENDED + 10;
+
+/// Proves that a fork raises the same alarm as a rollback: the page has
+/// verified ledger A; then the same origin and log key serve another
+/// history B, longer than A, that shares A's first entries but not its
+/// last ones (a copy of the data directory, each copy appended to with
+/// different incomes). The page refuses B, keeps A's checkpoint (a later
+/// visit to B raises the alarm again, and A still verifies from it), and
+/// offers an evidence file whose two signed notes both verify under the
+/// log key while the proof served cannot join them: the operator signed
+/// two histories.
+#[test]
+fn a_fork_between_two_visits_raises_the_alarm_with_evidence() {
+    use feeledger_core::hash::Hash;
+    use feeledger_core::merkle::verify_consistency;
+    use feeledger_core::note::{open_checkpoint, VerifierKey};
+
+    let (c, server) = ledger();
+    let shared_size = size_of(&server.http());
+    server.stop();
+    let other_data = c.path("data-forked");
+    copy_dir(&c.data, &other_data);
+
+    let server = Server::start(&c.data);
+    append_incomes(&c, &server.http(), FIRST_INCOMES, APPENDED);
+    let kept_size = size_of(&server.http());
+    let kept_note = String::from_utf8(server.http().checkpoint()).unwrap();
+    // The other history: different incomes (other amounts and ids) from
+    // the same shared entries, signed by the same log key.
+    let forked = Server::start(&other_data);
+    append_incomes(&c, &forked.http(), FIRST_INCOMES + 1_000, FORKED);
+    let forked_size = size_of(&forked.http());
+    let forked_note = String::from_utf8(forked.http().checkpoint()).unwrap();
+    assert!(forked_size > kept_size && kept_size > shared_size);
+
+    let proxy = Proxy::new(&server.url);
+    let mut p = phone(c.dir.path(), "a");
+    p.open(&proxy.page());
+    let check = check_ended(&mut p);
+    assert_eq!(check["state"], json!("verified"), "{check}");
+    assert_eq!(check["size"], json!(kept_size.to_string()));
+
+    proxy.switch_to(&forked.url);
+    p.reload();
+    let check = check_ended(&mut p);
+    assert_eq!(check["state"], json!("failed"), "{check}");
+    assert_eq!(check["step"], json!("consistency"), "{check}");
+    let alarm = p.wait_for(
+        "(() => { const el = document.getElementById('ledger-alarm'); return el && {kind: el.dataset.kind, text: el.innerText, first: document.body.firstElementChild === el}; })()",
+        "the alarm",
+    );
+    assert_eq!(alarm["kind"], json!("fork"), "{alarm}");
+    assert_eq!(alarm["first"], json!(true), "the banner is at the very top");
+    let words = alarm["text"].as_str().unwrap();
+    assert!(
+        words.contains("业主委员会")
+            && words.contains("街道办事处")
+            && words.contains("下载证据文件"),
+        "{words}"
+    );
+    // The balances are not shown as verified from the other history.
+    let shown = cards(&mut p);
+    assert!(
+        shown
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|card| card["verified"] != json!("true")),
+        "{shown}"
+    );
+
+    let evidence =
+        p.eval("fetch(document.getElementById('ledger-evidence').href).then((r) => r.text())");
+    let evidence = evidence.as_str().unwrap();
+    assert!(
+        evidence.starts_with("feeledger-evidence/v1\nkind fork\n"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains(&format!("\norigin {ORIGIN}\n")),
+        "{evidence}"
+    );
+    let kept = format!("kept {kept_size} {}\n{kept_note}", kept_note.len());
+    let served = format!("served {forked_size} {}\n{forked_note}", forked_note.len());
+    assert!(evidence.contains(&kept), "the kept note:\n{evidence}");
+    assert!(evidence.contains(&served), "the served note:\n{evidence}");
+
+    // Both notes verify under the log key (the one on the notice board):
+    // the operator signed both. And the proof the forked server served
+    // does not show that its tree extends the kept one.
+    let log_key = VerifierKey::parse(&c.log_key).expect("the log key");
+    let open = |note: &str| {
+        open_checkpoint(note.as_bytes(), &log_key, &[])
+            .expect("the note verifies under the log key")
+            .0
+    };
+    let (kept_cp, served_cp) = (open(&kept_note), open(&forked_note));
+    assert_eq!((kept_cp.size, served_cp.size), (kept_size, forked_size));
+    let proof_lines: Vec<Hash> = evidence
+        .split_once("\nproof ")
+        .expect("a proof section")
+        .1
+        .lines()
+        .skip(1)
+        .map(|b64| {
+            let bytes = BASE64.decode(b64).expect("base64 proof hash");
+            Hash(bytes.try_into().expect("32 bytes"))
+        })
+        .collect();
+    assert!(
+        !proof_lines.is_empty(),
+        "the served proof is kept:\n{evidence}"
+    );
+    assert!(
+        verify_consistency(
+            kept_size,
+            forked_size,
+            &proof_lines,
+            &kept_cp.root,
+            &served_cp.root
+        )
+        .is_err(),
+        "the two signed trees are inconsistent"
+    );
+    assert_ne!(kept_cp.root, served_cp.root);
+
+    // The kept checkpoint is still A's: B raises the alarm again, and A
+    // verifies from it without one.
+    p.reload();
+    let check = check_ended(&mut p);
+    assert_eq!(check["step"], json!("consistency"), "{check}");
+    let again = p.wait_for(
+        "document.getElementById('ledger-alarm')?.dataset.kind",
+        "the alarm again",
+    );
+    assert_eq!(again, json!("fork"));
+    proxy.switch_to(&server.url);
+    p.reload();
+    let check = check_ended(&mut p);
+    assert_eq!(check["state"], json!("verified"), "{check}");
+    assert_eq!(check["size"], json!(kept_size.to_string()));
+    assert!(p.eval("document.getElementById('ledger-alarm')").is_null());
+    drop(forked);
 }

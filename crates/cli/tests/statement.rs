@@ -7,6 +7,9 @@
 //!   for every fund;
 //! - `--url` (verified against the log key) and `--data` write the same
 //!   HTML;
+//! - the footer of a checkpoint with no cosignature names the committee's
+//!   last confirmation (its size, who and when) and how many printed
+//!   entries came after it;
 //! - a bad period is refused in one line naming the accepted forms;
 //! - printed to PDF by Chromium it is one A4 page;
 //! - the page opened at the QR code's address re-derives the figures in
@@ -210,6 +213,50 @@ fn a_months_statement_has_the_exports_totals_and_url_equals_data() {
     assert_eq!(fen_of(total_cell.split('<').next().unwrap()), income_total);
     assert!(income_total > 0);
     assert!(from_data.contains("公共收支公示"));
+
+    // The demo's latest checkpoint carries no cosignature (the committee
+    // confirmed November); the footer names that confirmation instead:
+    // the members whose cosignatures verify with the keys the ledger's
+    // governance registers (the demo's witness is registered with the
+    // server, not in the ledger, so the paper does not name it).
+    let http = server.http();
+    let size = http.get("/api/v1/ledger").ok_json()["size"]
+        .as_u64()
+        .unwrap();
+    let cosigned = http.get("/api/v1/checkpoints/cosigned").text();
+    let confirmed: u64 = cosigned.lines().nth(1).unwrap().parse().unwrap();
+    assert!(confirmed < size, "the demo's cosigned checkpoint is older");
+    let cosigners = from_data
+        .split("<dd id=\"cosigners\">")
+        .nth(1)
+        .and_then(|x| x.split("</dd>").next())
+        .expect("the footer's cosigners");
+    assert!(!from_data.contains("此检查点无联署签名"), "{cosigners}");
+    let group = |n: u64| {
+        let d = n.to_string();
+        let mut out = String::new();
+        for (i, c) in d.chars().enumerate() {
+            if i > 0 && (d.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    assert!(
+        cosigners.starts_with(&format!(
+            "业委会最近一次联署确认到第 {} 笔（weiyuan-wang、weiyuan-zhao，",
+            group(confirmed)
+        )),
+        "{cosigners}"
+    );
+    assert!(
+        cosigners.ends_with(&format!(
+            "日），本公示的数字还包括此后记的 {} 笔",
+            group(size - confirmed)
+        )),
+        "{cosigners}"
+    );
     assert!(from_data.contains(&format!("{LINK_BASE}/?statement={month}&amp;size=")));
 
     let en = statement(
@@ -228,6 +275,16 @@ fn a_months_statement_has_the_exports_totals_and_url_equals_data() {
         &demo.path("en.html"),
     );
     assert!(en.contains("Statement of income and spending"), "{en}");
+    assert!(
+        en.contains(&format!(
+            "The committee last cosigned up to entry {} (weiyuan-wang, weiyuan-zhao, ",
+            group(confirmed)
+        )) && en.contains(&format!(
+            "); the figures printed also include the {} entries recorded after it",
+            group(size - confirmed)
+        )),
+        "{en}"
+    );
     assert_eq!(
         digest_of(&en),
         digest_of(&from_data),
@@ -472,7 +529,8 @@ fn the_paper_is_one_a4_page_and_the_page_confirms_it() {
 /// `?statement=PERIOD` (no size, no code), the page verifies the whole log
 /// and shows the statement of the latest checkpoint with the same check
 /// code and closing balances as `feeledger statement` made from the same
-/// ledger; printed (print media), only the statement shows, on A4 pages.
+/// ledger, and names the committee's last confirmation in the paper's
+/// words; printed (print media), only the statement shows, on A4 pages.
 #[test]
 fn the_page_makes_and_prints_the_same_statement() {
     let demo = Demo::new();
@@ -524,6 +582,21 @@ fn the_page_makes_and_prints_the_same_statement() {
         ));
         assert_eq!(fen_of(page.as_str().unwrap()), closing, "{fund}");
     }
+    // The committee's last confirmation, in the same words as the paper's
+    // footer (the demo's latest checkpoint is newer than the confirmed one).
+    let paper_confirmed = paper
+        .split("<dd id=\"cosigners\">")
+        .nth(1)
+        .and_then(|x| x.split("</dd>").next())
+        .expect("the paper's cosigned line");
+    let page_confirmed = clerk.eval(
+        "(() => { const el = document.getElementById('statement-confirmed'); return el && {status: el.dataset.status, text: el.textContent}; })()",
+    );
+    assert_eq!(
+        page_confirmed,
+        json!({"status": "before", "text": paper_confirmed}),
+        "the page names the last confirmation as the paper does"
+    );
     assert!(clerk
         .eval("!!document.getElementById('statement-print')")
         .as_bool()

@@ -1038,3 +1038,97 @@ fn page_files_are_revalidated_not_downloaded_again() {
         assert_eq!(stale.bytes().unwrap(), body, "{path}: the whole file");
     }
 }
+
+/// Proves that the server gzips what the page reads (its files, the API's
+/// JSON, checkpoints and tiles) when the client sends
+/// `Accept-Encoding: gzip`, that the gzip body decodes to exactly the
+/// bytes a client without it gets, and that such a client (Go's sumdb
+/// client, the Python verifier, the CLI) still gets identity with a right
+/// `Content-Length`. The page file's weak `ETag` is the same either way,
+/// and revalidates a gzip copy with 304.
+#[test]
+fn answers_are_gzipped_only_for_clients_that_ask() {
+    use std::io::Read as _;
+    let c = support::Community::new();
+    for day in 1..=3 {
+        c.income(&format!("2026-02-0{day}"), "300.00", "1-101", "物业费");
+    }
+    let server = Server::start(&c.data);
+    let client = reqwest::blocking::Client::new();
+    let size = server.http().get("/api/v1/ledger").ok_json()["size"]
+        .as_u64()
+        .unwrap();
+    assert!(size > 2 && size < 256, "one partial tile of each: {size}");
+    let bundle = format!("/tile/entries/000.p/{size}");
+    let hashes = format!("/tile/0/000.p/{size}");
+    for path in [
+        "/",
+        "/assets/app.js",
+        "/api/v1/balances",
+        "/api/v1/entries",
+        "/checkpoint",
+        bundle.as_str(),
+        hashes.as_str(),
+    ] {
+        let url = format!("{}{path}", server.url);
+        let plain = client.get(&url).send().unwrap();
+        assert_eq!(plain.status().as_u16(), 200, "{path}");
+        assert!(
+            plain.headers().get("content-encoding").is_none(),
+            "{path}: identity without Accept-Encoding"
+        );
+        let length: usize = plain
+            .headers()
+            .get("content-length")
+            .unwrap_or_else(|| panic!("{path}: Content-Length without Accept-Encoding"))
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let tag = plain.headers().get("etag").cloned();
+        let plain = plain.bytes().unwrap().to_vec();
+        assert_eq!(length, plain.len(), "{path}: Content-Length is the body's");
+
+        let zipped = client
+            .get(&url)
+            .header("accept-encoding", "gzip")
+            .send()
+            .unwrap();
+        assert_eq!(zipped.status().as_u16(), 200, "{path}");
+        assert_eq!(
+            zipped
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            Some("gzip"),
+            "{path}: gzip when asked"
+        );
+        assert_eq!(
+            zipped.headers().get("etag"),
+            tag.as_ref(),
+            "{path}: same tag"
+        );
+        let wire = zipped.bytes().unwrap().to_vec();
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(wire.as_slice())
+            .read_to_end(&mut decoded)
+            .unwrap_or_else(|e| panic!("{path}: not gzip: {e}"));
+        assert_eq!(decoded, plain, "{path}: gzip decodes to the same bytes");
+        if path == "/assets/app.js" {
+            assert!(
+                wire.len() * 3 < plain.len(),
+                "app.js gzipped: {} of {} bytes",
+                wire.len(),
+                plain.len()
+            );
+            let again = client
+                .get(&url)
+                .header("accept-encoding", "gzip")
+                .header("if-none-match", tag.clone().unwrap())
+                .send()
+                .unwrap();
+            assert_eq!(again.status().as_u16(), 304, "{path}: revalidated");
+            assert!(again.bytes().unwrap().is_empty());
+        }
+    }
+}

@@ -31,10 +31,12 @@ use feeledger_core::entry::{
     Body, Content, Date, ExpenseCategory, FormatError, IncomeCategory, Leaf, Month, OwnersApproval,
     Role,
 };
+use feeledger_core::hash::leaf_hash;
 use feeledger_core::hash::Hash;
+use feeledger_core::merkle::Frontier;
 use feeledger_core::money::format_yuan_grouped;
 use feeledger_core::names::{expense_category_zh, income_category_zh};
-use feeledger_core::note::{open_checkpoint, NoteError};
+use feeledger_core::note::{open_checkpoint, NoteError, VerifiedSignature};
 use feeledger_core::state::TRANSFER_CATEGORY;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -221,6 +223,13 @@ pub enum StatementError {
         summed_fen: i128,
         ledger_fen: u64,
     },
+    /// The latest cosigned checkpoint does not verify with the log key.
+    #[error("the latest cosigned checkpoint does not verify with the ledger's log key: {0}; run `feeledger verify`")]
+    CosignedCheckpoint(#[source] NoteError),
+    /// The latest cosigned checkpoint is larger than the ledger, or its
+    /// root is not the root of the ledger's first entries.
+    #[error("the latest cosigned checkpoint (size {size}) is not a checkpoint of this ledger's first {size} entries: the log was rewritten after the committee confirmed it; run `feeledger verify` and tell the owners' committee")]
+    CosignedRoot { size: u64 },
     /// The canonical JSON of the figures could not be made.
     #[error("the statement's figures: {0}")]
     Json(#[from] serde_json::Error),
@@ -371,6 +380,19 @@ pub struct Statement {
     /// When the last entry of the checkpoint was recorded (UTC ms).
     pub recorded_ms: u64,
     pub cosigners: Vec<Cosigner>,
+    /// When the checkpoint printed carries no cosignature: the latest one
+    /// that does (the committee's last confirmation), whose root the
+    /// statement's own leaves reproduce, so the paper names how far the
+    /// committee confirmed and that its numbers extend past it.
+    pub last_confirmation: Option<Confirmation>,
+}
+
+/// A cosigned checkpoint older than the one printed, checked against the
+/// leaves: its size and who cosigned it when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    pub size: u64,
+    pub cosigners: Vec<Cosigner>,
 }
 
 /// What one money entry does, as postings: (month, fund, category, income,
@@ -471,6 +493,28 @@ impl Statement {
         }
         let genesis = state.genesis();
         let (first, last) = (period.first_month(), period.last_month());
+        // The committee's last confirmation, checked below against the
+        // root of the leaves up to its size, when the latest checkpoint
+        // carries none.
+        let confirmed = if verified.iter().any(|v| v.timestamp_s.is_some()) {
+            None
+        } else {
+            view.latest_cosigned_checkpoint()
+                .map_err(StatementError::Read)?
+                .map(|note| {
+                    open_checkpoint(&note, state.log_key(), &state.cosigner_keys())
+                        .map_err(StatementError::CosignedCheckpoint)
+                })
+                .transpose()?
+                .filter(|(_, _, lines)| lines.iter().any(|v| v.timestamp_s.is_some()))
+        };
+        if let Some((cp, _, _)) = &confirmed {
+            if cp.size > size || cp.size == 0 {
+                return Err(StatementError::CosignedRoot { size: cp.size });
+            }
+        }
+        let mut frontier = Frontier::new();
+        let mut confirmed_root = None;
 
         let mut sums: BTreeMap<String, FundSums> = genesis
             .funds
@@ -492,6 +536,12 @@ impl Statement {
                 break;
             }
             next += 1;
+            if confirmed.is_some() {
+                frontier.append(leaf_hash(&bytes));
+                if confirmed.as_ref().is_some_and(|(cp, _, _)| cp.size == next) {
+                    confirmed_root = Some(frontier.root());
+                }
+            }
             let leaf = decode(seq, &bytes)?;
             let list = match &leaf.body.content {
                 Content::Reversal(r) => {
@@ -604,16 +654,31 @@ impl Statement {
                 })
                 .collect()
         };
-        let cosigners = verified
-            .iter()
-            .filter_map(|v| {
-                Some(Cosigner {
-                    name: v.name.clone(),
-                    role: state.role_of(&v.name),
-                    timestamp_s: v.timestamp_s?,
+        let cosigners_of = |lines: &[VerifiedSignature]| -> Vec<Cosigner> {
+            lines
+                .iter()
+                .filter_map(|v| {
+                    Some(Cosigner {
+                        name: v.name.clone(),
+                        role: state.role_of(&v.name),
+                        timestamp_s: v.timestamp_s?,
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
+        let cosigners = cosigners_of(&verified);
+        let last_confirmation = match confirmed {
+            None => None,
+            Some((cp, _, lines)) => {
+                if confirmed_root != Some(cp.root) {
+                    return Err(StatementError::CosignedRoot { size: cp.size });
+                }
+                Some(Confirmation {
+                    size: cp.size,
+                    cosigners: cosigners_of(&lines),
+                })
+            }
+        };
         Ok(Statement {
             figures: Figures {
                 ledger: state.origin().to_string(),
@@ -634,6 +699,7 @@ impl Statement {
             fingerprint: state.log_key().fingerprint(),
             recorded_ms: state.last_time_ms(),
             cosigners,
+            last_confirmation,
         })
     }
 
@@ -702,6 +768,47 @@ fn date_text(date: Date, lang: Lang) -> String {
             date.day,
             MONTHS_EN_SHORT[usize::from(date.month - 1)],
             date.year
+        ),
+    }
+}
+
+/// The footer's words when the printed checkpoint carries no cosignature:
+/// how far the committee (or a witness) last confirmed, who and when, and
+/// how many of the printed entries came after it, e.g.
+/// 业委会最近一次联署确认到第 3,364 笔（weiyuan-wang、weiyuan-zhao，2025年11月30日），
+/// 本公示的数字还包括此后记的 305 笔. The names are the key names the
+/// ledger's governance registers: it carries no other name for a member.
+fn last_confirmation_text(c: &Confirmation, size: u64, lang: Lang) -> String {
+    let committee = |x: &&Cosigner| x.role == Some(Role::Committee);
+    let names: Vec<String> = c
+        .cosigners
+        .iter()
+        .filter(committee)
+        .chain(c.cosigners.iter().filter(|x| !committee(x)))
+        .map(|x| escape(&x.name))
+        .collect();
+    let by_committee = c.cosigners.iter().any(|x| committee(&x));
+    let latest_s = c.cosigners.iter().map(|x| x.timestamp_s).max().unwrap_or(0);
+    let when = date_of_ms(latest_s.saturating_mul(1000), lang);
+    let after = size.saturating_sub(c.size);
+    match lang {
+        Lang::Zh => format!(
+            "{}最近一次联署确认到第 {} 笔（{}，{when}），本公示的数字还包括此后记的 {} 笔",
+            if by_committee { "业委会" } else { "" },
+            count(c.size),
+            names.join("、"),
+            count(after)
+        ),
+        Lang::En => format!(
+            "{} up to entry {} ({}, {when}); the figures printed also include the {} entries recorded after it",
+            if by_committee {
+                "The committee last cosigned"
+            } else {
+                "Last cosigned"
+            },
+            count(c.size),
+            names.join(", "),
+            count(after)
         ),
     }
 }
@@ -1172,7 +1279,10 @@ impl Statement {
         ));
 
         // Footer.
-        let cosigned = if self.cosigners.is_empty() {
+        let cosigned = if let (true, Some(c)) = (self.cosigners.is_empty(), &self.last_confirmation)
+        {
+            last_confirmation_text(c, f.size, lang)
+        } else if self.cosigners.is_empty() {
             w.no_cosign.to_string()
         } else {
             self.cosigners

@@ -442,8 +442,11 @@ pub fn ledger_routes() -> Router<Ledger> {
             REQUEST_TIMEOUT,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        // Outermost, so that it also sees the timeout layer's 408.
+        // Outside the timeout, so that it also sees the timeout layer's 408.
         .layer(axum::middleware::map_response(error::json_errors))
+        // gzip when the client asks (Accept-Encoding), identity otherwise;
+        // outside json_errors, which reads plain-text error bodies.
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
 }
 
 /// A connection that has not sent a complete request head within this time

@@ -57,7 +57,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
 /// The validator of a page file: the first 128 bits of its SHA-256, so a
 /// returning browser revalidates with `If-None-Match` and gets a 304 with
 /// no body instead of the file again. Files change only with the binary;
-/// each one's tag is computed once.
+/// each one's tag is computed once. The tag is weak (`W/`): the same file
+/// goes out gzipped or as it is (the compression layer in `ledger_router`
+/// follows `Accept-Encoding`), and a strong tag would have to differ
+/// between those two byte strings (RFC 9110 §8.8.1); a weak one names the
+/// file's content, which is what revalidation needs.
 fn etag(body: &'static str) -> HeaderValue {
     static TAGS: OnceLock<Mutex<HashMap<usize, HeaderValue>>> = OnceLock::new();
     let tags = TAGS.get_or_init(|| Mutex::new(HashMap::new()));
@@ -67,18 +71,20 @@ fn etag(body: &'static str) -> HeaderValue {
     tags.entry(body.as_ptr() as usize)
         .or_insert_with(|| {
             let hex = feeledger_core::hash::sha256(body.as_bytes()).to_hex();
-            HeaderValue::from_str(&format!("\"{}\"", &hex[..32]))
+            HeaderValue::from_str(&format!("W/\"{}\"", &hex[..32]))
                 .expect("hex digits in quotes are a valid header value")
         })
         .clone()
 }
 
-/// Whether `If-None-Match` names `tag` (or is `*`); weak tags compare by
-/// their opaque part, as RFC 9110 §13.1.2 says for this header.
+/// Whether `If-None-Match` names `tag` (or is `*`); tags compare by their
+/// opaque part, weak or not (the weak comparison RFC 9110 §13.1.2 asks
+/// for this header).
 fn not_modified(headers: &HeaderMap, tag: &HeaderValue) -> bool {
     let Some(tag) = tag.to_str().ok() else {
         return false;
     };
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

@@ -15,13 +15,14 @@
 // differs, unchecked, failed), data-digest (the page's digest) and
 // data-size.
 
-import { jcs, parseVkey, sha256, toHex, utf8 } from './verify.js';
+import { VerifyError, fromHex, jcs, parseVkey, sha256, toHex, utf8 } from './verify.js';
+import { committeeConfirmation } from './confirm.js';
 import { decodeLeaf, replay, stateRoot } from './replay.js';
 import { bundlesCovering, parseBundle } from './tlog.js';
 import { verifyLedger } from './worker.js';
 import { translate, hasString } from './strings.js';
 import { h } from './dom.js';
-import { yuan, percent, groupHex } from './format.js';
+import { dayText, yuan, percent, groupHex } from './format.js';
 import { pinKey } from './base.js';
 
 export const FIGURES_FORMAT = 'feeledger-statement/1';
@@ -196,7 +197,7 @@ export async function checkStatement({ base = '', logKey, periodText, size, fetc
     bundles.set(path, bytes);
     return new Response(bytes, { status: res.status });
   };
-  const { result } = await verifyLedger({ base, logKey, fetch: keep });
+  const { state: latest, result } = await verifyLedger({ base, logKey, fetch: keep });
   const total = result.checkpoint.size;
   // No size: a statement made in the page, from the checkpoint just verified.
   if (size === null) size = total;
@@ -215,7 +216,38 @@ export async function checkStatement({ base = '', logKey, periodText, size, fetc
     rootHex: await stateRoot(state),
     balances: Object.fromEntries(Object.entries(state.balances).map(([k, v]) => [k, v.toString()])),
   });
-  return { figures, digest: await statementDigest(figures), total, state };
+  return { figures, digest: await statementDigest(figures), total, state, latest: { roles: latest.roles, size: total, root: fromHex(result.checkpoint.root) } };
+}
+
+/**
+ * The paper's "cosigned" line for a statement of the first `size`
+ * entries, as `feeledger statement` prints it: the committee's last
+ * confirmation (confirm.js: the latest cosigned checkpoint, its
+ * cosignatures checked with the keys the log registers and proven a
+ * prefix of the log), or that there is none.
+ */
+async function confirmationLine({ logKey, latest, size, fetch: doFetch, t, lang }) {
+  let c;
+  try {
+    c = await committeeConfirmation({ base: '', logKey, roles: latest.roles, latest: { size: latest.size, root: latest.root }, fetch: doFetch });
+  } catch (e) {
+    const none = e instanceof VerifyError && (e.reason === 'no-cosigned-checkpoint' || e.reason === 'no-committee-cosignature');
+    return { status: none ? 'none' : 'failed', text: none ? t('st.confirmed-none') : t('st.confirmed-failed') };
+  }
+  const committee = c.cosigners.filter((x) => x.role === 'committee');
+  const names = [...committee, ...c.cosigners.filter((x) => x.role !== 'committee')].map((x) => x.name).join(t('trust.names-sep'));
+  const vars = {
+    size: countText(c.size),
+    names,
+    date: dayText(c.time < 1e12 ? c.time * 1000 : c.time, lang),
+    more: countText(Math.max(0, size - c.size)),
+  };
+  const which = c.size < size ? 'before' : 'all';
+  return { status: which, size: c.size, text: t(`st.confirmed-${which}${committee.length ? '' : '-other'}`, vars) };
+}
+
+function countText(n) {
+  return Number(n).toLocaleString('en-US');
 }
 
 // ---------------------------------------------------------------------------
@@ -265,7 +297,9 @@ export async function showStatement(params, lang) {
   try {
     const ledger = await (await fetch('api/v1/ledger', { cache: 'no-store' })).json();
     const logKey = readPinned() || ledger.log_key;
-    got = await checkStatement({ base: '', logKey, periodText, size, fetch: (url, o) => fetch(url.replace(/^\//, ''), o) });
+    const relative = (url, o) => fetch(url.replace(/^\//, ''), o);
+    got = await checkStatement({ base: '', logKey, periodText, size, fetch: relative });
+    got.confirmation = await confirmationLine({ logKey, latest: got.latest, size: got.figures.size, fetch: relative, t, lang });
     const key = await parseVkey(logKey);
     got.fingerprint = `${groupHex(key.keyId)} / ${groupHex(toHex((await sha256(utf8(logKey))).subarray(0, 8)))}`;
   } catch (e) {
@@ -344,6 +378,8 @@ export async function showStatement(params, lang) {
       h('dd', { class: 'mono small' }, got.fingerprint),
       h('dt', {}, t('st.root')),
       h('dd', { class: 'mono small' }, figures.root),
+      h('dt', {}, t('st.confirmed-label')),
+      h('dd', { id: 'statement-confirmed', 'data-status': got.confirmation.status, 'data-size': got.confirmation.size === undefined ? null : String(got.confirmation.size), class: got.confirmation.status === 'failed' ? 'alert' : null }, got.confirmation.text),
     ),
     h('h3', {}, t('st.income')),
     table('st-income', [t('st.fund'), t('st.item'), t('st.amount')], lineRows(figures.income, true)),

@@ -833,6 +833,14 @@ export const STRINGS = {
     'platform.open': '查看账本并核验',
     'platform.retired': '这本账已停用，不再在此公开；原有记录由平台保存。',
     'platform.unavailable': '这本账暂时无法打开，平台管理员正在处理。',
+    // --- page15 ---
+    'st.confirmed-label': '联署确认',
+    'st.confirmed-before': '业委会最近一次联署确认到第 {size} 笔（{names}，{date}），本公示的数字还包括此后记的 {more} 笔',
+    'st.confirmed-before-other': '最近一次联署确认到第 {size} 笔（{names}，{date}），本公示的数字还包括此后记的 {more} 笔',
+    'st.confirmed-all': '业委会已联署确认到第 {size} 笔（{names}，{date}），本公示的数字都在其中',
+    'st.confirmed-all-other': '已联署确认到第 {size} 笔（{names}，{date}），本公示的数字都在其中',
+    'st.confirmed-none': '尚无委员联署确认',
+    'st.confirmed-failed': '委员联署签名核对没有通过，请告知业主委员会',
   },
   en: {
     'html.lang': 'en',
@@ -1661,6 +1669,14 @@ export const STRINGS = {
     'platform.open': 'Open and verify the ledger',
     'platform.retired': 'This ledger is retired and no longer published here; its records are kept by the platform.',
     'platform.unavailable': 'This ledger cannot be opened at the moment; the platform’s operator is on it.',
+    // --- page15 ---
+    'st.confirmed-label': 'Cosigned',
+    'st.confirmed-before': 'The committee last cosigned up to entry {size} ({names}, {date}); the figures printed also include the {more} entries recorded after it',
+    'st.confirmed-before-other': 'Last cosigned up to entry {size} ({names}, {date}); the figures printed also include the {more} entries recorded after it',
+    'st.confirmed-all': 'The committee has cosigned up to entry {size} ({names}, {date}), which covers every figure printed',
+    'st.confirmed-all-other': 'Cosigned up to entry {size} ({names}, {date}), which covers every figure printed',
+    'st.confirmed-none': 'No committee member has cosigned yet',
+    'st.confirmed-failed': 'The committee members’ cosignatures did not pass the check; tell the owners’ committee',
   },
 };
 

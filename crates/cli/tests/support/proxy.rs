@@ -142,3 +142,180 @@ pub fn forward_get(
 pub fn path_of(target: &str) -> &str {
     target.split('?').next().unwrap_or(target)
 }
+
+/// What a [`counting_proxy`] has sent back to its clients so far.
+#[derive(Default)]
+pub struct Transferred {
+    /// Response bodies as sent: gzip where the server gzipped, nothing for
+    /// a 304.
+    pub body_bytes: std::sync::atomic::AtomicU64,
+    /// Status lines and headers of the responses.
+    pub head_bytes: std::sync::atomic::AtomicU64,
+    /// Responses sent.
+    pub responses: std::sync::atomic::AtomicU64,
+    /// Of those, 304 Not Modified.
+    pub not_modified: std::sync::atomic::AtomicU64,
+}
+
+impl Transferred {
+    /// Sets every count back to zero.
+    pub fn reset(&self) {
+        for n in [
+            &self.body_bytes,
+            &self.head_bytes,
+            &self.responses,
+            &self.not_modified,
+        ] {
+            n.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Request and response headers a proxy does not pass on: they describe
+/// one connection, not the message (RFC 9110 §7.6.1), or are set anew.
+const HOP_HEADERS: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// A proxy to `upstream` that passes every request on with its headers
+/// (`Accept-Encoding`, `If-None-Match`, ...) and every answer back with
+/// its headers and its body as the server sent it (gzip stays gzip; the
+/// client's `reqwest` has no gzip feature, so it never decodes), on
+/// keep-alive connections as a browser uses them, and counts in
+/// `counted` what it sends back: what a browser would receive from the
+/// server directly.
+pub fn counting_proxy(upstream: &str, counted: Arc<Transferred>) -> Loopback {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("loopback server binds");
+    let addr = listener.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let upstream = upstream.to_string();
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let (client, upstream, counted) = (client.clone(), upstream.clone(), counted.clone());
+            std::thread::spawn(move || {
+                let _ = pass_on(stream, &client, &upstream, &counted);
+            });
+        }
+    });
+    Loopback {
+        url: format!("http://{addr}"),
+        stop,
+        addr,
+    }
+}
+
+/// Serves one connection of a [`counting_proxy`] until the client closes
+/// it or asks to.
+fn pass_on(
+    mut stream: TcpStream,
+    client: &reqwest::blocking::Client,
+    upstream: &str,
+    counted: &Transferred,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let head_end = loop {
+            if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            pending.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&pending[..head_end]).to_string();
+        pending.drain(..head_end);
+        let mut lines = head.split("\r\n");
+        let mut words = lines.next().unwrap_or("").split_whitespace();
+        let (method, target) = (
+            words.next().unwrap_or("GET").to_string(),
+            words.next().unwrap_or("/").to_string(),
+        );
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let body_len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        while pending.len() < body_len {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            pending.extend_from_slice(&buf[..n]);
+        }
+        let body: Vec<u8> = pending.drain(..body_len).collect();
+        let close = headers
+            .iter()
+            .any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
+
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(std::io::Error::other)?;
+        let mut request = client.request(method, format!("{upstream}{target}"));
+        for (k, v) in &headers {
+            if !HOP_HEADERS.contains(&k.as_str()) {
+                request = request.header(k, v);
+            }
+        }
+        let response = request.body(body).send().map_err(std::io::Error::other)?;
+        let status = response.status();
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("X")
+        );
+        for (k, v) in response.headers() {
+            if !HOP_HEADERS.contains(&k.as_str()) {
+                out.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap_or("")));
+            }
+        }
+        let body = response.bytes().map_err(std::io::Error::other)?;
+        if status.as_u16() != 304 {
+            out.push_str(&format!("content-length: {}\r\n", body.len()));
+        }
+        out.push_str(if close {
+            "connection: close\r\n\r\n"
+        } else {
+            "\r\n"
+        });
+        stream.write_all(out.as_bytes())?;
+        stream.write_all(&body)?;
+        stream.flush()?;
+        counted
+            .head_bytes
+            .fetch_add(out.len() as u64, Ordering::SeqCst);
+        counted
+            .body_bytes
+            .fetch_add(body.len() as u64, Ordering::SeqCst);
+        counted.responses.fetch_add(1, Ordering::SeqCst);
+        if status.as_u16() == 304 {
+            counted.not_modified.fetch_add(1, Ordering::SeqCst);
+        }
+        if close {
+            return Ok(());
+        }
+    }
+}
