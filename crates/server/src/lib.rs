@@ -68,6 +68,25 @@ pub struct Ledger {
 pub struct LedgerInner {
     pub store: Store,
     pub log_signer: NoteSigner,
+    /// The committed size, sent after every write that grew the log or
+    /// changed its latest checkpoint (a cosignature): what the mirror to
+    /// object storage waits on ([`Ledger::committed`]).
+    committed: tokio::sync::watch::Sender<u64>,
+}
+
+impl LedgerInner {
+    /// Tells [`Ledger::committed`]'s receivers that a write is durable: the
+    /// log's new size, sent even when the size is the same (a cosignature
+    /// changed the checkpoint).
+    pub(crate) fn notify_committed(&self) {
+        self.committed.send_replace(self.store.size());
+    }
+}
+
+impl AsRef<Store> for Ledger {
+    fn as_ref(&self) -> &Store {
+        &self.inner.store
+    }
 }
 
 /// A write and where its answer goes.
@@ -83,7 +102,12 @@ impl Ledger {
     /// # Panics
     /// If the operating system cannot start the writer thread.
     pub fn new(store: Store, log_signer: NoteSigner) -> Ledger {
-        let inner = Arc::new(LedgerInner { store, log_signer });
+        let (committed, _) = tokio::sync::watch::channel(store.size());
+        let inner = Arc::new(LedgerInner {
+            store,
+            log_signer,
+            committed,
+        });
         let (writes, queue) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
         let writer = inner.clone();
         std::thread::Builder::new()
@@ -95,6 +119,13 @@ impl Ledger {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The committed size of the log, changed after every durable write
+    /// that grew it or added a cosignature to a checkpoint: a task that
+    /// publishes the log elsewhere (the mirror) waits on it.
+    pub fn committed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.committed.subscribe()
     }
 
     /// Runs blocking store work off the async threads.
@@ -163,6 +194,7 @@ fn write_loop(inner: &LedgerInner, mut queue: tokio::sync::mpsc::Receiver<WriteJ
         };
         match outcome {
             Ok(results) => {
+                inner.notify_committed();
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
