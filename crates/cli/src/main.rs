@@ -242,11 +242,11 @@ enum Command {
     },
     /// Write the notice-board statement (公示) of a month, quarter or year as a printable A4 HTML file.
     Statement(statement::StatementArgs),
-    /// Rebuild a data directory from a backup made with `export --format tiles`.
+    /// Rebuild a data directory from a backup made with `export --format tiles`, or from a server's mirror in object storage.
     Restore {
-        /// The backup directory.
+        /// The backup directory, or s3://BUCKET/PREFIX (a bucket `serve --mirror` writes; endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
         #[arg(long)]
-        from: PathBuf,
+        from: String,
         /// The new data directory (must not hold a ledger).
         #[arg(long)]
         data: PathBuf,
@@ -283,6 +283,9 @@ enum Command {
         /// entries). The head is still checked.
         #[arg(long)]
         no_check: bool,
+        /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit, for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP).
+        #[arg(long)]
+        mirror: Option<String>,
     },
     /// Register an independent witness's cosigner key (type 0x04), whose cosignatures the ledger collects.
     AddWitness {
@@ -532,7 +535,8 @@ fn run(cli: Cli) -> Result<()> {
             data,
             listen,
             no_check,
-        } => serve::run(&DataDir::new(&data), &listen, !no_check)?,
+            mirror,
+        } => serve::run(&DataDir::new(&data), &listen, !no_check, mirror.as_deref())?,
         Command::AddWitness { data, key } => {
             let key = feeledger_core::note::VerifierKey::parse(&key)
                 .map_err(|e| anyhow::anyhow!("witness key: {e}"))?;

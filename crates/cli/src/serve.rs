@@ -19,7 +19,9 @@ pub fn init_logging() {
 /// Serves `data` on `listen` until SIGINT or SIGTERM. With `check`, the
 /// whole store is audited first (as `verify --data` does), and a damaged
 /// one is not served: opening checks only the head.
-pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
+pub fn run(data: &DataDir, listen: &str, check: bool, mirror: Option<&str>) -> Result<()> {
+    // A bad --mirror URL is refused before the audit, which can take minutes.
+    let mirror = mirror.map(feeledger_mirror::Bucket::from_url).transpose()?;
     // The store is opened before the log key is read: a directory with no
     // ledger is told so (as every command tells it), not that its log key
     // is missing. The key is read before the audit, which can take minutes.
@@ -32,7 +34,7 @@ pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
         scanned.close()?;
     }
     let store = data.open()?;
-    serve_store(store, data.log_key()?, listen)
+    serve_store_mirrored(store, data.log_key()?, listen, mirror)
 }
 
 /// Refuses a store the audit finds damaged, naming what and where.
@@ -59,11 +61,28 @@ pub fn serve_store(
     log_key: feeledger_ledgerdir::KeyFile,
     listen: &str,
 ) -> Result<()> {
+    serve_store_mirrored(store, log_key, listen, None)
+}
+
+/// Serves `store`, and with `mirror` mirrors it to that bucket prefix
+/// (`feeledger-mirror`) after every commit, catching up first from what
+/// the bucket holds.
+pub fn serve_store_mirrored(
+    store: feeledger_store::Store,
+    log_key: feeledger_ledgerdir::KeyFile,
+    listen: &str,
+    mirror: Option<feeledger_mirror::Bucket>,
+) -> Result<()> {
     init_logging();
     let origin = store.state().origin().to_string();
     let ledger = Ledger::new(store, log_key.signer);
     let runtime = feeledger_server::runtime().context("starting the async runtime")?;
     runtime.block_on(async move {
+        if let Some(bucket) = mirror {
+            tracing::info!(mirror = %bucket.url(), "mirroring the log's tiles and checkpoint");
+            let committed = ledger.committed();
+            tokio::spawn(feeledger_mirror::Mirror::new(ledger.clone(), bucket).run(committed));
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
