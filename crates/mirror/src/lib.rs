@@ -105,7 +105,7 @@ pub enum MirrorError {
     #[error("cannot configure the S3 client for {url}: {source}")]
     Config {
         url: String,
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// An object could not be written or read.
     #[error("{what} {url}/{rel}: {source}")]
@@ -113,14 +113,14 @@ pub enum MirrorError {
         what: &'static str,
         url: String,
         rel: String,
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// The store could not be read.
     #[error("reading the store: {0}")]
     Store(#[from] StoreError),
     /// The store's own checkpoint does not verify (the store is damaged).
     #[error("the store's latest checkpoint does not verify with its log key: {0}")]
-    StoreCheckpoint(feeledger_core::note::NoteError),
+    StoreCheckpoint(Box<feeledger_core::note::NoteError>),
     #[error(transparent)]
     Tiles(#[from] TileWriteError),
     /// A tile the store should hold at the checkpoint's size is not there.
@@ -132,7 +132,7 @@ pub enum MirrorError {
     AnotherLog {
         url: String,
         log_key: Box<VerifierKey>,
-        error: feeledger_core::note::NoteError,
+        error: Box<feeledger_core::note::NoteError>,
     },
     /// The bucket's checkpoint is of a larger tree than the store's.
     #[error("{url}/checkpoint is of size {bucket_size}, but the store holds {store_size} entries: the bucket is ahead of the record (was the data directory restored from an older backup?); not overwriting it")]
@@ -233,7 +233,7 @@ impl Bucket {
             .build()
             .map_err(|source| MirrorError::Config {
                 url: url.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         Ok(Bucket::with_store(
             Arc::new(store),
@@ -291,7 +291,7 @@ impl Bucket {
             what: "reading",
             url: self.url(),
             rel: rel.to_string(),
-            source,
+            source: Box::new(source),
         };
         match self.store.get(&self.path(rel)).await {
             Ok(got) => Ok(Some(got.bytes().await.map_err(failed)?.to_vec())),
@@ -325,7 +325,7 @@ impl Bucket {
                 what: "writing",
                 url: self.url(),
                 rel: rel.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         Ok(())
     }
@@ -406,7 +406,7 @@ where
                         MirrorError::AnotherLog {
                             url: url.clone(),
                             log_key: Box::new(log_key.clone()),
-                            error,
+                            error: Box::new(error),
                         }
                     })?;
                 let size = checkpoint.size;
@@ -482,7 +482,7 @@ where
             .blocking(|store| {
                 let note = store.latest_checkpoint()?;
                 let (checkpoint, _, _) = open_checkpoint(&note, store.state().log_key(), &[])
-                    .map_err(MirrorError::StoreCheckpoint)?;
+                    .map_err(|e| MirrorError::StoreCheckpoint(Box::new(e)))?;
                 Ok((note, checkpoint))
             })
             .await?;
