@@ -227,7 +227,7 @@ fn the_mirror_catches_up_after_an_outage_and_never_runs_ahead_of_its_tiles() {
         "{} polls found a checkpoint, {unreachable} found the bucket down",
         seen.len()
     );
-    assert!(seen.len() >= 20, "the poller polled: {}", seen.len());
+    assert!(seen.len() >= 5, "the poller polled: {}", seen.len());
     assert!(unreachable > 0, "some polls found the bucket down");
     assert!(
         seen.windows(2).all(|w| w[0] <= w[1]),
