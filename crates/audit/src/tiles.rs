@@ -42,6 +42,14 @@ pub enum TileError {
     /// A file of a mirror or server could not be fetched.
     #[error(transparent)]
     Http(#[from] HttpError),
+    /// A file of another [`TileFiles`] source (an object storage bucket)
+    /// could not be read.
+    #[error("cannot read {rel} of {source_name}: {error}")]
+    Fetch {
+        rel: String,
+        source_name: String,
+        error: String,
+    },
     /// The `witnesses` file is not text.
     #[error("{} of {source_name} is not UTF-8", WITNESSES_FILE)]
     WitnessesNotUtf8 { source_name: String },
@@ -142,13 +150,31 @@ pub fn covered(id: NodeId) -> String {
 }
 
 /// Where tiles are read from: a backup directory, or a URL (a feeledger
-/// server, or a static mirror of a backup). `verify --tiles`, `verify
-/// --url` and `restore` read them the same way, as C2SP tlog-tiles clients
-/// do.
+/// server, or a static mirror of a backup), or any other store of files
+/// laid out as a backup is (an object storage bucket: `feeledger-mirror`).
+/// `verify --tiles`, `verify --url` and `restore` read them the same way,
+/// as C2SP tlog-tiles clients do.
 #[derive(Clone, Copy)]
 pub enum TileSource<'a> {
     Dir(&'a Path),
     Http(&'a Server),
+    Files(&'a dyn TileFiles),
+}
+
+/// Files laid out as a tiles backup is (`checkpoint`, `tile/...`,
+/// `witnesses`), read from somewhere this crate does not know: the
+/// mirror's object storage bucket implements it, so that `restore` and
+/// the audit read a bucket through the same [`TileReader`].
+pub trait TileFiles: Sync {
+    /// The file at `rel` (`checkpoint`, `tile/0/000`, ...), or `None` if
+    /// there is none.
+    ///
+    /// # Errors
+    /// [`TileError::Fetch`] (or another [`TileError`]) if it cannot be read.
+    fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, TileError>;
+
+    /// For messages: where the files are, e.g. `s3://bucket/prefix`.
+    fn name(&self) -> String;
 }
 
 impl TileSource<'_> {
@@ -168,6 +194,7 @@ impl TileSource<'_> {
                 }),
             },
             TileSource::Http(server) => Ok(server.get_optional_bytes(&format!("/{rel}"))?),
+            TileSource::Files(files) => files.read(rel),
         }
     }
 
@@ -176,6 +203,7 @@ impl TileSource<'_> {
         match self {
             TileSource::Dir(_) => "the backup".to_string(),
             TileSource::Http(server) => server.base_url().to_string(),
+            TileSource::Files(files) => files.name(),
         }
     }
 

@@ -125,14 +125,21 @@ pub enum BackupError {
     },
 
     // ------------------------------------------------------------ restore
-    #[error("{} is not a feeledger backup: cannot read its {}", .from.display(), feeledger_audit::tiles::CHECKPOINT_FILE)]
-    NotABackup {
-        from: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}/{} does not verify with the log key {} ({vkey}): {error}", .from.display(), feeledger_audit::tiles::CHECKPOINT_FILE, .key_file.display())]
+    /// `from` names the backup (its directory, or its bucket's URL).
+    #[error(
+        "{from} is not a feeledger backup: cannot read its {}",
+        feeledger_audit::tiles::CHECKPOINT_FILE
+    )]
+    NotABackup { from: String, source: TileError },
+    /// `from` has no checkpoint file.
+    #[error(
+        "{from} is not a feeledger backup: it has no {} file",
+        feeledger_audit::tiles::CHECKPOINT_FILE
+    )]
+    NoCheckpoint { from: String },
+    #[error("{from}/{} does not verify with the log key {} ({vkey}): {error}", feeledger_audit::tiles::CHECKPOINT_FILE, .key_file.display())]
     BackupCheckpoint {
-        from: PathBuf,
+        from: String,
         key_file: PathBuf,
         vkey: Box<VerifierKey>,
         error: NoteError,
@@ -164,9 +171,9 @@ pub enum BackupError {
     CheckpointNotKept,
     #[error("the restored ledger's root differs from the backup's checkpoint")]
     RestoredRootDiffers,
-    #[error("restore from {} failed", .from.display())]
+    #[error("restore from {from} failed")]
     RestoreFailed {
-        from: PathBuf,
+        from: String,
         source: Box<BackupError>,
     },
 

@@ -15,8 +15,10 @@ use std::path::Path;
 
 /// Where a restore goes, and the key it signs with.
 pub struct RestoreTarget<'a> {
-    /// The backup directory.
-    pub from: &'a Path,
+    /// The backup: a directory (`TileSource::Dir`), or any other place
+    /// holding the same files (an object storage bucket, through
+    /// `TileSource::Files`), read through the auditor's `TileReader`.
+    pub from: TileSource<'a>,
     /// The new data directory (absent or without a ledger).
     pub data: &'a Path,
     /// Where its store goes, inside `data`.
@@ -64,14 +66,19 @@ pub fn restore(
         signer,
     } = *target;
     let vkey = signer.verifier_key();
-    let note =
-        std::fs::read(from.join(CHECKPOINT_FILE)).map_err(|source| BackupError::NotABackup {
-            from: from.to_path_buf(),
+    let from_name = source_name(from);
+    let note = from
+        .read(CHECKPOINT_FILE)
+        .map_err(|source| BackupError::NotABackup {
+            from: from_name.clone(),
             source,
+        })?
+        .ok_or_else(|| BackupError::NoCheckpoint {
+            from: from_name.clone(),
         })?;
     let (checkpoint, _, _) =
         open_checkpoint(&note, &vkey, &[]).map_err(|error| BackupError::BackupCheckpoint {
-            from: from.to_path_buf(),
+            from: from_name.clone(),
             key_file: key_given.to_path_buf(),
             vkey: Box::new(vkey.clone()),
             error,
@@ -112,7 +119,7 @@ pub fn restore(
                 let _ = std::fs::remove_dir_all(data);
             }
             return Err(BackupError::RestoreFailed {
-                from: from.to_path_buf(),
+                from: from_name,
                 source: Box::new(e),
             });
         }
@@ -127,6 +134,15 @@ pub fn restore(
         root,
         lines,
     })
+}
+
+/// The backup, for messages: a directory's path, or the source's name
+/// (a bucket's URL).
+fn source_name(from: TileSource<'_>) -> String {
+    match from {
+        TileSource::Dir(dir) => dir.display().to_string(),
+        other => other.name(),
+    }
 }
 
 /// A refused leaf, with where it came from.
@@ -153,7 +169,7 @@ fn leaf_refused(e: StoreError, origin: impl Fn(u64) -> String) -> BackupError {
 /// Returns its root, its stored checkpoint and the keys its cosignature
 /// lines are checked with.
 fn restore_into(
-    from: &Path,
+    from: TileSource<'_>,
     dir: &Path,
     note: &[u8],
     checkpoint: &Checkpoint,
@@ -168,7 +184,7 @@ fn restore_into(
             .rel_path()
     };
     let origin = |seq: u64| format!("in {}", bundle_of(seq));
-    let mut reader = TileReader::new(TileSource::Dir(from), size);
+    let mut reader = TileReader::new(from, size);
     let mut store: Option<Store> = None;
     let mut batch: Vec<Vec<u8>> = Vec::new();
     for index in 0..TileReader::bundles(size) {
@@ -219,7 +235,7 @@ fn restore_into(
     if store.root() != checkpoint.root || store.size() != size {
         return Err(BackupError::RestoredRootDiffers);
     }
-    let witnesses = TileSource::Dir(from).witnesses()?;
+    let witnesses = from.witnesses()?;
     for witness in &witnesses {
         store.add_witness(witness)?;
     }

@@ -4,7 +4,7 @@
 //! format and the recovery path), and printing what it did.
 
 use anyhow::Result;
-use feeledger_audit::tiles::WITNESSES_FILE;
+use feeledger_audit::tiles::{TileSource, WITNESSES_FILE};
 use feeledger_backup::{RestoreTarget, Step};
 use feeledger_ledgerdir::{DataDir, KeyFile, KeyFileIo as _};
 use feeledger_store::Store;
@@ -35,13 +35,23 @@ pub fn export_tiles(store: &Store, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `feeledger restore --from BACKUP --data NEWDIR --log-key KEYFILE`.
-pub fn restore(from: &Path, data: &Path, key_path: &Path) -> Result<()> {
+/// `feeledger restore --from BACKUP --data NEWDIR --log-key KEYFILE`:
+/// BACKUP is a directory, or `s3://BUCKET/PREFIX`, a bucket the server's
+/// mirror (`serve --mirror`) writes, read with the usual `AWS_*`
+/// environment variables.
+pub fn restore(from: &str, data: &Path, key_path: &Path) -> Result<()> {
     let key = KeyFile::read(key_path)?;
     let vkey = key.verifier_key();
     let dd = DataDir::new(data);
+    let bucket;
+    let source = if feeledger_mirror::is_bucket_url(from) {
+        bucket = feeledger_mirror::BucketFiles::open(from)?;
+        TileSource::Files(&bucket)
+    } else {
+        TileSource::Dir(Path::new(from))
+    };
     let target = RestoreTarget {
-        from,
+        from: source,
         data,
         store_dir: &dd.store_path(),
         key_file: &dd.log_key_path(),
@@ -52,8 +62,7 @@ pub fn restore(from: &Path, data: &Path, key_path: &Path) -> Result<()> {
     let size = restored.checkpoint.size;
     let lines = &restored.lines;
     println!(
-        "restored {size} entries from {} into {}",
-        from.display(),
+        "restored {size} entries from {from} into {}",
         data.display()
     );
     println!("root:       {}", restored.root);

@@ -270,6 +270,28 @@ pub fn verify_remote(
     let trusted = VerifierKey::parse(log_key).map_err(|e| anyhow::anyhow!("--log-key: {e}"))?;
     let saved_checkpoint = read_saved(saved, &trusted)?;
     let checkpoint_bytes = remote.get_bytes("/checkpoint")?;
+    // A static C2SP mirror (a bucket `serve --mirror` writes, or a tiles
+    // backup served as files) has the checkpoint and tiles but no API:
+    // its tiles are the whole log, and they are audited as a backup's are.
+    if remote
+        .server()
+        .get_optional_bytes("/api/v1/ledger")?
+        .is_none()
+    {
+        eprintln!(
+            "note: {} serves no /api/v1 (a static mirror): verifying its checkpoint and C2SP tiles (every entry, hash tile, signature and rule)",
+            remote.server().base_url()
+        );
+        return run_audit(
+            feeledger_audit::audit_tiles,
+            feeledger_audit::tiles::TileSource::Http(remote.server()),
+            &trusted,
+            &checkpoint_bytes,
+            saved_checkpoint.as_ref(),
+            save_to,
+            json,
+        );
+    }
     run_audit(
         feeledger_audit::audit_server,
         remote.server(),

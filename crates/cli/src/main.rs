@@ -253,11 +253,11 @@ enum Command {
     },
     /// Write the notice-board statement (公示) of a month, quarter or year as a printable A4 HTML file.
     Statement(statement::StatementArgs),
-    /// Rebuild a data directory from a backup made with `export --format tiles`.
+    /// Rebuild a data directory from a backup made with `export --format tiles`, or from a server's mirror in object storage.
     Restore {
-        /// The backup directory.
+        /// The backup directory, or s3://BUCKET/PREFIX (a bucket `serve --mirror` writes; endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
         #[arg(long)]
-        from: PathBuf,
+        from: String,
         /// The new data directory (must not hold a ledger).
         #[arg(long)]
         data: PathBuf,
@@ -309,6 +309,9 @@ enum Command {
         /// before serving either way.
         #[arg(long)]
         no_check: bool,
+        /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit (with --platform: each ledger under PREFIX/c/SLUG), for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP).
+        #[arg(long)]
+        mirror: Option<String>,
     },
     /// Retire a ledger of a platform: it is no longer served (410), and its records are kept.
     Retire {
@@ -593,13 +596,15 @@ fn run(cli: Cli) -> Result<()> {
             data: Some(data),
             listen,
             no_check,
+            mirror,
             ..
-        } => serve::run(&DataDir::new(&data), &listen, !no_check)?,
+        } => serve::run(&DataDir::new(&data), &listen, !no_check, mirror.as_deref())?,
         Command::Serve {
             platform: Some(platform),
             listen,
+            mirror,
             ..
-        } => serve::run_platform(&platform, &listen)?,
+        } => serve::run_platform(&platform, &listen, mirror.as_deref())?,
         Command::Serve { .. } => unreachable!("clap requires --data or --platform"),
         Command::Retire { platform, slug } => {
             let since = feeledger_report::describe::format_time_ms(clock::now_ms());

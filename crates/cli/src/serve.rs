@@ -22,12 +22,14 @@ pub fn init_logging() {
 /// audited (as `verify --data` does) in the background meanwhile, writes
 /// wait for it, and a damaged store stops being served (the server's
 /// `status` module; docs/reliability.md).
-pub fn run(data: &DataDir, listen: &str, check: bool) -> Result<()> {
+pub fn run(data: &DataDir, listen: &str, check: bool, mirror: Option<&str>) -> Result<()> {
+    // A bad --mirror URL is refused before the store is opened.
+    let mirror = mirror.map(feeledger_mirror::Bucket::from_url).transpose()?;
     // The store is opened before the log key is read: a directory with no
     // ledger is told so (as every command tells it), not that its log key
     // is missing.
     let store = data.open()?;
-    serve_store_audited(store, data.log_key()?, listen, check)
+    serve_store_with(store, data.log_key()?, listen, check, mirror)
 }
 
 /// Refuses a store the audit finds damaged, naming what and where.
@@ -54,16 +56,19 @@ pub fn serve_store(
     log_key: feeledger_ledgerdir::KeyFile,
     listen: &str,
 ) -> Result<()> {
-    serve_store_audited(store, log_key, listen, false)
+    serve_store_with(store, log_key, listen, false, None)
 }
 
 /// As [`serve_store`]; with `audit`, the full audit runs in the background
-/// while the ledger is served.
-pub fn serve_store_audited(
+/// while the ledger is served, and with `mirror` the log is mirrored to
+/// that bucket prefix (`feeledger-mirror`) after every commit, catching up
+/// first from what the bucket holds.
+pub fn serve_store_with(
     store: feeledger_store::Store,
     log_key: feeledger_ledgerdir::KeyFile,
     listen: &str,
     audit: bool,
+    mirror: Option<feeledger_mirror::Bucket>,
 ) -> Result<()> {
     init_logging();
     let origin = store.state().origin().to_string();
@@ -73,6 +78,11 @@ pub fn serve_store_audited(
         feeledger_server::status::start_audit(&ledger).context("starting the background audit")?;
     }
     let served = runtime.block_on(async move {
+        if let Some(bucket) = mirror {
+            tracing::info!(mirror = %bucket.url(), "mirroring the log's tiles and checkpoint");
+            let committed = ledger.committed();
+            tokio::spawn(feeledger_mirror::Mirror::new(ledger.clone(), bucket).run(committed));
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -107,12 +117,17 @@ pub fn platform_ledger_dir(platform: &Path, slug: &str) -> Result<PathBuf> {
 /// `init --platform` or retired with `retire` while it runs are taken in
 /// within a second. Each ledger's head is checked as it opens; one that
 /// fails is refused alone (503) and the others serve.
-pub fn run_platform(platform: &Path, listen: &str) -> Result<()> {
+pub fn run_platform(platform: &Path, listen: &str, mirror: Option<&str>) -> Result<()> {
+    let mirror = mirror.map(feeledger_mirror::Bucket::from_url).transpose()?;
     init_logging();
     let runtime = feeledger_server::runtime().context("starting the async runtime")?;
     let opened = feeledger_server::platform::Platform::open(platform)?;
     let serving = opened.serving().len();
     runtime.block_on(async move {
+        if let Some(bucket) = mirror {
+            tracing::info!(mirror = %bucket.url(), "mirroring every ledger's tiles and checkpoint, each under c/SLUG");
+            tokio::spawn(mirror_platform(opened.clone(), bucket));
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -128,4 +143,29 @@ pub fn run_platform(platform: &Path, listen: &str) -> Result<()> {
         anyhow::Ok(())
     })?;
     Ok(())
+}
+
+/// Mirrors each ledger of `platform` under `bucket`'s `c/SLUG` prefix
+/// (`feeledger_mirror::Bucket::ledger`), looking for ledgers added while
+/// it runs as often as the platform does.
+async fn mirror_platform(
+    platform: std::sync::Arc<feeledger_server::platform::Platform>,
+    bucket: feeledger_mirror::Bucket,
+) {
+    let mut mirrored = std::collections::BTreeSet::new();
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        for slug in platform.serving() {
+            if mirrored.contains(&slug) {
+                continue;
+            }
+            if let Some(ledger) = platform.ledger(&slug) {
+                let committed = ledger.committed();
+                let mirror = feeledger_mirror::Mirror::new(ledger, bucket.ledger(&slug));
+                tokio::spawn(mirror.run(committed));
+                mirrored.insert(slug);
+            }
+        }
+    }
 }

@@ -109,6 +109,13 @@ fn write_in_batches(log: &Log, batches: &[u64]) -> (TileEdge, BTreeMap<String, V
         assert_eq!(reread, edge, "edge of size {before} read back");
         let tiles = edge.append(&log.new_leaves(before, size)).unwrap();
         assert_eq!(edge.size(), size);
+        // A publisher that reads tiles from the store names the same
+        // paths, in the same order, from the two sizes alone.
+        assert_eq!(
+            TileEdge::paths_between(before, size).unwrap(),
+            tiles.iter().map(|t| t.path).collect::<Vec<_>>(),
+            "paths between {before} and {size}"
+        );
         for tile in &tiles {
             // Every tile returned is the C2SP tile of the new log.
             assert!(

@@ -76,6 +76,25 @@ pub struct Ledger {
 pub struct LedgerInner {
     pub store: Store,
     pub log_signer: NoteSigner,
+    /// The committed size, sent after every write that grew the log or
+    /// changed its latest checkpoint (a cosignature): what the mirror to
+    /// object storage waits on ([`Ledger::committed`]).
+    committed: tokio::sync::watch::Sender<u64>,
+}
+
+impl LedgerInner {
+    /// Tells [`Ledger::committed`]'s receivers that a write is durable: the
+    /// log's new size, sent even when the size is the same (a cosignature
+    /// changed the checkpoint).
+    pub(crate) fn notify_committed(&self) {
+        self.committed.send_replace(self.store.size());
+    }
+}
+
+impl AsRef<Store> for Ledger {
+    fn as_ref(&self) -> &Store {
+        &self.inner.store
+    }
 }
 
 /// A write and where its answer goes.
@@ -237,7 +256,12 @@ impl Ledger {
     /// A ledger whose writes are committed by `pool`, shared with other
     /// ledgers (a platform).
     pub fn with_pool(store: Store, log_signer: NoteSigner, pool: &WriterPool) -> Ledger {
-        let inner = Arc::new(LedgerInner { store, log_signer });
+        let (committed, _) = tokio::sync::watch::channel(store.size());
+        let inner = Arc::new(LedgerInner {
+            store,
+            log_signer,
+            committed,
+        });
         let (writes, receiver) = tokio::sync::mpsc::channel(WRITE_QUEUE_MAX);
         let queue = Arc::new(WriteQueue {
             inner: inner.clone(),
@@ -264,6 +288,13 @@ impl Ledger {
 
     fn health_arc(&self) -> Arc<status::Health> {
         self.health.clone()
+    }
+
+    /// The committed size of the log, changed after every durable write
+    /// that grew it or added a cosignature to a checkpoint: a task that
+    /// publishes the log elsewhere (the mirror) waits on it.
+    pub fn committed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.committed.subscribe()
     }
 
     /// Runs blocking store work off the async threads.
@@ -329,6 +360,7 @@ fn commit_batch(inner: &LedgerInner, jobs: Vec<WriteJob>) {
         Ok(results) => {
             // After a successful commit: the batch is durable. Whatever
             // must hear of a new committed size is told here.
+            inner.notify_committed();
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }

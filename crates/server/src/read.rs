@@ -9,12 +9,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use feeledger_core::entry::{Kind, Leaf, Month};
 use feeledger_core::hash::{leaf_hash, Hash};
-use feeledger_core::merkle::{self, TILE_WIDTH_MAX};
 use feeledger_core::note::{Checkpoint, Note, Receipt};
 use feeledger_core::proposal_policy::IdPrefix;
-use feeledger_core::tiles::{self, parse_tile_path, TileKind};
+use feeledger_core::tiles::parse_tile_path;
+use feeledger_store::PROPOSALS_PAGE_MAX;
+use feeledger_store::WITHDRAWN_LIST_MAX;
 use feeledger_store::{EntryFilter, Order, ProposalRecord, Store, Withdrawn, LIST_LIMIT_MAX};
-use feeledger_store::{PROPOSALS_PAGE_MAX, WITHDRAWN_LIST_MAX};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -73,35 +73,14 @@ pub async fn tile(
     let Some(tile) = parse_tile_path(&path) else {
         return Err(ApiError::not_found(format!("not a tile path: {path:?}")));
     };
+    // The bytes are assembled by the core, through the store: the one
+    // definition of a tile that the backup and the mirror share.
     let bytes = ledger
         .blocking(move |inner| {
-            let store = &inner.store;
-            if !tile.exists_in(store.size()) {
-                return Err(ApiError::not_found("tile is beyond the tree"));
-            }
-            let width = tile.width();
-            // The bytes are assembled by the core, the one definition of a
-            // tile that the backup and a publisher share.
-            match tile.kind {
-                TileKind::Hashes { level } => {
-                    let ids = merkle::tile_node_ids(level, tile.index, width);
-                    let hashes = merkle::NodeReader::read_nodes(store, &ids)?;
-                    Ok(tiles::hash_tile_bytes(&hashes))
-                }
-                TileKind::Entries => {
-                    // exists_in held, so these cannot overflow.
-                    let first = tile.index * TILE_WIDTH_MAX;
-                    let mut leaves = Vec::new();
-                    for seq in first..first + width {
-                        let leaf = store
-                            .leaf_bytes(seq)?
-                            .ok_or_else(|| ApiError::not_found("entry missing"))?;
-                        leaves.push(leaf);
-                    }
-                    Ok(tiles::entry_bundle_bytes(leaves.iter().map(Vec::as_slice))
-                        .expect("leaves are at most 65535 bytes"))
-                }
-            }
+            inner
+                .store
+                .tile_bytes(&tile)?
+                .ok_or_else(|| ApiError::not_found("tile is beyond the tree"))
         })
         .await?;
     let cache = if tile.partial_width.is_none() {

@@ -133,6 +133,9 @@ pub async fn add_checkpoint(
                 lines.push_str(&signature.to_line());
                 store.add_cosignature(checkpoint.size, signature)?;
             }
+            // The cosigned note is what readers want: the mirror writes
+            // the checkpoint again.
+            inner.notify_committed();
             Ok((
                 StatusCode::OK,
                 [(

@@ -252,6 +252,7 @@ fn run_batch(inner: &crate::LedgerInner, request: BatchRequest) -> ApiResult<(St
     let committed = store
         .proposals_batch_atomic(requests, now_ms, &inner.log_signer)
         .map_err(refused_at_commit)?;
+    inner.notify_committed();
     let size = committed.last().map_or(0, |c| c.size);
     let mut results = Vec::with_capacity(count);
     for (index, committed) in committed.iter().enumerate() {

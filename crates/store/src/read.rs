@@ -96,6 +96,52 @@ impl Store {
         Ok(self.tree().get(keys::leaf(seq))?.map(|v| v.to_vec()))
     }
 
+    /// The bytes of the C2SP tile at `path` (a hash tile or an entry
+    /// bundle), or `None` if the published tree does not hold it at that
+    /// width. Assembled by the core's tile functions
+    /// (`feeledger_core::tiles`), the one definition of a tile: the
+    /// server's `/tile/` route and the mirror to object storage both read
+    /// tiles here. A tile that exists at a size stays the same bytes at
+    /// every later size, so a caller may read the tiles of a checkpoint
+    /// older than the head.
+    ///
+    /// # Errors
+    /// A storage failure (sled I/O, or damage sled found) as [`StoreError`],
+    /// including a leaf of the published tree that is missing.
+    pub fn tile_bytes(
+        &self,
+        path: &feeledger_core::tiles::TilePath,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        use feeledger_core::tiles::{self, TileKind, TILE_WIDTH_MAX};
+        if !path.exists_in(self.size()) {
+            return Ok(None);
+        }
+        let width = path.width();
+        match path.kind {
+            TileKind::Hashes { level } => {
+                let ids = merkle::tile_node_ids(level, path.index, width);
+                let hashes = merkle::NodeReader::read_nodes(self, &ids)?;
+                Ok(Some(tiles::hash_tile_bytes(&hashes)))
+            }
+            TileKind::Entries => {
+                // exists_in held, so these cannot overflow.
+                let first = path.index * TILE_WIDTH_MAX;
+                let mut leaves = Vec::with_capacity(width as usize);
+                for seq in first..first + width {
+                    let leaf = self.leaf_bytes(seq)?.ok_or_else(|| {
+                        StoreError::damaged(format!("entry {seq} of the published tree is missing"))
+                    })?;
+                    leaves.push(leaf);
+                }
+                let bundle =
+                    tiles::entry_bundle_bytes(leaves.iter().map(Vec::as_slice)).map_err(|e| {
+                        StoreError::damaged(format!("entry bundle {}: {e}", path.rel_path()))
+                    })?;
+                Ok(Some(bundle))
+            }
+        }
+    }
+
     /// Leaves `from..` in order, for streaming audits. Stops at the first I/O
     /// error. Unlike the other reads it is not bounded by [`Store::size`]:
     /// an audit must see a leaf stored beyond the head to name it.

@@ -13,6 +13,7 @@ pub mod http;
 pub mod page;
 pub mod proxy;
 pub mod raw;
+pub mod s3;
 pub mod verify;
 
 use serde_json::Value;

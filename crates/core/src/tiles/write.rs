@@ -290,6 +290,48 @@ impl TileEdge {
         Ok(paths)
     }
 
+    /// The paths of the tiles [`TileEdge::append`] returns when a log of
+    /// `old_size` entries grows to `new_size`, in the same order (entry
+    /// bundles, then hash tiles from level 0 up, each by index), without
+    /// the leaves: what a publisher that reads tiles from elsewhere (the
+    /// store) must write between two checkpoints. Empty when the sizes are
+    /// equal.
+    ///
+    /// # Errors
+    /// [`TileWriteError::LogTooLarge`] if `new_size` is above
+    /// [`TILED_SIZE_MAX`]. (An `old_size` above `new_size` gives the
+    /// paths of nothing: a log never shrinks.)
+    pub fn paths_between(old_size: u64, new_size: u64) -> Result<Vec<TilePath>, TileWriteError> {
+        if new_size > TILED_SIZE_MAX {
+            return Err(TileWriteError::LogTooLarge {
+                size: new_size,
+                max: TILED_SIZE_MAX,
+            });
+        }
+        // At each level, the tiles from the one that held the old edge (or
+        // was empty) up to the new edge: full ones, then the partial one.
+        let level_paths = |kind: TileKind, old: u64, new: u64| -> Vec<TilePath> {
+            if new <= old {
+                return Vec::new();
+            }
+            let full_end = new / TILE_WIDTH_MAX;
+            let mut paths: Vec<TilePath> = (old / TILE_WIDTH_MAX..full_end)
+                .filter_map(|index| TilePath::new(kind, index, TILE_WIDTH_MAX))
+                .collect();
+            paths.extend(TilePath::new(kind, full_end, new % TILE_WIDTH_MAX));
+            paths
+        };
+        let mut paths = level_paths(TileKind::Entries, old_size, new_size);
+        for level in 0..TILE_LEVELS {
+            paths.extend(level_paths(
+                hash_kind(level),
+                hashes_at(level, old_size),
+                hashes_at(level, new_size),
+            ));
+        }
+        Ok(paths)
+    }
+
     /// The edge of a log of `size` entries, from exactly the tiles
     /// [`TileEdge::paths`]`(size)` names, in any order.
     ///
