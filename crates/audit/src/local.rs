@@ -182,6 +182,7 @@ pub fn audit_store(
     store.check_no_node_tiles_beyond(size).map_err(tile_fault)?;
     check_snapshot(replayer.state.snapshot(), store.state().snapshot())?;
     check_totals(store, &replayer.totals)?;
+    check_all_time_totals(store, &replayer.totals)?;
     postings.finish(store)?;
     check_link_counts(store, derived.reversals)?;
     let checkpoint = store.latest_checkpoint().map_err(io)?;
@@ -565,6 +566,61 @@ fn check_totals(store: &Store, totals: &feeledger_core::state::Totals) -> Result
                 )))
             }
             (None, None) => unreachable!("the key came from one of the maps"),
+        }
+    }
+    Ok(())
+}
+
+/// The all-time totals (`A`), which the store keeps beside the month
+/// totals so that a summary without a month reads a few keys: each must be
+/// the sum of its fund's and category's months, recomputed from the leaves.
+fn check_all_time_totals(
+    store: &Store,
+    totals: &feeledger_core::state::Totals,
+) -> Result<(), Failure> {
+    let mut stored: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
+    for item in store.stored_all_time_totals() {
+        let t = item.map_err(io)?;
+        let value = t.fen.map_err(|e| {
+            derived(format!(
+                "all-time totals (fund {}, category {}) do not parse: {e}",
+                t.fund, t.category
+            ))
+        })?;
+        stored.insert((t.fund, t.category), value);
+    }
+    let mut recomputed: BTreeMap<(String, String), (i128, i128)> = BTreeMap::new();
+    for ((_, fund, category), (income, spending)) in &totals.by_month {
+        let sum = recomputed
+            .entry((fund.clone(), category.clone()))
+            .or_insert((0, 0));
+        sum.0 = sum
+            .0
+            .checked_add(*income)
+            .ok_or_else(|| derived("all-time income overflows".into()))?;
+        sum.1 = sum
+            .1
+            .checked_add(*spending)
+            .ok_or_else(|| derived("all-time spending overflows".into()))?;
+    }
+    if stored != recomputed {
+        let differing = stored
+            .keys()
+            .chain(recomputed.keys())
+            .find(|k| stored.get(*k) != recomputed.get(*k))
+            .cloned();
+        if let Some((fund, category)) = differing {
+            let show = |v: Option<&(i128, i128)>| {
+                v.map_or("none".to_string(), |v| {
+                    format!("income {} fen, spending {} fen", v.0, v.1)
+                })
+            };
+            let key = (fund.clone(), category.clone());
+            return Err(derived(format!(
+                "all-time totals (fund {fund}, category {category}) differ: stored {}, recomputed {}",
+                show(stored.get(&key)),
+                show(recomputed.get(&key))
+            )));
         }
     }
     Ok(())

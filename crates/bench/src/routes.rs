@@ -210,6 +210,7 @@ fn routes(keys: &BenchKeys, size: u64, proposal_id: &str) -> Vec<Route> {
             200,
         ),
         route("route_p99_ledger", "/api/v1/ledger".into(), 200),
+        route("route_p99_status", "/api/v1/status".into(), 200),
         route("route_p99_balances", "/api/v1/balances".into(), 200),
         route("route_p99_summary", "/api/v1/summary".into(), 200),
         route(

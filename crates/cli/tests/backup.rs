@@ -158,6 +158,22 @@ fn damage_totals(data: &Path) -> String {
     })
 }
 
+/// (f) Adds one fen to the spending of the first stored all-time totals
+/// value; returns its fund.
+fn damage_all_time_totals(data: &Path) -> String {
+    with_db(data, |db| {
+        let (key, value) = db.scan_prefix(b"A").next().unwrap().unwrap();
+        let (income, spending): (i128, i128) = serde_json::from_slice(&value).unwrap();
+        db.insert(
+            key.clone(),
+            serde_json::to_vec(&(income, spending + 1)).unwrap(),
+        )
+        .unwrap();
+        let fund_end = key[1..].iter().position(|b| *b == 0).unwrap() + 1;
+        String::from_utf8(key[1..fund_end].to_vec()).unwrap()
+    })
+}
+
 // ------------------------------------------------------------------ tests
 
 /// Proves the backup round trip: `export --format tiles` writes plain C2SP
@@ -488,6 +504,10 @@ fn verify_names_each_kind_of_damage() {
     let e = demo.copy("e");
     let month = damage_totals(&e);
     verify_fails(&e, &[&format!("totals of {month}"), "differ"]);
+
+    let f = demo.copy("f");
+    let fund = damage_all_time_totals(&f);
+    verify_fails(&f, &[&format!("all-time totals (fund {fund}"), "differ"]);
 }
 
 /// Proves that damage at the head (the last leaf, its Merkle node) is

@@ -981,17 +981,31 @@ fn verify_names_a_tampered_middle_entry() {
     {
         let db = sled::open(c.data.join("ledger")).unwrap();
         // Level-0 node tile 0 holds the leaf hashes of entries 0..256, 32
-        // bytes each (see the key layout in crates/store/src/lib.rs).
-        let mut key = vec![b'N', 0];
-        key.extend_from_slice(&0u64.to_be_bytes());
-        let mut tile = db
-            .get(&key)
-            .unwrap()
-            .expect("the node tile key layout")
-            .to_vec();
+        // bytes each; while it fills, it is kept as runs, each under the
+        // tile's key and the run's first position (u16 BE), as the batches
+        // appended them (see the key layout in crates/store/src/lib.rs).
+        let mut tile_key = vec![b'N', 0];
+        tile_key.extend_from_slice(&0u64.to_be_bytes());
+        let (key, mut run, start) = db
+            .scan_prefix(&tile_key)
+            .map(|item| item.unwrap())
+            .map(|(key, value)| {
+                let start = if key.len() == tile_key.len() {
+                    0
+                } else {
+                    usize::from(u16::from_be_bytes([
+                        key[tile_key.len()],
+                        key[tile_key.len() + 1],
+                    ]))
+                };
+                (key.to_vec(), value.to_vec(), start)
+            })
+            .find(|(_, value, start)| *start <= 2 && 2 < start + value.len() / 32)
+            .expect("the node tile key layout: a run holding entry 2");
         let hash = feeledger_core::hash::leaf_hash(&altered);
-        tile[2 * 32..3 * 32].copy_from_slice(&hash.0);
-        db.insert(key, tile).unwrap();
+        let at = (2 - start) * 32;
+        run[at..at + 32].copy_from_slice(&hash.0);
+        db.insert(key, run).unwrap();
         db.flush().unwrap();
     }
     let out = c.cmd("verify", &[]);

@@ -212,9 +212,21 @@ fn the_mirror_catches_up_after_an_outage_and_never_runs_ahead_of_its_tiles() {
     s3.resume();
     let lag = wait_for_bucket(&s3, &log_key, size, Duration::from_secs(30));
     println!("caught up {lag:?} after the S3 server came back");
-    // More writes, polled as they are mirrored.
-    write_incomes(&http, &demo, 340, 40);
-    let size = size + 40;
+    // More writes, polled as they are mirrored, until the poller has
+    // checked at least five checkpoints (a poll reads every tile the
+    // checkpoint needs, which on a loaded machine takes a while).
+    let mut next = 340;
+    let polling_until = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        write_incomes(&http, &demo, next, 10);
+        next += 10;
+        let enough = seen.lock().unwrap().len() >= 5;
+        if enough || std::time::Instant::now() > polling_until {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let size = size + (next - 340) as u64;
     wait_for_bucket(&s3, &log_key, size, Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(200));
     stop.store(true, Ordering::Relaxed);

@@ -185,10 +185,23 @@ fn a_flipped_witness_cosignature_is_named_under_data_tiles_and_url() {
     assert!(!note.contains("\u{2014} witness-a "), "{note}");
     verify_passes(&["--tiles", s(&again), "--log-key", &c.log_key]);
 
-    // `serve` audits the store first and refuses it, naming the line;
-    // served anyway (`--no-check`), the line is found by `verify --url`.
-    let out = run(["serve", "--data", s(&restored), "--listen", "127.0.0.1:0"]);
-    out.assert_one_line_error(&["the store is damaged", "witness-a", "feeledger rebuild"]);
+    // `serve` audits the store in the background and, finding the line,
+    // stops serving it (503 `damaged`, naming the line); served anyway
+    // (`--no-check`), the line is found by `verify --url`.
+    let audited = Server::start_with(&restored, |_| {});
+    let http = audited.http();
+    let status = http.get("/api/v1/status").ok_json();
+    assert_eq!(status["audit"]["state"], "failed", "{status}");
+    assert!(status.to_string().contains("witness-a"), "{status}");
+    let refused = http.get("/api/v1/balances");
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert_eq!(
+        refused.json()["error"]["code"],
+        "damaged",
+        "{}",
+        refused.text()
+    );
+    drop(audited);
     let server = Server::start_with(&restored, |cmd| {
         cmd.arg("--no-check");
     });

@@ -572,3 +572,127 @@ fn the_page_under_a_prefix_verifies_and_keeps_each_ledgers_pin() {
     let links = p.eval("JSON.stringify([...document.querySelectorAll('a.platform-open')].map((a) => a.getAttribute('href')))");
     assert_eq!(links, "[\"/c/chenxi/\",\"/c/xingguang/\"]");
 }
+
+/// The kill test of a platform: a district of four ledgers is
+/// written to, one writer per ledger, and the server is SIGKILLed twenty
+/// times mid-write. After every restart each acknowledged write is in its
+/// own ledger at the seq its answer named, with the nonce it was sent
+/// with; at the end every ledger verifies with `verify --url`. Prints the
+/// restart-to-serving times (process start to the serving line, which is
+/// printed once every ledger's head was checked).
+#[test]
+fn a_platform_killed_twenty_times_under_writes_loses_no_acknowledged_write() {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const LEDGERS: u32 = 4;
+    const KILLS: u32 = 20;
+    // On a disk, not /dev/shm: the kill test is about what reaches the
+    // files before the answer.
+    let dir = tempfile::tempdir().unwrap();
+    let platform = dir.path().join("district");
+    district(&platform, LEDGERS, 20);
+    let mut acknowledged: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    let mut ledgers: Vec<(String, String)> = Vec::new();
+    let mut restarts = Vec::new();
+    let check_kept = |http: &Http, acknowledged: &BTreeMap<String, Vec<(u64, String)>>| {
+        for (slug, writes) in acknowledged {
+            for (seq, nonce) in writes {
+                let entry = http.get(&format!("/c/{slug}/api/v1/entries/{seq}"));
+                assert_eq!(
+                    entry.status,
+                    200,
+                    "{slug} lost entry {seq}: {}",
+                    entry.text()
+                );
+                let text = entry.text();
+                assert!(
+                    text.contains(nonce.as_str()),
+                    "{slug} entry {seq} is not the acknowledged write {nonce}: {text}"
+                );
+            }
+        }
+    };
+    for kill in 0..KILLS {
+        let started = Instant::now();
+        let mut server = PlatformServer::start(&platform);
+        restarts.push(started.elapsed());
+        let http = server.http();
+        if ledgers.is_empty() {
+            let listed = http.get("/api/v1/ledgers").ok_json();
+            ledgers = listed["ledgers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    (
+                        l["slug"].as_str().unwrap().to_string(),
+                        l["origin"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(ledgers.len(), LEDGERS as usize);
+        }
+        check_kept(&http, &acknowledged);
+        let stop = AtomicBool::new(false);
+        let written: Vec<(String, Vec<(u64, String)>)> = std::thread::scope(|scope| {
+            let writers: Vec<_> = ledgers
+                .iter()
+                .map(|(slug, origin)| {
+                    let (http, platform, stop) = (http.clone(), platform.clone(), &stop);
+                    scope.spawn(move || {
+                        let mut kept = Vec::new();
+                        for n in 0.. {
+                            if stop.load(Ordering::SeqCst) {
+                                break;
+                            }
+                            let nonce = format!("kill-{kill}-{slug}-{n}");
+                            let request = income(&platform, slug, origin, &nonce, 100 + n);
+                            let Ok(answer) = http.try_post(
+                                &format!("/c/{slug}/api/v1/proposals"),
+                                "application/json",
+                                request.to_string(),
+                            ) else {
+                                break; // the server is gone
+                            };
+                            let body = answer.json();
+                            if body["status"] == "committed" {
+                                kept.push((body["seq"].as_u64().unwrap(), nonce));
+                            }
+                        }
+                        (slug.clone(), kept)
+                    })
+                })
+                .collect();
+            // Kill at a different point of the writes each round.
+            std::thread::sleep(Duration::from_millis(150 + u64::from(kill * 53 % 400)));
+            server.child.kill().unwrap();
+            server.child.wait().unwrap();
+            stop.store(true, Ordering::SeqCst);
+            writers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        for (slug, kept) in written {
+            acknowledged.entry(slug).or_default().extend(kept);
+        }
+    }
+    let server = PlatformServer::start(&platform);
+    let http = server.http();
+    check_kept(&http, &acknowledged);
+    let total: usize = acknowledged.values().map(Vec::len).sum();
+    assert!(
+        acknowledged.len() == LEDGERS as usize && acknowledged.values().all(|w| !w.is_empty()),
+        "every ledger had acknowledged writes across the kills: {:?}",
+        acknowledged
+            .iter()
+            .map(|(s, w)| (s, w.len()))
+            .collect::<Vec<_>>()
+    );
+    for (slug, _) in &ledgers {
+        verify(&server.url, slug, &log_key(&http, slug)).assert_ok();
+    }
+    restarts.sort();
+    eprintln!(
+        "{KILLS} kills, {total} acknowledged writes in {LEDGERS} ledgers, none lost; restart to serving: median {:?}, max {:?}",
+        restarts[restarts.len() / 2],
+        restarts[restarts.len() - 1]
+    );
+}
