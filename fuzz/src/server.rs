@@ -98,7 +98,7 @@ fn build() -> Harness {
         .expect("runtime");
     Harness {
         runtime,
-        router: ledger_router(Ledger::new(store, log)),
+        router: ledger_router(Ledger::new(store, log).expect("the writer thread starts")),
     }
 }
 
