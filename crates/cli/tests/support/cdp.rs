@@ -129,6 +129,12 @@ impl Phone {
     /// Sends one DevTools command and returns its `result`; events that
     /// arrive meanwhile are kept in `events`. Panics on a protocol error.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|error| panic!("{}: {method} failed: {error}", self.name))
+    }
+
+    /// As [`Phone::call`], but a protocol error is returned, not a panic.
+    pub fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let id = self.next_id;
         self.next_id += 1;
         let request = json!({"id": id, "method": method, "params": params});
@@ -152,9 +158,9 @@ impl Phone {
             let value: Value = serde_json::from_str(text.as_str()).expect("DevTools sends JSON");
             if value["id"] == json!(id) {
                 if let Some(error) = value.get("error") {
-                    panic!("{}: {method} failed: {error}", self.name);
+                    return Err(error.clone());
                 }
-                return value["result"].clone();
+                return Ok(value["result"].clone());
             }
             if value.get("method").is_some() {
                 self.events.push(value);
@@ -165,14 +171,21 @@ impl Phone {
     /// Evaluates `expression` in the page (awaiting a promise) and returns
     /// its value as JSON. Panics, with the exception, if it throws.
     pub fn eval(&mut self, expression: &str) -> Value {
-        let result = self.call(
+        self.try_eval(expression)
+            .unwrap_or_else(|error| panic!("{}: Runtime.evaluate failed: {error}", self.name))
+    }
+
+    /// As [`Phone::eval`], but a protocol error (the page navigated away
+    /// while the expression ran, say) is returned, not a panic.
+    fn try_eval(&mut self, expression: &str) -> Result<Value, Value> {
+        let result = self.try_call(
             "Runtime.evaluate",
             json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
-        );
+        )?;
         if let Some(details) = result.get("exceptionDetails") {
             panic!("{}: {expression} threw: {details}", self.name);
         }
-        result["result"]["value"].clone()
+        Ok(result["result"]["value"].clone())
     }
 
     /// Polls `expression` until it gives a truthy value, which is returned;
@@ -181,7 +194,14 @@ impl Phone {
     pub fn wait_for(&mut self, expression: &str, what: &str) -> Value {
         let started = Instant::now();
         loop {
-            let value = self.eval(expression);
+            // A navigation (a form's submit, a reload) may replace the page
+            // while the expression runs; that is a falsy poll, not a failure:
+            // the next poll runs in the new page.
+            let value = match self.try_eval(expression) {
+                Ok(value) => value,
+                Err(error) if is_navigation(&error) => Value::Null,
+                Err(error) => panic!("{}: Runtime.evaluate failed: {error}", self.name),
+            };
             let truthy = !matches!(value, Value::Null | Value::Bool(false))
                 && value != json!(0)
                 && value != json!("");
@@ -301,4 +321,17 @@ fn page_target(host: &str) -> String {
         assert!(started.elapsed() < WAIT_MAX, "no page target at {host}");
         std::thread::sleep(POLL_INTERVAL);
     }
+}
+
+/// Whether a DevTools error says the page went away under an evaluation
+/// (Chromium's words for a navigation that replaced the execution context).
+fn is_navigation(error: &Value) -> bool {
+    let message = error["message"].as_str().unwrap_or("");
+    [
+        "navigated or closed",
+        "context was destroyed",
+        "Cannot find context",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
