@@ -174,6 +174,20 @@ fn damage_all_time_totals(data: &Path) -> String {
     })
 }
 
+/// (g) Removes every stored all-time totals record; returns the fund of
+/// the first. Opening the store must not quietly write them again.
+fn remove_all_time_totals(data: &Path) -> String {
+    with_db(data, |db| {
+        let keys: Vec<_> = db.scan_prefix(b"A").map(|item| item.unwrap().0).collect();
+        assert!(!keys.is_empty(), "the demo keeps all-time totals");
+        for key in &keys {
+            db.remove(key).unwrap();
+        }
+        let fund_end = keys[0][1..].iter().position(|b| *b == 0).unwrap() + 1;
+        String::from_utf8(keys[0][1..fund_end].to_vec()).unwrap()
+    })
+}
+
 // ------------------------------------------------------------------ tests
 
 /// Proves the backup round trip: `export --format tiles` writes plain C2SP
@@ -508,6 +522,13 @@ fn verify_names_each_kind_of_damage() {
     let f = demo.copy("f");
     let fund = damage_all_time_totals(&f);
     verify_fails(&f, &[&format!("all-time totals (fund {fund}"), "differ"]);
+
+    let g = demo.copy("g");
+    let fund = remove_all_time_totals(&g);
+    verify_fails(
+        &g,
+        &[&format!("all-time totals (fund {fund}"), "stored none"],
+    );
 }
 
 /// Proves that damage at the head (the last leaf, its Merkle node) is

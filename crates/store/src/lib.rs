@@ -18,7 +18,7 @@
 //! | `R` | target seq (u64 BE) | seq of its reversal |
 //! | `X` | index tag, value, 0x00, bucket (u64 BE: seq >> 7) | the bucket's seqs, packed u64 BE, ascending: fund/category/party/month/kind indexes |
 //! | `T` | month, 0x00, fund, 0x00, category | totals JSON `[income_fen, spending_fen]` |
-//! | `A` | fund, 0x00, category | all-time totals JSON `[income_fen, spending_fen]`: the sum of that fund's and category's `T` records, kept in the same batch; a store written before it existed gets them derived from `T` once, at open |
+//! | `A` | fund, 0x00, category | all-time totals JSON `[income_fen, spending_fen]`: the sum of that fund's and category's `T` records, kept in the same batch; never rewritten at open, so a missing one is damage the audit names |
 //! | `P` | proposal id (32) | pending [`ProposalRecord`] JSON (a [`Proposal`]'s fields, the proposer, partial withdrawal signatures) |
 //! | `D` | proposal id (32) | withdrawn proposal, [`Withdrawn`] JSON |
 //! | `O` | withdrawn time (u64 BE ms), proposal id (32) | empty: withdrawals in time order |
@@ -570,9 +570,6 @@ impl Store {
         w.frontier = frontier;
         store.publish(&w);
         drop(w);
-        // A store written before the all-time totals were kept gets them
-        // now, once (see the `A` row of the table above).
-        store.derive_all_time_totals_if_missing()?;
         Ok(store)
     }
 
