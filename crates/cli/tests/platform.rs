@@ -569,6 +569,13 @@ fn the_page_under_a_prefix_verifies_and_keeps_each_ledgers_pin() {
         text.contains("星光小区") && text.contains("晨曦小区") && text.contains("共 2 个小区"),
         "{text}"
     );
+    // The platform's balances are not checked on the index: each card
+    // says so, and where they are checked.
+    assert_eq!(
+        text.matches("以上余额是平台报的数，还没有核对").count(),
+        2,
+        "{text}"
+    );
     let links = p.eval("JSON.stringify([...document.querySelectorAll('a.platform-open')].map((a) => a.getAttribute('href')))");
     assert_eq!(links, "[\"/c/chenxi/\",\"/c/xingguang/\"]");
 }

@@ -54,7 +54,7 @@ function card(ledger) {
   if (ledger.status !== 'serving') {
     return h(
       'li',
-      { class: 'platform-ledger', 'data-slug': ledger.slug, 'data-status': ledger.status },
+      { class: 'platform-ledger card', 'data-slug': ledger.slug, 'data-status': ledger.status },
       h('h2', {}, ledger.slug),
       h('p', { class: 'alert' }, t(ledger.status === 'retired' ? 'platform.retired' : 'platform.unavailable')),
     );
@@ -62,13 +62,16 @@ function card(ledger) {
   const names = namesIn(S.lang, ledger);
   return h(
     'li',
-    { class: 'platform-ledger', 'data-slug': ledger.slug, 'data-status': ledger.status },
+    { class: 'platform-ledger card', 'data-slug': ledger.slug, 'data-status': ledger.status },
     h('h2', {}, h('a', { href }, ledger.name)),
     h(
       'dl',
       { class: 'platform-balances' },
       ledger.funds.flatMap((f) => [h('dt', {}, names.fund(f.id)), h('dd', { 'data-fund': f.id, 'data-fen': String(f.balance_fen) }, yuan(f.balance_fen))]),
     ),
+    // These balances are the platform's word: only the ledger's own page
+    // replays the log on the phone, so the card says so beside them.
+    h('p', { class: 'small muted platform-unverified' }, t('platform.unverified')),
     h('p', { class: 'small' }, t('platform.entries', { size: ledger.size.toLocaleString(S.lang === 'zh' ? 'zh-CN' : 'en-US') })),
     h('p', { class: 'small platform-cosigned' }, cosignedText(ledger.cosigned)),
     h('p', {}, h('a', { href, class: 'platform-open' }, t('platform.open'))),

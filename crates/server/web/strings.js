@@ -836,6 +836,7 @@ export const STRINGS = {
     'platform.cosigned': '最近一次确认：前 {size} 笔，{date}，确认人：{who}',
     'platform.cosigned-none': '还没有业委会委员或见证方确认过这本账。',
     'platform.open': '查看账本并核验',
+    'platform.unverified': '以上余额是平台报的数，还没有核对；点开账本，手机会逐笔核对。',
     'platform.retired': '这本账已停用，不再在此公开；原有记录由平台保存。',
     'platform.unavailable': '这本账暂时无法打开，平台管理员正在处理。',
     // --- page15 ---
@@ -1677,6 +1678,7 @@ export const STRINGS = {
     'platform.cosigned': 'Last confirmed: the first {size} entries, {date}, by {who}',
     'platform.cosigned-none': 'No committee member or witness has confirmed this ledger yet.',
     'platform.open': 'Open and verify the ledger',
+    'platform.unverified': 'These balances are the platform’s figures, not yet checked; open the ledger and your phone checks every entry.',
     'platform.retired': 'This ledger is retired and no longer published here; its records are kept by the platform.',
     'platform.unavailable': 'This ledger cannot be opened at the moment; the platform’s operator is on it.',
     // --- page15 ---
