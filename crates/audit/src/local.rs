@@ -141,20 +141,7 @@ pub fn audit_store(
             }
         });
         for chunk in decoded {
-            let mut chunk = chunk?;
-            // The store's own record of each leaf's hash, when it can be
-            // read; a missing or short tile is named by the node check.
-            chunk.set_stored_hashes(|seq| {
-                tiles
-                    .stored(NodeId {
-                        level: 0,
-                        index: seq,
-                    })
-                    .ok()
-            });
-            audit
-                .push_decoded(chunk, &mut fetch)
-                .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+            push_checked_against_stored(store, audit, &mut tiles, &mut fetch, chunk?)?;
             derived_check(audit, &mut tiles, &mut fetch)?;
             let state = audit.state().expect("genesis applied");
             let mut shared = keys.lock().expect("keys lock");
@@ -313,18 +300,8 @@ pub fn audit_store_resumed(
             }
         }
         let state = audit.state().expect("resumed with a state").clone();
-        let mut decoded = Audit::decode_chunk(&state, std::mem::take(&mut chunk));
-        decoded.set_stored_hashes(|seq| {
-            tiles
-                .stored(NodeId {
-                    level: 0,
-                    index: seq,
-                })
-                .ok()
-        });
-        audit
-            .push_decoded(decoded, &mut fetch)
-            .map_err(|f| explain_leaf_hash_mismatch(store, f))?;
+        let decoded = Audit::decode_chunk(&state, std::mem::take(&mut chunk));
+        push_checked_against_stored(store, &mut audit, &mut tiles, &mut fetch, decoded)?;
         let derived = audit.take_derived(false);
         for (id, hash) in derived.nodes {
             tiles.check(id, hash).map_err(tile_fault)?;
@@ -353,6 +330,29 @@ pub fn audit_store_resumed(
     let witnesses = store.witnesses().map_err(io)?;
     audit.check_checkpoint(&checkpoint, &witnesses)?;
     Ok(audit)
+}
+
+/// Pushes one decoded chunk, each leaf beside the store's own record of
+/// its hash (when it can be read; a missing or short tile is named by the
+/// node check), so a leaf that differs from it is explained.
+fn push_checked_against_stored(
+    store: &Store,
+    audit: &mut Audit,
+    tiles: &mut feeledger_store::NodeTiles<'_>,
+    fetch: &mut StoreEarlier,
+    mut chunk: crate::replay::DecodedChunk,
+) -> Result<(), Failure> {
+    chunk.set_stored_hashes(|seq| {
+        tiles
+            .stored(NodeId {
+                level: 0,
+                index: seq,
+            })
+            .ok()
+    });
+    audit
+        .push_decoded(chunk, fetch)
+        .map_err(|f| explain_leaf_hash_mismatch(store, f))
 }
 
 fn io(e: feeledger_store::StoreError) -> Failure {

@@ -1132,6 +1132,44 @@ pub fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// The real server, serving one ledger on a loopback port from this
+/// process (so the bench times the server's code, not a child's start).
+pub(crate) struct InProcessServer {
+    runtime: tokio::runtime::Runtime,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub(crate) address: SocketAddr,
+}
+
+impl InProcessServer {
+    pub(crate) fn start(ledger: feeledger_server::Ledger) -> Result<InProcessServer> {
+        let runtime = feeledger_server::runtime().context("starting the server's runtime")?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = runtime.spawn(feeledger_server::serve(listener, ledger, async {
+            let _ = stopped.await;
+        }));
+        Ok(InProcessServer {
+            runtime,
+            stop,
+            serving,
+            address,
+        })
+    }
+
+    /// Stops serving and waits for the server to end; the writer thread
+    /// lets go of the store soon after.
+    pub(crate) fn stop(self) -> Result<()> {
+        let _ = self.stop.send(());
+        self.runtime
+            .block_on(self.serving)
+            .context("the server task panicked")?
+            .context("serving")?;
+        Ok(())
+    }
+}
+
 /// Posts every request to a server in this process on a fresh ledger in
 /// `dir`, from [`HTTP_CLIENTS`] connections; each must answer 201.
 fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
@@ -1140,13 +1178,8 @@ fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
     std::fs::create_dir_all(dir)?;
     let store = Store::create(&data.store_path(), &keys.genesis_leaf(), &keys.log)?;
     let ledger = feeledger_server::Ledger::new(store, keys.log)?;
-    let server = feeledger_server::runtime().context("starting the server's runtime")?;
-    let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = server.spawn(feeledger_server::serve(listener, ledger, async {
-        let _ = stopped.await;
-    }));
+    let server = InProcessServer::start(ledger)?;
+    let address = server.address;
     let count = requests.len() as u64;
     let requests = Arc::new(requests);
     let probing = Arc::new(AtomicBool::new(true));
@@ -1167,12 +1200,7 @@ fn ingest_over_http(dir: &Path, requests: Vec<Vec<u8>>) -> Result<Ingest> {
         .join()
         .map_err(|_| anyhow::anyhow!("the read probe panicked"))??;
     read_latencies.sort_by(f64::total_cmp);
-    let _ = stop.send(());
-    server
-        .block_on(serving)
-        .context("the server task panicked")?
-        .context("serving")?;
-    drop(server);
+    server.stop()?;
     let load = load?;
     if load.ok + load.failed != count && load.failed == 0 {
         bail!("HTTP ingest: {} of {count} requests answered", load.ok);
@@ -1285,29 +1313,8 @@ fn get_once(address: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
 /// time from spawning it to its first 200 on `/checkpoint`, and to its
 /// status showing the audit passed; then stops it with SIGTERM.
 fn restart_to_serving(exe: &Path, data: &DataDir) -> Result<(Duration, Duration)> {
-    let server_log = data.root.join("restart.stderr");
     let started = Instant::now();
-    let mut server = ChildGuard(Some(
-        Command::new(exe)
-            .arg("serve")
-            .arg("--data")
-            .arg(&data.root)
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&server_log)?)
-            .spawn()
-            .context("starting feeledger serve")?,
-    ));
-    let mut stdout = std::io::BufReader::new(server.child().stdout.take().expect("piped"));
-    let mut line = String::new();
-    stdout.read_line(&mut line)?;
-    let address: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.trim().trim_end_matches('/').parse().ok())
-        .with_context(|| format!("feeledger serve did not say where it listens: {line:?}"))?;
+    let (mut server, address) = spawn_serve(exe, data, &[], "restart.stderr")?;
     let to_serving = loop {
         if let Ok((200, _)) = get_once(address, "/checkpoint") {
             break started.elapsed();
@@ -1331,6 +1338,46 @@ fn restart_to_serving(exe: &Path, data: &DataDir) -> Result<(Duration, Duration)
     server.child().wait()?;
     server.0 = None;
     Ok((to_serving, to_audited))
+}
+
+/// Spawns `feeledger serve --data` (plus `extra` arguments) on a loopback
+/// port, its stderr to `log_name` in the data directory, and returns it
+/// with the address its first line names.
+fn spawn_serve(
+    exe: &Path,
+    data: &DataDir,
+    extra: &[&str],
+    log_name: &str,
+) -> Result<(ChildGuard, SocketAddr)> {
+    let server_log = data.root.join(log_name);
+    let mut server = ChildGuard(Some(
+        Command::new(exe)
+            .arg("serve")
+            .arg("--data")
+            .arg(&data.root)
+            .args(extra)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&server_log)?)
+            .spawn()
+            .context("starting feeledger serve")?,
+    ));
+    let mut stdout = std::io::BufReader::new(server.child().stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout.read_line(&mut line)?;
+    let address: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.trim().trim_end_matches('/').parse().ok())
+        .with_context(|| {
+            format!(
+                "feeledger serve did not say where it listens: {line:?} {}",
+                std::fs::read_to_string(&server_log).unwrap_or_default()
+            )
+        })?;
+    Ok((server, address))
 }
 
 /// Asks a `feeledger serve` child to finish and flush (SIGTERM), as an
@@ -1360,36 +1407,10 @@ fn reads_over_http(
     size: u64,
     duration: Duration,
 ) -> Result<(ReadFigures, Option<u64>)> {
+    // The audit figure already measured that check; here it would put
+    // the audit's memory into the server's peak.
+    let (mut server, address) = spawn_serve(exe, data, &["--no-check"], "serve.stderr")?;
     let server_log = data.root.join("serve.stderr");
-    let mut server = ChildGuard(Some(
-        Command::new(exe)
-            .arg("serve")
-            .arg("--data")
-            .arg(&data.root)
-            // The audit figure already measured that check; here it would
-            // put the audit's memory into the server's peak.
-            .arg("--no-check")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&server_log)?)
-            .spawn()
-            .context("starting feeledger serve")?,
-    ));
-    let mut stdout = std::io::BufReader::new(server.child().stdout.take().expect("piped"));
-    let mut line = String::new();
-    stdout.read_line(&mut line)?;
-    let address: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.trim().trim_end_matches('/').parse().ok())
-        .with_context(|| {
-            format!(
-                "feeledger serve did not say where it listens: {line:?} {}",
-                std::fs::read_to_string(&server_log).unwrap_or_default()
-            )
-        })?;
     let full_tiles = size / merkle::TILE_WIDTH_MAX;
     if full_tiles == 0 {
         bail!("the ledger has no full tile");

@@ -245,22 +245,12 @@ fn measure(keys: &BenchKeys, store_dir: &Path, size: u64) -> Result<Vec<(&'stati
     let routes = routes(keys, size, &ids[ids.len() / 2]);
     let ledger = feeledger_server::Ledger::new(store, BenchKeys::new()?.log)
         .context("starting the writer thread")?;
-    let server = feeledger_server::runtime().context("starting the server's runtime")?;
-    let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let address = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = server.spawn(feeledger_server::serve(listener, ledger, async {
-        let _ = stopped.await;
-    }));
+    let server = super::InProcessServer::start(ledger)?;
+    let address = server.address;
     let measured = std::thread::spawn(move || time_routes(address, &routes))
         .join()
         .map_err(|_| anyhow::anyhow!("the route client panicked"));
-    let _ = stop.send(());
-    server
-        .block_on(serving)
-        .context("the server task panicked")?
-        .context("serving")?;
-    drop(server);
+    server.stop()?;
     // The writer thread lets go of the store once the server is gone.
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
     while let Err(feeledger_store::StoreError::Locked { .. }) = Store::open(store_dir).map(drop) {

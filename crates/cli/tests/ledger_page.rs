@@ -323,6 +323,36 @@ fn a_second_visit_fetches_only_the_new_bundles() {
     );
 }
 
+/// Asserts the page's check failed at the consistency proof and the alarm
+/// of `kind` stands at the very top of the page, telling the resident whom
+/// to show the evidence file to.
+#[track_caller]
+fn raises_the_alarm(p: &mut Phone, kind: &str) {
+    let check = check_ended(p);
+    assert_eq!(check["state"], json!("failed"), "{check}");
+    assert_eq!(check["step"], json!("consistency"), "{check}");
+    let alarm = p.wait_for(
+        "(() => { const el = document.getElementById('ledger-alarm'); return el && {kind: el.dataset.kind, text: el.innerText, first: document.body.firstElementChild === el}; })()",
+        "the alarm",
+    );
+    assert_eq!(alarm["kind"], json!(kind), "{alarm}");
+    assert_eq!(alarm["first"], json!(true), "the banner is at the very top");
+    let words = alarm["text"].as_str().unwrap();
+    assert!(
+        words.contains("业主委员会")
+            && words.contains("街道办事处")
+            && words.contains("下载证据文件"),
+        "{words}"
+    );
+}
+
+/// The evidence file the alarm offers, as the page would download it.
+fn evidence_of(p: &mut Phone) -> String {
+    let evidence =
+        p.eval("fetch(document.getElementById('ledger-evidence').href).then((r) => r.text())");
+    evidence.as_str().unwrap().to_string()
+}
+
 /// Proves that a server rolled back between two visits (the same log key
 /// serving a copy of the data taken earlier) raises the alarm, offers an
 /// evidence file holding both signed checkpoints exactly, and that the kept
@@ -352,26 +382,9 @@ fn a_rollback_between_two_visits_raises_the_alarm_with_evidence() {
     let earlier = Server::start(&old_data);
     proxy.switch_to(&earlier.url);
     p.reload();
-    let check = check_ended(&mut p);
-    assert_eq!(check["state"], json!("failed"), "{check}");
-    assert_eq!(check["step"], json!("consistency"), "{check}");
-    let alarm = p.wait_for(
-        "(() => { const el = document.getElementById('ledger-alarm'); return el && {kind: el.dataset.kind, text: el.innerText, first: document.body.firstElementChild === el}; })()",
-        "the alarm",
-    );
-    assert_eq!(alarm["kind"], json!("rollback"), "{alarm}");
-    assert_eq!(alarm["first"], json!(true), "the banner is at the very top");
-    let words = alarm["text"].as_str().unwrap();
-    assert!(
-        words.contains("业主委员会")
-            && words.contains("街道办事处")
-            && words.contains("下载证据文件"),
-        "{words}"
-    );
+    raises_the_alarm(&mut p, "rollback");
     screenshot(&mut p, "ledger-alarm");
-    let evidence =
-        p.eval("fetch(document.getElementById('ledger-evidence').href).then((r) => r.text())");
-    let evidence = evidence.as_str().unwrap();
+    let evidence = evidence_of(&mut p);
     let kept = format!("kept {new_size} {}\n{new_note}", new_note.len());
     let served = format!("served {old_size} {}\n{old_note}", old_note.len());
     assert!(
@@ -453,22 +466,7 @@ fn a_fork_between_two_visits_raises_the_alarm_with_evidence() {
 
     proxy.switch_to(&forked.url);
     p.reload();
-    let check = check_ended(&mut p);
-    assert_eq!(check["state"], json!("failed"), "{check}");
-    assert_eq!(check["step"], json!("consistency"), "{check}");
-    let alarm = p.wait_for(
-        "(() => { const el = document.getElementById('ledger-alarm'); return el && {kind: el.dataset.kind, text: el.innerText, first: document.body.firstElementChild === el}; })()",
-        "the alarm",
-    );
-    assert_eq!(alarm["kind"], json!("fork"), "{alarm}");
-    assert_eq!(alarm["first"], json!(true), "the banner is at the very top");
-    let words = alarm["text"].as_str().unwrap();
-    assert!(
-        words.contains("业主委员会")
-            && words.contains("街道办事处")
-            && words.contains("下载证据文件"),
-        "{words}"
-    );
+    raises_the_alarm(&mut p, "fork");
     // The balances are not shown as verified from the other history.
     let shown = cards(&mut p);
     assert!(
@@ -480,9 +478,7 @@ fn a_fork_between_two_visits_raises_the_alarm_with_evidence() {
         "{shown}"
     );
 
-    let evidence =
-        p.eval("fetch(document.getElementById('ledger-evidence').href).then((r) => r.text())");
-    let evidence = evidence.as_str().unwrap();
+    let evidence = evidence_of(&mut p);
     assert!(
         evidence.starts_with("feeledger-evidence/v1\nkind fork\n"),
         "{evidence}"

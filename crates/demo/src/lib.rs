@@ -311,48 +311,71 @@ pub fn open_or_build(
             });
         }
     }
-    std::fs::create_dir_all(data.join("keys")).map_err(|source| DemoError::CreateDir {
-        path: data.to_path_buf(),
-        source,
-    })?;
-    ensure_key(&keys.log, &dir.log_key_path())?;
-    for (name, key) in &keys.roles {
-        ensure_key(key, &key_path(data, name))?;
-    }
-    ensure_key(&keys.witness, &witness_key_path(data))?;
+    write_keys(data, &keys)?;
     write_contract(data)?;
     let (store, created) = match existing {
         Some(store) => (store, false),
         None => {
-            let genesis = &plan[0];
-            let leaf = Leaf {
-                seq: 0,
-                prev: Hash::ZERO,
-                time_ms: now_ms(),
-                body: genesis.body.clone(),
-                signatures: sign(&genesis.body, &genesis.signers, &keys),
-            };
             let store = Store::create(
                 &dir.store_path(),
-                &leaf.to_canonical_bytes(),
+                &genesis_leaf(&plan, &keys, now_ms).to_canonical_bytes(),
                 &keys.log.signer,
             )
             .map_err(DemoError::GenesisRefused)?;
             (store, true)
         }
     };
+    finish_plan(store, created, &plan, keys, true, now_ms, data, community)
+}
+
+/// Writes the demo's key files under `dir` (kept as they are if present).
+fn write_keys(dir: &Path, keys: &DemoKeys) -> Result<(), DemoError> {
+    std::fs::create_dir_all(dir.join("keys")).map_err(|source| DemoError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    ensure_key(&keys.log, &DataDir::new(dir).log_key_path())?;
+    for (name, key) in &keys.roles {
+        ensure_key(key, &key_path(dir, name))?;
+    }
+    ensure_key(&keys.witness, &witness_key_path(dir))
+}
+
+/// The plan's first entry, the genesis, signed as a leaf at seq 0.
+fn genesis_leaf(plan: &[Planned], keys: &DemoKeys, now_ms: &dyn Fn() -> u64) -> Leaf {
+    let genesis = &plan[0];
+    Leaf {
+        seq: 0,
+        prev: Hash::ZERO,
+        time_ms: now_ms(),
+        body: genesis.body.clone(),
+        signatures: sign(&genesis.body, &genesis.signers, keys),
+    }
+}
+
+/// Finishes a demo that stopped between batches (leaving alone one that
+/// is complete, or that someone has since added their own entries to),
+/// and has a complete one confirmed by its cosigners up to November (also
+/// one built before the demo cosigned) when `confirm` is set.
+#[allow(clippy::too_many_arguments)] // one caller each: the single and the district demo
+fn finish_plan(
+    store: Store,
+    created: bool,
+    plan: &[Planned],
+    keys: DemoKeys,
+    confirm: bool,
+    now_ms: &dyn Fn() -> u64,
+    data: &Path,
+    community: &Community,
+) -> Result<Demo, DemoError> {
     let size = store.size();
-    // Finish a demo that stopped between batches; leave alone one that is
-    // complete, or that someone has since added their own entries to.
-    let finish = size < plan.len() as u64 && holds_planned(&store, &plan, size - 1)?;
+    let finish = size < plan.len() as u64 && holds_planned(&store, plan, size - 1)?;
     let mut appended = u64::from(created);
     if finish {
         appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
     }
-    // A complete demo is confirmed by its cosigners up to November (also
-    // one built before the demo cosigned).
-    if store.size() >= plan.len() as u64 {
-        cosign_at(&store, confirmed_size(&plan), &keys, now_ms)?;
+    if confirm && store.size() >= plan.len() as u64 {
+        cosign_at(&store, confirmed_size(plan), &keys, now_ms)?;
     }
     let outcome = match (created, finish) {
         (true, _) => Outcome::Created,
@@ -597,15 +620,7 @@ pub fn build_shared(
     if let Some(n) = entries {
         plan.truncate(n.max(1));
     }
-    std::fs::create_dir_all(keys_dir.join("keys")).map_err(|source| DemoError::CreateDir {
-        path: keys_dir.to_path_buf(),
-        source,
-    })?;
-    ensure_key(&keys.log, &DataDir::new(keys_dir).log_key_path())?;
-    for (name, key) in &keys.roles {
-        ensure_key(key, &key_path(keys_dir, name))?;
-    }
-    ensure_key(&keys.witness, &witness_key_path(keys_dir))?;
+    write_keys(keys_dir, &keys)?;
     let backing = || feeledger_store::Backing::Shared {
         db: db.clone(),
         ledger: ledger.to_string(),
@@ -622,17 +637,9 @@ pub fn build_shared(
             (store, false)
         }
         Err(StoreError::NotInitialized { .. }) => {
-            let genesis = &plan[0];
-            let leaf = Leaf {
-                seq: 0,
-                prev: Hash::ZERO,
-                time_ms: now_ms(),
-                body: genesis.body.clone(),
-                signatures: sign(&genesis.body, &genesis.signers, &keys),
-            };
             let store = Store::create_with(
                 backing(),
-                &leaf.to_canonical_bytes(),
+                &genesis_leaf(&plan, &keys, now_ms).to_canonical_bytes(),
                 &keys.log.signer,
                 &options,
             )
@@ -646,28 +653,9 @@ pub fn build_shared(
             })
         }
     };
-    let size = store.size();
-    let finish = size < plan.len() as u64 && holds_planned(&store, &plan, size - 1)?;
-    let mut appended = u64::from(created);
-    if finish {
-        appended += append_plan(&store, &plan[size as usize..], size, &keys, now_ms)?;
-    }
-    if complete && store.size() >= plan.len() as u64 {
-        cosign_at(&store, confirmed_size(&plan), &keys, now_ms)?;
-    }
-    let outcome = match (created, finish) {
-        (true, _) => Outcome::Created,
-        (false, true) => Outcome::Finished,
-        (false, false) => Outcome::Reused,
-    };
-    Ok(Demo {
-        store,
-        log_key: keys.log,
-        data: keys_dir.to_path_buf(),
-        community: community.clone(),
-        outcome,
-        appended,
-    })
+    finish_plan(
+        store, created, &plan, keys, complete, now_ms, keys_dir, community,
+    )
 }
 
 #[cfg(test)]
