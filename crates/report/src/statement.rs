@@ -813,9 +813,16 @@ fn last_confirmation_text(c: &Confirmation, size: u64, lang: Lang) -> String {
     }
 }
 
+/// Beijing's offset from UTC (no daylight saving since 1991).
+const BEIJING_OFFSET_MS: u64 = 8 * 3_600_000;
+
+/// The Beijing date of a timestamp: the notice board's and the page's
+/// (web/format.js `dayText`), so a cosignature made after 16:00 UTC is
+/// dated the same on the paper and the screen.
 fn date_of_ms(ms: u64, lang: Lang) -> String {
     // Whole days since 1970 fit an i64 for every u64 of milliseconds.
-    date_text(date_from_days((ms / 86_400_000) as i64), lang)
+    let days = ms.saturating_add(BEIJING_OFFSET_MS) / 86_400_000;
+    date_text(date_from_days(days as i64), lang)
 }
 
 fn last_day(m: Month) -> Date {
@@ -1383,6 +1390,21 @@ fn qr_svg(link: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    // Proves dates are Beijing's: 2026-12-06T17:00Z is 7 December there,
+    // and 15:59Z still the 6th.
+    #[test]
+    fn timestamps_are_dated_in_beijing_time() {
+        let evening_utc_ms = 1_796_576_400_000; // 2026-12-06T17:00:00Z
+        assert_eq!(
+            super::date_of_ms(evening_utc_ms, super::Lang::Zh),
+            "2026年12月7日"
+        );
+        assert_eq!(
+            super::date_of_ms(evening_utc_ms - 3_660_000, super::Lang::En),
+            "6 Dec 2026"
+        );
+    }
+
     use super::*;
 
     /// Proves the three accepted period forms parse to the right months,
