@@ -99,8 +99,13 @@ export function dayText(ms, lang) {
 export function timeText(ms, lang) {
   const p = beijingParts(ms);
   if (!p) return '';
-  const clock = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
-  return `${civilDate(p.year, p.month, p.day, lang)}${lang === 'zh' ? ' ' : ', '}${clock}`;
+  return `${civilDate(p.year, p.month, p.day, lang)}${lang === 'zh' ? ' ' : ', '}${clockText(ms)}`;
+}
+
+/** Epoch milliseconds -> the time of day in Beijing, "14:05". */
+export function clockText(ms) {
+  const p = beijingParts(ms);
+  return p ? `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}` : '';
 }
 
 /** Beijing's civil date and time of epoch milliseconds, as numbers (UTC+8 all year). */

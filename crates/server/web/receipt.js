@@ -19,9 +19,9 @@
 // code holds; <html data-app="ready"> once verification has finished.
 
 import { createVerifier, amountFen } from './verify.js';
-import { translate, MONTHS_EN, namesIn } from './strings.js';
+import { translate, namesIn } from './strings.js';
 import { h, svg, mount } from './dom.js';
-import { yuan, groupHex } from './format.js';
+import { yuan, groupHex, dateText, monthText, dayText, clockText } from './format.js';
 import qrcode from './qrcode.mjs';
 import { pinKey } from './base.js';
 
@@ -55,41 +55,10 @@ const fundName = (id) => namesIn(S.lang, S.ledger).fund(id);
 const catName = (id) => namesIn(S.lang, S.ledger).category(id);
 const roleName = (role) => namesIn(S.lang, S.ledger).role(role);
 
-// Dates are written here, one format per language (zh 2026年12月6日, en
-// 6 Dec 2026), until format.js offers the same.
-function dateParts(iso) {
-  const m = /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(String(iso || ''));
-  if (!m) return null;
-  return { y: Number(m[1]), m: Number(m[2]), d: m[3] === undefined ? null : Number(m[3]) };
-}
-
-function dateText(iso) {
-  const p = dateParts(iso);
-  if (!p || p.d === null || p.m < 1 || p.m > 12) return String(iso || '');
-  return S.lang === 'zh' ? `${p.y}年${p.m}月${p.d}日` : `${p.d} ${MONTHS_EN[p.m - 1]} ${p.y}`;
-}
-
-function monthText(iso) {
-  const p = dateParts(iso);
-  if (!p || p.d !== null || p.m < 1 || p.m > 12) return String(iso || '');
-  return S.lang === 'zh' ? `${p.y}年${p.m}月` : `${MONTHS_EN[p.m - 1]} ${p.y}`;
-}
-
 /** Epoch milliseconds -> the date and time in Beijing, in the page's language. */
 function recordedText(ms) {
   if (!Number.isSafeInteger(ms)) return '';
-  const parts = {};
-  const fmt = new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  for (const p of fmt.formatToParts(new Date(ms))) parts[p.type] = p.value;
-  return t('receipt.time', { date: dateText(`${parts.year}-${parts.month}-${parts.day}`), hm: `${parts.hour}:${parts.minute}` });
+  return t('receipt.time', { date: dayText(ms, S.lang), hm: clockText(ms) });
 }
 
 /** This receipt's address, the text of its QR code. */
@@ -133,7 +102,7 @@ function facts(leaf, target, signers) {
   if (body.kind === 'income') {
     rows.push(body.category === 'property_fee' ? [t('receipt.unit'), body.payer, 'receipt-unit'] : [t('receipt.payer'), body.payer, 'receipt-payer']);
     rows.push([t('receipt.what'), t('receipt.income-what', { category: catName(body.category), fund: fundName(body.fund) }), 'receipt-what']);
-    if (body.period) rows.push([t('receipt.period'), monthText(body.period), 'receipt-period']);
+    if (body.period) rows.push([t('receipt.period'), monthText(body.period, S.lang), 'receipt-period']);
   } else if (body.kind === 'expenditure') {
     rows.push([t('receipt.payee'), body.payee, 'receipt-payee']);
     rows.push([t('receipt.what'), t('receipt.expenditure-what', { category: catName(body.category), fund: fundName(body.fund) }), 'receipt-what']);
@@ -146,7 +115,7 @@ function facts(leaf, target, signers) {
   } else {
     rows.push([t('receipt.what'), t(`kind.${body.kind}`), 'receipt-what']);
   }
-  if (body.date) rows.push([t('receipt.date'), dateText(body.date), 'receipt-date']);
+  if (body.date) rows.push([t('receipt.date'), dateText(body.date, S.lang), 'receipt-date']);
   rows.push([t('receipt.number'), t('receipt.seq', { seq: S.seq }), 'receipt-seq']);
   rows.push([t('receipt.recorded'), recordedText(leaf.time), 'receipt-recorded']);
   rows.push([t('receipt.signed'), signersText(leaf, signers), 'receipt-signers']);

@@ -565,14 +565,21 @@ export function createSigning(ctx) {
 
   async function cosign(id, shown) {
     if (S.busy || attachmentsState(shown.body) !== 'ok') return;
+    await act(S.results, id, { status: 'signing', key: 'sign.signing' }, 'sign.failed', () => cosignChecked(id, shown));
+  }
+
+  // One action on a card at a time: shows it running, keeps its result
+  // (or, if it threw, reports the error and says it failed), then reads
+  // the pending list again.
+  async function act(results, id, running, failedKey, run) {
     S.busy = true;
-    S.results.set(id, { status: 'signing', key: 'sign.signing' });
+    results.set(id, running);
     render();
     try {
-      S.results.set(id, await cosignChecked(id, shown));
+      results.set(id, await run());
     } catch (e) {
       ctx.reportError(e);
-      S.results.set(id, { status: 'error', key: 'sign.failed' });
+      results.set(id, { status: 'error', key: failedKey });
     }
     S.busy = false;
     await loadPending();
@@ -625,17 +632,7 @@ export function createSigning(ctx) {
     const proposer = proposers(S.views.find((v) => v.view.id === id)?.view || {}).includes(S.record.name);
     const message = [t('withdraw.confirm', { what: whatText(body) }), proposer ? null : t('withdraw.confirm-role', { role: ctx.roleName(myRole()) })].filter(Boolean).join('\n\n');
     if (!window.confirm(message)) return;
-    S.busy = true;
-    S.wresults.set(id, { status: 'withdrawing', key: 'withdraw.withdrawing' });
-    render();
-    try {
-      S.wresults.set(id, await withdrawSigned(id, body));
-    } catch (e) {
-      ctx.reportError(e);
-      S.wresults.set(id, { status: 'error', key: 'withdraw.failed' });
-    }
-    S.busy = false;
-    await loadPending();
+    await act(S.wresults, id, { status: 'withdrawing', key: 'withdraw.withdrawing' }, 'withdraw.failed', () => withdrawSigned(id, body));
   }
 
   async function withdrawSigned(id, body) {
