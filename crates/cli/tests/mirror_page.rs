@@ -282,4 +282,9 @@ fn a_changed_byte_in_a_bundle_in_the_bucket_names_the_entry() {
     assert_eq!(verified, json!(0), "no balance is shown as verified");
     let listed = p.eval("document.querySelectorAll('#entry-list > article').length");
     assert_eq!(listed, json!(0), "no entry listed from a log that failed");
+    let chart = p.eval("document.getElementById('chart-wait')?.textContent || ''");
+    assert!(
+        chart.as_str().unwrap().contains("核对通过后"),
+        "the chart says its totals come with the check: {chart}"
+    );
 }

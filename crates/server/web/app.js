@@ -1229,7 +1229,9 @@ function renderChart() {
   );
   const header = [h('h2', { tabindex: '-1' }, t('chart.title')), h('div', { class: 'field inline' }, h('label', { for: 'chart-fund' }, t('chart.fund')), select)];
   if (!summary) {
-    mount('chart-section', header, h('p', { class: 'muted' }, t('app.loading')));
+    // From a bucket the totals are the replay's or none: say when they come.
+    if (FROM_MIRROR) mount('chart-section', h('h2', { tabindex: '-1' }, t('chart.title')), h('p', { class: 'muted', id: 'chart-wait' }, t('mirror.chart-after-check')));
+    else mount('chart-section', header, h('p', { class: 'muted' }, t('app.loading')));
     return;
   }
   if (!rows.length) {
@@ -1281,9 +1283,11 @@ function renderMine() {
 }
 
 async function loadMine(unit) {
-  S.mine = { unit, entries: null, loading: !!unit, error: null };
+  // From a bucket the entries come with the check (takeReplayed asks again).
+  const waiting = FROM_MIRROR && !S.replayed;
+  S.mine = { unit, entries: null, loading: !!unit && !waiting, error: null };
   renderMine();
-  if (!unit) return;
+  if (!unit || waiting) return;
   try {
     const all = await source.payerEntries(unit);
     remember(all);
