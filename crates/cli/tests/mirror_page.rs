@@ -13,7 +13,10 @@
 //!   first, says in one line what only the server has, and asks for no
 //!   `/api/v1/` URL;
 //! - one changed byte in one bundle in the bucket makes the page name the
-//!   entry and show no verified balance.
+//!   entry and show no verified balance;
+//! - a bucket that, between two visits, holds another history under the
+//!   same log key (a fork) raises the witness's alarm, with no consistency
+//!   proof to ask for.
 
 mod support;
 
@@ -22,8 +25,8 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
 use support::cdp::Phone;
-use support::demo::{Demo, DEMO_ENTRIES};
-use support::s3::{serve_mirrored, wait_for_bucket, write_incomes, S3};
+use support::demo::{copy_dir, Demo, DEMO_ENTRIES};
+use support::s3::{serve_mirrored, wait_for_bucket, write_incomes, BUCKET, PREFIX, S3};
 
 /// Entries written between the two visits of the page.
 const MORE: usize = 10;
@@ -287,4 +290,52 @@ fn a_changed_byte_in_a_bundle_in_the_bucket_names_the_entry() {
         chart.as_str().unwrap().contains("核对通过后"),
         "the chart says its totals come with the check: {chart}"
     );
+}
+
+/// Proves that the browser is a witness from the bucket too: after a visit
+/// that verified a history, the same prefix holding another history signed
+/// by the same log key, longer than the kept one and not extending it,
+/// raises the fork alarm and shows no balance as verified. The bucket
+/// serves no consistency proof; the replay's root at the kept size is what
+/// differs.
+#[test]
+fn another_history_in_the_bucket_between_two_visits_raises_the_fork_alarm() {
+    let (demo, s3) = mirrored_demo();
+    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+    let other = demo.path("data-forked");
+    copy_dir(&demo.data, &other);
+
+    // The history the phone sees first: ten incomes more.
+    let server = serve_mirrored(&demo.data, &s3);
+    write_incomes(&server.http(), &demo, 0, MORE);
+    let kept = DEMO_ENTRIES + MORE as u64;
+    wait_for_bucket(&s3, &log_key, kept, Duration::from_secs(30));
+    server.stop();
+    let mut p = phone(&demo.path("phones"), "w");
+    p.open(&page_url(&s3));
+    let check = check_ended(&mut p);
+    assert_eq!(check["state"], json!("verified"), "{check}");
+    assert_eq!(check["size"], json!(kept.to_string()), "{check}");
+
+    // Another history from the shared prefix: twenty other incomes. The
+    // mirror never overwrites a bucket of another root, so the prefix is
+    // emptied first, as someone replacing the bucket's objects would.
+    std::fs::remove_dir_all(demo.path("s3").join(BUCKET).join(PREFIX)).unwrap();
+    let forked = serve_mirrored(&other, &s3);
+    write_incomes(&forked.http(), &demo, 1_000, 2 * MORE);
+    let forked_size = DEMO_ENTRIES + 2 * MORE as u64;
+    wait_for_bucket(&s3, &log_key, forked_size, Duration::from_secs(60));
+    forked.stop();
+
+    p.reload();
+    let check = check_ended(&mut p);
+    assert_eq!(check["state"], json!("failed"), "{check}");
+    assert_eq!(check["step"], json!("consistency"), "{check}");
+    let alarm = p.wait_for(
+        "document.getElementById('ledger-alarm')?.dataset.kind",
+        "the alarm",
+    );
+    assert_eq!(alarm, json!("fork"));
+    let verified = p.eval("document.querySelectorAll('[data-verified=\"true\"]').length");
+    assert_eq!(verified, json!(0), "no balance is shown as verified");
 }
