@@ -154,7 +154,8 @@ fn the_bucket_holds_the_page_with_its_content_types() {
 /// running, verifies the log itself and shows the balances `feeledger
 /// balances` computes, marked verified; lists the newest entry first;
 /// names the community from the log's genesis; says in one line what only
-/// the server has; asks for nothing under `/api/v1/`; and, on a second
+/// the server has; asks for nothing under `/api/v1/`; pins the log key
+/// under the bucket folder's name; and, on a second
 /// visit after more entries, verifies the larger log against the
 /// checkpoint it kept, with no consistency proof to ask for.
 #[test]
@@ -225,6 +226,18 @@ fn the_page_from_the_bucket_alone_verifies_and_shows_the_ledger() {
     );
     let api: Vec<&String> = requests.iter().filter(|u| u.contains("/api/")).collect();
     assert!(api.is_empty(), "requests to an API: {api:#?}");
+
+    // The log key pinned in this browser, as on the server's page: kept
+    // per ledger under the page's base, the bucket's folder.
+    p.click("#fingerprint button");
+    let pinned = p.eval(&format!(
+        "localStorage.getItem('feeledger.logkey.v1 /{BUCKET}/{PREFIX}')"
+    ));
+    assert_eq!(
+        pinned,
+        json!(demo.log_key),
+        "the pin, keyed by the page's base"
+    );
 
     // Ten more entries, mirrored, and the server stopped again. The second
     // visit (in English) finds the kept checkpoint in the browser: the
