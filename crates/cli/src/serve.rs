@@ -81,7 +81,11 @@ pub fn serve_store_with(
         if let Some(bucket) = mirror {
             tracing::info!(mirror = %bucket.url(), "mirroring the log's tiles and checkpoint");
             let committed = ledger.committed();
-            tokio::spawn(feeledger_mirror::Mirror::new(ledger.clone(), bucket).run(committed));
+            tokio::spawn(
+                feeledger_mirror::Mirror::new(ledger.clone(), bucket)
+                    .with_page(page_files())
+                    .run(committed),
+            );
         }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -162,10 +166,23 @@ async fn mirror_platform(
             }
             if let Some(ledger) = platform.ledger(&slug) {
                 let committed = ledger.committed();
-                let mirror = feeledger_mirror::Mirror::new(ledger, bucket.ledger(&slug));
+                let mirror = feeledger_mirror::Mirror::new(ledger, bucket.ledger(&slug))
+                    .with_page(page_files());
                 tokio::spawn(mirror.run(committed));
                 mirrored.insert(slug);
             }
         }
     }
+}
+
+/// The residents' page as the server serves it, for the mirror to upload
+/// beside the log (one list of files, `feeledger_server::page_files`).
+fn page_files() -> Vec<feeledger_mirror::PageFile> {
+    feeledger_server::page_files()
+        .map(|(path, content_type, body)| feeledger_mirror::PageFile {
+            path,
+            content_type,
+            body,
+        })
+        .collect()
 }

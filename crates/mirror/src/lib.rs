@@ -16,6 +16,7 @@
 //! | `<prefix>/tile/entries/<N>[.p/<W>]` | `application/octet-stream` | [`CACHE_IMMUTABLE`] |
 //! | `<prefix>/checkpoint` | `text/plain; charset=utf-8` | [`CACHE_CHECKPOINT`] |
 //! | `<prefix>/log.vkey`, `<prefix>/witnesses` | `text/plain; charset=utf-8` | [`CACHE_INFO`] |
+//! | `<prefix>/index.html`, `<prefix>/assets/<name>` (the residents' page, [`Mirror::with_page`]) | the server's (`text/javascript` for modules) | [`CACHE_PAGE`] |
 //!
 //! Partial tiles are immutable too (tlog-tiles): a partial tile of width W
 //! holds the same bytes at every later size, and a wider one has another
@@ -46,8 +47,10 @@
 //! the mirror never overwrites it.
 
 mod files;
+mod page;
 
 pub use files::BucketFiles;
+pub use page::{PageFile, CACHE_PAGE, INDEX_OBJECT, SOURCE_MARKER};
 
 use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
 use feeledger_core::tiles::{TileEdge, TilePath, TileWriteError};
@@ -152,6 +155,9 @@ pub enum MirrorError {
     /// A blocking task panicked or was cancelled.
     #[error("a store read did not finish: {0}")]
     Join(String),
+    /// The page's `index.html` has no `<head>` to mark as the mirror's.
+    #[error("the page's index.html has no <head>: it cannot be marked as the mirror's copy")]
+    PageIndex,
 }
 
 impl MirrorError {
@@ -166,6 +172,7 @@ impl MirrorError {
                 | MirrorError::AnotherLog { .. }
                 | MirrorError::BucketAhead { .. }
                 | MirrorError::BucketForked { .. }
+                | MirrorError::PageIndex
         )
     }
 }
@@ -357,6 +364,8 @@ pub struct Mirror<L> {
     bucket: Bucket,
     /// `None` until the bucket's checkpoint has been read.
     published: Option<Published>,
+    /// The residents' page, uploaded at start ([`Mirror::with_page`]).
+    page: Vec<PageFile>,
 }
 
 impl<L> Mirror<L>
@@ -368,7 +377,16 @@ where
             ledger,
             bucket,
             published: None,
+            page: Vec::new(),
         }
+    }
+
+    /// Uploads `files` (the residents' page, `feeledger_server::page_files`)
+    /// once when the mirror starts, before its first checkpoint: a page
+    /// that works from the bucket alone (see `page.rs`).
+    pub fn with_page(mut self, files: Vec<PageFile>) -> Mirror<L> {
+        self.page = files;
+        self
     }
 
     pub fn bucket(&self) -> &Bucket {
@@ -391,7 +409,7 @@ where
     }
 
     /// Reads the bucket's checkpoint (the mirror's position) and writes
-    /// `log.vkey` and `witnesses`.
+    /// `log.vkey`, `witnesses` and the page.
     async fn start(&self) -> Result<Published, MirrorError> {
         let log_key = self.ledger.as_ref().state().log_key().clone();
         let url = self.bucket.url();
@@ -456,6 +474,7 @@ where
                 )
                 .await?;
         }
+        page::upload(&self.bucket, &self.page).await?;
         Ok(published)
     }
 

@@ -36,6 +36,7 @@ mod witness;
 mod write;
 
 pub use error::{ApiError, ApiResult};
+pub use web::page_files;
 pub use write::{BATCH_BODY_BYTES_MAX, BATCH_PROPOSALS_MAX};
 
 use axum::extract::DefaultBodyLimit;

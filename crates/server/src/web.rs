@@ -54,6 +54,26 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The residents' page as files, for a static copy of it (the bucket
+/// mirror, `feeledger-mirror`): (path relative to the ledger's base, content
+/// type, bytes). `index.html` and every asset under `assets/`, as this
+/// server serves them, so a copy loads the same modules by the same
+/// relative paths. The receipt and platform pages are left out: each needs
+/// a server (a receipt's address is `/receipt/{seq}`, a route; the platform
+/// index lists what the platform serves).
+pub fn page_files() -> impl Iterator<Item = (String, &'static str, &'static str)> {
+    std::iter::once((
+        "index.html".to_string(),
+        "text/html; charset=utf-8",
+        include_str!("../web/index.html"),
+    ))
+    .chain(
+        ASSETS
+            .iter()
+            .map(|(name, content_type, body)| (format!("assets/{name}"), *content_type, *body)),
+    )
+}
+
 /// The validator of a page file: the first 128 bits of its SHA-256, so a
 /// returning browser revalidates with `If-None-Match` and gets a 304 with
 /// no body instead of the file again. Files change only with the binary;

@@ -15,6 +15,16 @@
 // Money is integer fen from the API and is formatted with BigInt; it is
 // never put through floating-point arithmetic.
 //
+// Two data sources, one page. From the server (the usual case) the page
+// reads the API and checks what it shows. From a bucket the mirror wrote
+// (base.js FROM_MIRROR: there is no API, only the log's objects) it reads
+// `checkpoint` and `log.vkey`, replays the log (ledger-state.js, the same
+// check as always) and shows only what the replay derived: the balances,
+// the month totals, the community's name, funds and roles, and the newest
+// MIRROR_ENTRIES entries for the list (`source` below). What only a server
+// has (pending proposals, signing, proposing, enrolment, import, one
+// entry's proof) is hidden, with one line saying where to find it.
+//
 // Test hooks: `#verify=<seq>` verifies one entry on load into
 // `#verify-result`; `#verify-all` verifies the page into
 // `#verify-all-result` (both carry data-status and data-step). `?lang=en`
@@ -32,12 +42,14 @@ import { mountEnrol } from './enrol.js';
 import { createProposing } from './propose.js';
 import { mountImport } from './import.js';
 import { committeeConfirmation } from './confirm.js';
-import { LEDGER_BASE as BASE, pinKey } from './base.js';
+import { LEDGER_BASE as BASE, FROM_MIRROR, pinKey } from './base.js';
 
 const FUND_ORDER = ['operating', 'public_revenue', 'maintenance'];
 const INCOME_CATEGORIES = ['property_fee', 'parking', 'advertising', 'venue_rental', 'interest', 'other'];
 const EXPENSE_CATEGORIES = ['cleaning', 'security', 'greening', 'elevator', 'repairs', 'utilities', 'salaries', 'management_fee'];
 const PAGE = 20;
+/** From a bucket, the newest entries the replay hands back for the list (and its filters). */
+const MIRROR_ENTRIES = 1000;
 const PIN_KEY = pinKey();
 const LANG_KEY = 'feeledger.lang';
 
@@ -68,6 +80,10 @@ const S = {
   // nobody on the committee has cosigned, or {failed} when the check failed.
   confirmation: null,
   banner: null, // seq of #verify=<seq>
+  // From a bucket: the replay's newest entries, newest first, once the
+  // check verified (null before), and the run they came from.
+  replayed: null,
+  replayedFrom: null,
 };
 
 const verifier = createVerifier({ pinnedLogKey: readPinned() });
@@ -87,7 +103,7 @@ const signing = createSigning({
   },
 });
 
-mountEnrol({ t: (key, vars) => t(key, vars), lang: () => S.lang, ledger: () => S.ledger, roleName: (role) => roleName(role), getJson: (path) => getJson(path), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
+if (!FROM_MIRROR) mountEnrol({ t: (key, vars) => t(key, vars), lang: () => S.lang, ledger: () => S.ledger, roleName: (role) => roleName(role), getJson: (path) => getJson(path), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
 // Proposing in the page (记一笔), for a kept key whose role may propose.
 const proposing = createProposing({
   t: (key, vars) => t(key, vars),
@@ -103,7 +119,7 @@ const proposing = createProposing({
     signing.load().catch(reportError);
   },
 });
-mountImport({ t: (key, vars) => t(key, vars), fundName: (id) => fundName(id), catName: (id) => catName(id), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
+if (!FROM_MIRROR) mountImport({ t: (key, vars) => t(key, vars), fundName: (id) => fundName(id), catName: (id) => catName(id), reportError: (e) => reportError(e), onCommitted: () => refreshAfterCommit().catch(reportError) });
 
 async function refreshAfterCommit() {
   const [balances, proposals] = await Promise.all([getJson('/api/v1/balances'), getAllProposals()]);
@@ -119,10 +135,11 @@ async function refreshAfterCommit() {
 // and the chart show its numbers once verified.
 function startCheck() {
   if (!S.ledger) return;
-  ledgerCheck.start({ base: BASE, origin: S.ledger.origin, logKey: S.pinned || S.ledger.log_key }).catch(reportError);
+  ledgerCheck.start({ base: BASE, origin: S.ledger.origin, logKey: S.pinned || S.ledger.log_key, mirror: FROM_MIRROR, keep: FROM_MIRROR ? MIRROR_ENTRIES : 0 }).catch(reportError);
 }
 
 ledgerCheck.addEventListener('change', () => {
+  if (FROM_MIRROR) takeReplayed();
   renderBalances();
   renderChart();
   renderTrust();
@@ -198,6 +215,72 @@ async function getAllProposals() {
 }
 const getText = async (path) => (await api(path)).text();
 
+// ---------------------------------------------------------------------------
+// The data source: the server's API, or the replayed log (from a bucket)
+// ---------------------------------------------------------------------------
+
+/** Whether `entry` passes the list's filters, as the API's filters do. */
+function passesFilters(entry, f) {
+  const b = entry.leaf.body;
+  if (f.fund && ![b.fund, b.from_fund, b.to_fund].includes(f.fund)) return false;
+  if (f.category && b.category !== f.category) return false;
+  if (f.month && !(typeof b.date === 'string' && b.date.startsWith(`${f.month}-`))) return false;
+  if (f.payer && b.payer !== f.payer) return false;
+  return true;
+}
+
+// Where the entry lists come from. From the server: the API's pages. From a
+// bucket: the entries the replay verified (S.replayed), filtered and paged
+// here; `next` is then an index into the filtered list.
+const source = FROM_MIRROR
+  ? {
+      async entries(filters, from) {
+        const all = (S.replayed || []).filter((e) => passesFilters(e, filters));
+        const start = from === null || from === undefined ? 0 : from;
+        const next = start + PAGE < all.length ? start + PAGE : null;
+        return { entries: all.slice(start, start + PAGE), next };
+      },
+      async payerEntries(unit) {
+        return (S.replayed || []).filter((e) => e.leaf.body.payer === unit);
+      },
+    }
+  : {
+      async entries(filters, from) {
+        return getJson(listQuery(filters, from));
+      },
+      async payerEntries(unit) {
+        const all = [];
+        let from = null;
+        for (let i = 0; i < 10; i++) {
+          const page = await getJson(`/api/v1/payers/${encodeURIComponent(unit)}/entries?order=desc&limit=500${from === null ? '' : `&from=${from}`}`);
+          all.push(...page.entries);
+          if (page.next === null || page.next === undefined) break;
+          from = page.next;
+        }
+        return all;
+      },
+    };
+
+/**
+ * From a bucket: once a run of the check verified, what the log says of
+ * itself replaces the placeholder ledger (name, funds, roles), and its
+ * newest entries fill the lists. Each entry in the shape the API serves
+ * one ({seq, leaf, reversed_by, signers}); `signers` is left out, as the
+ * cards name a signer's role from the roles in force.
+ */
+function takeReplayed() {
+  const c = ledgerCheck.status();
+  if (c.state !== 'verified' || !c.recent || S.replayedFrom === c.recent) return;
+  S.replayedFrom = c.recent;
+  S.ledger = { ...S.ledger, ...c.ledger };
+  const by = c.reversedBy || {};
+  S.replayed = c.recent.map((r) => ({ seq: r.seq, leaf: r.leaf, reversed_by: Object.hasOwn(by, r.seq) ? by[r.seq] : null, signers: null })).reverse();
+  for (const e of S.replayed) S.entries.set(e.seq, e);
+  renderChrome();
+  loadList(true).catch(reportError);
+  if (S.mine.unit) loadMine(S.mine.unit).catch(reportError);
+}
+
 function reportError(e) {
   const text = e && e.stack ? e.stack : String(e);
   const box = document.getElementById('js-errors');
@@ -211,7 +294,7 @@ function reportError(e) {
 
 function renderChrome() {
   document.documentElement.lang = t('html.lang');
-  const name = S.ledger ? S.ledger.name : 'feeledger';
+  const name = (S.ledger && S.ledger.name) || 'feeledger';
   document.title = t('doc.title', { name });
   const skip = document.getElementById('skip');
   if (skip) skip.textContent = t('skip');
@@ -245,14 +328,18 @@ function renderChrome() {
         ['proposals-section', 'nav.proposals'],
         ['sign-section', 'nav.sign'],
         ['entries-section', 'nav.entries'],
-      ].map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, onclick: (ev) => jump(ev, id) }, t(key)))),
+      ]
+        // A bucket has no proposals and no signing: no links to them.
+        .filter(([id]) => !FROM_MIRROR || (id !== 'proposals-section' && id !== 'sign-section'))
+        .map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, onclick: (ev) => jump(ev, id) }, t(key)))),
     ),
   );
   mount(
     'footer',
     h('p', {}, t('footer.how')),
-    statementForm(),
-    h('p', {}, h('a', { href: `${BASE}/api/openapi.json` }, t('footer.api')), ' · ', h('a', { href: `${BASE}/checkpoint` }, t('footer.checkpoint'))),
+    // The statement and the API description are the server's.
+    FROM_MIRROR ? null : statementForm(),
+    h('p', {}, FROM_MIRROR ? null : [h('a', { href: `${BASE}/api/openapi.json` }, t('footer.api')), ' · '], h('a', { href: `${BASE}/checkpoint` }, t('footer.checkpoint'))),
   );
 }
 
@@ -316,7 +403,29 @@ function renderBalances() {
   const c = ledgerCheck.status();
   const checked = checkedSummary();
   if (!S.balances && !checked) {
-    mount('balances-section', h('h2', { tabindex: '-1' }, t('balances.title')), h('p', { class: 'muted' }, t('app.loading')));
+    // From a bucket there are no served numbers to show meanwhile: the
+    // check's state alone, and on failure which entry and why.
+    const why = FROM_MIRROR && c.state === 'failed' ? c.failure || {} : null;
+    mount(
+      'balances-section',
+      h('h2', { tabindex: '-1' }, t('balances.title')),
+      FROM_MIRROR && c.state !== 'idle'
+        ? h(
+            'div',
+            {
+              id: 'ledger-check',
+              role: 'status',
+              'aria-live': 'polite',
+              'data-state': c.state,
+              'data-step': why ? why.step || null : null,
+              'data-seq': why && why.seq !== null && why.seq !== undefined ? String(why.seq) : null,
+            },
+            why
+              ? h('p', { class: 'ledger-check alert' }, t('mirror.failed'), t('ledger.gap'), checkFailureText(why))
+              : h('p', { class: 'ledger-check muted' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), c.progress ? t('mirror.running-progress', { done: countText(c.progress.size), total: countText(c.progress.total) }) : t('mirror.running')),
+          )
+        : h('p', { class: 'muted' }, t('app.loading')),
+    );
     return;
   }
   // Verified numbers are the replay's; until then the server's, marked.
@@ -450,9 +559,11 @@ function renderTrust() {
     h('h2', { tabindex: '-1' }, t('trust.title')),
     renderTrustLead(),
     renderFingerprint(),
-    h('p', { class: 'muted small' }, t('trust.verify-page-help')),
-    h('button', { type: 'button', class: 'primary', id: 'verify-page', onclick: () => verifyPage() }, t('trust.verify-page')),
-    renderPageResult(),
+    // Checking one listed entry asks the server for its proof; from a
+    // bucket the whole ledger is checked instead (the lead says so).
+    FROM_MIRROR ? null : h('p', { class: 'muted small' }, t('trust.verify-page-help')),
+    FROM_MIRROR ? null : h('button', { type: 'button', class: 'primary', id: 'verify-page', onclick: () => verifyPage() }, t('trust.verify-page')),
+    FROM_MIRROR ? null : renderPageResult(),
     renderTechnical(),
   );
 }
@@ -532,6 +643,10 @@ function renderTrustLead() {
   } else if (cr && !cr.ok) {
     Object.assign(attrs, { class: 'alert', 'data-failed': cr.failed.step });
     confirm = h('p', attrs, t('trust.lead.confirm-failed', { why: reasonText(cr.failed) }));
+  } else if (FROM_MIRROR) {
+    // The committee's cosigned checkpoints are kept by the server.
+    Object.assign(attrs, { class: 'muted', 'data-mirror': 'true' });
+    confirm = h('p', attrs, t('mirror.no-confirm'));
   } else {
     attrs.class = 'muted';
     confirm = h('p', attrs, t('trust.lead.confirm-checking'));
@@ -1029,7 +1144,12 @@ function renderCard(entry, { compact = false } = {}) {
       ? null
       : h('p', { class: 'signers small' }, h('span', { class: 'muted' }, t('entry.signers'), t('colon')), signersLine(leaf.signatures, entry.signers, result && result.ok ? result.signers : null)),
     compact ? null : h('p', { class: 'muted small' }, t('entry.recorded', { time: timeText(leaf.time, S.lang) })),
-    h(
+    // From a bucket every listed entry was checked with the whole ledger
+    // (the list is filled only once the replay verified); one entry's
+    // proof and its receipt page need the server.
+    FROM_MIRROR
+      ? h('p', { class: 'small ok-text', 'data-replayed': 'true' }, t('mirror.entry-checked'))
+      : h(
       'div',
       { class: 'actions' },
       h(
@@ -1063,6 +1183,8 @@ function refreshSeq(seq) {
 
 function remember(entries) {
   for (const e of entries) S.entries.set(e.seq, e);
+  // From a bucket there is no entry to ask for: what the replay kept is all.
+  if (FROM_MIRROR) return;
   // Reversals name their targets, reversed entries their reversals:
   // fetch those for the words ("reversed by 1270: duplicate entry").
   const wanted = new Set();
@@ -1107,7 +1229,9 @@ function renderChart() {
   );
   const header = [h('h2', { tabindex: '-1' }, t('chart.title')), h('div', { class: 'field inline' }, h('label', { for: 'chart-fund' }, t('chart.fund')), select)];
   if (!summary) {
-    mount('chart-section', header, h('p', { class: 'muted' }, t('app.loading')));
+    // From a bucket the totals are the replay's or none: say when they come.
+    if (FROM_MIRROR) mount('chart-section', h('h2', { tabindex: '-1' }, t('chart.title')), h('p', { class: 'muted', id: 'chart-wait' }, t('mirror.chart-after-check')));
+    else mount('chart-section', header, h('p', { class: 'muted' }, t('app.loading')));
     return;
   }
   if (!rows.length) {
@@ -1159,18 +1283,13 @@ function renderMine() {
 }
 
 async function loadMine(unit) {
-  S.mine = { unit, entries: null, loading: !!unit, error: null };
+  // From a bucket the entries come with the check (takeReplayed asks again).
+  const waiting = FROM_MIRROR && !S.replayed;
+  S.mine = { unit, entries: null, loading: !!unit && !waiting, error: null };
   renderMine();
-  if (!unit) return;
+  if (!unit || waiting) return;
   try {
-    const all = [];
-    let from = null;
-    for (let i = 0; i < 10; i++) {
-      const page = await getJson(`/api/v1/payers/${encodeURIComponent(unit)}/entries?order=desc&limit=500${from === null ? '' : `&from=${from}`}`);
-      all.push(...page.entries);
-      if (page.next === null || page.next === undefined) break;
-      from = page.next;
-    }
+    const all = await source.payerEntries(unit);
     remember(all);
     S.mine = { unit, entries: all, loading: false, error: null };
   } catch (e) {
@@ -1191,6 +1310,10 @@ function serverErrorText(error) {
 }
 
 function renderProposals() {
+  if (FROM_MIRROR) {
+    mount('proposals-section', h('p', { id: 'mirror-note', class: 'mirror-note' }, t('mirror.note')));
+    return;
+  }
   const title = h('h2', { tabindex: '-1' }, t('proposals.title'));
   const help = h('p', { class: 'small muted' }, t('proposals.help'));
   if (!S.proposals) {
@@ -1234,8 +1357,7 @@ function renderProposals() {
 // Entry list
 // ---------------------------------------------------------------------------
 
-function listQuery(from) {
-  const f = S.list.filters;
+function listQuery(f, from) {
   const q = new URLSearchParams({ order: 'desc', limit: String(PAGE) });
   for (const k of ['fund', 'category', 'month', 'payer']) if (f[k]) q.set(k, f[k]);
   if (from !== null && from !== undefined) q.set('from', String(from));
@@ -1249,7 +1371,7 @@ async function loadList(reset) {
   S.list.loading = true;
   renderEntries();
   try {
-    const page = await getJson(listQuery(reset ? null : S.list.next));
+    const page = await source.entries(S.list.filters, reset ? null : S.list.next);
     remember(page.entries);
     S.list.entries.push(...page.entries);
     S.list.next = page.next ?? null;
@@ -1290,7 +1412,8 @@ function monthsSince(summary) {
 
 function renderEntries() {
   const f = S.list.filters;
-  const months = S.summary ? monthsSince(S.summary) : [];
+  const summary = FROM_MIRROR ? checkedSummary() : S.summary;
+  const months = summary ? monthsSince(summary) : [];
   const sel = (id, name, options) =>
     h(
       'div',
@@ -1339,7 +1462,9 @@ function renderEntries() {
   const l = S.list;
   const status = [];
   if (l.error) status.push(h('p', { class: 'alert' }, l.error));
-  if (!l.loading && !l.error && !l.entries.length) status.push(h('p', {}, t('entries.none')));
+  if (FROM_MIRROR && !S.replayed) status.push(h('p', { class: 'muted' }, t('mirror.entries-after-check')));
+  else if (!l.loading && !l.error && !l.entries.length) status.push(h('p', {}, t('entries.none')));
+  if (FROM_MIRROR && S.replayed && S.replayed.length >= MIRROR_ENTRIES) status.push(h('p', { class: 'muted small' }, t('mirror.entries-newest', { count: countText(MIRROR_ENTRIES) })));
   if (l.entries.length) status.push(h('p', { class: 'muted small' }, t('entries.count', { count: l.entries.length })));
   if (l.loading) status.push(h('p', { class: 'muted' }, t('app.loading')));
   else if (!l.done && l.entries.length) status.push(h('button', { type: 'button', class: 'more', onclick: () => loadList(false) }, t('entries.more')));
@@ -1413,8 +1538,10 @@ function renderAll() {
   renderChart();
   renderMine();
   renderProposals();
-  signing.render();
-  proposing.render();
+  if (!FROM_MIRROR) {
+    signing.render();
+    proposing.render();
+  }
   renderEntries();
 }
 
@@ -1434,7 +1561,11 @@ async function start() {
   // ?fund=&category=&month=&payer= for the entry list.
   for (const k of ['fund', 'category', 'month', 'payer']) S.list.filters[k] = params.get(k) || '';
   const unit = (params.get('unit') || '').trim();
-  if (params.has('statement')) import('./statement.js').then((m) => m.showStatement(params, S.lang)).catch(reportError);
+  if (params.has('statement') && !FROM_MIRROR) import('./statement.js').then((m) => m.showStatement(params, S.lang)).catch(reportError);
+  if (FROM_MIRROR) {
+    await startFromMirror(unit);
+    return;
+  }
   renderAll();
 
   const load = async (fn) => {
@@ -1504,6 +1635,34 @@ async function start() {
   document.documentElement.setAttribute('data-app', 'ready');
   window.addEventListener('hashchange', () => handleHash().catch(reportError));
   await handleHash();
+}
+
+/**
+ * The start from a bucket: the checkpoint and the log key are the only
+ * things read before the check; the rest comes from the replay
+ * (takeReplayed). The log key is trusted as on the server: compared with
+ * the notice board's fingerprint, or the one pinned in this browser wins.
+ */
+async function startFromMirror(unit) {
+  for (const id of ['sign-section', 'propose-section', 'enrol-section', 'import-section']) {
+    const el = document.getElementById(id);
+    if (el) el.hidden = true;
+  }
+  S.mine = { unit, entries: null, loading: false, error: null };
+  renderAll();
+  try {
+    const [checkpointText, vkey] = await Promise.all([getText('/checkpoint'), getText('/log.vkey')]);
+    S.checkpointText = checkpointText;
+    // The checkpoint's first line is the log's origin (c2sp.org/tlog-checkpoint).
+    const origin = checkpointText.split('\n')[0];
+    S.ledger = { name: null, origin, log_key: vkey.trim(), funds: [], roles: {}, witness_keys: [] };
+    await computeFingerprint();
+  } catch (e) {
+    S.loadError = failureText(e);
+  }
+  renderAll();
+  document.documentElement.setAttribute('data-app', 'ready');
+  startCheck();
 }
 
 start().catch(reportError);

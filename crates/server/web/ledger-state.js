@@ -30,12 +30,17 @@
 //   import { ledgerCheck } from './ledger-state.js';
 //   ledgerCheck.status() -> {state: 'idle'|'running'|'verified'|'failed',
 //                            size, root, progress: {size, total} | null,
-//                            summary, roles, failure, alarm, fetched}
+//                            summary, roles, ledger, recent, reversedBy,
+//                            failure, alarm, fetched}
 //   ledgerCheck.addEventListener('change', () => ...)  // after every change
 // `size`/`root` are the last verified tree (from this run, or kept from an
 // earlier visit while this one runs); `summary` and `roles` are the
-// replay's, set only when `state` is 'verified'. `failure` is the worker's
-// {step, rule, seq, detail}.
+// replay's, set only when `state` is 'verified', and so are `ledger` (what
+// the log says of itself: {name, origin, log_key, funds, roles}, in the
+// shape of GET /api/v1/ledger), `reversedBy` ({seq: reversing seq}) and,
+// from a bucket (`mirror`), `recent` (the newest `keep` entries, each
+// {seq, leaf} with the leaf parsed, newest last). `failure` is the
+// worker's {step, rule, seq, detail}.
 //
 // Invariant: a number marked verified was derived by the replay from leaves
 // whose root matched a checkpoint signed by the log key the run was given.
@@ -120,7 +125,7 @@ export function evidenceText(alarm) {
 class LedgerCheck extends EventTarget {
   constructor() {
     super();
-    this.s = { state: 'idle', size: null, root: null, progress: null, summary: null, roles: null, failure: null, alarm: null, fetched: null };
+    this.s = { state: 'idle', size: null, root: null, progress: null, summary: null, roles: null, ledger: null, recent: null, reversedBy: null, failure: null, alarm: null, fetched: null };
     this.worker = null;
     this.run = 0;
   }
@@ -138,8 +143,10 @@ class LedgerCheck extends EventTarget {
   /**
    * Starts (or restarts) the check of the ledger `origin` at `base` ('' for
    * this page's own server) against `logKey`. Resolves when the run ends.
+   * From a bucket (`mirror`) the whole log is replayed on every run (see
+   * worker.js) and the newest `keep` entries come back in `recent`.
    */
-  async start({ base = '', origin, logKey }) {
+  async start({ base = '', origin, logKey, mirror = false, keep = 0 }) {
     const run = ++this.run;
     if (this.worker) this.worker.terminate();
     this.worker = null;
@@ -157,6 +164,9 @@ class LedgerCheck extends EventTarget {
       progress: null,
       summary: null,
       roles: null,
+      ledger: null,
+      recent: null,
+      reversedBy: null,
       failure: null,
       alarm: null,
     });
@@ -180,7 +190,7 @@ class LedgerCheck extends EventTarget {
       worker.onerror = (event) => {
         resolve({ ok: false, failure: { step: 'internal', rule: 'worker-error', seq: null, detail: { message: String(event.message || '') } } });
       };
-      worker.postMessage({ base, logKey, saved: saved ? saved.state : null });
+      worker.postMessage({ base, logKey, saved: saved ? saved.state : null, mirror, keep });
     });
     worker.terminate();
     if (run !== this.run) return;
@@ -203,7 +213,10 @@ class LedgerCheck extends EventTarget {
         // Private mode or a full disk: verified now, replayed again next time.
       }
       if (run !== this.run) return;
-      this.set({ state: 'verified', size: result.checkpoint.size, root: result.checkpoint.root, progress: null, summary, roles: state.roles, failure: null, fetched: result.fetched });
+      const ledger = { name: state.name, origin: state.origin, log_key: state.logKey, funds: state.funds, roles: state.roles };
+      const text = new TextDecoder();
+      const recent = mirror ? (result.recent || []).map((r) => ({ seq: r.seq, leaf: JSON.parse(text.decode(r.bytes)) })) : null;
+      this.set({ state: 'verified', size: result.checkpoint.size, root: result.checkpoint.root, progress: null, summary, roles: state.roles, ledger, recent, reversedBy: state.reversedBy, failure: null, fetched: result.fetched });
       return;
     }
     const failure = done.failure || { step: 'internal', rule: 'exception', seq: null, detail: {} };

@@ -12,12 +12,21 @@
 // extends the tree the state ends at; then only the bundles holding new
 // leaves are fetched.
 //
-// Messages: the page posts {base, logKey, saved} (base: the ledger's URL
+// Messages: the page posts {base, logKey, saved, mirror, keep} (base: the ledger's URL
 // prefix, '' for this origin; saved: a state from an earlier run, or null)
 // and receives {type: 'progress', size, total} after each bundle, then
 // {type: 'done', ok: true, state, result} or {type: 'done', ok: false,
 // failure}. A failure names its step, its rule (the core's code for a
 // refused entry) and, for an entry, its seq.
+//
+// From a bucket (`mirror: true`, base.js FROM_MIRROR) there is no
+// consistency proof to ask for and the page needs the entries themselves
+// for its list, so every visit replays the whole log from the bundles (the
+// full ones come from the browser's cache: they are immutable), and a
+// saved state is used only as the witness's memory: the root of the first
+// `saved.size` leaves replayed must be the saved root, else it is a fork.
+// The result then carries the newest `keep` leaves ({seq, bytes}),
+// believed, like the balances, only because their root matched.
 //
 // `verifyLedger` is exported too, for a caller that runs it without a
 // worker (tests, a page that already is in one).
@@ -50,7 +59,7 @@ function plainFailure(e) {
  * resuming from `saved` when it is given. Returns {state, result}; throws
  * LedgerFailure, ReplayError or VerifyError. `fetch` may be injected.
  */
-export async function verifyLedger({ base = '', logKey, saved = null, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
+export async function verifyLedger({ base = '', logKey, saved = null, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
   const startedMs = performance.now();
   let bytesFetched = 0;
   const requests = [];
@@ -84,6 +93,8 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
   if (size === 0) throw new LedgerFailure('checkpoint', 'empty-log');
 
   let state = null;
+  // From a bucket: the saved root to meet at the saved size while replaying.
+  let meet = null;
   if (saved) {
     if (saved.format !== STATE_FORMAT || saved.logKey !== key.text) throw new LedgerFailure('saved', 'not-this-ledger');
     const savedRoot = await stateRoot(saved);
@@ -94,6 +105,8 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
     }
     if (saved.size === size) {
       if (savedRoot !== signedRoot) throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size, savedRoot, signedRoot, note: noteText, proof: [] });
+    } else if (mirror) {
+      meet = { size: saved.size, root: savedRoot };
     } else {
       // A failed request is no evidence (the network, a restart): it fails
       // this run without an alarm.
@@ -113,8 +126,9 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
         throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size, note: noteText, proof: served });
       }
     }
-    state = structuredClone(saved);
+    if (!mirror) state = structuredClone(saved);
   }
+  const recent = [];
 
   const from = state ? state.size : 0;
   const bundles = bundlesCovering(from, size);
@@ -135,7 +149,23 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
     } catch (e) {
       throw new LedgerFailure('bundle', 'bad-bundle', { path: b.path, why: e.message }, b.first + b.skip);
     }
-    state = await replay(state, leaves.slice(b.skip), { inPlace: state !== null });
+    let todo = leaves.slice(b.skip);
+    const first = b.first + b.skip;
+    // The newest `keep` leaves, each a copy: a leaf is a view of its whole
+    // bundle, which a message would clone with it.
+    todo.forEach((bytes, i) => {
+      if (first + i >= size - keep) recent.push({ seq: first + i, bytes: bytes.slice() });
+    });
+    if (meet && first + todo.length >= meet.size) {
+      const k = meet.size - first;
+      state = await replay(state, todo.slice(0, k), { inPlace: state !== null });
+      if ((await stateRoot(state)) !== meet.root) {
+        throw new LedgerFailure('consistency', 'fork', { savedSize: meet.size, size, savedRoot: meet.root, note: noteText, proof: [] });
+      }
+      todo = todo.slice(k);
+      meet = null;
+    }
+    if (todo.length > 0) state = await replay(state, todo, { inPlace: state !== null });
     if (state.logKey !== key.text) throw new LedgerFailure('genesis', 'log-key-mismatch', { genesis: state.logKey }, 0);
     onProgress({ size: state.size, total: size });
   }
@@ -150,6 +180,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
       root,
       checkpoint: { size, root: signedRoot, note: noteText },
       fetched: { requests, bytes: bytesFetched, from, elapsedMs: Math.round(performance.now() - startedMs) },
+      recent,
     },
   };
 }
@@ -157,12 +188,14 @@ export async function verifyLedger({ base = '', logKey, saved = null, fetch: doF
 // As a worker: one verification per message.
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
   globalThis.onmessage = async (event) => {
-    const { base, logKey, saved } = event.data || {};
+    const { base, logKey, saved, mirror, keep } = event.data || {};
     try {
       const { state, result } = await verifyLedger({
         base,
         logKey,
         saved: saved || null,
+        mirror: Boolean(mirror),
+        keep: Number.isSafeInteger(keep) ? keep : 0,
         onProgress: (p) => globalThis.postMessage({ type: 'progress', ...p }),
       });
       globalThis.postMessage({ type: 'done', ok: true, state, result });
