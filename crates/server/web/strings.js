@@ -140,7 +140,7 @@ export const STRINGS = {
     'mirror.running': '正在本机核对全部记录，核对完后显示余额。',
     'mirror.running-progress': '正在本机核对：第 {done} / {total} 笔，核对完后显示余额。',
     'mirror.failed': '核对没有通过，余额未核对，不予显示。',
-    'mirror.no-confirm': '委员会的确认记录保存在物业服务器上，这个副本里没有。',
+    'mirror.no-confirm': '业委会的确认记录保存在物业服务器上，这个副本里没有。',
     'mirror.entry-checked': '已随全部记录一起核对 ✓',
     'mirror.entries-after-check': '全部记录核对通过后，这里列出最近的收支。',
     'mirror.chart-after-check': '全部记录核对通过后，这里显示每月收支。',
