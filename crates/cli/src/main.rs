@@ -309,7 +309,7 @@ enum Command {
         /// before serving either way.
         #[arg(long)]
         no_check: bool,
-        /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit (with --platform: each ledger under PREFIX/c/SLUG), for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP).
+        /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit (with --platform: each ledger under PREFIX/c/SLUG), for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP). Tiles are never overwritten; add ?forbid_overwrite=oss or =cos for Aliyun OSS's or Tencent COS's own header.
         #[arg(long)]
         mirror: Option<String>,
     },
