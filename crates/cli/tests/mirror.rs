@@ -19,6 +19,7 @@ use feeledger_audit::Server as Reader;
 use feeledger_core::note::{open_checkpoint, VerifierKey};
 use feeledger_core::tiles::TileEdge;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -544,6 +545,143 @@ fn forbid_overwrite_oss_sends_alibabas_header_with_every_tile() {
         "is not a bucket URL",
         "the only option after ? is forbid_overwrite=oss or forbid_overwrite=cos",
     ]);
+}
+
+/// How to get Go and the x/mod packages the outside client is built
+/// against, when they are missing.
+const GO_INSTALL: &str = "apt-get install golang-go golang-golang-x-mod-dev (.ci/run does it)";
+/// Where Debian's golang-golang-x-mod-dev puts the packages (a GOPATH).
+const GO_PATH: &str = "/usr/share/gocode";
+
+/// `go` on `path` (a `PATH` value), with the x/mod packages under
+/// `gopath`; a test that needs them and does not find them fails, saying
+/// how to install them; it never skips.
+fn find_go(path: Option<&std::ffi::OsStr>, gopath: &Path) -> PathBuf {
+    let go = path
+        .into_iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("go"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!("go, which builds the outside C2SP client, is not installed: {GO_INSTALL}")
+        });
+    let sumdb = gopath.join("src/golang.org/x/mod/sumdb");
+    assert!(
+        sumdb.join("tlog").is_dir() && sumdb.join("note").is_dir(),
+        "golang.org/x/mod/sumdb is not under {}: {GO_INSTALL}",
+        gopath.display()
+    );
+    go
+}
+
+/// Builds crates/cli/tests/go/tlogclient.go offline into `dir`.
+fn build_tlogclient(dir: &Path) -> PathBuf {
+    let go = find_go(std::env::var_os("PATH").as_deref(), Path::new(GO_PATH));
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go/tlogclient.go");
+    let binary = dir.join("tlogclient");
+    let out = std::process::Command::new(go)
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .env("GOPATH", GO_PATH)
+        .env("GO111MODULE", "off")
+        // A GOFLAGS of the caller's (-mod=vendor) has no meaning here.
+        .env_remove("GOFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "go build {}: {}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    binary
+}
+
+/// Runs the Go client against `base` with the log key; (ok, stdout, stderr).
+fn tlogclient(binary: &Path, log_key: &str, base: &str) -> (bool, String, String) {
+    let out = std::process::Command::new(binary)
+        .args([log_key, base])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Proves that an outside C2SP client, written in Go against
+/// `golang.org/x/mod/sumdb/note` and `tlog` rather than feeledger's code,
+/// reads the mirrored ledger from the bucket's plain HTTP and from the
+/// server alike: the checkpoint verifies with the log key, every hash
+/// tile checks against it through `tlog.TileHashReader`, and every leaf of
+/// every entry bundle is proven in the tree; it prints the size and root
+/// of the server's checkpoint. A bundle changed in the bucket by hand is
+/// caught, naming the leaf.
+#[test]
+fn an_outside_go_client_verifies_the_bucket_and_the_server() {
+    let demo = Demo::new();
+    let client = build_tlogclient(demo.dir.path());
+    let s3 = S3::start(&demo.path("s3"));
+    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+    let server = serve_mirrored(&demo.data, &s3);
+    write_incomes(&server.http(), &demo, 0, 5);
+    let size = DEMO_ENTRIES + 5;
+    wait_for_bucket(&s3, &log_key, size, Duration::from_secs(60));
+    let checkpoint = String::from_utf8(server.http().checkpoint()).unwrap();
+    let lines: Vec<&str> = checkpoint.lines().collect();
+    assert_eq!(lines[1], size.to_string());
+    let expected = format!(
+        "size {}\nroot {}\nleaves {size} checked\n",
+        lines[1], lines[2]
+    );
+    for base in [s3.public_url(), server.url.clone()] {
+        let (ok, stdout, stderr) = tlogclient(&client, &demo.log_key, &base);
+        assert!(ok, "{base}: {stderr}");
+        assert_eq!(stdout, expected, "{base}");
+    }
+
+    // One byte of the first leaf changed in the bucket, by hand.
+    let bundle_url = format!("{}/tile/entries/000", s3.public_url());
+    let http = reqwest::blocking::Client::new();
+    let mut bundle = http
+        .get(&bundle_url)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap()
+        .to_vec();
+    bundle[10] ^= 1;
+    let r = http.put(&bundle_url).body(bundle).send().unwrap();
+    assert!(r.status().is_success(), "tampering: {}", r.status());
+    let (ok, stdout, stderr) = tlogclient(&client, &demo.log_key, &s3.public_url());
+    assert!(!ok, "a changed leaf is caught: {stdout}");
+    assert!(
+        stderr.contains("leaf 0 of tile/entries/000 is not in the tree"),
+        "{stderr}"
+    );
+}
+
+/// Proves that a missing Go, or missing x/mod packages, fail the test with
+/// how to install them, never a skip.
+#[test]
+fn a_missing_go_fails_with_how_to_install_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let path = std::env::join_paths([empty.path()]).unwrap();
+    let real_path = std::env::var_os("PATH");
+    for (path, gopath) in [
+        (Some(path.as_os_str()), Path::new(GO_PATH)),
+        (real_path.as_deref(), empty.path()),
+    ] {
+        let panic = std::panic::catch_unwind(|| find_go(path, gopath))
+            .expect_err("no go or no x/mod in an empty directory");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            message.contains("apt-get install golang-go golang-golang-x-mod-dev"),
+            "{message}"
+        );
+    }
 }
 
 /// Proves that a missing s3s-fs fails the test with how to install it,
