@@ -306,7 +306,7 @@ enum Command {
         /// Skip the full audit of the store (every leaf, signature, hash,
         /// index and total), which otherwise runs in the background while
         /// reads are served, writes waiting for it. The head is checked
-        /// before serving either way.
+        /// before serving either way. With --platform: every ledger's.
         #[arg(long)]
         no_check: bool,
         /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit (with --platform: each ledger under PREFIX/c/SLUG), for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP). Tiles are never overwritten; add ?forbid_overwrite=oss or =cos for Aliyun OSS's or Tencent COS's own header.
@@ -602,9 +602,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             platform: Some(platform),
             listen,
+            no_check,
             mirror,
             ..
-        } => serve::run_platform(&platform, &listen, mirror.as_deref())?,
+        } => serve::run_platform(&platform, &listen, !no_check, mirror.as_deref())?,
         Command::Serve { .. } => unreachable!("clap requires --data or --platform"),
         Command::Retire { platform, slug } => {
             let since = feeledger_report::describe::format_time_ms(clock::now_ms());

@@ -26,6 +26,11 @@ struct PlatformServer {
 
 impl PlatformServer {
     fn start(platform: &Path) -> PlatformServer {
+        PlatformServer::start_with(platform, &[])
+    }
+
+    /// As [`PlatformServer::start`], with more arguments to `serve`.
+    fn start_with(platform: &Path, args: &[&str]) -> PlatformServer {
         let log_path = platform.with_extension("serve.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -37,6 +42,7 @@ impl PlatformServer {
             .arg("--platform")
             .arg(platform)
             .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -379,6 +385,55 @@ fn a_platform_adds_retires_isolates_and_refuses_a_damaged_ledger_alone() {
         db.open_tree("ledger/chenxi").unwrap().len() > 41,
         "a retired ledger's records are kept"
     );
+}
+
+/// Proves that `serve --platform --no-check` is honoured as `serve --data
+/// --no-check` is: no ledger's full audit runs (each status says
+/// `not_run`) and writes are taken at once, while without it every
+/// ledger's audit runs and passes.
+#[test]
+fn no_check_skips_every_ledgers_audit_on_a_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = dir.path().join("district");
+    district(&platform, 2, 40);
+    let slugs = ["xingguang", "chenxi"];
+    let audit_state = |http: &Http, slug: &str| {
+        http.get(&format!("/c/{slug}/api/v1/status")).ok_json()["audit"]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let server = PlatformServer::start_with(&platform, &["--no-check"]);
+    let http = server.http();
+    for slug in slugs {
+        assert_eq!(audit_state(&http, slug), "not_run", "{slug}");
+    }
+    let request = income(
+        &platform,
+        "chenxi",
+        "demo.feeledger.local/chenxi",
+        "no-check-1",
+        12_345,
+    );
+    let answer = http
+        .post_json("/c/chenxi/api/v1/proposals", &request)
+        .json();
+    assert_eq!(answer["status"], "committed", "{answer}");
+    // Still not run: nothing audits later either.
+    std::thread::sleep(Duration::from_millis(500));
+    for slug in slugs {
+        assert_eq!(audit_state(&http, slug), "not_run", "{slug}");
+    }
+    drop(server);
+
+    let server = PlatformServer::start(&platform);
+    let http = server.http();
+    for slug in slugs {
+        eventually(&format!("{slug}'s audit passes"), || {
+            audit_state(&http, slug) == "passed"
+        });
+    }
 }
 
 /// The platform directory for the scale test: on /dev/shm when there is
