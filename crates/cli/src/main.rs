@@ -358,16 +358,24 @@ fn limit_malloc_arenas() {
 }
 
 fn main() {
-    // Die quietly when stdout is closed (`feeledger list | head`), as Unix
-    // tools do, instead of panicking on the write.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any
-    // thread starts has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
+    let serves = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    // Die quietly when stdout is closed (`feeledger list | head`), as Unix
+    // tools do, instead of panicking on the write. Not in a server: there
+    // SIGPIPE also comes from sockets (a vectored write, which takes no
+    // MSG_NOSIGNAL, to a peer that closed: an S3 server answering the
+    // mirror's create-only PUT with 412 before reading its body), and
+    // would kill the process; ignored, as Rust leaves it, it is an EPIPE
+    // on that one connection.
+    #[cfg(unix)]
+    if !serves {
+        // SAFETY: restoring the default disposition of SIGPIPE before any
+        // thread starts has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+    if serves {
         limit_malloc_arenas();
     }
     if let Err(e) = run(cli) {
