@@ -312,5 +312,5 @@ pub fn run_district(
         return Ok(());
     };
     println!("Press Ctrl-C to stop.");
-    crate::serve::run_platform(data, listen, None)
+    crate::serve::run_platform(data, listen, true, None)
 }

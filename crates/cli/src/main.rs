@@ -306,10 +306,10 @@ enum Command {
         /// Skip the full audit of the store (every leaf, signature, hash,
         /// index and total), which otherwise runs in the background while
         /// reads are served, writes waiting for it. The head is checked
-        /// before serving either way.
+        /// before serving either way. With --platform: every ledger's.
         #[arg(long)]
         no_check: bool,
-        /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit (with --platform: each ledger under PREFIX/c/SLUG), for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP).
+        /// Mirror the log's C2SP tiles and checkpoint to s3://BUCKET/PREFIX after every commit (with --platform: each ledger under PREFIX/c/SLUG), for readers with no server in the path (endpoint, region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain HTTP). Tiles are never overwritten; add ?forbid_overwrite=oss or =cos for Aliyun OSS's or Tencent COS's own header.
         #[arg(long)]
         mirror: Option<String>,
     },
@@ -358,16 +358,24 @@ fn limit_malloc_arenas() {
 }
 
 fn main() {
-    // Die quietly when stdout is closed (`feeledger list | head`), as Unix
-    // tools do, instead of panicking on the write.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any
-    // thread starts has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
+    let serves = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    // Die quietly when stdout is closed (`feeledger list | head`), as Unix
+    // tools do, instead of panicking on the write. Not in a server: there
+    // SIGPIPE also comes from sockets (a vectored write, which takes no
+    // MSG_NOSIGNAL, to a peer that closed: an S3 server answering the
+    // mirror's create-only PUT with 412 before reading its body), and
+    // would kill the process; ignored, as Rust leaves it, it is an EPIPE
+    // on that one connection.
+    #[cfg(unix)]
+    if !serves {
+        // SAFETY: restoring the default disposition of SIGPIPE before any
+        // thread starts has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+    if serves {
         limit_malloc_arenas();
     }
     if let Err(e) = run(cli) {
@@ -602,9 +610,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             platform: Some(platform),
             listen,
+            no_check,
             mirror,
             ..
-        } => serve::run_platform(&platform, &listen, mirror.as_deref())?,
+        } => serve::run_platform(&platform, &listen, !no_check, mirror.as_deref())?,
         Command::Serve { .. } => unreachable!("clap requires --data or --platform"),
         Command::Retire { platform, slug } => {
             let since = feeledger_report::describe::format_time_ms(clock::now_ms());

@@ -120,12 +120,19 @@ pub fn platform_ledger_dir(platform: &Path, slug: &str) -> Result<PathBuf> {
 /// until SIGINT or SIGTERM, each under `/c/SLUG/`; ledgers added with
 /// `init --platform` or retired with `retire` while it runs are taken in
 /// within a second. Each ledger's head is checked as it opens; one that
-/// fails is refused alone (503) and the others serve.
-pub fn run_platform(platform: &Path, listen: &str, mirror: Option<&str>) -> Result<()> {
+/// fails is refused alone (503) and the others serve. With `check`, each
+/// ledger's full audit then runs in the background, one ledger at a time,
+/// as `serve --data` runs its one.
+pub fn run_platform(
+    platform: &Path,
+    listen: &str,
+    check: bool,
+    mirror: Option<&str>,
+) -> Result<()> {
     let mirror = mirror.map(feeledger_mirror::Bucket::from_url).transpose()?;
     init_logging();
     let runtime = feeledger_server::runtime().context("starting the async runtime")?;
-    let opened = feeledger_server::platform::Platform::open(platform)?;
+    let opened = feeledger_server::platform::Platform::open_with(platform, check)?;
     let serving = opened.serving().len();
     runtime.block_on(async move {
         if let Some(bucket) = mirror {

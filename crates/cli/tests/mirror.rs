@@ -19,12 +19,13 @@ use feeledger_audit::Server as Reader;
 use feeledger_core::note::{open_checkpoint, VerifierKey};
 use feeledger_core::tiles::TileEdge;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::demo::{Demo, DEMO_ENTRIES};
 use support::s3::{
-    find_s3s_fs, serve_mirrored, wait_for_bucket, write_incomes, BUCKET, PREFIX, S3,
+    bucket_size, find_s3s_fs, serve_mirrored, wait_for_bucket, write_incomes, BUCKET, PREFIX, S3,
 };
 use support::verify::{assert_verified, verify_command};
 
@@ -305,6 +306,392 @@ fn poll_once(
     }
     *found = checkpoint.size;
     Ok(Some(checkpoint.size))
+}
+
+/// Proves that tiles and bundles are created, never overwritten, against
+/// s3s-fs (which answers a PUT with `If-None-Match: *` over an existing
+/// object with 412): a different object planted at a tile's path stops
+/// the mirror, the server logs the path and goes on serving, and the
+/// planted object and the absent checkpoint stay as they were; with it
+/// gone the mirror completes; and a re-run over the complete bucket whose
+/// checkpoint is missing (a pass cut short before its checkpoint) finds
+/// every tile already there with the same bytes, writes the checkpoint and
+/// gives a bucket that verifies.
+#[test]
+fn the_mirror_never_overwrites_a_tile_and_finishes_over_its_own() {
+    let demo = Demo::new();
+    let s3 = S3::start(&demo.path("s3"));
+    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+    let client = reqwest::blocking::Client::new();
+    let planted_url = format!("{}/tile/0/000", s3.public_url());
+    let planted = b"not this log's tile".to_vec();
+    let r = client
+        .put(&planted_url)
+        .body(planted.clone())
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "planting: {}", r.status());
+
+    let server = serve_mirrored(&demo.data, &s3);
+    let log_path = demo.data.with_extension("serve.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("the mirror stopped") {
+            break log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mirror did not stop within 60 s: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        log.contains(&format!(
+            "s3://{BUCKET}/{PREFIX}/tile/0/000: the bucket already holds a different hash tile"
+        )) && log.contains("another log writes to this prefix?"),
+        "the log names the path: {log}"
+    );
+    let held = client.get(&planted_url).send().unwrap();
+    assert_eq!(held.bytes().unwrap().as_ref(), planted, "not overwritten");
+    let checkpoint = client
+        .get(format!("{}/checkpoint", s3.public_url()))
+        .send()
+        .unwrap();
+    assert_eq!(
+        checkpoint.status(),
+        404,
+        "no checkpoint over a refused tile"
+    );
+    let ledger = server.http().get("/api/v1/ledger").ok_json();
+    assert_eq!(ledger["size"], DEMO_ENTRIES, "the server goes on serving");
+    server.stop();
+
+    // Without the planted object the mirror completes.
+    let r = client.delete(&planted_url).send().unwrap();
+    assert!(r.status().is_success(), "deleting: {}", r.status());
+    let server = serve_mirrored(&demo.data, &s3);
+    wait_for_bucket(&s3, &log_key, DEMO_ENTRIES, Duration::from_secs(60));
+    server.stop();
+
+    // A pass that wrote every tile but not its checkpoint, done again.
+    let r = client
+        .delete(format!("{}/checkpoint", s3.public_url()))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "deleting: {}", r.status());
+    let server = serve_mirrored(&demo.data, &s3);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while bucket_size(&s3, &log_key) != Some(DEMO_ENTRIES) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mirror did not finish over its own tiles within 60 s: {}",
+            std::fs::read_to_string(&log_path).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(
+        log.matches("the mirror stopped").count(),
+        1,
+        "only the planted tile stopped the mirror: {log}"
+    );
+    // (A pass may still fail once and be retried, "the mirror is behind":
+    // s3s-fs answers 412 before reading the PUT's body and may close the
+    // connection while the body is being sent, an EPIPE.)
+    let from_bucket = assert_verified(
+        verify_command(&s3.public_url(), &demo.log_key, None),
+        DEMO_ENTRIES,
+    );
+    let from_server = verify_passes(&server.url, &demo.log_key, DEMO_ENTRIES);
+    assert_eq!(from_bucket["root"], from_server["root"]);
+}
+
+/// A TCP proxy on a free loopback port in front of `upstream`
+/// (`127.0.0.1:PORT`) that passes every byte both ways and keeps a copy of
+/// what clients sent, one buffer per connection: what the server asked
+/// the real S3 server, as it went on the wire.
+struct Recorder {
+    addr: String,
+    sent: Connections,
+}
+
+/// What clients sent, a buffer per connection, filled as they send.
+type Connections = Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>;
+
+impl Recorder {
+    fn start(upstream: String) -> Recorder {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let sent: Connections = Arc::default();
+        let connections = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = std::net::TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let copy = Arc::new(Mutex::new(Vec::new()));
+                connections.lock().unwrap().push(copy.clone());
+                let (mut client_read, mut server_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut buffer = [0u8; 16 * 1024];
+                    while let Ok(n) = client_read.read(&mut buffer) {
+                        if n == 0 || server_write.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                        copy.lock().unwrap().extend_from_slice(&buffer[..n]);
+                    }
+                    let _ = server_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server, &mut client);
+                    let _ = client.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Recorder { addr, sent }
+    }
+
+    /// Every request's head sent so far (request line and headers, header
+    /// names lower-cased), bodies skipped by their `Content-Length`.
+    fn heads(&self) -> Vec<(String, Vec<(String, String)>)> {
+        let mut heads = Vec::new();
+        for connection in self.sent.lock().unwrap().iter() {
+            let bytes = connection.lock().unwrap().clone();
+            let mut at = 0;
+            while let Some(end) = bytes[at..].windows(4).position(|w| w == b"\r\n\r\n") {
+                let text = String::from_utf8_lossy(&bytes[at..at + end]).to_string();
+                let mut lines = text.split("\r\n");
+                let request_line = lines.next().unwrap_or_default().to_string();
+                let headers: Vec<(String, String)> = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                    .collect();
+                let body: usize = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .map_or(0, |(_, v)| v.parse().unwrap());
+                at += end + 4 + body;
+                heads.push((request_line, headers));
+            }
+        }
+        heads
+    }
+}
+
+/// Proves that `--mirror s3://BUCKET/PREFIX?forbid_overwrite=oss` sends
+/// Aliyun OSS's own header, `x-oss-forbid-overwrite: true`, with every
+/// tile and bundle PUT (beside `If-None-Match: *`), and not with the
+/// checkpoint's, which is overwritten at every commit: the requests are
+/// read on the wire, through a recording proxy in front of the real S3
+/// server (which ignores the header). An option it does not know is
+/// refused, naming the ones it knows.
+#[test]
+fn forbid_overwrite_oss_sends_alibabas_header_with_every_tile() {
+    let demo = Demo::new();
+    let s3 = S3::start(&demo.path("s3"));
+    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+    let recorder = Recorder::start(s3.endpoint().trim_start_matches("http://").to_string());
+    let server = support::http::Server::start_with(&demo.data, |command| {
+        command
+            .arg("--mirror")
+            .arg(format!("{}?forbid_overwrite=oss", S3::mirror_url()));
+        s3.env(command);
+        command.env("AWS_ENDPOINT_URL", format!("http://{}", recorder.addr));
+    });
+    wait_for_bucket(&s3, &log_key, DEMO_ENTRIES, Duration::from_secs(60));
+    write_incomes(&server.http(), &demo, 0, 3);
+    wait_for_bucket(&s3, &log_key, DEMO_ENTRIES + 3, Duration::from_secs(30));
+    server.stop();
+
+    let heads = recorder.heads();
+    let header = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let puts = |what: &str| {
+        heads
+            .iter()
+            .filter(|(line, _)| line.starts_with(&format!("PUT /{BUCKET}/{PREFIX}/{what}")))
+            .collect::<Vec<_>>()
+    };
+    let tiles = puts("tile/");
+    // The demo's 3,669 entries: 15 bundles and 15 level-0 tiles, level 1,
+    // and the partial ones of the second size.
+    assert!(tiles.len() >= 33, "{} tile PUTs: {heads:#?}", tiles.len());
+    for (line, headers) in &tiles {
+        assert_eq!(
+            header(headers, "x-oss-forbid-overwrite").as_deref(),
+            Some("true"),
+            "{line}"
+        );
+        assert_eq!(
+            header(headers, "if-none-match").as_deref(),
+            Some("*"),
+            "{line}"
+        );
+    }
+    let checkpoints = puts("checkpoint");
+    // The demo's, and one or more as the three incomes commit.
+    assert!(checkpoints.len() >= 2, "{heads:#?}");
+    for (line, headers) in checkpoints.iter().chain(puts("log.vkey").iter()) {
+        assert_eq!(header(headers, "x-oss-forbid-overwrite"), None, "{line}");
+        assert_eq!(header(headers, "if-none-match"), None, "{line}");
+    }
+
+    let out = support::run([
+        "serve",
+        "--data",
+        demo.data.to_str().unwrap(),
+        "--mirror",
+        &format!("{}?forbid_overwrite=s3", S3::mirror_url()),
+    ]);
+    out.assert_one_line_error(&[
+        "is not a bucket URL",
+        "the only option after ? is forbid_overwrite=oss or forbid_overwrite=cos",
+    ]);
+}
+
+/// How to get Go and the x/mod packages the outside client is built
+/// against, when they are missing.
+const GO_INSTALL: &str = "apt-get install golang-go golang-golang-x-mod-dev (.ci/run does it)";
+/// Where Debian's golang-golang-x-mod-dev puts the packages (a GOPATH).
+const GO_PATH: &str = "/usr/share/gocode";
+
+/// `go` on `path` (a `PATH` value), with the x/mod packages under
+/// `gopath`; a test that needs them and does not find them fails, saying
+/// how to install them; it never skips.
+fn find_go(path: Option<&std::ffi::OsStr>, gopath: &Path) -> PathBuf {
+    let go = path
+        .into_iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("go"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!("go, which builds the outside C2SP client, is not installed: {GO_INSTALL}")
+        });
+    let sumdb = gopath.join("src/golang.org/x/mod/sumdb");
+    assert!(
+        sumdb.join("tlog").is_dir() && sumdb.join("note").is_dir(),
+        "golang.org/x/mod/sumdb is not under {}: {GO_INSTALL}",
+        gopath.display()
+    );
+    go
+}
+
+/// Builds crates/cli/tests/go/tlogclient.go offline into `dir`.
+fn build_tlogclient(dir: &Path) -> PathBuf {
+    let go = find_go(std::env::var_os("PATH").as_deref(), Path::new(GO_PATH));
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go/tlogclient.go");
+    let binary = dir.join("tlogclient");
+    let out = std::process::Command::new(go)
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .env("GOPATH", GO_PATH)
+        .env("GO111MODULE", "off")
+        // A GOFLAGS of the caller's (-mod=vendor) has no meaning here.
+        .env_remove("GOFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "go build {}: {}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    binary
+}
+
+/// Runs the Go client against `base` with the log key; (ok, stdout, stderr).
+fn tlogclient(binary: &Path, log_key: &str, base: &str) -> (bool, String, String) {
+    let out = std::process::Command::new(binary)
+        .args([log_key, base])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Proves that an outside C2SP client, written in Go against
+/// `golang.org/x/mod/sumdb/note` and `tlog` rather than feeledger's code,
+/// reads the mirrored ledger from the bucket's plain HTTP and from the
+/// server alike: the checkpoint verifies with the log key, every hash
+/// tile checks against it through `tlog.TileHashReader`, and every leaf of
+/// every entry bundle is proven in the tree; it prints the size and root
+/// of the server's checkpoint. A bundle changed in the bucket by hand is
+/// caught, naming the leaf.
+#[test]
+fn an_outside_go_client_verifies_the_bucket_and_the_server() {
+    let demo = Demo::new();
+    let client = build_tlogclient(demo.dir.path());
+    let s3 = S3::start(&demo.path("s3"));
+    let log_key = VerifierKey::parse(&demo.log_key).unwrap();
+    let server = serve_mirrored(&demo.data, &s3);
+    write_incomes(&server.http(), &demo, 0, 5);
+    let size = DEMO_ENTRIES + 5;
+    wait_for_bucket(&s3, &log_key, size, Duration::from_secs(60));
+    let checkpoint = String::from_utf8(server.http().checkpoint()).unwrap();
+    let lines: Vec<&str> = checkpoint.lines().collect();
+    assert_eq!(lines[1], size.to_string());
+    let expected = format!(
+        "size {}\nroot {}\nleaves {size} checked\n",
+        lines[1], lines[2]
+    );
+    for base in [s3.public_url(), server.url.clone()] {
+        let (ok, stdout, stderr) = tlogclient(&client, &demo.log_key, &base);
+        assert!(ok, "{base}: {stderr}");
+        assert_eq!(stdout, expected, "{base}");
+    }
+
+    // One byte of the first leaf changed in the bucket, by hand.
+    let bundle_url = format!("{}/tile/entries/000", s3.public_url());
+    let http = reqwest::blocking::Client::new();
+    let mut bundle = http
+        .get(&bundle_url)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap()
+        .to_vec();
+    bundle[10] ^= 1;
+    let r = http.put(&bundle_url).body(bundle).send().unwrap();
+    assert!(r.status().is_success(), "tampering: {}", r.status());
+    let (ok, stdout, stderr) = tlogclient(&client, &demo.log_key, &s3.public_url());
+    assert!(!ok, "a changed leaf is caught: {stdout}");
+    assert!(
+        stderr.contains("leaf 0 of tile/entries/000 is not in the tree"),
+        "{stderr}"
+    );
+}
+
+/// Proves that a missing Go, or missing x/mod packages, fail the test with
+/// how to install them, never a skip.
+#[test]
+fn a_missing_go_fails_with_how_to_install_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let path = std::env::join_paths([empty.path()]).unwrap();
+    let real_path = std::env::var_os("PATH");
+    for (path, gopath) in [
+        (Some(path.as_os_str()), Path::new(GO_PATH)),
+        (real_path.as_deref(), empty.path()),
+    ] {
+        let panic = std::panic::catch_unwind(|| find_go(path, gopath))
+            .expect_err("no go or no x/mod in an empty directory");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            message.contains("apt-get install golang-go golang-golang-x-mod-dev"),
+            "{message}"
+        );
+    }
 }
 
 /// Proves that a missing s3s-fs fails the test with how to install it,

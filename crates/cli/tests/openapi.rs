@@ -1,13 +1,16 @@
 //! `/api/openapi.json` against the real server: the document describes
-//! exactly the router's routes and methods, and the proof endpoints answer
-//! as docs/api.md says. (CI also runs schemathesis against the running
-//! server with this document: `.ci/run`.)
+//! exactly the router's routes and methods, a district platform serves
+//! every one of them under `/c/{slug}` and its own list at its root, as
+//! the document says, and the proof endpoints answer as docs/api.md says.
+//! (CI also runs schemathesis against the running single-ledger server
+//! with this document: `.ci/schemathesis`.)
 
 mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use support::http::Server;
+use support::http::{Http, Server};
+use support::platform::{district, PlatformServer};
 use support::Community;
 
 /// Methods probed on every route. HEAD follows GET and OPTIONS is CORS's,
@@ -40,13 +43,32 @@ fn concrete(path: &str) -> String {
 /// Proves the document lists every route the router serves and no other:
 /// a route added to `feeledger_server::routes()` without a description, or
 /// a described route the router lacks, fails here.
+/// The paths only a platform's root serves: those with a `servers` of
+/// their own (`/api/v1/ledgers`).
+fn platform_only(doc: &Value) -> BTreeSet<String> {
+    doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .filter(|(_, item)| item.get("servers").is_some())
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 #[test]
 fn openapi_paths_are_exactly_the_router_paths() {
     let doc = openapi();
+    let platform = platform_only(&doc);
+    assert_eq!(
+        platform.iter().collect::<Vec<_>>(),
+        ["/api/v1/ledgers"],
+        "the platform's own routes"
+    );
     let described: BTreeSet<String> = doc["paths"]
         .as_object()
         .expect("paths")
         .keys()
+        .filter(|path| !platform.contains(*path))
         .cloned()
         .collect();
     let routed = router_paths();
@@ -69,8 +91,30 @@ fn every_route_answers_exactly_the_methods_the_document_lists() {
     let community = Community::new();
     let server = Server::start(&community.data);
     let http = server.http();
+    let platform = platform_only(&doc);
+    probe(&http, "", &doc, |path| !platform.contains(path));
+    // The platform's list is documented as 404 here.
+    http.get("/api/v1/ledgers").assert_error(404, "not_found");
+    assert!(doc["paths"]["/api/v1/ledgers"]["get"]["responses"]
+        .get("404")
+        .is_some());
+    server.kill();
+}
+
+/// Sends every method to each path of the document that `which` takes,
+/// under `prefix`, and checks the answers against the document: a listed
+/// method is routed (not 405, not the fallback's "no such route", not a
+/// 5xx) and answers a status the document lists; an unlisted one is 405.
+/// Also checks every operation describes at least one 2xx and a JSON
+/// schema for each JSON answer.
+fn probe(http: &Http, prefix: &str, doc: &Value, which: impl Fn(&str) -> bool) {
+    let mut probed = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
-        let url = format!("{}{}", http.base, concrete(path));
+        if !which(path) {
+            continue;
+        }
+        probed += 1;
+        let url = format!("{}{prefix}{}", http.base, concrete(path));
         for method in METHODS {
             let response = support::http::Http::finish(
                 http.client
@@ -85,16 +129,16 @@ fn every_route_answers_exactly_the_methods_the_document_lists() {
                 Some(operation) => {
                     assert_ne!(
                         response.status, 405,
-                        "{method} {path} is described but not routed"
+                        "{method} {url} is described but not routed"
                     );
                     assert!(
                         !response.text().contains("no such route"),
-                        "{method} {path} fell through to the fallback: {}",
+                        "{method} {url} fell through to the fallback: {}",
                         response.text()
                     );
                     assert!(
                         (response.status as usize) < 500,
-                        "{method} {path}: {} {}",
+                        "{method} {url}: {} {}",
                         response.status,
                         response.text()
                     );
@@ -106,7 +150,7 @@ fn every_route_answers_exactly_the_methods_the_document_lists() {
                     let listed = responses.contains_key(&response.status.to_string());
                     assert!(
                         listed,
-                        "{method} {path} answered {}, not in the document",
+                        "{method} {url} answered {}, not in the document",
                         response.status
                     );
                     for (status, answer) in responses {
@@ -124,7 +168,95 @@ fn every_route_answers_exactly_the_methods_the_document_lists() {
             }
         }
     }
-    server.kill();
+    assert!(probed > 0, "no path probed under {prefix:?}");
+}
+
+/// Proves a district platform answers as the document's second server
+/// says: every path of the document under `/c/{slug}` answers exactly the
+/// methods listed, as at a single ledger's root; its list,
+/// `GET /api/v1/ledgers`, answers at the root with the keys of the
+/// `LedgerList` schema; and the prefix's own answers (an unknown slug, a
+/// retired ledger) are the documented `NoSuchLedger` and `LedgerRetired`
+/// JSON errors, on any method.
+#[test]
+fn a_platform_serves_every_path_under_its_prefix_and_its_list_as_documented() {
+    let doc = openapi();
+    let servers = doc["servers"].as_array().expect("servers");
+    assert_eq!(servers[1]["url"], "/c/{slug}");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("district");
+    district(&root, 3, 20);
+    support::run([
+        "retire",
+        "--platform",
+        root.to_str().unwrap(),
+        "--slug",
+        "lanting",
+    ])
+    .assert_ok();
+    let server = PlatformServer::start_with(&root, &["--no-check"]);
+    let http = server.http();
+    let platform = platform_only(&doc);
+    probe(&http, "/c/xingguang", &doc, |path| !platform.contains(path));
+    probe(&http, "", &doc, |path| platform.contains(path));
+
+    // The list's keys are the schema's; its required keys are there.
+    let schema = &doc["components"]["schemas"]["PlatformLedger"];
+    let known = schema["properties"].as_object().unwrap();
+    let listed = http.get("/api/v1/ledgers").ok_json();
+    let ledgers = listed["ledgers"].as_array().unwrap();
+    assert_eq!(ledgers.len(), 3);
+    for ledger in ledgers {
+        for key in ledger.as_object().unwrap().keys() {
+            assert!(
+                known.contains_key(key),
+                "{key} is not in the schema: {ledger}"
+            );
+        }
+        for key in schema["required"].as_array().unwrap() {
+            assert!(
+                ledger.get(key.as_str().unwrap()).is_some(),
+                "{key}: {ledger}"
+            );
+        }
+        let status = ledger["status"].as_str().unwrap();
+        assert!(
+            schema["properties"]["status"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == status),
+            "{ledger}"
+        );
+    }
+    assert_eq!(ledgers[1]["status"], "retired", "{listed}");
+
+    // The prefix's own answers, as components.responses gives them.
+    let code_of = |name: &str| {
+        doc["components"]["responses"][name]["content"]["application/json"]["example"]["error"]
+            ["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for method in ["GET", "POST"] {
+        for (path, status, response) in [
+            ("/c/nowhere/api/v1/ledger", 404, "NoSuchLedger"),
+            ("/c/lanting/checkpoint", 410, "LedgerRetired"),
+        ] {
+            let answer = Http::finish(
+                http.client
+                    .request(method.parse().unwrap(), format!("{}{path}", http.base))
+                    .header("content-type", "application/json")
+                    .body("{}")
+                    .send()
+                    .unwrap(),
+            )
+            .unwrap();
+            answer.assert_error(status, &code_of(response));
+        }
+    }
+    assert_eq!(code_of("LedgerUnavailable"), "ledger_unavailable");
 }
 
 /// Proves the proof endpoints answer as docs/api.md says: a size beyond the

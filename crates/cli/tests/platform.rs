@@ -9,99 +9,12 @@ mod support;
 
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Stdio};
 use std::time::{Duration, Instant};
 use support::bodies::{proposal_request, sign_with, signing_key, Bodies};
 use support::http::Http;
+use support::platform::{district, PlatformServer};
 use support::{run, Community};
-
-/// A running `feeledger serve --platform`, SIGKILLed on drop.
-struct PlatformServer {
-    child: Child,
-    url: String,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl PlatformServer {
-    fn start(platform: &Path) -> PlatformServer {
-        let log_path = platform.with_extension("serve.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .unwrap();
-        let mut child = support::command()
-            .arg("serve")
-            .arg("--platform")
-            .arg(platform)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("feeledger serve --platform starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(addr) = line
-            .trim_end()
-            .split_once(" on http://")
-            .and_then(|(_, r)| r.strip_suffix('/'))
-        else {
-            let _ = child.kill();
-            panic!(
-                "no serving line ({line:?}); log: {}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            );
-        };
-        PlatformServer {
-            url: format!("http://{addr}"),
-            child,
-            _stdout: stdout,
-        }
-    }
-
-    fn http(&self) -> Http {
-        Http::new(&self.url)
-    }
-
-    /// Peak resident memory (VmHWM) and current (VmRSS), in KiB.
-    fn memory_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or_else(|| panic!("{name} in /proc status"))
-        };
-        (field("VmHWM:"), field("VmRSS:"))
-    }
-}
-
-impl Drop for PlatformServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `feeledger demo --district N --entries E --no-serve --data DIR`.
-fn district(dir: &Path, communities: u32, entries: u32) {
-    run([
-        OsStr::new("demo"),
-        OsStr::new("--district"),
-        OsStr::new(&communities.to_string()),
-        OsStr::new("--entries"),
-        OsStr::new(&entries.to_string()),
-        OsStr::new("--no-serve"),
-        OsStr::new("--data"),
-        dir.as_os_str(),
-    ])
-    .assert_ok();
-}
 
 /// Polls `check` every 100 ms for up to 10 s.
 #[track_caller]
@@ -379,6 +292,55 @@ fn a_platform_adds_retires_isolates_and_refuses_a_damaged_ledger_alone() {
         db.open_tree("ledger/chenxi").unwrap().len() > 41,
         "a retired ledger's records are kept"
     );
+}
+
+/// Proves that `serve --platform --no-check` is honoured as `serve --data
+/// --no-check` is: no ledger's full audit runs (each status says
+/// `not_run`) and writes are taken at once, while without it every
+/// ledger's audit runs and passes.
+#[test]
+fn no_check_skips_every_ledgers_audit_on_a_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = dir.path().join("district");
+    district(&platform, 2, 40);
+    let slugs = ["xingguang", "chenxi"];
+    let audit_state = |http: &Http, slug: &str| {
+        http.get(&format!("/c/{slug}/api/v1/status")).ok_json()["audit"]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let server = PlatformServer::start_with(&platform, &["--no-check"]);
+    let http = server.http();
+    for slug in slugs {
+        assert_eq!(audit_state(&http, slug), "not_run", "{slug}");
+    }
+    let request = income(
+        &platform,
+        "chenxi",
+        "demo.feeledger.local/chenxi",
+        "no-check-1",
+        12_345,
+    );
+    let answer = http
+        .post_json("/c/chenxi/api/v1/proposals", &request)
+        .json();
+    assert_eq!(answer["status"], "committed", "{answer}");
+    // Still not run: nothing audits later either.
+    std::thread::sleep(Duration::from_millis(500));
+    for slug in slugs {
+        assert_eq!(audit_state(&http, slug), "not_run", "{slug}");
+    }
+    drop(server);
+
+    let server = PlatformServer::start(&platform);
+    let http = server.http();
+    for slug in slugs {
+        eventually(&format!("{slug}'s audit passes"), || {
+            audit_state(&http, slug) == "passed"
+        });
+    }
 }
 
 /// The platform directory for the scale test: on /dev/shm when there is

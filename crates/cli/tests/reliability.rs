@@ -1934,3 +1934,46 @@ fn junk_flood_is_bounded() {
     );
     assert_verifies(&server.url, &c.log_key, 22);
 }
+
+/// The signals a process ignores (`SigIgn` in /proc/PID/status).
+fn ignored_signals(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .expect("SigIgn in /proc status");
+    u64::from_str_radix(mask.trim(), 16).unwrap()
+}
+
+/// Proves that a server ignores SIGPIPE, so that a peer closing a socket
+/// during a vectored write (which takes no MSG_NOSIGNAL) costs that one
+/// connection an EPIPE, not the whole process its life: the mirror's
+/// create-only PUT, answered 412 by an S3 server before it read the body,
+/// killed `serve` this way. Other commands keep the default, and die
+/// quietly when their stdout is closed (`feeledger list | head`).
+#[test]
+fn a_server_ignores_sigpipe_and_a_command_dies_of_it_quietly() {
+    let c = Community::new();
+    c.income("2026-02-01", "100.00", "1-101", "fee");
+    let server = Server::start(&c.data);
+    let sigpipe = 1u64 << (libc::SIGPIPE - 1);
+    assert_ne!(
+        ignored_signals(server.child.id()) & sigpipe,
+        0,
+        "serve ignores SIGPIPE"
+    );
+    server.kill();
+
+    let mut list = support::command()
+        .args(["list", "--data", c.data.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the command writes a line.
+    drop(list.stdout.take());
+    let out = list.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{out:?}");
+    assert!(out.stderr.is_empty(), "quietly: {out:?}");
+}

@@ -45,6 +45,18 @@
 //! a gap when it is back. A bucket whose checkpoint is of another log, or
 //! ahead of the store, or of another root, is refused ([`MirrorError::is_fatal`]):
 //! the mirror never overwrites it.
+//!
+//! # Immutable objects are created, never overwritten
+//!
+//! Tiles and bundles are written with [`PutMode::Create`] (S3's
+//! `If-None-Match: *`; with `?forbid_overwrite=oss` or `=cos` on the bucket
+//! URL also Aliyun's or Tencent's own header, [`ForbidOverwrite`]). When
+//! the bucket already holds the object, it is read back: the same bytes
+//! are an earlier write that finished (a pass cut short, a restart from an
+//! older checkpoint object), and the pass goes on; other bytes are
+//! [`MirrorError::Overwrite`], fatal: something else writes to this
+//! prefix, and its object is left as it is. The checkpoint, `log.vkey`
+//! and `witnesses` change, and are plain PUTs.
 
 mod files;
 mod page;
@@ -56,8 +68,16 @@ use feeledger_core::note::{open_checkpoint, Checkpoint, VerifierKey};
 use feeledger_core::tiles::{TileEdge, TilePath, TileWriteError};
 use feeledger_store::{Store, StoreError};
 use futures::{StreamExt as _, TryStreamExt as _};
+use object_store::client::{
+    ClientOptions, HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService,
+    ReqwestConnector,
+};
 use object_store::path::Path as ObjectPath;
-use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
+use object_store::{
+    Attribute, Attributes, HeaderValue, ObjectStore, PutMode, PutOptions, PutPayload,
+};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -152,6 +172,17 @@ pub enum MirrorError {
         bucket_root: feeledger_core::hash::Hash,
         store_root: feeledger_core::hash::Hash,
     },
+    /// The bucket already holds other bytes where this log's immutable
+    /// object (a hash tile or an entry bundle) goes.
+    #[error("{url}/{rel}: the bucket already holds a different {what} at this path ({bucket_bytes} bytes, the store's has {store_bytes}) — another log writes to this prefix?; not overwriting it: give --mirror another prefix, or empty this one")]
+    Overwrite {
+        url: String,
+        rel: String,
+        /// `hash tile` or `entry bundle`.
+        what: &'static str,
+        bucket_bytes: usize,
+        store_bytes: usize,
+    },
     /// A blocking task panicked or was cancelled.
     #[error("a store read did not finish: {0}")]
     Join(String),
@@ -162,7 +193,8 @@ pub enum MirrorError {
 
 impl MirrorError {
     /// Whether trying again cannot help: the bucket holds another log, a
-    /// fork of this one, or is ahead of the store. The mirror stops and
+    /// fork of this one, is ahead of the store, or holds other bytes where
+    /// an immutable object of this log goes. The mirror stops and
     /// says so; anything else (the bucket down, a timeout) is retried.
     pub fn is_fatal(&self) -> bool {
         matches!(
@@ -173,6 +205,7 @@ impl MirrorError {
                 | MirrorError::BucketAhead { .. }
                 | MirrorError::BucketForked { .. }
                 | MirrorError::PageIndex
+                | MirrorError::Overwrite { .. }
         )
     }
 }
@@ -209,6 +242,10 @@ impl Bucket {
     /// (`ENDPOINT/BUCKET/KEY`), which S3-compatible servers all take;
     /// `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true` for virtual-hosted style.
     ///
+    /// `?forbid_overwrite=oss` or `?forbid_overwrite=cos` after the prefix
+    /// also sends Aliyun OSS's or Tencent COS's own "do not overwrite"
+    /// header with every tile and bundle ([`ForbidOverwrite`]).
+    ///
     /// # Errors
     /// [`MirrorError::BadUrl`] or [`MirrorError::Config`].
     pub fn from_url(url: &str) -> Result<Bucket, MirrorError> {
@@ -219,6 +256,17 @@ impl Bucket {
         let rest = url
             .strip_prefix("s3://")
             .ok_or_else(|| bad("it does not start with s3://"))?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let forbid_overwrite = match query {
+            "" => None,
+            "forbid_overwrite=oss" => Some(ForbidOverwrite::Oss),
+            "forbid_overwrite=cos" => Some(ForbidOverwrite::Cos),
+            _ => {
+                return Err(bad(
+                    "the only option after ? is forbid_overwrite=oss or forbid_overwrite=cos",
+                ))
+            }
+        };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(bad("it names no bucket"));
@@ -230,7 +278,11 @@ impl Bucket {
         {
             return Err(bad("its prefix has an empty, . or .. segment"));
         }
-        let store = object_store::aws::AmazonS3Builder::from_env()
+        let mut builder = object_store::aws::AmazonS3Builder::from_env();
+        if let Some(vendor) = forbid_overwrite {
+            builder = builder.with_http_connector(vendor);
+        }
+        let store = builder
             .with_bucket_name(bucket)
             .with_retry(object_store::RetryConfig {
                 max_retries: CLIENT_RETRIES_MAX,
@@ -307,7 +359,8 @@ impl Bucket {
         }
     }
 
-    /// Writes `bytes` at `rel` with the given headers.
+    /// Writes `bytes` at `rel` with the given headers, over whatever is
+    /// there.
     ///
     /// # Errors
     /// [`MirrorError::Object`] if the bucket does not take it.
@@ -318,23 +371,159 @@ impl Bucket {
         content_type: &'static str,
         cache_control: &'static str,
     ) -> Result<(), MirrorError> {
+        self.put_with(rel, bytes, content_type, cache_control, PutMode::Overwrite)
+            .await
+            .map_err(|source| self.write_failed(rel, source))
+    }
+
+    /// Writes an object whose bytes never change (a hash tile or an entry
+    /// bundle: `rel` under `tile/`) with [`CACHE_IMMUTABLE`], only if the
+    /// bucket does not hold it yet ([`PutMode::Create`]). If it does, the
+    /// object is read back: the same bytes are an earlier write that
+    /// finished, and this one is done; other bytes are left in place.
+    ///
+    /// # Errors
+    /// [`MirrorError::Overwrite`] (fatal) if the bucket holds other bytes
+    /// at `rel`; [`MirrorError::Object`] if the bucket does not answer.
+    pub async fn put_immutable(
+        &self,
+        rel: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), MirrorError> {
+        // Kept for the comparison: the payload takes the bytes.
+        let store_bytes = bytes.clone();
+        match self
+            .put_with(rel, bytes, content_type, CACHE_IMMUTABLE, PutMode::Create)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(object_store::Error::AlreadyExists { .. }) => match self.get(rel).await? {
+                Some(held) if held == store_bytes => Ok(()),
+                Some(held) => Err(MirrorError::Overwrite {
+                    url: self.url(),
+                    rel: rel.to_string(),
+                    what: if rel.starts_with("tile/entries/") {
+                        "entry bundle"
+                    } else {
+                        "hash tile"
+                    },
+                    bucket_bytes: held.len(),
+                    store_bytes: store_bytes.len(),
+                }),
+                // Deleted between the two requests: the next pass writes
+                // it again.
+                None => Err(MirrorError::Object {
+                    what: "reading back",
+                    url: self.url(),
+                    rel: rel.to_string(),
+                    source: Box::new(object_store::Error::NotFound {
+                        path: rel.to_string(),
+                        source: "the bucket said it held the object, then that it did not".into(),
+                    }),
+                }),
+            },
+            Err(source) => Err(self.write_failed(rel, source)),
+        }
+    }
+
+    async fn put_with(
+        &self,
+        rel: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+        cache_control: &'static str,
+        mode: PutMode,
+    ) -> Result<(), object_store::Error> {
         let mut attributes = Attributes::new();
         attributes.insert(Attribute::ContentType, content_type.into());
         attributes.insert(Attribute::CacheControl, cache_control.into());
         let options = PutOptions {
+            mode,
             attributes,
             ..PutOptions::default()
         };
         self.store
             .put_opts(&self.path(rel), PutPayload::from(bytes), options)
-            .await
-            .map_err(|source| MirrorError::Object {
-                what: "writing",
-                url: self.url(),
-                rel: rel.to_string(),
-                source: Box::new(source),
-            })?;
+            .await?;
         Ok(())
+    }
+
+    fn write_failed(&self, rel: &str, source: object_store::Error) -> MirrorError {
+        MirrorError::Object {
+            what: "writing",
+            url: self.url(),
+            rel: rel.to_string(),
+            source: Box::new(source),
+        }
+    }
+}
+
+/// A cloud's own "do not overwrite" request header, sent with every
+/// create-only PUT (one that carries `If-None-Match: *`, which is how
+/// object_store asks for [`PutMode::Create`] on S3): `?forbid_overwrite=oss`
+/// sends `x-oss-forbid-overwrite: true` (Aliyun OSS), `=cos` sends
+/// `x-cos-forbid-overwrite: true` (Tencent COS, where a CAM policy can
+/// require it). Either answers 409 for an existing object, which
+/// object_store reports as `AlreadyExists`, as it does S3's 412.
+///
+/// object_store has no per-request custom header, so this is an HTTP
+/// connector wrapping its own (reqwest): it adds the header after the
+/// request is signed, so the header goes unsigned (SigV4 lets a request
+/// carry unsigned headers outside `x-amz-*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForbidOverwrite {
+    Oss,
+    Cos,
+}
+
+impl ForbidOverwrite {
+    /// The header this cloud reads.
+    pub fn header(self) -> &'static str {
+        match self {
+            ForbidOverwrite::Oss => "x-oss-forbid-overwrite",
+            ForbidOverwrite::Cos => "x-cos-forbid-overwrite",
+        }
+    }
+}
+
+impl HttpConnector for ForbidOverwrite {
+    fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {
+        Ok(HttpClient::new(ForbidOverwriteService {
+            header: self.header(),
+            inner: ReqwestConnector::default().connect(options)?,
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct ForbidOverwriteService {
+    header: &'static str,
+    inner: HttpClient,
+}
+
+impl HttpService for ForbidOverwriteService {
+    // `HttpService` is an `async_trait`; this is its desugared form, to
+    // need no macro crate for one method.
+    fn call<'a, 'b>(
+        &'a self,
+        mut request: HttpRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'b>>
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        let create_only = request.method() == "PUT"
+            && request
+                .headers()
+                .get("if-none-match")
+                .is_some_and(|v| v == "*");
+        if create_only {
+            request
+                .headers_mut()
+                .insert(self.header, HeaderValue::from_static("true"));
+        }
+        Box::pin(self.inner.execute(request))
     }
 }
 
@@ -557,7 +746,7 @@ where
             })
             .await?;
         self.bucket
-            .put(&path.rel_path(), bytes, CONTENT_TYPE_TILE, CACHE_IMMUTABLE)
+            .put_immutable(&path.rel_path(), bytes, CONTENT_TYPE_TILE)
             .await
     }
 

@@ -192,3 +192,64 @@ async fn a_bucket_of_another_log_or_ahead_of_the_store_is_left_alone() {
     );
     assert!(before.contains_key(CHECKPOINT_OBJECT));
 }
+
+/// Proves that tiles and bundles are created, never overwritten: a
+/// different object planted at a tile's path stops the mirror with a fatal
+/// error naming that path, and the planted bytes stay; the same bytes
+/// already there (a pass that finished its tiles but not its checkpoint)
+/// are taken as written, and the pass completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_different_tile_in_the_bucket_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = fixtures::log_signer(ORIGIN);
+    let store = Arc::new(store_of(&dir.path().join("ledger"), 300, &signer));
+    let memory = Arc::new(InMemory::new());
+    let bucket = Bucket::with_store(memory.clone(), "memory://bucket", "p");
+    let planted = object_store::path::Path::from("p/tile/0/000");
+    memory
+        .put(&planted, b"not this log's tile".to_vec().into())
+        .await
+        .unwrap();
+
+    let err = Mirror::new(store.clone(), bucket.clone())
+        .catch_up()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, MirrorError::Overwrite { rel, what: "hash tile", .. } if rel == "tile/0/000"),
+        "{err}"
+    );
+    assert!(err.is_fatal());
+    let message = err.to_string();
+    assert!(
+        message.contains("memory://bucket/p/tile/0/000")
+            && message.contains("already holds a different hash tile")
+            && message.contains("not overwriting it"),
+        "{message}"
+    );
+    let held = objects(&memory, "p").await;
+    assert_eq!(held["tile/0/000"], b"not this log's tile");
+    assert!(
+        !held.contains_key(CHECKPOINT_OBJECT),
+        "no checkpoint is written over a refused tile"
+    );
+
+    // The log's own tiles, already there without their checkpoint: the
+    // pass takes them as written and finishes.
+    memory.delete(&planted).await.unwrap();
+    Mirror::new(store.clone(), bucket.clone())
+        .catch_up()
+        .await
+        .unwrap();
+    let complete = objects(&memory, "p").await;
+    memory
+        .delete(&object_store::path::Path::from("p/checkpoint"))
+        .await
+        .unwrap();
+    let pass = Mirror::new(store, bucket).catch_up().await.unwrap();
+    assert_eq!(
+        (pass.size, pass.tiles, pass.checkpoint_written),
+        (300, 5, true)
+    );
+    assert_eq!(objects(&memory, "p").await, complete);
+}

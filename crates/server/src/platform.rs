@@ -63,8 +63,9 @@ pub struct Platform {
     pool: WriterPool,
     ledgers: RwLock<BTreeMap<String, Slot>>,
     routes: Router<Ledger>,
-    /// Each ledger's full audit, in the background, one at a time.
-    audits: crate::status::AuditQueue,
+    /// Each ledger's full audit, in the background, one at a time; `None`
+    /// with `serve --no-check` (each head is still checked as it opens).
+    audits: Option<crate::status::AuditQueue>,
 }
 
 /// What a [`Platform::refresh`] changed, by slug.
@@ -85,6 +86,16 @@ impl Platform {
     /// use by another process, say), or a writer thread cannot start. A
     /// ledger that does not open is no error: it is refused alone.
     pub fn open(root: &Path) -> Result<Arc<Platform>, PlatformError> {
+        Platform::open_with(root, true)
+    }
+
+    /// As [`Platform::open`]; without `audit` no ledger's full audit runs
+    /// (`serve --platform --no-check`): each head is checked as it opens,
+    /// and each ledger's status says `not_run`, as a single ledger's does.
+    ///
+    /// # Errors
+    /// As [`Platform::open`].
+    pub fn open_with(root: &Path, audit: bool) -> Result<Arc<Platform>, PlatformError> {
         let dir = PlatformDir::new(root);
         dir.list()?;
         let db = dir
@@ -98,10 +109,13 @@ impl Platform {
                 path: root.to_path_buf(),
                 source,
             })?;
-        let audits = crate::status::AuditQueue::start().map_err(|source| PlatformError::Io {
-            path: root.to_path_buf(),
-            source,
-        })?;
+        let audits = audit
+            .then(crate::status::AuditQueue::start)
+            .transpose()
+            .map_err(|source| PlatformError::Io {
+                path: root.to_path_buf(),
+                source,
+            })?;
         let platform = Arc::new(Platform {
             dir,
             db,
@@ -150,7 +164,9 @@ impl Platform {
                 Ok((store, log_key)) => {
                     tracing::info!(%slug, origin = %store.state().origin(), size = store.size(), "serving ledger");
                     let ledger = Ledger::with_pool(store, log_key.signer, &self.pool);
-                    self.audits.push(ledger.clone());
+                    if let Some(audits) = &self.audits {
+                        audits.push(ledger.clone());
+                    }
                     self.set(slug, Slot::Serving(ledger));
                     changes.opened.push(slug.clone());
                 }

@@ -11,6 +11,7 @@ pub mod chromium;
 pub mod demo;
 pub mod http;
 pub mod page;
+pub mod platform;
 pub mod proxy;
 pub mod raw;
 pub mod s3;
