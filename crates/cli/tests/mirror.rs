@@ -716,3 +716,89 @@ fn a_missing_s3_server_fails_with_how_to_install_it() {
         dir.path().join("s3s-fs")
     );
 }
+
+/// Proves a district platform mirrors every ledger under its own prefix
+/// (`PREFIX/c/SLUG`): each ledger's bucket catches up to the server's
+/// checkpoint, `verify --url` on each one's plain HTTP passes with that
+/// ledger's log key, and `restore --from s3://…/c/SLUG` gives a ledger that
+/// verifies with the same root.
+#[test]
+fn a_mirrored_platform_verifies_every_ledger_from_the_bucket_and_restores_one() {
+    use support::platform::{district, PlatformServer};
+    let dir = tempfile::tempdir().unwrap();
+    let platform = dir.path().join("district");
+    district(&platform, 3, 30);
+    let s3 = S3::start(&dir.path().join("s3"));
+    let prefix = "district";
+    let server = PlatformServer::start_configured(&platform, |command| {
+        command
+            .arg("--mirror")
+            .arg(format!("s3://{BUCKET}/{prefix}"));
+        s3.env(command);
+    });
+    let http = server.http();
+    let listed = http.get("/api/v1/ledgers").ok_json();
+    let slugs: Vec<String> = listed["ledgers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["slug"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(slugs.len(), 3);
+    let head = |note: &str| note.lines().take(3).collect::<Vec<_>>().join("\n");
+    let mut roots = Vec::new();
+    for slug in &slugs {
+        let served = String::from_utf8(http.get(&format!("/c/{slug}/checkpoint")).body).unwrap();
+        let public = format!("{}/{BUCKET}/{prefix}/c/{slug}", s3.endpoint());
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let mirrored = reqwest::blocking::get(format!("{public}/checkpoint"))
+                .ok()
+                .filter(|r| r.status().is_success())
+                .and_then(|r| r.text().ok());
+            if mirrored.as_deref().map(head) == Some(head(&served)) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{slug}'s bucket did not catch up: {mirrored:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let size: u64 = served.lines().nth(1).unwrap().parse().unwrap();
+        let log_key = http.get(&format!("/c/{slug}/api/v1/ledger")).ok_json()["log_key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let report = assert_verified(verify_command(&public, &log_key, None), size);
+        roots.push((slug.clone(), log_key, report["root"].clone(), size));
+    }
+    let distinct: std::collections::BTreeSet<_> = roots.iter().map(|r| r.2.to_string()).collect();
+    assert_eq!(distinct.len(), 3, "three ledgers, three roots: {roots:?}");
+
+    let (slug, log_key, root, size) = &roots[1];
+    let restored = dir.path().join("restored");
+    let mut command = support::command();
+    s3.env(&mut command);
+    let out = command
+        .arg("restore")
+        .arg("--from")
+        .arg(format!("s3://{BUCKET}/{prefix}/c/{slug}"))
+        .arg("--data")
+        .arg(&restored)
+        .arg("--log-key")
+        .arg(platform.join(format!("ledgers/{slug}/log.key")))
+        .output()
+        .unwrap();
+    support::Output::from_std(vec!["restore".into()], out).assert_ok();
+    let report = support::run([
+        "verify",
+        "--data",
+        restored.to_str().unwrap(),
+        "--log-key",
+        log_key,
+        "--json",
+    ]);
+    let report = assert_verified(report, *size);
+    assert_eq!(&report["root"], root, "{slug}'s restored root");
+}

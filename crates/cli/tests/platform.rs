@@ -665,3 +665,178 @@ fn a_platform_killed_twenty_times_under_writes_loses_no_acknowledged_write() {
         restarts[restarts.len() - 1]
     );
 }
+
+/// The ledgers of a running platform, as (slug, origin).
+fn ledgers_of(http: &Http) -> Vec<(String, String)> {
+    http.get("/api/v1/ledgers").ok_json()["ledgers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["slug"].as_str().unwrap().to_string(),
+                l["origin"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// One writer per ledger, each posting incomes until its ledger answers
+/// 507 (or, with `until_killed`, until the server is gone); returns each
+/// ledger's acknowledged writes as (seq, nonce). Any other refusal fails.
+fn write_until_full(
+    http: &Http,
+    platform: &Path,
+    ledgers: &[(String, String)],
+    round: &str,
+    until_killed: Option<&dyn Fn()>,
+) -> Vec<(String, Vec<(u64, String)>)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let full = AtomicUsize::new(0);
+    let stop_at_full = until_killed.is_none();
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = ledgers
+            .iter()
+            .map(|(slug, origin)| {
+                let (http, full) = (http.clone(), &full);
+                scope.spawn(move || {
+                    let mut kept = Vec::new();
+                    let mut counted = false;
+                    for n in 0..100_000u64 {
+                        let nonce = format!("{round}-{slug}-{n}");
+                        let request = income(platform, slug, origin, &nonce, 100 + n);
+                        let Ok(answer) = http.try_post(
+                            &format!("/c/{slug}/api/v1/proposals"),
+                            "application/json",
+                            request.to_string(),
+                        ) else {
+                            break; // the server is gone
+                        };
+                        if answer.status == 507 {
+                            let text = answer.text();
+                            assert!(text.contains("insufficient_storage"), "{slug}: {text}");
+                            if !counted {
+                                counted = true;
+                                full.fetch_add(1, Ordering::SeqCst);
+                            }
+                            if stop_at_full {
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                        let body = answer.json();
+                        assert_eq!(body["status"], "committed", "{slug}: {body}");
+                        kept.push((body["seq"].as_u64().unwrap(), nonce));
+                    }
+                    (slug.clone(), kept)
+                })
+            })
+            .collect();
+        if let Some(kill) = until_killed {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while full.load(Ordering::SeqCst) == 0 {
+                assert!(Instant::now() < deadline, "the disk never filled");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            // Killed while writers still post against the full disk.
+            std::thread::sleep(Duration::from_millis(200));
+            kill();
+        }
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    })
+}
+
+/// Every acknowledged write is in its own ledger, at its seq, with its nonce.
+fn assert_kept(http: &Http, written: &[(String, Vec<(u64, String)>)]) {
+    for (slug, kept) in written {
+        for (seq, nonce) in kept {
+            let entry = http.get(&format!("/c/{slug}/api/v1/entries/{seq}"));
+            assert_eq!(entry.status, 200, "{slug} lost entry {seq}");
+            assert!(
+                entry.text().contains(nonce.as_str()),
+                "{slug} {seq}: not {nonce}"
+            );
+        }
+    }
+}
+
+/// Proves a full disk under a platform is survived by every ledger: its
+/// ledgers share one database on one disk, so each one's writes are
+/// refused with 507 `insufficient_storage` (none is called damaged, none
+/// is refused for another reason), every ledger's reads go on, nothing
+/// acknowledged is lost, and writes to every ledger resume once space is
+/// freed, without a restart. Then a SIGKILL while writers to every ledger
+/// fill the disk again loses no acknowledged write in any ledger, and after
+/// a restart every ledger verifies with `verify --url`.
+#[test]
+fn a_platform_on_a_full_disk_refuses_writes_keeps_reading_resumes_and_survives_a_kill() {
+    use support::disk::Tmpfs;
+    let disk = Tmpfs::mount(64);
+    let platform = disk.mount.join("district");
+    district(&platform, 3, 20);
+    let filler = disk.mount.join("filler");
+    disk.fill_leaving(&filler, feeledger_store::FREE_BYTES_FLOOR + 3 * 1024 * 1024);
+    let mut server = PlatformServer::start(&platform);
+    let http = server.http();
+    let ledgers = ledgers_of(&http);
+    assert_eq!(ledgers.len(), 3);
+
+    let mut acknowledged = write_until_full(&http, &platform, &ledgers, "fill", None);
+    for (slug, kept) in &acknowledged {
+        assert!(
+            !kept.is_empty(),
+            "{slug}: some writes fit before the disk filled"
+        );
+        assert_eq!(
+            http.get(&format!("/c/{slug}/checkpoint")).status,
+            200,
+            "{slug} reads"
+        );
+    }
+    assert_kept(&http, &acknowledged);
+    // Space comes back: every ledger's next write commits.
+    std::fs::remove_file(&filler).unwrap();
+    for (slug, origin) in &ledgers {
+        let nonce = format!("after-{slug}");
+        let answer = http.post_json(
+            &format!("/c/{slug}/api/v1/proposals"),
+            &income(&platform, slug, origin, &nonce, 7),
+        );
+        assert_eq!(answer.status, 201, "{slug} resumes: {}", answer.text());
+        let seq = answer.json()["seq"].as_u64().unwrap();
+        let kept = &mut acknowledged.iter_mut().find(|(s, _)| s == slug).unwrap().1;
+        assert_eq!(seq, kept.last().unwrap().0 + 1, "{slug}: no seq lost");
+        kept.push((seq, nonce));
+    }
+
+    // Full again, and killed while every ledger's writer still posts.
+    disk.fill_leaving(&filler, feeledger_store::FREE_BYTES_FLOOR + 2 * 1024 * 1024);
+    let killed = {
+        let child = std::sync::Mutex::new(&mut server.child);
+        let kill = || {
+            let mut child = child.lock().unwrap();
+            child.kill().unwrap();
+            child.wait().unwrap();
+        };
+        write_until_full(&http, &platform, &ledgers, "kill", Some(&kill))
+    };
+    drop(server);
+    assert!(
+        killed.iter().any(|(_, kept)| !kept.is_empty()),
+        "writes were acknowledged before the kill"
+    );
+    std::fs::remove_file(&filler).unwrap();
+    let server = PlatformServer::start(&platform);
+    let http = server.http();
+    assert_kept(&http, &acknowledged);
+    assert_kept(&http, &killed);
+    for (slug, _) in &ledgers {
+        verify(&server.url, slug, &log_key(&http, slug)).assert_ok();
+    }
+    let log = std::fs::read_to_string(platform.with_extension("serve.log")).unwrap();
+    assert!(
+        !log.contains("damaged"),
+        "no ledger was called damaged:\n{log}"
+    );
+}

@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::bodies::{proposal_request, read_signer, sign_with, Bodies};
+use support::disk::Tmpfs;
 use support::http::{Http, Server};
 use support::{Community, COMPANY, ORIGIN};
 
@@ -261,44 +262,6 @@ fn serves_reads_while_the_audit_runs_after_a_restart_and_a_sigkill() {
 
 // ------------------------------------------------------------- full disk
 
-/// A tmpfs mounted for one test, unmounted when dropped.
-struct Tmpfs {
-    _dir: tempfile::TempDir,
-    mount: PathBuf,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `mib` MiB. Fails the test, saying what is needed,
-    /// if it cannot: the test needs root (CI runs as root).
-    fn mount(mib: u64) -> Tmpfs {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mount = dir.path().join("disk");
-        std::fs::create_dir(&mount).unwrap();
-        let out = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
-            .arg(&mount)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => panic!(
-                "this test mounts a {mib} MiB tmpfs to fill it, which needs root (CI runs as root): mount said {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            ),
-            Err(e) => panic!("this test mounts a tmpfs and needs the `mount` program and root: {e}"),
-        }
-        Tmpfs { _dir: dir, mount }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.mount)
-            .status();
-    }
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -339,31 +302,9 @@ impl FullDisk {
         }
     }
 
-    fn free_bytes(&self) -> u64 {
-        use std::os::unix::ffi::OsStrExt as _;
-        let path = std::ffi::CString::new(self.disk.mount.as_os_str().as_bytes()).unwrap();
-        // SAFETY: statvfs writes into the zeroed struct it is given, from a
-        // NUL-terminated path.
-        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-        let rc = unsafe { libc::statvfs(path.as_ptr(), &mut stat) };
-        assert_eq!(rc, 0, "statvfs {}", self.disk.mount.display());
-        stat.f_bavail as u64 * stat.f_frsize as u64
-    }
-
     /// Writes a filler file that leaves about `leave` bytes free.
     fn fill_leaving(&self, leave: u64) {
-        let free = self.free_bytes();
-        let size = free.saturating_sub(leave);
-        let chunk = vec![0x5a_u8; 1 << 20];
-        let mut file = std::fs::File::create(&self.filler).unwrap();
-        let mut written = 0;
-        use std::io::Write as _;
-        while written < size {
-            let n = chunk.len().min((size - written) as usize);
-            file.write_all(&chunk[..n]).unwrap();
-            written += n as u64;
-        }
-        file.sync_all().unwrap();
+        self.disk.fill_leaving(&self.filler, leave);
     }
 }
 

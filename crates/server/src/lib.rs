@@ -102,6 +102,9 @@ impl AsRef<Store> for Ledger {
 struct WriteJob {
     request: ProposalRequest,
     reply: tokio::sync::oneshot::Sender<Result<ProposalOutcome, StoreError>>,
+    /// Held until the write is committed or refused, even if its request
+    /// was dropped meanwhile: a starting audit waits for it.
+    admitted: status::Admitted,
 }
 
 /// One ledger's writes waiting for a writer.
@@ -315,7 +318,7 @@ impl Ledger {
     /// Queues a write for the writers and waits until it is durable (or refused).
     pub(crate) async fn write(&self, request: ProposalRequest) -> ApiResult<ProposalOutcome> {
         // Not before the background audit has passed (the `status` module).
-        self.health.writable().await?;
+        let admitted = self.health.admit().await?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         let stopped = || {
             ApiError::new(
@@ -325,7 +328,11 @@ impl Ledger {
             )
         };
         self.writes
-            .send(WriteJob { request, reply })
+            .send(WriteJob {
+                request,
+                reply,
+                admitted,
+            })
             .await
             .map_err(|_| stopped())?;
         self.pool.schedule(&self.queue);
@@ -337,8 +344,16 @@ impl Ledger {
 /// (up to [`GROUP_COMMIT_MAX`]), committed in one batch with one flush, so
 /// concurrent writers share the cost of durability; then every reply.
 fn commit_batch(inner: &LedgerInner, jobs: Vec<WriteJob>) {
-    let (requests, replies): (Vec<_>, Vec<_>) =
-        jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
+    // The jobs' admissions are let go at the end of this function, once
+    // every write of the batch is committed or refused.
+    let mut admitted = Vec::with_capacity(jobs.len());
+    let (requests, replies): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .map(|j| {
+            admitted.push(j.admitted);
+            (j.request, j.reply)
+        })
+        .unzip();
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -683,6 +698,7 @@ mod tests {
                 .try_send(WriteJob {
                     request: fee("deep.example/l", n),
                     reply,
+                    admitted: runtime.block_on(deep.health.admit()).unwrap(),
                 })
                 .unwrap_or_else(|_| panic!("the queue takes write {n}"));
             deep_done.push(done_at(answer));
@@ -693,6 +709,7 @@ mod tests {
             .try_send(WriteJob {
                 request: fee("light.example/l", 0),
                 reply,
+                admitted: runtime.block_on(light.health.admit()).unwrap(),
             })
             .unwrap_or_else(|_| panic!("the queue takes the light write"));
         let light_done = done_at(answer);

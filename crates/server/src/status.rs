@@ -65,12 +65,45 @@ pub enum AuditState {
 #[derive(Debug)]
 pub struct Health {
     audit: tokio::sync::watch::Sender<AuditState>,
+    /// Whether an audit runs, and how many writes were let in before it
+    /// and are not yet committed or refused: an audit reads the store only
+    /// once those are done ([`Health::wait_for_admitted_writes`]), so that
+    /// the store does not move under it. Without this, a write let in just
+    /// before a platform's queued audit began was committed while the
+    /// audit read the tiles, and the audit called the grown tile damage.
+    gate: std::sync::Mutex<Gate>,
+    drained: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Gate {
+    auditing: bool,
+    admitted: usize,
 }
 
 impl Default for Health {
     fn default() -> Health {
         Health {
             audit: tokio::sync::watch::Sender::new(AuditState::NotRun),
+            gate: std::sync::Mutex::default(),
+            drained: std::sync::Condvar::new(),
+        }
+    }
+}
+
+/// A write let in by [`Health::admit`]: the audit waits for it to be
+/// dropped, which the writer does once the write is committed or refused.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    health: Arc<Health>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut gate = self.health.gate();
+        gate.admitted -= 1;
+        if gate.admitted == 0 {
+            self.health.drained.notify_all();
         }
     }
 }
@@ -81,8 +114,45 @@ impl Health {
         self.audit.borrow().clone()
     }
 
+    fn gate(&self) -> std::sync::MutexGuard<'_, Gate> {
+        self.gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn set(&self, state: AuditState) {
+        let mut gate = self.gate();
+        gate.auditing = matches!(state, AuditState::Running { .. });
         self.audit.send_replace(state);
+    }
+
+    /// Lets a write in once no audit runs (waiting as [`Health::writable`]
+    /// does); the write holds the returned guard until it is committed or
+    /// refused.
+    pub(crate) async fn admit(self: &Arc<Health>) -> Result<Admitted, ApiError> {
+        loop {
+            {
+                let mut gate = self.gate();
+                if !gate.auditing {
+                    if let Some(refused) = refusal(&self.audit()) {
+                        return Err(refused);
+                    }
+                    gate.admitted += 1;
+                    return Ok(Admitted {
+                        health: self.clone(),
+                    });
+                }
+            }
+            self.writable().await?;
+        }
+    }
+
+    /// Blocks the audit's thread (already marked running, so no write is
+    /// let in any more) until every write let in before is done.
+    fn wait_for_admitted_writes(&self) {
+        let mut gate = self.gate();
+        debug_assert!(gate.auditing, "marked running first");
+        while gate.admitted > 0 {
+            gate = self.drained.wait(gate).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     /// Waits while the audit runs, at most [`WRITE_WAIT_FOR_AUDIT`]; then
@@ -291,6 +361,9 @@ impl AuditQueue {
 fn run_audit(ledger: &Ledger) -> AuditState {
     let store = ledger.store();
     let health: Arc<Health> = ledger.health_arc();
+    // The size to audit is read once the writes let in before the audit
+    // was marked running are committed: from here the store is still.
+    health.wait_for_admitted_writes();
     let target_size = store.size();
     let resumed = match store.audited() {
         Ok(Some(record)) => match feeledger_audit::resume_point(store, &record) {
@@ -358,5 +431,54 @@ fn run_audit(ledger: &Ledger) -> AuditState {
             seq: failure.seq(),
             cause: failure.cause().to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Proves an audit starts reading only once the writes let in before it
+    // are done, and that writes are not let in while it runs.
+    #[test]
+    fn an_audit_waits_for_the_writes_let_in_before_it() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let health = Arc::new(Health::default());
+        let admitted = runtime.block_on(health.admit()).expect("no audit yet");
+        health.set(AuditState::Running {
+            verified_size: 0,
+            target_size: 0,
+            from_size: 0,
+        });
+        let (started, reading) = std::sync::mpsc::channel();
+        let auditor = std::thread::spawn({
+            let health = health.clone();
+            move || {
+                health.wait_for_admitted_writes();
+                started.send(()).unwrap();
+            }
+        });
+        assert!(
+            reading
+                .recv_timeout(std::time::Duration::from_millis(200))
+                .is_err(),
+            "the audit waits while a write it did not see is pending"
+        );
+        drop(admitted);
+        reading
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the audit goes on once the write is done");
+        auditor.join().unwrap();
+        // While it runs, a new write is not let in: it waits.
+        let waited = runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_millis(200), health.admit()).await
+        });
+        assert!(waited.is_err(), "no write is let in while the audit runs");
+        health.set(AuditState::NotRun);
+        let let_in = runtime.block_on(health.admit());
+        assert!(let_in.is_ok(), "writes are let in once it ended");
     }
 }

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cdp;
 pub mod chromium;
 pub mod demo;
+pub mod disk;
 pub mod http;
 pub mod page;
 pub mod platform;

@@ -23,18 +23,31 @@ impl PlatformServer {
 
     /// As [`PlatformServer::start`], with more arguments to `serve`.
     pub fn start_with(platform: &Path, args: &[&str]) -> PlatformServer {
+        PlatformServer::start_configured(platform, |command| {
+            command.args(args);
+        })
+    }
+
+    /// As [`PlatformServer::start`], with `configure` adding to the command
+    /// (arguments, environment) before it is spawned.
+    pub fn start_configured(
+        platform: &Path,
+        configure: impl FnOnce(&mut std::process::Command),
+    ) -> PlatformServer {
         let log_path = platform.with_extension("serve.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
             .unwrap();
-        let mut child = super::command()
+        let mut command = super::command();
+        command
             .arg("serve")
             .arg("--platform")
             .arg(platform)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+            .args(["--listen", "127.0.0.1:0"]);
+        configure(&mut command);
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
