@@ -355,9 +355,10 @@ fn scratch() -> tempfile::TempDir {
 }
 
 /// The scale test: one server with 1,000 ledgers of 100 entries
-/// each. Every ledger verifies with `verify --url …/c/SLUG`, the server's
-/// peak RSS stays at or under 512 MiB, and writes to 50 ledgers at once
-/// lose nothing and land in no other ledger.
+/// each, one of them damaged. The damaged one is refused alone (503
+/// `ledger_unavailable`); every other ledger verifies with `verify --url
+/// …/c/SLUG`, the server's peak RSS stays at or under 512 MiB, and writes
+/// to 50 ledgers at once lose nothing and land in no other ledger.
 #[test]
 fn a_thousand_ledgers_of_a_hundred_entries_verify_in_512_mib() {
     const LEDGERS: u32 = 1_000;
@@ -368,13 +369,35 @@ fn a_thousand_ledgers_of_a_hundred_entries_verify_in_512_mib() {
     let started = Instant::now();
     district(&platform, LEDGERS, ENTRIES as u32);
     eprintln!("built {LEDGERS} ledgers in {:.0?}", started.elapsed());
+    // One ledger of the thousand is damaged: it is refused alone.
+    let mut slugs: Vec<String> = std::fs::read_dir(platform.join("ledgers"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    slugs.sort();
+    let damaged = slugs[slugs.len() / 2].clone();
+    damage(&platform, &damaged);
     let server = PlatformServer::start(&platform);
     let http = server.http();
+    let refused = http.get(&format!("/c/{damaged}/checkpoint"));
+    assert_eq!(refused.status, 503, "{damaged}: {}", refused.text());
+    assert!(
+        refused.text().contains("ledger_unavailable"),
+        "{}",
+        refused.text()
+    );
     let listed = http.get("/api/v1/ledgers").ok_json();
     let ledgers: Vec<(String, String)> = listed["ledgers"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|l| {
+            let is_damaged = l["slug"] == damaged.as_str();
+            if is_damaged {
+                assert_ne!(l["status"], "serving", "{l}");
+            }
+            !is_damaged
+        })
         .map(|l| {
             assert_eq!(l["status"], "serving", "{l}");
             assert_eq!(l["size"], ENTRIES, "{l}");
@@ -384,7 +407,7 @@ fn a_thousand_ledgers_of_a_hundred_entries_verify_in_512_mib() {
             )
         })
         .collect();
-    assert_eq!(ledgers.len(), LEDGERS as usize);
+    assert_eq!(ledgers.len(), LEDGERS as usize - 1, "the other 999 serve");
     eprintln!(
         "RSS after opening: {:?} KiB (peak, now)",
         server.memory_kib()
@@ -414,7 +437,7 @@ fn a_thousand_ledgers_of_a_hundred_entries_verify_in_512_mib() {
         writers.into_iter().map(|w| w.join().unwrap()).collect();
     assert_eq!(written.len(), 50);
 
-    // Every ledger verifies, four at a time; the written ones hold their
+    // Every other ledger verifies, four at a time; the written ones hold their
     // four entries more, every entry naming its own ledger.
     let queue = std::sync::Mutex::new(ledgers.clone());
     std::thread::scope(|scope| {
