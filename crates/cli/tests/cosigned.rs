@@ -373,6 +373,7 @@ fn the_page_checks_the_committees_confirmation() {
                     status: r.status,
                     content_type: r.content_type,
                     body,
+                    cache_control: None,
                 }
             }
         })

@@ -181,6 +181,7 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
                 status: 404,
                 content_type: "application/json".into(),
                 body: br#"{"error":{"code":"not_found","message":"no attachment"}}"#.to_vec(),
+                cache_control: None,
             },
             HONEST => answer,
             other => panic!("no proxy mode {other}"),

@@ -779,6 +779,7 @@ fn harness_server(
                     status: r.status,
                     content_type: r.content_type,
                     body,
+                    cache_control: None,
                 }
             }
         })

@@ -696,6 +696,7 @@ fn harness_server(upstream: &str, cases_json: String) -> Loopback {
                     status: r.status,
                     content_type: r.content_type,
                     body: r.body,
+                    cache_control: None,
                 }
             }
         })

@@ -1039,6 +1039,92 @@ fn page_files_are_revalidated_not_downloaded_again() {
     }
 }
 
+/// Proves that the pages name their files by the build tag, that those
+/// addresses are kept for a year without revalidation (so a returning
+/// browser asks for none of them), that every module the entry module
+/// imports is preloaded, and that a tag of another build gets today's file
+/// revalidated as usual, never kept as immutable.
+#[test]
+fn page_modules_are_named_by_the_build_tag_and_kept_immutable() {
+    let c = support::Community::new();
+    let server = Server::start(&c.data);
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", server.url)).send().unwrap();
+    let html = get("/").text().unwrap();
+    let at = html
+        .find("<script type=\"module\" src=\"assets/v/")
+        .unwrap_or_else(|| panic!("the entry module is tagged: {html}"));
+    let src = &html[at + "<script type=\"module\" src=\"".len()..];
+    let src = &src[..src.find('"').unwrap()];
+    let tag = src.split('/').nth(2).unwrap().to_string();
+    assert_eq!(src, format!("assets/v/{tag}/app.js"));
+    assert_eq!(tag.len(), 32, "{tag}");
+    assert!(tag.bytes().all(|b| b.is_ascii_hexdigit()), "{tag}");
+    assert!(
+        html.contains(&format!("href=\"assets/v/{tag}/style.css\"")),
+        "{html}"
+    );
+    assert!(
+        !html.contains("\"assets/app.js\""),
+        "no untagged address: {html}"
+    );
+
+    let preloaded: Vec<&str> = html
+        .split("<link rel=\"modulepreload\" href=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    for module in [
+        "strings.js",
+        "verify.js",
+        "ledger-state.js",
+        "format.js",
+        "dom.js",
+    ] {
+        let path = format!("assets/v/{tag}/{module}");
+        assert!(
+            preloaded.contains(&path.as_str()),
+            "{module} preloaded: {preloaded:?}"
+        );
+    }
+    for path in preloaded.iter().copied().chain([src]) {
+        let r = get(&format!("/{path}"));
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(
+            r.headers()["cache-control"].to_str().unwrap(),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+        let plain = get(&format!("/assets/{}", path.rsplit('/').next().unwrap()));
+        assert_eq!(
+            plain.headers()["cache-control"].to_str().unwrap(),
+            "no-cache"
+        );
+        assert_eq!(
+            r.bytes().unwrap(),
+            plain.bytes().unwrap(),
+            "{path}: the same file"
+        );
+    }
+
+    let other = get("/assets/v/00000000000000000000000000000000/app.js");
+    assert_eq!(other.status().as_u16(), 200);
+    assert_eq!(
+        other.headers()["cache-control"].to_str().unwrap(),
+        "no-cache"
+    );
+    let missing = get(&format!("/assets/v/{tag}/nothing.js"));
+    assert_eq!(missing.status().as_u16(), 404);
+    assert!(missing.text().unwrap().contains("not_found"));
+
+    // The receipt page, one folder down, names them the same way.
+    let receipt = get("/receipt/0").text().unwrap();
+    assert!(
+        receipt.contains(&format!("src=\"../assets/v/{tag}/receipt.js\"")),
+        "{receipt}"
+    );
+}
+
 /// Proves that the server gzips what the page reads (its files, the API's
 /// JSON, checkpoints and tiles) when the client sends
 /// `Accept-Encoding: gzip`, that the gzip body decodes to exactly the

@@ -18,7 +18,7 @@
 //! | `PUT /api/v1/proposals/{id}/attachments/{sha256}`, `GET /api/v1/attachments/{sha256}` | keep and serve a file a proposal lists by hash |
 //! | `POST /api/v1/import/preview` | a CSV file read into unsigned income bodies (stores nothing) |
 //! | `GET /api/openapi.json` | the OpenAPI description |
-//! | `GET /`, `GET /assets/...` | the residents' web page |
+//! | `GET /`, `GET /assets/...` | the residents' web page (files named by the build tag are kept immutable) |
 //! | `GET /receipt/{seq}` | the readable receipt of one entry (a page) |
 //! | `GET /api/v1/status` | the head check and the background audit's progress (`status`) |
 //!
@@ -411,6 +411,7 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<Ledger>)> {
     vec![
         ("/", get(web::index)),
         ("/assets/{name}", get(web::asset)),
+        ("/assets/v/{tag}/{name}", get(web::tagged_asset)),
         ("/receipt/{seq}", get(web::receipt)),
         ("/checkpoint", get(read::checkpoint)),
         ("/tile/{*path}", get(read::tile)),
@@ -601,6 +602,13 @@ pub async fn serve_router(
             },
             () = &mut shutdown => break,
         };
+        // Answers go out as they are written. With Nagle's algorithm, an
+        // answer written in two parts (head, then body) waited for the
+        // client's delayed ACK, about 40 ms a request on loopback, which
+        // was most of a returning page visit (docs/performance.md).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
         let builder = builder.clone();
         let watcher = graceful.watcher();

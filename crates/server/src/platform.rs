@@ -245,6 +245,7 @@ impl Platform {
         Router::new()
             .route("/", get(index))
             .route("/assets/{name}", get(crate::web::asset))
+            .route("/assets/v/{tag}/{name}", get(crate::web::tagged_asset))
             .route("/api/v1/ledgers", get(list))
             .fallback(dispatch)
             .layer(cors)

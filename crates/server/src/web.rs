@@ -114,6 +114,121 @@ fn not_modified(headers: &HeaderMap, tag: &HeaderValue) -> bool {
         .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag)
 }
 
+/// How long a browser keeps a file named by its build tag without asking
+/// again: a year, and `immutable`, because the name changes whenever the
+/// content does (RFC 8246).
+const TAGGED_ASSET_CACHE: &str = "public, max-age=31536000, immutable";
+
+/// The build tag: the first 128 bits of SHA-256 over every asset's name and
+/// bytes. The page's HTML names its files under `assets/v/{tag}/`, so a
+/// returning browser reuses its copies without a single request, and a new
+/// build (any file changed) is new addresses, fetched once. Relative
+/// imports resolve under the same folder, in the page and in the check's
+/// worker alike, so no module needs rewriting.
+pub fn build_tag() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        let mut all = Vec::new();
+        for (name, content_type, body) in ASSETS {
+            for part in [name.as_bytes(), content_type.as_bytes(), body.as_bytes()] {
+                all.extend_from_slice(&(part.len() as u64).to_be_bytes());
+                all.extend_from_slice(part);
+            }
+        }
+        feeledger_core::hash::sha256(&all).to_hex()[..32].to_string()
+    })
+}
+
+/// The module names that `source` imports statically (`import ... from
+/// './x.js'`, `import './x.js'`, `export ... from './x.js'`), in order.
+/// Dynamic `import('./x.js')` is left out: it loads only when asked.
+fn static_imports(source: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    for line in source.lines() {
+        let line = line.trim_start();
+        if !(line.starts_with("import ") || line.starts_with("export ") || line.starts_with('}')) {
+            continue;
+        }
+        for quote in ['\'', '"'] {
+            for marker in [format!("from {quote}./"), format!("import {quote}./")] {
+                if let Some(at) = line.find(&marker) {
+                    let rest = &line[at + marker.len()..];
+                    if let Some(end) = rest.find(quote) {
+                        names.push(&rest[..end]);
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Every asset `entry` loads before it runs (its static imports, and
+/// theirs), entry first: what the HTML preloads, so the browser asks for
+/// them all at once instead of one level of imports at a time.
+fn module_closure(entry: &str) -> Vec<&'static str> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut next = vec![entry];
+    while let Some(name) = next.pop() {
+        let Some((name, _, body)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+            continue;
+        };
+        if seen.contains(name) {
+            continue;
+        }
+        seen.push(name);
+        next.extend(static_imports(body).into_iter().rev());
+    }
+    seen
+}
+
+/// A page's HTML as served: its `assets/` addresses moved under the build
+/// tag's folder, and a `modulepreload` link for each module its entry
+/// module needs. Computed once per page file. A copy in a bucket
+/// (`page_files`) keeps the plain addresses: a bucket has no tagged folder.
+fn tagged_html(raw: &'static str) -> &'static str {
+    static PAGES: OnceLock<Mutex<HashMap<usize, &'static str>>> = OnceLock::new();
+    let pages = PAGES.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut pages = pages
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pages.entry(raw.as_ptr() as usize).or_insert_with(|| {
+        let tag = build_tag();
+        let mut html = String::with_capacity(raw.len() + 2048);
+        let mut preload = String::new();
+        let mut rest = raw;
+        // Each `"assets/` or `"../assets/` attribute value.
+        while let Some(at) = rest.find("assets/") {
+            let (before, after) = rest.split_at(at);
+            let quoted = before.ends_with('"') || before.ends_with("\"../");
+            html.push_str(before);
+            html.push_str("assets/");
+            rest = &after["assets/".len()..];
+            if !quoted {
+                continue;
+            }
+            html.push_str(&format!("v/{tag}/"));
+            let name_end = rest.find('"').unwrap_or(0);
+            let name = &rest[..name_end];
+            if before.ends_with("<script type=\"module\" src=\"")
+                || before.ends_with("<script type=\"module\" src=\"../")
+            {
+                let up = if before.ends_with("../") { "../" } else { "" };
+                for module in module_closure(name).into_iter().skip(1) {
+                    preload.push_str(&format!(
+                        "<link rel=\"modulepreload\" href=\"{up}assets/v/{tag}/{module}\">\n"
+                    ));
+                }
+            }
+        }
+        html.push_str(rest);
+        if let Some(head_end) = html.find("</head>") {
+            html.insert_str(head_end, &preload);
+        }
+        Box::leak(html.into_boxed_str())
+    })
+}
+
 fn file(content_type: &'static str, body: &'static str, headers: &HeaderMap) -> Response {
     let tag = etag(body);
     if not_modified(headers, &tag) {
@@ -140,7 +255,7 @@ fn file(content_type: &'static str, body: &'static str, headers: &HeaderMap) -> 
 pub async fn index(headers: HeaderMap) -> Response {
     file(
         "text/html; charset=utf-8",
-        include_str!("../web/index.html"),
+        tagged_html(include_str!("../web/index.html")),
         &headers,
     )
 }
@@ -152,7 +267,7 @@ pub async fn index(headers: HeaderMap) -> Response {
 pub fn platform_index(headers: &HeaderMap) -> Response {
     file(
         "text/html; charset=utf-8",
-        include_str!("../web/platform.html"),
+        tagged_html(include_str!("../web/platform.html")),
         headers,
     )
 }
@@ -165,7 +280,7 @@ pub async fn receipt(Path(seq): Path<String>, headers: HeaderMap) -> Result<Resp
     }
     Ok(file(
         "text/html; charset=utf-8",
-        include_str!("../web/receipt.html"),
+        tagged_html(include_str!("../web/receipt.html")),
         &headers,
     ))
 }
@@ -176,4 +291,64 @@ pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Result<Respo
         .find(|(n, _, _)| *n == name)
         .map(|(_, content_type, body)| file(content_type, body, &headers))
         .ok_or_else(|| ApiError::not_found(format!("no asset {name:?}")))
+}
+
+/// An asset under the build tag's folder (`/assets/v/{tag}/{name}`), which
+/// the served HTML names: kept for a year and never revalidated when the
+/// tag is this build's. A page of an older build asking for its tag gets
+/// today's file, but revalidated as a plain asset is (`no-cache`), so no
+/// browser keeps it under a name it does not match.
+pub async fn tagged_asset(
+    Path((tag, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, content_type, body) = ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or_else(|| ApiError::not_found(format!("no asset {name:?}")))?;
+    let mut response = file(content_type, body, &headers);
+    if tag == build_tag() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(TAGGED_ASSET_CACHE),
+        );
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_entry_modules_closure_is_every_static_import() {
+        let closure = module_closure("app.js");
+        assert_eq!(closure[0], "app.js");
+        for name in ["strings.js", "verify.js", "ledger-state.js", "format.js"] {
+            assert!(closure.contains(&name), "{name} in {closure:?}");
+        }
+        // Loaded only when asked (a dynamic import), and the worker's own.
+        assert!(!closure.contains(&"statement.js"), "{closure:?}");
+        let mut sorted = closure.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), closure.len(), "each once: {closure:?}");
+    }
+
+    #[test]
+    fn served_html_names_every_file_under_the_build_tag() {
+        let tag = build_tag();
+        assert_eq!(tag.len(), 32);
+        for raw in [
+            include_str!("../web/index.html"),
+            include_str!("../web/receipt.html"),
+            include_str!("../web/platform.html"),
+        ] {
+            let html = tagged_html(raw);
+            let plain = html.matches("assets/").count();
+            let tagged = html.matches(&format!("assets/v/{tag}/")).count();
+            assert!(plain > 1 && plain == tagged, "{plain} vs {tagged}: {html}");
+            assert!(html.contains("rel=\"modulepreload\""), "{html}");
+        }
+    }
 }

@@ -233,6 +233,15 @@ impl Phone {
         );
     }
 
+    /// Leaves the page and opens `url` again, as a resident coming back
+    /// does: files the page keeps come from the cache (a reload would
+    /// revalidate them, and [`Phone::reload`] fetches them all again).
+    pub fn revisit(&mut self, url: &str) {
+        self.eval("document.documentElement.removeAttribute('data-app'); true");
+        self.call("Page.navigate", json!({"url": "about:blank"}));
+        self.open(url);
+    }
+
     /// Reloads the page and waits until it is ready again.
     pub fn reload(&mut self) {
         self.eval("document.documentElement.removeAttribute('data-app'); true");

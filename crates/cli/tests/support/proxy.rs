@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One answer: status, `Content-Type` and body.
+/// One answer: status, `Content-Type`, body, and the `Cache-Control` to
+/// send (`no-store` when `None`).
 pub struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    pub cache_control: Option<String>,
 }
 
 impl Answer {
@@ -23,6 +25,7 @@ impl Answer {
             status: 200,
             content_type: content_type.to_string(),
             body: body.into(),
+            cache_control: None,
         }
     }
 }
@@ -100,20 +103,27 @@ fn answer_one(
             status: 405,
             content_type: "text/plain".to_string(),
             body: b"GET only".to_vec(),
+            cache_control: None,
         }
     };
     let header = format!(
-        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: {}\r\nConnection: close\r\n\r\n",
         answer.status,
         answer.content_type,
-        answer.body.len()
+        answer.body.len(),
+        answer.cache_control.as_deref().unwrap_or("no-store"),
     );
-    stream.write_all(header.as_bytes())?;
-    stream.write_all(&answer.body)?;
+    // One write: a head and a body written apart wait on the client's
+    // delayed ACK (Nagle's algorithm), about 40 ms an answer.
+    let mut whole = header.into_bytes();
+    whole.extend_from_slice(&answer.body);
+    stream.set_nodelay(true)?;
+    stream.write_all(&whole)?;
     stream.flush()
 }
 
-/// GETs `upstream` + `target` and returns its answer unchanged.
+/// GETs `upstream` + `target` and returns its answer unchanged (its
+/// `Cache-Control` only for the page's files, see below).
 pub fn forward_get(
     client: &reqwest::blocking::Client,
     upstream: &str,
@@ -130,11 +140,21 @@ pub fn forward_get(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream")
         .to_string();
+    // The page's own files keep the server's caching (they are immutable
+    // under the build tag); everything else stays `no-store`, so a test
+    // that changes an answer and then stops is never served its old copy.
+    let cache_control = response
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| path_of(target).contains("/assets/"))
+        .map(str::to_string);
     let body = response.bytes().map_err(std::io::Error::other)?.to_vec();
     Ok(Answer {
         status,
         content_type,
         body,
+        cache_control,
     })
 }
 
@@ -301,8 +321,11 @@ fn pass_on(
         } else {
             "\r\n"
         });
-        stream.write_all(out.as_bytes())?;
-        stream.write_all(&body)?;
+        // One write, for the reason `answer_one` gives.
+        let mut whole = out.clone().into_bytes();
+        whole.extend_from_slice(&body);
+        stream.set_nodelay(true)?;
+        stream.write_all(&whole)?;
         stream.flush()?;
         counted
             .head_bytes
