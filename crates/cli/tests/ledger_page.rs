@@ -271,7 +271,8 @@ fn a_changed_byte_in_a_bundle_leaves_the_balances_unverified_and_names_the_entry
 
 /// Proves that a second visit in the same profile, after 100 new entries,
 /// fetches only the bundle holding new entries (after a consistency proof
-/// from the kept checkpoint), and shows the new size verified.
+/// from the kept checkpoint) and none of the page's files, and shows the
+/// new size verified.
 #[test]
 fn a_second_visit_fetches_only_the_new_bundles() {
     let (c, server) = ledger();
@@ -295,11 +296,21 @@ fn a_second_visit_fetches_only_the_new_bundles() {
     let second = size_of(&server.http());
     assert_eq!(second, first + APPENDED);
     proxy.requests.lock().unwrap().clear();
-    p.reload();
+    p.revisit(&proxy.page());
     let check = check_ended(&mut p);
     assert_eq!(check["state"], json!("verified"), "{check}");
     assert_eq!(check["size"], json!(second.to_string()), "{check}");
     let requests = proxy.requests.lock().unwrap().clone();
+    let files: Vec<&String> = requests.iter().filter(|t| t.contains("/assets/")).collect();
+    assert!(
+        files.is_empty(),
+        "the page's files, named by the build tag, come from the cache: {files:#?}"
+    );
+    let (started, ledger_read) = run_started_and_ledger_read(&mut p);
+    assert!(
+        started < ledger_read,
+        "the remembered run started ({started} ms) before the page read the ledger ({ledger_read} ms)"
+    );
     let bundles = proxy.take_bundles();
     assert_eq!(
         bundles,
@@ -321,6 +332,67 @@ fn a_second_visit_fetches_only_the_new_bundles() {
             .unwrap()
             .to_string())
     );
+}
+
+/// When (ms on the page's clock) the check's worker got its run's message,
+/// and when the page had read `/api/v1/ledger` (the page's marks).
+fn run_started_and_ledger_read(p: &mut Phone) -> (f64, f64) {
+    let marks = p.eval(
+        "Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime]))",
+    );
+    let at = |name: &str| {
+        marks[name]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no mark {name}: {marks}"))
+    };
+    (at("feeledger:worker:message"), at("feeledger:ledger"))
+}
+
+/// Proves that the run a page remembers from its last visit is adopted only
+/// if it is exactly the run this visit would start: with the remembered log
+/// key changed to another ledger's, the next visit starts over with the key
+/// served, verifies, and shows no failure on the way.
+#[test]
+fn a_remembered_run_with_another_log_key_is_not_adopted() {
+    let (c, server) = ledger();
+    let proxy = Proxy::new(&server.url);
+    let mut p = phone(c.dir.path(), "a");
+    p.open(&proxy.page());
+    assert_eq!(check_ended(&mut p)["state"], json!("verified"));
+    let other_dir = c.dir.path().join("other-log-key");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let other_key = support::log_keygen(&other_dir, "other.example/ledger").verifier_key;
+    let changed = p.eval(&format!(
+        "(() => {{ const k = Object.keys(localStorage).find((k) => k.startsWith('feeledger.check.v1 '));            if (!k) return null; const m = JSON.parse(localStorage.getItem(k)); m.logKey = {};            localStorage.setItem(k, JSON.stringify(m)); return k; }})()",
+        json!(other_key)
+    ));
+    assert!(changed.is_string(), "the first visit remembered its run");
+
+    p.eval("document.documentElement.removeAttribute('data-app'); true");
+    p.call("Page.navigate", json!({"url": "about:blank"}));
+    p.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "window.__states = []; new MutationObserver(() => { const el = document.getElementById('ledger-check'); if (el && window.__states.at(-1) !== el.dataset.state) window.__states.push(el.dataset.state); }).observe(document, {subtree: true, childList: true, attributes: true});"}),
+    );
+    p.open(&proxy.page());
+    let check = check_ended(&mut p);
+    assert_eq!(check["state"], json!("verified"), "{check}");
+    let states = p.eval("window.__states");
+    assert!(
+        !states.as_array().unwrap().contains(&json!("failed")),
+        "no failure shown on the way: {states}"
+    );
+    let (started, ledger_read) = run_started_and_ledger_read(&mut p);
+    assert!(
+        started > ledger_read,
+        "the run started after the ledger was read ({started} ms, {ledger_read} ms): not the remembered one"
+    );
+    let served = server.http().get("/api/v1/ledger").ok_json()["log_key"].clone();
+    let remembered = p.eval(&format!(
+        "JSON.parse(localStorage.getItem({})).logKey",
+        changed
+    ));
+    assert_eq!(remembered, served, "the verified run is remembered instead");
 }
 
 /// Asserts the page's check failed at the consistency proof and the alarm

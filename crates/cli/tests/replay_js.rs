@@ -560,22 +560,28 @@ const HARNESS: &str = r#"<!doctype html>
 import * as r from '/assets/replay.js';
 import * as t from '/assets/tlog.js';
 import * as v from '/assets/verify.js';
+import * as k from '/assets/kept.js';
 
 // BigInt as decimal text, so the results are JSON.
 const plain = (x) => JSON.parse(JSON.stringify(x, (_, y) => (typeof y === 'bigint' ? y.toString() : y)));
 const saved = {};
 
+// The worker answers 'kept', 'progress', 'done', then 'stored' once its
+// record is written; the next case may read that record.
 function inWorker(message) {
   return new Promise((resolve) => {
     const w = new Worker('/assets/worker.js', { type: 'module' });
     const progress = [];
+    let done = null;
     w.onmessage = (e) => {
       if (e.data.type === 'progress') {
         progress.push(e.data.size);
-        return;
+      } else if (e.data.type === 'done') {
+        done = e.data;
+      } else if (e.data.type === 'stored') {
+        w.terminate();
+        resolve({ ...done, progress });
       }
-      w.terminate();
-      resolve({ ...e.data, progress });
     };
     w.onerror = (e) => {
       w.terminate();
@@ -627,14 +633,19 @@ async function run(c) {
     case 'bundles':
       return { ok: true, bundles: t.bundlesCovering(c.from, c.to).map((b) => [b.path, b.first, b.width, b.skip]) };
     case 'worker': {
-      let state = c.resume ? saved[c.resume] : null;
-      if (c.corrupt) {
-        // The saved tree is not the log's: its first subtree hash differs.
-        state = structuredClone(state);
-        state.frontier[0] = (state.frontier[0][0] === '0' ? '1' : '0') + state.frontier[0].slice(1);
+      // Each case runs on a record of its own, which starts as a copy of
+      // the one it resumes from: the worker reads and writes it itself.
+      const key = `harness\n${c.id}`;
+      if (c.resume) {
+        const record = await k.readRecord(saved[c.resume]);
+        if (c.corrupt) {
+          // The saved tree is not the log's: its first subtree hash differs.
+          record.state.frontier[0] = (record.state.frontier[0][0] === '0' ? '1' : '0') + record.state.frontier[0].slice(1);
+        }
+        await k.writeRecord({ ...record, key });
       }
-      const out = await inWorker({ base: c.base, logKey: c.logKey, saved: state });
-      if (out.ok && c.save) saved[c.save] = out.state;
+      const out = await inWorker({ base: c.base, logKey: c.logKey, record: { key, origin: 'harness', base: location.origin + c.base } });
+      if (out.ok && c.save) saved[c.save] = key;
       return out.ok
         ? { ok: true, ...plain(out.result), progress: out.progress }
         : { ok: false, failure: plain(out.failure), progress: out.progress };

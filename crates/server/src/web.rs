@@ -35,6 +35,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../web/ledger-state.js"),
     ),
     ("keys.js", JS, include_str!("../web/keys.js")),
+    ("idb.js", JS, include_str!("../web/idb.js")),
+    ("kept.js", JS, include_str!("../web/kept.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
     ("receipt.js", JS, include_str!("../web/receipt.js")),
     ("enrol.js", JS, include_str!("../web/enrol.js")),

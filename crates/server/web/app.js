@@ -37,7 +37,7 @@ import { yuan, percent, bytesText, timeText, dayText, dateText, monthText, group
 import { errorText } from './errors.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
-import { ledgerCheck, evidenceText } from './ledger-state.js';
+import { ledgerCheck, evidenceText, mark } from './ledger-state.js';
 import { mountEnrol } from './enrol.js';
 import { createProposing } from './propose.js';
 import { mountImport } from './import.js';
@@ -1578,9 +1578,11 @@ async function start() {
   };
   const ledger = load(async () => {
     S.ledger = await getJson('/api/v1/ledger');
+    mark('feeledger:ledger');
+    // The check first: it runs in its worker while the page draws.
+    startCheck();
     await computeFingerprint();
     renderAll();
-    startCheck();
   });
   const balances = load(async () => {
     S.balances = await getJson('/api/v1/balances');
@@ -1632,6 +1634,7 @@ async function start() {
     if (S.ledger) await proposing.load();
   });
   await Promise.all([ledger, balances, summary, checkpoint, proposals, list, mine]);
+  mark('feeledger:ready');
   document.documentElement.setAttribute('data-app', 'ready');
   window.addEventListener('hashchange', () => handleHash().catch(reportError));
   await handleHash();

@@ -18,6 +18,7 @@
 // strings.js (`key.err.<code>`).
 
 import { utf8, concat, toBase64, fromBase64, keyIdHex, ENTRY_SIGNATURE_CONTEXT, ALG_ED25519 } from './verify.js';
+import { withStore as idbStore } from './idb.js';
 
 const DB_NAME = 'feeledger-keys';
 const DB_VERSION = 1;
@@ -58,34 +59,13 @@ function subtle() {
 // IndexedDB
 // ---------------------------------------------------------------------------
 
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'origin' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(new KeyError('storage', { why: String(req.error) }));
-  });
-}
+const KEYS = { db: DB_NAME, version: DB_VERSION, store: STORE, keyPath: 'origin' };
 
 async function withStore(mode, fn) {
-  const db = await openDb();
   try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      let value;
-      req.onsuccess = () => {
-        value = req.result;
-      };
-      tx.oncomplete = () => resolve(value);
-      const fail = () => reject(new KeyError('storage', { why: String(tx.error), error: tx.error && tx.error.name }));
-      tx.onerror = fail;
-      tx.onabort = fail;
-    });
-  } finally {
-    db.close();
+    return await idbStore(KEYS, mode, fn);
+  } catch (e) {
+    throw new KeyError('storage', { why: String(e), error: e && e.name });
   }
 }
 

@@ -8,15 +8,20 @@
 // kept checkpoint to it, and replays only the new entry bundles; the page
 // then shows the replay's balances and month totals as verified.
 //
-// What is kept, one IndexedDB record per ledger, keyed by the ledger's
-// origin AND its page's base URL (one browser can follow several ledgers,
-// and the same origin served from two places stays two records):
-//   {key, origin, base, logKey, state, checkpoint: {size, root, note},
-//    summary: {size, balances_fen, months}, savedMs}
-// `state` is replay.js's state (size, frontier, balances, totals, roles,
-// rules, the ids and nonces replay refusal needs). A record is written only
-// after a run that verified; a run that failed, or found a rollback or a
-// fork, leaves the kept checkpoint as it was.
+// What is kept between visits is one IndexedDB record per ledger (kept.js),
+// which the worker reads and writes itself: the replay state never passes
+// through the page's thread. A record is written only after a run that
+// verified; a run that failed, or found a rollback or a fork, leaves the
+// kept checkpoint as it was.
+//
+// The worker is made by index.html's first script, before the page's
+// modules load, so its own modules load beside them (`window.feeledgerWorker`,
+// taken once); a page without it (or a second run) makes its own. That
+// script also starts the run this page's last verified visit made, as
+// remembered in localStorage (`REMEMBERED_RUN`); `start` adopts it only if
+// it is exactly the run this visit would start (same ledger, same log key,
+// same record), and otherwise starts over. So the trust decision is this
+// visit's, and the run just begins earlier.
 //
 // The browser as a witness: if the server now signs a smaller tree than the
 // kept one (a rollback), the same size with another root, or a larger tree
@@ -45,58 +50,58 @@
 // Invariant: a number marked verified was derived by the replay from leaves
 // whose root matched a checkpoint signed by the log key the run was given.
 
-const DB_NAME = 'feeledger-ledger-state';
-const DB_VERSION = 1;
-const STORE = 'ledgers';
+import { recordKey } from './kept.js';
+
 /** The evidence file's first line (docs/format.md). */
 export const EVIDENCE_FORMAT = 'feeledger-evidence/v1';
 
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'key' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function withStore(mode, fn) {
-  const db = await openDb();
+/**
+ * A mark on the page's performance timeline (`feeledger:…`), where the
+ * benchmark's trace reads the check's steps; `epochMs` places a moment the
+ * worker saw. Nothing depends on it.
+ */
+export function mark(name, epochMs) {
   try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      let value;
-      req.onsuccess = () => {
-        value = req.result;
-      };
-      tx.oncomplete = () => resolve(value);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-/** The record key of a ledger: its origin and its page's base URL. */
-export function recordKey(origin, base) {
-  return `${origin}\n${base}`;
-}
-
-/** The kept record of a ledger, or null (also when IndexedDB is unavailable). */
-export async function readRecord(origin, base) {
-  try {
-    return (await withStore('readonly', (s) => s.get(recordKey(origin, base)))) || null;
+    if (epochMs === undefined) performance.mark(name);
+    else performance.mark(name, { startTime: Math.max(0, epochMs - performance.timeOrigin) });
   } catch {
-    return null;
+    // An old browser: no marks.
   }
 }
 
-async function writeRecord(record) {
-  await withStore('readwrite', (s) => s.put(record));
+/**
+ * Where a page remembers the message of its last verified run, so that its
+ * next visit can start the same run before the page's modules have loaded
+ * (index.html's first script reads it): the folder the page is served
+ * from, as `absoluteBase` gives it plus a slash.
+ */
+export const REMEMBERED_RUN = 'feeledger.check.v1 ';
+
+/**
+ * The worker for a run posting `message`: the one index.html's first
+ * script made as the page began, if it loaded, and with the run it
+ * already started if that run is this one (`started`, with the answers it
+ * gave so far); else a new one. Taken once.
+ */
+function takeWorker(message) {
+  const early = globalThis.feeledgerWorker;
+  globalThis.feeledgerWorker = null;
+  if (early && !early.failed) {
+    if (!early.sent) return { worker: early, started: false, answers: [] };
+    // The same ledger, key and record as this visit would check: adopt the
+    // run. Anything else (a new key pinned, another key served) starts over.
+    if (JSON.stringify(early.sent) === JSON.stringify(message)) return { worker: early, started: true, answers: early.answers || [] };
+  }
+  if (early) early.terminate();
+  return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), started: false, answers: [] };
+}
+
+function remember(where, message) {
+  try {
+    localStorage.setItem(REMEMBERED_RUN + where + '/', JSON.stringify(message));
+  } catch {
+    // Private mode: the next visit starts its run a little later.
+  }
 }
 
 /** The base URL a ledger's page is served under, absolute, with no trailing slash. */
@@ -151,16 +156,11 @@ class LedgerCheck extends EventTarget {
     if (this.worker) this.worker.terminate();
     this.worker = null;
     const where = absoluteBase(base);
-    const key = recordKey(origin, where);
-    const kept = await readRecord(origin, where);
-    if (run !== this.run) return;
-    // A record made with another log key is not this ledger's history as
-    // this key signs it: start over, and replace it only if this run verifies.
-    const saved = kept && kept.logKey === logKey ? kept : null;
+    mark('feeledger:check-start');
     this.set({
       state: 'running',
-      size: saved ? saved.checkpoint.size : null,
-      root: saved ? saved.checkpoint.root : null,
+      size: null,
+      root: null,
       progress: null,
       summary: null,
       roles: null,
@@ -170,63 +170,69 @@ class LedgerCheck extends EventTarget {
       failure: null,
       alarm: null,
     });
+    const message = { base, logKey, mirror, keep, record: { key: recordKey(origin, where), origin, base: where } };
     let worker;
+    let taken;
     try {
-      worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+      taken = takeWorker(message);
+      worker = taken.worker;
     } catch (e) {
       this.set({ state: 'failed', failure: { step: 'internal', rule: 'no-worker', seq: null, detail: { message: String(e) } } });
       return;
     }
     this.worker = worker;
+    // The checkpoint the worker resumes from, once it has read it.
+    let kept = null;
     const done = await new Promise((resolve) => {
-      worker.onmessage = (event) => {
-        const m = event.data || {};
-        if (m.type === 'progress') {
-          if (run === this.run) this.set({ progress: { size: m.size, total: m.total } });
-          return;
+      const answer = (m) => {
+        if (run !== this.run) return;
+        if (m.type === 'kept') {
+          kept = m.checkpoint;
+          if (kept) this.set({ size: kept.size, root: kept.root });
+        } else if (m.type === 'progress') {
+          this.set({ progress: { size: m.size, total: m.total } });
+        } else if (m.type === 'done') {
+          resolve(m);
+        } else if (m.type === 'stored') {
+          // The record is written: nothing more will come.
+          worker.terminate();
+          if (this.worker === worker) this.worker = null;
         }
-        if (m.type === 'done') resolve(m);
       };
+      worker.onmessage = (event) => answer(event.data || {});
       worker.onerror = (event) => {
         resolve({ ok: false, failure: { step: 'internal', rule: 'worker-error', seq: null, detail: { message: String(event.message || '') } } });
       };
-      worker.postMessage({ base, logKey, saved: saved ? saved.state : null, mirror, keep });
-    });
-    worker.terminate();
-    if (run !== this.run) return;
-    this.worker = null;
-    if (done.ok) {
-      const { state, result } = done;
-      const summary = { size: result.size, balances_fen: result.balances_fen, months: result.months };
-      try {
-        await writeRecord({
-          key,
-          origin,
-          base: where,
-          logKey,
-          state,
-          checkpoint: { size: result.checkpoint.size, root: result.checkpoint.root, note: result.checkpoint.note },
-          summary,
-          savedMs: Date.now(),
-        });
-      } catch {
-        // Private mode or a full disk: verified now, replayed again next time.
+      if (taken.started) {
+        for (const m of taken.answers) answer(m || {});
+      } else {
+        worker.postMessage(message);
       }
-      if (run !== this.run) return;
-      const ledger = { name: state.name, origin: state.origin, log_key: state.logKey, funds: state.funds, roles: state.roles };
+    });
+    if (run !== this.run) return;
+    if (done.ok) {
+      const { view, result } = done;
+      remember(where, message);
+      for (const [step, epochMs] of result.fetched.moments || []) mark(`feeledger:worker:${step}`, epochMs);
+      mark('feeledger:check-done');
+      const summary = { size: result.size, balances_fen: result.balances_fen, months: result.months };
+      const ledger = { name: view.name, origin: view.origin, log_key: view.logKey, funds: view.funds, roles: view.roles };
       const text = new TextDecoder();
       const recent = mirror ? (result.recent || []).map((r) => ({ seq: r.seq, leaf: JSON.parse(text.decode(r.bytes)) })) : null;
-      this.set({ state: 'verified', size: result.checkpoint.size, root: result.checkpoint.root, progress: null, summary, roles: state.roles, ledger, recent, reversedBy: state.reversedBy, failure: null, fetched: result.fetched });
+      this.set({ state: 'verified', size: result.checkpoint.size, root: result.checkpoint.root, progress: null, summary, roles: view.roles, ledger, recent, reversedBy: view.reversedBy, failure: null, fetched: result.fetched });
       return;
     }
+    worker.terminate();
+    if (this.worker === worker) this.worker = null;
     const failure = done.failure || { step: 'internal', rule: 'exception', seq: null, detail: {} };
+    kept = done.kept || kept;
     let alarm = null;
-    if (saved && failure.step === 'consistency' && (failure.rule === 'rollback' || failure.rule === 'fork') && failure.detail && failure.detail.note) {
+    if (kept && failure.step === 'consistency' && (failure.rule === 'rollback' || failure.rule === 'fork') && failure.detail && failure.detail.note) {
       alarm = {
         kind: failure.rule,
         origin,
         base: where,
-        kept: { size: saved.checkpoint.size, note: saved.checkpoint.note },
+        kept: { size: kept.size, note: kept.note },
         served: { size: failure.detail.size, note: failure.detail.note },
         proof: failure.detail.proof || [],
         observedMs: Date.now(),

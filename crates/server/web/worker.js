@@ -12,12 +12,21 @@
 // extends the tree the state ends at; then only the bundles holding new
 // leaves are fetched.
 //
-// Messages: the page posts {base, logKey, saved, mirror, keep} (base: the ledger's URL
-// prefix, '' for this origin; saved: a state from an earlier run, or null)
-// and receives {type: 'progress', size, total} after each bundle, then
-// {type: 'done', ok: true, state, result} or {type: 'done', ok: false,
-// failure}. A failure names its step, its rule (the core's code for a
-// refused entry) and, for an entry, its seq.
+// Messages: the page posts {base, logKey, mirror, keep, record} (base: the
+// ledger's URL prefix, '' for this origin; record: {key, origin, base}, the
+// kept record's key and what it is kept for, or null to keep nothing). The
+// worker reads the kept record itself (kept.js) and answers
+//   {type: 'kept', checkpoint: {size, root, note} | null}   (what it resumes from)
+//   {type: 'progress', size, total}                         (after each bundle)
+//   {type: 'done', ok: true, view, result} or
+//   {type: 'done', ok: false, failure, kept}
+//   {type: 'stored'}                                        (after 'done', ok or not)
+// where `view` is what the page shows of the replayed state ({name, origin,
+// logKey, funds, roles, reversedBy}) and `kept` the checkpoint resumed from.
+// The state itself never crosses to the page: it is read from and written
+// to IndexedDB here, after 'done', so the page shows the result first. A
+// failure names its step, its rule (the core's code for a refused entry)
+// and, for an entry, its seq.
 //
 // From a bucket (`mirror: true`, base.js FROM_MIRROR) there is no
 // consistency proof to ask for and the page needs the entries themselves
@@ -34,6 +43,7 @@
 import { VerifyError, fromBase64, fromHex, fromUtf8, parseVkey, toHex, verifyCheckpointNote, ALG_ED25519 } from './verify.js';
 import { ReplayError, STATE_FORMAT, replay, stateRoot, summarize } from './replay.js';
 import { bundlesCovering, parseBundle, verifyConsistency } from './tlog.js';
+import { readRecord, writeRecord } from './kept.js';
 
 /** A failure of the whole verification; `seq` is set for an entry. */
 export class LedgerFailure extends Error {
@@ -56,11 +66,16 @@ function plainFailure(e) {
 
 /**
  * Verifies the ledger at `base` against `logKey` (verifier key text),
- * resuming from `saved` when it is given. Returns {state, result}; throws
- * LedgerFailure, ReplayError or VerifyError. `fetch` may be injected.
+ * resuming from `saved` when it is given (a copy of it, unless `ownSaved`:
+ * the caller gives it up). Returns {state, result}; throws LedgerFailure,
+ * ReplayError or VerifyError. `fetch` may be injected.
  */
-export async function verifyLedger({ base = '', logKey, saved = null, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
+export async function verifyLedger({ base = '', logKey, saved = null, ownSaved = false, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
   const startedMs = performance.now();
+  // When each step ended, as milliseconds since the epoch, so that the page
+  // can place them on its own timeline (a worker's clock starts apart).
+  const moments = [];
+  const moment = (step) => moments.push([step, Math.round(performance.timeOrigin + performance.now())]);
   let bytesFetched = 0;
   const requests = [];
   async function get(path, cache) {
@@ -88,6 +103,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, mirror = f
     throw new LedgerFailure('checkpoint', 'note-format', { why: 'not UTF-8' });
   }
   const { checkpoint } = await verifyCheckpointNote(noteText, key, []);
+  moment('checkpoint');
   const size = checkpoint.size;
   const signedRoot = toHex(checkpoint.root);
   if (size === 0) throw new LedgerFailure('checkpoint', 'empty-log');
@@ -126,7 +142,8 @@ export async function verifyLedger({ base = '', logKey, saved = null, mirror = f
         throw new LedgerFailure('consistency', 'fork', { savedSize: saved.size, size, note: noteText, proof: served });
       }
     }
-    if (!mirror) state = structuredClone(saved);
+    if (!mirror) state = ownSaved ? saved : structuredClone(saved);
+    moment('consistency');
   }
   const recent = [];
 
@@ -169,6 +186,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, mirror = f
     if (state.logKey !== key.text) throw new LedgerFailure('genesis', 'log-key-mismatch', { genesis: state.logKey }, 0);
     onProgress({ size: state.size, total: size });
   }
+  moment('replay');
   const root = await stateRoot(state);
   if (state.size !== size || root !== signedRoot) {
     throw new LedgerFailure('root', 'root-mismatch', { size: state.size, computed: root, signed: signedRoot });
@@ -179,7 +197,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, mirror = f
       ...summarize(state),
       root,
       checkpoint: { size, root: signedRoot, note: noteText },
-      fetched: { requests, bytes: bytesFetched, from, elapsedMs: Math.round(performance.now() - startedMs) },
+      fetched: { requests, bytes: bytesFetched, from, elapsedMs: Math.round(performance.now() - startedMs), moments },
       recent,
     },
   };
@@ -188,19 +206,50 @@ export async function verifyLedger({ base = '', logKey, saved = null, mirror = f
 // As a worker: one verification per message.
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
   globalThis.onmessage = async (event) => {
-    const { base, logKey, saved, mirror, keep } = event.data || {};
+    const { base, logKey, mirror, keep, record } = event.data || {};
+    const messageMs = Math.round(performance.timeOrigin + performance.now());
+    const kept = record ? await readRecord(record.key) : null;
+    const keptMs = Math.round(performance.timeOrigin + performance.now());
+    // A record made with another log key is not this ledger's history as
+    // this key signs it: start over, and replace it only if this run verifies.
+    const saved = kept && kept.logKey === logKey && kept.state ? kept : null;
+    globalThis.postMessage({ type: 'kept', checkpoint: saved ? saved.checkpoint : null });
+    let verified;
     try {
-      const { state, result } = await verifyLedger({
+      verified = await verifyLedger({
         base,
         logKey,
-        saved: saved || null,
+        saved: saved ? saved.state : null,
+        ownSaved: true,
         mirror: Boolean(mirror),
         keep: Number.isSafeInteger(keep) ? keep : 0,
         onProgress: (p) => globalThis.postMessage({ type: 'progress', ...p }),
       });
-      globalThis.postMessage({ type: 'done', ok: true, state, result });
     } catch (e) {
-      globalThis.postMessage({ type: 'done', ok: false, failure: plainFailure(e) });
+      globalThis.postMessage({ type: 'done', ok: false, failure: plainFailure(e), kept: saved ? saved.checkpoint : null });
+      globalThis.postMessage({ type: 'stored' });
+      return;
     }
+    const { state, result } = verified;
+    result.fetched.moments.unshift(['message', messageMs], ['kept', keptMs]);
+    const view = { name: state.name, origin: state.origin, logKey: state.logKey, funds: state.funds, roles: state.roles, reversedBy: state.reversedBy };
+    globalThis.postMessage({ type: 'done', ok: true, view, result });
+    if (record) {
+      try {
+        await writeRecord({
+          key: record.key,
+          origin: record.origin,
+          base: record.base,
+          logKey,
+          state,
+          checkpoint: { size: result.checkpoint.size, root: result.checkpoint.root, note: result.checkpoint.note },
+          summary: { size: result.size, balances_fen: result.balances_fen, months: result.months },
+          savedMs: Date.now(),
+        });
+      } catch {
+        // Private mode or a full disk: verified now, replayed again next time.
+      }
+    }
+    globalThis.postMessage({ type: 'stored' });
   };
 }

@@ -1,0 +1,54 @@
+// One IndexedDB object store, one transaction at a time: the keys this
+// browser keeps for signing (keys.js) and the check's kept state
+// (kept.js, read and written by the check's worker) both go through here.
+//
+// A store is {db, version, store, keyPath}. Its database is opened once
+// per page or worker and kept open (opening costs a few milliseconds on
+// every visit otherwise); it is closed when another page asks to upgrade it.
+
+const connections = new Map();
+
+function open({ db, version, store, keyPath }) {
+  let connection = connections.get(db);
+  if (!connection) {
+    connection = new Promise((resolve, reject) => {
+      const req = indexedDB.open(db, version);
+      req.onupgradeneeded = () => {
+        if (!req.result.objectStoreNames.contains(store)) req.result.createObjectStore(store, { keyPath });
+      };
+      req.onsuccess = () => {
+        const opened = req.result;
+        opened.onversionchange = () => {
+          opened.close();
+          connections.delete(db);
+        };
+        resolve(opened);
+      };
+      req.onerror = () => reject(req.error);
+    });
+    connections.set(db, connection);
+    connection.catch(() => connections.delete(db));
+  }
+  return connection;
+}
+
+/**
+ * Runs `fn(objectStore)` in one transaction of `mode` on `spec`'s store and
+ * resolves with the result of the request it returns, once the transaction
+ * has committed. A failure rejects with the DOMException (or the error
+ * opening failed with).
+ */
+export async function withStore(spec, mode, fn) {
+  const db = await open(spec);
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(spec.store, mode);
+    const req = fn(tx.objectStore(spec.store));
+    let value;
+    req.onsuccess = () => {
+      value = req.result;
+    };
+    tx.oncomplete = () => resolve(value);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}
