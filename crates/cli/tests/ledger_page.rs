@@ -306,10 +306,10 @@ fn a_second_visit_fetches_only_the_new_bundles() {
         files.is_empty(),
         "the page's files, named by the build tag, come from the cache: {files:#?}"
     );
-    let (started, ledger_read) = run_started_and_ledger_read(&mut p);
-    assert!(
-        started < ledger_read,
-        "the remembered run started ({started} ms) before the page read the ledger ({ledger_read} ms)"
+    assert_eq!(
+        adopted(&mut p),
+        json!(true),
+        "the run index.html started from the last visit's memory is the one shown"
     );
     let bundles = proxy.take_bundles();
     assert_eq!(
@@ -334,18 +334,14 @@ fn a_second_visit_fetches_only_the_new_bundles() {
     );
 }
 
-/// When (ms on the page's clock) the check's worker got its run's message,
-/// and when the page had read `/api/v1/ledger` (the page's marks).
-fn run_started_and_ledger_read(p: &mut Phone) -> (f64, f64) {
-    let marks = p.eval(
-        "Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime]))",
-    );
-    let at = |name: &str| {
-        marks[name]
-            .as_f64()
-            .unwrap_or_else(|| panic!("no mark {name}: {marks}"))
-    };
-    (at("feeledger:worker:message"), at("feeledger:ledger"))
+/// Whether the page's check is the run index.html started from the last
+/// visit's memory (`ledgerCheck.status().adopted`, read from the page's own
+/// instance of ledger-state.js: the module at its tagged address).
+fn adopted(p: &mut Phone) -> Value {
+    p.eval(
+        "(async () => { const href = document.querySelector('link[rel=modulepreload][href*=\"/ledger-state.js\"]').href; \
+           return (await import(href)).ledgerCheck.status().adopted; })()",
+    )
 }
 
 /// Proves that the run a page remembers from its last visit is adopted only
@@ -382,10 +378,10 @@ fn a_remembered_run_with_another_log_key_is_not_adopted() {
         !states.as_array().unwrap().contains(&json!("failed")),
         "no failure shown on the way: {states}"
     );
-    let (started, ledger_read) = run_started_and_ledger_read(&mut p);
-    assert!(
-        started > ledger_read,
-        "the run started after the ledger was read ({started} ms, {ledger_read} ms): not the remembered one"
+    assert_eq!(
+        adopted(&mut p),
+        json!(false),
+        "the remembered run is not the one shown"
     );
     let served = server.http().get("/api/v1/ledger").ok_json()["log_key"].clone();
     let remembered = p.eval(&format!(

@@ -36,7 +36,7 @@
 //   ledgerCheck.status() -> {state: 'idle'|'running'|'verified'|'failed',
 //                            size, root, progress: {size, total} | null,
 //                            summary, roles, ledger, recent, reversedBy,
-//                            failure, alarm, fetched}
+//                            failure, alarm, fetched, adopted}
 //   ledgerCheck.addEventListener('change', () => ...)  // after every change
 // `size`/`root` are the last verified tree (from this run, or kept from an
 // earlier visit while this one runs); `summary` and `roles` are the
@@ -45,7 +45,8 @@
 // shape of GET /api/v1/ledger), `reversedBy` ({seq: reversing seq}) and,
 // from a bucket (`mirror`), `recent` (the newest `keep` entries, each
 // {seq, leaf} with the leaf parsed, newest last). `failure` is the
-// worker's {step, rule, seq, detail}.
+// worker's {step, rule, seq, detail}. `adopted` says the run is the one
+// index.html started from the last visit's memory.
 //
 // Invariant: a number marked verified was derived by the replay from leaves
 // whose root matched a checkpoint signed by the log key the run was given.
@@ -130,7 +131,7 @@ export function evidenceText(alarm) {
 class LedgerCheck extends EventTarget {
   constructor() {
     super();
-    this.s = { state: 'idle', size: null, root: null, progress: null, summary: null, roles: null, ledger: null, recent: null, reversedBy: null, failure: null, alarm: null, fetched: null };
+    this.s = { adopted: false, state: 'idle', size: null, root: null, progress: null, summary: null, roles: null, ledger: null, recent: null, reversedBy: null, failure: null, alarm: null, fetched: null };
     this.worker = null;
     this.run = 0;
   }
@@ -181,6 +182,7 @@ class LedgerCheck extends EventTarget {
       return;
     }
     this.worker = worker;
+    this.set({ adopted: taken.started });
     // The checkpoint the worker resumes from, once it has read it.
     let kept = null;
     const done = await new Promise((resolve) => {

@@ -604,8 +604,12 @@ function indexKeys(roles) {
 }
 
 // §8.3 in list order, then §7.3 thresholds in role order.
-async function checkSignatures(seq, leaf, message, keys, roles, requiredRoles) {
-  const verdicts = await Promise.all(
+/**
+ * Each signature's verdict under `keys`: the signing key's role, 'unknown'
+ * or 'bad'. Started for a whole batch of leaves at once (see `replay`).
+ */
+function signatureVerdicts(leaf, message, keys) {
+  return Promise.all(
     leaf.signatures.map(async (s) => {
       const k = keys.get(s.key);
       if (!k) return 'unknown';
@@ -615,6 +619,13 @@ async function checkSignatures(seq, leaf, message, keys, roles, requiredRoles) {
       return (await ed25519Verify(k.key, message, sig)) ? k.role : 'bad';
     }),
   );
+}
+
+// `ahead`: verdicts already started, trusted only if they were judged
+// under these very keys (a governance change before this leaf replaces the
+// index, and the leaf is judged again).
+async function checkSignatures(seq, leaf, message, keys, roles, requiredRoles, ahead = null) {
+  const verdicts = await (ahead && ahead.keys === keys ? ahead.verdicts : signatureVerdicts(leaf, message, keys));
   const signers = [];
   leaf.signatures.forEach((s, i) => {
     if (verdicts[i] === 'unknown') throw new ReplayError(seq, 'unknown_key', { key: s.key });
@@ -679,7 +690,7 @@ async function applyGenesis(leaf, bytes, body, bodyId, message, seq) {
 
 // Every later leaf (§12.2), on `s`, which it changes only when all checks
 // pass. `keys` is the index of s.roles.
-async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq) {
+async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead) {
   if (leaf.seq !== s.size) throw new ReplayError(seq, 'wrong_seq', { expected: s.size, found: leaf.seq });
   if (leaf.prev !== s.head) throw new ReplayError(seq, 'broken_chain', { expected: s.head, found: leaf.prev });
   if (leaf.time < s.lastTimeMs) throw new ReplayError(seq, 'time_went_backwards', { previousMs: s.lastTimeMs, foundMs: leaf.time });
@@ -731,8 +742,8 @@ async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq) {
     posted = postings(money, 1);
   }
   const balances = applyMoves(s.balances, effect, seq);
-  await checkSignatures(seq, leaf, message, keys, s.roles, s.rules[ruleKind]);
-  const hash = await leafHash(bytes);
+  await checkSignatures(seq, leaf, message, keys, s.roles, s.rules[ruleKind], ahead);
+  const hash = await ahead.leafHash;
   const frontier = await frontierAppend(s.frontier, s.size, hash);
 
   // Every check passed: only now does the state change.
@@ -754,6 +765,36 @@ async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq) {
 }
 
 /**
+ * A leaf decoded, with its body id, leaf hash and (under `keys`, if there
+ * are any yet) its signature verdicts started; or why it failed to decode. Promises that may reject
+ * are marked handled: the replay may stop at an earlier leaf and never
+ * wait on them.
+ */
+function prepare(bytes, keys) {
+  let leaf;
+  let bodyBytes;
+  try {
+    leaf = decodeLeaf(bytes).leaf;
+    bodyBytes = utf8(jcs(leaf.body));
+  } catch (e) {
+    return { failed: e };
+  }
+  const message = concat(utf8(ENTRY_SIGNATURE_CONTEXT), bodyBytes);
+  const prepared = { leaf, message, bodyId: sha256(bodyBytes), leafHash: leafHash(bytes), keys, verdicts: null };
+  if (keys) prepared.verdicts = signatureVerdicts(leaf, message, keys);
+  for (const p of [prepared.bodyId, prepared.leafHash, prepared.verdicts]) if (p) p.catch(() => {});
+  return prepared;
+}
+
+/** `prepared` with its signature checks started again under `keys`. */
+function rejudge(prepared, keys) {
+  if (prepared.failed) return prepared;
+  const verdicts = signatureVerdicts(prepared.leaf, prepared.message, keys);
+  verdicts.catch(() => {});
+  return { ...prepared, keys, verdicts };
+}
+
+/**
  * Applies `leaves` (byte arrays, in log order) to `state` (null: a new
  * ledger, whose first leaf is its genesis) and returns the new state. The
  * input state is not changed, unless `inPlace` is set (a caller that
@@ -766,26 +807,34 @@ export async function replay(state, leaves, { onLeaf, inPlace = false } = {}) {
   if (state !== null && (!state || state.format !== STATE_FORMAT)) throw new Error(`not a ${STATE_FORMAT} state`);
   let s = state === null || inPlace ? state : structuredClone(state);
   let keys = s ? indexKeys(s.roles) : null;
-  for (const bytes of leaves) {
+  // Every leaf's hashes and signature checks are started at once, then the
+  // leaves are applied in order: WebCrypto answers each call a task later,
+  // and waiting on each in turn cost most of a returning visit's replay.
+  // A leaf that does not decode keeps its error for its turn.
+  const ahead = leaves.map((bytes) => prepare(bytes, keys));
+  for (let i = 0; i < leaves.length; i++) {
+    const bytes = leaves[i];
     const seq = s ? s.size : 0;
     try {
-      let decoded;
-      try {
-        decoded = decodeLeaf(bytes);
-      } catch (e) {
+      const prepared = ahead[i];
+      ahead[i] = null;
+      if (prepared.failed) {
+        const e = prepared.failed;
         if (e instanceof Malformed) throw new ReplayError(seq, 'malformed', { path: e.path, reason: e.reason });
         throw e;
       }
-      const { leaf } = decoded;
-      const bodyBytes = utf8(jcs(leaf.body));
-      const bodyId = toHex(await sha256(bodyBytes));
-      const message = concat(utf8(ENTRY_SIGNATURE_CONTEXT), bodyBytes);
+      const { leaf, message } = prepared;
+      const bodyId = toHex(await prepared.bodyId);
+      const before = keys;
       if (s === null) {
         s = await applyGenesis(leaf, bytes, leaf.body, bodyId, message, seq);
         keys = indexKeys(s.roles);
       } else {
-        keys = await applyNext(s, keys, leaf, bytes, leaf.body, bodyId, message, seq);
+        keys = await applyNext(s, keys, leaf, bytes, leaf.body, bodyId, message, seq, prepared);
       }
+      // New keys (the genesis, or a change of roles): the later leaves'
+      // checks start again under them.
+      if (keys !== before) for (let j = i + 1; j < ahead.length; j++) ahead[j] = rejudge(ahead[j], keys);
     } catch (e) {
       if (e instanceof ReplayError) e.state = s;
       throw e;
