@@ -238,6 +238,7 @@ impl DemoKeys {
 
     fn key_def(&self, name: &str) -> KeyDef {
         KeyDef {
+            display_name: None,
             name: name.to_string(),
             public_key: self.get(name).public_key_base64(),
         }
