@@ -19,7 +19,7 @@
 // code holds; <html data-app="ready"> once verification has finished.
 
 import { createVerifier, amountFen } from './verify.js';
-import { translate, namesIn } from './strings.js';
+import { translate, namesIn, personName } from './strings.js';
 import { h, svg, mount } from './dom.js';
 import { yuan, groupHex, dateText, monthText, dayText, clockText } from './format.js';
 import qrcode from './qrcode.mjs';
@@ -123,15 +123,18 @@ function facts(leaf, target, signers) {
   return rows;
 }
 
-// Names and roles: from the verified signers once verified, otherwise the
-// server's list, grouped by role in the order they signed.
+// Names and roles: from the verified signers once verified (the display
+// names the roles in force at the entry sign, §7.1), otherwise the
+// server's list, named by the server's roles in force now; grouped by role
+// in the order they signed. A key that names no one shows its key name.
 function signersText(leaf, signers) {
   const roleOf = new Map((signers || []).map((s) => [s.key, s.role]));
+  const nameOf = new Map((signers || []).filter((s) => 'displayName' in s).map((s) => [s.key, s.displayName || s.key]));
   const groups = new Map();
   for (const s of leaf.signatures || []) {
     const role = roleName(roleOf.get(s.key));
     if (!groups.has(role)) groups.set(role, []);
-    groups.get(role).push(s.key);
+    groups.get(role).push(nameOf.has(s.key) ? nameOf.get(s.key) : personName(s.key, [S.ledger && S.ledger.roles]));
   }
   return [...groups.entries()].map(([role, names]) => t('receipt.signer', { role, name: names.join(t('receipt.name-sep')) })).join(t('receipt.list-sep'));
 }
