@@ -74,6 +74,23 @@ fn the_demo_page_verifies_itself_and_says_who_confirmed_it() {
         "{signers:?}"
     );
 
+    // A receipt names them so too, from the roles it verified the entry by.
+    let entry = server.http().get("/api/v1/entries/1").ok_json();
+    p.open(&format!("{}/receipt/1", server.url));
+    let receipt = p.wait_for(
+        "(() => { const r = document.getElementById('receipt'); return r && r.dataset.status === 'verified' ? document.getElementById('receipt-signers').textContent : null; })()",
+        "the verified receipt of entry 1",
+    );
+    let receipt = receipt.as_str().unwrap();
+    for s in entry["leaf"]["signatures"].as_array().unwrap() {
+        let key = s["key"].as_str().unwrap();
+        let person = feeledger_demo::display_name(key).expect("a demo key");
+        assert!(
+            receipt.contains(person) && !receipt.contains(key),
+            "{receipt}"
+        );
+    }
+
     let en = open_verified(&mut p, &format!("{}/?lang=en", server.url));
     assert_eq!(en["state"], json!("verified"), "{en:#}");
     let trust = en["trust"].as_str().unwrap();
@@ -115,6 +132,8 @@ fn page_screenshots() {
     for (lang, query) in [("zh", ""), ("en", "?lang=en")] {
         let shown = open_verified(&mut p, &format!("{}/{query}", server.url));
         assert_eq!(shown["state"], json!("verified"), "{shown:#}");
+        // The lead names the members who confirmed it.
+        p.wait_for(CONFIRMED, "the committee's confirmation");
         for (section, name) in [("balances-section", "balances"), ("trust-section", "trust")] {
             p.eval(&format!(
                 "(() => {{ document.getElementById('{section}').scrollIntoView(); return true; }})()"

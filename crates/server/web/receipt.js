@@ -96,7 +96,7 @@ function kindTitle(kind) {
 }
 
 /** The rows of facts: [label, value, id]. */
-function facts(leaf, target, signers) {
+function facts(leaf, target, signers, verified) {
   const body = leaf.body;
   const rows = [];
   if (body.kind === 'income') {
@@ -118,7 +118,7 @@ function facts(leaf, target, signers) {
   if (body.date) rows.push([t('receipt.date'), dateText(body.date, S.lang), 'receipt-date']);
   rows.push([t('receipt.number'), t('receipt.seq', { seq: S.seq }), 'receipt-seq']);
   rows.push([t('receipt.recorded'), recordedText(leaf.time), 'receipt-recorded']);
-  rows.push([t('receipt.signed'), signersText(leaf, signers), 'receipt-signers']);
+  rows.push([t('receipt.signed'), signersText(leaf, signers, verified), 'receipt-signers']);
   if (body.memo) rows.push([t('receipt.memo'), body.memo, 'receipt-memo']);
   return rows;
 }
@@ -127,9 +127,9 @@ function facts(leaf, target, signers) {
 // names the roles in force at the entry sign, §7.1), otherwise the
 // server's list, named by the server's roles in force now; grouped by role
 // in the order they signed. A key that names no one shows its key name.
-function signersText(leaf, signers) {
+function signersText(leaf, signers, verified) {
   const roleOf = new Map((signers || []).map((s) => [s.key, s.role]));
-  const nameOf = new Map((signers || []).filter((s) => 'displayName' in s).map((s) => [s.key, s.displayName || s.key]));
+  const nameOf = new Map(verified ? (signers || []).map((s) => [s.key, s.displayName || s.key]) : []);
   const groups = new Map();
   for (const s of leaf.signatures || []) {
     const role = roleName(roleOf.get(s.key));
@@ -208,7 +208,7 @@ function render() {
   const target = verified ? r.target : null;
   const amount = verified ? r.amountFen : amountFen(leaf.body, null);
   const status = !r ? 'running' : verified ? 'verified' : 'failed';
-  const rows = facts(leaf, target, verified ? r.signers : S.entry.signers);
+  const rows = facts(leaf, target, verified ? r.signers : S.entry.signers, verified);
   mount(
     'receipt-app',
     tools,

@@ -417,8 +417,8 @@ export function indexRoleKeys(roles) {
 /**
  * Checks every signature of a leaf against the roles in force, and that each
  * required role reaches its threshold. Returns {signers: [{key, role,
- * displayName}], progress}: the display name is the one those roles (in
- * force at the entry) sign, or null.
+ * displayName?}], progress}: the display name is the one those roles (in
+ * force at the entry) sign, absent when they name no one.
  */
 export async function checkEntrySignatures(leaf, roles, requiredRoles, step = 'signature') {
   const sigs = leaf.signatures;
@@ -439,7 +439,7 @@ export async function checkEntrySignatures(leaf, roles, requiredRoles, step = 's
       throw new VerifyError(step, 'bad-signature', { key: s.key });
     }
     if (!(await ed25519Verify(k.key, message, sig))) throw new VerifyError(step, 'bad-signature', { key: s.key });
-    signers.push({ key: s.key, role: k.role, displayName: k.displayName });
+    signers.push(k.displayName ? { key: s.key, role: k.role, displayName: k.displayName } : { key: s.key, role: k.role });
   }
   const progress = [];
   for (const role of requiredRoles) {
