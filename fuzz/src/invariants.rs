@@ -109,6 +109,7 @@ pub fn cosigner_keys() -> Vec<VerifierKey> {
 
 fn keydef(name: &str) -> KeyDef {
     KeyDef {
+        display_name: None,
         name: name.into(),
         public_key: B64.encode(sk(seed_of(name)).verifying_key().as_bytes()),
     }

@@ -155,6 +155,7 @@ impl BenchKeys {
 
     fn key_def(k: &NoteSigner) -> KeyDef {
         KeyDef {
+            display_name: None,
             name: k.name().to_string(),
             public_key: base64::engine::general_purpose::STANDARD
                 .encode(k.signing_key().verifying_key().as_bytes()),

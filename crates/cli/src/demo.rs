@@ -128,7 +128,15 @@ pub fn guide(demo: &Demo, elapsed: Duration) -> Result<String> {
         key_path(&demo.data, "NAME").display()
     )?;
     for (role, def) in state.roles() {
-        let names: Vec<&str> = def.keys.iter().map(|k| k.name.as_str()).collect();
+        // The key name is what --key files are named by; the person after it.
+        let names: Vec<String> = def
+            .keys
+            .iter()
+            .map(|k| match &k.display_name {
+                Some(person) => format!("{} {person}", k.name),
+                None => k.name.clone(),
+            })
+            .collect();
         writeln!(
             w,
             "  {}: {} of {}: {}",

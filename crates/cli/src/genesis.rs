@@ -154,7 +154,15 @@ fn in_words(body: &Body) -> String {
     }
     let _ = writeln!(out, "角色 Roles:");
     for (role, def) in &g.roles {
-        let names: Vec<&str> = def.keys.iter().map(|k| k.name.as_str()).collect();
+        // Founders check whom each key stands for, as the genesis signs it.
+        let names: Vec<String> = def
+            .keys
+            .iter()
+            .map(|k| match &k.display_name {
+                Some(person) => format!("{person}（{}）", k.name),
+                None => k.name.clone(),
+            })
+            .collect();
         let _ = writeln!(
             out,
             "  {}: {} 人中须 {} 人签署 {} of {} must sign: {}",

@@ -27,6 +27,7 @@ use feeledger_report::describe;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use feeledger_core::entry::{check_display_name, KeyDef};
 use feeledger_core::keyfile::{KeyFileError, KeyUse};
 use feeledger_ledgerdir::{DataDir, KeyFile, KeyFileIo as _, LogKeySource};
 use std::path::PathBuf;
@@ -83,6 +84,9 @@ enum Command {
         /// A log (checkpoint) key: the name is the ledger's origin, e.g. example.org/xingguang.
         #[arg(long)]
         log: bool,
+        /// Whom the key stands for, as residents will read it (e.g. 王建国): at most 16 Chinese characters. Printed in the key's description (`key def:`) for the genesis or the enrolment, where the roles sign it.
+        #[arg(long, conflicts_with = "log")]
+        display_name: Option<String>,
     },
     /// Create a ledger from a genesis description (TOML or JSON), or from a signed genesis draft (--draft, --signature).
     Init {
@@ -393,7 +397,18 @@ fn read_keys(paths: &[PathBuf]) -> Result<Vec<KeyFile>> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Keygen { name, out, log } => {
+        Command::Keygen {
+            name,
+            out,
+            log,
+            display_name,
+        } => {
+            // Checked before any key is made or file written.
+            if let Some(person) = &display_name {
+                check_display_name(person).map_err(|e| {
+                    anyhow::anyhow!("--display-name {person:?}: {e}; e.g. --display-name 王建国")
+                })?;
+            }
             let use_ = if log { KeyUse::Log } else { KeyUse::Role };
             let key = match KeyFile::new_checked(&name, use_, clock::new_signing_key()) {
                 Err(e @ (KeyFileError::RoleKeyName { .. } | KeyFileError::LogKeyName { .. })) => {
@@ -407,9 +422,22 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
             println!("name:          {}", key.name());
+            if let Some(person) = &display_name {
+                println!("display_name:  {person}");
+            }
             println!("public_key:    {}", key.public_key_base64());
             println!("verifier key:  {}", key.verifier_key());
             println!("cosigner key:  {}", key.cosigner()?.verifier_key());
+            if !log {
+                // The role key as a genesis description, a roles file or the
+                // page's enrolment takes it, name and all.
+                let def = KeyDef {
+                    display_name,
+                    name: key.name().to_string(),
+                    public_key: key.public_key_base64(),
+                };
+                println!("key def:       {}", serde_json::to_string(&def)?);
+            }
         }
         Command::Init {
             data,

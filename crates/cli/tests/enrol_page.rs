@@ -19,6 +19,8 @@ use support::{run, Community, COMMITTEE, COMPANY};
 
 /// The new member's key name, made in phone A.
 const NEW: &str = "weiyuan-sun";
+/// Whom that key stands for, typed in the enrol form.
+const NEW_PERSON: &str = "孙德明";
 
 /// The identity point: a weak key anyone can forge signatures for (§7.1).
 const WEAK_KEY: &str = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
@@ -185,7 +187,37 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     );
     b.eval("(() => { const s = document.getElementById('enrol-remove'); s.value = ''; s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()");
 
-    // The good one: A's KeyDef text, threshold unchanged.
+    // The name residents will read: one the ledger would refuse is refused
+    // in plain words (no bytes, no control characters), nothing is sent.
+    // (A one-line input drops a typed line break itself; a tab stays.)
+    for bad in [
+        "孙".repeat(17),
+        " 孙德明".to_string(),
+        "孙\t德明".to_string(),
+    ] {
+        b.type_into("#enrol-display-name", &bad);
+        let refused = check_enrolment(&mut b, &key_def, "");
+        assert_eq!(refused["code"], json!("display-name"), "{bad:?}: {refused}");
+        let text = refused["text"].as_str().unwrap();
+        assert!(
+            text.contains("姓名最长 16 个汉字，不能有换行等特殊符号，开头和结尾不能是空格"),
+            "{text}"
+        );
+        for jargon in ["字节", "控制字符"] {
+            assert!(!text.contains(jargon), "{text}");
+        }
+    }
+    let field = b.eval(
+        "(() => { const f = document.getElementById('enrol-display-name').closest('.field'); return f.innerText; })()",
+    );
+    let field = field.as_str().unwrap();
+    assert!(
+        field.contains("姓名（公示时显示）") && field.contains("最长 16 个汉字"),
+        "{field}"
+    );
+    b.type_into("#enrol-display-name", NEW_PERSON);
+
+    // The good one: A's KeyDef text and name, threshold unchanged.
     let ok = check_enrolment(&mut b, &key_def, "");
     assert_eq!(ok["code"], Value::Null, "{ok}");
     let preview = b.eval(
@@ -202,7 +234,7 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     );
     let text = preview["text"].as_str().unwrap();
     for words in [
-        "业主委员会加入：weiyuan-sun",
+        "业主委员会加入：孙德明（weiyuan-sun）",
         "3 人中须 2 人 → 4 人中须 2 人",
         &public_key,
     ] {
@@ -219,6 +251,13 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     let view = f.http().get(&format!("/api/v1/proposals/{id}")).ok_json();
     assert_eq!(view["body"]["kind"], json!("governance"), "{view}");
     assert_eq!(view["proposed_by"], json!([COMMITTEE[0]]), "{view}");
+    let proposed: Vec<&Value> = view["body"]["roles"]["committee"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["name"] == json!(NEW))
+        .collect();
+    assert_eq!(proposed[0]["display_name"], json!(NEW_PERSON), "{view}");
 
     // C sees exactly what changes, and co-signs in the page.
     let mut c = phone(dir.path(), "c");
@@ -238,7 +277,8 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
         "the co-signer sees the new key: {card_text}"
     );
     assert!(
-        card_text.contains("3 人中须 2 人 → 4 人中须 2 人"),
+        card_text.contains("3 人中须 2 人 → 4 人中须 2 人")
+            && card_text.contains("业主委员会加入：孙德明（weiyuan-sun）"),
         "{card_text}"
     );
     assert!(
@@ -257,9 +297,10 @@ fn a_key_made_in_one_phone_is_enrolled_from_another_and_then_signs() {
     let ledger = f.http().get("/api/v1/ledger").ok_json();
     let keys = ledger["roles"]["committee"]["keys"].as_array().unwrap();
     assert!(
-        keys.iter()
-            .any(|k| k["name"] == json!(NEW) && k["public_key"] == json!(public_key)),
-        "the ledger lists A's key: {ledger}"
+        keys.iter().any(|k| k["name"] == json!(NEW)
+            && k["public_key"] == json!(public_key)
+            && k["display_name"] == json!(NEW_PERSON)),
+        "the ledger lists A's key under A's name: {ledger}"
     );
     assert_eq!(ledger["roles"]["committee"]["threshold"], json!(2));
 

@@ -866,3 +866,107 @@ fn non_key_files_are_named_before_their_mode() {
         with_key(&open)
     });
 }
+
+/// Proves that `keygen --display-name` refuses a name the ledger would
+/// refuse (too long, a line break, a space at either end) in one line
+/// naming the rule, writing no key file; that a good one is printed in the
+/// key's description (`key def:`), which a genesis description takes as it
+/// is; and that `genesis draft` shows founders whom each key stands for, and
+/// refuses a description whose display name breaks the rule, writing no
+/// draft.
+#[test]
+fn keygen_display_names_follow_the_ledgers_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.key");
+    for (person, rule) in [
+        (
+            "王".repeat(17),
+            "1 to 48 bytes of UTF-8 (16 Chinese characters), is 51",
+        ),
+        ("王\n建国".to_string(), "control characters"),
+        (" 王建国".to_string(), "white space"),
+        ("王建国 ".to_string(), "white space"),
+    ] {
+        run([
+            "keygen",
+            "--name",
+            "weiyuan-wang",
+            "--display-name",
+            &person,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert_one_line_error(&["--display-name", rule, "e.g. --display-name 王建国"]);
+        assert!(!out.exists(), "{person:?}: no key file is written");
+    }
+
+    let mut defs = Vec::new();
+    for (name, person) in [("wuye-li", "李明（物业经理）"), ("weiyuan-wang", "王建国")] {
+        let key = dir.path().join(format!("{name}.key"));
+        let made = run([
+            "keygen",
+            "--name",
+            name,
+            "--display-name",
+            person,
+            "--out",
+            key.to_str().unwrap(),
+        ]);
+        made.assert_ok();
+        assert_eq!(
+            support::field(&made.stdout, "display_name:").as_deref(),
+            Some(person)
+        );
+        let def: serde_json::Value =
+            serde_json::from_str(&support::field(&made.stdout, "key def:").unwrap()).unwrap();
+        assert_eq!(def["display_name"], json!(person));
+        assert_eq!(def["name"], json!(name));
+        assert_eq!(
+            def["public_key"],
+            json!(support::field(&made.stdout, "public_key:").unwrap())
+        );
+        defs.push(def);
+    }
+    support::log_keygen(dir.path(), support::ORIGIN);
+    let description = |company_person: &str| {
+        let line = |d: &serde_json::Value, person: &str| {
+            format!(
+                "{{ display_name = {:?}, name = {}, public_key = {} }}",
+                person, d["name"], d["public_key"]
+            )
+        };
+        format!(
+            "origin = {:?}\nname = \"星光小区\"\n\n[roles.company]\nthreshold = 1\nkeys = [{}]\n\n[roles.committee]\nthreshold = 1\nkeys = [{}]\n",
+            support::ORIGIN,
+            line(&defs[0], company_person),
+            line(&defs[1], defs[1]["display_name"].as_str().unwrap()),
+        )
+    };
+    let draft = |text: String, out: &str| {
+        let path = dir.path().join("genesis.toml");
+        std::fs::write(&path, text).unwrap();
+        run([
+            "genesis",
+            "draft",
+            "--description",
+            path.to_str().unwrap(),
+            "--log-key",
+            dir.path().join("log.key").to_str().unwrap(),
+            "--out",
+            dir.path().join(out).to_str().unwrap(),
+        ])
+    };
+    let good = draft(description("李明（物业经理）"), "good.json");
+    good.assert_ok();
+    assert!(
+        good.stdout.contains("王建国（weiyuan-wang）")
+            && good.stdout.contains("李明（物业经理）（wuye-li）"),
+        "{good:#?}"
+    );
+    let body = std::fs::read_to_string(dir.path().join("good.json")).unwrap();
+    assert!(body.contains(r#""display_name":"王建国""#), "{body}");
+
+    draft(description(&"李".repeat(17)), "bad.json")
+        .assert_one_line_error(&["company.keys[0].display_name", "16 Chinese characters"]);
+    assert!(!dir.path().join("bad.json").exists(), "no draft is written");
+}

@@ -619,6 +619,7 @@ fn server_survives_sigkill() {
 /// A governance body that puts `public_key` into the committee.
 fn governance_with_key(c: &Community, nonce: &str, public_key: &str) -> Body {
     let key_def = |name: &str| KeyDef {
+        display_name: None,
         name: name.to_string(),
         public_key: c.key(name).public_key.clone(),
     };
@@ -638,6 +639,7 @@ fn governance_with_key(c: &Community, nonce: &str, public_key: &str) -> Body {
             keys: vec![
                 key_def(COMMITTEE[0]),
                 KeyDef {
+                    display_name: None,
                     name: "weiyuan-xu".into(),
                     public_key: public_key.into(),
                 },

@@ -233,10 +233,19 @@ fn company_key_governance(nonce: &str, key: KeyDef) -> (Body, Vec<EntrySignature
     (body, sigs)
 }
 
+/// The new company key "co-2" (seed 5) under a display name, whatever it is:
+/// the core decides whether the name is allowed.
+fn named_company_key(nonce: &str, display_name: &str) -> (Body, Vec<EntrySignature>) {
+    let mut key = key_def("co-2", 5);
+    key.display_name = Some(display_name.into());
+    company_key_governance(nonce, key)
+}
+
 /// A role key of these 32 bytes, whatever they are: the core decides
 /// whether they are a usable Ed25519 public key.
 fn raw_key(bytes: [u8; 32]) -> KeyDef {
     KeyDef {
+        display_name: None,
         name: "co-raw".into(),
         public_key: BASE64.encode(bytes),
     }
@@ -433,6 +442,51 @@ fn ledgers() -> Vec<(&'static str, Vec<Vec<u8>>)> {
                 .push(fee("f2")),
         );
     }
+    // Display names (docs/format.md §7.1): a good one is signed and the
+    // named key then signs; the text rule refuses the others, as in the core.
+    add(
+        "display_name_good",
+        Chain::new()
+            .push(fee("f1"))
+            .push(named_company_key("g1", "李明（物业经理）"))
+            .push({
+                let (body, _) = fee("f2");
+                let sigs = sign_with(&body, &[("co-2", 5)]);
+                (body, sigs)
+            }),
+    );
+    for (name, display_name) in [
+        ("display_name_too_long", "王".repeat(17)),
+        ("display_name_leading_space", " 王建国".to_string()),
+        (
+            "display_name_trailing_ideographic_space",
+            "王建国\u{3000}".to_string(),
+        ),
+        ("display_name_empty", String::new()),
+    ] {
+        add(
+            name,
+            Chain::new()
+                .push(fee("f1"))
+                .push(named_company_key("g1", &display_name)),
+        );
+    }
+    // A control character cannot even be signed through `Body` (its
+    // canonical bytes refuse one), so it is put into the leaf's text.
+    add(
+        "display_name_control_char",
+        Chain::new().push(fee("f1")).push_raw({
+            let leaf = Chain::new()
+                .push(fee("f1"))
+                .push(named_company_key("g1", "王建国"))
+                .leaves[2]
+                .clone();
+            String::from_utf8(leaf)
+                .unwrap()
+                .replace("\"王建国\"", "\"王\\n建国\"")
+                .into_bytes()
+        }),
+    );
     add("not_genesis", &mut {
         let mut chain = Chain::new();
         chain.leaves.clear();
@@ -1198,6 +1252,17 @@ fn hand_made_ledgers_get_the_cores_verdict() {
         verdict("rules_name_a_missing_role")["rule"],
         json!("malformed")
     );
+    assert_eq!(verdict("display_name_good")["ok"], json!(true));
+    for name in [
+        "display_name_too_long",
+        "display_name_leading_space",
+        "display_name_trailing_ideographic_space",
+        "display_name_empty",
+        "display_name_control_char",
+    ] {
+        assert_eq!(verdict(name)["rule"], json!("malformed"), "{name}");
+        assert_eq!(verdict(name)["seq"], json!(2), "{name}");
+    }
 }
 
 /// tlog.js verifies consistency proofs as the core does: every RFC 6962

@@ -245,7 +245,7 @@ fn a_months_statement_has_the_exports_totals_and_url_equals_data() {
     };
     assert!(
         cosigners.starts_with(&format!(
-            "业委会最近一次联署确认到第 {} 笔（weiyuan-wang、weiyuan-zhao，",
+            "业委会最近一次联署确认到第 {} 笔（王建国、赵秀英，",
             group(confirmed)
         )),
         "{cosigners}"
@@ -277,7 +277,7 @@ fn a_months_statement_has_the_exports_totals_and_url_equals_data() {
     assert!(en.contains("Statement of income and spending"), "{en}");
     assert!(
         en.contains(&format!(
-            "The committee last cosigned up to entry {} (weiyuan-wang, weiyuan-zhao, ",
+            "The committee last cosigned up to entry {} (王建国, 赵秀英, ",
             group(confirmed)
         )) && en.contains(&format!(
             "); the figures printed also include the {} entries recorded after it",

@@ -310,7 +310,7 @@ fn the_trust_section_leads_in_plain_words() {
         "业委会 ".to_string(),
         COMMITTEE[0].to_string(),
         COMMITTEE[1].to_string(),
-        " 2 位委员于 ".to_string(),
+        format!("{}、{} 两位委员于 ", COMMITTEE[0], COMMITTEE[1]),
         format!("联署确认了前 {size} 笔。"),
     ] {
         assert!(lead.contains(&needle), "the lead says {needle:?}:\n{lead}");
@@ -355,7 +355,10 @@ fn the_trust_section_leads_in_plain_words() {
         "Committee members ".to_string(),
         COMMITTEE[0].to_string(),
         COMMITTEE[1].to_string(),
-        format!(" confirmed the first {size} entries on "),
+        format!(
+            "{} and {} cosigned the first {size} entries on ",
+            COMMITTEE[0], COMMITTEE[1]
+        ),
     ] {
         assert!(lead.contains(&needle), "the lead says {needle:?}:\n{lead}");
     }

@@ -40,6 +40,9 @@ pub const ATTACHMENT_NAME_BYTES_MAX: usize = 200;
 pub const MEMBER_KEY_NAME_BYTES_MAX: usize = 64;
 pub const NONCE_BYTES_MAX: usize = 64;
 pub const FUND_ID_BYTES_MAX: usize = 32;
+/// Longest display name of a role key: 16 Chinese characters (3 bytes
+/// each), enough for "李明（物业经理）" and short enough for a receipt line.
+pub const DISPLAY_NAME_BYTES_MAX: usize = 48;
 
 /// Count limits.
 pub const ATTACHMENTS_MAX: usize = 32;
@@ -313,9 +316,17 @@ string_serde!(Date, "date (YYYY-MM-DD, year 2000-9999)");
 string_serde!(Month, "month (YYYY-MM)");
 
 /// A named Ed25519 key of a role. `public_key` is 32 bytes, base64.
+///
+/// `display_name` is the person (or body) the key stands for, as residents
+/// read it ("王建国"); `name` stays the slug signatures refer to. It is
+/// signed with the rest of the roles. Absent, it is left out of the
+/// canonical bytes altogether (never `null`), so the bytes of a role set
+/// without names are what they were before the field existed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyDef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     pub name: String,
     pub public_key: String,
 }
@@ -1058,6 +1069,40 @@ pub fn check_member_key_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// Why a display name (a role key's `display_name`) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DisplayNameError {
+    #[error("a display name is 1 to {DISPLAY_NAME_BYTES_MAX} bytes of UTF-8 (16 Chinese characters), is empty")]
+    Empty,
+    #[error("a display name is 1 to {DISPLAY_NAME_BYTES_MAX} bytes of UTF-8 (16 Chinese characters), is {bytes}")]
+    TooLong { bytes: usize },
+    #[error("a display name must not contain control characters (a line break, a tab)")]
+    ControlCharacter,
+    #[error("a display name must not start or end with white space")]
+    EdgeWhiteSpace,
+}
+
+/// Checks a role key's display name: the text rule (docs/format.md §6.6)
+/// with 1 to [`DISPLAY_NAME_BYTES_MAX`] bytes.
+///
+/// # Errors
+/// [`DisplayNameError`] naming the rule broken.
+pub fn check_display_name(s: &str) -> Result<(), DisplayNameError> {
+    if s.is_empty() {
+        return Err(DisplayNameError::Empty);
+    }
+    if s.len() > DISPLAY_NAME_BYTES_MAX {
+        return Err(DisplayNameError::TooLong { bytes: s.len() });
+    }
+    if s.chars().any(is_control) {
+        return Err(DisplayNameError::ControlCharacter);
+    }
+    if s.trim() != s {
+        return Err(DisplayNameError::EdgeWhiteSpace);
+    }
+    Ok(())
+}
+
 fn check_fund_id(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= FUND_ID_BYTES_MAX
@@ -1167,6 +1212,10 @@ pub fn check_roles(roles: &Roles, path: &str) -> Result<(), FormatError> {
             let key_at = format!("{at}.keys[{i}]");
             check_member_key_name(&key.name)
                 .map_err(|r| field_error(format!("{key_at}.name"), r))?;
+            if let Some(display_name) = &key.display_name {
+                check_display_name(display_name)
+                    .map_err(|e| field_error(format!("{key_at}.display_name"), e.to_string()))?;
+            }
             let Some(verifying) = key.verifying_key() else {
                 return Err(field_error(
                     format!("{key_at}.public_key"),

@@ -25,6 +25,7 @@ pub fn seeded_key(seed: u8) -> SigningKey {
 pub fn key_def(name: &str, seed: u8) -> KeyDef {
     use base64::Engine as _;
     KeyDef {
+        display_name: None,
         name: name.into(),
         public_key: base64::engine::general_purpose::STANDARD
             .encode(seeded_key(seed).verifying_key().as_bytes()),

@@ -338,6 +338,7 @@ mod tests {
         let key = |name: &str, seed: u8| {
             let key = KeyFile::from_seed(name, [seed; 32]).unwrap();
             KeyDef {
+                display_name: None,
                 name: name.into(),
                 public_key: key.public_key_base64(),
             }

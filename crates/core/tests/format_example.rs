@@ -47,6 +47,7 @@ fn seed_of(name: &str) -> u8 {
 
 fn keydef(name: &str) -> KeyDef {
     KeyDef {
+        display_name: None,
         name: name.into(),
         public_key: B64.encode(sk(seed_of(name)).verifying_key().as_bytes()),
     }

@@ -31,6 +31,8 @@
 //! committee; governance by committee and supervisor. On 2025-07-06 a
 //! governance entry replaces weiyuan-sun with weiyuan-he; later entries are
 //! signed by the new committee, and weiyuan-sun's key no longer signs.
+//! Every role key carries the display name of the person it stands for
+//! ([`DISPLAY_NAMES`]: 王建国, 赵秀英, ..., 社区党委).
 //!
 //! **Cosigned.** A complete demo's checkpoint at the end of November
 //! ([`CONFIRMED_BEFORE`]) is cosigned (real cosignature/v1 lines, at the
@@ -98,6 +100,20 @@ pub const NEW_MEMBER: &str = "weiyuan-he";
 /// The committee members who cosign the demo (业委会王、赵两位委员): the
 /// committee's threshold, 2.
 pub const COSIGNING_MEMBERS: [&str; 2] = ["weiyuan-wang", "weiyuan-zhao"];
+/// The people (and the party committee) the demo's role keys stand for,
+/// as the roles' signed `display_name`s: what residents read instead of
+/// the key names.
+pub const DISPLAY_NAMES: [(&str, &str); 9] = [
+    ("wuye-li", "李明（物业经理）"),
+    ("wuye-zhou", "周丽（收费员）"),
+    ("weiyuan-wang", "王建国"),
+    ("weiyuan-zhao", "赵秀英"),
+    ("weiyuan-chen", "陈志强"),
+    ("weiyuan-liu", "刘桂兰"),
+    ("weiyuan-sun", "孙德明"),
+    ("weiyuan-he", "何静"),
+    ("shequ-dangwei", "社区党委"),
+];
 /// The demo's cosigners confirm the ledger up to the end of the month
 /// before this one: a committee that reviews the accounts monthly has
 /// confirmed November, and December's entries came after. So the demo's
@@ -238,10 +254,19 @@ impl DemoKeys {
 
     fn key_def(&self, name: &str) -> KeyDef {
         KeyDef {
+            display_name: display_name(name).map(str::to_string),
             name: name.to_string(),
             public_key: self.get(name).public_key_base64(),
         }
     }
+}
+
+/// The display name of a demo role key ([`DISPLAY_NAMES`]).
+pub fn display_name(key_name: &str) -> Option<&'static str> {
+    DISPLAY_NAMES
+        .iter()
+        .find(|(key, _)| *key == key_name)
+        .map(|(_, name)| *name)
 }
 
 fn all_role_key_names() -> Vec<&'static str> {
@@ -676,10 +701,12 @@ mod tests {
         sha256(&bytes).to_hex()
     }
 
-    /// The 星光小区 plan is the one `feeledger demo` has always written:
-    /// its bodies and signatures hash to the value recorded when the demo
-    /// moved out of the CLI (checked then against a demo made by the CLI
-    /// before the move). A change to any byte of the demo fails here.
+    /// The 星光小区 plan is the one `feeledger demo` writes: its bodies
+    /// and signatures hash to the value recorded when the demo moved out of
+    /// the CLI (checked then against a demo made by the CLI before the
+    /// move), changed once since, on purpose, when the role keys got their
+    /// display names (the genesis and the committee change carry them). A
+    /// change to any byte of the demo fails here.
     #[test]
     fn xingguang_plan_is_unchanged() {
         let community = Community::xingguang();
@@ -687,7 +714,7 @@ mod tests {
         assert_eq!(plan(&community, &keys).len(), 3_669);
         assert_eq!(
             plan_digest(&community),
-            "035fb148794ebf6bc7336f9d7be349ace06bf43c0876b28679050fc70e246fec"
+            "67c8a2ca0425787577ac34ffbc3552b93f76a95c18b4c6a0ea6018e137cdb84f"
         );
     }
 

@@ -91,7 +91,14 @@ pub fn details(body: &Body) -> String {
         Content::Governance(g) => {
             if let Some(roles) = &g.roles {
                 for (role, def) in roles {
-                    let names: Vec<&str> = def.keys.iter().map(|k| k.name.as_str()).collect();
+                    let names: Vec<String> = def
+                        .keys
+                        .iter()
+                        .map(|k| match &k.display_name {
+                            Some(person) => format!("{} ({person})", k.name),
+                            None => k.name.clone(),
+                        })
+                        .collect();
                     let _ = writeln!(
                         out,
                         "role:     {role}: {} of [{}]",

@@ -361,9 +361,20 @@ impl Figures {
 /// A cosignature the checkpoint carries, verified with a role's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cosigner {
+    /// The key's name (`weiyuan-wang`).
     pub name: String,
+    /// Whom the key stands for (`王建国`), as the roles in force at the
+    /// statement's checkpoint sign it; `None` when they name no one.
+    pub display_name: Option<String>,
     pub role: Option<Role>,
     pub timestamp_s: u64,
+}
+
+impl Cosigner {
+    /// The name to print for people: the display name, or the key name.
+    pub fn shown_name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// A notice-board statement: the figures, and what the header and footer
@@ -658,8 +669,15 @@ impl Statement {
             lines
                 .iter()
                 .filter_map(|v| {
+                    let display_name = state
+                        .roles()
+                        .values()
+                        .flat_map(|def| &def.keys)
+                        .find(|k| k.name == v.name)
+                        .and_then(|k| k.display_name.clone());
                     Some(Cosigner {
                         name: v.name.clone(),
+                        display_name,
                         role: state.role_of(&v.name),
                         timestamp_s: v.timestamp_s?,
                     })
@@ -775,9 +793,9 @@ fn date_text(date: Date, lang: Lang) -> String {
 /// The footer's words when the printed checkpoint carries no cosignature:
 /// how far the committee (or a witness) last confirmed, who and when, and
 /// how many of the printed entries came after it, e.g.
-/// 业委会最近一次联署确认到第 3,364 笔（weiyuan-wang、weiyuan-zhao，2025年11月30日），
-/// 本公示的数字还包括此后记的 305 笔. The names are the key names the
-/// ledger's governance registers: it carries no other name for a member.
+/// 业委会最近一次联署确认到第 3,364 笔（王建国、赵秀英，2025年11月30日），
+/// 本公示的数字还包括此后记的 305 笔. The names are the display names the
+/// roles sign (docs/format.md §7.1), or the key names where they have none.
 fn last_confirmation_text(c: &Confirmation, size: u64, lang: Lang) -> String {
     let committee = |x: &&Cosigner| x.role == Some(Role::Committee);
     let names: Vec<String> = c
@@ -785,7 +803,7 @@ fn last_confirmation_text(c: &Confirmation, size: u64, lang: Lang) -> String {
         .iter()
         .filter(committee)
         .chain(c.cosigners.iter().filter(|x| !committee(x)))
-        .map(|x| escape(&x.name))
+        .map(|x| escape(x.shown_name()))
         .collect();
     let by_committee = c.cosigners.iter().any(|x| committee(&x));
     let latest_s = c.cosigners.iter().map(|x| x.timestamp_s).max().unwrap_or(0);
@@ -1305,10 +1323,10 @@ impl Statement {
                     });
                     let when = date_of_ms(c.timestamp_s.saturating_mul(1000), lang);
                     match (role, lang) {
-                        (Some(r), Lang::Zh) => format!("{r} {}（{when}）", escape(&c.name)),
-                        (Some(r), Lang::En) => format!("{} ({r}, {when})", escape(&c.name)),
-                        (None, Lang::Zh) => format!("{}（{when}）", escape(&c.name)),
-                        (None, Lang::En) => format!("{} ({when})", escape(&c.name)),
+                        (Some(r), Lang::Zh) => format!("{r} {}（{when}）", escape(c.shown_name())),
+                        (Some(r), Lang::En) => format!("{} ({r}, {when})", escape(c.shown_name())),
+                        (None, Lang::Zh) => format!("{}（{when}）", escape(c.shown_name())),
+                        (None, Lang::En) => format!("{} ({when})", escape(c.shown_name())),
                     }
                 })
                 .collect::<Vec<_>>()

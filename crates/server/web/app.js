@@ -31,7 +31,7 @@
 // starts in English. <html data-app="ready"> once the first data rendered.
 
 import { createVerifier, parseNote, parseCheckpoint, parseVkey, VerifyError, sha256, toHex, utf8, amountFen } from './verify.js';
-import { translate, hasString, namesIn } from './strings.js';
+import { translate, hasString, namesIn, personName, namesText, countWord, keyLabel } from './strings.js';
 import { h, mount } from './dom.js';
 import { yuan, percent, bytesText, timeText, dayText, dateText, monthText, groupHex } from './format.js';
 import { errorText } from './errors.js';
@@ -525,6 +525,27 @@ function renderAlarm() {
 // Trust: checkpoint, cosigners, fingerprint, verify page
 // ---------------------------------------------------------------------------
 
+/**
+ * Whom key `keyName` stands for (its signed display name, §7.1), for
+ * people. The roles come, most fitting first, from the log's governance as
+ * the checkpoint check verified it: in force at entry `seq` when one is
+ * given, then in force now; then this phone's replay of every entry (in
+ * force now); then the server's word (in force now). The first role set
+ * holding the key decides; without one, the key name.
+ */
+function nameOfKey(keyName, seq = null) {
+  const ctx = S.checkpointResult && S.checkpointResult.ok ? S.checkpointResult.context : null;
+  const rolesList = [];
+  if (ctx && Number.isSafeInteger(seq)) rolesList.push(ctx.rolesAt(seq).roles);
+  if (ctx) rolesList.push(ctx.epochs[ctx.epochs.length - 1].roles);
+  const c = ledgerCheck.status();
+  if (c.state === 'verified' && c.roles) rolesList.push(c.roles);
+  // Keys of earlier role sets (a member who stepped down) keep their names.
+  if (ctx) for (const ep of [...ctx.epochs].reverse()) rolesList.push(ep.roles);
+  if (S.ledger) rolesList.push(S.ledger.roles);
+  return personName(keyName, rolesList);
+}
+
 function roleOfKeyName(name) {
   if (!S.ledger) return null;
   for (const [role, def] of Object.entries(S.ledger.roles || {})) {
@@ -617,13 +638,17 @@ function renderTrustLead() {
   let confirm;
   const attrs = { id: 'trust-confirm' };
   if (confirmation && confirmation.cosigners) {
-    const names = confirmation.cosigners.map((c) => c.name).join(t('trust.names-sep'));
+    // People by the names the roles in force at the confirmed size sign;
+    // their key names are in the technical details.
+    const people = confirmation.cosigners.map((c) => nameOfKey(c.name, confirmation.size));
+    const names = namesText(S.lang, people);
     attrs['data-size'] = String(confirmation.size);
     attrs['data-cosigners'] = confirmation.cosigners.map((c) => c.name).join(' ');
+    attrs['data-people'] = people.join('\n');
     const parts = [
-      t('trust.lead.confirmed', {
+      t(people.length === 1 ? 'trust.lead.confirmed-one' : 'trust.lead.confirmed', {
         names,
-        count: confirmation.cosigners.length,
+        count: countWord(S.lang, people.length),
         date: dayText(cosignatureMs(confirmation.time), S.lang),
         size: countText(confirmation.size),
       }),
@@ -652,6 +677,17 @@ function renderTrustLead() {
     confirm = h('p', attrs, t('trust.lead.confirm-checking'));
   }
   return h('div', { class: 'trust-lead', id: 'trust-lead', 'data-state': check.state }, lead.length ? h('p', { class: 'lead' }, lead) : null, confirm, h('p', { class: 'small' }, t('trust.lead.fingerprint')));
+}
+
+/** The keys behind the names in the lead's confirmation: "王建国（weiyuan-wang）、…". */
+function confirmKeys() {
+  const c = S.confirmation;
+  if (!c || !c.cosigners) return null;
+  const keys = c.cosigners.map((x) => {
+    const person = nameOfKey(x.name, c.size);
+    return person === x.name ? x.name : t('person.with-key', { name: person, key: x.name });
+  });
+  return h('p', { class: 'small', id: 'trust-confirm-keys' }, t('trust.confirm-keys', { keys: keys.join(t('trust.names-sep')) }));
 }
 
 /** The checkpoint, its signatures and the root: for those who want them, folded. */
@@ -689,7 +725,9 @@ function renderTechnical() {
           t('colon'),
           names.map((s, i) => {
             const ok = verifiedIds.has(`${s.name}+${s.keyId}`);
-            return [i ? t('trust.names-sep') : '', h('span', { class: 'key-name', 'data-verified': ok ? 'true' : null }, s.name, ok ? ' ✓' : '')];
+            const person = nameOfKey(s.name, parsed.cp.size);
+            const label = person === s.name ? s.name : t('person.with-key', { name: person, key: s.name });
+            return [i ? t('trust.names-sep') : '', h('span', { class: 'key-name', 'data-key': s.name, 'data-verified': ok ? 'true' : null }, label, ok ? ' ✓' : '')];
           }),
         );
       });
@@ -720,6 +758,7 @@ function renderTechnical() {
       h('h3', {}, t('trust.signatures')),
       // "None" carries no tick: only a signature that verified does.
       h('ul', { class: 'cosigners' }, logRow, rows.length ? rows : h('li', { class: 'muted', 'data-none': 'true' }, t('trust.no-cosignatures'))),
+      confirmKeys(),
     );
   }
   const key = S.ledger ? S.ledger.log_key : null;
@@ -850,7 +889,7 @@ function stepWhat(s) {
     case 'leaf-hash':
       return t('v.what.leaf-hash', { hash: (p.hash || '').slice(0, 12) });
     case 'signature':
-      return t('v.what.signature', { names: (p.signers || []).map((x) => `${roleName(x.role)} ${x.key}`).join(t('trust.names-sep')) });
+      return t('v.what.signature', { names: (p.signers || []).map((x) => `${roleName(x.role)} ${keyLabel(S.lang, { name: x.key, display_name: x.displayName })}`).join(t('trust.names-sep')) });
     default:
       return t(`v.what.${s.step}`, p);
   }
@@ -1003,10 +1042,17 @@ function paidBy(body) {
   return hasString(key) ? t(key, { payer: body.payer }) : t('entry.paid-by', { payer: body.payer, category: catName(body.category) });
 }
 
-function signersLine(signatures, signersFromServer, verifiedSigners) {
+// Signers by whom their keys stand for: the name a verified signature's
+// roles (in force at the entry) sign, or nameOfKey's; the key name is the
+// element's title and data-key.
+function signersLine(signatures, signersFromServer, verifiedSigners, seq) {
   const roleOf = new Map();
+  const verifiedName = new Map();
   for (const s of signersFromServer || []) roleOf.set(s.key, s.role);
-  for (const s of verifiedSigners || []) roleOf.set(s.key, s.role);
+  for (const s of verifiedSigners || []) {
+    roleOf.set(s.key, s.role);
+    verifiedName.set(s.key, s.displayName || s.key);
+  }
   const groups = new Map();
   for (const s of signatures || []) {
     const role = roleOf.has(s.key) ? roleOf.get(s.key) : roleOfKeyName(s.key);
@@ -1014,7 +1060,8 @@ function signersLine(signatures, signersFromServer, verifiedSigners) {
     if (!groups.has(label)) groups.set(label, []);
     groups.get(label).push(s.key);
   }
-  return [...groups.entries()].map(([label, keys]) => h('span', { class: 'signer' }, h('b', {}, label), ' ', keys.map((k, i) => [i ? ', ' : '', h('span', { class: 'key-name' }, k)])));
+  const person = (k) => (verifiedName.has(k) ? verifiedName.get(k) : nameOfKey(k, seq));
+  return [...groups.entries()].map(([label, keys]) => h('span', { class: 'signer' }, h('b', {}, label), ' ', keys.map((k, i) => [i ? t('trust.names-sep') : '', h('span', { class: 'key-name', 'data-key': k, title: k }, person(k))])));
 }
 
 function rolesList(roles) {
@@ -1022,7 +1069,7 @@ function rolesList(roles) {
     'ul',
     { class: 'plain small' },
     Object.entries(roles || {}).map(([role, def]) =>
-      h('li', {}, t('entry.roles-now', { role: roleName(role), names: (def.keys || []).map((k) => k.name).join(t('trust.names-sep')), threshold: def.threshold })),
+      h('li', {}, t('entry.roles-now', { role: roleName(role), names: (def.keys || []).map((k) => keyLabel(S.lang, k)).join(t('trust.names-sep')), threshold: def.threshold })),
     ),
   );
 }
@@ -1142,7 +1189,7 @@ function renderCard(entry, { compact = false } = {}) {
     extra,
     compact
       ? null
-      : h('p', { class: 'signers small' }, h('span', { class: 'muted' }, t('entry.signers'), t('colon')), signersLine(leaf.signatures, entry.signers, result && result.ok ? result.signers : null)),
+      : h('p', { class: 'signers small' }, h('span', { class: 'muted' }, t('entry.signers'), t('colon')), signersLine(leaf.signatures, entry.signers, result && result.ok ? result.signers : null, entry.seq)),
     compact ? null : h('p', { class: 'muted small' }, t('entry.recorded', { time: timeText(leaf.time, S.lang) })),
     // From a bucket every listed entry was checked with the whole ledger
     // (the list is filled only once the replay verified); one entry's

@@ -37,7 +37,8 @@ async function confirmingKeys(roles) {
         continue; // a key that does not decode cannot cosign
       }
       if (key.length !== 32) continue;
-      keys.push({ name: k.name, key, role, keyId: await keyIdHex(k.name, ALG_COSIGNATURE_V1, key) });
+      const displayName = typeof k.display_name === 'string' ? k.display_name : null;
+      keys.push({ name: k.name, key, role, displayName, keyId: await keyIdHex(k.name, ALG_COSIGNATURE_V1, key) });
     }
   }
   return keys;
@@ -63,9 +64,10 @@ async function get(doFetch, url, step) {
  *   as 32 bytes).
  * - `fetch`: injectable, as elsewhere in the page.
  *
- * Returns `{size, root, time, cosigners: [{name, role, time}], unknown,
+ * Returns `{size, root, time, cosigners: [{name, role, time, displayName}], unknown,
  * extendsLatest}`: `time` is the latest counted cosignature's (POSIX
- * seconds), `unknown` the names of lines not counted, and `extendsLatest`
+ * seconds), `displayName` whom the key stands for in `roles` (§7.1; null
+ * when they name no one), `unknown` the names of lines not counted, and `extendsLatest`
  * true when the page's latest checkpoint extends the confirmed one (proven).
  * It is false only when the confirmed checkpoint is newer than `latest`
  * (the page's view is stale): then it is proven the other way round, that
@@ -100,7 +102,8 @@ export async function committeeConfirmation({ base = '', logKey, roles, latest, 
   const cosignerKeys = await confirmingKeys(roles);
   const verified = await verifyCheckpointNote(noteText, key, cosignerKeys);
   const cp = verified.checkpoint;
-  const cosigners = verified.cosignatures.map((c) => ({ name: c.name, role: c.role, time: c.time }));
+  const byName = new Map(cosignerKeys.map((k) => [k.name, k]));
+  const cosigners = verified.cosignatures.map((c) => ({ name: c.name, role: c.role, time: c.time, displayName: (byName.get(c.name) || {}).displayName || null }));
   if (cosigners.length === 0) {
     throw new VerifyError('cosignature', 'no-committee-cosignature', { size: cp.size, unknown: verified.unknown });
   }

@@ -22,7 +22,8 @@
 // render) and re-reads the kept key when the signing view changes.
 
 import { jcs, fromBase64 } from './verify.js';
-import { publicKeyFault } from './replay.js';
+import { publicKeyFault, displayNameFault } from './replay.js';
+import { keyLabel } from './strings.js';
 import { h, mount } from './dom.js';
 import { signingAvailable, loadKey, signBody, KEY_NAME_RE } from './keys.js';
 import { createGenesis } from './genesis.js';
@@ -53,8 +54,10 @@ export class EnrolError extends Error {
 
 /**
  * The public key of a KeyDef text (`{"name":…,"public_key":…}`, as keys.js
- * `keyDefText` shows it) or a bare base64 public key. Returns {name|null, publicKey}.
- * Throws EnrolError('bad-key') when it is neither.
+ * `keyDefText` shows it, with `display_name` as `feeledger keygen
+ * --display-name` prints it) or a bare base64 public key. Returns
+ * {name|null, publicKey, displayName|null}. Throws EnrolError('bad-key')
+ * when it is neither.
  */
 export function parseKeyText(text) {
   const trimmed = String(text || '').trim();
@@ -66,9 +69,9 @@ export function parseKeyText(text) {
       throw new EnrolError('bad-key');
     }
     if (!v || typeof v.public_key !== 'string') throw new EnrolError('bad-key');
-    return { name: typeof v.name === 'string' ? v.name : null, publicKey: v.public_key };
+    return { name: typeof v.name === 'string' ? v.name : null, publicKey: v.public_key, displayName: typeof v.display_name === 'string' ? v.display_name : null };
   }
-  return { name: null, publicKey: trimmed };
+  return { name: null, publicKey: trimmed, displayName: null };
 }
 
 /** Checks 32 bytes of base64 as a role key (§7.1); throws EnrolError('bad-key'|'weak-key'). */
@@ -88,14 +91,17 @@ export function checkPublicKey(publicKey) {
 function cloneRoles(roles) {
   const out = {};
   for (const role of ROLE_ORDER) {
-    if (roles && roles[role]) out[role] = { keys: roles[role].keys.map((k) => ({ name: k.name, public_key: k.public_key })), threshold: roles[role].threshold };
+    // A key's display name (§7.1) stays with it: a change to the roles
+    // must not drop the names the ledger already holds.
+    if (roles && roles[role]) out[role] = { keys: roles[role].keys.map((k) => ({ ...(typeof k.display_name === 'string' ? { display_name: k.display_name } : {}), name: k.name, public_key: k.public_key })), threshold: roles[role].threshold };
   }
   return out;
 }
 
 /**
  * The complete new role set from `roles` in force and one change to `role`:
- * `add` ({name, publicKey} or null), `remove` (a key name or ''), and
+ * `add` ({name, publicKey, displayName?} or null; a displayName of null or
+ * '' names no one), `remove` (a key name or ''), and
  * `threshold` (a number, or null to keep it; a new role starts at 1).
  * Checks the rules the core applies (§6.2, §7.1); throws EnrolError.
  */
@@ -110,6 +116,7 @@ export function buildRoles(roles, { role, add, remove, threshold }) {
   }
   if (add) {
     if (!KEY_NAME_RE.test(add.name)) throw new EnrolError('bad-name', { name: add.name });
+    if (add.displayName && displayNameFault(add.displayName)) throw new EnrolError('display-name', { fault: displayNameFault(add.displayName) });
     checkPublicKey(add.publicKey);
     for (const [other, d] of Object.entries(next)) {
       for (const k of other === role ? def.keys : d.keys) {
@@ -117,7 +124,7 @@ export function buildRoles(roles, { role, add, remove, threshold }) {
         if (k.public_key === add.publicKey) throw new EnrolError('key-taken', { name: k.name, role: other });
       }
     }
-    def.keys.push({ name: add.name, public_key: add.publicKey });
+    def.keys.push({ ...(add.displayName ? { display_name: add.displayName } : {}), name: add.name, public_key: add.publicKey });
     // Keys are sorted by name in byte order (§7.1); names are ASCII, so
     // JavaScript's string order is byte order.
     def.keys.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -161,7 +168,7 @@ export function roleChanges(oldRoles, newRoles) {
     }
     for (const k of (b && b.keys) || []) {
       const was = where(oldRoles, k.name);
-      if (!was || was.role !== role) out.push({ type: 'added', role, name: k.name, key: k.public_key });
+      if (!was || was.role !== role) out.push({ type: 'added', role, name: k.name, key: k.public_key, displayName: k.display_name || null });
     }
     if (a && b && (a.threshold !== b.threshold || a.keys.length !== b.keys.length)) {
       out.push({ type: 'threshold', role, from: { n: a.threshold, m: a.keys.length }, to: { n: b.threshold, m: b.keys.length } });
@@ -199,7 +206,8 @@ export function changeItems(t, roleName, inForce, body) {
       } else if (c.type === 'role-added' || c.type === 'role-removed') {
         items.push(h('li', { 'data-change': c.type, 'data-role': c.role }, t(`enrol.change.${c.type}`, { role })));
       } else {
-        items.push(h('li', { 'data-change': c.type, 'data-role': c.role, 'data-name': c.name }, t(`enrol.change.${c.type}`, { role, name: c.name }), c.type === 'removed' ? null : [' ', h('code', { class: 'small' }, c.key)]));
+        const name = c.displayName ? t('person.with-key', { name: c.displayName, key: c.name }) : c.name;
+        items.push(h('li', { 'data-change': c.type, 'data-role': c.role, 'data-name': c.name }, t(`enrol.change.${c.type}`, { role, name }), c.type === 'removed' ? null : [' ', h('code', { class: 'small' }, c.key)]));
       }
     }
   }
@@ -238,7 +246,7 @@ export function mountEnrol(ctx) {
   const S = {
     record: null,
     recordFor: null, // the origin `record` was read for
-    form: { role: 'committee', name: '', key: '', remove: '', threshold: '', memo: '' },
+    form: { role: 'committee', name: '', displayName: '', key: '', remove: '', threshold: '', memo: '' },
     error: null, // {code, vars}
     preview: null, // {body, bodyJcs}
     result: null, // {status, key, vars}
@@ -314,16 +322,17 @@ export function mountEnrol(ctx) {
           },
           ROLE_ORDER.map((r) => h('option', { value: r, selected: r === f.role }, ctx.roleName(r))),
         ),
-        current ? t('enrol.role-now', { n: current.threshold, m: current.keys.length, names: current.keys.map((k) => k.name).join(t('enrol.list-sep')) }) : t('enrol.role-new'),
+        current ? t('enrol.role-now', { n: current.threshold, m: current.keys.length, names: current.keys.map((k) => keyLabel(ctx.lang(), k)).join(t('enrol.list-sep')) }) : t('enrol.role-new'),
       ),
       h('h3', {}, t('enrol.add-title')),
       field('enrol-key', t('enrol.key'), h('textarea', { id: 'enrol-key', rows: '3', spellcheck: 'false', autocapitalize: 'none', oninput: bind('key') }, f.key), t('enrol.key-help')),
       field('enrol-name', t('enrol.name'), h('input', { id: 'enrol-name', type: 'text', value: f.name, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', maxlength: '64', oninput: bind('name') }), t('enrol.name-help')),
+      field('enrol-display-name', t('enrol.display-name'), h('input', { id: 'enrol-display-name', type: 'text', value: f.displayName, autocomplete: 'off', oninput: bind('displayName') }), t('enrol.display-name-help')),
       h('h3', {}, t('enrol.remove-title')),
       field(
         'enrol-remove',
         t('enrol.remove'),
-        h('select', { id: 'enrol-remove', onchange: bind('remove') }, h('option', { value: '' }, t('enrol.remove-none')), roleKeys.map((k) => h('option', { value: k.name, selected: k.name === f.remove }, k.name))),
+        h('select', { id: 'enrol-remove', onchange: bind('remove') }, h('option', { value: '' }, t('enrol.remove-none')), roleKeys.map((k) => h('option', { value: k.name, selected: k.name === f.remove }, keyLabel(ctx.lang(), k)))),
         t('enrol.remove-help'),
       ),
       field('enrol-threshold', t('enrol.threshold'), h('input', { id: 'enrol-threshold', type: 'number', min: '1', max: String(KEYS_PER_ROLE_MAX), inputmode: 'numeric', value: f.threshold, placeholder: current ? String(current.threshold) : '1', oninput: bind('threshold') }), t('enrol.threshold-help')),
@@ -364,7 +373,11 @@ export function mountEnrol(ctx) {
         const name = f.name.trim() || parsed.name || '';
         if (!name) throw new EnrolError('no-name');
         if (parsed.name && f.name.trim() && parsed.name !== f.name.trim()) throw new EnrolError('name-differs', { name: parsed.name });
-        add = { name, publicKey: parsed.publicKey };
+        // The name typed wins over one in the pasted text; it is checked
+        // as typed (a space at either end is refused, not trimmed away).
+        const displayName = f.displayName !== '' ? f.displayName : parsed.displayName || '';
+        if (displayName !== '' && displayNameFault(displayName)) throw new EnrolError('display-name', { fault: displayNameFault(displayName) });
+        add = { name, publicKey: parsed.publicKey, displayName: displayName || null };
       }
       let threshold = null;
       if (String(f.threshold).trim() !== '') {

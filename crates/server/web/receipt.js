@@ -19,7 +19,7 @@
 // code holds; <html data-app="ready"> once verification has finished.
 
 import { createVerifier, amountFen } from './verify.js';
-import { translate, namesIn } from './strings.js';
+import { translate, namesIn, personName } from './strings.js';
 import { h, svg, mount } from './dom.js';
 import { yuan, groupHex, dateText, monthText, dayText, clockText } from './format.js';
 import qrcode from './qrcode.mjs';
@@ -96,7 +96,7 @@ function kindTitle(kind) {
 }
 
 /** The rows of facts: [label, value, id]. */
-function facts(leaf, target, signers) {
+function facts(leaf, target, signers, verified) {
   const body = leaf.body;
   const rows = [];
   if (body.kind === 'income') {
@@ -118,20 +118,23 @@ function facts(leaf, target, signers) {
   if (body.date) rows.push([t('receipt.date'), dateText(body.date, S.lang), 'receipt-date']);
   rows.push([t('receipt.number'), t('receipt.seq', { seq: S.seq }), 'receipt-seq']);
   rows.push([t('receipt.recorded'), recordedText(leaf.time), 'receipt-recorded']);
-  rows.push([t('receipt.signed'), signersText(leaf, signers), 'receipt-signers']);
+  rows.push([t('receipt.signed'), signersText(leaf, signers, verified), 'receipt-signers']);
   if (body.memo) rows.push([t('receipt.memo'), body.memo, 'receipt-memo']);
   return rows;
 }
 
-// Names and roles: from the verified signers once verified, otherwise the
-// server's list, grouped by role in the order they signed.
-function signersText(leaf, signers) {
+// Names and roles: from the verified signers once verified (the display
+// names the roles in force at the entry sign, §7.1), otherwise the
+// server's list, named by the server's roles in force now; grouped by role
+// in the order they signed. A key that names no one shows its key name.
+function signersText(leaf, signers, verified) {
   const roleOf = new Map((signers || []).map((s) => [s.key, s.role]));
+  const nameOf = new Map(verified ? (signers || []).map((s) => [s.key, s.displayName || s.key]) : []);
   const groups = new Map();
   for (const s of leaf.signatures || []) {
     const role = roleName(roleOf.get(s.key));
     if (!groups.has(role)) groups.set(role, []);
-    groups.get(role).push(s.key);
+    groups.get(role).push(nameOf.has(s.key) ? nameOf.get(s.key) : personName(s.key, [S.ledger && S.ledger.roles]));
   }
   return [...groups.entries()].map(([role, names]) => t('receipt.signer', { role, name: names.join(t('receipt.name-sep')) })).join(t('receipt.list-sep'));
 }
@@ -205,7 +208,7 @@ function render() {
   const target = verified ? r.target : null;
   const amount = verified ? r.amountFen : amountFen(leaf.body, null);
   const status = !r ? 'running' : verified ? 'verified' : 'failed';
-  const rows = facts(leaf, target, verified ? r.signers : S.entry.signers);
+  const rows = facts(leaf, target, verified ? r.signers : S.entry.signers, verified);
   mount(
     'receipt-app',
     tools,

@@ -60,6 +60,8 @@ const ATTACHMENT_NAME_BYTES_MAX = 200;
 const ATTACHMENTS_MAX = 32;
 const FUNDS_MAX = 16;
 const KEYS_PER_ROLE_MAX = 32;
+/** A role key's display name (§7.1): 16 Chinese characters. */
+export const DISPLAY_NAME_BYTES_MAX = 48;
 const SIGNATURES_MAX = 64;
 const PARTY_DIGITS_MAX = 8;
 const PARTY_DIGIT_RUN_MAX = 6;
@@ -191,6 +193,19 @@ function text(value, path, bytesMin, bytesMax) {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) throw new Malformed(path, 'must not contain control characters');
   if (/^\p{White_Space}|\p{White_Space}$/u.test(s)) throw new Malformed(path, 'must not start or end with white space');
   return s;
+}
+
+/**
+ * Why `s` cannot be a role key's display name (§7.1, the text rule of §6.6
+ * with 1 to 48 bytes), or null: 'empty', 'too-long', 'control' or 'space'.
+ * The enrol form words these for people; `text` above refuses the same.
+ */
+export function displayNameFault(s) {
+  if (typeof s !== 'string' || s === '') return 'empty';
+  if (byteLength(s) > DISPLAY_NAME_BYTES_MAX) return 'too-long';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(s) || !s.isWellFormed()) return 'control';
+  if (/^\p{White_Space}|\p{White_Space}$/u.test(s)) return 'space';
+  return null;
 }
 
 function pattern(value, path, re, rule) {
@@ -339,8 +354,11 @@ function checkRoles(value, path) {
     if (def.threshold === 0 || def.threshold > def.keys.length) throw new Malformed(`${at}.threshold`, 'must be 1 to the number of keys');
     def.keys.forEach((k, i) => {
       const keyAt = `${at}.keys[${i}]`;
-      members(k, keyAt, ['name', 'public_key']);
+      members(k, keyAt, ['name', 'public_key'], ['display_name']);
       keyName(k.name, `${keyAt}.name`);
+      // §7.1: who the key stands for, as residents read it; signed with the
+      // roles and kept in state.roles, so the page names verified people.
+      if (Object.hasOwn(k, 'display_name')) text(k.display_name, `${keyAt}.display_name`, 1, DISPLAY_NAME_BYTES_MAX);
       let raw;
       try {
         raw = fromBase64(string(k.public_key, `${keyAt}.public_key`));

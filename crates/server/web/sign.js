@@ -30,6 +30,7 @@ import { errorText } from './errors.js';
 import { KeyError, signingAvailable, loadKey, makeKey, importKeyFile, forgetKey, keyDefText, verifierKeyText, signBody, signWithdrawal } from './keys.js';
 import qrcode from './qrcode.mjs';
 import { changeItems } from './enrol.js';
+import { personName } from './strings.js';
 import { LEDGER_BASE as BASE } from './base.js';
 
 const SECTION = 'sign-section';
@@ -314,10 +315,13 @@ export function createSigning(ctx) {
     return null;
   }
 
+  // People by the display names of the roles in force now (§7.1; the
+  // ledger's word, as for the roles), or their key names.
   function signerNames(signatures) {
     return (signatures || []).map((s) => {
       const role = roleOfKey(s.key);
-      return role ? t('sign.signer', { role: ctx.roleName(role), name: s.key }) : s.key;
+      const name = personName(s.key, [ctx.ledger().roles]);
+      return role ? t('sign.signer', { role: ctx.roleName(role), name }) : name;
     });
   }
 

@@ -235,7 +235,8 @@ async function confirmationLine({ logKey, latest, size, fetch: doFetch, t, lang 
     return { status: none ? 'none' : 'failed', text: none ? t('st.confirmed-none') : t('st.confirmed-failed') };
   }
   const committee = c.cosigners.filter((x) => x.role === 'committee');
-  const names = [...committee, ...c.cosigners.filter((x) => x.role !== 'committee')].map((x) => x.name).join(t('trust.names-sep'));
+  // People by the display names the roles the page replayed sign (§7.1), as `feeledger statement` prints them.
+  const names = [...committee, ...c.cosigners.filter((x) => x.role !== 'committee')].map((x) => x.displayName || x.name).join(t('trust.names-sep'));
   const vars = {
     size: countText(c.size),
     names,

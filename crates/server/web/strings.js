@@ -255,7 +255,8 @@ export const STRINGS = {
     'trust.lead.checked': '本机已逐笔核对到第 {size} 笔：每一笔都签名有效，从未被改动。',
     'trust.lead.checking': '本机正在逐笔核对，核对完会在这里说明。',
     'trust.lead.check-failed': '本机核对没有通过：{why}',
-    'trust.lead.confirmed': '业委会 {names} {count} 位委员于 {date} 联署确认了前 {size} 笔。',
+    'trust.lead.confirmed': '业委会{names}{count}位委员于 {date} 联署确认了前 {size} 笔。',
+    'trust.lead.confirmed-one': '业委会委员{names}于 {date} 联署确认了前 {size} 笔。',
     'trust.lead.confirmed-since': '此后又记了 {more} 笔，尚待委员确认。',
     'trust.lead.confirm-broken': '警告：现在的账本与委员确认过的前 {size} 笔对不上！请告知业主委员会。',
     'trust.lead.no-confirm': '尚无业委会委员联署确认。',
@@ -265,6 +266,9 @@ export const STRINGS = {
     'trust.tech': '技术细节',
     'trust.tech-help': '供懂技术的人核对：账本是一棵只能追加的默克尔树（RFC 6962），每个检查点由日志密钥签名，委员用自己的密钥联署（C2SP tlog-cosignature）。',
     'trust.names-sep': '、',
+    'trust.names-last': '、',
+    'trust.confirm-keys': '联署所用的密钥：{keys}',
+    'person.with-key': '{name}（{key}）',
     'step.consistency': '与委员确认过的账本是否相接',
     'v.what.no-cosignature': '检查点上没有委员联署',
     'footer.checkpoint': '最新检查点（技术）',
@@ -344,6 +348,8 @@ export const STRINGS = {
     'enrol.key-help': '就是对方“我的签名钥匙”下面的那段 {"name":…,"public_key":…}；也可以只粘贴公钥。请当面或电话核对。',
     'enrol.name': '钥匙名（不填就用粘贴文字里的名字）',
     'enrol.name-help': '英文小写字母、数字和 . _ -，例如 weiyuan-sun。',
+    'enrol.display-name': '姓名（公示时显示）',
+    'enrol.display-name-help': '最长 16 个汉字',
     'enrol.remove-title': '移除一把钥匙',
     'enrol.remove': '移除谁的钥匙（手机丢了或人员卸任）',
     'enrol.remove-none': '不移除',
@@ -387,6 +393,7 @@ export const STRINGS = {
     'enrol.err.no-key-text': '请粘贴新钥匙的那段文字。',
     'enrol.err.no-name': '请填写钥匙名。',
     'enrol.err.name-differs': '填写的钥匙名和粘贴文字里的名字（{name}）不一样，请核对。',
+    'enrol.err.display-name': '姓名最长 16 个汉字，不能有换行等特殊符号，开头和结尾不能是空格。',
     'enrol.err.memo': '说明太长（最多 1000 字节）或含有不可见的控制字符。',
     'enrol.err.failed': '没有成功，请刷新页面再试。',
     'enrol.change.added': '{role}加入：{name}',
@@ -1107,7 +1114,8 @@ export const STRINGS = {
     'trust.lead.checked': 'This phone has checked every entry up to entry {size}: each is properly signed, and none was ever changed.',
     'trust.lead.checking': 'This phone is checking every entry; the result will show here.',
     'trust.lead.check-failed': 'The check on this phone did not pass: {why}',
-    'trust.lead.confirmed': 'Committee members {names} confirmed the first {size} entries on {date}.',
+    'trust.lead.confirmed': 'Committee members {names} cosigned the first {size} entries on {date}.',
+    'trust.lead.confirmed-one': 'Committee member {names} cosigned the first {size} entries on {date}.',
     'trust.lead.confirmed-since': '{more} entries recorded since then await their confirmation.',
     'trust.lead.confirm-broken': 'WARNING: the ledger now does not match the first {size} entries the committee confirmed! Tell the owners’ committee.',
     'trust.lead.no-confirm': 'No committee member has confirmed it yet.',
@@ -1117,6 +1125,9 @@ export const STRINGS = {
     'trust.tech': 'Technical details',
     'trust.tech-help': 'For those who want to check the technology: the ledger is an append-only Merkle tree (RFC 6962); each checkpoint is signed by the log key, and committee members cosign it with their own keys (C2SP tlog-cosignature).',
     'trust.names-sep': ', ',
+    'trust.names-last': ' and ',
+    'trust.confirm-keys': 'Keys that cosigned: {keys}',
+    'person.with-key': '{name} ({key})',
     'step.consistency': 'whether the ledger extends the confirmed one',
     'v.what.no-cosignature': 'no committee cosignature on the checkpoint',
     'footer.checkpoint': 'Latest checkpoint (technical)',
@@ -1196,6 +1207,8 @@ export const STRINGS = {
     'enrol.key-help': 'The {"name":…,"public_key":…} text under “My signing key” on their phone, or just the public key. Compare it in person or by phone.',
     'enrol.name': 'Key name (empty: the name in the pasted text)',
     'enrol.name-help': 'Lower-case letters, digits and . _ -, e.g. weiyuan-sun.',
+    'enrol.display-name': 'Name (shown to residents)',
+    'enrol.display-name-help': 'At most 16 Chinese characters',
     'enrol.remove-title': 'Remove a key',
     'enrol.remove': 'Whose key to remove (a lost phone, or someone who left)',
     'enrol.remove-none': 'Remove none',
@@ -1239,6 +1252,7 @@ export const STRINGS = {
     'enrol.err.no-key-text': 'Paste the new key’s text.',
     'enrol.err.no-name': 'Fill in the key name.',
     'enrol.err.name-differs': 'The key name typed differs from the name in the pasted text ({name}); check it.',
+    'enrol.err.display-name': 'A name is at most 16 Chinese characters, with no line breaks or other special characters, and no space at the start or end.',
     'enrol.err.memo': 'The memo is too long (at most 1,000 bytes) or holds invisible control characters.',
     'enrol.err.failed': 'That did not work; reload the page and try again.',
     'enrol.change.added': '{role} adds: {name}',
@@ -1724,6 +1738,49 @@ export function translate(lang, key, vars = {}) {
 /** Whether the table names `key` (the Chinese table holds every key). */
 export function hasString(key) {
   return Boolean(STRINGS.zh[key]);
+}
+
+/** Chinese words for 1 to 10 people ("两位", not "二位"); digits above. */
+const ZH_COUNTS = ['一', '两', '三', '四', '五', '六', '七', '八', '九', '十'];
+
+/** How many people, as a sentence counts them: zh "两", "三"… (before 位), en the digits. */
+export function countWord(lang, n) {
+  return lang === 'zh' && n >= 1 && n <= ZH_COUNTS.length ? ZH_COUNTS[n - 1] : String(n);
+}
+
+/**
+ * Names as a sentence lists them: zh "王建国、赵秀英", en "A and B",
+ * "A, B and C". On the Chinese page a list that starts or ends with a
+ * Latin letter or digit (a key name) gets a space there, as Chinese text
+ * sets Latin words apart.
+ */
+export function namesText(lang, names) {
+  const sep = translate(lang, 'trust.names-sep');
+  const last = translate(lang, 'trust.names-last');
+  const text = names.length < 2 ? names.join('') : `${names.slice(0, -1).join(sep)}${last}${names[names.length - 1]}`;
+  if (lang !== 'zh') return text;
+  return `${/^[A-Za-z0-9]/.test(text) ? ' ' : ''}${text}${/[A-Za-z0-9]$/.test(text) ? ' ' : ''}`;
+}
+
+/**
+ * Who a role key stands for (docs/format.md §7.1): its signed
+ * `display_name` in the first of `rolesList` (role sets, most trusted and
+ * most fitting first) that holds the key, or the key name itself when that
+ * role set names no one or none holds it.
+ */
+export function personName(keyName, rolesList) {
+  for (const roles of rolesList || []) {
+    for (const def of Object.values(roles || {})) {
+      const k = ((def && def.keys) || []).find((x) => x.name === keyName);
+      if (k) return typeof k.display_name === 'string' && k.display_name ? k.display_name : keyName;
+    }
+  }
+  return keyName;
+}
+
+/** A role key for a list of keys: "王建国（weiyuan-wang）", or the key name when it names no one. */
+export function keyLabel(lang, k) {
+  return k.display_name ? translate(lang, 'person.with-key', { name: k.display_name, key: k.name }) : k.name;
 }
 
 /**

@@ -393,7 +393,11 @@ export function entrySigningMessage(body) {
   return utf8(ENTRY_SIGNATURE_CONTEXT + jcs(body));
 }
 
-/** name -> {role, key} over a roles object {role: {threshold, keys: [{name, public_key}]}}. */
+/**
+ * name -> {role, key, displayName} over a roles object {role: {threshold,
+ * keys: [{name, public_key, display_name?}]}}; displayName is null when the
+ * key names no one (§7.1).
+ */
 export function indexRoleKeys(roles) {
   const out = new Map();
   for (const [role, def] of Object.entries(roles || {})) {
@@ -404,7 +408,7 @@ export function indexRoleKeys(roles) {
       } catch {
         key = null;
       }
-      out.set(k.name, { role, key });
+      out.set(k.name, { role, key, displayName: typeof k.display_name === 'string' ? k.display_name : null });
     }
   }
   return out;
@@ -412,7 +416,9 @@ export function indexRoleKeys(roles) {
 
 /**
  * Checks every signature of a leaf against the roles in force, and that each
- * required role reaches its threshold. Returns [{key, role}].
+ * required role reaches its threshold. Returns {signers: [{key, role,
+ * displayName?}], progress}: the display name is the one those roles (in
+ * force at the entry) sign, absent when they name no one.
  */
 export async function checkEntrySignatures(leaf, roles, requiredRoles, step = 'signature') {
   const sigs = leaf.signatures;
@@ -433,7 +439,7 @@ export async function checkEntrySignatures(leaf, roles, requiredRoles, step = 's
       throw new VerifyError(step, 'bad-signature', { key: s.key });
     }
     if (!(await ed25519Verify(k.key, message, sig))) throw new VerifyError(step, 'bad-signature', { key: s.key });
-    signers.push({ key: s.key, role: k.role });
+    signers.push(k.displayName ? { key: s.key, role: k.role, displayName: k.displayName } : { key: s.key, role: k.role });
   }
   const progress = [];
   for (const role of requiredRoles) {

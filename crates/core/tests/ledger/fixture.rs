@@ -57,6 +57,7 @@ pub(crate) fn log_signer() -> NoteSigner {
 
 pub(crate) fn keydef(name: &str) -> KeyDef {
     KeyDef {
+        display_name: None,
         name: name.into(),
         public_key: B64.encode(sk(seed_of(name)).verifying_key().as_bytes()),
     }

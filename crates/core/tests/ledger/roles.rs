@@ -142,6 +142,7 @@ fn non_canonical_role_key_is_refused() {
             feeledger_core::entry::RoleDef {
                 threshold: 1,
                 keys: vec![feeledger_core::entry::KeyDef {
+                    display_name: None,
                     name: name.into(),
                     public_key: key,
                 }],
@@ -150,4 +151,130 @@ fn non_canonical_role_key_is_refused() {
     }
     let err = feeledger_core::entry::check_roles(&roles, "$.roles").unwrap_err();
     assert!(err.to_string().contains("canonically encoded"), "{err}");
+}
+
+/// The id of the fixture's genesis body, whose role keys have no display
+/// names: a body without them must keep its bytes, and so this id.
+const GENESIS_ID_WITHOUT_NAMES: &str =
+    "9814932b700c13ab70d86ece1905b6e552a1c56b1f6fdd5a66e953f97734f571";
+
+/// Proves a role key without a display name is encoded exactly as before
+/// the field existed (no `display_name` key, not even `null`), so old
+/// ledgers keep their bytes and hashes; and that a display name, when
+/// present, is part of the signed body and kept in the roles in force.
+#[test]
+fn display_name_absent_is_absent_and_present_is_signed() {
+    let key = keydef("cm-1");
+    let bytes = String::from_utf8(jcs(&serde_json::to_value(&key).unwrap())).unwrap();
+    assert_eq!(
+        bytes,
+        format!(r#"{{"name":"cm-1","public_key":"{}"}}"#, key.public_key)
+    );
+    let g = genesis_body(false);
+    assert_eq!(g.id().to_hex(), GENESIS_ID_WITHOUT_NAMES);
+    assert!(!String::from_utf8(g.to_canonical_bytes())
+        .unwrap()
+        .contains("display_name"));
+    // An explicit null is not "absent": it does not re-encode to itself.
+    let mut l = Ledger::funded();
+    let mut with_null = governance(Some(genesis_roles(true)), "dn-null").to_value();
+    with_null["roles"]["committee"]["keys"][0]["display_name"] = Value::Null;
+    let leaf = l.raw_leaf(with_null, &["cm-1", "cm-2", "sv-1"]);
+    assert!(matches!(l.reject(&jcs(&leaf)), ApplyError::Format(_)));
+
+    // Named: the name is in the signed bytes, and in the roles in force.
+    let mut roles = genesis_roles(true);
+    roles.get_mut(&Role::Committee).unwrap().keys[0].display_name = Some("王建国".into());
+    roles.get_mut(&Role::Company).unwrap().keys[0].display_name = Some("李明（物业经理）".into());
+    let body = governance(Some(roles), "dn-ok");
+    let text = String::from_utf8(body.to_canonical_bytes()).unwrap();
+    assert!(
+        text.contains(r#"{"display_name":"王建国","name":"cm-1","#),
+        "{text}"
+    );
+    let mut unnamed = body.clone();
+    if let Content::Governance(g) = &mut unnamed.content {
+        g.roles
+            .as_mut()
+            .unwrap()
+            .get_mut(&Role::Committee)
+            .unwrap()
+            .keys[0]
+            .display_name = None;
+    }
+    assert_ne!(
+        unnamed.id(),
+        body.id(),
+        "the name is covered by the body's hash"
+    );
+    l.commit(body, &["cm-1", "cm-2", "sv-1"]);
+    let committee = &l.state().roles()[&Role::Committee];
+    assert_eq!(committee.keys[0].display_name.as_deref(), Some("王建国"));
+    assert_eq!(committee.keys[1].display_name, None);
+}
+
+/// Proves a bad display name is refused, in a genesis and in a governance
+/// entry, by the rule it breaks (`reject` checks the ledger is as it was).
+#[test]
+fn bad_display_names_are_refused_by_their_rule() {
+    let seventeen = "王".repeat(17); // 51 bytes
+    let cases: [(&str, &str); 4] = [
+        ("", "is empty"),
+        (&seventeen, "is 51"),
+        (" 王建国", "white space"),
+        ("王建国\u{3000}", "white space"),
+    ];
+    for (name, rule) in cases {
+        let mut roles = genesis_roles(false);
+        roles.get_mut(&Role::Committee).unwrap().keys[1].display_name = Some(name.into());
+
+        let mut g = genesis_body(false);
+        if let Content::Genesis(c) = &mut g.content {
+            c.roles = roles.clone();
+        }
+        let err =
+            LedgerState::from_genesis(&genesis_leaf(&g, &["co-1", "cm-1", "cm-2"])).unwrap_err();
+        let (path, reason) = field_error(&err);
+        assert_eq!(
+            path, "$.body.roles.committee.keys[1].display_name",
+            "{name:?}"
+        );
+        assert!(reason.contains(rule), "{name:?}: {reason}");
+
+        let mut l = Ledger::new(false);
+        let err = l.reject_body(governance(Some(roles), "dn-bad"), &["co-1", "cm-1", "cm-2"]);
+        let (path, reason) = field_error(&err);
+        assert_eq!(
+            path, "$.body.roles.committee.keys[1].display_name",
+            "{name:?}"
+        );
+        assert!(reason.contains(rule), "{name:?}: {reason}");
+    }
+    // A control character is refused before any field is read (§3.1),
+    // wherever it is; the field rule says the same to callers such as keygen.
+    for name in ["王\n建国", "王建国\u{85}"] {
+        let mut l = Ledger::new(false);
+        let mut body = governance(Some(genesis_roles(false)), "dn-ctl").to_value();
+        body["roles"]["committee"]["keys"][1]["display_name"] = json!(name);
+        let leaf = l.raw_leaf(body, &["co-1", "cm-1", "cm-2"]);
+        match canonical_error(&l.reject(&jcs(&leaf))) {
+            CanonicalError::ControlCharacter { path, .. } => {
+                assert_eq!(path, "$.body.roles.committee.keys[1].display_name")
+            }
+            other => panic!("{name:?}: {other:?}"),
+        }
+        assert_eq!(
+            feeledger_core::entry::check_display_name(name),
+            Err(feeledger_core::entry::DisplayNameError::ControlCharacter)
+        );
+    }
+    // 16 Chinese characters (48 bytes) is the longest accepted.
+    assert_eq!(
+        feeledger_core::entry::check_display_name(&"王".repeat(16)),
+        Ok(())
+    );
+    assert_eq!(
+        feeledger_core::entry::check_display_name(&seventeen),
+        Err(feeledger_core::entry::DisplayNameError::TooLong { bytes: 51 })
+    );
 }
