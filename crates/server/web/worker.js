@@ -158,6 +158,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
   for (let i = 0; i < bundles.length; i++) {
     const b = bundles[i];
     const got = await next;
+    if (i === 0) moment('first-bundle');
     next = i + 1 < bundles.length ? fetchBundle(bundles[i + 1]) : null;
     if (got.error) throw got.error;
     let leaves;
