@@ -439,3 +439,49 @@ fn the_chinese_page_shows_no_english() {
         "{result}"
     );
 }
+
+/// Proves that a change of roles that only renames a key (its signed
+/// display name) is shown to whoever reviews or co-signs it, in each
+/// language, and not as "no change": the names are what residents read.
+#[test]
+fn a_change_of_only_a_display_name_is_shown_to_its_signers() {
+    let f = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut zh = f.phone(dir.path(), "zh");
+    let shown = zh.eval(
+        r#"(async () => {
+          const e = await import('/assets/enrol.js');
+          const s = await import('/assets/strings.js');
+          const key = (display_name) => ({ name: 'weiyuan-wang', public_key: 'AAAA', ...(display_name ? { display_name } : {}) });
+          const roles = (name) => ({ committee: { threshold: 1, keys: [key(name)] } });
+          const inForce = { roles: roles('王建国'), rules: {} };
+          const out = {};
+          for (const lang of ['zh', 'en']) {
+            const t = (k, v) => s.translate(lang, k, v);
+            const words = (next) => e.changeItems(t, () => (lang === 'zh' ? '业委会' : 'Committee'), inForce, { roles: next })
+              .map((li) => `${li.dataset.change}: ${li.textContent}`);
+            out[lang] = [words(roles('王建华')), words(roles(null)), words(roles('王建国'))];
+          }
+          out.named = e.changeItems((k, v) => s.translate('zh', k, v), () => '业委会', { roles: roles(null), rules: {} }, { roles: roles('王建国') })
+            .map((li) => li.textContent);
+          return out;
+        })()"#,
+    );
+    assert_eq!(
+        shown,
+        json!({
+            "zh": [
+                ["renamed: 业委会的钥匙 weiyuan-wang：公示姓名由“王建国”改为“王建华”"],
+                ["renamed: 业委会的钥匙 weiyuan-wang：不再公示姓名（原为“王建国”）"],
+                ["none: 名单和规则都没有变化"],
+            ],
+            "en": [
+                ["renamed: Committee key weiyuan-wang: the name shown changes from “王建国” to “王建华”"],
+                ["renamed: Committee key weiyuan-wang: no name shown any more (it was “王建国”)"],
+                ["none: No change to the signers or the rules"],
+            ],
+            "named": ["业委会的钥匙 weiyuan-wang：公示姓名填为“王建国”"],
+        }),
+        "{shown}"
+    );
+}

@@ -143,15 +143,16 @@ export function buildRoles(roles, { role, add, remove, threshold }) {
 
 /**
  * What a new role set changes, for people: a list of
- * {type: 'added'|'removed'|'replaced'|'threshold'|'role-added'|'role-removed', role, name?, key?, from?, to?}.
- * `from`/`to` are {n, m}: n of m keys must sign.
+ * {type: 'added'|'removed'|'replaced'|'renamed'|'threshold'|'role-added'|'role-removed', role, name?, key?, from?, to?}.
+ * For 'threshold', `from`/`to` are {n, m}: n of m keys must sign; for
+ * 'renamed' (the same key, another display name), the names or null.
  */
 export function roleChanges(oldRoles, newRoles) {
   const out = [];
   const where = (roles, name) => {
     for (const role of ROLE_ORDER) {
       const k = roles && roles[role] && roles[role].keys.find((x) => x.name === name);
-      if (k) return { role, key: k.public_key };
+      if (k) return { role, key: k.public_key, displayName: k.display_name || null };
     }
     return null;
   };
@@ -165,6 +166,10 @@ export function roleChanges(oldRoles, newRoles) {
       const now = where(newRoles, k.name);
       if (!now || now.role !== role) out.push({ type: 'removed', role, name: k.name, key: k.public_key });
       else if (now.key !== k.public_key) out.push({ type: 'replaced', role, name: k.name, key: now.key });
+      else if ((now.displayName || null) !== (k.display_name || null)) {
+        // Only the name residents read changes: a signer must still see it.
+        out.push({ type: 'renamed', role, name: k.name, from: k.display_name || null, to: now.displayName || null });
+      }
     }
     for (const k of (b && b.keys) || []) {
       const was = where(oldRoles, k.name);
@@ -203,6 +208,9 @@ export function changeItems(t, roleName, inForce, body) {
       const role = roleName(c.role);
       if (c.type === 'threshold') {
         items.push(h('li', { 'data-change': 'threshold', 'data-role': c.role, 'data-n': String(c.to.n), 'data-m': String(c.to.m) }, c.from ? t('enrol.change.threshold', { role, n: c.from.n, m: c.from.m, n2: c.to.n, m2: c.to.m }) : t('enrol.change.threshold-new', { role, n2: c.to.n, m2: c.to.m })));
+      } else if (c.type === 'renamed') {
+        const words = c.from === null ? 'enrol.change.named' : c.to === null ? 'enrol.change.unnamed' : 'enrol.change.renamed';
+        items.push(h('li', { 'data-change': 'renamed', 'data-role': c.role, 'data-name': c.name }, t(words, { role, name: c.name, from: c.from, to: c.to })));
       } else if (c.type === 'role-added' || c.type === 'role-removed') {
         items.push(h('li', { 'data-change': c.type, 'data-role': c.role }, t(`enrol.change.${c.type}`, { role })));
       } else {
