@@ -128,14 +128,11 @@ pub fn guide(demo: &Demo, elapsed: Duration) -> Result<String> {
         key_path(&demo.data, "NAME").display()
     )?;
     for (role, def) in state.roles() {
-        // The key name is what --key files are named by; the person after it.
+        // Whom each key stands for, then the key name --key files are named by.
         let names: Vec<String> = def
             .keys
             .iter()
-            .map(|k| match &k.display_name {
-                Some(person) => format!("{} {person}", k.name),
-                None => k.name.clone(),
-            })
+            .map(feeledger_core::entry::KeyDef::person_and_key)
             .collect();
         writeln!(
             w,

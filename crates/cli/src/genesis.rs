@@ -158,10 +158,7 @@ fn in_words(body: &Body) -> String {
         let names: Vec<String> = def
             .keys
             .iter()
-            .map(|k| match &k.display_name {
-                Some(person) => format!("{person}（{}）", k.name),
-                None => k.name.clone(),
-            })
+            .map(feeledger_core::entry::KeyDef::person_and_key)
             .collect();
         let _ = writeln!(
             out,

@@ -332,6 +332,15 @@ pub struct KeyDef {
 }
 
 impl KeyDef {
+    /// How a person reads this key: the name it signs for, then the key's
+    /// name, `王建国（weiyuan-wang）`; the key's name alone when it has none.
+    pub fn person_and_key(&self) -> String {
+        match &self.display_name {
+            Some(person) => format!("{person}（{}）", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// Decodes the key, refusing anything but 32 bytes of a valid point.
     pub fn verifying_key(&self) -> Option<ed25519_dalek::VerifyingKey> {
         let bytes: [u8; 32] = BASE64.decode(&self.public_key).ok()?.try_into().ok()?;
