@@ -1,9 +1,9 @@
 //! Benchmark (not a test): how long the residents' page takes, and how
 //! many bytes it reads, to verify a whole ledger itself (web/worker.js:
 //! every leaf, signature and rule replayed, the root against the signed
-//! checkpoint) until it marks the balances verified; and a returning visit
-//! after 100 new entries (a consistency proof and only the new bundles,
-//! from the state kept in IndexedDB).
+//! checkpoint) until it marks the balances verified; and five returning
+//! visits, each after 100 new entries (a consistency proof and only the new
+//! bundles, from the state kept in IndexedDB), reported by their median.
 //!
 //! Ledgers: the demo (3,669 entries) and a ledger of `--large N` entries
 //! (default 100,000) made with `feeledger import`. Each is measured in

@@ -16,7 +16,8 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// The page's files: (name, content type, bytes). `index.html` loads
 /// `app.js` as a module, which imports the others by relative path, so
-/// each is served at `/assets/<name>`; `receipt.html` (at `/receipt/{seq}`)
+/// each is served at `/assets/<name>` and, as the served HTML names it, at
+/// `/assets/v/{build tag}/<name>` (`tagged_html`); `receipt.html` (at `/receipt/{seq}`)
 /// loads `receipt.js` the same way. Vendored code (`web/vendor/`, see
 /// its README) is served by its file name too.
 const ASSETS: &[(&str, &str, &str)] = &[

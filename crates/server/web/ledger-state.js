@@ -227,7 +227,6 @@ class LedgerCheck extends EventTarget {
     worker.terminate();
     if (this.worker === worker) this.worker = null;
     const failure = done.failure || { step: 'internal', rule: 'exception', seq: null, detail: {} };
-    kept = done.kept || kept;
     let alarm = null;
     if (kept && failure.step === 'consistency' && (failure.rule === 'rollback' || failure.rule === 'fork') && failure.detail && failure.detail.note) {
       alarm = {

@@ -19,10 +19,11 @@
 //   {type: 'kept', checkpoint: {size, root, note} | null}   (what it resumes from)
 //   {type: 'progress', size, total}                         (after each bundle)
 //   {type: 'done', ok: true, view, result} or
-//   {type: 'done', ok: false, failure, kept}
+//   {type: 'done', ok: false, failure}
 //   {type: 'stored'}                                        (after 'done', ok or not)
 // where `view` is what the page shows of the replayed state ({name, origin,
-// logKey, funds, roles, reversedBy}) and `kept` the checkpoint resumed from.
+// logKey, funds, roles, reversedBy}). 'kept' always comes first, so a
+// failure's evidence can name the checkpoint the run resumed from.
 // The state itself never crosses to the page: it is read from and written
 // to IndexedDB here, after 'done', so the page shows the result first. A
 // failure names its step, its rule (the core's code for a refused entry)
@@ -227,7 +228,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
         onProgress: (p) => globalThis.postMessage({ type: 'progress', ...p }),
       });
     } catch (e) {
-      globalThis.postMessage({ type: 'done', ok: false, failure: plainFailure(e), kept: saved ? saved.checkpoint : null });
+      globalThis.postMessage({ type: 'done', ok: false, failure: plainFailure(e) });
       globalThis.postMessage({ type: 'stored' });
       return;
     }
