@@ -8,8 +8,9 @@
 // kept checkpoint to it, and replays only the new entry bundles; the page
 // then shows the replay's balances and month totals as verified.
 //
-// What is kept between visits is one IndexedDB record per ledger (kept.js),
-// which the worker reads and writes itself: the replay state never passes
+// What is kept between visits is one IndexedDB record per ledger, with what
+// replay refusal needs kept apart from it (kept.js), which the worker reads
+// and writes itself: the replay state never passes
 // through the page's thread. A record is written only after a run that
 // verified; a run that failed, or found a rollback or a fork, leaves the
 // kept checkpoint as it was.
@@ -197,6 +198,7 @@ class LedgerCheck extends EventTarget {
           resolve(m);
         } else if (m.type === 'stored') {
           // The record is written: nothing more will come.
+          mark('feeledger:stored');
           worker.terminate();
           if (this.worker === worker) this.worker = null;
         }
