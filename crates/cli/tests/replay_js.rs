@@ -645,11 +645,42 @@ function inWorker(message) {
   });
 }
 
+// A replay's verdict, as text: the summary it reached, or the seq and rule
+// it refused.
+async function verdict(replaying) {
+  try {
+    return JSON.stringify(plain(r.summarize(await replaying())));
+  } catch (e) {
+    if (e instanceof r.ReplayError) return `${e.seq} ${e.rule}`;
+    throw e;
+  }
+}
+
+// The first `k` leaves replayed, their per-entry maps then kept apart (as
+// kept.js keeps them) and asked through `earlier` while the rest replay.
+async function replayApart(leaves, k) {
+  const before = await r.replay(null, leaves.slice(0, k));
+  const apart = { ...before, bodyIds: {}, money: {}, others: {} };
+  const own = (map, id) => (Object.hasOwn(map, id) ? map[id] : undefined);
+  const earlier = {
+    seqOfBody: async (id) => own(before.bodyIds, id),
+    entry: async (seq) => own(before.money, seq) ?? own(before.others, seq),
+  };
+  return r.replay(apart, leaves.slice(k), { earlier });
+}
+
 async function run(c) {
   switch (c.op) {
     case 'replay': {
+      const leaves = c.leaves.map(v.fromBase64);
+      // Every entry before the last leaf, and before the middle one, kept
+      // apart: the same verdict as with every entry in the state.
+      const wholeVerdict = await verdict(() => r.replay(null, leaves));
+      let sameApart = true;
+      for (const k of new Set([leaves.length - 1, Math.floor(leaves.length / 2)])) {
+        if (k >= 1 && (await verdict(() => replayApart(leaves, k))) !== wholeVerdict) sameApart = false;
+      }
       try {
-        const leaves = c.leaves.map(v.fromBase64);
         // The genesis, then every other leaf as one batch: a batch's
         // signature checks start before any of its leaves is applied, under
         // the keys in force, so a change of roles inside it must have the
@@ -661,9 +692,9 @@ async function run(c) {
         for (const leaf of leaves) again = await r.replay(again, [leaf]);
         const same = (x) => JSON.stringify(plain(r.summarize(x))) === JSON.stringify(plain(r.summarize(state)));
         const sameResumed = same(whole) && same(again);
-        return { ok: true, ...plain(r.summarize(state)), root: await r.stateRoot(state), sameResumed };
+        return { ok: true, ...plain(r.summarize(state)), root: await r.stateRoot(state), sameResumed, sameApart };
       } catch (e) {
-        if (e instanceof r.ReplayError) return { ok: false, seq: e.seq, rule: e.rule, detail: plain(e.detail), message: e.message };
+        if (e instanceof r.ReplayError) return { ok: false, seq: e.seq, rule: e.rule, detail: plain(e.detail), message: e.message, sameApart };
         throw e;
       }
     }
@@ -698,7 +729,7 @@ async function run(c) {
       // the one it resumes from: the worker reads and writes it itself.
       const key = `harness\n${c.id}`;
       if (c.resume) {
-        const record = await k.readRecord(saved[c.resume]);
+        const record = await k.readRecord(saved[c.resume], { whole: true });
         if (c.corrupt) {
           // The saved tree is not the log's: its first subtree hash differs.
           record.state.frontier[0] = (record.state.frontier[0][0] === '0' ? '1' : '0') + record.state.frontier[0].slice(1);
@@ -710,6 +741,34 @@ async function run(c) {
       return out.ok
         ? { ok: true, ...plain(out.result), progress: out.progress }
         : { ok: false, failure: plain(out.failure), progress: out.progress };
+    }
+    case 'kept': {
+      // The record a worker case saved: its state without the per-entry
+      // maps, which are kept apart (sorted body ids, runs of entries), and
+      // looked up exactly, and only below the record's size.
+      const key = saved[c.saved];
+      const plainRecord = await k.readRecord(key);
+      const whole = (await k.readRecord(key, { whole: true })).state;
+      const kept = plainRecord.state;
+      const apart = [kept.bodyIds, kept.money, kept.others].every((m) => Object.keys(m).length === 0);
+      const lookup = k.earlierEntries(plainRecord);
+      const bodyIds = Object.entries(whole.bodyIds);
+      const found = await Promise.all(bodyIds.map(([id]) => lookup.seqOfBody(id)));
+      const seqs = [...Array(whole.size).keys()];
+      const entries = await Promise.all(seqs.map((seq) => lookup.entry(seq)));
+      const expected = seqs.map((seq) => (Object.hasOwn(whole.money, seq) ? whole.money[seq] : whole.others[seq]));
+      const below = k.earlierEntries({ ...plainRecord, state: { ...plainRecord.state, size: c.below } });
+      const [idAt] = bodyIds.find(([, seq]) => seq === c.below);
+      return {
+        ok: true,
+        apart,
+        size: whole.size,
+        bodyIds: bodyIds.length,
+        moneyAndOthers: Object.keys(whole.money).length + Object.keys(whole.others).length,
+        bodyIdsAgree: found.every((seq, i) => seq === bodyIds[i][1]),
+        entriesAgree: JSON.stringify(plain(entries)) === JSON.stringify(plain(expected)),
+        belowAnswers: [await below.seqOfBody(idAt), await below.entry(c.below), (await below.entry(c.below - 1)) !== undefined],
+      };
     }
     case 'append': {
       const res = await fetch(c.path);
@@ -913,6 +972,7 @@ fn outcome() -> &'static Outcome {
         cases.push(worker("worker/first", "", None, Some("first")));
         cases.push(json!({ "id": "append", "op": "append", "path": APPEND_PATH }));
         cases.push(worker("worker/resumed", "", Some("first"), Some("resumed")));
+        cases.push(json!({ "id": "kept/resumed", "op": "kept", "saved": "resumed", "below": DEMO_ENTRIES }));
         cases.push(json!({ "id": "mark/fresh", "op": "append", "path": "/__mark-fresh" }));
         cases.push(worker("worker/fresh", "", None, None));
         cases.push(json!({ "id": "mark/wrong-key", "op": "append", "path": "/__mark-wrong-key" }));
@@ -1076,6 +1136,24 @@ fn worker_replay_of_the_demo_matches_the_cli_and_the_checkpoint() {
     assert_eq!(progress.last(), Some(&json!(DEMO_ENTRIES)));
 }
 
+/// What a verified run keeps: the replay state without its per-entry maps,
+/// and beside it one record an entry, of the first visit and the resumed
+/// one's new entries alike, which the lookup a returning visit replays with
+/// answers exactly, and only for entries below the size it is asked for.
+#[test]
+fn kept_entries_are_apart_and_looked_up_exactly() {
+    let kept = result("kept/resumed");
+    let grown = DEMO_ENTRIES + APPENDED;
+    assert_eq!(kept["ok"], json!(true), "{kept}");
+    assert_eq!(kept["apart"], json!(true), "{kept}");
+    assert_eq!(kept["size"], json!(grown), "{kept}");
+    assert_eq!(kept["bodyIds"], json!(grown), "{kept}");
+    assert_eq!(kept["moneyAndOthers"], json!(grown), "{kept}");
+    assert_eq!(kept["bodyIdsAgree"], json!(true), "{kept}");
+    assert_eq!(kept["entriesAgree"], json!(true), "{kept}");
+    assert_eq!(kept["belowAnswers"], json!([null, null, true]), "{kept}");
+}
+
 /// A second visit resumes from the saved state: after 200 more entries it
 /// fetches only the two bundles holding new leaves (the demo's last
 /// bundle, now full, and a new partial one), plus a consistency proof from
@@ -1198,7 +1276,9 @@ fn another_log_key_is_refused() {
 /// genesis, wrong ledger, unknown fund, an old key after governance,
 /// malformed leaves, rules naming a missing role, weak, non-canonical and
 /// off-curve role keys), or accepted with the same balances, month totals
-/// and root; and leaf-by-leaf resumption reaches the same state.
+/// and root; and leaf-by-leaf resumption reaches the same state, as does a
+/// replay whose earlier entries are kept apart and looked up (as a
+/// returning visit replays).
 #[test]
 fn hand_made_ledgers_get_the_cores_verdict() {
     let mut wrong = Vec::new();
@@ -1211,7 +1291,7 @@ fn hand_made_ledgers_get_the_cores_verdict() {
                 && js["sameResumed"] == json!(true)
         } else {
             js["ok"] == json!(false) && js["seq"] == core["seq"] && js["rule"] == core["rule"]
-        };
+        } && js["sameApart"] == json!(true);
         if !same {
             wrong.push(format!("{name}: core {core}\n  replay.js {js}"));
         }

@@ -20,6 +20,15 @@
 // reversal could name, which were reversed, and the Merkle frontier of the
 // leaves so far (tlog.js), whose root is compared with a signed checkpoint.
 //
+// The per-entry part (`bodyIds`, `money`, `others`) grows with the log, so a
+// caller may keep it apart (kept.js keeps the body ids sorted in typed
+// arrays and the money in runs) and give `replay` an `earlier` lookup
+// instead: the state's own maps
+// then hold only the entries replayed since, and the lookup answers for the
+// ones before (`earlier.seqOfBody(bodyIdHex)` and `earlier.entry(seq)`, each
+// a promise; see `replay`). A returning visit then reads what its new leaves
+// name, not the whole history.
+//
 // Ed25519 is WebCrypto's (verify.js). The core verifies with ed25519-dalek's
 // verify_strict; WebCrypto also refuses S >= l and non-canonical R, and the
 // role keys were checked here (canonical, on the curve, not of small
@@ -707,14 +716,16 @@ async function applyGenesis(leaf, bytes, body, bodyId, message, seq) {
 }
 
 // Every later leaf (§12.2), on `s`, which it changes only when all checks
-// pass. `keys` is the index of s.roles.
-async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead) {
+// pass. `keys` is the index of s.roles; `earlier` the lookup of the entries
+// kept apart, or null (see `replay`).
+async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead, earlier) {
   if (leaf.seq !== s.size) throw new ReplayError(seq, 'wrong_seq', { expected: s.size, found: leaf.seq });
   if (leaf.prev !== s.head) throw new ReplayError(seq, 'broken_chain', { expected: s.head, found: leaf.prev });
   if (leaf.time < s.lastTimeMs) throw new ReplayError(seq, 'time_went_backwards', { previousMs: s.lastTimeMs, foundMs: leaf.time });
   if (body.kind === 'genesis') throw new ReplayError(seq, 'second_genesis', {});
   if (body.ledger !== s.origin) throw new ReplayError(seq, 'wrong_ledger', { expected: s.origin, found: body.ledger });
-  if (Object.hasOwn(s.bodyIds, bodyId)) throw new ReplayError(seq, 'replay', { seq: s.bodyIds[bodyId] });
+  const replayed = Object.hasOwn(s.bodyIds, bodyId) ? s.bodyIds[bodyId] : await ahead.earlierSeq;
+  if (replayed !== undefined) throw new ReplayError(seq, 'replay', { seq: replayed });
   const fundExists = (fund) => {
     if (!Object.hasOwn(s.balances, fund)) throw new ReplayError(seq, 'unknown_fund', { fund });
   };
@@ -734,8 +745,9 @@ async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead
     case 'reversal': {
       const t = body.target_seq;
       if (t >= s.size) throw new ReplayError(seq, 'target_missing', { targetSeq: t });
-      const target = s.money[t];
-      if (!target) throw new ReplayError(seq, 'not_reversible', { targetSeq: t, kind: s.others[t] });
+      const kept = Object.hasOwn(s.money, t) ? s.money[t] : Object.hasOwn(s.others, t) ? s.others[t] : earlier ? await earlier.entry(t) : undefined;
+      const target = typeof kept === 'object' ? kept : null;
+      if (!target) throw new ReplayError(seq, 'not_reversible', { targetSeq: t, kind: kept });
       if (Object.hasOwn(s.reversedBy, t)) throw new ReplayError(seq, 'already_reversed', { targetSeq: t, bySeq: s.reversedBy[t] });
       ruleKind = target.kind;
       effect = moves(target, -1);
@@ -788,7 +800,7 @@ async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead
  * are marked handled: the replay may stop at an earlier leaf and never
  * wait on them.
  */
-function prepare(bytes, keys) {
+function prepare(bytes, keys, earlier) {
   let leaf;
   let bodyBytes;
   try {
@@ -800,7 +812,9 @@ function prepare(bytes, keys) {
   const message = concat(utf8(ENTRY_SIGNATURE_CONTEXT), bodyBytes);
   const prepared = { leaf, message, bodyId: sha256(bodyBytes), leafHash: leafHash(bytes), keys, verdicts: null };
   if (keys) prepared.verdicts = signatureVerdicts(leaf, message, keys);
-  for (const p of [prepared.bodyId, prepared.leafHash, prepared.verdicts]) if (p) p.catch(() => {});
+  // Whether an entry kept apart has this body id: asked now, with the rest.
+  if (earlier) prepared.earlierSeq = prepared.bodyId.then((id) => earlier.seqOfBody(toHex(id)));
+  for (const p of [prepared.bodyId, prepared.leafHash, prepared.verdicts, prepared.earlierSeq]) if (p) p.catch(() => {});
   return prepared;
 }
 
@@ -820,8 +834,15 @@ function rejudge(prepared, keys) {
  * state each time). `onLeaf(seq)` is called after each leaf. Throws
  * ReplayError for the first leaf refused; its `state` member is the state
  * after the last leaf applied (null if none was).
+ *
+ * `earlier`, when the state's per-entry maps were kept apart, answers for
+ * the entries before them: `seqOfBody(bodyIdHex)` resolves with the seq of
+ * the earlier entry with that body id (or undefined), `entry(seq)` with that
+ * entry's money (an object) or, for an entry that moves none, its kind (a
+ * string), or undefined. It must answer only for entries before the maps'
+ * first: the state's own maps are asked first, and an answer is believed.
  */
-export async function replay(state, leaves, { onLeaf, inPlace = false } = {}) {
+export async function replay(state, leaves, { onLeaf, inPlace = false, earlier = null } = {}) {
   if (state !== null && (!state || state.format !== STATE_FORMAT)) throw new Error(`not a ${STATE_FORMAT} state`);
   let s = state === null || inPlace ? state : structuredClone(state);
   let keys = s ? indexKeys(s.roles) : null;
@@ -829,7 +850,7 @@ export async function replay(state, leaves, { onLeaf, inPlace = false } = {}) {
   // leaves are applied in order: WebCrypto answers each call a task later,
   // and waiting on each in turn cost most of a returning visit's replay.
   // A leaf that does not decode keeps its error for its turn.
-  const ahead = leaves.map((bytes) => prepare(bytes, keys));
+  const ahead = leaves.map((bytes) => prepare(bytes, keys, earlier));
   for (let i = 0; i < leaves.length; i++) {
     const bytes = leaves[i];
     const seq = s ? s.size : 0;
@@ -848,7 +869,7 @@ export async function replay(state, leaves, { onLeaf, inPlace = false } = {}) {
         s = await applyGenesis(leaf, bytes, leaf.body, bodyId, message, seq);
         keys = indexKeys(s.roles);
       } else {
-        keys = await applyNext(s, keys, leaf, bytes, leaf.body, bodyId, message, seq, prepared);
+        keys = await applyNext(s, keys, leaf, bytes, leaf.body, bodyId, message, seq, prepared, earlier);
       }
       // New keys (the genesis, or a change of roles): the later leaves'
       // checks start again under them.

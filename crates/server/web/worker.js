@@ -44,7 +44,7 @@
 import { VerifyError, fromBase64, fromHex, fromUtf8, parseVkey, toHex, verifyCheckpointNote, ALG_ED25519 } from './verify.js';
 import { ReplayError, STATE_FORMAT, replay, stateRoot, summarize } from './replay.js';
 import { bundlesCovering, parseBundle, verifyConsistency } from './tlog.js';
-import { readRecord, writeRecord } from './kept.js';
+import { earlierEntries, readRecord, writeRecord } from './kept.js';
 
 /** A failure of the whole verification; `seq` is set for an entry. */
 export class LedgerFailure extends Error {
@@ -68,10 +68,11 @@ function plainFailure(e) {
 /**
  * Verifies the ledger at `base` against `logKey` (verifier key text),
  * resuming from `saved` when it is given (a copy of it, unless `ownSaved`:
- * the caller gives it up). Returns {state, result}; throws LedgerFailure,
- * ReplayError or VerifyError. `fetch` may be injected.
+ * the caller gives it up; `earlier`: the lookup of its entries kept apart,
+ * replay.js). Returns {state, result}; throws LedgerFailure, ReplayError or
+ * VerifyError. `fetch` may be injected.
  */
-export async function verifyLedger({ base = '', logKey, saved = null, ownSaved = false, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
+export async function verifyLedger({ base = '', logKey, saved = null, ownSaved = false, earlier = null, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
   const startedMs = performance.now();
   // When each step ended, as milliseconds since the epoch, so that the page
   // can place them on its own timeline (a worker's clock starts apart).
@@ -184,7 +185,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
       todo = todo.slice(k);
       meet = null;
     }
-    if (todo.length > 0) state = await replay(state, todo, { inPlace: state !== null });
+    if (todo.length > 0) state = await replay(state, todo, { inPlace: state !== null, earlier: from > 0 ? earlier : null });
     if (state.logKey !== key.text) throw new LedgerFailure('genesis', 'log-key-mismatch', { genesis: state.logKey }, 0);
     onProgress({ size: state.size, total: size });
   }
@@ -223,6 +224,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
         logKey,
         saved: saved ? saved.state : null,
         ownSaved: true,
+        earlier: saved ? earlierEntries(saved) : null,
         mirror: Boolean(mirror),
         keep: Number.isSafeInteger(keep) ? keep : 0,
         onProgress: (p) => globalThis.postMessage({ type: 'progress', ...p }),
@@ -247,7 +249,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
           checkpoint: { size: result.checkpoint.size, root: result.checkpoint.root, note: result.checkpoint.note },
           summary: { size: result.size, balances_fen: result.balances_fen, months: result.months },
           savedMs: Date.now(),
-        });
+        }, { fresh: result.fetched.from === 0, kept: saved });
       } catch {
         // Private mode or a full disk: verified now, replayed again next time.
       }
