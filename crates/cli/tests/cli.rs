@@ -916,9 +916,29 @@ fn leaf_key(seq: u64) -> Vec<u8> {
 /// Replaces `from` by `to` (same length) inside the stored bytes of leaf
 /// `seq`, directly in sled, and returns the new bytes. No feeledger process
 /// may hold the directory.
+/// Opens the store's sled directory, waiting while a handle dropped just
+/// before still holds its lock: sled's flusher thread keeps the database
+/// (and its file lock) alive a moment after the last handle is dropped, so
+/// a second open right after a first can fail with `WouldBlock`.
+fn open_sled(path: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("sled opens the store at {}: {e}", path.display()),
+        }
+    }
+}
+
 fn tamper_leaf(data: &Path, seq: u64, from: &str, to: &str) -> Vec<u8> {
     assert_eq!(from.len(), to.len());
-    let db = sled::open(data.join("ledger")).expect("sled opens the store");
+    let db = open_sled(&data.join("ledger"));
     let key = leaf_key(seq);
     let bytes = db.get(&key).unwrap().expect("the leaf is stored").to_vec();
     let text = String::from_utf8(bytes).unwrap();
@@ -979,7 +999,7 @@ fn verify_names_a_tampered_middle_entry() {
     let c = ledger_for_tampering();
     let altered = tamper_leaf(&c.data, 2, "\"memo\":\"二月\"", "\"memo\":\"三月\"");
     {
-        let db = sled::open(c.data.join("ledger")).unwrap();
+        let db = open_sled(&c.data.join("ledger"));
         // Level-0 node tile 0 holds the leaf hashes of entries 0..256, 32
         // bytes each; while it fills, it is kept as runs, each under the
         // tile's key and the run's first position (u16 BE), as the batches
@@ -1095,7 +1115,7 @@ fn a_tampered_head_is_refused() {
     )
     .assert_one_line_error(&["damaged"]);
     // Nothing was appended on top of the damage.
-    let db = sled::open(c.data.join("ledger")).unwrap();
+    let db = open_sled(&c.data.join("ledger"));
     assert!(db.get(leaf_key(6)).unwrap().is_none());
 }
 
@@ -1258,7 +1278,7 @@ fn sigkill_during_appends_loses_nothing_acknowledged() {
 /// Runs `f` on the store's sled tree directly, then flushes. No feeledger
 /// process may hold the directory.
 fn with_raw_store(data: &Path, f: impl FnOnce(&sled::Db)) {
-    let db = sled::open(data.join("ledger")).expect("sled opens the store");
+    let db = open_sled(&data.join("ledger"));
     f(&db);
     db.flush().unwrap();
 }
