@@ -59,6 +59,11 @@ const OBSERVER: &str = "(() => {
     if (state === 'failed' && window.__failed === undefined) window.__failed = el.innerText;
   };
   new MutationObserver(mark).observe(document, { subtree: true, childList: true, attributes: true });
+  // The page's tasks over 50 ms, for the trace.
+  window.__longTasks = [];
+  try {
+    new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => [Math.round(e.startTime), Math.round(e.duration)]))).observe({ type: 'longtask', buffered: true });
+  } catch {}
 })()";
 
 fn main() {
@@ -194,7 +199,7 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path, trace: bool) {
 
 /// Prints where the page's last visit spent its time: navigation, the
 /// page's `feeledger:` marks (the check's steps, the worker's placed on the
-/// page's clock) and every request the page made (the worker's own
+/// page's clock), its tasks over 50 ms, and every request the page made (the worker's own
 /// requests are not in the page's timeline; its steps are).
 fn print_trace(phone: &mut Phone, what: &str) {
     let trace = phone.eval(
@@ -203,6 +208,7 @@ fn print_trace(phone: &mut Phone, what: &str) {
           marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('feeledger:')).map((m) => [m.name, Math.round(m.startTime)]),
           resources: performance.getEntriesByType('resource').map((r) => [r.name.replace(location.origin, ''), Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize]),
           verified: window.__verifiedAt,
+          longTasks: window.__longTasks || [],
         })",
     );
     let trace: Value = serde_json::from_str(trace.as_str().unwrap_or("{}")).unwrap_or_default();
@@ -226,6 +232,16 @@ fn print_trace(phone: &mut Phone, what: &str) {
                 "request {} until {end:.0} ({} bytes over the wire)",
                 r[0].as_str().unwrap_or(""),
                 r[3]
+            ),
+        ));
+    }
+    for t in trace["longTasks"].as_array().into_iter().flatten() {
+        let (start, took) = (t[0].as_f64().unwrap_or(0.0), t[1].as_f64().unwrap_or(0.0));
+        rows.push((
+            start,
+            format!(
+                "the page's thread busy until {:.0} (a task of {took:.0} ms)",
+                start + took
             ),
         ));
     }
