@@ -6,7 +6,8 @@
 // origin AND its page's base URL (one browser can follow several ledgers,
 // and the same origin served from two places stays two records):
 //   {key, origin, base, logKey, state, bodies, checkpoint: {size, root,
-//    note}, summary: {size, balances_fen, months}, savedMs}
+//    note}, savedMs}
+// (the balances and month totals are in `state`).
 // `state` is replay.js's state (size, frontier, balances, totals, roles,
 // rules, reversals) without its per-entry maps, which grow with the log and
 // are kept in forms that stay cheap to read at any size:

@@ -247,7 +247,6 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
           logKey,
           state,
           checkpoint: { size: result.checkpoint.size, root: result.checkpoint.root, note: result.checkpoint.note },
-          summary: { size: result.size, balances_fen: result.balances_fen, months: result.months },
           savedMs: Date.now(),
         }, { fresh: result.fetched.from === 0, kept: saved });
       } catch {
