@@ -19,9 +19,11 @@
 //! `verified`, seen by a `MutationObserver` installed before the page's
 //! own scripts.
 //!
-//! `cargo bench -p feeledger --bench page_verify [-- --large N] [--trace]`
-//! (N = 0: the demo only) prints `figure` lines; docs/performance.md has
-//! them. `--trace` also prints the last returning visit's timeline.
+//! `cargo bench -p feeledger --bench page_verify [-- --large N] [--trace]
+//! [--profile]` (N = 0: the demo only) prints `figure` lines;
+//! docs/performance.md has them. `--trace` also prints the last returning
+//! visit's timeline; `--profile`, where the page's own thread spent it
+//! (DevTools' sampling profiler, self time by function).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -72,7 +74,10 @@ fn main() {
         .nth(1)
         .map_or(100_000, |n| n.parse().expect("--large N"));
 
-    let trace = std::env::args().any(|a| a == "--trace");
+    let trace = Trace {
+        timeline: std::env::args().any(|a| a == "--trace"),
+        profile: std::env::args().any(|a| a == "--profile"),
+    };
     let demo = support::demo::Demo::new();
     let demo_company = demo.key_path("wuye-li");
     measure(
@@ -115,10 +120,17 @@ fn main() {
     );
 }
 
+/// What to print of the last returning visit, beside the figures.
+#[derive(Clone, Copy)]
+struct Trace {
+    timeline: bool,
+    profile: bool,
+}
+
 /// Both visits of the ledger in `data`, unthrottled and at 4×: prints the
 /// figures. Appends [`APPENDED`] fees (signed with `company`) between the
 /// visits of each pair.
-fn measure(label: &str, data: &Path, company: &Path, csv: &Path, trace: bool) {
+fn measure(label: &str, data: &Path, company: &Path, csv: &Path, trace: Trace) {
     let mut appended_from = 10_000_000;
     for throttle in [1, 4] {
         let server = Server::start(data);
@@ -150,7 +162,7 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path, trace: bool) {
         // time, and the counts of the last.
         let mut returning_ms = Vec::new();
         let mut again = None;
-        for _ in 0..RETURNING_VISITS {
+        for visit_number in 1..=RETURNING_VISITS {
             write_rows(csv, appended_from, APPENDED);
             appended_from += APPENDED;
             support::run([
@@ -165,12 +177,25 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path, trace: bool) {
             ])
             .assert_ok();
             counted.reset();
+            let profiled = trace.profile && visit_number == RETURNING_VISITS;
+            if profiled {
+                phone.call("Profiler.enable", json!({}));
+                phone.call("Profiler.setSamplingInterval", json!({ "interval": 200 }));
+                phone.call("Profiler.start", json!({}));
+            }
             returning_ms.push(visit(&mut phone, &page));
+            if profiled {
+                let profile = phone.call("Profiler.stop", json!({}));
+                print_profile(
+                    &profile["profile"],
+                    &format!("{label} at {throttle}x, the last returning visit"),
+                );
+            }
             again = Some(Counts::read(&counted));
             kept(&mut phone);
         }
         let again = again.expect("at least one returning visit");
-        if trace {
+        if trace.timeline {
             print_trace(
                 &mut phone,
                 &format!("{label} at {throttle}x, the last returning visit"),
@@ -194,6 +219,63 @@ fn measure(label: &str, data: &Path, company: &Path, csv: &Path, trace: bool) {
         drop(phone);
         drop(proxy);
         server.stop();
+    }
+}
+
+/// Prints the page thread's self time by function (and script) from a
+/// DevTools CPU profile, largest first, until the verified mark (the
+/// profile stops once the visit is verified and ready).
+fn print_profile(profile: &Value, what: &str) {
+    let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+    let mut name_of = std::collections::HashMap::new();
+    for node in &nodes {
+        let frame = &node["callFrame"];
+        let url = frame["url"].as_str().unwrap_or("");
+        let script = url.rsplit('/').next().unwrap_or("");
+        let function = frame["functionName"].as_str().unwrap_or("");
+        let function = if function.is_empty() {
+            "(anonymous)"
+        } else {
+            function
+        };
+        let name = if script.is_empty() {
+            function.to_string()
+        } else {
+            format!(
+                "{function} ({script}:{})",
+                frame["lineNumber"].as_i64().unwrap_or(0) + 1
+            )
+        };
+        name_of.insert(node["id"].as_i64().unwrap_or(-1), name);
+    }
+    let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+    let deltas = profile["timeDeltas"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut self_us: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    // A sample's time is the delta to the next sample.
+    for (i, sample) in samples.iter().enumerate() {
+        let us = deltas.get(i + 1).and_then(Value::as_f64).unwrap_or(0.0);
+        let name = name_of
+            .get(&sample.as_i64().unwrap_or(-1))
+            .cloned()
+            .unwrap_or_default();
+        *self_us.entry(name).or_default() += us;
+    }
+    let mut rows: Vec<(String, f64)> = self_us.into_iter().collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let busy: f64 = rows
+        .iter()
+        .filter(|(n, _)| n != "(idle)" && n != "(program)")
+        .map(|r| r.1)
+        .sum();
+    println!(
+        "profile: {what}, the page's thread ({:.0} ms in scripts, GC and rendering)",
+        busy / 1e3
+    );
+    for (name, us) in rows.iter().take(25) {
+        println!("  {:>7.1} ms  {name}", us / 1e3);
     }
 }
 
