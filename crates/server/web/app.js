@@ -33,7 +33,7 @@
 import { createVerifier, parseNote, parseCheckpoint, parseVkey, VerifyError, sha256, toHex, utf8, amountFen } from './verify.js';
 import { translate, hasString, namesIn, personName, namesText, countWord, keyLabel } from './strings.js';
 import { h, mount } from './dom.js';
-import { yuan, percent, bytesText, timeText, dayText, dateText, monthText, groupHex } from './format.js';
+import { yuan, percent, bytesText, timeText, dayText, dateText, monthText, groupHex, countText } from './format.js';
 import { errorText } from './errors.js';
 import { monthly, chartParts } from './chart.js';
 import { createSigning } from './sign.js';
@@ -389,7 +389,6 @@ function checkedSummary() {
   return c.state === 'verified' && c.summary ? c.summary : null;
 }
 
-const countText = (n) => Number(n).toLocaleString('en-US');
 
 /** The check's failure in plain words: the entry (第 N 笔) and why. */
 function checkFailureText(f) {

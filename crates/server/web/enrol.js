@@ -27,6 +27,7 @@ import { keyLabel } from './strings.js';
 import { h, mount } from './dom.js';
 import { signingAvailable, loadKey, signBody, KEY_NAME_RE } from './keys.js';
 import { createGenesis } from './genesis.js';
+import { beijingDate } from './format.js';
 import { LEDGER_BASE as BASE } from './base.js';
 
 const CARD = 'enrol-card';
@@ -231,7 +232,7 @@ export function changeItems(t, roleName, inForce, body) {
 
 /** Today's date in Beijing time, YYYY-MM-DD (the ledger's business dates). */
 export function todayBeijing(now = new Date()) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return beijingDate(now.getTime());
 }
 
 /** A fresh nonce (§6.4): 16 random bytes as base64url without padding, 22 characters. */

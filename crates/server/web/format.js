@@ -108,6 +108,25 @@ export function clockText(ms) {
   return p ? `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}` : '';
 }
 
+/**
+ * The business date in Beijing of epoch milliseconds (now by default),
+ * "2026-12-06": from the fixed offset, as beijingParts; Intl with a time
+ * zone loads the zone's rules on the page's thread at its first call, a
+ * cost the returning visit's profile showed (docs/performance.md).
+ */
+export function beijingDate(ms = Date.now()) {
+  const p = beijingParts(ms);
+  return p ? `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}` : '';
+}
+
+// One number format for counts, made once: `toLocaleString` makes one a call.
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
+/** A count with thousands separators, "3,669" (in both languages). */
+export function countText(n) {
+  return COUNT_FORMAT.format(Number(n));
+}
+
 /** Beijing's civil date and time of epoch milliseconds, as numbers (UTC+8 all year). */
 function beijingParts(ms) {
   if (!Number.isSafeInteger(ms)) return null;

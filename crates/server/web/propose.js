@@ -18,7 +18,7 @@
 
 import { jcs, sha256, toHex, utf8 } from './verify.js';
 import { h, mount } from './dom.js';
-import { yuan, bytesText } from './format.js';
+import { yuan, bytesText, beijingDate } from './format.js';
 import { signingAvailable, loadKey, signBody } from './keys.js';
 import { enrolment } from './sign.js';
 import { LEDGER_BASE as BASE } from './base.js';
@@ -90,9 +90,7 @@ export function defaultIncomeFund(category) {
 }
 
 /** Today's date in Beijing, YYYY-MM-DD. */
-function today() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-}
+const today = () => beijingDate();
 
 /** A new nonce: 16 random bytes in hex, as the CLI makes them. */
 function newNonce() {

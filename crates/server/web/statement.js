@@ -22,7 +22,7 @@ import { bundlesCovering, parseBundle } from './tlog.js';
 import { verifyLedger } from './worker.js';
 import { translate, hasString } from './strings.js';
 import { h } from './dom.js';
-import { dayText, yuan, percent, groupHex } from './format.js';
+import { dayText, yuan, percent, groupHex, countText } from './format.js';
 import { pinKey } from './base.js';
 
 export const FIGURES_FORMAT = 'feeledger-statement/1';
@@ -245,10 +245,6 @@ async function confirmationLine({ logKey, latest, size, fetch: doFetch, t, lang 
   };
   const which = c.size < size ? 'before' : 'all';
   return { status: which, size: c.size, text: t(`st.confirmed-${which}${committee.length ? '' : '-other'}`, vars) };
-}
-
-function countText(n) {
-  return Number(n).toLocaleString('en-US');
 }
 
 // ---------------------------------------------------------------------------
