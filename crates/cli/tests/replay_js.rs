@@ -669,6 +669,27 @@ async function replayApart(leaves, k) {
   return r.replay(apart, leaves.slice(k), { earlier });
 }
 
+// Rewrites `record` (its state's maps whole) as a record of the layout
+// before the entries were kept apart: the maps in its state, no sorted body
+// ids, no runs of entries beside it.
+async function asOldLayout(record) {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open('feeledger-ledger-state');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(['ledgers', 'entries'], 'readwrite');
+    tx.objectStore('entries').delete(IDBKeyRange.bound([record.key], [record.key, []]));
+    const old = { ...record };
+    delete old.bodies;
+    tx.objectStore('ledgers').put(old);
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+
 async function run(c) {
   switch (c.op) {
     case 'replay': {
@@ -767,6 +788,7 @@ async function run(c) {
           record.state.frontier[0] = (record.state.frontier[0][0] === '0' ? '1' : '0') + record.state.frontier[0].slice(1);
         }
         await k.writeRecord({ ...record, key });
+        if (c.oldLayout) await asOldLayout({ ...record, key });
       }
       const out = await inWorker({ base: c.base, logKey: c.logKey, record: { key, origin: 'harness', base: location.origin + c.base } });
       if (out.ok && c.save) saved[c.save] = key;
@@ -1018,6 +1040,10 @@ fn outcome() -> &'static Outcome {
         forked["corrupt"] = json!(true);
         cases.push(forked);
         cases.push(worker("worker/rolled-back", OLD_PREFIX, Some("resumed"), None));
+        let mut old_layout = worker("worker/old-layout", "", Some("first"), Some("old-layout"));
+        old_layout["oldLayout"] = json!(true);
+        cases.push(old_layout);
+        cases.push(json!({ "id": "kept/old-layout", "op": "kept", "saved": "old-layout", "below": DEMO_ENTRIES }));
 
         let seen = Arc::new(Mutex::new(Seen::default()));
         let reported = ResultChunks::default();
@@ -1185,6 +1211,23 @@ fn kept_entries_are_apart_and_looked_up_exactly() {
     assert_eq!(kept["bodyIdsAgree"], json!(true), "{kept}");
     assert_eq!(kept["entriesAgree"], json!(true), "{kept}");
     assert_eq!(kept["belowAnswers"], json!([null, null, true]), "{kept}");
+}
+
+/// A record kept before the entries were kept apart (every body id and
+/// entry in its state) is resumed from as it is, and written back apart.
+#[test]
+fn a_record_of_the_old_layout_is_resumed_and_moved_apart() {
+    let resumed = result("worker/old-layout");
+    assert_eq!(resumed["ok"], json!(true), "{resumed}");
+    assert_eq!(resumed["fetched"]["from"], json!(DEMO_ENTRIES), "{resumed}");
+    assert_eq!(resumed["root"], result("worker/resumed")["root"]);
+    let kept = result("kept/old-layout");
+    let grown = DEMO_ENTRIES + APPENDED;
+    assert_eq!(kept["apart"], json!(true), "{kept}");
+    assert_eq!(kept["bodyIds"], json!(grown), "{kept}");
+    assert_eq!(kept["moneyAndOthers"], json!(grown), "{kept}");
+    assert_eq!(kept["bodyIdsAgree"], json!(true), "{kept}");
+    assert_eq!(kept["entriesAgree"], json!(true), "{kept}");
 }
 
 /// A second visit resumes from the saved state: after 200 more entries it
