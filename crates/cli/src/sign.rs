@@ -224,7 +224,7 @@ fn still_needed(
 
 /// `业主委员会 committee: 1 of 2 signed; 1 more from: c2, c3`, or
 /// `满足 met`, one role per line.
-fn needed_lines(needed: &[(Role, u32, u32, Vec<String>)]) -> Vec<String> {
+fn needed_lines(state: &LedgerState, needed: &[(Role, u32, u32, Vec<String>)]) -> Vec<String> {
     needed
         .iter()
         .map(|(role, have, need, free)| {
@@ -234,7 +234,7 @@ fn needed_lines(needed: &[(Role, u32, u32, Vec<String>)]) -> Vec<String> {
             } else {
                 format!(
                     "{label}: {have} of {need}; 还需 {more} 人 {more} more, from: {}",
-                    free.join(", "),
+                    describe::people(free, state),
                     more = need - have
                 )
             }
@@ -288,16 +288,19 @@ fn show(shown: &Shown, state: &LedgerState, target: Option<&Body>, action: &str)
     let proposer = if shown.proposed_by.is_empty() {
         "未记录 not recorded".to_string()
     } else {
-        shown.proposed_by.join(", ")
+        describe::people(&shown.proposed_by, state)
     };
     eprintln!(
         "  提议人 proposed by:       {proposer} ({})",
         time_label(shown.created_ms)
     );
     let signed: Vec<String> = shown.signatures.iter().map(|s| s.key.clone()).collect();
-    eprintln!("  已签 signed by:           {}", signed.join(", "));
+    eprintln!(
+        "  已签 signed by:           {}",
+        describe::people(&signed, state)
+    );
     let rule = rule_roles_of(state, &shown.body, target);
-    for line in needed_lines(&still_needed(state, &rule, &signed)) {
+    for line in needed_lines(state, &still_needed(state, &rule, &signed)) {
         eprintln!("  签署进度 signatures:      {line}");
     }
     for line in balance_lines(state, &shown.body, &shown.funds) {
@@ -306,7 +309,7 @@ fn show(shown: &Shown, state: &LedgerState, target: Option<&Body>, action: &str)
     if !shown.withdrawals.is_empty() {
         eprintln!(
             "  已签撤回 withdrawal signed by: {}",
-            shown.withdrawals.join(", ")
+            describe::people(&shown.withdrawals, state)
         );
     }
 }
@@ -580,9 +583,9 @@ pub fn list_proposals(view: &dyn LedgerView) -> Result<()> {
         let target = target_of(&body, |seq| view.leaf_bytes(seq).ok().flatten());
         let signed: Vec<String> = p.signatures.iter().map(|s| s.key.clone()).collect();
         println!("{}  {}", p.id, describe::summary(&body));
-        println!("  已签 signed by: {}", signed.join(", "));
+        println!("  已签 signed by: {}", describe::people(&signed, &state));
         let rule = rule_roles_of(&state, &body, target.as_ref());
-        for line in needed_lines(&still_needed(&state, &rule, &signed)) {
+        for line in needed_lines(&state, &still_needed(&state, &rule, &signed)) {
             println!("  待签 waiting for: {line}");
         }
     }

@@ -283,3 +283,64 @@ fn demo_is_deterministic() {
     };
     assert_eq!(newest(&data_a), newest(&data_b));
 }
+
+/// Proves `sign` and `proposals` name the people behind the keys, as the
+/// roles in force name them (the demo's keys carry signed display names):
+/// who proposed, who signed, and who may still sign.
+#[test]
+fn signers_are_shown_by_their_names() {
+    let (_dir, data, _) = new_demo();
+    let data = data.to_str().unwrap();
+    let key = |name: &str| format!("{data}/keys/{name}.key");
+    let out = run([
+        "propose",
+        "--data",
+        data,
+        "--key",
+        &key("wuye-li"),
+        "--date",
+        "2026-12-01",
+        "--yes",
+        "expenditure",
+        "--amount",
+        "120",
+        "--category",
+        "cleaning",
+        "--payee",
+        "洁美保洁公司",
+        "--memo",
+        "十二月保洁",
+    ]);
+    out.assert_ok();
+    let id = out.pending_id().expect("spending waits for the committee");
+    let listed = feeledger(&["proposals", "--data", data]);
+    for shown in [
+        "已签 signed by: 李明（物业经理）（wuye-li）",
+        "王建国（weiyuan-wang）",
+        "赵秀英（weiyuan-zhao）",
+    ] {
+        assert!(
+            listed.contains(shown),
+            "proposals shows {shown:?}:\n{listed}"
+        );
+    }
+    let signed = run([
+        "sign",
+        "--data",
+        data,
+        "--key",
+        &key("weiyuan-wang"),
+        "--yes",
+        &id,
+    ]);
+    signed.assert_ok();
+    for shown in [
+        "提议人 proposed by:       李明（物业经理）（wuye-li）",
+        "已签 signed by:           李明（物业经理）（wuye-li）",
+    ] {
+        assert!(
+            signed.stderr.contains(shown),
+            "sign shows {shown:?}: {signed:#?}"
+        );
+    }
+}

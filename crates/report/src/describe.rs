@@ -5,7 +5,7 @@
 //! returns text; printing it is the caller's.
 
 use feeledger_core::entry::{
-    Body, Content, ExpenseCategory, FundDef, IncomeCategory, Kind, Leaf, Role,
+    Body, Content, ExpenseCategory, FundDef, IncomeCategory, KeyDef, Kind, Leaf, Role,
 };
 use feeledger_core::money::{format_fen, format_yuan};
 use feeledger_core::state::LedgerState;
@@ -126,16 +126,35 @@ fn percent(basis_points: u32) -> String {
     format!("{}.{:02}", basis_points / 100, basis_points % 100)
 }
 
-/// Who signed, by role.
+/// Who signed, by role: `王建国（weiyuan-wang） (committee)`.
 pub fn signers(leaf: &Leaf, state: &LedgerState) -> String {
     leaf.signatures
         .iter()
         .map(|s| match state.role_of(&s.key) {
-            Some(role) => format!("{} ({role})", s.key),
+            Some(role) => format!("{} ({role})", person(&s.key, state)),
             None => format!("{} (former key)", s.key),
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The people behind `keys`, as the roles in force name them:
+/// `王建国（weiyuan-wang）, 赵秀英（weiyuan-zhao）`; a key no role holds
+/// now by its name alone.
+pub fn people(keys: &[String], state: &LedgerState) -> String {
+    keys.iter()
+        .map(|key| person(key, state))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn person(key: &str, state: &LedgerState) -> String {
+    state
+        .roles()
+        .values()
+        .flat_map(|role| &role.keys)
+        .find(|def| def.name == key)
+        .map_or_else(|| key.to_string(), KeyDef::person_and_key)
 }
 
 /// `committee (业主委员会)`: the role's name, with the body it stands for.
