@@ -145,8 +145,13 @@ export function earlierEntries(record) {
           if (cursor.result) Object.assign(run, { first: cursor.result.key[2], values: cursor.result.value });
         };
         return run;
-      }).catch(() => ({}));
-      return found.values ? found.values[seq - found.first] : undefined;
+      });
+      const value = found.values ? found.values[seq - found.first] : undefined;
+      // Every entry below the record's size was kept with it: one missing is
+      // this browser's storage failing, not the ledger (a plain Error, which
+      // the replay does not take for a verdict on the entry).
+      if (value === undefined) throw new Error(`the kept entry ${seq} is missing`);
+      return value;
     },
   };
 }

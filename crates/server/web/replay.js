@@ -23,11 +23,10 @@
 // The per-entry part (`bodyIds`, `money`, `others`) grows with the log, so a
 // caller may keep it apart (kept.js keeps the body ids sorted in typed
 // arrays and the money in runs) and give `replay` an `earlier` lookup
-// instead: the state's own maps
-// then hold only the entries replayed since, and the lookup answers for the
-// ones before (`earlier.seqOfBody(bodyIdHex)` and `earlier.entry(seq)`, each
-// a promise; see `replay`). A returning visit then reads what its new leaves
-// name, not the whole history.
+// instead: the state's own maps then hold only the entries replayed since,
+// and the lookup answers for the ones before (`earlier.seqOfBody(bodyIdHex)`
+// and `earlier.entry(seq)`, each a promise; see `replay`). A returning visit
+// then reads what its new leaves name, not the whole history.
 //
 // Ed25519 is WebCrypto's (verify.js). The core verifies with ed25519-dalek's
 // verify_strict; WebCrypto also refuses S >= l and non-canonical R, and the
