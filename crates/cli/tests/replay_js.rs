@@ -898,11 +898,13 @@ struct Seen {
     old_checkpoint: Option<Vec<u8>>,
 }
 
-/// Appends [`APPENDED`] incomes to the real server, signed by the demo's
-/// fee clerk, each committed at once (the income rule needs one company
-/// key).
+/// Appends [`APPENDED`] entries to the real server, signed by the demo's
+/// fee clerk, each committed at once (the income rule, and so the rule of
+/// an income's reversal, needs one company key): incomes, and last the
+/// reversal of one of the demo's own incomes, so that a visit resuming from
+/// the demo looks up an entry it kept apart.
 fn append_incomes(http: &Http, clerk: &SigningKey) -> String {
-    for i in 0..APPENDED {
+    for i in 0..APPENDED - 1 {
         let body = BODIES.income(&format!("replay-js-{i}"), 10_000 + i, "3-1502");
         let sigs = support::bodies::sign_with(&body, &[("wuye-li", clerk)]);
         let r = http.post_json("/api/v1/proposals", &proposal_request(&body, &sigs));
@@ -910,7 +912,27 @@ fn append_incomes(http: &Http, clerk: &SigningKey) -> String {
             return format!("append {i}: {} {}", r.status, r.text());
         }
     }
-    "appended".to_string()
+    // The first of the demo's incomes the server lets be reversed (one
+    // reversed already is refused, and changes nothing).
+    let incomes = http.get("/api/v1/entries?kind=income&limit=50").json();
+    for entry in incomes["entries"].as_array().into_iter().flatten() {
+        let body = Body {
+            content: Content::Reversal(Reversal {
+                target_seq: entry["seq"].as_u64().expect("an entry's seq"),
+                reason: "replay.js 测试：冲销一笔早先的收入".into(),
+            }),
+            ..BODIES.income("replay-js-reversal", 1, "3-1502")
+        };
+        let sigs = support::bodies::sign_with(&body, &[("wuye-li", clerk)]);
+        if http
+            .post_json("/api/v1/proposals", &proposal_request(&body, &sigs))
+            .status
+            == 201
+        {
+            return "appended".to_string();
+        }
+    }
+    "no demo income could be reversed".to_string()
 }
 
 fn harness_server(
