@@ -46,29 +46,45 @@ impl Approval {
 /// [`LedgerState::check_signatures`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureCheck {
-    roles_version: u64,
     body_id: Hash,
     /// Which signatures these are (see [`signatures_digest`]): a check
     /// speaks only for the very list it was made on, in its order.
     signatures_digest: Hash,
-    /// Per signature, in order: the key is in force and `verify_strict` passed.
-    valid: Vec<bool>,
+    /// Per signature, in order: the key its name stood for when the check
+    /// was made (none if no role held the name), and whether `verify_strict`
+    /// passed with it.
+    verdicts: Vec<(Option<VerifyingKey>, bool)>,
 }
 
 impl SignatureCheck {
-    /// The per-signature verdicts, if this check was made for this body
-    /// and these signatures against the keys in force in `state`.
+    /// The per-signature verdicts, if this check was made for this body and
+    /// these signatures: each one that was made with the very key its name
+    /// stands for in `state` now (`verify_strict` of the same key, message
+    /// and signature gives the same answer), none for the others, which are
+    /// verified again. So a change of roles costs the checks of the keys it
+    /// changed, not of every signature checked ahead of it.
     fn verdicts_for(
         &self,
         state: &LedgerState,
         body_id: &Hash,
         signatures: &[EntrySignature],
-    ) -> Option<&[bool]> {
-        (self.roles_version == state.roles_version
-            && self.body_id == *body_id
-            && self.valid.len() == signatures.len()
+    ) -> Option<Vec<Option<bool>>> {
+        if !(self.body_id == *body_id
+            && self.verdicts.len() == signatures.len()
             && self.signatures_digest == signatures_digest(signatures))
-        .then_some(self.valid.as_slice())
+        {
+            return None;
+        }
+        Some(
+            signatures
+                .iter()
+                .zip(&self.verdicts)
+                .map(|(sig, (key_then, valid))| {
+                    let key_now = state.keys.get(&sig.key).map(|(_, key)| key);
+                    (key_then.is_some() && key_then.as_ref() == key_now).then_some(*valid)
+                })
+                .collect(),
+        )
     }
 }
 
@@ -133,7 +149,8 @@ impl LedgerState {
         let body_id = crate::hash::sha256(body_bytes);
         let message = crate::entry::signing_message(body_bytes);
         let verified = earlier.and_then(|c| c.verdicts_for(self, &body_id, signatures));
-        let (approval, _) = self.check_body(body, signatures, lookups, &message, verified)?;
+        let (approval, _) =
+            self.check_body(body, signatures, lookups, &message, verified.as_deref())?;
         let relevant = approval
             .signers
             .iter()
@@ -152,10 +169,12 @@ impl LedgerState {
         // check_body refused any unknown key or bad signature, so every
         // signature here verified against the keys in force.
         let check = SignatureCheck {
-            roles_version: self.roles_version,
             body_id,
             signatures_digest: signatures_digest(signatures),
-            valid: vec![true; signatures.len()],
+            verdicts: signatures
+                .iter()
+                .map(|s| (self.keys.get(&s.key).map(|(_, key)| *key), true))
+                .collect(),
         };
         Ok((approval, check))
     }
@@ -202,29 +221,31 @@ impl LedgerState {
         signatures: &[EntrySignature],
     ) -> SignatureCheck {
         let message = crate::entry::signing_message(body_bytes);
-        let valid = signatures
+        let verdicts = signatures
             .iter()
-            .map(|entry_sig| {
-                self.keys.get(&entry_sig.key).is_some_and(|(_, verifying)| {
+            .map(|entry_sig| match self.keys.get(&entry_sig.key) {
+                Some((_, verifying)) => (
+                    Some(*verifying),
                     entry_sig
                         .signature()
-                        .is_some_and(|sig| verifying.verify_strict(&message, &sig).is_ok())
-                })
+                        .is_some_and(|sig| verifying.verify_strict(&message, &sig).is_ok()),
+                ),
+                None => (None, false),
             })
             .collect();
         SignatureCheck {
-            roles_version: self.roles_version,
             body_id: crate::hash::sha256(body_bytes),
             signatures_digest: signatures_digest(signatures),
-            valid,
+            verdicts,
         }
     }
 
     /// As [`LedgerState::apply_leaf`], using a [`SignatureCheck`] made
     /// earlier by [`LedgerState::check_signatures`]. The check is used only
-    /// if it was made against the keys in force now, for this very body
-    /// (same body id) and this very signature list (same digest); otherwise
-    /// signatures are verified here. "Prechecked" is about signatures, not
+    /// for this very body (same body id) and this very signature list (same
+    /// digest), and each of its verdicts only if it was made with the key
+    /// the signature's name stands for now; every other signature is
+    /// verified here. "Prechecked" is about signatures, not
     /// overflow: amounts are always added with checked arithmetic.
     ///
     /// Every other apply entry point ends here: the one place a leaf is
@@ -289,8 +310,13 @@ impl LedgerState {
         let body_id = crate::hash::sha256(body_bytes);
         let message = crate::entry::signing_message(body_bytes);
         let verified = check.and_then(|c| c.verdicts_for(self, &body_id, &leaf.signatures));
-        let (approval, outcome) =
-            self.check_body(&leaf.body, &leaf.signatures, lookups, &message, verified)?;
+        let (approval, outcome) = self.check_body(
+            &leaf.body,
+            &leaf.signatures,
+            lookups,
+            &message,
+            verified.as_deref(),
+        )?;
         if let Some(unmet) = approval.unmet() {
             return Err(unmet);
         }
@@ -332,7 +358,7 @@ impl LedgerState {
         signatures: &[EntrySignature],
         lookups: &Lookups,
         message: &[u8],
-        verified: Option<&[bool]>,
+        verified: Option<&[Option<bool>]>,
     ) -> Result<(Approval, Outcome), ApplyError> {
         let s = &self.snapshot;
         if body.ledger != s.origin {
@@ -453,7 +479,7 @@ impl LedgerState {
         signatures: &[EntrySignature],
         rule_kind: Option<RuleKind>,
         message: &[u8],
-        verified: Option<&[bool]>,
+        verified: Option<&[Option<bool>]>,
     ) -> Result<Approval, ApplyError> {
         // A check made against this state's keys says nothing about a
         // genesis, which is checked against the keys it defines.
@@ -481,8 +507,8 @@ impl LedgerState {
                     key: entry_sig.key.clone(),
                 });
             };
-            let valid = match verified {
-                Some(valid) => valid[i],
+            let valid = match verified.and_then(|v| v[i]) {
+                Some(valid) => valid,
                 None => entry_sig
                     .signature()
                     .is_some_and(|sig| verifying.verify_strict(message, &sig).is_ok()),

@@ -249,8 +249,10 @@ pub struct LedgerState {
     snapshot: StateSnapshot,
     log_key: VerifierKey,
     keys: HashMap<String, (Role, VerifyingKey)>,
-    /// Changes whenever the role keys change, so that a [`SignatureCheck`]
-    /// made against other keys is never used.
+    /// Changes whenever the role keys change: callers that check signatures
+    /// ahead (the audit's decoder, the store's cache of pending proposals)
+    /// refresh their copy of the keys by it. A [`SignatureCheck`] itself
+    /// records the key each verdict was made with.
     roles_version: u64,
 }
 
@@ -404,7 +406,8 @@ impl LedgerState {
     }
 
     /// Counts the changes to the roles and keys since genesis. A
-    /// [`SignatureCheck`] is trusted only at the version it was made at.
+    /// [`SignatureCheck`]'s verdict is trusted only where its key is the
+    /// one in force now (see [`LedgerState::apply_leaf_prechecked`]).
     pub fn roles_version(&self) -> u64 {
         self.roles_version
     }

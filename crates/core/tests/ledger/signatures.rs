@@ -82,6 +82,52 @@ fn a_signature_check_speaks_only_for_its_own_body_and_list() {
     assert!(try_apply(&honest).is_ok());
 }
 
+/// Proves a `SignatureCheck` made before a change of roles is trusted only
+/// for the keys the change left alone: after `cm-2`'s name is given another
+/// key, the same leaf with the same check is refused (its `cm-2` signature
+/// is verified again, against the new key), while a leaf whose signers kept
+/// their keys commits with a check made before the change.
+#[test]
+fn a_signature_check_is_not_trusted_for_a_key_changed_since() {
+    let mut l = Ledger::funded();
+    let stale = expenditure("operating", 100, "kc-1");
+    let kept = expenditure("operating", 200, "kc-2");
+    let checks: Vec<_> = [
+        (&stale, ["co-1", "cm-1", "cm-2"]),
+        (&kept, ["co-1", "cm-1", "cm-3"]),
+    ]
+    .into_iter()
+    .map(|(body, signers)| {
+        let leaf = l.leaf(body.clone(), &signers);
+        l.state()
+            .check_signatures(&leaf.body.to_canonical_bytes(), &leaf.signatures)
+    })
+    .collect();
+    let mut roles = l.state().roles().clone();
+    for key in &mut roles.get_mut(&Role::Committee).unwrap().keys {
+        if key.name == "cm-2" {
+            key.public_key = B64.encode(sk(200).verifying_key().as_bytes());
+        }
+    }
+    l.commit(governance(Some(roles), "kc-g"), &["cm-1", "cm-2", "sv-1"]);
+    let try_apply = |leaf: &Leaf, check| {
+        let lookups = l.r.history.lookups(&leaf.needs());
+        l.state().clone().apply_leaf_prechecked(
+            leaf,
+            &leaf.to_canonical_bytes(),
+            &lookups,
+            Some(check),
+        )
+    };
+    let stale_leaf = l.leaf(stale, &["co-1", "cm-1", "cm-2"]);
+    assert_eq!(
+        try_apply(&stale_leaf, &checks[0]),
+        Err(ApplyError::BadSignature { key: "cm-2".into() })
+    );
+    let kept_leaf = l.leaf(kept, &["co-1", "cm-1", "cm-3"]);
+    assert!(try_apply(&kept_leaf, &checks[1]).is_ok());
+}
+
 /// Proves the company key can never count for the committee: a company
 /// signature beside one committee signature leaves the committee at 1 of 2,
 /// and a company signature labelled with a committee key name does not verify.
