@@ -1001,13 +1001,17 @@ fn verify_names_a_tampered_middle_entry() {
     {
         let db = open_sled(&c.data.join("ledger"));
         // Level-0 node tile 0 holds the leaf hashes of entries 0..256, 32
-        // bytes each; while it fills, it is kept as runs, each under the
-        // tile's key and the run's first position (u16 BE), as the batches
-        // appended them (see the key layout in crates/store/src/lib.rs).
+        // bytes each; while it fills, it is kept as its first hashes under
+        // the tile's key and runs under `M`, the same level and tile and
+        // the run's first position (u16 BE), as the batches appended them
+        // (see the key layout in crates/store/src/lib.rs).
         let mut tile_key = vec![b'N', 0];
         tile_key.extend_from_slice(&0u64.to_be_bytes());
+        let mut run_prefix = tile_key.clone();
+        run_prefix[0] = b'M';
         let (key, mut run, start) = db
             .scan_prefix(&tile_key)
+            .chain(db.scan_prefix(&run_prefix))
             .map(|item| item.unwrap())
             .map(|(key, value)| {
                 let start = if key.len() == tile_key.len() {

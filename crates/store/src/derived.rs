@@ -255,7 +255,17 @@ impl Store {
                 Some(next) => keys::node_tile(next, 0),
                 None => vec![b'N' + 1],
             };
-            for item in self.tree().range(start..end) {
+            // The runs of tiles still filling: the same range under their
+            // own prefix.
+            let mut run_start = start.clone();
+            run_start[0] = keys::NODE_TILE_RUN_PREFIX;
+            let run_end = match level.checked_add(1) {
+                Some(next) => keys::node_tile_run(next, 0, 0),
+                None => vec![keys::NODE_TILE_RUN_PREFIX + 1],
+            };
+            let tiles = self.tree().range(start..end);
+            let runs = self.tree().range(run_start..run_end);
+            for item in tiles.chain(runs) {
                 let (key, value) = item.map_err(StoreError::from)?;
                 if key.len() != keys::NODE_TILE_KEY_BYTES
                     && key.len() != keys::NODE_TILE_RUN_KEY_BYTES

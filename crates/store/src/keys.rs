@@ -52,11 +52,23 @@ pub const NODE_TILE_KEY_BYTES: usize = 10;
 /// did once per level per batch: docs/performance.md, "Round 2"), and the
 /// batch that fills the tile writes it whole under [`node_tile`] and
 /// removes its runs, so a full tile is one key.
+///
+/// Runs have a prefix of their own ([`NODE_TILE_RUN_PREFIX`]), not `N`:
+/// sled keeps neighbouring keys in one node (up to 16 keys) and rewrites
+/// the whole node after every 10 changes to it, so runs, which every small
+/// batch inserts, kept among full tiles of 8 KiB made sled rewrite up to
+/// 128 KiB of unchanged tiles every 10 batches, at each tree level, and
+/// the directory grew with the levels that had full tiles
+/// (docs/performance.md, "At 20,000 entries: the cause of the growth").
 pub fn node_tile_run(level: u8, tile: u64, start: u16) -> Vec<u8> {
     let mut key = node_tile(level, tile);
+    key[0] = NODE_TILE_RUN_PREFIX;
     key.extend_from_slice(&start.to_be_bytes());
     key
 }
+
+/// The first byte of a [`node_tile_run`] key.
+pub const NODE_TILE_RUN_PREFIX: u8 = b'M';
 
 /// Bytes of a [`node_tile_run`] key.
 pub const NODE_TILE_RUN_KEY_BYTES: usize = NODE_TILE_KEY_BYTES + 2;

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `L` | seq (u64 BE) | leaf bytes (JCS) |
 //! | `N` | level (u8), tile (u64 BE) | node tile: hashes of that level's perfect subtrees 256·tile .. 256·tile+255, 32 bytes each, from the first on |
-//! | `N` | level (u8), tile (u64 BE), start (u16 BE) | a run of a tile still filling: the hashes one batch appended, from position `start` on; the batch that fills the tile writes it whole under the key above and removes its runs |
+//! | `M` | level (u8), tile (u64 BE), start (u16 BE) | a run of an `N` tile still filling: the hashes one batch appended, from position `start` on; the batch that fills the tile writes it whole under its `N` key and removes its runs. Apart from the `N` keys so that sled does not rewrite full tiles with the runs beside them (`keys::node_tile_run`) |
 //! | `S` | — | [`StateSnapshot`] JSON (roles, rules, balances, head) |
 //! | `B` | body id (32) | seq (u64 BE): replay protection |
 //! | `R` | target seq (u64 BE) | seq of its reversal |
@@ -131,7 +131,7 @@ use writes::{FaultPoint as Fault, Faults, WriteSet};
 /// The on-disk layout this code reads and writes (the table above). A
 /// store of another format is refused at open with a clear error rather
 /// than misread.
-pub const STORE_FORMAT: &str = "feeledger-store/3";
+pub const STORE_FORMAT: &str = "feeledger-store/4";
 
 /// Most entries one [`Store::append_batch`] call takes.
 pub const BATCH_ENTRIES_MAX: usize = 4_096;

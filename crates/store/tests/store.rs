@@ -996,7 +996,11 @@ fn store_options_open_the_same_ledger() {
 /// each took.
 fn joined_node_tiles(dir: &Path) -> std::collections::BTreeMap<(u8, u64), (Vec<u8>, usize)> {
     let mut tiles = std::collections::BTreeMap::<(u8, u64), (Vec<u8>, usize)>::new();
-    for (key, value) in raw_records(dir, b"N") {
+    // Full tiles and first hashes under `N`, runs under `M`: in key
+    // order, all of a tile's runs come after its first key.
+    let mut records = raw_records(dir, b"NM");
+    records.sort_by(|(a, _), (b, _)| a[1..].cmp(&b[1..]));
+    for (key, value) in records {
         let tile = u64::from_be_bytes(key[2..10].try_into().unwrap());
         let joined = tiles.entry((key[1], tile)).or_default();
         let start = match key.len() {
@@ -1070,6 +1074,13 @@ fn small_batches_store_the_same_tiles_and_buckets_as_one_large_batch() {
     // Level 0's last tile (leaves 512..701) was filled by several batches:
     // it is in runs, not rewritten whole by each.
     assert!(small_tiles[&(0, 2)].1 > 1);
+    // The runs are kept apart from the tiles (under `M`), so that sled
+    // does not rewrite full tiles with the runs each batch inserts beside
+    // them (docs/performance.md, "At 20,000 entries").
+    assert!(raw_records(small.path(), b"N")
+        .iter()
+        .all(|(key, _)| key.len() == 10));
+    assert!(!raw_records(small.path(), b"M").is_empty());
     assert_eq!(
         raw_records(small.path(), b"X"),
         raw_records(large.path(), b"X")
