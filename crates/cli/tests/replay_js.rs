@@ -743,38 +743,6 @@ async function run(c) {
         otherSize: await t.verifyConsistency(c.from + 1, c.to, proof, from, to),
       };
     }
-    case 'sha256': {
-      // sha256.js against WebCrypto on every length from 0 to 300 bytes
-      // (the block boundaries at 55, 56, 63, 64 and beyond) and a few
-      // larger ones, of seeded pseudo-random bytes; and FIPS 180-4's
-      // examples.
-      const { sha256Sync } = await import('/assets/sha256.js');
-      let seed = 0x2545f491;
-      const next = () => {
-        seed ^= seed << 13;
-        seed ^= seed >>> 17;
-        seed ^= seed << 5;
-        return seed & 0xff;
-      };
-      const lengths = [...Array(301).keys(), 511, 512, 1000, 4095, 4096, 16384, 16385, 100000];
-      const differ = [];
-      for (const n of lengths) {
-        const bytes = Uint8Array.from({ length: n }, next);
-        const web = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-        if (v.toHex(sha256Sync(bytes)) !== v.toHex(web) || v.toHex(await v.sha256(bytes)) !== v.toHex(web)) differ.push(n);
-      }
-      const examples = [
-        ['abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-        ['abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
-        ['', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
-      ];
-      return {
-        ok: true,
-        lengths: lengths.length,
-        differ,
-        examples: examples.every(([text, hex]) => v.toHex(sha256Sync(v.utf8(text))) === hex),
-      };
-    }
     case 'bundles':
       return { ok: true, bundles: t.bundlesCovering(c.from, c.to).map((b) => [b.path, b.first, b.width, b.skip]) };
     case 'worker': {
@@ -1037,7 +1005,6 @@ fn outcome() -> &'static Outcome {
         for (from, to) in [(1, DEMO_ENTRIES), (1_000, 1_024), (3_000, DEMO_ENTRIES), (DEMO_ENTRIES - 1, DEMO_ENTRIES)] {
             cases.push(json!({ "id": format!("server-consistency/{from}-{to}"), "op": "server-consistency", "from": from, "to": to }));
         }
-        cases.push(json!({ "id": "sha256", "op": "sha256" }));
         for (from, to) in [(0, 3_669), (3_669, 3_869), (256, 512), (1_000, 1_000), (0, 256_001)] {
             cases.push(json!({ "id": format!("bundles/{from}-{to}"), "op": "bundles", "from": from, "to": to }));
         }
@@ -1366,18 +1333,6 @@ fn another_log_key_is_refused() {
     let wrong = result("worker/wrong-key");
     assert_eq!(wrong["ok"], json!(false), "{wrong}");
     assert_eq!(wrong["failure"]["step"], json!("checkpoint"), "{wrong}");
-}
-
-/// The page's own SHA-256 (sha256.js, which verify.js uses for inputs up to
-/// 16 KiB) equals WebCrypto's on every length from 0 to 300 bytes and on
-/// larger inputs, and FIPS 180-4's examples.
-#[test]
-fn the_pages_sha256_equals_webcrypto() {
-    let sha = result("sha256");
-    assert_eq!(sha["ok"], json!(true), "{sha}");
-    assert_eq!(sha["lengths"], json!(309), "{sha}");
-    assert_eq!(sha["differ"], json!([]), "{sha}");
-    assert_eq!(sha["examples"], json!(true), "{sha}");
 }
 
 /// Every hand-made ledger gets the core's verdict from replay.js: refused

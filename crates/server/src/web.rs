@@ -38,7 +38,6 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("keys.js", JS, include_str!("../web/keys.js")),
     ("idb.js", JS, include_str!("../web/idb.js")),
     ("kept.js", JS, include_str!("../web/kept.js")),
-    ("sha256.js", JS, include_str!("../web/sha256.js")),
     ("sign.js", JS, include_str!("../web/sign.js")),
     ("receipt.js", JS, include_str!("../web/receipt.js")),
     ("enrol.js", JS, include_str!("../web/enrol.js")),

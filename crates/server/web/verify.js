@@ -28,8 +28,6 @@
 //   the server's verify_strict refuses; that cannot turn a forgery into a
 //   valid signature.
 
-import { sha256Sync } from './sha256.js';
-
 const enc = new TextEncoder();
 
 export const ENTRY_SIGNATURE_CONTEXT = 'feeledger/entry/v1\n';
@@ -120,11 +118,6 @@ export function toBase64(bytes) {
 // Hashes (RFC 6962 / RFC 9162)
 // ---------------------------------------------------------------------------
 
-// Inputs up to this many bytes are hashed here (sha256.js), larger ones by
-// WebCrypto, off this thread: a leaf, a tree node or a checkpoint is hashed
-// without waiting a task hop, an attachment without holding the thread.
-const HASHED_HERE_MAX_BYTES = 16 * 1024;
-
 function subtle() {
   const s = globalThis.crypto && globalThis.crypto.subtle;
   if (!s) throw new VerifyError('crypto', 'no-webcrypto');
@@ -132,9 +125,7 @@ function subtle() {
 }
 
 export async function sha256(bytes) {
-  const input = bytes instanceof Uint8Array ? bytes : ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
-  if (input.length <= HASHED_HERE_MAX_BYTES) return sha256Sync(input);
-  return new Uint8Array(await subtle().digest('SHA-256', input));
+  return new Uint8Array(await subtle().digest('SHA-256', bytes));
 }
 
 /** SHA-256(0x00 || leaf). */
