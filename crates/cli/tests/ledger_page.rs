@@ -311,6 +311,11 @@ fn a_second_visit_fetches_only_the_new_bundles() {
         json!(true),
         "the run index.html started from the last visit's memory is the one shown"
     );
+    assert_eq!(
+        begun_from(&mut p),
+        json!("name"),
+        "that run began from the worker's name, as the worker started, not from the message"
+    );
     let bundles = proxy.take_bundles();
     assert_eq!(
         bundles,
@@ -341,6 +346,16 @@ fn adopted(p: &mut Phone) -> Value {
     p.eval(
         "(async () => { const href = document.querySelector('link[rel=modulepreload][href*=\"/ledger-state.js\"]').href; \
            return (await import(href)).ledgerCheck.status().adopted; })()",
+    )
+}
+
+/// Where the shown run began (`fetched.begunFrom` of the worker's result):
+/// `name` for the run index.html gave the worker in its name, `message` for
+/// one begun from a message.
+fn begun_from(p: &mut Phone) -> Value {
+    p.eval(
+        "(async () => { const href = document.querySelector('link[rel=modulepreload][href*=\"/ledger-state.js\"]').href; \
+           const s = (await import(href)).ledgerCheck.status(); return s.fetched && s.fetched.begunFrom; })()",
     )
 }
 
@@ -382,6 +397,11 @@ fn a_remembered_run_with_another_log_key_is_not_adopted() {
         adopted(&mut p),
         json!(false),
         "the remembered run is not the one shown"
+    );
+    assert_eq!(
+        begun_from(&mut p),
+        json!("message"),
+        "the run shown is the page's own, begun from its message"
     );
     let served = server.http().get("/api/v1/ledger").ok_json()["log_key"].clone();
     let remembered = p.eval(&format!(

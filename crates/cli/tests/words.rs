@@ -175,7 +175,7 @@ const ALLOWED_ASCII: [&str; 5] = ["feeledger", "keygen", "key", "weiyuan-zhang",
 /// `2026年12月`, `2026年12月6日 14:05`; en `6 Dec 2026`, `Dec 2026`,
 /// `6 Dec 2026, 14:05` (no `06/12/2026`), with the date turning at Beijing
 /// midnight, not UTC's — and that the page prints an entry card's business
-/// date that way in each language.
+/// date that way in each language; and that a count reads `3,669` in both.
 #[test]
 fn dates_read_one_way_per_language() {
     let f = Fixture::new();
@@ -201,6 +201,28 @@ fn dates_read_one_way_per_language() {
             "zh": ["2026年12月6日", "2026年12月", "2026年12月6日 14:05", "2026年12月6日", "2027年1月1日 00:05", "2026年1月9日"],
             "en": ["6 Dec 2026", "Dec 2026", "6 Dec 2026, 14:05", "6 Dec 2026", "1 Jan 2027, 00:05", "9 Jan 2026"],
         })
+    );
+    // Counts are grouped by hand, the same in both languages.
+    let counts = zh.eval(
+        r#"(async () => {
+          const f = await import('/assets/format.js');
+          return [0, 7, 999, 1000, 3669, 100001, 1234567, -4500, '4169', 2.5].map((n) => f.countText(n));
+        })()"#,
+    );
+    assert_eq!(
+        counts,
+        json!([
+            "0",
+            "7",
+            "999",
+            "1,000",
+            "3,669",
+            "100,001",
+            "1,234,567",
+            "-4,500",
+            "4,169",
+            "2.5"
+        ])
     );
 
     let card_date =

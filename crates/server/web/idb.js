@@ -37,6 +37,19 @@ function open({ db, version, store, keyPath, more = {} }) {
 }
 
 /**
+ * Opens `spec`'s database now, so that its first transaction does not wait
+ * for the open (a worker that opens it while its first message is on the
+ * way). A failure is left for that transaction to meet.
+ */
+export function openEarly(spec) {
+  try {
+    open(spec).catch(() => {});
+  } catch {
+    // No IndexedDB here: the first transaction says so.
+  }
+}
+
+/**
  * Runs `fn(objectStore)` in one transaction of `mode` on `spec`'s store and
  * resolves with the result of the request it returns, once the transaction
  * has committed. A failure rejects with the DOMException (or the error

@@ -27,7 +27,7 @@
 // entries were kept apart still holds them in its state; it is read as it
 // is, and moved apart when it is next written.
 
-import { withStore, withStores } from './idb.js';
+import { openEarly, withStore, withStores } from './idb.js';
 import { fromHex, toHex } from './verify.js';
 
 const LEDGERS = { db: 'feeledger-ledger-state', version: 2, store: 'ledgers', keyPath: 'key', more: { entries: null } };
@@ -85,6 +85,11 @@ function withBodies(bodies, added) {
     }
   }
   return { ids, seqs };
+}
+
+/** Opens the kept records' database before the first read asks for it. */
+export function openKept() {
+  openEarly(LEDGERS);
 }
 
 /**

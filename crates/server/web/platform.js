@@ -5,7 +5,7 @@
 // localStorage, else Chinese.
 
 import { translate, namesIn } from './strings.js';
-import { yuan, dayText } from './format.js';
+import { yuan, dayText, countText } from './format.js';
 import { h, mount } from './dom.js';
 
 const LANG_KEY = 'feeledger.lang';
@@ -43,7 +43,7 @@ function cosignedText(cosigned) {
   const cosigners = cosigned.cosigners || [];
   const newest = cosigners.reduce((m, c) => Math.max(m, c.time_s || 0), 0);
   return t('platform.cosigned', {
-    size: cosigned.size.toLocaleString(S.lang === 'zh' ? 'zh-CN' : 'en-US'),
+    size: countText(cosigned.size),
     date: newest ? dayText(newest * 1000, S.lang) : '—',
     who: cosigners.map((c) => c.name).join(S.lang === 'zh' ? '、' : ', ') || '—',
   });
@@ -72,7 +72,7 @@ function card(ledger) {
     // These balances are the platform's word: only the ledger's own page
     // replays the log on the phone, so the card says so beside them.
     h('p', { class: 'small muted platform-unverified' }, t('platform.unverified')),
-    h('p', { class: 'small' }, t('platform.entries', { size: ledger.size.toLocaleString(S.lang === 'zh' ? 'zh-CN' : 'en-US') })),
+    h('p', { class: 'small' }, t('platform.entries', { size: countText(ledger.size) })),
     h('p', { class: 'small platform-cosigned' }, cosignedText(ledger.cosigned)),
     h('p', {}, h('a', { href, class: 'platform-open' }, t('platform.open'))),
   );

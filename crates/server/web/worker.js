@@ -14,15 +14,17 @@
 //
 // Messages: the page posts {base, logKey, mirror, keep, record} (base: the
 // ledger's URL prefix, '' for this origin; record: {key, origin, base}, the
-// kept record's key and what it is kept for, or null to keep nothing). The
-// worker reads the kept record itself (kept.js) and answers
+// kept record's key and what it is kept for, or null to keep nothing), or
+// names the worker with it (RUN_NAME), and the run begins as the worker
+// starts. The worker reads the kept record itself (kept.js) and answers
 //   {type: 'kept', checkpoint: {size, root, note} | null}   (what it resumes from)
 //   {type: 'progress', size, total}                         (after each bundle)
 //   {type: 'done', ok: true, view, result} or
 //   {type: 'done', ok: false, failure}
 //   {type: 'stored'}                                        (after 'done', ok or not)
 // where `view` is what the page shows of the replayed state ({name, origin,
-// logKey, funds, roles, reversedBy}). 'kept' always comes first, so a
+// logKey, funds, roles, reversedBy}) and `result.fetched.begunFrom` says
+// whether the run began from the worker's name or from a message. 'kept' always comes first, so a
 // failure's evidence can name the checkpoint the run resumed from.
 // The state itself never crosses to the page: it is read from and written
 // to IndexedDB here, after 'done', so the page shows the result first. A
@@ -44,7 +46,13 @@
 import { VerifyError, fromBase64, fromHex, fromUtf8, parseVkey, toHex, verifyCheckpointNote, ALG_ED25519 } from './verify.js';
 import { ReplayError, STATE_FORMAT, replay, stateRoot, summarize } from './replay.js';
 import { bundlesCovering, parseBundle, verifyConsistency } from './tlog.js';
-import { earlierEntries, readRecord, writeRecord } from './kept.js';
+import { earlierEntries, openKept, readRecord, writeRecord } from './kept.js';
+
+/**
+ * How index.html names a worker that is to begin its page's remembered run
+ * at once: this prefix, then the run's message as JSON.
+ */
+export const RUN_NAME = 'feeledger-run ';
 
 /** A failure of the whole verification; `seq` is set for an entry. */
 export class LedgerFailure extends Error {
@@ -72,7 +80,7 @@ function plainFailure(e) {
  * replay.js). Returns {state, result}; throws LedgerFailure, ReplayError or
  * VerifyError. `fetch` may be injected.
  */
-export async function verifyLedger({ base = '', logKey, saved = null, ownSaved = false, earlier = null, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), onProgress = () => {} }) {
+export async function verifyLedger({ base = '', logKey, saved = null, ownSaved = false, earlier = null, mirror = false, keep = 0, fetch: doFetch = (...a) => fetch(...a), started = null, onProgress = () => {} }) {
   const startedMs = performance.now();
   // When each step ended, as milliseconds since the epoch, so that the page
   // can place them on its own timeline (a worker's clock starts apart).
@@ -82,9 +90,13 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
   const requests = [];
   async function get(path, cache) {
     requests.push(path);
+    // A request the caller started before this run (`started`, the
+    // checkpoint's, while the kept record was read) is taken once.
+    const early = path === 'checkpoint' && started ? started : null;
+    started = null;
     let res;
     try {
-      res = await doFetch(`${base}/${path}`, { cache });
+      res = await (early || doFetch(`${base}/${path}`, { cache }));
     } catch {
       throw new LedgerFailure('fetch', 'network', { path });
     }
@@ -110,6 +122,17 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
   const signedRoot = toHex(checkpoint.root);
   if (size === 0) throw new LedgerFailure('checkpoint', 'empty-log');
 
+  // The replay starts where a resumed state ends (from a bucket, at 0).
+  const from = saved && !mirror && saved.size <= size ? saved.size : 0;
+  const bundles = bundlesCovering(from, size);
+  // One bundle is fetched while the one before it is replayed.
+  const fetchBundle = (b) => get(b.path, b.width === 256 ? 'default' : 'no-store').then(
+    (bytes) => ({ bytes }),
+    (error) => ({ error }),
+  );
+  const firstBundle = () => (bundles.length > 0 ? fetchBundle(bundles[0]) : null);
+  let next = null;
+
   let state = null;
   // From a bucket: the saved root to meet at the saved size while replaying.
   let meet = null;
@@ -126,6 +149,9 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
     } else if (mirror) {
       meet = { size: saved.size, root: savedRoot };
     } else {
+      // The first new bundle is asked for beside the proof: its bytes are
+      // believed only through the replay, which waits for the proof.
+      next = firstBundle();
       // A failed request is no evidence (the network, a restart): it fails
       // this run without an alarm.
       const proofBytes = await get(`api/v1/consistency?from=${saved.size}&to=${size}`, 'no-store');
@@ -149,14 +175,7 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
   }
   const recent = [];
 
-  const from = state ? state.size : 0;
-  const bundles = bundlesCovering(from, size);
-  // One bundle is fetched while the one before it is replayed.
-  const fetchBundle = (b) => get(b.path, b.width === 256 ? 'default' : 'no-store').then(
-    (bytes) => ({ bytes }),
-    (error) => ({ error }),
-  );
-  let next = bundles.length > 0 ? fetchBundle(bundles[0]) : null;
+  if (!next) next = firstBundle();
   for (let i = 0; i < bundles.length; i++) {
     const b = bundles[i];
     const got = await next;
@@ -208,9 +227,17 @@ export async function verifyLedger({ base = '', logKey, saved = null, ownSaved =
 
 // As a worker: one verification per message.
 if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) {
-  globalThis.onmessage = async (event) => {
-    const { base, logKey, mirror, keep, record } = event.data || {};
+  // When the worker's thread began and when its modules had loaded, for the
+  // benchmark's trace of a visit (docs/performance.md).
+  const startMoments = [['thread', Math.round(performance.timeOrigin)], ['modules', Math.round(performance.timeOrigin + performance.now())]];
+  // The kept record's database opens while the first message is on its way.
+  openKept();
+  const runMessage = async (message, begunFrom) => {
+    const { base, logKey, mirror, keep, record } = message || {};
     const messageMs = Math.round(performance.timeOrigin + performance.now());
+    // The signed checkpoint is asked for while the kept record is read.
+    const started = fetch(`${base || ''}/checkpoint`, { cache: 'no-store' });
+    started.catch(() => {});
     const kept = record ? await readRecord(record.key) : null;
     const keptMs = Math.round(performance.timeOrigin + performance.now());
     // A record made with another log key is not this ledger's history as
@@ -227,6 +254,7 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
         earlier: saved ? earlierEntries(saved) : null,
         mirror: Boolean(mirror),
         keep: Number.isSafeInteger(keep) ? keep : 0,
+        started,
         onProgress: (p) => globalThis.postMessage({ type: 'progress', ...p }),
       });
     } catch (e) {
@@ -235,7 +263,8 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
       return;
     }
     const { state, result } = verified;
-    result.fetched.moments.unshift(['message', messageMs], ['kept', keptMs]);
+    result.fetched.moments.unshift(...startMoments, ['message', messageMs], ['kept', keptMs]);
+    result.fetched.begunFrom = begunFrom;
     const view = { name: state.name, origin: state.origin, logKey: state.logKey, funds: state.funds, roles: state.roles, reversedBy: state.reversedBy };
     globalThis.postMessage({ type: 'done', ok: true, view, result });
     if (record) {
@@ -255,4 +284,30 @@ if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlob
     }
     globalThis.postMessage({ type: 'stored' });
   };
+  // index.html gives the run its page remembers in the worker's name as
+  // well as in a message: a message posted before the worker has started
+  // is handed over only once the page's thread, busy loading the page's
+  // own modules, gets to it (30 to 50 ms later on a returning visit), and
+  // the name is here at once. The message of the run begun from the name
+  // is then passed over, once.
+  let begunFromName = null;
+  globalThis.onmessage = (event) => {
+    const message = event.data || {};
+    if (begunFromName !== null && JSON.stringify(message) === begunFromName) {
+      begunFromName = null;
+      return;
+    }
+    runMessage(message, 'message');
+  };
+  if (typeof globalThis.name === 'string' && globalThis.name.startsWith(RUN_NAME)) {
+    try {
+      const message = JSON.parse(globalThis.name.slice(RUN_NAME.length));
+      if (message && typeof message === 'object') {
+        begunFromName = JSON.stringify(message);
+        runMessage(message, 'name');
+      }
+    } catch {
+      // Not a run: wait for the message.
+    }
+  }
 }
