@@ -138,11 +138,20 @@ function startCheck() {
   ledgerCheck.start({ base: BASE, origin: S.ledger.origin, logKey: S.pinned || S.ledger.log_key, mirror: FROM_MIRROR, keep: FROM_MIRROR ? MIRROR_ENTRIES : 0 }).catch(reportError);
 }
 
+// The check's changes come in bursts (a run adopted replays the answers it
+// already gave in one go, and a start sets its state twice): the sections
+// they touch are drawn once a burst, after it.
+let checkDrawQueued = false;
 ledgerCheck.addEventListener('change', () => {
-  if (FROM_MIRROR) takeReplayed();
-  renderBalances();
-  renderChart();
-  renderTrust();
+  if (checkDrawQueued) return;
+  checkDrawQueued = true;
+  queueMicrotask(() => {
+    checkDrawQueued = false;
+    if (FROM_MIRROR) takeReplayed();
+    renderBalances();
+    renderChart();
+    renderTrust();
+  });
 });
 
 function readPinned() {
@@ -1612,6 +1621,17 @@ async function start() {
     await startFromMirror(unit);
     return;
   }
+  // The first requests go out before the first drawing, which needs none
+  // of them; each is awaited where it was asked for before.
+  const asked = {
+    ledger: getJson('/api/v1/ledger'),
+    balances: getJson('/api/v1/balances'),
+    summary: getJson('/api/v1/summary'),
+    checkpoint: getText('/checkpoint'),
+    proposals: getAllProposals(),
+  };
+  // Their failures are met where they are awaited (load, below).
+  for (const p of Object.values(asked)) p.catch(() => {});
   renderAll();
 
   const load = async (fn) => {
@@ -1623,7 +1643,7 @@ async function start() {
     }
   };
   const ledger = load(async () => {
-    S.ledger = await getJson('/api/v1/ledger');
+    S.ledger = await asked.ledger;
     mark('feeledger:ledger');
     // The check first: it runs in its worker while the page draws.
     startCheck();
@@ -1631,18 +1651,18 @@ async function start() {
     renderAll();
   });
   const balances = load(async () => {
-    S.balances = await getJson('/api/v1/balances');
+    S.balances = await asked.balances;
     await ledger;
     renderBalances();
   });
   const summary = load(async () => {
-    S.summary = await getJson('/api/v1/summary');
+    S.summary = await asked.summary;
     await ledger;
     renderChart();
     renderEntries();
   });
   const checkpoint = load(async () => {
-    S.checkpointText = await getText('/checkpoint');
+    S.checkpointText = await asked.checkpoint;
     await ledger;
     renderTrust();
     const parsed = parsedCheckpoint();
@@ -1660,7 +1680,7 @@ async function start() {
     await checked;
   });
   const proposals = load(async () => {
-    S.proposals = await getAllProposals();
+    S.proposals = await asked.proposals;
     await ledger;
     renderProposals();
   });
