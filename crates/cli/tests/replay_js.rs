@@ -743,6 +743,34 @@ async function run(c) {
         otherSize: await t.verifyConsistency(c.from + 1, c.to, proof, from, to),
       };
     }
+    case 'frontier-extend': {
+      // Leaf hashes made up from their index; each (size, count) pair
+      // extends the frontier of `size` leaves by `count` at once and leaf
+      // by leaf, and the two must be the same.
+      const hashOf = (i) => v.sha256(v.utf8(`leaf ${i}`));
+      const pairs = [];
+      for (let size = 0; size <= 33; size++) for (let count = 0; count <= 33; count++) pairs.push([size, count]);
+      pairs.push([255, 1], [256, 256], [1000, 300], [3669, 100], [4095, 2]);
+      const hashes = [];
+      const frontiers = [[]];
+      const largest = Math.max(...pairs.map(([a, b]) => a + b));
+      for (let i = 0; i < largest; i++) {
+        hashes.push(await hashOf(i));
+        frontiers.push(await t.frontierAppend(frontiers[i], i, hashes[i]));
+      }
+      const mismatches = [];
+      for (const [size, count] of pairs) {
+        const extended = await t.frontierExtend(frontiers[size], size, hashes.slice(size, size + count));
+        if (JSON.stringify(extended) !== JSON.stringify(frontiers[size + count])) mismatches.push([size, count]);
+      }
+      let refused = false;
+      try {
+        await t.frontierExtend(frontiers[3], 4, hashes.slice(4, 5));
+      } catch {
+        refused = true;
+      }
+      return { ok: true, compared: pairs.length, mismatches, refused };
+    }
     case 'bundles':
       return { ok: true, bundles: t.bundlesCovering(c.from, c.to).map((b) => [b.path, b.first, b.width, b.skip]) };
     case 'worker': {
@@ -1005,6 +1033,7 @@ fn outcome() -> &'static Outcome {
         for (from, to) in [(1, DEMO_ENTRIES), (1_000, 1_024), (3_000, DEMO_ENTRIES), (DEMO_ENTRIES - 1, DEMO_ENTRIES)] {
             cases.push(json!({ "id": format!("server-consistency/{from}-{to}"), "op": "server-consistency", "from": from, "to": to }));
         }
+        cases.push(json!({ "id": "frontier-extend", "op": "frontier-extend" }));
         for (from, to) in [(0, 3_669), (3_669, 3_869), (256, 512), (1_000, 1_000), (0, 256_001)] {
             cases.push(json!({ "id": format!("bundles/{from}-{to}"), "op": "bundles", "from": from, "to": to }));
         }
@@ -1440,6 +1469,18 @@ fn consistency_proofs_agree_with_the_vectors_and_the_server() {
             "{from}-{to}"
         );
     }
+}
+
+/// Extending a frontier by many leaf hashes at once (each level's pairs
+/// hashed together, as a replay does) gives the frontier that appending
+/// them one by one gives, for every size and count up to 33 and a few
+/// larger ones across tile edges; a frontier of the wrong size is refused.
+#[test]
+fn a_frontier_extended_at_once_is_the_one_appended_leaf_by_leaf() {
+    let r = result("frontier-extend");
+    assert_eq!(r["compared"], json!(34 * 34 + 5), "{r}");
+    assert_eq!(r["mismatches"], json!([]), "{r}");
+    assert_eq!(r["refused"], json!(true), "{r}");
 }
 
 /// The bundle paths that cover a range of leaves are the tlog-tiles ones:

@@ -47,7 +47,7 @@ import {
   utf8,
   ALG_ED25519,
 } from './verify.js';
-import { frontierAppend, frontierRoot } from './tlog.js';
+import { frontierAppend, frontierExtend, frontierRoot } from './tlog.js';
 
 /** The shape of a saved state; a state of another format is not resumed. */
 export const STATE_FORMAT = 'feeledger-replay/1';
@@ -716,8 +716,10 @@ async function applyGenesis(leaf, bytes, body, bodyId, message, seq) {
 
 // Every later leaf (§12.2), on `s`, which it changes only when all checks
 // pass. `keys` is the index of s.roles; `earlier` the lookup of the entries
-// kept apart, or null (see `replay`).
-async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead, earlier) {
+// kept apart, or null (see `replay`). The leaf's hash goes on `appended`,
+// not into s.frontier: `replay` extends the frontier by all of a call's
+// leaves at once (frontierExtend).
+async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead, earlier, appended) {
   if (leaf.seq !== s.size) throw new ReplayError(seq, 'wrong_seq', { expected: s.size, found: leaf.seq });
   if (leaf.prev !== s.head) throw new ReplayError(seq, 'broken_chain', { expected: s.head, found: leaf.prev });
   if (leaf.time < s.lastTimeMs) throw new ReplayError(seq, 'time_went_backwards', { previousMs: s.lastTimeMs, foundMs: leaf.time });
@@ -773,7 +775,6 @@ async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead
   const balances = applyMoves(s.balances, effect, seq);
   await checkSignatures(seq, leaf, message, keys, s.roles, s.rules[ruleKind], ahead);
   const hash = await ahead.leafHash;
-  const frontier = await frontierAppend(s.frontier, s.size, hash);
 
   // Every check passed: only now does the state change.
   s.balances = balances;
@@ -789,7 +790,7 @@ async function applyNext(s, keys, leaf, bytes, body, bodyId, message, seq, ahead
   s.size += 1;
   s.head = toHex(hash);
   s.lastTimeMs = leaf.time;
-  s.frontier = frontier;
+  appended.push(hash);
   return body.kind === 'governance' && body.roles ? indexKeys(s.roles) : keys;
 }
 
@@ -850,6 +851,18 @@ export async function replay(state, leaves, { onLeaf, inPlace = false, earlier =
   // and waiting on each in turn cost most of a returning visit's replay.
   // A leaf that does not decode keeps its error for its turn.
   const ahead = leaves.map((bytes) => prepare(bytes, keys, earlier));
+  // The leaf hashes applied since s.frontier was last brought up to date
+  // (at `frontierSize` leaves): it is, once, before the state is returned
+  // or handed over with an error.
+  let appended = [];
+  let frontierSize = s ? s.size : 0;
+  const catchUp = async () => {
+    if (s && appended.length > 0) {
+      s.frontier = await frontierExtend(s.frontier, frontierSize, appended);
+      frontierSize = s.size;
+      appended = [];
+    }
+  };
   for (let i = 0; i < leaves.length; i++) {
     const bytes = leaves[i];
     const seq = s ? s.size : 0;
@@ -866,19 +879,23 @@ export async function replay(state, leaves, { onLeaf, inPlace = false, earlier =
       const before = keys;
       if (s === null) {
         s = await applyGenesis(leaf, bytes, leaf.body, bodyId, message, seq);
+        frontierSize = s.size;
         keys = indexKeys(s.roles);
       } else {
-        keys = await applyNext(s, keys, leaf, bytes, leaf.body, bodyId, message, seq, prepared, earlier);
+        keys = await applyNext(s, keys, leaf, bytes, leaf.body, bodyId, message, seq, prepared, earlier, appended);
       }
       // New keys (the genesis, or a change of roles): the later leaves'
       // checks start again under them.
       if (keys !== before) for (let j = i + 1; j < ahead.length; j++) ahead[j] = rejudge(ahead[j], keys);
     } catch (e) {
+      // The state after the last leaf applied, whole, frontier and all.
+      await catchUp();
       if (e instanceof ReplayError) e.state = s;
       throw e;
     }
     if (onLeaf) onLeaf(seq);
   }
+  await catchUp();
   return s;
 }
 

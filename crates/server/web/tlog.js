@@ -45,6 +45,51 @@ export async function frontierAppend(frontier, size, hash) {
   return out;
 }
 
+/**
+ * Appends the leaf hashes `hashes` (byte arrays, in order) to a frontier of
+ * `size` leaves and returns the new frontier, the same as `frontierAppend`
+ * leaf after leaf; but the pairs of one level of the tree do not depend on
+ * each other, so each level's hashes are asked for at once, and a replay
+ * waits on about log2 of the size rounds of hashing instead of one or more
+ * a leaf (WebCrypto answers each call a task later).
+ */
+export async function frontierExtend(frontier, size, hashes) {
+  if (frontier.length !== popcount(size)) throw new Error('frontier does not match its size');
+  // The old frontier by level: its roots are the 1 bits of `size`, highest first.
+  const oldByLevel = new Map();
+  for (let level = 0, s = size, i = frontier.length - 1; s > 0; level++, s = Math.floor(s / 2)) {
+    if (s % 2 === 1) oldByLevel.set(level, frontier[i--]);
+  }
+  const end = size + hashes.length;
+  const newByLevel = new Map();
+  // `nodes` are the level's new nodes, the first at index `first` of the level.
+  let nodes = hashes;
+  let first = size;
+  for (let level = 0; ; level++) {
+    const levelEnd = Math.floor(end / 2 ** level);
+    if (first === levelEnd) {
+      // Nothing new from this level up: the old roots there stay.
+      for (const [l, hex] of oldByLevel) if (l >= level) newByLevel.set(l, hex);
+      break;
+    }
+    let row = nodes;
+    // An odd first index has its left sibling in the old frontier.
+    if (first % 2 === 1) {
+      row = [fromHex(oldByLevel.get(level)), ...nodes];
+      first -= 1;
+    }
+    // An odd count leaves the last node unpaired: a root of the new frontier.
+    if (row.length % 2 === 1) newByLevel.set(level, toHex(row[row.length - 1]));
+    const pairs = [];
+    for (let i = 0; i + 1 < row.length; i += 2) pairs.push(nodeHash(row[i], row[i + 1]));
+    nodes = await Promise.all(pairs);
+    first /= 2;
+  }
+  const out = [...newByLevel.entries()].sort((a, b) => b[0] - a[0]).map(([, hex]) => hex);
+  if (out.length !== popcount(end)) throw new Error('extended frontier does not match its size');
+  return out;
+}
+
 /** The RFC 6962 tree hash of a frontier: SHA-256("") for the empty tree. */
 export async function frontierRoot(frontier) {
   if (frontier.length === 0) return sha256(new Uint8Array(0));
