@@ -32,9 +32,12 @@ fn router_paths() -> BTreeSet<String> {
 
 /// A concrete URL path for a templated one, naming things that exist in a
 /// fresh ledger where that is possible.
-fn concrete(path: &str) -> String {
+fn concrete(path: &str, tag: &str) -> String {
     path.replace("{seq}", "0")
+        .replace("{tag}", tag)
+        .replace("{size}", "1")
         .replace("{id}", &"0".repeat(64))
+        .replace("{sha256}", &"0".repeat(64))
         .replace("{unit}", "3-1502")
         .replace("{name}", "app.js")
         .replace("{path}", "0/000.p/1")
@@ -109,12 +112,28 @@ fn every_route_answers_exactly_the_methods_the_document_lists() {
 /// schema for each JSON answer.
 fn probe(http: &Http, prefix: &str, doc: &Value, which: impl Fn(&str) -> bool) {
     let mut probed = 0;
+    // The build tag the page's assets are named by, as the page links them.
+    let page = http.get(&format!("{prefix}/")).text();
+    let tag_at = page
+        .find("assets/v/")
+        .expect("the page links its assets by tag")
+        + "assets/v/".len();
+    let tag: String = page[tag_at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert!(!tag.is_empty(), "no build tag in the page");
     for (path, item) in doc["paths"].as_object().unwrap() {
         if !which(path) {
             continue;
         }
         probed += 1;
-        let url = format!("{}{prefix}{}", http.base, concrete(path));
+        let concrete_path = concrete(path, &tag);
+        assert!(
+            !concrete_path.contains('{'),
+            "{path}: a template `concrete` does not fill, probed literally"
+        );
+        let url = format!("{}{prefix}{concrete_path}", http.base);
         for method in METHODS {
             let response = support::http::Http::finish(
                 http.client
