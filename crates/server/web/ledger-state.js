@@ -19,7 +19,9 @@
 // modules load, so its own modules load beside them (`window.feeledgerWorker`,
 // taken once); a page without it (or a second run) makes its own. That
 // script also starts the run this page's last verified visit made, as
-// remembered in localStorage (`REMEMBERED_RUN`); `start` adopts it only if
+// remembered in localStorage (`REMEMBERED_RUN`), in the worker's name
+// (worker.js `RUN_NAME`: the worker begins it as its thread starts) and in
+// a message (for a worker that does not read its name); `start` adopts it only if
 // it is exactly the run this visit would start (same ledger, same log key,
 // same record), and otherwise starts over. So the trust decision is this
 // visit's, and the run just begins earlier.
