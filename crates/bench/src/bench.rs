@@ -818,7 +818,16 @@ where
 
 /// Inclusion and consistency proof times (µs each) at tree size `size`,
 /// for random indices, on this thread.
-fn proof_times(store: &Store, size: u64, seed: u64) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Inclusion and consistency proof times (µs) in a tree of `size`, for
+/// leaves and old sizes drawn below `drawn_below` (`size` for the whole
+/// tree; less to keep the tiles the proofs read few, as a small ledger's).
+fn proof_times(
+    store: &Store,
+    size: u64,
+    drawn_below: u64,
+    seed: u64,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    assert!(2 <= drawn_below && drawn_below <= size);
     let mut rng = Rng(seed);
     let mut inclusion = Vec::with_capacity(PROOFS_PER_KIND);
     let mut consistency = Vec::with_capacity(PROOFS_PER_KIND);
@@ -827,12 +836,12 @@ fn proof_times(store: &Store, size: u64, seed: u64) -> Result<(Vec<f64>, Vec<f64
         inclusion.clear();
         consistency.clear();
         for _ in 0..PROOFS_PER_KIND {
-            let index = rng.below(size);
+            let index = rng.below(drawn_below);
             let t = Instant::now();
             let proof = store.inclusion_proof(index, size)?;
             inclusion.push(t.elapsed().as_secs_f64() * 1e6);
             std::hint::black_box(proof);
-            let old = 1 + rng.below(size - 1);
+            let old = 1 + rng.below(drawn_below - 1);
             let t = Instant::now();
             let proof = store.consistency_proof(old, size)?;
             consistency.push(t.elapsed().as_secs_f64() * 1e6);
@@ -1024,8 +1033,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     // 4. Proofs from the store, on one thread.
     let store = Store::open(&data.store_path()).context("reopening the imported ledger")?;
     let small = PROOF_SMALL_SIZE.min(size);
-    let (mut inclusion, mut consistency) = proof_times(&store, size, 1)?;
-    let (mut small_inclusion, mut small_consistency) = proof_times(&store, small, 2)?;
+    let (mut inclusion, mut consistency) = proof_times(&store, size, size, 1)?;
+    let (mut small_inclusion, mut small_consistency) = proof_times(&store, small, small, 2)?;
+    // Proofs in the whole tree for leaves among the first `small` only:
+    // as many tile levels as the whole tree's proofs, as few tiles read as
+    // the small tree's, which tells the tree's height from the tiles' bulk.
+    let (mut narrow_inclusion, mut narrow_consistency) = proof_times(&store, size, small, 3)?;
     drop(store);
     let per_proof = (mean(&inclusion) + mean(&consistency)) / 2.0;
     Figure {
@@ -1040,6 +1053,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         &mut consistency,
         &mut small_inclusion,
         &mut small_consistency,
+        &mut narrow_inclusion,
+        &mut narrow_consistency,
     ] {
         times.sort_by(f64::total_cmp);
     }
@@ -1048,6 +1063,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let median = |a: &[f64], b: &[f64]| (percentile(a, 0.5) + percentile(b, 0.5)) / 2.0;
     let flat_at_n = median(&inclusion, &consistency);
     let flat_at_small = median(&small_inclusion, &small_consistency);
+    let narrow_at_n = median(&narrow_inclusion, &narrow_consistency);
     for (name, times, q) in [
         ("inclusion_proof_p50", &inclusion, 0.50),
         ("inclusion_proof_p99", &inclusion, 0.99),
@@ -1072,6 +1088,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     println!(
         "note     proof path length grows as log2: {:.2}x from {small} to {size} entries",
         (size as f64).log2() / (small as f64).log2()
+    );
+    println!(
+        "note     proof p50 at {size} for the first {small} leaves only: {narrow_at_n:.1} us, {:.2}x the {small}-leaf tree's; the whole tree's {:.2}x this",
+        narrow_at_n / flat_at_small,
+        flat_at_n / narrow_at_n
     );
 
     // 5. HTTP reads from `feeledger serve` as a child process (whose peak

@@ -10,8 +10,9 @@
 //! operating fund, a unit's payments, an entry near the end, the first page
 //! of the pending proposals. At `--entries 10000` the figure has no
 //! ceiling; at a larger size the same routes are measured on a fresh
-//! 10,000-entry ledger in the same run, and each figure prints the 10k p99
-//! as its ceiling and the ratio.
+//! 10,000-entry ledger in the same run, served beside the large one and
+//! asked in turn with it, and each figure prints the 10k p99 as its
+//! ceiling and the ratio.
 //!
 //! Two routes answer 404 here, by design of the generated ledger: it has no
 //! cosigned checkpoint and no attachment; their figures are the cost of
@@ -49,28 +50,28 @@ struct Route {
 
 /// Measures every `GET` route at the bench's ledger (`store_dir`, `size`
 /// entries with the genesis) and, if it is larger, at a fresh
-/// [`REFERENCE_ENTRIES`] ledger built in `scratch`, and prints one figure
-/// per route.
+/// [`REFERENCE_ENTRIES`] ledger built in `scratch`, served side by side
+/// and asked in turn, and prints one figure per route.
 pub fn run(keys: &BenchKeys, store_dir: &Path, size: u64, scratch: &Path) -> Result<()> {
-    let at_n = measure(keys, store_dir, size)?;
-    let reference = if size > REFERENCE_ENTRIES + 1 {
-        let dir = scratch.join("routes-10k");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join("ledger");
-        let store = Store::create(&path, &keys.genesis_leaf(), &keys.log)?;
+    let reference_dir = scratch.join("routes-10k").join("ledger");
+    let mut ledgers = vec![(store_dir, size)];
+    if size > REFERENCE_ENTRIES + 1 {
+        std::fs::create_dir_all(&reference_dir)?;
+        let store = Store::create(&reference_dir, &keys.genesis_leaf(), &keys.log)?;
         import_pipelined(&store, generate(keys, REFERENCE_ENTRIES), &keys.log)?;
         let small = store.size();
         store.close()?;
-        Some(measure(keys, &path, small)?)
-    } else {
-        None
-    };
+        ledgers.push((&reference_dir, small));
+    }
+    let measured = measure(keys, &ledgers)?;
+    let at_n = &measured[0];
+    let reference = measured.get(1);
     for (i, (name, p99)) in at_n.iter().enumerate() {
         Figure {
             name,
             value: *p99,
             unit: "us",
-            ceiling: reference.as_ref().map(|r| (r[i].1, "us at 10k")),
+            ceiling: reference.map(|r| (r[i].1, "us at 10k")),
         }
         .print();
     }
@@ -237,56 +238,93 @@ fn routes(keys: &BenchKeys, size: u64, proposal_id: &str) -> Vec<Route> {
     ]
 }
 
-/// Adds the pending proposals to the ledger in `store_dir`, serves it in
-/// this process and returns each route's p99 in µs.
-fn measure(keys: &BenchKeys, store_dir: &Path, size: u64) -> Result<Vec<(&'static str, f64)>> {
-    let store = Store::open(store_dir).context("opening the ledger for the route figures")?;
-    let ids = add_pending(&store, keys)?;
-    let routes = routes(keys, size, &ids[ids.len() / 2]);
-    let ledger = feeledger_server::Ledger::new(store, BenchKeys::new()?.log)
-        .context("starting the writer thread")?;
-    let server = super::InProcessServer::start(ledger)?;
-    let address = server.address;
-    let measured = std::thread::spawn(move || time_routes(address, &routes))
+/// Adds the pending proposals to each ledger of `ledgers` (store
+/// directory, size), serves them all at once in this process and returns
+/// each ledger's p99 of each route in µs, in the order of `ledgers`. The
+/// ledgers are asked in turn, one request each, so that whatever else the
+/// machine does at a moment falls on all of them alike: measured one after
+/// the other, minutes apart, the ratio of two p99s of tens of microseconds
+/// was the scheduler's more than the ledgers'.
+fn measure(keys: &BenchKeys, ledgers: &[(&Path, u64)]) -> Result<Vec<Vec<(&'static str, f64)>>> {
+    let mut servers = Vec::with_capacity(ledgers.len());
+    let mut routes_of = Vec::with_capacity(ledgers.len());
+    for &(store_dir, size) in ledgers {
+        let store = Store::open(store_dir).context("opening the ledger for the route figures")?;
+        let ids = add_pending(&store, keys)?;
+        routes_of.push(routes(keys, size, &ids[ids.len() / 2]));
+        let ledger = feeledger_server::Ledger::new(store, BenchKeys::new()?.log)
+            .context("starting the writer thread")?;
+        servers.push(super::InProcessServer::start(ledger)?);
+    }
+    let addresses: Vec<SocketAddr> = servers.iter().map(|s| s.address).collect();
+    let measured = std::thread::spawn(move || time_routes(&addresses, &routes_of))
         .join()
         .map_err(|_| anyhow::anyhow!("the route client panicked"));
-    server.stop()?;
-    // The writer thread lets go of the store once the server is gone.
+    for server in servers {
+        server.stop()?;
+    }
+    // The writer threads let go of the stores once the servers are gone.
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    while let Err(feeledger_store::StoreError::Locked { .. }) = Store::open(store_dir).map(drop) {
-        if Instant::now() > deadline {
-            bail!("the route server did not let go of {}", store_dir.display());
+    for &(store_dir, _) in ledgers {
+        while let Err(feeledger_store::StoreError::Locked { .. }) = Store::open(store_dir).map(drop)
+        {
+            if Instant::now() > deadline {
+                bail!("the route server did not let go of {}", store_dir.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     measured?
 }
 
-/// Asks each route [`WARMUP`] + [`SAMPLES`] times, one request at a time.
-fn time_routes(address: SocketAddr, routes: &[Route]) -> Result<Vec<(&'static str, f64)>> {
+/// Asks each route [`WARMUP`] + [`SAMPLES`] times of each server, one
+/// request at a time, the servers in turn (`routes_of[k]`: server k's
+/// routes, the same figures in the same order).
+fn time_routes(
+    addresses: &[SocketAddr],
+    routes_of: &[Vec<Route>],
+) -> Result<Vec<Vec<(&'static str, f64)>>> {
+    assert_eq!(addresses.len(), routes_of.len());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the route client's runtime")?;
     runtime.block_on(async {
-        let mut conn = HttpConn::connect(address).await?;
-        let mut out = Vec::with_capacity(routes.len());
-        for route in routes {
-            let request = get_request(&route.path);
-            let mut times = Vec::with_capacity(SAMPLES);
+        let mut conns = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            conns.push(HttpConn::connect(*address).await?);
+        }
+        let mut out: Vec<Vec<(&'static str, f64)>> = routes_of.iter().map(|_| Vec::new()).collect();
+        for r in 0..routes_of[0].len() {
+            let requests: Vec<Vec<u8>> = routes_of
+                .iter()
+                .map(|routes| {
+                    assert_eq!(routes[r].figure, routes_of[0][r].figure);
+                    get_request(&routes[r].path)
+                })
+                .collect();
+            let mut times: Vec<Vec<f64>> = routes_of
+                .iter()
+                .map(|_| Vec::with_capacity(SAMPLES))
+                .collect();
             for i in 0..WARMUP + SAMPLES {
-                let start = Instant::now();
-                let status = conn.request(&request).await?;
-                let us = start.elapsed().as_secs_f64() * 1e6;
-                if status != route.status {
-                    bail!("GET {} answered {status}, not {}", route.path, route.status);
-                }
-                if i >= WARMUP {
-                    times.push(us);
+                for (k, conn) in conns.iter_mut().enumerate() {
+                    let route = &routes_of[k][r];
+                    let start = Instant::now();
+                    let status = conn.request(&requests[k]).await?;
+                    let us = start.elapsed().as_secs_f64() * 1e6;
+                    if status != route.status {
+                        bail!("GET {} answered {status}, not {}", route.path, route.status);
+                    }
+                    if i >= WARMUP {
+                        times[k].push(us);
+                    }
                 }
             }
-            times.sort_by(f64::total_cmp);
-            out.push((route.figure, percentile(&times, 0.99)));
+            for (k, mut t) in times.into_iter().enumerate() {
+                t.sort_by(f64::total_cmp);
+                out[k].push((routes_of[k][r].figure, percentile(&t, 0.99)));
+            }
         }
         Ok(out)
     })
