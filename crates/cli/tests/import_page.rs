@@ -106,6 +106,10 @@ fn ledger_now(http: &Http) -> (u64, BTreeMap<String, u64>, usize) {
     (size, balances, pending)
 }
 
+/// The text of the nav's link to the import section, or null without one.
+const NAV_IMPORT_LINK: &str =
+    "document.querySelector('#nav a[href=\"#import-section\"]')?.textContent ?? null";
+
 /// Imports `member`'s key file in the page's signing view and waits until
 /// the page holds it.
 fn import_key(phone: &mut Phone, c: &Community, member: &str) {
@@ -171,10 +175,20 @@ fn the_bookkeeper_imports_a_month_in_the_page_once() {
         json!(true),
         "no key kept yet: no import offered"
     );
+    assert_eq!(
+        phone.eval(NAV_IMPORT_LINK),
+        json!(null),
+        "no import in the nav either"
+    );
     import_key(&mut phone, &c, COMPANY);
     phone.wait_for(
         "document.getElementById('import-file')",
         "the import section, once the company's key is kept",
+    );
+    assert_eq!(
+        phone.wait_for(NAV_IMPORT_LINK, "the import's link in the nav"),
+        json!("导入缴费"),
+        "the nav leads to the import once the company's key is kept"
     );
 
     let (size_before, balances_before, _) = ledger_now(&http);
@@ -314,6 +328,11 @@ fn a_committee_key_is_offered_no_import() {
             "document.getElementById('import-section').hidden && !document.getElementById('import-file')"
         ),
         json!(true)
+    );
+    assert_eq!(
+        phone.eval(NAV_IMPORT_LINK),
+        json!(null),
+        "no import in the nav"
     );
 }
 

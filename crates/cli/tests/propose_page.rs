@@ -63,6 +63,14 @@ fn a_proposal_made_in_the_page_carries_its_attachment_and_the_committee_checks_i
         "document.querySelector('#propose-form')",
         "the propose form for the company's key",
     );
+    assert_eq!(
+        a.wait_for(
+            "document.querySelector('#nav a[href=\"#propose-section\"]')?.textContent ?? null",
+            "the proposing section's link in the nav",
+        ),
+        json!("记一笔"),
+        "the nav leads to proposing once a key that may propose is kept"
+    );
     let kinds = a.eval("[...document.querySelectorAll('#propose-kind option')].map(o => o.value)");
     assert_eq!(kinds, json!(["income", "expenditure", "transfer"]));
 

@@ -322,27 +322,7 @@ function renderChrome() {
     h('p', { class: 'subtitle' }, t('app.subtitle')),
     S.loadError ? h('p', { class: 'alert', role: 'alert' }, t('app.load-failed', { message: S.loadError })) : null,
   );
-  const nav = document.getElementById('nav');
-  if (nav) nav.setAttribute('aria-label', t('nav.label'));
-  mount(
-    'nav',
-    h(
-      'ul',
-      {},
-      [
-        ['balances-section', 'nav.balances'],
-        ['trust-section', 'nav.trust'],
-        ['chart-section', 'nav.chart'],
-        ['mine-section', 'nav.mine'],
-        ['proposals-section', 'nav.proposals'],
-        ['sign-section', 'nav.sign'],
-        ['entries-section', 'nav.entries'],
-      ]
-        // A bucket has no proposals and no signing: no links to them.
-        .filter(([id]) => !FROM_MIRROR || (id !== 'proposals-section' && id !== 'sign-section'))
-        .map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, onclick: (ev) => jump(ev, id) }, t(key)))),
-    ),
-  );
+  renderNav();
   mount(
     'footer',
     h('p', {}, t('footer.how')),
@@ -362,6 +342,46 @@ function statementForm() {
 }
 
 // In-page links would replace the #verify=… hash; scroll instead.
+// Sections shown only to a kept key that may use them: their links too.
+const NAV_WHEN_SHOWN = ['propose-section', 'import-section'];
+
+function renderNav() {
+  const nav = document.getElementById('nav');
+  if (nav) nav.setAttribute('aria-label', t('nav.label'));
+  mount(
+    'nav',
+    h(
+      'ul',
+      {},
+      [
+        ['balances-section', 'nav.balances'],
+        ['trust-section', 'nav.trust'],
+        ['chart-section', 'nav.chart'],
+        ['mine-section', 'nav.mine'],
+        ['proposals-section', 'nav.proposals'],
+        ['sign-section', 'nav.sign'],
+        ['propose-section', 'nav.propose'],
+        ['import-section', 'nav.import'],
+        ['entries-section', 'nav.entries'],
+      ]
+        // A bucket has no proposals and no signing: no links to them.
+        .filter(([id]) => !FROM_MIRROR || (id !== 'proposals-section' && id !== 'sign-section'))
+        .filter(([id]) => !NAV_WHEN_SHOWN.includes(id) || (document.getElementById(id) && !document.getElementById(id).hidden))
+        .map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, onclick: (ev) => jump(ev, id) }, t(key)))),
+    ),
+  );
+}
+
+// The proposing and import sections appear once a kept key may use them
+// (propose.js, import.js): the nav follows.
+if (typeof MutationObserver !== 'undefined') {
+  const followed = new MutationObserver(() => renderNav());
+  for (const id of NAV_WHEN_SHOWN) {
+    const el = document.getElementById(id);
+    if (el) followed.observe(el, { attributes: true, attributeFilter: ['hidden'] });
+  }
+}
+
 function jump(ev, id) {
   ev.preventDefault();
   const el = document.getElementById(id);

@@ -77,6 +77,8 @@ export const STRINGS = {
     'nav.mine': '我的缴费',
     'nav.proposals': '待签事项',
     'nav.entries': '明细',
+    'nav.propose': '记一笔',
+    'nav.import': '导入缴费',
     // --- receipt ---
     'receipt.doc-title': '第 {seq} 笔 · 收据 · {name}',
     'receipt.title.income': '收款收据',
@@ -939,6 +941,8 @@ export const STRINGS = {
     'nav.mine': 'Mine',
     'nav.proposals': 'Pending',
     'nav.entries': 'List',
+    'nav.propose': 'Propose',
+    'nav.import': 'Import fees',
     // --- receipt ---
     'receipt.doc-title': 'Entry {seq} · receipt · {name}',
     'receipt.title.income': 'Payment receipt',
