@@ -341,7 +341,6 @@ function statementForm() {
   return h('div', {}, form, h('p', { class: 'small' }, t('st.make-help')));
 }
 
-// In-page links would replace the #verify=… hash; scroll instead.
 // Sections shown only to a kept key that may use them: their links too.
 const NAV_WHEN_SHOWN = ['propose-section', 'import-section'];
 
@@ -366,7 +365,7 @@ function renderNav() {
       ]
         // A bucket has no proposals and no signing: no links to them.
         .filter(([id]) => !FROM_MIRROR || (id !== 'proposals-section' && id !== 'sign-section'))
-        .filter(([id]) => !NAV_WHEN_SHOWN.includes(id) || (document.getElementById(id) && !document.getElementById(id).hidden))
+        .filter(([id]) => !NAV_WHEN_SHOWN.includes(id) || document.getElementById(id)?.hidden === false)
         .map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, onclick: (ev) => jump(ev, id) }, t(key)))),
     ),
   );
@@ -382,6 +381,7 @@ if (typeof MutationObserver !== 'undefined') {
   }
 }
 
+// In-page links would replace the #verify=… hash; scroll instead.
 function jump(ev, id) {
   ev.preventDefault();
   const el = document.getElementById(id);
